@@ -1,0 +1,182 @@
+# pokerface - one non-recursive Makefile.
+#
+#   make            build/pokerface, build/plugins/*.so, build/share/pokerface
+#   make check      build everything and run every test
+#   make asan       the whole suite under AddressSanitizer + UBSan (build-asan/)
+#   make deps       install the Debian packages pokerface needs (apt-get)
+#   make install    PREFIX=/usr/local DESTDIR= ; make uninstall
+#   make fmt        clang-format the sources; make fmt-check only checks
+#   make clean
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+BUILD ?= build
+VERSION := 0.1.0
+
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+CFLAGS ?= -O2 -g
+SAN ?=
+
+# Debian packages: build and test dependencies
+DEB_PACKAGES := build-essential pkg-config libjansson-dev libutf8proc-dev \
+	libstemmer-dev libvectorscan-dev libwebsockets-dev libsodium-dev \
+	libexpat1-dev check clang-format
+
+HOST_PKGS := jansson libutf8proc check
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 \
+	-Wmissing-prototypes -Werror=implicit-function-declaration -Werror
+ifneq ($(SAN),)
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined
+CFLAGS := -O1 -g
+endif
+
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags jansson libutf8proc 2>/dev/null)
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs jansson libutf8proc 2>/dev/null)
+CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
+CHECK_LIBS := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
+HS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libhs 2>/dev/null)
+HS_LIBS := $(shell $(PKG_CONFIG) --libs libhs 2>/dev/null)
+
+ALL_CPPFLAGS := -D_POSIX_C_SOURCE=200809L -DPF_VERSION='"$(VERSION)"' \
+	-Isrc -Iinclude $(CPPFLAGS)
+HOST_CFLAGS := -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS) $(PKG_CFLAGS) -MMD -MP
+HOST_LIBS := $(PKG_LIBS) -lstemmer -ldl -lm
+PLUGIN_CFLAGS := -std=c99 $(WARN) -Wpedantic $(CFLAGS) $(SANFLAGS) -fPIC \
+	-fvisibility=hidden
+PLUGIN_LDFLAGS := -shared $(SANFLAGS) -Wl,--no-undefined -Wl,--as-needed
+
+# plugins/<name>/*.c -> $(BUILD)/plugins/<name>.so; extra libraries per plugin
+PLUGIN_NAMES := $(notdir $(wildcard plugins/*))
+PLUGINS := $(PLUGIN_NAMES:%=$(BUILD)/plugins/%.so)
+backstage_CFLAGS := $(HS_CFLAGS)
+backstage_LIBS := $(HS_LIBS) -lm
+
+SRCS := $(wildcard src/*.c src/*/*.c)
+OBJS := $(SRCS:%.c=$(BUILD)/obj/%.o)
+LIB_OBJS := $(filter-out $(BUILD)/obj/src/main.o,$(OBJS))
+
+DATA_SRC := config/pokerface.example.json $(wildcard config/lexicons/*)
+DATA := $(BUILD)/share/pokerface/pokerface.json \
+	$(patsubst config/%,$(BUILD)/share/pokerface/%,$(wildcard config/lexicons/*))
+
+TEST_SRCS := $(wildcard tests/check_*.c)
+TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/obj/%.o)
+FIXTURE_NAMES := $(basename $(notdir $(wildcard tests/fixtures/plugins/*.c)))
+FIXTURES := $(FIXTURE_NAMES:%=$(BUILD)/tests/plugins/%.so) \
+	$(BUILD)/tests/plugins/frozen_v1_0.so
+
+.PHONY: all check test asan deps install uninstall clean fmt fmt-check FORCE
+.DELETE_ON_ERROR:
+.SECONDEXPANSION:
+
+all: $(BUILD)/pokerface $(PLUGINS) $(DATA)
+
+$(BUILD)/pokerface: $(OBJS)
+	$(CC) $(SANFLAGS) $(LDFLAGS) -o $@ $^ $(HOST_LIBS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(HOST_CFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/tests/%.o: tests/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(HOST_CFLAGS) $(CHECK_CFLAGS) -c -o $@ $<
+
+# Plugins see only the public header; group/other write bits are dropped
+# because the loader refuses writable plugin files and directories.
+$(BUILD)/plugins/%.so: $$(wildcard plugins/%/*.c plugins/%/*.h) include/pokerface/plugin.h
+	@mkdir -p $(@D)
+	$(CC) -D_POSIX_C_SOURCE=200809L -Iinclude $(PLUGIN_CFLAGS) \
+		$($*_CFLAGS) $(PLUGIN_LDFLAGS) -o $@ $(filter %.c,$^) $($*_LIBS)
+	@chmod go-w $@ $(@D)
+
+$(BUILD)/share/pokerface/pokerface.json: config/pokerface.example.json
+	@mkdir -p $(@D)
+	cp $< $@
+
+$(BUILD)/share/pokerface/lexicons/%: config/lexicons/%
+	@mkdir -p $(@D)
+	cp $< $@
+
+# regenerated every time: it records PREFIX
+$(BUILD)/pokerface-plugin.pc: FORCE
+	@mkdir -p $(@D)
+	@printf '%s\n' 'prefix=$(PREFIX)' 'includedir=$${prefix}/include' \
+		'plugindir=$${prefix}/lib/pokerface/plugins' '' \
+		'Name: pokerface-plugin' \
+		'Description: Rule-plugin ABI of the pokerface moderation bot' \
+		'Version: $(VERSION)' 'Cflags: -I$${includedir}' > $@
+
+# ---- tests ----
+
+$(BUILD)/tests/plugins/%.so: tests/fixtures/plugins/%.c include/pokerface/plugin.h
+	@mkdir -p $(@D)
+	$(CC) -D_POSIX_C_SOURCE=200809L -Iinclude $(PLUGIN_CFLAGS) \
+		$(PLUGIN_LDFLAGS) -o $@ $<
+	@chmod go-w $@ $(@D)
+
+# A plugin built against the frozen ABI 1.0 header must keep loading.
+$(BUILD)/tests/plugins/frozen_v1_0.so: tests/abi/frozen_plugin.c tests/abi/plugin_v1_0.h
+	@mkdir -p $(@D)
+	$(CC) -D_POSIX_C_SOURCE=200809L -Itests/abi $(PLUGIN_CFLAGS) \
+		$(PLUGIN_LDFLAGS) -o $@ $<
+	@chmod go-w $@ $(@D)
+
+$(BUILD)/tests/check_all: $(TEST_OBJS) $(LIB_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(SANFLAGS) $(LDFLAGS) -o $@ $^ $(HOST_LIBS) $(CHECK_LIBS)
+
+check test: all $(BUILD)/tests/check_all $(FIXTURES)
+	PF_BUILD=$(BUILD) $(BUILD)/tests/check_all
+	BUILD=$(BUILD) sh tests/test_cli.sh
+	BUILD=$(BUILD) CC="$(CC)" sh tests/test_install.sh
+
+asan:
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	$(MAKE) BUILD=build-asan SAN=1 check
+
+# ---- setup and installation ----
+
+deps:
+	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	$$SUDO apt-get update -q || true; \
+	DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $(DEB_PACKAGES)
+
+install: all $(BUILD)/pokerface-plugin.pc
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pokerface/plugins \
+		$(DESTDIR)$(PREFIX)/include/pokerface \
+		$(DESTDIR)$(PREFIX)/share/pkgconfig \
+		$(DESTDIR)$(PREFIX)/share/pokerface/lexicons
+	install -m 755 $(BUILD)/pokerface $(DESTDIR)$(PREFIX)/bin/pokerface
+	install -m 755 $(PLUGINS) $(DESTDIR)$(PREFIX)/lib/pokerface/plugins/
+	install -m 644 include/pokerface/plugin.h $(DESTDIR)$(PREFIX)/include/pokerface/
+	install -m 644 $(BUILD)/pokerface-plugin.pc $(DESTDIR)$(PREFIX)/share/pkgconfig/
+	install -m 644 $(BUILD)/share/pokerface/pokerface.json \
+		$(DESTDIR)$(PREFIX)/share/pokerface/pokerface.json
+	install -m 644 $(wildcard config/lexicons/*) $(DESTDIR)$(PREFIX)/share/pokerface/lexicons/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/pokerface \
+		$(DESTDIR)$(PREFIX)/include/pokerface/plugin.h \
+		$(DESTDIR)$(PREFIX)/share/pkgconfig/pokerface-plugin.pc
+	rm -rf $(DESTDIR)$(PREFIX)/lib/pokerface $(DESTDIR)$(PREFIX)/share/pokerface
+	-rmdir $(DESTDIR)$(PREFIX)/include/pokerface
+
+FMT_FILES := $(wildcard src/*.c src/*/*.c src/*/*.h include/pokerface/*.h \
+	plugins/*/*.c tests/*.c tests/*.h tests/fixtures/plugins/*.c)
+
+fmt:
+	clang-format -i $(FMT_FILES)
+
+fmt-check:
+	clang-format --dry-run -Werror $(FMT_FILES)
+
+clean:
+	rm -rf build build-asan
+
+FORCE:
+
+-include $(OBJS:.o=.d) $(TEST_OBJS:.o=.d)

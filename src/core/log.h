@@ -1,0 +1,36 @@
+/*
+ * log.h - one-line log messages to stderr (or a sink set by the caller).
+ *
+ * Messages are lowercase, without a final full stop, and quote what they
+ * talk about: "plugin 'backstage': lexicon 'x.txt' line 3: unknown kind".
+ * Secrets are never logged.
+ */
+#ifndef PF_LOG_H
+#define PF_LOG_H
+
+#include <stdarg.h>
+
+#include "core/util.h"
+#include "pokerface/plugin.h" /* enum pf_log_level */
+
+typedef void (*pf_log_sink_cb)(void *ud, int level, const char *line);
+
+/* Lines above level are dropped. Default PF_LOG_INFO. */
+void pf_log_set_level(int level);
+int pf_log_get_level(void);
+/* Send lines to sink instead of stderr; NULL restores stderr. */
+void pf_log_set_sink(pf_log_sink_cb sink, void *ud);
+/* Prefix lines with an ISO-8601 time (pokerface run). */
+void pf_log_set_timestamps(int on);
+
+void pf_log(int level, const char *fmt, ...) PF_ATTR_PRINTF(2, 3);
+void pf_vlog(int level, const char *fmt, va_list ap);
+
+#define pf_err(...) pf_log(PF_LOG_ERR, __VA_ARGS__)
+#define pf_warn(...) pf_log(PF_LOG_WARN, __VA_ARGS__)
+#define pf_info(...) pf_log(PF_LOG_INFO, __VA_ARGS__)
+#define pf_debug(...) pf_log(PF_LOG_DEBUG, __VA_ARGS__)
+
+const char *pf_log_level_name(int level);
+
+#endif
