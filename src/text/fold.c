@@ -1,0 +1,367 @@
+/*
+ * fold.c - see fold.h.
+ *
+ * ASCII takes a table-driven fast path (the bulk of chat text); everything
+ * else goes through utf8proc one grapheme cluster at a time, which keeps a
+ * base letter and its combining marks together so NFKC composes them, and
+ * lets the caller map every normalized byte back to the cluster it came
+ * from. Default-ignorable characters (zero-width space, soft hyphen, joiners,
+ * variation selectors, bidi controls, tag characters...) fold to nothing;
+ * a few invisible characters that Unicode does not list as ignorable
+ * (braille blank, Hangul fillers) are dropped as well.
+ */
+#include "text/fold.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+#include "text/utf8.h"
+
+#define MAX_CLUSTER_CPS 16
+
+char
+pf_fold_leet(unsigned char c)
+{
+    switch (c) {
+    case '0': return 'o';
+    case '1': return 'i';
+    case '3': return 'e';
+    case '4': return 'a';
+    case '5': return 's';
+    case '7': return 't';
+    case '8': return 'b';
+    case '9': return 'g';
+    case '$': return 's';
+    case '@': return 'a';
+    case '!': return 'i';
+    case '|': return 'i';
+    default: return 0;
+    }
+}
+
+/* Cyrillic and Greek letters that look like Latin ones, by raw code point
+   (upper case letters look different from their lower case forms). */
+static char
+lookalike(int32_t cp)
+{
+    switch (cp) {
+    /* Cyrillic capitals */
+    case 0x0410: return 'a';
+    case 0x0412: return 'b';
+    case 0x0415: return 'e';
+    case 0x0401: return 'e';
+    case 0x041A: return 'k';
+    case 0x041C: return 'm';
+    case 0x041D: return 'h';
+    case 0x041E: return 'o';
+    case 0x0420: return 'p';
+    case 0x0421: return 'c';
+    case 0x0422: return 't';
+    case 0x0423: return 'y';
+    case 0x0425: return 'x';
+    case 0x0405: return 's';
+    case 0x0406: return 'i';
+    case 0x0407: return 'i';
+    case 0x0408: return 'j';
+    /* Cyrillic small letters */
+    case 0x0430: return 'a';
+    case 0x0435: return 'e';
+    case 0x0451: return 'e';
+    case 0x043E: return 'o';
+    case 0x0440: return 'p';
+    case 0x0441: return 'c';
+    case 0x0443: return 'y';
+    case 0x0445: return 'x';
+    case 0x0455: return 's';
+    case 0x0456: return 'i';
+    case 0x0457: return 'i';
+    case 0x0458: return 'j';
+    case 0x0501: return 'd';
+    case 0x051B: return 'q';
+    case 0x051D: return 'w';
+    case 0x04BB: return 'h';
+    case 0x04CF: return 'l';
+    case 0x04C0: return 'i';
+    case 0x043A: return 'k';
+    case 0x0442: return 't';
+    case 0x043C: return 'm';
+    case 0x043D: return 'h';
+    case 0x0432: return 'b';
+    case 0x044C: return 'b';
+    /* Greek capitals */
+    case 0x0391: return 'a';
+    case 0x0392: return 'b';
+    case 0x0395: return 'e';
+    case 0x0396: return 'z';
+    case 0x0397: return 'h';
+    case 0x0399: return 'i';
+    case 0x039A: return 'k';
+    case 0x039C: return 'm';
+    case 0x039D: return 'n';
+    case 0x039F: return 'o';
+    case 0x03A1: return 'p';
+    case 0x03A4: return 't';
+    case 0x03A5: return 'y';
+    case 0x03A7: return 'x';
+    /* Greek small letters */
+    case 0x03B1: return 'a';
+    case 0x03B2: return 'b';
+    case 0x03B5: return 'e';
+    case 0x03B7: return 'n';
+    case 0x03B9: return 'i';
+    case 0x03BA: return 'k';
+    case 0x03BC: return 'u';
+    case 0x03BD: return 'v';
+    case 0x03BF: return 'o';
+    case 0x03C1: return 'p';
+    case 0x03C4: return 't';
+    case 0x03C5: return 'u';
+    case 0x03C7: return 'x';
+    case 0x03C9: return 'w';
+    default: return 0;
+    }
+}
+
+static int
+is_emoji_cp(int32_t cp)
+{
+    return (cp >= 0x1F000 && cp <= 0x1FAFF) || (cp >= 0x2600 && cp <= 0x27BF) ||
+           (cp >= 0x2300 && cp <= 0x23FF) || (cp >= 0x2B00 && cp <= 0x2BFF) ||
+           cp == 0x3030 || cp == 0x303D || cp == 0x3297 || cp == 0x3299 ||
+           cp == 0x2122 || cp == 0x2139 || (cp >= 0x2194 && cp <= 0x21AA);
+}
+
+static int
+is_extra_invisible(int32_t cp)
+{
+    return cp == 0x2800 || cp == 0x3164 || cp == 0xFFA0 || cp == 0x115F ||
+           cp == 0x1160 || cp == 0x180E || cp == 0x061C || cp == 0x17B4 ||
+           cp == 0x17B5 || (cp >= 0x1D173 && cp <= 0x1D17A);
+}
+
+static uint8_t
+class_of(int32_t cp)
+{
+    switch (cp) {
+    case '\'':
+    case '`':
+    case 0x00B4:
+    case 0x2018:
+    case 0x2019:
+    case 0x201B:
+    case 0x02BC:
+    case 0x2032: return PF_U_APOS;
+    case '"':
+    case 0x201C:
+    case 0x201D:
+    case 0x201E:
+    case 0x201F:
+    case 0x00AB:
+    case 0x00BB:
+    case 0x2039:
+    case 0x203A:
+    case 0x201A:
+    case 0x2033: return PF_U_QUOTE;
+    case '\n':
+    case '\r':
+    case '\v':
+    case '\f':
+    case 0x0085:
+    case 0x2028:
+    case 0x2029: return PF_U_NEWLINE;
+    }
+    if (is_emoji_cp(cp))
+        return PF_U_EMOJI;
+    switch (utf8proc_category(cp)) {
+    case UTF8PROC_CATEGORY_LU:
+    case UTF8PROC_CATEGORY_LL:
+    case UTF8PROC_CATEGORY_LT:
+    case UTF8PROC_CATEGORY_LM:
+    case UTF8PROC_CATEGORY_LO:
+    case UTF8PROC_CATEGORY_MN:
+    case UTF8PROC_CATEGORY_MC:
+    case UTF8PROC_CATEGORY_ME: return PF_U_LETTER;
+    case UTF8PROC_CATEGORY_ND:
+    case UTF8PROC_CATEGORY_NL:
+    case UTF8PROC_CATEGORY_NO: return PF_U_DIGIT;
+    case UTF8PROC_CATEGORY_ZS:
+    case UTF8PROC_CATEGORY_CC: return PF_U_SPACE;
+    case UTF8PROC_CATEGORY_ZL:
+    case UTF8PROC_CATEGORY_ZP: return PF_U_NEWLINE;
+    case UTF8PROC_CATEGORY_SM:
+    case UTF8PROC_CATEGORY_SC:
+    case UTF8PROC_CATEGORY_SK:
+    case UTF8PROC_CATEGORY_SO: return PF_U_SYMBOL;
+    case UTF8PROC_CATEGORY_CF:
+    case UTF8PROC_CATEGORY_CN:
+    case UTF8PROC_CATEGORY_CO:
+    case UTF8PROC_CATEGORY_CS: return PF_U_IGNORED;
+    default: return PF_U_PUNCT;
+    }
+}
+
+/* ASCII classes: letters, digits, space, newline, apostrophe, quote,
+   symbol, punctuation. */
+/* clang-format off */
+static const uint8_t ascii_class[128] = {
+#define S PF_U_SPACE
+#define N PF_U_NEWLINE
+#define L PF_U_LETTER
+#define D PF_U_DIGIT
+#define A PF_U_APOS
+#define Q PF_U_QUOTE
+#define P PF_U_PUNCT
+#define Y PF_U_SYMBOL
+    /* 0x00 */ S, S, S, S, S, S, S, S, S, S, N, N, N, N, S, S,
+    /* 0x10 */ S, S, S, S, S, S, S, S, S, S, S, S, S, S, S, S,
+    /*  !"#$%&'()*+,-./ */ S, P, Q, P, Y, P, P, A, P, P, P, Y, P, P, P, P,
+    /* 0-9 :;<=>? */ D, D, D, D, D, D, D, D, D, D, P, P, Y, Y, Y, P,
+    /* @A-O */ P, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L,
+    /* P-Z [\]^_ */ L, L, L, L, L, L, L, L, L, L, L, P, P, P, Y, P,
+    /* `a-o */ A, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L,
+    /* p-z {|}~ DEL */ L, L, L, L, L, L, L, L, L, L, L, P, Y, P, Y, S,
+#undef S
+#undef N
+#undef L
+#undef D
+#undef A
+#undef Q
+#undef P
+#undef Y
+};
+/* clang-format on */
+
+size_t
+pf_fold_cluster(const char *raw, size_t len, size_t off, struct pf_buf *out,
+                struct pf_fold_info *info)
+{
+    const unsigned char *s = (const unsigned char *)raw;
+    unsigned char c = s[off];
+
+    info->lookalike = 0;
+    info->leet = 0;
+    info->flags = 0;
+
+    /* ASCII not followed by a combining mark: table lookup */
+    if (c < 0x80 && (off + 1 >= len || s[off + 1] < 0xCC)) {
+        char lc = (char)c;
+        info->cls = ascii_class[c];
+        if (c >= 'A' && c <= 'Z') {
+            lc = (char)(c + 32);
+            info->flags = PF_UF_UPPER | PF_UF_LATIN;
+        } else if (c >= 'a' && c <= 'z') {
+            info->flags = PF_UF_LATIN;
+        }
+        info->leet = pf_fold_leet(c);
+        if (info->cls == PF_U_SPACE) {
+            lc = ' ';
+        } else if (info->cls == PF_U_NEWLINE) {
+            lc = '\n';
+        } else if (info->cls == PF_U_APOS) {
+            lc = '\'';
+        } else if (c == 0x7F) {
+            info->cls = PF_U_IGNORED;
+            return 1;
+        }
+        pf_buf_add(out, &lc, 1);
+        return 1;
+    }
+
+    /* one grapheme cluster, at most MAX_CLUSTER_CPS code points */
+    int32_t first, cp, prev;
+    size_t pos = off, n = 0;
+    utf8proc_int32_t state = 0;
+    pos += pf_utf8_decode(s + pos, &first);
+    prev = first;
+    n = 1;
+    while (pos < len && n < MAX_CLUSTER_CPS) {
+        size_t k = pf_utf8_decode(s + pos, &cp);
+        if (utf8proc_grapheme_break_stateful(prev, cp, &state))
+            break;
+        pos += k;
+        prev = cp;
+        n++;
+    }
+
+    info->cls = class_of(first);
+    if (info->cls == PF_U_LETTER) {
+        utf8proc_category_t cat = utf8proc_category(first);
+        if (cat == UTF8PROC_CATEGORY_LU || cat == UTF8PROC_CATEGORY_LT)
+            info->flags |= PF_UF_UPPER;
+        if ((first >= 0x0370 && first <= 0x03FF) ||
+            (first >= 0x0400 && first <= 0x052F)) {
+            info->flags |= PF_UF_CYRGREEK;
+            if (n == 1)
+                info->lookalike = lookalike(first);
+        } else if (first < 0x0250 || (first >= 0x1E00 && first <= 0x1EFF)) {
+            info->flags |= PF_UF_LATIN;
+        }
+    }
+    if (is_extra_invisible(first)) {
+        info->cls = PF_U_IGNORED;
+        return pos - off;
+    }
+
+    /* NFKC_Casefold of the cluster, default ignorables removed */
+    utf8proc_int32_t buf[MAX_CLUSTER_CPS * 4];
+    utf8proc_int32_t *dec = buf;
+    /* COMPOSE here too: without COMPOSE or DECOMPOSE, utf8proc applies no
+       compatibility mappings at all */
+    utf8proc_option_t opt = UTF8PROC_STABLE | UTF8PROC_COMPAT |
+                            UTF8PROC_CASEFOLD | UTF8PROC_IGNORE |
+                            UTF8PROC_COMPOSE;
+    utf8proc_ssize_t m =
+        utf8proc_decompose(s + off, (utf8proc_ssize_t)(pos - off), dec,
+                           (utf8proc_ssize_t)PF_ARRAY_LEN(buf), opt);
+    if (m > (utf8proc_ssize_t)PF_ARRAY_LEN(buf)) {
+        dec = pf_xmalloc((size_t)m * sizeof(*dec));
+        m = utf8proc_decompose(s + off, (utf8proc_ssize_t)(pos - off), dec, m,
+                               opt);
+    }
+    if (m < 0) {
+        /* cannot happen for valid UTF-8; keep the text unchanged */
+        pf_buf_add(out, raw + off, pos - off);
+        if (dec != buf)
+            free(dec);
+        return pos - off;
+    }
+    m = utf8proc_normalize_utf32(dec, m, opt);
+    if (m <= 0) {
+        info->cls = PF_U_IGNORED;
+    } else if (info->cls == PF_U_SPACE) {
+        pf_buf_add(out, " ", 1);
+    } else if (info->cls == PF_U_NEWLINE) {
+        pf_buf_add(out, "\n", 1);
+    } else if (info->cls == PF_U_APOS) {
+        pf_buf_add(out, "'", 1);
+    } else if (info->cls == PF_U_QUOTE) {
+        pf_buf_add(out, "\"", 1);
+    } else {
+        /* classify by what it folds to: circled or fullwidth letters are
+           letters, whatever the raw character's category */
+        if (info->cls == PF_U_SYMBOL || info->cls == PF_U_PUNCT ||
+            info->cls == PF_U_DIGIT) {
+            uint8_t folded = class_of(dec[0]);
+            if (folded == PF_U_LETTER || folded == PF_U_DIGIT) {
+                info->cls = folded;
+                if (dec[0] < 0x80)
+                    info->flags |= PF_UF_LATIN;
+            } else if (dec[0] == '-' ||
+                       (dec[0] >= 0x2010 && dec[0] <= 0x2015) ||
+                       dec[0] == 0x2212) {
+                dec[0] = '-';
+            }
+        }
+        pf_buf_grow(out, (size_t)m * 4);
+        for (utf8proc_ssize_t i = 0; i < m; i++) {
+            utf8proc_ssize_t k = utf8proc_encode_char(
+                dec[i], (utf8proc_uint8_t *)out->data + out->len);
+            out->len += (size_t)k;
+        }
+        out->data[out->len] = '\0';
+    }
+    if (dec != buf)
+        free(dec);
+    return pos - off;
+}

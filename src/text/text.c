@@ -1,0 +1,756 @@
+/*
+ * text.c - see text.h for the stages.
+ *
+ * Invariants the rest of pokerface relies on:
+ *  - the input is refused unless it is valid UTF-8 without NUL bytes;
+ *  - every token's raw span and every norm_map entry lies on a character
+ *    boundary of the raw text, and norm_map is non-decreasing;
+ *  - norm is valid UTF-8 holding no run of two white-space characters, and
+ *    neither starts nor ends with one;
+ *  - folding only changes norm, never the raw text or the spans.
+ *
+ * Folding rules (each made to be boring on ordinary text):
+ *  - leetspeak: a word mixing letters with digits/symbols from the leet
+ *    table is folded when a run of them sits between letters (m0r0n, ID10T,
+ *    $h!t) or leads three or more letters (1diot). Codes and quantities
+ *    such as 4G, mp3, 24h, B2B or salasana123 do not qualify.
+ *  - look-alikes: Cyrillic/Greek letters that look Latin, inside a word that
+ *    has Latin letters, or in a word made only of look-alikes in a message
+ *    that is otherwise written in Latin letters.
+ *  - spaced letters: three or more one-letter words separated by a space,
+ *    dot, hyphen or underscore are joined (i d i o t, d-u-m-b).
+ *  - quotes: tokens between a matching pair of quotation marks in one
+ *    paragraph are flagged PF_TOKF_QUOTED.
+ */
+#include "text/text.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/util.h"
+#include "text/fold.h"
+#include "text/utf8.h"
+
+#define UM_DROP 0x01  /* separator inside joined letters: not emitted */
+#define UM_FOLD 0x02  /* emit unit.fold instead of the folded bytes */
+#define UM_INTOK 0x04 /* part of a word-like token */
+
+struct unit {
+    uint32_t raw_off;
+    uint32_t nb_off; /* folded bytes in the scratch buffer */
+    uint32_t norm_off;
+    uint32_t norm_end;
+    uint16_t raw_len;
+    uint16_t nb_len;
+    uint8_t cls;
+    uint8_t uflags;
+    uint8_t mark;
+    char lookalike;
+    char leet;
+    char fold;
+};
+
+struct tok {
+    uint32_t u0, u1; /* units [u0, u1) */
+    uint16_t kind;
+    uint16_t flags;
+};
+
+struct prep {
+    const char *raw;
+    size_t len;
+    struct unit *u;
+    size_t nu;
+    struct pf_buf nb; /* folded bytes of every unit */
+    struct tok *t;
+    size_t nt, tcap;
+    unsigned latin_letters, cyrgreek_letters;
+};
+
+static const char *
+unit_nb(const struct prep *p, size_t i)
+{
+    return p->nb.data + p->u[i].nb_off;
+}
+
+static int
+is_wordc(const struct unit *u)
+{
+    return u->cls == PF_U_LETTER || u->cls == PF_U_DIGIT;
+}
+
+static int
+is_space(const struct unit *u)
+{
+    return u->cls == PF_U_SPACE || u->cls == PF_U_NEWLINE;
+}
+
+static unsigned char
+raw_ch(const struct prep *p, size_t i)
+{
+    return (unsigned char)p->raw[p->u[i].raw_off];
+}
+
+/* next unit index >= i that is not ignored, or nu */
+static size_t
+next_vis(const struct prep *p, size_t i)
+{
+    while (i < p->nu && p->u[i].cls == PF_U_IGNORED)
+        i++;
+    return i;
+}
+
+/* previous unit index < i that is not ignored, or SIZE_MAX */
+static size_t
+prev_vis(const struct prep *p, size_t i)
+{
+    while (i > 0) {
+        i--;
+        if (p->u[i].cls != PF_U_IGNORED)
+            return i;
+    }
+    return SIZE_MAX;
+}
+
+static void
+add_tok(struct prep *p, struct pf_arena *a, size_t u0, size_t u1, int kind)
+{
+    if (p->nt == p->tcap) {
+        size_t cap = p->tcap ? p->tcap * 2 : 64;
+        struct tok *t = pf_arena_alloc(a, cap * sizeof(*t));
+        if (p->nt)
+            memcpy(t, p->t, p->nt * sizeof(*t));
+        p->t = t;
+        p->tcap = cap;
+    }
+    struct tok *t = &p->t[p->nt++];
+    t->u0 = (uint32_t)u0;
+    t->u1 = (uint32_t)u1;
+    t->kind = (uint16_t)kind;
+    t->flags = 0;
+}
+
+/* Stage 1: one unit per grapheme cluster. */
+static void
+make_units(struct prep *p, struct pf_arena *a)
+{
+    size_t off = 0, n = 0;
+    p->u = pf_arena_alloc(a, (p->len + 1) * sizeof(*p->u));
+    while (off < p->len) {
+        struct pf_fold_info fi;
+        struct unit *u = &p->u[n++];
+        size_t before = p->nb.len;
+        size_t k = pf_fold_cluster(p->raw, p->len, off, &p->nb, &fi);
+        u->raw_off = (uint32_t)off;
+        u->raw_len = (uint16_t)k;
+        u->nb_off = (uint32_t)before;
+        u->nb_len = (uint16_t)(p->nb.len - before);
+        u->cls = fi.cls;
+        u->uflags = fi.flags;
+        u->lookalike = fi.lookalike;
+        u->leet = fi.leet;
+        u->mark = 0;
+        u->fold = 0;
+        if (u->cls == PF_U_LETTER) {
+            if (fi.flags & PF_UF_CYRGREEK)
+                p->cyrgreek_letters++;
+            else if (fi.flags & PF_UF_LATIN)
+                p->latin_letters++;
+        }
+        off += k;
+    }
+    p->nu = n;
+}
+
+static int
+starts_with(const struct prep *p, size_t i, const char *s)
+{
+    size_t n = strlen(s);
+    for (size_t k = 0; k < n; k++) {
+        if (i + k >= p->nu || p->u[i + k].nb_len != 1 ||
+            unit_nb(p, i + k)[0] != s[k])
+            return 0;
+    }
+    return 1;
+}
+
+/* end of the white-space separated chunk starting at i */
+static size_t
+chunk_end(const struct prep *p, size_t i)
+{
+    while (i < p->nu && !is_space(&p->u[i]))
+        i++;
+    return i;
+}
+
+/* drop trailing punctuation that usually ends a sentence, not a URL */
+static size_t
+trim_trailing(const struct prep *p, size_t i, size_t end)
+{
+    while (end > i) {
+        const struct unit *u = &p->u[end - 1];
+        if (u->cls == PF_U_PUNCT || u->cls == PF_U_QUOTE ||
+            u->cls == PF_U_APOS || u->cls == PF_U_EMOJI ||
+            u->cls == PF_U_IGNORED) {
+            unsigned char c = raw_ch(p, end - 1);
+            if (c == '/' || c == '=' || c == '#' || c == '_' || c == '-')
+                break;
+            end--;
+        } else {
+            break;
+        }
+    }
+    return end;
+}
+
+static int
+is_email_chunk(const struct prep *p, size_t i, size_t end)
+{
+    size_t at = SIZE_MAX, dot_after = 0;
+    for (size_t k = i; k < end; k++) {
+        unsigned char c = raw_ch(p, k);
+        if (c == '@') {
+            if (at != SIZE_MAX || k == i)
+                return 0;
+            at = k;
+        } else if (c == '.' && at != SIZE_MAX && k > at + 1 && k + 1 < end) {
+            dot_after = 1;
+        } else if (!is_wordc(&p->u[k]) && c != '.' && c != '_' && c != '-' &&
+                   c != '+') {
+            return 0;
+        }
+    }
+    return at != SIZE_MAX && dot_after;
+}
+
+/* Can unit k continue a word that has units [i, k)? */
+static int
+word_continues(const struct prep *p, size_t i, size_t k)
+{
+    const struct unit *u = &p->u[k];
+    size_t prev, next;
+    if (is_wordc(u) || u->cls == PF_U_IGNORED)
+        return 1;
+    prev = prev_vis(p, k);
+    next = next_vis(p, k + 1);
+    int prev_w = prev != SIZE_MAX && prev >= i && is_wordc(&p->u[prev]);
+    int next_w = next < p->nu && is_wordc(&p->u[next]);
+    unsigned char c = raw_ch(p, k);
+    /* don't, asiakkaan's */
+    if (u->cls == PF_U_APOS && prev_w && next_w &&
+        p->u[prev].cls == PF_U_LETTER && p->u[next].cls == PF_U_LETTER)
+        return 1;
+    /* masked letters: k*sipää, f**k */
+    if (c == '*' && prev_w) {
+        size_t m = k;
+        while (m < p->nu && raw_ch(p, m) == '*')
+            m++;
+        return m < p->nu && p->u[m].cls == PF_U_LETTER;
+    }
+    /* leetspeak symbols between word characters: $h!t, p@ss */
+    if (u->leet && !is_wordc(u) && next_w && (prev_w || k == i))
+        return 1;
+    /* 6,90 14:02 15.3.2024 inside numbers */
+    if ((c == '.' || c == ',' || c == ':') && prev_w && next_w &&
+        p->u[prev].cls == PF_U_DIGIT && p->u[next].cls == PF_U_DIGIT)
+        return 1;
+    return 0;
+}
+
+/* Stage 2: tokens. */
+static void
+tokenize_units(struct prep *p, struct pf_arena *a)
+{
+    size_t i = 0;
+    while (i < p->nu) {
+        struct unit *u = &p->u[i];
+        size_t prev = prev_vis(p, i);
+        int chunk_start = prev == SIZE_MAX || is_space(&p->u[prev]) ||
+                          p->u[prev].cls == PF_U_QUOTE ||
+                          p->u[prev].cls == PF_U_APOS ||
+                          raw_ch(p, prev) == '(' || raw_ch(p, prev) == '<';
+        if (is_space(u) || u->cls == PF_U_IGNORED) {
+            i++;
+            continue;
+        }
+        if (u->cls == PF_U_EMOJI) {
+            add_tok(p, a, i, i + 1, PF_TOK_EMOJI);
+            i++;
+            continue;
+        }
+        if (chunk_start &&
+            (starts_with(p, i, "http://") || starts_with(p, i, "https://") ||
+             starts_with(p, i, "www."))) {
+            size_t end = trim_trailing(p, i, chunk_end(p, i));
+            add_tok(p, a, i, end, PF_TOK_URL);
+            i = end;
+            continue;
+        }
+        if (chunk_start && is_wordc(u)) {
+            size_t end = trim_trailing(p, i, chunk_end(p, i));
+            if (is_email_chunk(p, i, end)) {
+                add_tok(p, a, i, end, PF_TOK_EMAIL);
+                i = end;
+                continue;
+            }
+        }
+        if (raw_ch(p, i) == '@' &&
+            (prev == SIZE_MAX || !is_wordc(&p->u[prev])) && i + 1 < p->nu &&
+            p->u[i + 1].cls == PF_U_LETTER) {
+            size_t j = i + 1;
+            while (j < p->nu &&
+                   (is_wordc(&p->u[j]) || raw_ch(p, j) == '_' ||
+                    ((raw_ch(p, j) == '.' || raw_ch(p, j) == '-') &&
+                     j + 1 < p->nu && is_wordc(&p->u[j + 1]))))
+                j++;
+            add_tok(p, a, i, j, PF_TOK_MENTION);
+            i = j;
+            continue;
+        }
+        if (is_wordc(u) || (u->leet && word_continues(p, i, i))) {
+            size_t j = i + 1;
+            int letters = u->cls == PF_U_LETTER, others = 0;
+            while (j < p->nu && word_continues(p, i, j)) {
+                if (p->u[j].cls == PF_U_LETTER)
+                    letters++;
+                else if (p->u[j].cls != PF_U_DIGIT &&
+                         p->u[j].cls != PF_U_IGNORED)
+                    others++;
+                j++;
+            }
+            /* trailing ignorables belong to the space after the word */
+            while (j > i + 1 && p->u[j - 1].cls == PF_U_IGNORED)
+                j--;
+            int kind = PF_TOK_WORD;
+            if (!letters) {
+                /* digits with separators only: a number, unless leet
+                   symbols were folded in (they make it a word) */
+                int leetsym = 0;
+                for (size_t k = i; k < j; k++)
+                    if (!is_wordc(&p->u[k]) && p->u[k].leet &&
+                        raw_ch(p, k) != '.' && raw_ch(p, k) != ',' &&
+                        raw_ch(p, k) != ':')
+                        leetsym = 1;
+                kind = leetsym ? PF_TOK_WORD : PF_TOK_NUMBER;
+            }
+            (void)others;
+            add_tok(p, a, i, j, kind);
+            i = j;
+            continue;
+        }
+        /* punctuation and symbols: runs of one character are one token */
+        size_t j = i + 1;
+        while (j < p->nu && p->u[j].cls == u->cls &&
+               p->u[j].nb_len == u->nb_len && u->nb_len > 0 &&
+               memcmp(unit_nb(p, j), unit_nb(p, i), u->nb_len) == 0)
+            j++;
+        add_tok(p, a, i, j, PF_TOK_PUNCT);
+        i = j;
+    }
+}
+
+/* Stage 3a: leetspeak, masks and look-alikes inside one word token. */
+static void
+fold_word(struct prep *p, struct tok *t, int fold_pure_lookalikes)
+{
+    size_t letters = 0, latin = 0, look = 0, bad_digit = 0;
+    int interior = 0;
+    for (size_t k = t->u0; k < t->u1; k++) {
+        struct unit *u = &p->u[k];
+        u->mark |= UM_INTOK;
+        if (u->cls == PF_U_LETTER) {
+            letters++;
+            if (u->uflags & PF_UF_LATIN)
+                latin++;
+            if (u->lookalike)
+                look++;
+        } else if (u->cls == PF_U_DIGIT && !u->leet) {
+            bad_digit++;
+        }
+        if (raw_ch(p, k) == '*')
+            t->flags |= PF_TOKF_MASKED;
+    }
+    if (letters == 0)
+        return;
+
+    /* runs of leet characters: find one between letters */
+    for (size_t k = t->u0; k < t->u1;) {
+        if (p->u[k].cls == PF_U_LETTER || p->u[k].cls == PF_U_IGNORED ||
+            raw_ch(p, k) == '*' || p->u[k].cls == PF_U_APOS) {
+            k++;
+            continue;
+        }
+        size_t r0 = k;
+        int all_leet = 1;
+        while (k < t->u1 && p->u[k].cls != PF_U_LETTER &&
+               p->u[k].cls != PF_U_APOS && raw_ch(p, k) != '*') {
+            if (!p->u[k].leet && p->u[k].cls != PF_U_IGNORED)
+                all_leet = 0;
+            k++;
+        }
+        if (all_leet && r0 > t->u0 && k < t->u1 &&
+            p->u[r0 - 1].cls == PF_U_LETTER && p->u[k].cls == PF_U_LETTER)
+            interior = 1;
+    }
+    int fold_leading = 0;
+    if (!interior && !bad_digit && p->u[t->u0].leet &&
+        p->u[t->u0].cls != PF_U_LETTER) {
+        size_t k = t->u0;
+        while (k < t->u1 && p->u[k].cls != PF_U_LETTER)
+            k++;
+        size_t after = 0;
+        for (; k < t->u1; k++)
+            if (p->u[k].cls == PF_U_LETTER)
+                after++;
+            else
+                break;
+        fold_leading = after >= 3 && k == t->u1;
+    }
+    if (interior || fold_leading) {
+        for (size_t k = t->u0; k < t->u1; k++) {
+            struct unit *u = &p->u[k];
+            if (u->cls == PF_U_LETTER || !u->leet)
+                continue;
+            if (fold_leading && !interior && k > t->u0 &&
+                p->u[k - 1].cls == PF_U_LETTER)
+                break;
+            u->fold = u->leet;
+            u->mark |= UM_FOLD;
+        }
+        t->flags |= PF_TOKF_LEET;
+    }
+
+    if (look && (latin || (fold_pure_lookalikes && look == letters))) {
+        for (size_t k = t->u0; k < t->u1; k++) {
+            struct unit *u = &p->u[k];
+            if (u->cls == PF_U_LETTER && u->lookalike) {
+                u->fold = u->lookalike;
+                u->mark |= UM_FOLD;
+            }
+        }
+        t->flags |= PF_TOKF_LOOKALIKE;
+    }
+}
+
+static size_t
+tok_letters(const struct prep *p, const struct tok *t)
+{
+    size_t n = 0;
+    for (size_t k = t->u0; k < t->u1; k++) {
+        if (p->u[k].cls == PF_U_LETTER || (p->u[k].mark & UM_FOLD))
+            n++;
+        else if (p->u[k].cls != PF_U_IGNORED)
+            return 99;
+    }
+    return n;
+}
+
+static int
+is_join_sep(const struct prep *p, const struct tok *t)
+{
+    if (t->kind != PF_TOK_PUNCT || t->u1 - t->u0 != 1)
+        return 0;
+    unsigned char c = raw_ch(p, t->u0);
+    return c == '.' || c == '-' || c == '_' || c == '*' ||
+           (p->u[t->u0].nb_len == 2 &&
+            memcmp(unit_nb(p, t->u0), "\xc2\xb7", 2) == 0);
+}
+
+/* raw bytes between two units, if all white space (no line break) */
+static int
+small_space_gap(const struct prep *p, size_t a_end, size_t b_start)
+{
+    size_t spaces = 0;
+    for (size_t k = a_end; k < b_start; k++) {
+        if (p->u[k].cls == PF_U_SPACE)
+            spaces++;
+        else if (p->u[k].cls != PF_U_IGNORED)
+            return 0;
+    }
+    return spaces <= 2;
+}
+
+/* Stage 3b: join spaced-out letters into one token. */
+static void
+join_letters(struct prep *p)
+{
+    size_t out = 0;
+    for (size_t i = 0; i < p->nt;) {
+        struct tok *t = &p->t[i];
+        size_t j = i, letters = 0;
+        if (t->kind == PF_TOK_WORD && tok_letters(p, t) == 1) {
+            /* extend over: letter (sep letter)* where sep is a gap of
+               spaces or one separator token with no spaces around it */
+            letters = 1;
+            j = i;
+            for (;;) {
+                size_t nxt = j + 1;
+                if (nxt < p->nt && p->t[nxt].kind == PF_TOK_WORD &&
+                    tok_letters(p, &p->t[nxt]) == 1 &&
+                    p->t[j].u1 < p->t[nxt].u0 &&
+                    small_space_gap(p, p->t[j].u1, p->t[nxt].u0)) {
+                    j = nxt;
+                    letters++;
+                    continue;
+                }
+                if (nxt + 1 < p->nt && is_join_sep(p, &p->t[nxt]) &&
+                    p->t[nxt].u0 == p->t[j].u1 &&
+                    p->t[nxt + 1].kind == PF_TOK_WORD &&
+                    tok_letters(p, &p->t[nxt + 1]) == 1 &&
+                    p->t[nxt + 1].u0 == p->t[nxt].u1) {
+                    j = nxt + 1;
+                    letters++;
+                    continue;
+                }
+                break;
+            }
+        }
+        if (letters >= 3) {
+            struct tok joined = *t;
+            joined.u1 = p->t[j].u1;
+            joined.flags |= PF_TOKF_JOINED;
+            for (size_t k = joined.u0; k < joined.u1; k++) {
+                struct unit *u = &p->u[k];
+                if (u->cls == PF_U_LETTER || (u->mark & UM_FOLD))
+                    u->mark |= UM_INTOK;
+                else
+                    u->mark |= UM_DROP;
+            }
+            for (size_t k = i; k <= j; k++)
+                joined.flags |=
+                    p->t[k].flags & (PF_TOKF_LEET | PF_TOKF_LOOKALIKE);
+            p->t[out++] = joined;
+            i = j + 1;
+        } else {
+            p->t[out++] = *t;
+            i++;
+        }
+    }
+    p->nt = out;
+}
+
+static int
+quote_family(const struct prep *p, const struct tok *t)
+{
+    const struct unit *u = &p->u[t->u0];
+    if (u->cls == PF_U_QUOTE)
+        return 2;
+    if (u->cls == PF_U_APOS)
+        return 1;
+    return 0;
+}
+
+/* Stage 3c: flags from context: quotes, case, sentence starts. */
+static void
+flag_tokens(struct prep *p)
+{
+    size_t open = SIZE_MAX;
+    int open_fam = 0;
+    int sent_start = 1;
+    for (size_t i = 0; i < p->nt; i++) {
+        struct tok *t = &p->t[i];
+        size_t before = prev_vis(p, t->u0), after = next_vis(p, t->u1);
+        int space_before = before == SIZE_MAX || is_space(&p->u[before]);
+        int space_after = after >= p->nu || is_space(&p->u[after]);
+        int newline_before =
+            before == SIZE_MAX || p->u[before].cls == PF_U_NEWLINE;
+
+        if (newline_before) {
+            sent_start = 1;
+            open = SIZE_MAX;
+        }
+        if (t->kind == PF_TOK_PUNCT) {
+            int fam = quote_family(p, t);
+            if (fam) {
+                const struct unit *pu =
+                    before != SIZE_MAX ? &p->u[before] : NULL;
+                const struct unit *nu = after < p->nu ? &p->u[after] : NULL;
+                int can_open = (!pu || is_space(pu) || pu->cls == PF_U_PUNCT ||
+                                pu->cls == PF_U_QUOTE) &&
+                               nu && !is_space(nu);
+                int can_close = pu && !is_space(pu) &&
+                                (!nu || is_space(nu) || nu->cls == PF_U_PUNCT ||
+                                 nu->cls == PF_U_QUOTE ||
+                                 nu->cls == PF_U_APOS || nu->cls == PF_U_EMOJI);
+                if (open != SIZE_MAX && fam == open_fam && can_close &&
+                    i - open <= 80) {
+                    for (size_t k = open + 1; k < i; k++)
+                        p->t[k].flags |= PF_TOKF_QUOTED;
+                    open = SIZE_MAX;
+                } else if (can_open && open == SIZE_MAX) {
+                    open = i;
+                    open_fam = fam;
+                }
+                continue;
+            }
+            for (size_t k = t->u0; k < t->u1; k++) {
+                unsigned char c = raw_ch(p, k);
+                if (c == '?')
+                    t->flags |= PF_TOKF_QUESTION;
+                if ((c == '.' || c == '!' || c == '?') ||
+                    (p->u[k].nb_len == 3 &&
+                     memcmp(unit_nb(p, k), "...", 3) == 0))
+                    sent_start = 1;
+            }
+            (void)space_before;
+            (void)space_after;
+            continue;
+        }
+        if (t->kind == PF_TOK_EMOJI)
+            continue;
+        /* case of the letters as typed */
+        size_t letters = 0, upper = 0;
+        int first_upper = -1;
+        for (size_t k = t->u0; k < t->u1; k++) {
+            const struct unit *u = &p->u[k];
+            if (u->cls != PF_U_LETTER)
+                continue;
+            letters++;
+            if (u->uflags & PF_UF_UPPER)
+                upper++;
+            if (first_upper < 0)
+                first_upper = (u->uflags & PF_UF_UPPER) != 0;
+        }
+        if (first_upper > 0)
+            t->flags |= PF_TOKF_CAPITALIZED;
+        if (letters >= 2 && upper == letters)
+            t->flags |= PF_TOKF_ALLCAPS;
+        if (t->kind == PF_TOK_WORD || t->kind == PF_TOK_MENTION ||
+            t->kind == PF_TOK_NUMBER) {
+            int after_emoji = i > 0 && p->t[i - 1].kind == PF_TOK_EMOJI &&
+                              (t->flags & PF_TOKF_CAPITALIZED);
+            if (sent_start || after_emoji)
+                t->flags |= PF_TOKF_SENT_START;
+            sent_start = 0;
+        }
+    }
+}
+
+/* Stage 4: emit norm, the map and the final tokens. */
+static void
+emit(struct prep *p, struct pf_arena *a, struct pf_text *out)
+{
+    /* each unit emits its folded bytes or one folded letter, plus at most
+       one space put between a word and an emoji */
+    size_t cap = p->nb.len + p->nu + 16, n = 0;
+    char *norm = pf_arena_alloc(a, cap + 1);
+    uint32_t *map = pf_arena_alloc(a, (cap + 1) * sizeof(*map));
+    int last = -1; /* 0 word-ish, 1 emoji, 2 other, -1 space/nothing */
+
+    for (size_t i = 0; i < p->nu; i++) {
+        struct unit *u = &p->u[i];
+        u->norm_off = (uint32_t)n;
+        if (u->cls == PF_U_IGNORED || (u->mark & UM_DROP) ||
+            (u->nb_len == 0 && !(u->mark & UM_FOLD))) {
+            u->norm_end = (uint32_t)n;
+            continue;
+        }
+        if (is_space(u)) {
+            if (n > 0 && (norm[n - 1] == ' ' || norm[n - 1] == '\n')) {
+                if (u->cls == PF_U_NEWLINE)
+                    norm[n - 1] = '\n';
+            } else if (n > 0) {
+                norm[n] = u->cls == PF_U_NEWLINE ? '\n' : ' ';
+                map[n++] = u->raw_off;
+            }
+            u->norm_off = u->norm_end = (uint32_t)n;
+            last = -1;
+            continue;
+        }
+        int cur = u->cls == PF_U_EMOJI                                ? 1
+                  : (is_wordc(u) || (u->mark & (UM_FOLD | UM_INTOK))) ? 0
+                                                                      : 2;
+        if ((cur == 1 && last == 0) || (cur == 0 && last == 1)) {
+            norm[n] = ' ';
+            map[n++] = u->raw_off;
+        }
+        u->norm_off = (uint32_t)n;
+        if (u->mark & UM_FOLD) {
+            norm[n] = u->fold;
+            map[n++] = u->raw_off;
+        } else {
+            const char *b = unit_nb(p, i);
+            for (size_t k = 0; k < u->nb_len; k++) {
+                norm[n] = b[k];
+                map[n++] = u->raw_off;
+            }
+        }
+        u->norm_end = (uint32_t)n;
+        last = cur;
+    }
+    /* no trailing white space */
+    while (n > 0 && (norm[n - 1] == ' ' || norm[n - 1] == '\n'))
+        n--;
+    norm[n] = '\0';
+    map[n] = (uint32_t)p->len;
+    out->norm = norm;
+    out->norm_len = n;
+    out->norm_map = map;
+
+    out->tokens = pf_arena_alloc(a, (p->nt ? p->nt : 1) * sizeof(*out->tokens));
+    out->n_tokens = p->nt;
+    for (size_t i = 0; i < p->nt; i++) {
+        const struct tok *t = &p->t[i];
+        struct pf_token *o = &out->tokens[i];
+        const struct unit *first = &p->u[t->u0], *lastu = &p->u[t->u1 - 1];
+        o->raw.off = first->raw_off;
+        o->raw.len = lastu->raw_off + lastu->raw_len - first->raw_off;
+        o->norm_off = first->norm_off;
+        o->norm_len = lastu->norm_end > first->norm_off
+                          ? lastu->norm_end - first->norm_off
+                          : 0;
+        o->kind = t->kind;
+        o->flags = t->flags;
+    }
+}
+
+int
+pf_text_prepare(struct pf_text *t, struct pf_arena *a, const char *text,
+                size_t len, char *err, size_t errlen)
+{
+    struct prep p;
+    size_t bad;
+
+    memset(t, 0, sizeof(*t));
+    t->text = text;
+    t->text_len = len;
+    if (len >= UINT32_MAX / 2) {
+        if (err)
+            snprintf(err, errlen, "text too large (%zu bytes)", len);
+        return PF_ETOOBIG;
+    }
+    if (!pf_utf8_valid(text, len, &bad)) {
+        char where[64];
+        pf_utf8_describe(text, len, bad, where, sizeof(where));
+        if (err)
+            snprintf(err, errlen, "invalid UTF-8: %s", where);
+        return PF_EINVAL;
+    }
+    memset(&p, 0, sizeof(p));
+    p.raw = text;
+    p.len = len;
+    pf_buf_init(&p.nb);
+    pf_buf_grow(&p.nb, len + 16);
+
+    make_units(&p, a);
+    tokenize_units(&p, a);
+    int pure = p.latin_letters > 0 && p.cyrgreek_letters * 4 < p.latin_letters;
+    for (size_t i = 0; i < p.nt; i++)
+        if (p.t[i].kind == PF_TOK_WORD)
+            fold_word(&p, &p.t[i], pure);
+    join_letters(&p);
+    flag_tokens(&p);
+    emit(&p, a, t);
+    pf_buf_release(&p.nb);
+    t->lang = pf_text_lang(t);
+    return PF_OK;
+}
+
+const char *
+pf_text_kind_name(unsigned kind)
+{
+    static const char *names[] = {"word",    "number", "url",  "email",
+                                  "mention", "emoji",  "punct"};
+    return kind < PF_ARRAY_LEN(names) ? names[kind] : "?";
+}

@@ -1,0 +1,47 @@
+/*
+ * text.h - the host's text layer: one message's raw text in, everything
+ * the rules match on out, computed once and shared by all plugins.
+ *
+ *   raw text --validate--> units (one per grapheme cluster, NFKC casefold)
+ *            --tokenize--> tokens (words, numbers, URLs, mentions, emoji...)
+ *            --fold------> leetspeak, look-alikes, spaced letters, quotes
+ *            --emit------> norm text + norm_map back to raw offsets
+ *
+ * Every token and every byte of norm knows which bytes of the raw text it
+ * came from, so a finding always points at what the author actually typed.
+ */
+#ifndef PF_TEXT_H
+#define PF_TEXT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/arena.h"
+#include "pokerface/plugin.h"
+
+struct pf_text {
+    const char *text; /* the raw text (borrowed from the caller) */
+    size_t text_len;
+    char *norm;
+    size_t norm_len;
+    uint32_t *norm_map; /* norm_len + 1 entries */
+    struct pf_token *tokens;
+    size_t n_tokens;
+    const char *lang; /* "fi", "en", "mixed", "und" (static string) */
+};
+
+/*
+ * Prepare text[0..len) (need not be NUL-terminated, but see pf_msg.text).
+ * Everything is allocated from a. Returns PF_OK, PF_EINVAL for invalid UTF-8
+ * (err says where), PF_ETOOBIG when len does not fit the 32-bit offsets.
+ */
+int pf_text_prepare(struct pf_text *t, struct pf_arena *a, const char *text,
+                    size_t len, char *err, size_t errlen);
+
+/* The language guess on its own (used by pf_text_prepare). */
+const char *pf_text_lang(const struct pf_text *t);
+
+/* Printable name of a token kind ("word", "emoji", ...). */
+const char *pf_text_kind_name(unsigned kind);
+
+#endif
