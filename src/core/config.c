@@ -1,0 +1,705 @@
+/*
+ * config.c - see config.h.
+ *
+ * Validation walks the JSON tree once, building the key path as it goes
+ * ("plugins[2].config"), and stops at the first problem: one precise
+ * message beats a screenful of consequences. Plugin names are checked
+ * against the plugin directory here, so a typo is reported as a config
+ * error with a suggestion rather than as a loader failure.
+ */
+#include "core/config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/log.h"
+#include "core/util.h"
+#include "pokerface/plugin.h"
+
+#define DEFAULT_MAX_MESSAGE (1u << 20)
+
+struct vctx {
+    const char *file;
+    char *err;
+    size_t errlen;
+};
+
+static int fail(struct vctx *v, const char *path, const char *fmt, ...)
+    PF_ATTR_PRINTF(3, 4);
+
+static int
+fail(struct vctx *v, const char *path, const char *fmt, ...)
+{
+    char msg[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (path && *path)
+        pf_snprintf(v->err, v->errlen, "%s: %s: %s", v->file, path, msg);
+    else
+        pf_snprintf(v->err, v->errlen, "%s: %s", v->file, msg);
+    return PF_EINVAL;
+}
+
+static const char *
+type_name(const json_t *j)
+{
+    switch (json_typeof(j)) {
+    case JSON_OBJECT: return "an object";
+    case JSON_ARRAY: return "an array";
+    case JSON_STRING: return "a string";
+    case JSON_INTEGER: return "an integer";
+    case JSON_REAL: return "a number";
+    case JSON_TRUE:
+    case JSON_FALSE: return "a boolean";
+    default: return "null";
+    }
+}
+
+static int
+is_comment(const char *key)
+{
+    return key[0] == '/' && key[1] == '/';
+}
+
+/* "unknown key 'x'" with the closest known key as a hint */
+static int
+unknown_key(struct vctx *v, const char *path, const char *key,
+            const char *const *known)
+{
+    const char *best = NULL;
+    unsigned best_d = 3;
+    for (size_t i = 0; known[i]; i++) {
+        unsigned d = pf_edit_distance(key, known[i], 2);
+        if (d < best_d)
+            best_d = d, best = known[i];
+    }
+    if (best)
+        return fail(v, path, "unknown key '%s' (did you mean '%s'?)", key,
+                    best);
+    return fail(v, path, "unknown key '%s'", key);
+}
+
+static int
+check_keys(struct vctx *v, const char *path, json_t *obj,
+           const char *const *known)
+{
+    const char *key;
+    json_t *val;
+    json_object_foreach(obj, key, val)
+    {
+        size_t i;
+        if (is_comment(key))
+            continue;
+        for (i = 0; known[i]; i++)
+            if (strcmp(key, known[i]) == 0)
+                break;
+        if (!known[i]) {
+            char *p =
+                *path ? pf_xasprintf("%s.%s", path, key) : pf_xstrdup(key);
+            int rc = unknown_key(v, p, key, known);
+            free(p);
+            return rc;
+        }
+    }
+    return PF_OK;
+}
+
+static char *
+sub(const char *path, const char *key)
+{
+    return *path ? pf_xasprintf("%s.%s", path, key) : pf_xstrdup(key);
+}
+
+static int
+get_string(struct vctx *v, const char *path, json_t *obj, const char *key,
+           const char **out)
+{
+    json_t *j = json_object_get(obj, key);
+    if (!j)
+        return PF_ENOTFOUND;
+    if (!json_is_string(j)) {
+        char *p = sub(path, key);
+        int rc = fail(v, p, "expected a string, got %s", type_name(j));
+        free(p);
+        return rc;
+    }
+    *out = json_string_value(j);
+    return PF_OK;
+}
+
+static int
+get_number(struct vctx *v, const char *path, json_t *obj, const char *key,
+           double lo, double hi, double *out)
+{
+    json_t *j = json_object_get(obj, key);
+    if (!j)
+        return PF_ENOTFOUND;
+    char *p = sub(path, key);
+    int rc = PF_OK;
+    if (!json_is_number(j)) {
+        rc = fail(v, p, "expected a number, got %s", type_name(j));
+    } else {
+        double d = json_number_value(j);
+        if (d < lo || d > hi)
+            rc = fail(v, p, "%g is out of range (%g to %g)", d, lo, hi);
+        else
+            *out = d;
+    }
+    free(p);
+    return rc;
+}
+
+static int
+get_bool(struct vctx *v, const char *path, json_t *obj, const char *key,
+         int *out)
+{
+    json_t *j = json_object_get(obj, key);
+    if (!j)
+        return PF_ENOTFOUND;
+    if (!json_is_boolean(j)) {
+        char *p = sub(path, key);
+        int rc = fail(v, p, "expected true or false, got %s", type_name(j));
+        free(p);
+        return rc;
+    }
+    *out = json_is_true(j);
+    return PF_OK;
+}
+
+static int
+valid_plugin_name(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 31)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+              c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+/* closest "<name>.so" in dir, for "did you mean" */
+static char *
+closest_plugin(const char *dir, const char *name)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    char *best = NULL;
+    unsigned best_d = 3;
+    if (!d)
+        return NULL;
+    while ((de = readdir(d)) != NULL) {
+        size_t n = strlen(de->d_name);
+        if (n < 4 || strcmp(de->d_name + n - 3, ".so") != 0)
+            continue;
+        char *stem = pf_xstrndup(de->d_name, n - 3);
+        unsigned dist = pf_edit_distance(name, stem, 2);
+        if (dist < best_d) {
+            best_d = dist;
+            free(best);
+            best = stem;
+        } else {
+            free(stem);
+        }
+    }
+    closedir(d);
+    return best;
+}
+
+static int
+load_plugins(struct vctx *v, struct pf_config *c, json_t *arr)
+{
+    static const char *const keys[] = {"name",      "file",   "enabled",
+                                       "budget_ms", "config", NULL};
+    size_t i;
+    json_t *el;
+    if (!json_is_array(arr))
+        return fail(v, "plugins", "expected an array, got %s", type_name(arr));
+    c->plugins = pf_xcalloc(json_array_size(arr) + 1, sizeof(*c->plugins));
+    json_array_foreach(arr, i, el)
+    {
+        char path[64];
+        struct pf_plugin_conf *pc = &c->plugins[c->n_plugins];
+        const char *name = NULL, *file = NULL;
+        int rc;
+        snprintf(path, sizeof(path), "plugins[%zu]", i);
+        if (json_is_string(el)) {
+            name = json_string_value(el);
+        } else if (json_is_object(el)) {
+            if ((rc = check_keys(v, path, el, keys)))
+                return rc;
+            rc = get_string(v, path, el, "name", &name);
+            if (rc == PF_ENOTFOUND)
+                return fail(v, path, "missing key 'name'");
+            if (rc)
+                return rc;
+            rc = get_string(v, path, el, "file", &file);
+            if (rc && rc != PF_ENOTFOUND)
+                return rc;
+        } else {
+            return fail(v, path, "expected a plugin name or an object, got %s",
+                        type_name(el));
+        }
+        char *npath =
+            pf_xasprintf("%s%s", path, json_is_object(el) ? ".name" : "");
+        if (!valid_plugin_name(name)) {
+            rc = fail(v, npath,
+                      "invalid plugin name '%s' (use 1 to 31 of a-z 0-9 _ -)",
+                      name);
+            free(npath);
+            return rc;
+        }
+        for (size_t k = 0; k < c->n_plugins; k++) {
+            if (strcmp(c->plugins[k].name, name) == 0) {
+                rc = fail(v, npath,
+                          "duplicate plugin name '%s' (also plugins[%zu]); "
+                          "give the second instance its own name and a "
+                          "\"file\"",
+                          name, k);
+                free(npath);
+                return rc;
+            }
+        }
+        if (file && (strchr(file, '/') || strcmp(file, "..") == 0 ||
+                     file[0] == '.' || !*file)) {
+            free(npath);
+            return fail(v, path,
+                        "file: '%s' must be a file name in the "
+                        "plugin directory, not a path",
+                        file);
+        }
+        pc->name = pf_xstrdup(name);
+        pc->file = file ? pf_xstrdup(file) : pf_xasprintf("%s.so", name);
+        pc->enabled = 1;
+        c->n_plugins++;
+
+        char *full = pf_path_join(c->plugin_dir, pc->file);
+        struct stat st;
+        if (stat(full, &st) != 0) {
+            char *stem = pf_xstrndup(
+                pc->file,
+                strlen(pc->file) -
+                    (strlen(pc->file) > 3 &&
+                             strcmp(pc->file + strlen(pc->file) - 3, ".so") == 0
+                         ? 3
+                         : 0));
+            char *best = closest_plugin(c->plugin_dir, stem);
+            if (best)
+                rc = fail(v, file ? path : npath,
+                          "unknown plugin '%s' in %s (did you mean '%s'?)",
+                          stem, c->plugin_dir, best);
+            else
+                rc = fail(v, file ? path : npath, "unknown plugin '%s' in %s",
+                          stem, c->plugin_dir);
+            free(best);
+            free(stem);
+            free(full);
+            free(npath);
+            return rc;
+        }
+        free(full);
+        free(npath);
+
+        if (json_is_object(el)) {
+            if ((rc = get_bool(v, path, el, "enabled", &pc->enabled)) &&
+                rc != PF_ENOTFOUND)
+                return rc;
+            if ((rc = get_number(v, path, el, "budget_ms", 0.001, 60000,
+                                 &pc->budget_ms)) &&
+                rc != PF_ENOTFOUND)
+                return rc;
+            json_t *cfg = json_object_get(el, "config");
+            if (cfg) {
+                if (!json_is_object(cfg)) {
+                    char *p = sub(path, "config");
+                    rc = fail(v, p, "expected an object, got %s",
+                              type_name(cfg));
+                    free(p);
+                    return rc;
+                }
+                pc->config = json_incref(cfg);
+            }
+        }
+    }
+    return PF_OK;
+}
+
+static int
+valid_label_pattern(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n >= PF_LABEL_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c == '*' && i == n - 1 && i > 0 && s[i - 1] == '.')
+            continue;
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+              c == '-' || c == '.'))
+            return 0;
+    }
+    return 1;
+}
+
+static int
+load_policy(struct vctx *v, struct pf_config *c, json_t *pol)
+{
+    static const char *const keys[] = {"note_threshold", "hold_threshold",
+                                       "plugin_budget_ms", "labels", NULL};
+    static const char *const lkeys[] = {"action", "note", "hold", NULL};
+    struct pf_policy *p = &c->policy;
+    int rc;
+    if (!json_is_object(pol))
+        return fail(v, "policy", "expected an object, got %s", type_name(pol));
+    if ((rc = check_keys(v, "policy", pol, keys)))
+        return rc;
+    if ((rc = get_number(v, "policy", pol, "note_threshold", 0, 1,
+                         &p->note_threshold)) &&
+        rc != PF_ENOTFOUND)
+        return rc;
+    if ((rc = get_number(v, "policy", pol, "hold_threshold", 0, 1,
+                         &p->hold_threshold)) &&
+        rc != PF_ENOTFOUND)
+        return rc;
+    if (p->note_threshold > p->hold_threshold)
+        return fail(v, "policy.note_threshold", "%g is above hold_threshold %g",
+                    p->note_threshold, p->hold_threshold);
+    if ((rc = get_number(v, "policy", pol, "plugin_budget_ms", 0.001, 60000,
+                         &p->plugin_budget_ms)) &&
+        rc != PF_ENOTFOUND)
+        return rc;
+
+    json_t *labels = json_object_get(pol, "labels");
+    if (!labels)
+        return PF_OK;
+    if (!json_is_object(labels))
+        return fail(v, "policy.labels", "expected an object, got %s",
+                    type_name(labels));
+    p->labels = pf_xcalloc(json_object_size(labels) + 1, sizeof(*p->labels));
+    const char *key;
+    json_t *val;
+    json_object_foreach(labels, key, val)
+    {
+        if (is_comment(key))
+            continue;
+        char *path = pf_xasprintf("policy.labels.\"%s\"", key);
+        struct pf_label_rule *r = &p->labels[p->n_labels];
+        r->action = PF_ACT_UNSET;
+        r->note = -1;
+        r->hold = -1;
+        if (!valid_label_pattern(key)) {
+            rc = fail(v, path,
+                      "invalid label (use a-z 0-9 . _ -, or end with \".*\")");
+            free(path);
+            return rc;
+        }
+        if (json_is_string(val)) {
+            r->action = pf_action_parse(json_string_value(val));
+            if (r->action < 0) {
+                rc = fail(v, path,
+                          "unknown action '%s' (pass, note, hold or block)",
+                          json_string_value(val));
+                free(path);
+                return rc;
+            }
+        } else if (json_is_object(val)) {
+            const char *act;
+            if ((rc = check_keys(v, path, val, lkeys))) {
+                free(path);
+                return rc;
+            }
+            rc = get_string(v, path, val, "action", &act);
+            if (rc == PF_OK) {
+                r->action = pf_action_parse(act);
+                if (r->action < 0) {
+                    char *ap = sub(path, "action");
+                    rc = fail(v, ap,
+                              "unknown action '%s' (pass, note, hold or "
+                              "block)",
+                              act);
+                    free(ap);
+                    free(path);
+                    return rc;
+                }
+            } else if (rc != PF_ENOTFOUND) {
+                free(path);
+                return rc;
+            }
+            if (((rc = get_number(v, path, val, "note", 0, 1, &r->note)) &&
+                 rc != PF_ENOTFOUND) ||
+                ((rc = get_number(v, path, val, "hold", 0, 1, &r->hold)) &&
+                 rc != PF_ENOTFOUND)) {
+                free(path);
+                return rc;
+            }
+        } else {
+            rc = fail(v, path, "expected an action name or an object, got %s",
+                      type_name(val));
+            free(path);
+            return rc;
+        }
+        free(path);
+        r->label = pf_xstrdup(key);
+        p->n_labels++;
+    }
+    return PF_OK;
+}
+
+static int
+load_root(struct vctx *v, struct pf_config *c, const struct pf_paths *paths)
+{
+    static const char *const keys[] = {
+        "plugin_dir",        "plugins",   "policy", "ui_language",
+        "max_message_bytes", "log_level", "team",   NULL};
+    json_t *root = c->root;
+    const char *s;
+    int rc;
+
+    if (!json_is_object(root))
+        return fail(v, NULL, "expected a JSON object at the top, got %s",
+                    type_name(root));
+    if ((rc = check_keys(v, "", root, keys)))
+        return rc;
+
+    rc = get_string(v, "", root, "plugin_dir", &s);
+    if (rc == PF_OK)
+        c->plugin_dir = pf_path_join(c->base_dir, s);
+    else if (rc == PF_ENOTFOUND)
+        c->plugin_dir = pf_xstrdup(paths->plugin_dir);
+    else
+        return rc;
+    c->data_dir = pf_xstrdup(paths->data_dir);
+    {
+        struct stat st;
+        if (stat(c->plugin_dir, &st) != 0 || !S_ISDIR(st.st_mode))
+            return fail(
+                v, "plugin_dir", "'%s' is not a directory%s", c->plugin_dir,
+                rc == PF_ENOTFOUND ? " (the default; set plugin_dir)" : "");
+    }
+
+    c->ui_language = pf_xstrdup("auto");
+    rc = get_string(v, "", root, "ui_language", &s);
+    if (rc == PF_OK) {
+        if (strcmp(s, "auto") && strcmp(s, "fi") && strcmp(s, "en"))
+            return fail(v, "ui_language", "'%s' is not one of auto, fi, en", s);
+        free(c->ui_language);
+        c->ui_language = pf_xstrdup(s);
+    } else if (rc != PF_ENOTFOUND) {
+        return rc;
+    }
+
+    double d = DEFAULT_MAX_MESSAGE;
+    rc =
+        get_number(v, "", root, "max_message_bytes", 1, 64.0 * 1024 * 1024, &d);
+    if (rc && rc != PF_ENOTFOUND)
+        return rc;
+    c->max_message_bytes = (size_t)d;
+
+    c->log_level = PF_LOG_INFO;
+    rc = get_string(v, "", root, "log_level", &s);
+    if (rc == PF_OK) {
+        if (!strcmp(s, "error"))
+            c->log_level = PF_LOG_ERR;
+        else if (!strcmp(s, "warning"))
+            c->log_level = PF_LOG_WARN;
+        else if (!strcmp(s, "info"))
+            c->log_level = PF_LOG_INFO;
+        else if (!strcmp(s, "debug"))
+            c->log_level = PF_LOG_DEBUG;
+        else
+            return fail(v, "log_level",
+                        "'%s' is not one of error, warning, info, debug", s);
+    } else if (rc != PF_ENOTFOUND) {
+        return rc;
+    }
+
+    json_t *team = json_object_get(root, "team");
+    if (team) {
+        size_t i;
+        json_t *el;
+        if (!json_is_array(team))
+            return fail(v, "team", "expected an array of names, got %s",
+                        type_name(team));
+        c->team = pf_xcalloc(json_array_size(team) + 1, sizeof(*c->team));
+        json_array_foreach(team, i, el)
+        {
+            if (!json_is_string(el) || !*json_string_value(el)) {
+                char p[32];
+                snprintf(p, sizeof(p), "team[%zu]", i);
+                return fail(v, p, "expected a non-empty name, got %s",
+                            type_name(el));
+            }
+            c->team[c->n_team++] = pf_xstrdup(json_string_value(el));
+        }
+    }
+
+    c->policy.note_threshold = 0.3;
+    c->policy.hold_threshold = 0.6;
+    c->policy.plugin_budget_ms = 50;
+    json_t *pol = json_object_get(root, "policy");
+    if (pol && (rc = load_policy(v, c, pol)))
+        return rc;
+
+    json_t *plugins = json_object_get(root, "plugins");
+    if (!plugins)
+        return fail(v, NULL,
+                    "missing key 'plugins' (the rule plugins to "
+                    "run; without any, nothing would be checked)");
+    if ((rc = load_plugins(v, c, plugins)))
+        return rc;
+    size_t enabled = 0;
+    for (size_t i = 0; i < c->n_plugins; i++)
+        enabled += c->plugins[i].enabled != 0;
+    if (enabled == 0)
+        return fail(v, "plugins",
+                    "no plugin is enabled; every message would "
+                    "pass unchecked");
+    return PF_OK;
+}
+
+int
+pf_config_load_string(struct pf_config *c, const char *json, const char *name,
+                      const char *base_dir, const struct pf_paths *paths,
+                      char *err, size_t errlen)
+{
+    struct vctx v = {name, err, errlen};
+    json_error_t je;
+    int rc;
+
+    memset(c, 0, sizeof(*c));
+    c->path = pf_xstrdup(name);
+    c->base_dir = pf_xstrdup(base_dir ? base_dir : ".");
+    c->root = json_loads(json, JSON_REJECT_DUPLICATES, &je);
+    if (!c->root) {
+        pf_snprintf(err, errlen, "%s:%d:%d: %s", name, je.line, je.column,
+                    je.text);
+        pf_config_release(c);
+        return PF_EINVAL;
+    }
+    rc = load_root(&v, c, paths);
+    if (rc) {
+        pf_config_release(c);
+        return rc;
+    }
+    return PF_OK;
+}
+
+int
+pf_config_load(struct pf_config *c, const char *path,
+               const struct pf_paths *paths, char *err, size_t errlen)
+{
+    struct pf_buf b = PF_BUF_INIT;
+    int rc = pf_read_file(path, 4u << 20, &b);
+    memset(c, 0, sizeof(*c));
+    if (rc) {
+        if (rc == PF_ENOTFOUND)
+            pf_snprintf(err, errlen, "%s: no such file", path);
+        else if (rc == PF_ETOOBIG)
+            pf_snprintf(err, errlen, "%s: larger than 4 MiB", path);
+        else
+            pf_snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        pf_buf_release(&b);
+        return rc;
+    }
+    char *dir = pf_dirname(path);
+    rc = pf_config_load_string(c, b.data, path, dir, paths, err, errlen);
+    free(dir);
+    pf_buf_release(&b);
+    return rc;
+}
+
+char *
+pf_config_default_path(const struct pf_paths *paths)
+{
+    return pf_path_join(paths->data_dir, "pokerface.json");
+}
+
+void
+pf_config_release(struct pf_config *c)
+{
+    for (size_t i = 0; i < c->n_plugins; i++) {
+        free(c->plugins[i].name);
+        free(c->plugins[i].file);
+        if (c->plugins[i].config)
+            json_decref(c->plugins[i].config);
+    }
+    free(c->plugins);
+    for (size_t i = 0; i < c->policy.n_labels; i++)
+        free(c->policy.labels[i].label);
+    free(c->policy.labels);
+    for (size_t i = 0; i < c->n_team; i++)
+        free(c->team[i]);
+    free(c->team);
+    free(c->path);
+    free(c->base_dir);
+    free(c->plugin_dir);
+    free(c->data_dir);
+    free(c->ui_language);
+    if (c->root)
+        json_decref(c->root);
+    memset(c, 0, sizeof(*c));
+}
+
+const char *
+pf_action_name(int action)
+{
+    switch (action) {
+    case PF_ACT_PASS: return "pass";
+    case PF_ACT_NOTE: return "note";
+    case PF_ACT_HOLD: return "hold";
+    case PF_ACT_BLOCK: return "block";
+    default: return "?";
+    }
+}
+
+int
+pf_action_parse(const char *s)
+{
+    if (!strcmp(s, "pass"))
+        return PF_ACT_PASS;
+    if (!strcmp(s, "note"))
+        return PF_ACT_NOTE;
+    if (!strcmp(s, "hold"))
+        return PF_ACT_HOLD;
+    if (!strcmp(s, "block"))
+        return PF_ACT_BLOCK;
+    return -1;
+}
+
+void
+pf_paths_detect(struct pf_paths *p)
+{
+    char *exe = pf_exe_dir();
+    struct stat st;
+    if (!exe)
+        exe = pf_xstrdup(".");
+    char *build_plugins = pf_path_join(exe, "plugins");
+    if (stat(build_plugins, &st) == 0 && S_ISDIR(st.st_mode)) {
+        /* the build tree: build/pokerface next to build/plugins */
+        p->plugin_dir = build_plugins;
+        p->data_dir = pf_path_join(exe, "share/pokerface");
+    } else {
+        free(build_plugins);
+        p->plugin_dir = pf_path_join(exe, "../lib/pokerface/plugins");
+        p->data_dir = pf_path_join(exe, "../share/pokerface");
+    }
+    free(exe);
+}
+
+void
+pf_paths_release(struct pf_paths *p)
+{
+    free(p->plugin_dir);
+    free(p->data_dir);
+    p->plugin_dir = p->data_dir = NULL;
+}

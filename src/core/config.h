@@ -1,0 +1,96 @@
+/*
+ * config.h - the bot's JSON configuration: loading, validation with errors
+ * that name the key path, and the defaults.
+ *
+ * Keys starting with "//" are comments and ignored at any level, so the
+ * example configuration can document every key in place. Any other unknown
+ * key is an error (a typo must not silently fall back to a default).
+ */
+#ifndef PF_CONFIG_H
+#define PF_CONFIG_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+/* Where pokerface finds its plugins and data when the config does not say. */
+struct pf_paths {
+    char *plugin_dir; /* build/plugins or PREFIX/lib/pokerface/plugins */
+    char *data_dir;   /* build/share/pokerface or PREFIX/share/pokerface */
+};
+
+/* Fill p from the location of the running binary. */
+void pf_paths_detect(struct pf_paths *p);
+void pf_paths_release(struct pf_paths *p);
+
+enum pf_action {
+    PF_ACT_PASS = 0,
+    PF_ACT_NOTE = 1,
+    PF_ACT_HOLD = 2,
+    PF_ACT_BLOCK = 3
+};
+#define PF_ACT_UNSET (-1)
+
+const char *pf_action_name(int action);
+/* PF_ACT_* for "pass", "note", "hold", "block"; -1 otherwise */
+int pf_action_parse(const char *s);
+
+struct pf_plugin_conf {
+    char *name; /* instance name: findings are attributed to it */
+    char *file; /* absolute or config-relative path of the .so */
+    int enabled;
+    double budget_ms; /* 0: the policy's plugin_budget_ms */
+    json_t *config;   /* the "config" block, or NULL; owned reference */
+};
+
+/* policy.labels entry: a label (or "prefix.*") and what it does */
+struct pf_label_rule {
+    char *label;
+    int action;  /* PF_ACT_* when a finding has this label, or UNSET */
+    double note; /* thresholds for this label, or < 0 for the default */
+    double hold;
+};
+
+struct pf_policy {
+    double note_threshold;   /* default 0.3 */
+    double hold_threshold;   /* default 0.6 */
+    double plugin_budget_ms; /* default 50 */
+    struct pf_label_rule *labels;
+    size_t n_labels;
+};
+
+struct pf_config {
+    char *path;     /* the file it came from */
+    char *base_dir; /* directory relative paths are resolved against */
+    char *plugin_dir;
+    char *data_dir;
+    char *ui_language; /* "auto", "fi" or "en" */
+    size_t max_message_bytes;
+    int log_level;
+    struct pf_plugin_conf *plugins;
+    size_t n_plugins;
+    struct pf_policy policy;
+    char **team;
+    size_t n_team;
+    json_t *root; /* owned */
+};
+
+/*
+ * Load and validate the configuration in path; paths gives the defaults
+ * for plugin_dir and data_dir. On error returns a negative PF_E* code and
+ * writes "FILE: KEY.PATH: what is wrong" into err; c is then empty.
+ */
+int pf_config_load(struct pf_config *c, const char *path,
+                   const struct pf_paths *paths, char *err, size_t errlen);
+
+/* The same from a JSON string; name is used in messages. */
+int pf_config_load_string(struct pf_config *c, const char *json,
+                          const char *name, const char *base_dir,
+                          const struct pf_paths *paths, char *err,
+                          size_t errlen);
+
+/* The default configuration file shipped in the data directory. */
+char *pf_config_default_path(const struct pf_paths *paths);
+
+void pf_config_release(struct pf_config *c);
+
+#endif

@@ -1,0 +1,161 @@
+/*
+ * engine.c - see engine.h.
+ *
+ * All memory of one check comes from the engine's arena and is released
+ * by the next check, so a long-running bot does not fragment.
+ */
+#include "core/engine.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/util.h"
+#include "text/text.h"
+
+int
+pf_engine_open(struct pf_engine *e, const struct pf_config *cfg,
+               const char *state_dir, char *err, size_t errlen)
+{
+    memset(e, 0, sizeof(*e));
+    e->cfg = cfg;
+    pf_arena_init(&e->arena, 64 * 1024);
+    int rc = pf_pipeline_open(&e->pl, cfg, state_dir, err, errlen);
+    if (rc)
+        pf_arena_release(&e->arena);
+    return rc;
+}
+
+void
+pf_engine_close(struct pf_engine *e)
+{
+    pf_pipeline_free(e->pl);
+    pf_arena_release(&e->arena);
+    memset(e, 0, sizeof(*e));
+}
+
+static const char *
+ui_lang(const struct pf_config *cfg, const char *lang)
+{
+    if (strcmp(cfg->ui_language, "auto") != 0)
+        return cfg->ui_language;
+    return strcmp(lang, "fi") == 0 ? "fi" : "en";
+}
+
+static struct pf_msg *
+make_msg(struct pf_engine *e, const struct pf_text *t, uint32_t flags)
+{
+    struct pf_msg *m = pf_arena_calloc(&e->arena, 1, sizeof(*m));
+    m->size = sizeof(*m);
+    m->flags = flags;
+    m->text = t->text;
+    m->text_len = t->text_len;
+    m->norm = t->norm;
+    m->norm_len = t->norm_len;
+    m->norm_map = t->norm_map;
+    m->tokens = t->tokens;
+    m->n_tokens = t->n_tokens;
+    m->lang = t->lang;
+    m->ui_lang = ui_lang(e->cfg, t->lang);
+    m->author_id = m->author_name = m->route = m->msg_id = "";
+    m->platform = "cli";
+    m->team = (const char *const *)e->cfg->team;
+    m->n_team = e->cfg->n_team;
+    return m;
+}
+
+int
+pf_engine_prepare(struct pf_engine *e, const struct pf_input *in,
+                  const struct pf_msg **out, char *err, size_t errlen)
+{
+    struct pf_text t;
+    int rc;
+
+    pf_arena_reset(&e->arena);
+    if (in->len > e->cfg->max_message_bytes) {
+        pf_snprintf(err, errlen,
+                    "message too large: %zu bytes (max_message_bytes is "
+                    "%zu)",
+                    in->len, e->cfg->max_message_bytes);
+        return PF_ETOOBIG;
+    }
+    /* the text must stay NUL-terminated for plugins */
+    char *text = pf_arena_strndup(&e->arena, in->text, in->len);
+    if ((rc = pf_text_prepare(&t, &e->arena, text, in->len, err, errlen)))
+        return rc;
+    struct pf_msg *m = make_msg(e, &t, in->flags);
+    if (in->author_id)
+        m->author_id = in->author_id;
+    if (in->author_name)
+        m->author_name = in->author_name;
+    if (in->route)
+        m->route = in->route;
+    if (in->platform)
+        m->platform = in->platform;
+    if (in->msg_id)
+        m->msg_id = in->msg_id;
+    m->ts_ms = in->ts_ms ? in->ts_ms : pf_wall_us() / 1000;
+
+    if (in->n_context) {
+        const struct pf_msg **ctx =
+            pf_arena_calloc(&e->arena, in->n_context, sizeof(*ctx));
+        size_t n = 0;
+        for (size_t i = 0; i < in->n_context; i++) {
+            struct pf_text ct;
+            char cerr[128];
+            const char *s = in->context[i];
+            size_t len = strlen(s);
+            if (len > e->cfg->max_message_bytes ||
+                pf_text_prepare(&ct, &e->arena, s, len, cerr, sizeof(cerr))) {
+                pf_log(PF_LOG_WARN, "context message %zu skipped: %s", i,
+                       len > e->cfg->max_message_bytes ? "too large" : cerr);
+                continue;
+            }
+            struct pf_msg *cm = make_msg(e, &ct, PF_MSG_CUSTOMER);
+            cm->route = m->route;
+            cm->platform = m->platform;
+            ctx[n++] = cm;
+        }
+        m->context = ctx;
+        m->n_context = n;
+    }
+    *out = m;
+    return PF_OK;
+}
+
+int
+pf_engine_check(struct pf_engine *e, const struct pf_input *in,
+                struct pf_result *r, char *err, size_t errlen)
+{
+    const struct pf_msg *m;
+    int64_t t0 = pf_now_ns();
+    struct pf_input local = *in;
+    int rc;
+
+    memset(r, 0, sizeof(*r));
+    local.flags |= PF_MSG_OUTGOING;
+    if ((rc = pf_engine_prepare(e, &local, &m, err, errlen)))
+        return rc;
+    int64_t t1 = pf_now_ns();
+    pf_pipeline_check(e->pl, m, &e->arena, &r->run);
+    r->found = r->run.found;
+    r->n_found = r->run.n_found;
+    r->action =
+        pf_policy_decide(&e->cfg->policy, r->found, r->n_found, &r->score);
+    r->msg = m;
+    r->text_ns = t1 - t0;
+    r->total_ns = pf_now_ns() - t0;
+    return PF_OK;
+}
+
+size_t
+pf_engine_n_plugins(const struct pf_engine *e)
+{
+    return e->pl->n_inst;
+}
+
+const char *
+pf_engine_plugin_name(const struct pf_engine *e, size_t i)
+{
+    return e->pl->inst[i].name;
+}

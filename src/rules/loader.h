@@ -1,0 +1,39 @@
+/*
+ * loader.h - loading one plugin shared object safely: path and permission
+ * checks, dlopen(RTLD_NOW | RTLD_LOCAL), the entry symbol, ABI version and
+ * struct size checks, required callbacks and a valid name.
+ */
+#ifndef PF_LOADER_H
+#define PF_LOADER_H
+
+#include <stddef.h>
+
+#include "pokerface/plugin.h"
+
+struct pf_loaded {
+    void *dl;
+    struct pf_plugin p; /* host copy: min(size) bytes, the rest zero */
+    char *path;
+};
+
+/*
+ * Load dir/file. file must be a plain file name. On failure returns a
+ * negative PF_E* code and writes a message naming the file and the problem
+ * into err, e.g. "plugin 'x.so': built for plugin ABI 1.3, newer than this
+ * pokerface (1.0); upgrade pokerface or rebuild the plugin".
+ */
+int pf_loader_open(struct pf_loaded *lp, const char *dir, const char *file,
+                   char *err, size_t errlen);
+
+/* Unload (dlclose). Only after every instance was destroyed. */
+void pf_loader_close(struct pf_loaded *lp);
+
+/*
+ * Refuse a file or directory that others could have replaced: writable by
+ * group or others, or owned by someone other than root or the current
+ * user. Returns PF_OK or PF_EINVAL with a message.
+ */
+int pf_loader_check_perms(const char *path, int want_dir, char *err,
+                          size_t errlen);
+
+#endif
