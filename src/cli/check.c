@@ -1,0 +1,368 @@
+/*
+ * check.c - `pokerface check`: run the rule pipeline on one message (the
+ * words of the command line, or stdin) and print the decision, or on a
+ * stream of JSON lines (--jsonl) and print one JSON object per line.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "text/text.h"
+
+static const char usage[] =
+    "usage: pokerface check [-c CONFIG] [--explain] [--json] [TEXT...]\n"
+    "       pokerface check [-c CONFIG] --jsonl [FILE...]\n"
+    "\n"
+    "Check an outgoing message the way the bot would before sending it.\n"
+    "TEXT is the message (several words are joined with spaces); without\n"
+    "TEXT the message is read from standard input.\n"
+    "\n"
+    "  -c, --config FILE  configuration (default: pokerface.json in the\n"
+    "                     data directory, with the plugins next to the\n"
+    "                     binary)\n"
+    "  -C, --customer TEXT  the customer's last message (context for\n"
+    "                     coaching rules); may be given several times\n"
+    "      --explain      also show the normalized text, tokens, language,\n"
+    "                     each plugin's time and reasoning\n"
+    "      --json         print the result as one JSON object\n"
+    "      --jsonl        read JSON lines {\"id\":..., \"text\":...,\n"
+    "                     \"customer\":...} from FILEs or standard input and\n"
+    "                     write one result line per input line\n"
+    "  -h, --help         show this help\n"
+    "\n"
+    "Exit status: 0 pass or note, 1 hold or block, 2 usage, configuration\n"
+    "or input error (the message was not checked). With --jsonl: 2 if any\n"
+    "line had an error, else 1 if any message was held, else 0.\n";
+
+static json_t *
+result_json(const struct pf_result *r)
+{
+    json_t *o = json_object();
+    json_t *arr = json_array();
+    json_object_set_new(o, "action", json_string(pf_action_name(r->action)));
+    json_object_set_new(o, "score", json_real(round(r->score * 1000) / 1000));
+    for (size_t i = 0; i < r->n_found; i++) {
+        const struct pf_found *x = &r->found[i];
+        json_t *f = json_object();
+        json_t *spans = json_array();
+        json_object_set_new(f, "plugin", json_string(x->plugin));
+        json_object_set_new(f, "label", json_string(x->f.label));
+        json_object_set_new(f, "score",
+                            json_real(round(x->f.score * 1000) / 1000));
+        json_object_set_new(f, "reason", json_string(x->f.reason));
+        for (uint32_t k = 0; k < x->f.n_spans; k++)
+            json_array_append_new(
+                spans, json_pack("[II]", (json_int_t)x->f.spans[k].off,
+                                 (json_int_t)x->f.spans[k].len));
+        json_object_set_new(f, "spans", spans);
+        json_object_set_new(f, "suggestion",
+                            x->f.suggestion[0] ? json_string(x->f.suggestion)
+                                               : json_null());
+        json_array_append_new(arr, f);
+    }
+    json_object_set_new(o, "findings", arr);
+    return o;
+}
+
+static void
+print_json(json_t *o)
+{
+    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER |
+                                JSON_REAL_PRECISION(6));
+    if (s) {
+        fputs(s, stdout);
+        fputc('\n', stdout);
+        free(s);
+    }
+}
+
+static void
+explain(FILE *f, struct pf_cli_env *env, const struct pf_result *r, int color)
+{
+    const struct pf_msg *m = r->msg;
+    const char *dim = color ? "\033[2m" : "", *reset = color ? "\033[0m" : "";
+    fprintf(f, "\n%stext layer%s  %.1f us, language %s, %zu tokens\n", dim,
+            reset, (double)r->text_ns / 1000.0, m->lang, m->n_tokens);
+    fprintf(f, "  normalized: %s\n", m->norm);
+    fputs("  tokens:", f);
+    for (size_t i = 0; i < m->n_tokens; i++) {
+        const struct pf_token *t = &m->tokens[i];
+        fprintf(f, " %.*s", (int)t->norm_len, m->norm + t->norm_off);
+        if (t->kind != PF_TOK_WORD)
+            fprintf(f, "/%s", pf_text_kind_name(t->kind));
+        if (t->flags & PF_TOKF_QUOTED)
+            fputs("/quoted", f);
+        if (t->flags & PF_TOKF_LEET)
+            fputs("/leet", f);
+        if (t->flags & PF_TOKF_LOOKALIKE)
+            fputs("/lookalike", f);
+        if (t->flags & PF_TOKF_JOINED)
+            fputs("/joined", f);
+        if (t->flags & PF_TOKF_MASKED)
+            fputs("/masked", f);
+    }
+    fputc('\n', f);
+    for (size_t i = 0; i < r->run.n_inst; i++) {
+        fprintf(f, "%splugin %s%s  ", dim,
+                pf_engine_plugin_name(&env->engine, i), reset);
+        if (r->run.plugin_ns[i] < 0)
+            fputs("disabled\n", f);
+        else
+            fprintf(f, "%.1f us\n", (double)r->run.plugin_ns[i] / 1000.0);
+        if (r->run.explain[i]) {
+            const char *s = r->run.explain[i];
+            while (*s) {
+                const char *nl = strchr(s, '\n');
+                size_t n = nl ? (size_t)(nl - s) : strlen(s);
+                fprintf(f, "  %.*s\n", (int)n, s);
+                s += n + (nl != NULL);
+            }
+        }
+    }
+    const struct pf_policy *p = &env->cfg.policy;
+    fprintf(f,
+            "%spolicy%s  note at %.2f, hold at %.2f; the message takes the "
+            "most severe action of its findings\n",
+            dim, reset, p->note_threshold, p->hold_threshold);
+    for (size_t i = 0; i < r->n_found; i++) {
+        const struct pf_label_rule *rule =
+            pf_policy_rule(p, r->found[i].f.label);
+        fprintf(f, "  %s %.2f -> %s%s%s\n", r->found[i].f.label,
+                r->found[i].f.score, pf_action_name(r->found[i].action),
+                rule ? "  (rule policy.labels." : "", rule ? rule->label : "");
+        if (rule)
+            fputs(")", f);
+    }
+}
+
+static int
+check_one(struct pf_cli_env *env, const char *text, size_t len,
+          const char *const *customer, size_t n_customer, int want_explain,
+          int want_json)
+{
+    struct pf_input in;
+    struct pf_result r;
+    char err[256];
+    int color = pf_cli_color(stdout);
+
+    memset(&in, 0, sizeof(in));
+    in.text = text;
+    in.len = len;
+    in.context = customer;
+    in.n_context = n_customer;
+    in.flags = want_explain ? PF_MSG_EXPLAIN : 0;
+    if (pf_engine_check(&env->engine, &in, &r, err, sizeof(err))) {
+        fprintf(stderr, "pokerface check: %s; the message was not checked\n",
+                err);
+        return PF_EXIT_ERROR;
+    }
+    if (want_json) {
+        json_t *o = result_json(&r);
+        print_json(o);
+        json_decref(o);
+    } else {
+        pf_cli_report(stdout, &r, color);
+        if (want_explain)
+            explain(stdout, env, &r, color);
+    }
+    return r.action >= PF_ACT_HOLD ? PF_EXIT_HELD : PF_EXIT_OK;
+}
+
+static int
+jsonl_stream(struct pf_cli_env *env, FILE *in, const char *name, int *held,
+             int *errors)
+{
+    char *line = NULL;
+    size_t cap = 0, lineno = 0;
+    ssize_t n;
+    while ((n = getline(&line, &cap, in)) >= 0) {
+        json_error_t je;
+        json_t *o, *out;
+        const char *text;
+        char err[512];
+        lineno++;
+        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+            line[--n] = '\0';
+        if (n == 0)
+            continue;
+        o = json_loadb(line, (size_t)n, JSON_REJECT_DUPLICATES, &je);
+        if (!o || !json_is_object(o)) {
+            out = json_object();
+            json_object_set_new(out, "id", json_null());
+            if (!o)
+                pf_snprintf(err, sizeof(err), "%s:%zu: invalid JSON: %s", name,
+                            lineno, je.text);
+            else
+                pf_snprintf(err, sizeof(err), "%s:%zu: expected a JSON object",
+                            name, lineno);
+            json_object_set_new(out, "error", json_string(err));
+            print_json(out);
+            json_decref(out);
+            if (o)
+                json_decref(o);
+            (*errors)++;
+            continue;
+        }
+        json_t *id = json_object_get(o, "id");
+        json_t *jt = json_object_get(o, "text");
+        json_t *jc = json_object_get(o, "customer");
+        out = json_object();
+        json_object_set(out, "id", id ? id : json_null());
+        if (!json_is_string(jt)) {
+            pf_snprintf(err, sizeof(err), "%s:%zu: %s", name, lineno,
+                        jt ? "\"text\" is not a string" : "missing \"text\"");
+            goto line_error;
+        }
+        if (jc && !json_is_string(jc) && !json_is_null(jc)) {
+            pf_snprintf(err, sizeof(err),
+                        "%s:%zu: \"customer\" is not a "
+                        "string",
+                        name, lineno);
+            goto line_error;
+        }
+        text = json_string_value(jt);
+        {
+            struct pf_input inp;
+            struct pf_result r;
+            const char *ctx[1];
+            char cerr[256];
+            memset(&inp, 0, sizeof(inp));
+            inp.text = text;
+            inp.len = json_string_length(jt);
+            if (json_is_string(jc)) {
+                ctx[0] = json_string_value(jc);
+                inp.context = ctx;
+                inp.n_context = 1;
+            }
+            if (pf_engine_check(&env->engine, &inp, &r, cerr, sizeof(cerr))) {
+                pf_snprintf(err, sizeof(err), "%s:%zu: %s", name, lineno, cerr);
+                goto line_error;
+            }
+            json_t *res = result_json(&r);
+            json_object_update(out, res);
+            json_decref(res);
+            if (r.action >= PF_ACT_HOLD)
+                (*held)++;
+        }
+        print_json(out);
+        json_decref(out);
+        json_decref(o);
+        continue;
+    line_error:
+        json_object_set_new(out, "error", json_string(err));
+        print_json(out);
+        json_decref(out);
+        json_decref(o);
+        (*errors)++;
+    }
+    free(line);
+    fflush(stdout);
+    return 0;
+}
+
+int
+pf_cmd_check(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"customer", required_argument, NULL, 'C'},
+        {"explain", no_argument, NULL, 'e'},
+        {"json", no_argument, NULL, 'j'},
+        {"jsonl", no_argument, NULL, 'l'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *config = NULL;
+    const char **customer = NULL;
+    size_t n_customer = 0;
+    int want_explain = 0, want_json = 0, want_jsonl = 0, c, rc;
+    struct pf_cli_env env;
+
+    customer = calloc((size_t)argc + 1, sizeof(*customer));
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "+c:C:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': config = optarg; break;
+        case 'C': customer[n_customer++] = optarg; break;
+        case 'e': want_explain = 1; break;
+        case 'j': want_json = 1; break;
+        case 'l': want_jsonl = 1; break;
+        case 'h':
+            fputs(usage, stdout);
+            free(customer);
+            return PF_EXIT_OK;
+        default:
+            free(customer);
+            return pf_cli_usage_error("check", "unknown option");
+        }
+    }
+    if (want_jsonl && (want_explain || want_json || n_customer)) {
+        free(customer);
+        return pf_cli_usage_error(
+            "check", "--jsonl cannot be combined with --explain, --json or "
+                     "--customer");
+    }
+    if ((rc = pf_cli_open(&env, config))) {
+        free(customer);
+        return rc;
+    }
+
+    if (want_jsonl) {
+        int held = 0, errors = 0;
+        if (optind >= argc) {
+            jsonl_stream(&env, stdin, "stdin", &held, &errors);
+        } else {
+            for (int i = optind; i < argc; i++) {
+                FILE *f = fopen(argv[i], "r");
+                if (!f) {
+                    fprintf(stderr, "pokerface check: %s: %s\n", argv[i],
+                            strerror(errno));
+                    errors++;
+                    continue;
+                }
+                jsonl_stream(&env, f, argv[i], &held, &errors);
+                fclose(f);
+            }
+        }
+        pf_cli_close(&env);
+        free(customer);
+        return errors ? PF_EXIT_ERROR : held ? PF_EXIT_HELD : PF_EXIT_OK;
+    }
+
+    struct pf_buf text = PF_BUF_INIT;
+    if (optind < argc) {
+        for (int i = optind; i < argc; i++) {
+            if (i > optind)
+                pf_buf_addch(&text, ' ');
+            pf_buf_addstr(&text, argv[i]);
+        }
+    } else {
+        char chunk[65536];
+        size_t n;
+        size_t limit = env.cfg.max_message_bytes + 2;
+        while ((n = fread(chunk, 1, sizeof(chunk), stdin)) > 0) {
+            pf_buf_add(&text, chunk, n);
+            if (text.len > limit)
+                break; /* the engine reports "too large" */
+        }
+        /* the newline that ends the input is not part of the message */
+        if (text.len && text.data[text.len - 1] == '\n')
+            text.len--;
+        if (text.len && text.data[text.len - 1] == '\r')
+            text.len--;
+    }
+    if (!text.data)
+        pf_buf_grow(&text, 0), text.data[0] = '\0';
+    rc = check_one(&env, text.data, text.len, customer, n_customer,
+                   want_explain, want_json);
+    pf_buf_release(&text);
+    pf_cli_close(&env);
+    free(customer);
+    return rc;
+}

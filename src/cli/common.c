@@ -1,0 +1,160 @@
+/*
+ * common.c - what the subcommands share: configuration loading, colour,
+ * highlighting findings in the text and the human-readable report.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "core/log.h"
+#include "core/util.h"
+
+int
+pf_cli_open(struct pf_cli_env *env, const char *config_path)
+{
+    char err[1024];
+    char *def = NULL;
+    int rc;
+
+    memset(env, 0, sizeof(*env));
+    pf_paths_detect(&env->paths);
+    if (!config_path) {
+        def = pf_config_default_path(&env->paths);
+        if (access(def, R_OK) != 0) {
+            fprintf(stderr,
+                    "pokerface: no configuration given and the default "
+                    "'%s' is missing; pass -c CONFIG\n",
+                    def);
+            free(def);
+            pf_paths_release(&env->paths);
+            return PF_EXIT_ERROR;
+        }
+        config_path = def;
+    }
+    rc = pf_config_load(&env->cfg, config_path, &env->paths, err, sizeof(err));
+    free(def);
+    if (rc) {
+        fprintf(stderr, "pokerface: configuration error: %s\n", err);
+        pf_paths_release(&env->paths);
+        return PF_EXIT_ERROR;
+    }
+    env->have_cfg = 1;
+    pf_log_set_level(env->cfg.log_level);
+    rc = pf_engine_open(&env->engine, &env->cfg, NULL, err, sizeof(err));
+    if (rc) {
+        fprintf(stderr, "pokerface: %s\n", err);
+        pf_cli_close(env);
+        return PF_EXIT_ERROR;
+    }
+    env->have_engine = 1;
+    return PF_EXIT_OK;
+}
+
+void
+pf_cli_close(struct pf_cli_env *env)
+{
+    if (env->have_engine)
+        pf_engine_close(&env->engine);
+    if (env->have_cfg)
+        pf_config_release(&env->cfg);
+    pf_paths_release(&env->paths);
+    memset(env, 0, sizeof(*env));
+}
+
+int
+pf_cli_color(FILE *f)
+{
+    const char *nc = getenv("NO_COLOR");
+    const char *term = getenv("TERM");
+    if (nc && *nc)
+        return 0;
+    if (term && strcmp(term, "dumb") == 0)
+        return 0;
+    return isatty(fileno(f));
+}
+
+int
+pf_cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "pokerface %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\ntry 'pokerface %s --help'\n", cmd);
+    return PF_EXIT_ERROR;
+}
+
+void
+pf_cli_highlight(FILE *f, const char *text, size_t len,
+                 const struct pf_result *r, int color)
+{
+    /* mark every byte covered by a span of a finding that acted */
+    unsigned char *mark = calloc(len + 1, 1);
+    if (!mark)
+        return;
+    for (size_t i = 0; i < r->n_found; i++) {
+        const struct pf_finding *fd = &r->found[i].f;
+        if (r->found[i].action == PF_ACT_PASS)
+            continue;
+        for (uint32_t k = 0; k < fd->n_spans; k++)
+            for (uint32_t b = 0; b < fd->spans[k].len; b++)
+                if ((size_t)fd->spans[k].off + b < len)
+                    mark[fd->spans[k].off + b] = 1;
+    }
+    int on = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (mark[i] != on) {
+            if (color)
+                fputs(mark[i] ? "\033[1;31m" : "\033[0m", f);
+            else
+                fputs(mark[i] ? "[[" : "]]", f);
+            on = mark[i];
+        }
+        fputc(text[i], f);
+    }
+    if (on)
+        fputs(color ? "\033[0m" : "]]", f);
+    free(mark);
+}
+
+static const char *
+action_color(int action)
+{
+    switch (action) {
+    case PF_ACT_PASS: return "\033[32m";
+    case PF_ACT_NOTE: return "\033[33m";
+    default: return "\033[1;31m";
+    }
+}
+
+void
+pf_cli_report(FILE *f, const struct pf_result *r, int color)
+{
+    const char *reset = color ? "\033[0m" : "";
+    fprintf(f, "%s%s%s", color ? action_color(r->action) : "",
+            pf_action_name(r->action), reset);
+    if (r->n_found)
+        fprintf(f, "  score %.2f", r->score);
+    fputc('\n', f);
+    for (size_t i = 0; i < r->n_found; i++) {
+        const struct pf_found *x = &r->found[i];
+        fprintf(f, "  %s%-5s%s %.2f  %s  (%s)\n",
+                color ? action_color(x->action) : "", pf_action_name(x->action),
+                reset, x->f.score, x->f.label, x->plugin);
+        if (x->f.reason[0])
+            fprintf(f, "        %s\n", x->f.reason);
+        if (x->f.suggestion[0])
+            fprintf(f, "        suggestion: %s\n", x->f.suggestion);
+    }
+    if (r->n_found) {
+        fputs("  > ", f);
+        /* the text, one line per line, highlighted */
+        const char *t = r->msg->text;
+        size_t len = r->msg->text_len;
+        pf_cli_highlight(f, t, len, r, color);
+        fputc('\n', f);
+    }
+}

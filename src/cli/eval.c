@@ -1,0 +1,499 @@
+/*
+ * eval.c - `pokerface eval`: measure the configured rules on labelled
+ * corpora. Two shapes of JSON lines are understood:
+ *
+ *   messages:      {"id", "label": "hold"|"pass", "category", "text"}
+ *   conversations: {"id", "customer", "reply", "expect": [labels]}
+ *
+ * For messages it reports, per expected label and per category, how many
+ * were held (hold or block), recall, precision and the false-hold rate of
+ * messages that should pass. For conversations it reports precision,
+ * recall and F1 per expected label, matching a finding whose label is the
+ * expected one or ends in ".<expected>" with an action other than pass.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "core/util.h"
+
+static const char usage[] =
+    "usage: pokerface eval [-c CONFIG] [--json] [--errors] FILE...\n"
+    "\n"
+    "Run the rules over labelled JSON-lines corpora and report how well\n"
+    "they do: recall (how many of the messages that should be held were),\n"
+    "precision (how many held messages should have been) and the\n"
+    "false-hold rate (how many messages that should pass were held), per\n"
+    "label and per category. Conversation files (customer + reply + expect)\n"
+    "get precision, recall and F1 per expected label.\n"
+    "\n"
+    "  -c, --config FILE  configuration (default: the built-in one)\n"
+    "      --json         machine-readable output\n"
+    "      --errors       list every miss and false alarm with its findings\n"
+    "  -h, --help         show this help\n";
+
+struct bucket {
+    char *name;
+    int positive; /* 1 hold-type, 0 pass-type, -1 mixed */
+    unsigned n, held, noted;
+};
+
+struct counts {
+    struct bucket *b;
+    size_t n, cap;
+};
+
+static struct bucket *
+bucket(struct counts *c, const char *name)
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (strcmp(c->b[i].name, name) == 0)
+            return &c->b[i];
+    if (c->n == c->cap) {
+        c->cap = c->cap ? c->cap * 2 : 16;
+        c->b = pf_xrealloc(c->b, c->cap * sizeof(*c->b));
+    }
+    struct bucket *b = &c->b[c->n++];
+    memset(b, 0, sizeof(*b));
+    b->name = pf_xstrdup(name);
+    b->positive = -2;
+    return b;
+}
+
+static void
+counts_release(struct counts *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        free(c->b[i].name);
+    free(c->b);
+}
+
+static int
+is_positive_label(const char *label)
+{
+    return strcmp(label, "hold") == 0 || strcmp(label, "block") == 0;
+}
+
+struct labelstat {
+    char *label;
+    unsigned tp, fp, fn;
+};
+
+struct file_eval {
+    const char *file;
+    int kind; /* 0 messages, 1 conversations */
+    unsigned n, bad_lines;
+    struct counts labels, cats;
+    unsigned tp, fp, fn, tn; /* messages: hold vs pass */
+    struct labelstat *ls;
+    size_t n_ls;
+    json_t *errors; /* array of {"id","kind","text","findings"} */
+};
+
+static struct labelstat *
+labelstat(struct file_eval *fe, const char *label)
+{
+    for (size_t i = 0; i < fe->n_ls; i++)
+        if (strcmp(fe->ls[i].label, label) == 0)
+            return &fe->ls[i];
+    fe->ls = pf_xrealloc(fe->ls, (fe->n_ls + 1) * sizeof(*fe->ls));
+    struct labelstat *s = &fe->ls[fe->n_ls++];
+    memset(s, 0, sizeof(*s));
+    s->label = pf_xstrdup(label);
+    return s;
+}
+
+static int
+finding_matches(const struct pf_result *r, const char *label)
+{
+    size_t n = strlen(label);
+    for (size_t i = 0; i < r->n_found; i++) {
+        const char *l = r->found[i].f.label;
+        size_t m = strlen(l);
+        if (r->found[i].action == PF_ACT_PASS)
+            continue;
+        if (strcmp(l, label) == 0 ||
+            (m > n + 1 && l[m - n - 1] == '.' && strcmp(l + m - n, label) == 0))
+            return 1;
+    }
+    return 0;
+}
+
+static json_t *
+findings_brief(const struct pf_result *r)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < r->n_found; i++)
+        json_array_append_new(
+            a, json_pack("{s:s, s:f, s:s, s:s}", "label", r->found[i].f.label,
+                         "score", (double)r->found[i].f.score, "action",
+                         pf_action_name(r->found[i].action), "reason",
+                         r->found[i].f.reason));
+    return a;
+}
+
+/* Read every JSON object of path into an array, reporting bad lines. */
+static json_t *
+read_lines(const char *path, struct file_eval *fe)
+{
+    FILE *f = fopen(path, "r");
+    char *line = NULL;
+    size_t cap = 0, lineno = 0;
+    ssize_t len;
+    json_t *all;
+    if (!f) {
+        fprintf(stderr, "pokerface eval: %s: %s\n", path, strerror(errno));
+        return NULL;
+    }
+    all = json_array();
+    while ((len = getline(&line, &cap, f)) >= 0) {
+        json_error_t je;
+        lineno++;
+        if (len <= 1)
+            continue;
+        json_t *o = json_loads(line, 0, &je);
+        if (!o || !json_is_object(o) ||
+            (!json_is_string(json_object_get(o, "text")) &&
+             !json_is_string(json_object_get(o, "reply")))) {
+            fprintf(stderr, "pokerface eval: %s:%zu: %s\n", path, lineno,
+                    !o                   ? je.text
+                    : !json_is_object(o) ? "not a JSON object"
+                                         : "no \"text\" or \"reply\"");
+            fe->bad_lines++;
+            if (o)
+                json_decref(o);
+            continue;
+        }
+        json_object_set_new(o, "_line", json_integer((json_int_t)lineno));
+        json_array_append_new(all, o);
+    }
+    free(line);
+    fclose(f);
+    return all;
+}
+
+static int
+eval_file(struct pf_cli_env *env, const char *path, struct file_eval *fe)
+{
+    size_t idx;
+    json_t *o;
+    json_t *all = read_lines(path, fe);
+    if (!all)
+        return -1;
+    fe->file = path;
+    fe->errors = json_array();
+    fe->kind = 0;
+
+    /* conversations: every label of the file is scored on every line */
+    json_array_foreach(all, idx, o)
+    {
+        if (!json_is_string(json_object_get(o, "reply")))
+            continue;
+        fe->kind = 1;
+        size_t i;
+        json_t *el;
+        json_array_foreach(json_object_get(o, "expect"), i, el)
+        {
+            const char *l = json_string_value(el);
+            if (l && strcmp(l, "none") != 0)
+                labelstat(fe, l);
+        }
+    }
+
+    json_array_foreach(all, idx, o)
+    {
+        const char *id = json_string_value(json_object_get(o, "id"));
+        json_t *reply = json_object_get(o, "reply");
+        json_t *text = json_object_get(o, "text");
+        struct pf_input in;
+        struct pf_result r;
+        char err[256];
+        const char *ctx[1];
+        memset(&in, 0, sizeof(in));
+        if (json_is_string(reply)) {
+            json_t *cust = json_object_get(o, "customer");
+            in.text = json_string_value(reply);
+            in.len = json_string_length(reply);
+            if (json_is_string(cust)) {
+                ctx[0] = json_string_value(cust);
+                in.context = ctx;
+                in.n_context = 1;
+            }
+        } else {
+            in.text = json_string_value(text);
+            in.len = json_string_length(text);
+        }
+        if (pf_engine_check(&env->engine, &in, &r, err, sizeof(err))) {
+            fprintf(stderr, "pokerface eval: %s:%lld: %s\n", path,
+                    (long long)json_integer_value(json_object_get(o, "_line")),
+                    err);
+            fe->bad_lines++;
+            continue;
+        }
+        fe->n++;
+        int held = r.action >= PF_ACT_HOLD;
+        if (!json_is_string(reply)) {
+            const char *label = json_string_value(json_object_get(o, "label"));
+            const char *cat = json_string_value(json_object_get(o, "category"));
+            if (!label)
+                label = "pass";
+            if (!cat)
+                cat = "(none)";
+            int pos = is_positive_label(label);
+            struct bucket *lb = bucket(&fe->labels, label);
+            struct bucket *cb = bucket(&fe->cats, cat);
+            lb->positive = pos;
+            cb->positive = cb->positive == -2 || cb->positive == pos ? pos : -1;
+            lb->n++, cb->n++;
+            lb->held += held, cb->held += held;
+            lb->noted += r.action == PF_ACT_NOTE;
+            cb->noted += r.action == PF_ACT_NOTE;
+            if (pos && held)
+                fe->tp++;
+            else if (pos)
+                fe->fn++;
+            else if (held)
+                fe->fp++;
+            else
+                fe->tn++;
+            if (pos != held)
+                json_array_append_new(
+                    fe->errors,
+                    json_pack("{s:s?, s:s, s:s, s:s, s:o}", "id", id, "kind",
+                              pos ? "miss" : "false_hold", "category", cat,
+                              "text", in.text, "findings", findings_brief(&r)));
+        } else {
+            json_t *expect = json_object_get(o, "expect");
+            for (size_t k = 0; k < fe->n_ls; k++) {
+                struct labelstat *s = &fe->ls[k];
+                int want = 0;
+                size_t i;
+                json_t *el;
+                json_array_foreach(expect, i, el)
+                {
+                    const char *l = json_string_value(el);
+                    if (l && strcmp(l, s->label) == 0)
+                        want = 1;
+                }
+                int got = finding_matches(&r, s->label);
+                if (want && got)
+                    s->tp++;
+                else if (want)
+                    s->fn++;
+                else if (got)
+                    s->fp++;
+                if (want != got)
+                    json_array_append_new(
+                        fe->errors,
+                        json_pack("{s:s?, s:s, s:s, s:s, s:o}", "id", id,
+                                  "kind", want ? "miss" : "false_alarm",
+                                  "label", s->label, "text", in.text,
+                                  "findings", findings_brief(&r)));
+            }
+        }
+    }
+    json_decref(all);
+    return 0;
+}
+
+static double
+ratio(unsigned a, unsigned b)
+{
+    return b ? (double)a / b : 0;
+}
+
+static json_t *
+file_json(const struct file_eval *fe)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "file", json_string(fe->file));
+    json_object_set_new(o, "messages", json_integer(fe->n));
+    json_object_set_new(o, "bad_lines", json_integer(fe->bad_lines));
+    if (fe->kind == 1) {
+        json_t *labels = json_object();
+        for (size_t i = 0; i < fe->n_ls; i++) {
+            const struct labelstat *s = &fe->ls[i];
+            double p = ratio(s->tp, s->tp + s->fp),
+                   r = ratio(s->tp, s->tp + s->fn);
+            json_object_set_new(
+                labels, s->label,
+                json_pack("{s:i, s:i, s:i, s:f, s:f, s:f}", "tp", s->tp, "fp",
+                          s->fp, "fn", s->fn, "precision", p, "recall", r, "f1",
+                          p + r > 0 ? 2 * p * r / (p + r) : 0.0));
+        }
+        json_object_set_new(o, "labels", labels);
+    } else {
+        json_object_set_new(
+            o, "hold",
+            json_pack("{s:f, s:f, s:f}", "recall",
+                      ratio(fe->tp, fe->tp + fe->fn), "precision",
+                      ratio(fe->tp, fe->tp + fe->fp), "false_hold_rate",
+                      ratio(fe->fp, fe->fp + fe->tn)));
+        const struct counts *sets[2] = {&fe->labels, &fe->cats};
+        const char *names[2] = {"labels", "categories"};
+        for (int s = 0; s < 2; s++) {
+            json_t *g = json_object();
+            for (size_t i = 0; i < sets[s]->n; i++) {
+                const struct bucket *b = &sets[s]->b[i];
+                json_t *e = json_pack("{s:i, s:i, s:i}", "n", b->n, "held",
+                                      b->held, "noted", b->noted);
+                if (b->positive == 1)
+                    json_object_set_new(e, "recall",
+                                        json_real(ratio(b->held, b->n)));
+                else if (b->positive == 0)
+                    json_object_set_new(e, "false_hold_rate",
+                                        json_real(ratio(b->held, b->n)));
+                json_object_set_new(g, b->name, e);
+            }
+            json_object_set_new(o, names[s], g);
+        }
+    }
+    json_object_set(o, "errors", fe->errors);
+    return o;
+}
+
+static void
+print_buckets(const struct counts *c, const char *title)
+{
+    printf("  %-22s %5s %5s %5s  %s\n", title, "n", "held", "noted", "rate");
+    for (size_t i = 0; i < c->n; i++) {
+        const struct bucket *b = &c->b[i];
+        printf("  %-22s %5u %5u %5u  %.3f %s\n", b->name, b->n, b->held,
+               b->noted, ratio(b->held, b->n),
+               b->positive == 1   ? "recall"
+               : b->positive == 0 ? "false-hold rate"
+                                  : "held");
+    }
+}
+
+static int
+cmp_bucket(const void *a, const void *b)
+{
+    const struct bucket *x = a, *y = b;
+    if (x->positive != y->positive)
+        return y->positive - x->positive;
+    return strcmp(x->name, y->name);
+}
+
+static void
+print_file(const struct file_eval *fe, int show_errors)
+{
+    printf("%s: %u %s", fe->file, fe->n,
+           fe->kind == 1 ? "conversations" : "messages");
+    if (fe->bad_lines)
+        printf(" (%u bad lines skipped)", fe->bad_lines);
+    putchar('\n');
+    if (fe->kind == 1) {
+        printf("  %-24s %4s %4s %4s  %9s %6s %6s\n", "label", "tp", "fp", "fn",
+               "precision", "recall", "F1");
+        for (size_t i = 0; i < fe->n_ls; i++) {
+            const struct labelstat *s = &fe->ls[i];
+            double p = ratio(s->tp, s->tp + s->fp),
+                   r = ratio(s->tp, s->tp + s->fn);
+            printf("  %-24s %4u %4u %4u  %9.3f %6.3f %6.3f\n", s->label, s->tp,
+                   s->fp, s->fn, p, r, p + r > 0 ? 2 * p * r / (p + r) : 0.0);
+        }
+    } else {
+        printf("  hold recall %.3f  precision %.3f  false-hold rate %.3f "
+               "(%u of %u passing messages held)\n",
+               ratio(fe->tp, fe->tp + fe->fn), ratio(fe->tp, fe->tp + fe->fp),
+               ratio(fe->fp, fe->fp + fe->tn), fe->fp, fe->fp + fe->tn);
+        qsort(fe->labels.b, fe->labels.n, sizeof(struct bucket), cmp_bucket);
+        qsort(fe->cats.b, fe->cats.n, sizeof(struct bucket), cmp_bucket);
+        print_buckets(&fe->labels, "label");
+        print_buckets(&fe->cats, "category");
+    }
+    if (show_errors) {
+        size_t i;
+        json_t *e;
+        json_array_foreach(fe->errors, i, e)
+        {
+            json_t *fs = json_object_get(e, "findings");
+            const char *cat = json_string_value(json_object_get(e, "category"));
+            const char *lab = json_string_value(json_object_get(e, "label"));
+            printf("  %-11s %-9s %-18s %s\n",
+                   json_string_value(json_object_get(e, "kind")),
+                   json_string_value(json_object_get(e, "id"))
+                       ? json_string_value(json_object_get(e, "id"))
+                       : "-",
+                   cat   ? cat
+                   : lab ? lab
+                         : "",
+                   json_string_value(json_object_get(e, "text")));
+            size_t k;
+            json_t *x;
+            json_array_foreach(fs, k, x)
+                printf("        %s %.2f %s: %s\n",
+                       json_string_value(json_object_get(x, "action")),
+                       json_real_value(json_object_get(x, "score")),
+                       json_string_value(json_object_get(x, "label")),
+                       json_string_value(json_object_get(x, "reason")));
+        }
+    }
+}
+
+int
+pf_cmd_eval(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"json", no_argument, NULL, 'j'},
+        {"errors", no_argument, NULL, 'e'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *config = NULL;
+    int want_json = 0, want_errors = 0, c, rc = PF_EXIT_OK;
+    struct pf_cli_env env;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "+c:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': config = optarg; break;
+        case 'j': want_json = 1; break;
+        case 'e': want_errors = 1; break;
+        case 'h': fputs(usage, stdout); return PF_EXIT_OK;
+        default: return pf_cli_usage_error("eval", "unknown option");
+        }
+    }
+    if (optind >= argc)
+        return pf_cli_usage_error("eval", "no corpus file given");
+    if ((rc = pf_cli_open(&env, config)))
+        return rc;
+    json_t *all = json_array();
+    for (int i = optind; i < argc; i++) {
+        struct file_eval fe;
+        memset(&fe, 0, sizeof(fe));
+        if (eval_file(&env, argv[i], &fe) != 0) {
+            rc = PF_EXIT_ERROR;
+            continue;
+        }
+        if (want_json)
+            json_array_append_new(all, file_json(&fe));
+        else
+            print_file(&fe, want_errors);
+        if (fe.bad_lines)
+            rc = PF_EXIT_ERROR;
+        counts_release(&fe.labels);
+        counts_release(&fe.cats);
+        for (size_t k = 0; k < fe.n_ls; k++)
+            free(fe.ls[k].label);
+        free(fe.ls);
+        json_decref(fe.errors);
+    }
+    if (want_json) {
+        json_t *o = json_pack("{s:o}", "files", all);
+        char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+                                    JSON_REAL_PRECISION(4));
+        puts(s);
+        free(s);
+        json_decref(o);
+    } else {
+        json_decref(all);
+    }
+    pf_cli_close(&env);
+    return rc;
+}
