@@ -1,0 +1,893 @@
+/*
+ * backstage - holds replies that read like backstage talk: derogatory
+ * names for customers, support slang (PEBKAC, layer 8), "don't tell him"
+ * asides, messages addressed to a colleague, mockery, venting, gossip and
+ * profanity, in Finnish and English.
+ *
+ * How a message is scored:
+ *
+ *  1. Cues from the lexicon files are found: words by token (with every
+ *     Finnish case form, squeezed letters for leetspeak, masked letters
+ *     such as k*sipää, and insult compounds such as idioottiasiakas), and
+ *     phrases by one Vectorscan scan of the normalized text.
+ *  2. Guards cancel the cues that are innocent in context: words inside
+ *     quotation marks (the customer's own words quoted back), words next
+ *     to "I"/"mä" (self-deprecation), capitalized words followed by another
+ *     capitalized word (names: Pelle Lindqvist), negated slang ("no PEBKAC
+ *     here"), weak insults without a determiner ("apinat" vs "tää apina")
+ *     and adjectives with no person near them ("a dumb question").
+ *  3. The score is sigmoid(bias + the weights of the remaining cues + the
+ *     context): talking about someone in the third person raises it; a
+ *     greeting, thanks, an apology or talking to the reader lowers it.
+ *
+ * One finding is reported per cue family that fired, labelled
+ * "backstage.FAMILY"; the strongest family carries the message's score.
+ * Every finding names the words that caused it.
+ */
+#include <pokerface/plugin.h>
+
+#include <glob.h>
+#include <hs/hs.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lexicon.h"
+
+#define MAX_HITS 256
+
+struct bs {
+    const struct pf_host *h;
+    struct pf_hctx *hctx;
+    struct lexicon lx;
+    float bias;
+    float w_mention, w_vocative, w_team;
+};
+
+/* a cue found in the message */
+struct hit {
+    uint32_t cue; /* index into lx.cues, or UINT32_MAX for built-ins */
+    uint8_t family;
+    uint8_t dead;    /* cancelled by a guard */
+    uint16_t why;    /* guard that cancelled or weakened it */
+    uint32_t t0, t1; /* tokens [t0, t1) */
+    uint32_t n0, n1; /* normalized text [n0, n1) */
+    float w;
+    const char *label; /* for built-in cues */
+};
+
+enum guard {
+    G_NONE = 0,
+    G_QUOTED,
+    G_NAME,
+    G_SELF,
+    G_NEGATED,
+    G_WEAK,
+    G_ADJ,
+    G_NICKNAME
+};
+
+static const char *const guard_names[] = {
+    "",
+    "inside quotation marks",
+    "part of a name",
+    "about the author",
+    "negated",
+    "weak word with no determiner or person",
+    "adjective with no person near",
+    "mocking nickname",
+};
+
+struct scan {
+    const struct bs *bs;
+    const struct pf_msg *m;
+    struct hit *hits;
+    size_t n;
+};
+
+/* ---- configuration ---- */
+
+static int
+cfg_float(struct bs *b, const char *path, float *out, float lo, float hi,
+          char *err, size_t errlen)
+{
+    double d;
+    int rc = b->h->cfg_num(b->hctx, path, &d);
+    if (rc == PF_ENOTFOUND)
+        return PF_OK;
+    if (rc != PF_OK || d < lo || d > hi) {
+        snprintf(err, errlen, "config.%s: expected a number from %g to %g",
+                 path, lo, hi);
+        return PF_EINVAL;
+    }
+    *out = (float)d;
+    return PF_OK;
+}
+
+static int
+load_lexicons(struct bs *b, char *err, size_t errlen)
+{
+    size_t n = 0;
+    int rc;
+    /* "lexicons" replaces the shipped files; default: all of them */
+    if (b->h->cfg_len(b->hctx, "lexicons", &n) == PF_OK) {
+        for (size_t i = 0; i < n; i++) {
+            char key[32];
+            const char *path;
+            snprintf(key, sizeof(key), "lexicons[%zu]", i);
+            if (b->h->cfg_path(b->hctx, key, &path) != PF_OK) {
+                snprintf(err, errlen, "config.%s: expected a file name", key);
+                return PF_EINVAL;
+            }
+            if ((rc = lex_load_file(&b->lx, path, err, errlen)))
+                return rc;
+        }
+    } else {
+        char pattern[1024];
+        glob_t g;
+        snprintf(pattern, sizeof(pattern), "%s/lexicons/backstage-*.txt",
+                 b->h->data_dir(b->hctx));
+        if (glob(pattern, 0, NULL, &g) != 0 || g.gl_pathc == 0) {
+            snprintf(err, errlen, "no lexicon files match '%s'", pattern);
+            globfree(&g);
+            return PF_ENOTFOUND;
+        }
+        for (size_t i = 0; i < g.gl_pathc; i++) {
+            if ((rc = lex_load_file(&b->lx, g.gl_pathv[i], err, errlen))) {
+                globfree(&g);
+                return rc;
+            }
+        }
+        globfree(&g);
+    }
+    /* "extra_lexicons" add to them (a team's own words) */
+    if (b->h->cfg_len(b->hctx, "extra_lexicons", &n) == PF_OK) {
+        for (size_t i = 0; i < n; i++) {
+            char key[40];
+            const char *path;
+            snprintf(key, sizeof(key), "extra_lexicons[%zu]", i);
+            if (b->h->cfg_path(b->hctx, key, &path) != PF_OK) {
+                snprintf(err, errlen, "config.%s: expected a file name", key);
+                return PF_EINVAL;
+            }
+            if ((rc = lex_load_file(&b->lx, path, err, errlen)))
+                return rc;
+        }
+    }
+    return lex_finish(&b->lx, err, errlen);
+}
+
+static int
+bs_create(const struct pf_host *h, struct pf_hctx *hctx, void **inst, char *err,
+          size_t errlen)
+{
+    struct bs *b = calloc(1, sizeof(*b));
+    int rc;
+    if (!b) {
+        pf_strlcpy(err, "out of memory", errlen);
+        return PF_ENOMEM;
+    }
+    b->h = h;
+    b->hctx = hctx;
+    b->bias = -3.0f;
+    b->w_mention = 3.0f;
+    b->w_vocative = 1.5f;
+    b->w_team = 3.5f;
+    lex_init(&b->lx, h, hctx);
+    if ((rc = cfg_float(b, "bias", &b->bias, -20, 20, err, errlen)) ||
+        (rc = cfg_float(b, "mention_weight", &b->w_mention, -20, 20, err,
+                        errlen)) ||
+        (rc = cfg_float(b, "vocative_weight", &b->w_vocative, -20, 20, err,
+                        errlen)) ||
+        (rc = cfg_float(b, "team_name_weight", &b->w_team, -20, 20, err,
+                        errlen)))
+        goto fail;
+    for (int f = 0; f < FAM_COUNT; f++) {
+        char key[64];
+        snprintf(key, sizeof(key), "family_weights.%s", family_names[f]);
+        if ((rc =
+                 cfg_float(b, key, &b->lx.weight_scale[f], 0, 10, err, errlen)))
+            goto fail;
+    }
+    {
+        /* a misspelt family name must not pass silently */
+        size_t nk = 0, known = 0;
+        if (h->cfg_len(hctx, "family_weights", &nk) == PF_OK) {
+            for (int f = 0; f < FAM_COUNT; f++) {
+                char key[64];
+                double d;
+                snprintf(key, sizeof(key), "family_weights.%s",
+                         family_names[f]);
+                if (h->cfg_num(hctx, key, &d) == PF_OK)
+                    known++;
+            }
+            if (known < nk) {
+                snprintf(err, errlen,
+                         "config.family_weights: unknown family name (known: "
+                         "derogatory, slang, aside, colleague, mockery, "
+                         "venting, gossip, profanity, third, second, first, "
+                         "facing)");
+                rc = PF_EINVAL;
+                goto fail;
+            }
+        }
+    }
+    if ((rc = load_lexicons(b, err, errlen)))
+        goto fail;
+    *inst = b;
+    return PF_OK;
+fail:
+    lex_release(&b->lx);
+    free(b);
+    return rc;
+}
+
+static void
+bs_destroy(void *inst)
+{
+    struct bs *b = inst;
+    lex_release(&b->lx);
+    free(b);
+}
+
+/* ---- finding cues ---- */
+
+static struct hit *
+add_hit(struct scan *s, uint32_t cue, int family, float w, size_t t0, size_t t1,
+        size_t n0, size_t n1)
+{
+    if (s->n >= MAX_HITS)
+        return NULL;
+    /* one hit per cue and place */
+    for (size_t i = 0; i < s->n; i++)
+        if (s->hits[i].cue == cue && cue != UINT32_MAX && s->hits[i].n0 == n0)
+            return NULL;
+    struct hit *h = &s->hits[s->n++];
+    memset(h, 0, sizeof(*h));
+    h->cue = cue;
+    h->family = (uint8_t)family;
+    h->w = w;
+    h->t0 = (uint32_t)t0;
+    h->t1 = (uint32_t)t1;
+    h->n0 = (uint32_t)n0;
+    h->n1 = (uint32_t)n1;
+    return h;
+}
+
+static void
+add_cue_hits(struct scan *s, const struct wentry *e, size_t t,
+             const struct pf_token *tok)
+{
+    const struct lexicon *lx = &s->bs->lx;
+    for (; e; e = wt_next(lx, &lx->words, e)) {
+        const struct cue *c = &lx->cues[e->cue];
+        if ((c->flags & CUE_CAPS) && !(tok->flags & PF_TOKF_ALLCAPS))
+            continue;
+        add_hit(s, e->cue, c->family, c->weight * lx->weight_scale[c->family],
+                t, t + 1, tok->norm_off, tok->norm_off + tok->norm_len);
+    }
+}
+
+/* '*' in a masked token stands for one character */
+static int
+masked_match(const char *pat, size_t pn, const char *key)
+{
+    size_t i = 0, k = 0;
+    while (i < pn && key[k]) {
+        if (pat[i] == '*') {
+            i++;
+            /* skip one UTF-8 character of key */
+            k++;
+            while (((unsigned char)key[k] & 0xC0) == 0x80)
+                k++;
+            continue;
+        }
+        if (pat[i] != key[k])
+            return 0;
+        i++, k++;
+    }
+    return i == pn && key[k] == '\0';
+}
+
+static void
+token_cues(struct scan *s)
+{
+    const struct lexicon *lx = &s->bs->lx;
+    const struct pf_msg *m = s->m;
+    char sq[256];
+    for (size_t t = 0; t < m->n_tokens; t++) {
+        const struct pf_token *tok = &m->tokens[t];
+        const char *w = m->norm + tok->norm_off;
+        size_t wl = tok->norm_len;
+        const struct wentry *e;
+        if (tok->kind == PF_TOK_MENTION) {
+            struct hit *h =
+                add_hit(s, UINT32_MAX, FAM_COLLEAGUE,
+                        s->bs->w_mention * lx->weight_scale[FAM_COLLEAGUE], t,
+                        t + 1, tok->norm_off, tok->norm_off + wl);
+            if (h)
+                h->label = "@mention";
+            continue;
+        }
+        if (tok->kind != PF_TOK_WORD && tok->kind != PF_TOK_EMOJI)
+            continue;
+        if (wl == 0 || wl >= sizeof(sq))
+            continue;
+        e = wt_find(lx, &lx->words, w, wl);
+        if (!e && tok->kind == PF_TOK_WORD) {
+            size_t sl = strip_clitic(lx, w, wl);
+            if (sl != wl)
+                e = wt_find(lx, &lx->words, w, sl);
+        }
+        if (e) {
+            add_cue_hits(s, e, t, tok);
+            continue;
+        }
+        if (tok->kind != PF_TOK_WORD)
+            continue;
+        /* evasion: 1d10tti -> idiotti ~ idiootti */
+        if (tok->flags & (PF_TOKF_LEET | PF_TOKF_JOINED | PF_TOKF_LOOKALIKE)) {
+            size_t ql = squeeze(w, wl, sq, sizeof(sq));
+            const struct wentry *q = wt_find(lx, &lx->squeezed, sq, ql);
+            for (; q; q = wt_next(lx, &lx->squeezed, q)) {
+                const struct cue *c = &lx->cues[q->cue];
+                if (c->family < FAM_N_FINDING)
+                    add_hit(s, q->cue, c->family,
+                            c->weight * lx->weight_scale[c->family], t, t + 1,
+                            tok->norm_off, tok->norm_off + wl);
+            }
+        }
+        if (tok->flags & PF_TOKF_MASKED) {
+            for (size_t i = 0; i < lx->words.n; i++) {
+                const struct wentry *we = &lx->words.entries[i];
+                const struct cue *c = &lx->cues[we->cue];
+                if (c->family >= FAM_N_FINDING)
+                    continue;
+                if (masked_match(w, wl, lx->keys + we->key))
+                    add_hit(s, we->cue, c->family,
+                            c->weight * lx->weight_scale[c->family], t, t + 1,
+                            tok->norm_off, tok->norm_off + wl);
+            }
+        }
+        /* profanity and insult prefixes: paskaposti, kusipäinen */
+        for (size_t pl = 3; pl < 32 && pl + 2 <= wl; pl++) {
+            if (!(lx->prefix_lens & (1u << pl)))
+                continue;
+            const struct wentry *p = wt_find(lx, &lx->prefixes, w, pl);
+            for (; p; p = wt_next(lx, &lx->prefixes, p)) {
+                const struct cue *c = &lx->cues[p->cue];
+                add_hit(s, p->cue, c->family,
+                        c->weight * lx->weight_scale[c->family], t, t + 1,
+                        tok->norm_off, tok->norm_off + wl);
+            }
+        }
+        /* compounds: an insult followed by a person word (idioottiasiakas) */
+        if (wl >= 8 && lx->modifiers.n) {
+            for (size_t k = 4; k + 4 <= wl; k++) {
+                if (((unsigned char)w[k] & 0xC0) == 0x80)
+                    continue;
+                const struct wentry *mo = wt_find(lx, &lx->modifiers, w, k);
+                if (!mo)
+                    continue;
+                const struct wentry *hd =
+                    wt_find(lx, &lx->words, w + k, wl - k);
+                int person = 0;
+                for (; hd; hd = wt_next(lx, &lx->words, hd))
+                    if (lx->cues[hd->cue].family == FAM_THIRD)
+                        person = 1;
+                if (person) {
+                    const struct cue *c = &lx->cues[mo->cue];
+                    add_hit(s, mo->cue, c->family,
+                            c->weight * lx->weight_scale[c->family], t, t + 1,
+                            tok->norm_off, tok->norm_off + wl);
+                    break;
+                }
+            }
+        }
+    }
+}
+
+struct pending {
+    unsigned id;
+    unsigned long long to;
+};
+
+struct pend_list {
+    struct pending p[MAX_HITS];
+    size_t n;
+};
+
+static int
+on_match(unsigned int id, unsigned long long from, unsigned long long to,
+         unsigned int flags, void *ctx)
+{
+    struct pend_list *pl = ctx;
+    (void)from;
+    (void)flags;
+    /* keep the first end of each pattern: one place is enough for a cue */
+    for (size_t i = 0; i < pl->n; i++)
+        if (pl->p[i].id == id)
+            return 0;
+    if (pl->n < MAX_HITS) {
+        pl->p[pl->n].id = id;
+        pl->p[pl->n].to = to;
+        pl->n++;
+    }
+    return 0;
+}
+
+static int
+norm_word_byte(char c)
+{
+    return (unsigned char)c >= 0x80 || (c >= 'a' && c <= 'z') ||
+           (c >= '0' && c <= '9') || c == '\'' || c == '*';
+}
+
+static void
+add_phrase_hit(struct scan *s, unsigned id, unsigned long long from,
+               unsigned long long to)
+{
+    const struct lexicon *lx = &s->bs->lx;
+    const struct pf_msg *m = s->m;
+    /* the regex takes one boundary byte on each side of its words */
+    if (from < to && !norm_word_byte(m->norm[from]) && from + 1 < to &&
+        norm_word_byte(m->norm[from + 1]))
+        from++;
+    while (from < to && (m->norm[from] == ' ' || m->norm[from] == '\n'))
+        from++;
+    while (to > from && (m->norm[to - 1] == ' ' || m->norm[to - 1] == '\n' ||
+                         m->norm[to - 1] == '.' || m->norm[to - 1] == ','))
+        to--;
+    if (to <= from)
+        return;
+    /* tokens covering [from, to) */
+    size_t t0 = m->n_tokens, t1 = 0;
+    for (size_t t = 0; t < m->n_tokens; t++) {
+        const struct pf_token *tok = &m->tokens[t];
+        if (tok->norm_off + tok->norm_len > from && tok->norm_off < to) {
+            if (t < t0)
+                t0 = t;
+            t1 = t + 1;
+        }
+    }
+    if (t0 >= t1)
+        return;
+    uint32_t cue = lx->regex_cue[id];
+    const struct cue *c = &lx->cues[cue];
+    add_hit(s, cue, c->family, c->weight * lx->weight_scale[c->family], t0, t1,
+            (size_t)from, (size_t)to);
+}
+
+static void
+phrase_cues(struct scan *s)
+{
+    struct lexicon *lx = (struct lexicon *)&s->bs->lx;
+    struct pend_list pl;
+    if (!lx->db || s->m->norm_len == 0 || s->m->norm_len > 0x7FFFFFFFu)
+        return;
+    pl.n = 0;
+    hs_scan(lx->db, s->m->norm, (unsigned)s->m->norm_len, 0, lx->scratch,
+            on_match, &pl);
+    for (size_t i = 0; i < pl.n; i++) {
+        unsigned long long from;
+        if (lex_match_start(lx, pl.p[i].id, s->m->norm, pl.p[i].to, &from) ==
+            PF_OK)
+            add_phrase_hit(s, pl.p[i].id, from, pl.p[i].to);
+    }
+}
+
+/* a live hit of family ending at most `before` tokens before [t0, t1) or
+   starting at most `after` tokens after it (0 = not looked for) */
+static int
+fam_hit_near(const struct scan *s, int family, size_t t0, size_t t1,
+             size_t before, size_t after)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        const struct hit *h = &s->hits[i];
+        if (h->family != family || h->dead)
+            continue;
+        if (h->t1 <= t0 && t0 - h->t1 < before)
+            return 1;
+        if (h->t0 >= t1 && h->t0 - t1 < after)
+            return 1;
+    }
+    return 0;
+}
+
+static int
+fam_present(const struct scan *s, int family)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (s->hits[i].family == family && !s->hits[i].dead)
+            return 1;
+    return 0;
+}
+
+/* capitalized word as typed (not all capitals) */
+static int
+is_cap_word(const struct pf_token *t)
+{
+    return t->kind == PF_TOK_WORD && (t->flags & PF_TOKF_CAPITALIZED) &&
+           !(t->flags & PF_TOKF_ALLCAPS);
+}
+
+static int
+tok_is_family(const struct scan *s, size_t t, int family)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (s->hits[i].family == family && s->hits[i].t0 <= t &&
+            t < s->hits[i].t1)
+            return 1;
+    return 0;
+}
+
+/* ---- structural cues ---- */
+
+static int
+same_name(const char *a, size_t an, const char *b)
+{
+    size_t bn = strlen(b);
+    if (an != bn)
+        return 0;
+    for (size_t i = 0; i < an; i++) {
+        char x = a[i], y = b[i];
+        if (x >= 'A' && x <= 'Z')
+            x = (char)(x + 32);
+        if (y >= 'A' && y <= 'Z')
+            y = (char)(y + 32);
+        if (x != y)
+            return 0;
+    }
+    return 1;
+}
+
+/*
+ * A message that opens by addressing someone by name ("Sanna, ota sä tää",
+ * "Jari voitko", "hey Sam,") talks to a colleague, unless the name is
+ * followed by a surname (a customer greeted by full name).
+ */
+static void
+vocative(struct scan *s)
+{
+    const struct pf_msg *m = s->m;
+    size_t t = 0;
+    while (t < m->n_tokens && m->tokens[t].kind != PF_TOK_WORD)
+        t++;
+    /* skip a greeting: "Hei Liisa, ..." */
+    if (t < m->n_tokens && tok_is_family(s, t, FAM_FACING) &&
+        t + 1 < m->n_tokens && m->tokens[t + 1].kind == PF_TOK_WORD)
+        t++;
+    if (t >= m->n_tokens)
+        return;
+    const struct pf_token *name = &m->tokens[t];
+    if (!is_cap_word(name) || tok_is_family(s, t, FAM_NOTNAME) ||
+        tok_is_family(s, t, FAM_FACING) || tok_is_family(s, t, FAM_FIRST) ||
+        tok_is_family(s, t, FAM_SECOND) || tok_is_family(s, t, FAM_THIRD) ||
+        tok_is_family(s, t, FAM_HONORIFIC) || name->raw.len < 2)
+        return;
+    int team = 0;
+    for (size_t i = 0; i < m->n_team; i++)
+        if (same_name(m->text + name->raw.off, name->raw.len, m->team[i]))
+            team = 1;
+    if (t + 1 >= m->n_tokens)
+        return;
+    const struct pf_token *next = &m->tokens[t + 1];
+    const char *nn = m->norm + next->norm_off;
+    int comma = next->kind == PF_TOK_PUNCT && next->norm_len == 1 &&
+                (nn[0] == ',' || nn[0] == ':');
+    int request = tok_is_family(s, t + 1, FAM_REQUEST);
+    if (!comma && !request && !team)
+        return;
+    /* "Marja Juntunen," is a customer's full name */
+    if (is_cap_word(next))
+        return;
+    if (comma && !team && t + 2 < m->n_tokens) {
+        /* "Name, ..." counts when a request or a question follows */
+        int q = 0;
+        for (size_t k = t + 2; k < m->n_tokens; k++)
+            if (m->tokens[k].flags & PF_TOKF_QUESTION)
+                q = 1;
+        if (!q && !tok_is_family(s, t + 2, FAM_REQUEST) &&
+            !(t + 3 < m->n_tokens && tok_is_family(s, t + 3, FAM_REQUEST)))
+            return;
+    }
+    struct hit *h =
+        add_hit(s, UINT32_MAX, FAM_COLLEAGUE,
+                (team ? s->bs->w_team : s->bs->w_vocative) *
+                    s->bs->lx.weight_scale[FAM_COLLEAGUE],
+                t, t + 1, name->norm_off, name->norm_off + name->norm_len);
+    if (h)
+        h->label = team ? "a team member's name" : "a name at the start";
+}
+
+/* ---- guards ---- */
+
+static void
+apply_guards(struct scan *s)
+{
+    const struct pf_msg *m = s->m;
+    int third = fam_present(s, FAM_THIRD);
+    for (size_t i = 0; i < s->n; i++) {
+        struct hit *h = &s->hits[i];
+        const struct cue *c =
+            h->cue == UINT32_MAX ? NULL : &s->bs->lx.cues[h->cue];
+        int word_fam = h->family == FAM_DEROGATORY || h->family == FAM_SLANG ||
+                       h->family == FAM_PROFANITY;
+        if (h->family >= FAM_N_FINDING || !c)
+            continue;
+        /* the customer's words quoted back */
+        if (word_fam || h->family == FAM_MOCKERY) {
+            int all_quoted = 1;
+            for (size_t t = h->t0; t < h->t1; t++)
+                if (!(m->tokens[t].flags & PF_TOKF_QUOTED))
+                    all_quoted = 0;
+            if (all_quoted) {
+                h->dead = 1, h->why = G_QUOTED;
+                continue;
+            }
+        }
+        if (!word_fam)
+            continue;
+        /* names: Pelle Lindqvist, Dick Andersson; Mr Entitled is a jab */
+        if (h->t1 == h->t0 + 1) {
+            const struct pf_token *tok = &m->tokens[h->t0];
+            if (is_cap_word(tok)) {
+                int prev_hon =
+                    fam_hit_near(s, FAM_HONORIFIC, h->t0, h->t1, 2, 0);
+                if (prev_hon && h->family == FAM_DEROGATORY) {
+                    h->w += 1.0f;
+                    h->why = G_NICKNAME;
+                } else if ((h->t0 + 1 < m->n_tokens &&
+                            is_cap_word(&m->tokens[h->t0 + 1])) ||
+                           prev_hon ||
+                           (h->t0 > 0 && is_cap_word(&m->tokens[h->t0 - 1]) &&
+                            !(tok->flags & PF_TOKF_SENT_START) &&
+                            !(m->tokens[h->t0 - 1].flags &
+                              PF_TOKF_SENT_START))) {
+                    h->dead = 1, h->why = G_NAME;
+                    continue;
+                }
+            }
+        }
+        /* negated: "no PEBKAC here", "you're not an idiot" */
+        if (fam_hit_near(s, FAM_NEGATION, h->t0, h->t1, 3, 0)) {
+            h->dead = 1, h->why = G_NEGATED;
+            continue;
+        }
+        /* self-deprecation: "I'm the idiot here", "tyhmä minä" */
+        if (h->family == FAM_DEROGATORY &&
+            (fam_hit_near(s, FAM_FIRST, h->t0, h->t1, 3, 2)) &&
+            !fam_hit_near(s, FAM_THIRD, h->t0, h->t1, 3, 2)) {
+            h->dead = 1, h->why = G_SELF;
+            continue;
+        }
+        if ((c->flags & CUE_WEAK) &&
+            !fam_hit_near(s, FAM_DETERMINER, h->t0, h->t1, 2, 0) &&
+            !fam_hit_near(s, FAM_HONORIFIC, h->t0, h->t1, 2, 0) && !third) {
+            h->w *= 0.25f;
+            h->why = G_WEAK;
+        }
+        if ((c->flags & CUE_ADJ) &&
+            !fam_hit_near(s, FAM_THIRD, h->t0, h->t1, 4, 4) &&
+            !fam_hit_near(s, FAM_HONORIFIC, h->t0, h->t1, 2, 0)) {
+            h->w *= 0.2f;
+            h->why = G_ADJ;
+        }
+    }
+}
+
+/* ---- scoring and reporting ---- */
+
+static float
+sigmoid(float z)
+{
+    return 1.0f / (1.0f + expf(-z));
+}
+
+static const char *
+family_reason(int f, int fi)
+{
+    static const char *const en[] = {
+        "derogatory word for a person",
+        "support in-group slang",
+        "an internal aside not meant for the customer",
+        "addressed to a colleague, not the customer",
+        "mocks the customer",
+        "venting about the work or the customer",
+        "gossip about colleagues",
+        "profanity",
+    };
+    static const char *const fin[] = {
+        "halventava nimitys ihmisestä",
+        "tukitiimin sisäistä slangia",
+        "sisäinen huomautus, jota ei ole tarkoitettu asiakkaalle",
+        "osoitettu kollegalle eikä asiakkaalle",
+        "pilkkaa asiakasta",
+        "purkautumista työstä tai asiakkaasta",
+        "juoruja kollegoista",
+        "kiroilua",
+    };
+    return fi ? fin[f] : en[f];
+}
+
+static const char *
+family_suggestion(int f, int fi)
+{
+    static const char *const en[] = {
+        "Rephrase without the name-calling, or post it in the internal room.",
+        "Explain the cause in plain words the customer can act on.",
+        "This reads like a note to your team: remove it before sending.",
+        "Send this to your colleague in the internal room instead.",
+        "Write to the customer, not about them.",
+        "Take a breath and post this in the internal room; the customer "
+        "gets a calm reply.",
+        "Keep talk about colleagues in the internal room.",
+        "Rephrase without the swearing.",
+    };
+    static const char *const fin[] = {
+        "Muotoile ilman nimittelyä tai kirjoita tämä sisäiseen kanavaan.",
+        "Kerro syy selkokielellä, jotta asiakas voi toimia sen mukaan.",
+        "Tämä näyttää viestiltä tiimille: poista se ennen lähettämistä.",
+        "Lähetä tämä kollegalle sisäisessä kanavassa.",
+        "Kirjoita asiakkaalle, älä asiakkaasta.",
+        "Hengähdä ja kirjoita tämä sisäiseen kanavaan; asiakas saa "
+        "rauhallisen vastauksen.",
+        "Pidä puheet kollegoista sisäisessä kanavassa.",
+        "Muotoile ilman kiroilua.",
+    };
+    return fi ? fin[f] : en[f];
+}
+
+static void
+hit_span(const struct pf_msg *m, const struct hit *h, struct pf_span *sp)
+{
+    if (h->t1 == h->t0 + 1) {
+        *sp = m->tokens[h->t0].raw;
+        return;
+    }
+    *sp = pf_msg_raw_span(m, h->n0, h->n1 - h->n0);
+}
+
+static void
+explain_hits(const struct bs *b, const struct scan *s)
+{
+    const struct pf_msg *m = s->m;
+    for (size_t i = 0; i < s->n; i++) {
+        const struct hit *h = &s->hits[i];
+        const struct cue *c = h->cue == UINT32_MAX ? NULL : &b->lx.cues[h->cue];
+        struct pf_span sp;
+        hit_span(m, h, &sp);
+        b->h->log(b->hctx, PF_LOG_DEBUG, "%c%5.2f %-10s \"%.*s\"  %s%s%s%s%s",
+                  h->dead ? 'x' : (h->w >= 0 ? '+' : '-'), fabsf(h->w),
+                  family_names[h->family], (int)sp.len, m->text + sp.off,
+                  c ? c->text : h->label, c ? " (" : "", c ? c->where : "",
+                  c ? ")" : "", h->why ? "" : "");
+        if (h->why)
+            b->h->log(
+                b->hctx, PF_LOG_DEBUG, "       %s %s",
+                h->dead ? "cancelled:" : "weakened:", guard_names[h->why]);
+    }
+}
+
+static int
+bs_check(void *inst, const struct pf_msg *m, struct pf_verdict *v)
+{
+    struct bs *b = inst;
+    struct hit hits[MAX_HITS];
+    struct scan s = {b, m, hits, 0};
+    float fam_sum[FAM_COUNT] = {0};
+    int fam_n[FAM_COUNT] = {0};
+    int explain = (m->flags & PF_MSG_EXPLAIN) != 0;
+    int fi = m->ui_lang && strcmp(m->ui_lang, "fi") == 0;
+
+    if (m->n_tokens == 0)
+        return PF_OK;
+    token_cues(&s);
+    phrase_cues(&s);
+    vocative(&s);
+    apply_guards(&s);
+
+    /* each cue counts once, at its strongest */
+    for (size_t i = 0; i < s.n; i++) {
+        struct hit *h = &hits[i];
+        int dup = 0;
+        if (h->dead)
+            continue;
+        for (size_t k = 0; k < i; k++) {
+            if (!hits[k].dead && hits[k].cue == h->cue &&
+                h->cue != UINT32_MAX) {
+                dup = 1;
+                break;
+            }
+        }
+        if (dup)
+            continue;
+        fam_sum[h->family] += h->w;
+        fam_n[h->family]++;
+    }
+    /* context, capped per family: many "you"s are still one reader */
+    static const struct {
+        int family;
+        float lo, hi;
+    } caps[] = {
+        {FAM_THIRD, 0.0f, 1.5f},
+        {FAM_SECOND, -1.6f, 0.0f},
+        {FAM_FIRST, -1.0f, 1.0f},
+        {FAM_FACING, -4.0f, 0.0f},
+    };
+    float ctx = 0;
+    for (size_t i = 0; i < sizeof(caps) / sizeof(*caps); i++) {
+        float x = fam_sum[caps[i].family];
+        ctx += x < caps[i].lo ? caps[i].lo : x > caps[i].hi ? caps[i].hi : x;
+    }
+    float pos = 0;
+    int top = -1;
+    for (int f = 0; f < FAM_N_FINDING; f++) {
+        pos += fam_sum[f];
+        if (fam_n[f] && (top < 0 || fam_sum[f] > fam_sum[top]))
+            top = f;
+    }
+    float z = b->bias + pos + ctx;
+    float score = sigmoid(z);
+
+    if (explain) {
+        explain_hits(b, &s);
+        b->h->log(b->hctx, PF_LOG_DEBUG,
+                  "score = sigmoid(bias %.2f + cues %.2f + context %.2f) = "
+                  "%.3f",
+                  b->bias, pos, ctx, score);
+    }
+    if (top < 0 || fam_sum[top] <= 0)
+        return PF_OK;
+
+    for (int f = 0; f < FAM_N_FINDING; f++) {
+        if (!fam_n[f] || fam_sum[f] <= 0)
+            continue;
+        float sf = f == top ? score : sigmoid(b->bias + fam_sum[f] + ctx);
+        if (sf > score)
+            sf = score;
+        if (sf < 0.1f)
+            continue;
+        char label[PF_LABEL_MAX];
+        snprintf(label, sizeof(label), "backstage.%s", family_names[f]);
+        struct pf_finding *fd = pf_verdict_add(v, label, sf);
+        if (!fd)
+            break;
+        /* reason: what it is, and the words */
+        size_t o = (size_t)snprintf(fd->reason, sizeof(fd->reason),
+                                    "%s:", family_reason(f, fi));
+        int words = 0;
+        for (size_t i = 0; i < s.n; i++) {
+            const struct hit *h = &hits[i];
+            struct pf_span sp;
+            if (h->dead || h->family != f || h->w <= 0)
+                continue;
+            hit_span(m, h, &sp);
+            pf_finding_span(fd, sp.off, sp.len);
+            if (words < 4 && o + sp.len + 8 < sizeof(fd->reason)) {
+                o += (size_t)snprintf(fd->reason + o, sizeof(fd->reason) - o,
+                                      "%s \"%.*s\"", words ? "," : "",
+                                      (int)sp.len, m->text + sp.off);
+                words++;
+            }
+        }
+        pf_strlcpy(fd->suggestion, family_suggestion(f, fi),
+                   sizeof(fd->suggestion));
+    }
+    return PF_OK;
+}
+
+static const struct pf_plugin plugin = {
+    PF_PLUGIN_INIT("backstage", "1.0",
+                   "holds replies that read like backstage talk (fi, en)"),
+    .create = bs_create,
+    .destroy = bs_destroy,
+    .check = bs_check,
+};
+
+PF_EXPORT const struct pf_plugin *
+pf_plugin_entry_v1(void)
+{
+    return &plugin;
+}

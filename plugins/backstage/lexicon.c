@@ -1,0 +1,972 @@
+/*
+ * lexicon.c - parsing and compiling the backstage lexicon (see lexicon.h).
+ *
+ * Every item is normalized with the host's casefold service, the same
+ * normalization messages get, so "Ääliö" in a file matches "ÄÄLIÖ" or
+ * "ää1iö" in a message. Finnish nouns come as dictionary principal parts;
+ * the four stems they imply (strong and weak, singular and plural) are
+ * combined with the @fi-endings list, in the vowel harmony of each stem,
+ * so one line covers every case form while a compound such as
+ * "idioottivarma" (foolproof) stays unmatched: "varma" is no ending.
+ */
+#include "lexicon.h"
+
+#include <errno.h>
+#include <hs/hs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const family_names[FAM_COUNT] = {
+    "derogatory", "slang",      "aside",     "colleague", "mockery", "venting",
+    "gossip",     "profanity",  "third",     "second",    "first",   "facing",
+    "negation",   "determiner", "honorific", "notname",   "request",
+};
+
+static const char *const kind_names[] = {"word",  "noun",   "fi",   "prefix",
+                                         "emoji", "phrase", "regex"};
+
+/* ---- small helpers ---- */
+
+static void *
+xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (!q)
+        abort();
+    return q;
+}
+
+static char *
+xstrdup(const char *s)
+{
+    size_t n = strlen(s);
+    char *p = xrealloc(NULL, n + 1);
+    memcpy(p, s, n + 1);
+    return p;
+}
+
+static uint32_t
+fnv1a(const char *s, size_t n)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 16777619u;
+    }
+    return h ? h : 1;
+}
+
+size_t
+squeeze(const char *s, size_t n, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n && o + 1 < cap; i++) {
+        if (o > 0 && out[o - 1] == s[i] && (unsigned char)s[i] < 0x80 &&
+            s[i] >= 'a' && s[i] <= 'z')
+            continue;
+        /* squeeze doubled two-byte letters (ää, öö) too */
+        if (o >= 2 && i + 1 < n && (unsigned char)s[i] >= 0xC0 &&
+            out[o - 2] == s[i] && out[o - 1] == s[i + 1]) {
+            i++;
+            continue;
+        }
+        out[o++] = s[i];
+    }
+    out[o] = '\0';
+    return o;
+}
+
+/* ---- the word tables ---- */
+
+static uint32_t
+add_key(struct lexicon *lx, const char *s, size_t n)
+{
+    if (lx->keys_len + n + 1 > lx->keys_cap) {
+        size_t cap = lx->keys_cap ? lx->keys_cap * 2 : 4096;
+        while (cap < lx->keys_len + n + 1)
+            cap *= 2;
+        lx->keys = xrealloc(lx->keys, cap);
+        lx->keys_cap = cap;
+    }
+    uint32_t off = (uint32_t)lx->keys_len;
+    memcpy(lx->keys + off, s, n);
+    lx->keys[off + n] = '\0';
+    lx->keys_len += n + 1;
+    return off;
+}
+
+const struct wentry *
+wt_find(const struct lexicon *lx, const struct wtable *t, const char *s,
+        size_t n)
+{
+    uint32_t h;
+    size_t j;
+    if (!t->n_slots)
+        return NULL;
+    h = fnv1a(s, n);
+    j = h & (t->n_slots - 1);
+    while (t->slots[j]) {
+        const struct wentry *e = &t->entries[t->slots[j] - 1];
+        const char *k = lx->keys + e->key;
+        if (e->hash == h && strncmp(k, s, n) == 0 && k[n] == '\0')
+            return e;
+        j = (j + 1) & (t->n_slots - 1);
+    }
+    return NULL;
+}
+
+const struct wentry *
+wt_next(const struct lexicon *lx, const struct wtable *t,
+        const struct wentry *e)
+{
+    (void)lx;
+    return e->next == UINT32_MAX ? NULL : &t->entries[e->next];
+}
+
+static void
+wt_add(struct lexicon *lx, struct wtable *t, const char *s, size_t n,
+       uint32_t cue)
+{
+    if (n == 0)
+        return;
+    if ((t->n + 1) * 2 > t->n_slots) {
+        /* rebuild with the chains intact */
+        size_t ns = t->n_slots ? t->n_slots * 2 : 256;
+        uint32_t *slots = calloc(ns, sizeof(*slots));
+        if (!slots)
+            abort();
+        for (size_t i = 0; t->slots && i < t->n_slots; i++) {
+            if (!t->slots[i])
+                continue;
+            uint32_t head = t->slots[i];
+            size_t j = t->entries[head - 1].hash & (ns - 1);
+            while (slots[j])
+                j = (j + 1) & (ns - 1);
+            slots[j] = head;
+        }
+        free(t->slots);
+        t->slots = slots;
+        t->n_slots = ns;
+    }
+    const struct wentry *found = wt_find(lx, t, s, n);
+    if (found) {
+        /* same form, same cue: nothing to add */
+        for (const struct wentry *e = found; e; e = wt_next(lx, t, e))
+            if (e->cue == cue)
+                return;
+    }
+    if (t->n == t->cap) {
+        t->cap = t->cap ? t->cap * 2 : 256;
+        t->entries = xrealloc(t->entries, t->cap * sizeof(*t->entries));
+        /* entries moved: found is stale */
+        found = wt_find(lx, t, s, n);
+    }
+    struct wentry *e = &t->entries[t->n];
+    e->hash = fnv1a(s, n);
+    e->cue = cue;
+    e->next = UINT32_MAX;
+    if (found) {
+        /* append to the chain; the head stays in its slot */
+        struct wentry *last = (struct wentry *)found;
+        while (last->next != UINT32_MAX)
+            last = &t->entries[last->next];
+        e->key = found->key;
+        last->next = (uint32_t)t->n;
+        t->n++;
+        return;
+    }
+    e->key = add_key(lx, s, n);
+    size_t j = e->hash & (t->n_slots - 1);
+    while (t->slots[j])
+        j = (j + 1) & (t->n_slots - 1);
+    t->slots[j] = (uint32_t)t->n + 1;
+    t->n++;
+}
+
+static void
+wt_release(struct wtable *t)
+{
+    free(t->slots);
+    free(t->entries);
+    memset(t, 0, sizeof(*t));
+}
+
+/* ---- setup ---- */
+
+void
+lex_init(struct lexicon *lx, const struct pf_host *h, struct pf_hctx *hctx)
+{
+    memset(lx, 0, sizeof(*lx));
+    lx->h = h;
+    lx->hctx = hctx;
+    for (int i = 0; i < FAM_COUNT; i++)
+        lx->weight_scale[i] = 1.0f;
+}
+
+static void
+free_strv(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+void
+lex_release(struct lexicon *lx)
+{
+    for (size_t i = 0; i < lx->n_cues; i++) {
+        free(lx->cues[i].text);
+        free(lx->cues[i].where);
+    }
+    free(lx->cues);
+    free(lx->keys);
+    wt_release(&lx->words);
+    wt_release(&lx->squeezed);
+    wt_release(&lx->prefixes);
+    wt_release(&lx->modifiers);
+    wt_release(&lx->heads);
+    free_strv(lx->regex, lx->n_regex);
+    free(lx->regex_cue);
+    free_strv(lx->endings, lx->n_endings);
+    free_strv(lx->clitics, lx->n_clitics);
+    if (lx->scratch)
+        hs_free_scratch(lx->scratch);
+    for (size_t i = 0; lx->som_db && i < lx->n_regex; i++)
+        if (lx->som_db[i])
+            hs_free_database(lx->som_db[i]);
+    free(lx->som_db);
+    if (lx->som_scratch)
+        hs_free_scratch(lx->som_scratch);
+    if (lx->db)
+        hs_free_database(lx->db);
+    memset(lx, 0, sizeof(*lx));
+}
+
+/* ---- normalization of items ---- */
+
+/* casefold one word into out; 0 on success */
+static int
+norm_word(struct lexicon *lx, const char *w, size_t n, char *out, size_t cap)
+{
+    long r = lx->h->casefold(lx->hctx, w, n, out, cap);
+    if (r < 0 || (size_t)r >= cap)
+        return -1;
+    return 0;
+}
+
+static uint32_t
+add_cue(struct lexicon *lx, int family, int kind, unsigned flags, float weight,
+        const char *text, const char *where)
+{
+    if (lx->n_cues == lx->cap_cues) {
+        lx->cap_cues = lx->cap_cues ? lx->cap_cues * 2 : 256;
+        lx->cues = xrealloc(lx->cues, lx->cap_cues * sizeof(*lx->cues));
+    }
+    struct cue *c = &lx->cues[lx->n_cues];
+    c->family = (uint8_t)family;
+    c->kind = (uint8_t)kind;
+    c->flags = (uint16_t)flags;
+    c->weight = weight;
+    c->text = xstrdup(text);
+    c->where = xstrdup(where);
+    return (uint32_t)lx->n_cues++;
+}
+
+static void
+add_form(struct lexicon *lx, const char *form, size_t n, uint32_t cue)
+{
+    char sq[256];
+    wt_add(lx, &lx->words, form, n, cue);
+    size_t m = squeeze(form, n, sq, sizeof(sq));
+    wt_add(lx, &lx->squeezed, sq, m, cue);
+}
+
+/* ---- Finnish morphology ---- */
+
+static int
+is_back_vowel_stem(const char *s)
+{
+    for (; *s; s++)
+        if (*s == 'a' || *s == 'o' || *s == 'u')
+            return 1;
+    return 0;
+}
+
+/* the stem's last vowel (as UTF-8 bytes) for the illative: talo-on */
+static size_t
+last_vowel(const char *s, char *out)
+{
+    size_t n = strlen(s);
+    for (size_t i = n; i > 0; i--) {
+        unsigned char c = (unsigned char)s[i - 1];
+        if (strchr("aeiouy", c) && c) {
+            out[0] = (char)c;
+            return 1;
+        }
+        if (i >= 2 && (unsigned char)s[i - 2] == 0xC3 &&
+            (c == 0xA4 || c == 0xB6)) { /* ä ö */
+            out[0] = (char)0xC3;
+            out[1] = (char)c;
+            return 2;
+        }
+    }
+    return 0;
+}
+
+/* front-vowel form of a back-vowel ending: a->ä o->ö u->y */
+static void
+harmonize(const char *ending, int back, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (const char *p = ending; *p && o + 3 < cap; p++) {
+        if (!back && *p == 'a') {
+            out[o++] = (char)0xC3, out[o++] = (char)0xA4;
+        } else if (!back && *p == 'o') {
+            out[o++] = (char)0xC3, out[o++] = (char)0xB6;
+        } else if (!back && *p == 'u') {
+            out[o++] = 'y';
+        } else {
+            out[o++] = *p;
+        }
+    }
+    out[o] = '\0';
+}
+
+static void
+add_fi_stem(struct lexicon *lx, const char *stem, uint32_t cue)
+{
+    char form[256], end[64];
+    int back = is_back_vowel_stem(stem);
+    size_t sl = strlen(stem);
+    if (sl == 0 || sl > 200)
+        return;
+    for (size_t i = 0; i < lx->n_endings; i++) {
+        const char *e = lx->endings[i];
+        char v[3] = {0};
+        size_t vl;
+        if (strcmp(e, "Vn") == 0 || strcmp(e, "hVn") == 0) {
+            vl = last_vowel(stem, v);
+            if (!vl)
+                continue;
+            snprintf(end, sizeof(end), "%s%sn", e[0] == 'h' ? "h" : "", v);
+        } else {
+            harmonize(e, back, end, sizeof(end));
+        }
+        snprintf(form, sizeof(form), "%s%s", stem, end);
+        add_form(lx, form, strlen(form), cue);
+    }
+}
+
+static size_t
+common_prefix(const char *a, const char *b)
+{
+    size_t i = 0;
+    while (a[i] && a[i] == b[i])
+        i++;
+    return i;
+}
+
+/*
+ * Principal parts: nominative, genitive singular, partitive plural (the
+ * three a Finnish dictionary gives), then any extra forms as they are.
+ */
+static int
+expand_fi(struct lexicon *lx, char **parts, size_t n, uint32_t cue, char *err,
+          size_t errlen, const char *where)
+{
+    char s1[128], w[128], x[128], xw[128];
+    size_t len;
+    if (n < 3) {
+        snprintf(err, errlen,
+                 "%s: 'fi' needs nominative, genitive and partitive plural "
+                 "(e.g. idiootti idiootin idiootteja)",
+                 where);
+        return PF_EINVAL;
+    }
+    snprintf(s1, sizeof(s1), "%s", parts[0]);
+    len = strlen(parts[1]);
+    if (len < 2 || parts[1][len - 1] != 'n') {
+        snprintf(err, errlen, "%s: genitive '%s' does not end in -n", where,
+                 parts[1]);
+        return PF_EINVAL;
+    }
+    snprintf(w, sizeof(w), "%.*s", (int)(len - 1), parts[1]);
+    /* partitive plural: -a/-ä, then -j-/-t- before it */
+    snprintf(x, sizeof(x), "%s", parts[2]);
+    len = strlen(x);
+    if (len >= 2 && x[len - 1] == 'a')
+        x[--len] = '\0';
+    else if (len >= 3 && (unsigned char)x[len - 2] == 0xC3 &&
+             (unsigned char)x[len - 1] == 0xA4)
+        len -= 2, x[len] = '\0';
+    else {
+        snprintf(err, errlen,
+                 "%s: partitive plural '%s' does not end in -a "
+                 "or -ä",
+                 where, parts[2]);
+        return PF_EINVAL;
+    }
+    if (len >= 2 && (x[len - 1] == 'j' || x[len - 1] == 't'))
+        x[--len] = '\0';
+    /* weak plural stem: the nominative-to-genitive consonant gradation
+       (idiootti -> idiooti) applied to the plural stem (idiootte ->
+       idioote) */
+    snprintf(xw, sizeof(xw), "%s", x);
+    size_t p = common_prefix(s1, w);
+    size_t s1l = strlen(s1);
+    if (p < s1l && s1l >= 1 && strncmp(x, s1, s1l - 1) == 0 && strlen(w) >= 1) {
+        size_t wl = strlen(w);
+        snprintf(xw, sizeof(xw), "%.*s%s", (int)(wl - 1), w, x + s1l - 1);
+    }
+    add_fi_stem(lx, s1, cue);
+    add_fi_stem(lx, w, cue);
+    add_fi_stem(lx, x, cue);
+    if (strcmp(xw, x) != 0)
+        add_fi_stem(lx, xw, cue);
+    /* nominative (and the weak stem) as compound modifiers: idioottiasiakas */
+    wt_add(lx, &lx->modifiers, s1, strlen(s1), cue);
+    for (size_t i = 3; i < n; i++)
+        add_form(lx, parts[i], strlen(parts[i]), cue);
+    return PF_OK;
+}
+
+static void
+expand_noun(struct lexicon *lx, const char *w, uint32_t cue)
+{
+    char f[256];
+    size_t n = strlen(w);
+    add_form(lx, w, n, cue);
+    int sib =
+        n >= 1 && (w[n - 1] == 's' || w[n - 1] == 'x' || w[n - 1] == 'z' ||
+                   (n >= 2 && (strcmp(w + n - 2, "ch") == 0 ||
+                               strcmp(w + n - 2, "sh") == 0)));
+    snprintf(f, sizeof(f), "%s%s", w, sib ? "es" : "s");
+    add_form(lx, f, strlen(f), cue);
+    if (n >= 2 && w[n - 1] == 'y' && !strchr("aeiou", w[n - 2])) {
+        snprintf(f, sizeof(f), "%.*sies", (int)(n - 1), w);
+        add_form(lx, f, strlen(f), cue);
+    }
+    snprintf(f, sizeof(f), "%s's", w);
+    add_form(lx, f, strlen(f), cue);
+    snprintf(f, sizeof(f), "%ss'", w);
+    add_form(lx, f, strlen(f), cue);
+}
+
+size_t
+strip_clitic(const struct lexicon *lx, const char *s, size_t n)
+{
+    for (size_t i = 0; i < lx->n_clitics; i++) {
+        for (int back = 0; back <= 1; back++) {
+            char c[32];
+            harmonize(lx->clitics[i], back, c, sizeof(c));
+            size_t cl = strlen(c);
+            if (n > cl + 2 && memcmp(s + n - cl, c, cl) == 0)
+                return n - cl;
+        }
+    }
+    return n;
+}
+
+/* ---- phrases ---- */
+
+/* word and non-word bytes of the normalized text */
+#define W_CLASS "[a-z0-9'*\\x80-\\xff]"
+#define NW_CLASS "[^a-z0-9'*\\x80-\\xff]"
+
+static int
+is_word_byte(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '\'' ||
+           c == '*' || c >= 0x80;
+}
+
+static void
+re_add_literal(char *re, size_t cap, size_t *o, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n && *o + 8 < cap; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x80) {
+            /* UTF-8 bytes as hex escapes: Vectorscan is byte-oriented */
+            *o += (size_t)snprintf(re + *o, cap - *o, "\\x%02x", c);
+        } else if (strchr("\\^$.|?*+()[]{}/-", c) || c == ' ') {
+            *o += (size_t)snprintf(re + *o, cap - *o, "\\%c", c);
+        } else {
+            re[(*o)++] = (char)c;
+        }
+    }
+    re[*o] = '\0';
+}
+
+/*
+ * Compile one phrase into a regex over the normalized text. Elements are
+ * separated by spaces: "a|b" alternatives (each a word, "two_words", or
+ * a prefix "kerro*"), "~N" a gap of up to N words ("~" = 3), "X?" an
+ * optional element, and punctuation such as , : ? ( <- matched with
+ * optional spaces. A leading "^" anchors at the start of the message.
+ */
+static int
+phrase_regex(struct lexicon *lx, const char *phrase, int start, char *re,
+             size_t cap, char *err, size_t errlen, const char *where)
+{
+    char buf[1024];
+    char *save = NULL, *tok;
+    size_t o = 0;
+    int first = 1, prev_word = 0;
+    unsigned pending_gap = 0;
+
+    snprintf(buf, sizeof(buf), "%s", phrase);
+    if (start)
+        o += (size_t)snprintf(re + o, cap - o, "^[ \\n]*");
+    for (tok = strtok_r(buf, " \t", &save); tok;
+         tok = strtok_r(NULL, " \t", &save)) {
+        size_t tl = strlen(tok);
+        int optional = 0;
+        if (tok[0] == '~') {
+            pending_gap = tok[1] ? (unsigned)atoi(tok + 1) : 3;
+            if (pending_gap > 8)
+                pending_gap = 8;
+            continue;
+        }
+        if (tl > 1 && tok[tl - 1] == '?' &&
+            is_word_byte((unsigned char)tok[tl - 2])) {
+            optional = 1;
+            tok[--tl] = '\0';
+        }
+        /* a word element starts with a letter, a digit or @num; quotes
+           and other punctuation match as they are */
+        unsigned char c0 = (unsigned char)tok[0];
+        int word = (c0 >= 'a' && c0 <= 'z') || (c0 >= '0' && c0 <= '9') ||
+                   c0 >= 0x80 || c0 == '@';
+        /* separator before this element */
+        if (!first) {
+            if (pending_gap)
+                o += (size_t)snprintf(re + o, cap - o,
+                                      "(?:" NW_CLASS "+" W_CLASS "+){0,%u}",
+                                      pending_gap);
+            if (word && prev_word)
+                o += (size_t)snprintf(re + o, cap - o, "%s" NW_CLASS "+%s",
+                                      optional ? "(?:" : "", "");
+            else if (word || prev_word)
+                o += (size_t)snprintf(re + o, cap - o, "%s[ \\n]*",
+                                      optional ? "(?:" : "");
+            else if (optional)
+                o += (size_t)snprintf(re + o, cap - o, "(?:");
+        } else {
+            if (word && !start)
+                o += (size_t)snprintf(re + o, cap - o, "(?:^|" NW_CLASS ")");
+            if (optional)
+                o += (size_t)snprintf(re + o, cap - o, "(?:");
+        }
+        pending_gap = 0;
+        if (word) {
+            /* alternatives */
+            char *asave = NULL, *alt;
+            int n_alt = 0;
+            o += (size_t)snprintf(re + o, cap - o, "(?:");
+            for (alt = strtok_r(tok, "|", &asave); alt;
+                 alt = strtok_r(NULL, "|", &asave)) {
+                char w[256], nw[256];
+                size_t al = strlen(alt);
+                if (strcmp(alt, "@num") == 0) {
+                    if (n_alt++)
+                        re[o++] = '|';
+                    o += (size_t)snprintf(re + o, cap - o, "[0-9]+");
+                    continue;
+                }
+                int prefix = al > 1 && alt[al - 1] == '*';
+                if (prefix)
+                    alt[--al] = '\0';
+                if (n_alt++)
+                    re[o++] = '|';
+                /* "two_words": each word normalized, joined by non-word */
+                char *wsave = NULL, *wp;
+                int n_w = 0;
+                snprintf(w, sizeof(w), "%s", alt);
+                for (wp = strtok_r(w, "_", &wsave); wp;
+                     wp = strtok_r(NULL, "_", &wsave)) {
+                    if (norm_word(lx, wp, strlen(wp), nw, sizeof(nw)) != 0 ||
+                        !*nw) {
+                        snprintf(err, errlen,
+                                 "%s: cannot normalize '%s' in phrase", where,
+                                 wp);
+                        return PF_EINVAL;
+                    }
+                    if (n_w++)
+                        o += (size_t)snprintf(re + o, cap - o, NW_CLASS "+");
+                    re_add_literal(re, cap, &o, nw, strlen(nw));
+                }
+                if (prefix)
+                    o += (size_t)snprintf(re + o, cap - o, W_CLASS "*");
+            }
+            re[o++] = ')';
+            re[o] = '\0';
+        } else {
+            re_add_literal(re, cap, &o, tok, tl);
+        }
+        if (optional)
+            o += (size_t)snprintf(re + o, cap - o, ")?");
+        prev_word = word;
+        first = 0;
+        if (o + 64 >= cap) {
+            snprintf(err, errlen, "%s: phrase too long", where);
+            return PF_EINVAL;
+        }
+    }
+    if (first) {
+        snprintf(err, errlen, "%s: empty phrase", where);
+        return PF_EINVAL;
+    }
+    if (prev_word)
+        o += (size_t)snprintf(re + o, cap - o, "(?:" NW_CLASS "|$)");
+    re[o] = '\0';
+    return PF_OK;
+}
+
+static void
+add_regex(struct lexicon *lx, const char *re, uint32_t cue)
+{
+    if (lx->n_regex == lx->cap_regex) {
+        lx->cap_regex = lx->cap_regex ? lx->cap_regex * 2 : 64;
+        lx->regex = xrealloc(lx->regex, lx->cap_regex * sizeof(*lx->regex));
+        lx->regex_cue =
+            xrealloc(lx->regex_cue, lx->cap_regex * sizeof(*lx->regex_cue));
+    }
+    lx->regex[lx->n_regex] = xstrdup(re);
+    lx->regex_cue[lx->n_regex] = cue;
+    lx->n_regex++;
+}
+
+/* ---- parsing ---- */
+
+static int
+parse_family(const char *s)
+{
+    for (int i = 0; i < FAM_COUNT; i++)
+        if (strcmp(s, family_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+static char **
+split_words(char *s, size_t *n)
+{
+    char **v = NULL, *save = NULL, *t;
+    size_t k = 0;
+    for (t = strtok_r(s, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
+        v = xrealloc(v, (k + 1) * sizeof(*v));
+        v[k++] = t;
+    }
+    *n = k;
+    return v;
+}
+
+static int
+directive(struct lexicon *lx, char *line, char *err, size_t errlen,
+          const char *where)
+{
+    size_t n;
+    char **v = split_words(line, &n);
+    int rc = PF_OK;
+    char ***dst = NULL;
+    size_t *dn = NULL;
+    if (n && strcmp(v[0], "@fi-endings") == 0)
+        dst = &lx->endings, dn = &lx->n_endings;
+    else if (n && strcmp(v[0], "@fi-clitics") == 0)
+        dst = &lx->clitics, dn = &lx->n_clitics;
+    if (!dst) {
+        snprintf(err, errlen, "%s: unknown directive '%s'", where,
+                 n ? v[0] : "@");
+        rc = PF_EINVAL;
+    } else {
+        for (size_t i = 1; i < n; i++) {
+            *dst = xrealloc(*dst, (*dn + 1) * sizeof(**dst));
+            /* "-" stands for the empty ending (the nominative itself) */
+            (*dst)[(*dn)++] = xstrdup(strcmp(v[i], "-") == 0 ? "" : v[i]);
+        }
+    }
+    free(v);
+    return rc;
+}
+
+static int
+parse_line(struct lexicon *lx, char *line, char *err, size_t errlen,
+           const char *where)
+{
+    char *save = NULL;
+    char *fam_s = strtok_r(line, " \t", &save);
+    char *w_s = strtok_r(NULL, " \t", &save);
+    char *kind_s = strtok_r(NULL, " \t", &save);
+    char *rest = save;
+    int fam, kind = -1;
+    unsigned flags = 0;
+    char *endp;
+    float weight;
+
+    if (!fam_s || !w_s || !kind_s) {
+        snprintf(err, errlen, "%s: expected FAMILY WEIGHT KIND ITEMS...",
+                 where);
+        return PF_EINVAL;
+    }
+    if ((fam = parse_family(fam_s)) < 0) {
+        snprintf(err, errlen, "%s: unknown family '%s'", where, fam_s);
+        return PF_EINVAL;
+    }
+    errno = 0;
+    weight = strtof(w_s, &endp);
+    if (*endp || errno || weight < -20 || weight > 20) {
+        snprintf(err, errlen,
+                 "%s: weight '%s' is not a number from -20 to "
+                 "20",
+                 where, w_s);
+        return PF_EINVAL;
+    }
+    /* KIND/FLAG/FLAG */
+    for (char *f = strchr(kind_s, '/'); f;) {
+        char *next = strchr(f + 1, '/');
+        *f++ = '\0';
+        if (next)
+            *next = '\0';
+        if (strcmp(f, "weak") == 0)
+            flags |= CUE_WEAK;
+        else if (strcmp(f, "adj") == 0)
+            flags |= CUE_ADJ;
+        else if (strcmp(f, "start") == 0)
+            flags |= CUE_START;
+        else if (strcmp(f, "caps") == 0)
+            flags |= CUE_CAPS;
+        else {
+            snprintf(err, errlen, "%s: unknown flag '/%s'", where, f);
+            return PF_EINVAL;
+        }
+        f = next;
+    }
+    for (size_t i = 0; i < sizeof(kind_names) / sizeof(*kind_names); i++)
+        if (strcmp(kind_s, kind_names[i]) == 0)
+            kind = (int)i;
+    if (kind < 0) {
+        snprintf(err, errlen, "%s: unknown kind '%s'", where, kind_s);
+        return PF_EINVAL;
+    }
+    while (rest && (*rest == ' ' || *rest == '\t'))
+        rest++;
+    if (!rest || !*rest) {
+        snprintf(err, errlen, "%s: no items", where);
+        return PF_EINVAL;
+    }
+    /* trim the end */
+    size_t rl = strlen(rest);
+    while (rl && (rest[rl - 1] == ' ' || rest[rl - 1] == '\t' ||
+                  rest[rl - 1] == '\r'))
+        rest[--rl] = '\0';
+
+    if (kind == KIND_PHRASE || kind == KIND_REGEX) {
+        char re[4096];
+        uint32_t cue = add_cue(lx, fam, kind, flags, weight, rest, where);
+        if (kind == KIND_REGEX) {
+            add_regex(lx, rest, cue);
+            return PF_OK;
+        }
+        int rc = phrase_regex(lx, rest, (flags & CUE_START) != 0, re,
+                              sizeof(re), err, errlen, where);
+        if (rc)
+            return rc;
+        add_regex(lx, re, cue);
+        return PF_OK;
+    }
+
+    size_t n;
+    char **items = split_words(rest, &n);
+    char **normed = calloc(n + 1, sizeof(char *));
+    int rc = PF_OK;
+    for (size_t i = 0; i < n; i++) {
+        char nw[256];
+        if (norm_word(lx, items[i], strlen(items[i]), nw, sizeof(nw)) != 0 ||
+            !*nw) {
+            snprintf(err, errlen, "%s: cannot normalize '%s'", where, items[i]);
+            rc = PF_EINVAL;
+            goto out;
+        }
+        normed[i] = xstrdup(nw);
+    }
+    if (kind == KIND_FI && lx->n_endings == 0) {
+        snprintf(err, errlen, "%s: 'fi' line before any @fi-endings", where);
+        rc = PF_EINVAL;
+    } else if (kind == KIND_FI) {
+        uint32_t cue = add_cue(lx, fam, kind, flags, weight, normed[0], where);
+        rc = expand_fi(lx, normed, n, cue, err, errlen, where);
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            uint32_t cue =
+                add_cue(lx, fam, kind, flags, weight, normed[i], where);
+            if (kind == KIND_NOUN)
+                expand_noun(lx, normed[i], cue);
+            else if (kind == KIND_PREFIX) {
+                size_t pl = strlen(normed[i]);
+                wt_add(lx, &lx->prefixes, normed[i], pl, cue);
+                if (pl < 32)
+                    lx->prefix_lens |= 1u << pl;
+            } else
+                add_form(lx, normed[i], strlen(normed[i]), cue);
+            /* person words double as compound heads: idioottiasiakas */
+            if (fam == FAM_THIRD && kind != KIND_EMOJI)
+                wt_add(lx, &lx->heads, normed[i], strlen(normed[i]), cue);
+        }
+    }
+out:
+    for (size_t i = 0; i < n; i++)
+        free(normed[i]);
+    free(normed);
+    free(items);
+    return rc;
+}
+
+int
+lex_load_file(struct lexicon *lx, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    char *line = NULL;
+    size_t cap = 0, lineno = 0;
+    ssize_t n;
+    int rc = PF_OK;
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    if (!f) {
+        snprintf(err, errlen, "cannot open lexicon '%s': %s", path,
+                 strerror(errno));
+        return PF_ENOTFOUND;
+    }
+    while ((n = getline(&line, &cap, f)) >= 0) {
+        char where[256];
+        lineno++;
+        /* comments: '#' at the start or after white space */
+        for (ssize_t i = 0; i < n; i++) {
+            if (line[i] == '#' &&
+                (i == 0 || line[i - 1] == ' ' || line[i - 1] == '\t')) {
+                line[i] = '\0';
+                n = i;
+                break;
+            }
+        }
+        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r' ||
+                         line[n - 1] == ' ' || line[n - 1] == '\t'))
+            line[--n] = '\0';
+        char *s = line;
+        while (*s == ' ' || *s == '\t')
+            s++;
+        if (!*s)
+            continue;
+        snprintf(where, sizeof(where), "%s:%zu", base, lineno);
+        if (*s == '@')
+            rc = directive(lx, s, err, errlen, where);
+        else
+            rc = parse_line(lx, s, err, errlen, where);
+        if (rc)
+            break;
+    }
+    free(line);
+    fclose(f);
+    return rc;
+}
+
+int
+lex_finish(struct lexicon *lx, char *err, size_t errlen)
+{
+    hs_compile_error_t *ce = NULL;
+    unsigned *flags, *ids;
+    if (lx->n_regex == 0)
+        return PF_OK;
+    flags = calloc(lx->n_regex, sizeof(*flags));
+    ids = calloc(lx->n_regex, sizeof(*ids));
+    if (!flags || !ids)
+        abort();
+    for (size_t i = 0; i < lx->n_regex; i++) {
+        /* no start-of-match tracking here: it makes compiling ten times
+           slower and the database twelve times bigger; lex_match_start()
+           finds starts for the few patterns that fire */
+        flags[i] = 0;
+        ids[i] = (unsigned)i;
+    }
+    hs_database_t *db = NULL;
+    hs_error_t e =
+        hs_compile_multi((const char *const *)lx->regex, flags, ids,
+                         (unsigned)lx->n_regex, HS_MODE_BLOCK, NULL, &db, &ce);
+    free(flags);
+    free(ids);
+    if (e != HS_SUCCESS) {
+        int bad = ce ? ce->expression : -1;
+        if (bad >= 0 && (size_t)bad < lx->n_regex)
+            snprintf(err, errlen, "%s: phrase does not compile: %s",
+                     lx->cues[lx->regex_cue[bad]].where,
+                     ce ? ce->message : "unknown error");
+        else
+            snprintf(err, errlen, "phrases do not compile: %s",
+                     ce ? ce->message : "unknown error");
+        if (ce)
+            hs_free_compile_error(ce);
+        return PF_EINVAL;
+    }
+    hs_scratch_t *scratch = NULL;
+    if (hs_alloc_scratch(db, &scratch) != HS_SUCCESS) {
+        hs_free_database(db);
+        snprintf(err, errlen, "cannot allocate Vectorscan scratch space");
+        return PF_ENOMEM;
+    }
+    lx->db = db;
+    lx->scratch = scratch;
+    lx->som_db = calloc(lx->n_regex, sizeof(*lx->som_db));
+    if (!lx->som_db)
+        abort();
+    return PF_OK;
+}
+
+struct som_ctx {
+    unsigned long long to;
+    unsigned long long from;
+    int found;
+};
+
+static int
+som_cb(unsigned int id, unsigned long long from, unsigned long long to,
+       unsigned int flags, void *ctx)
+{
+    struct som_ctx *c = ctx;
+    (void)id;
+    (void)flags;
+    if (to == c->to && (!c->found || from < c->from)) {
+        c->from = from;
+        c->found = 1;
+    }
+    return 0;
+}
+
+int
+lex_match_start(struct lexicon *lx, unsigned id, const char *text,
+                unsigned long long to, unsigned long long *from)
+{
+    struct som_ctx c = {to, 0, 0};
+    if (id >= lx->n_regex)
+        return PF_EINVAL;
+    if (!lx->som_db[id]) {
+        hs_database_t *db = NULL;
+        hs_compile_error_t *ce = NULL;
+        if (hs_compile(lx->regex[id], HS_FLAG_SOM_LEFTMOST, HS_MODE_BLOCK, NULL,
+                       &db, &ce) != HS_SUCCESS) {
+            if (ce)
+                hs_free_compile_error(ce);
+            return PF_ERR;
+        }
+        if (hs_alloc_scratch(db, (hs_scratch_t **)&lx->som_scratch) !=
+            HS_SUCCESS) {
+            hs_free_database(db);
+            return PF_ENOMEM;
+        }
+        lx->som_db[id] = db;
+    }
+    if (hs_scan(lx->som_db[id], text, (unsigned)to, 0, lx->som_scratch, som_cb,
+                &c) != HS_SUCCESS ||
+        !c.found)
+        return PF_ENOTFOUND;
+    *from = c.from;
+    return PF_OK;
+}

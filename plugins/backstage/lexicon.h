@@ -1,0 +1,150 @@
+/*
+ * lexicon.h - the backstage plugin's cue lexicon: parsed from text files in
+ * config/lexicons/, Finnish nouns expanded to their inflected forms, word
+ * cues in a hash table, phrase cues compiled into one Vectorscan database.
+ *
+ * Lexicon line format (see config/lexicons/README for the full story):
+ *
+ *   FAMILY WEIGHT KIND[/FLAG...] ITEMS...
+ *
+ *   derogatory 4.0 noun      idiot moron imbecile
+ *   derogatory 4.0 fi        idiootti idiootin idiootteja
+ *   derogatory 2.5 noun/weak clown fool
+ *   aside      3.5 phrase    don't|never tell|mention ~2 him|her|them
+ *   @fi-endings  n a ta lle ...      (directives start with @)
+ */
+#ifndef BACKSTAGE_LEXICON_H
+#define BACKSTAGE_LEXICON_H
+
+#include <pokerface/plugin.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Families of cues. The first ones produce findings ("backstage.NAME");
+   the others are context that raises or lowers the score. */
+enum family {
+    FAM_DEROGATORY = 0,
+    FAM_SLANG,
+    FAM_ASIDE,
+    FAM_COLLEAGUE,
+    FAM_MOCKERY,
+    FAM_VENTING,
+    FAM_GOSSIP,
+    FAM_PROFANITY,
+    FAM_N_FINDING, /* families below add context only */
+    FAM_THIRD = FAM_N_FINDING, /* talks about a person: he, se, this guy */
+    FAM_SECOND,    /* talks to the reader: you, teille */
+    FAM_FIRST,     /* the author: I, mä */
+    FAM_FACING,    /* customer-facing register: greeting, thanks, apology */
+    FAM_NEGATION,  /* no, not, ei */
+    FAM_DETERMINER, /* this, what a, tää, toi: makes a weak insult count */
+    FAM_HONORIFIC, /* Mr, Mrs, herra: "Mr Entitled" */
+    FAM_NOTNAME,   /* capitalized words that are not names: Thanks, Kiitos */
+    FAM_REQUEST,   /* a request to a colleague after a name: voitko, pls */
+    FAM_COUNT
+};
+
+enum kind {
+    KIND_WORD = 0, /* whole tokens, as listed */
+    KIND_NOUN,     /* English: also +s, +es, +'s, +s' */
+    KIND_FI,       /* Finnish principal parts: all case forms */
+    KIND_PREFIX,   /* a token starting with it (compounds) */
+    KIND_EMOJI,    /* emoji tokens */
+    KIND_PHRASE,   /* token sequence pattern, compiled to a regex */
+    KIND_REGEX     /* raw regex on the normalized text */
+};
+
+#define CUE_WEAK 0x01  /* counts fully only with a determiner or a person */
+#define CUE_ADJ 0x02   /* counts fully only next to a person word */
+#define CUE_START 0x04 /* phrase: only at the start of the message */
+#define CUE_CAPS 0x08  /* word: only when typed in capitals (PICNIC) */
+
+struct cue {
+    uint8_t family;
+    uint8_t kind;
+    uint16_t flags;
+    float weight;
+    char *text;   /* the item as written, for reasons and explain */
+    char *where;  /* "file:line" */
+};
+
+/* One entry of the word table: a normalized form and the cue it belongs
+   to; forms shared by several cues chain through next. */
+struct wentry {
+    uint32_t hash;
+    uint32_t cue;
+    uint32_t key;  /* offset of the form in lexicon.keys */
+    uint32_t next; /* next entry with the same form, or UINT32_MAX */
+};
+
+struct wtable {
+    uint32_t *slots; /* index into entries + 1, 0 = empty */
+    size_t n_slots;  /* power of two */
+    struct wentry *entries;
+    size_t n, cap;
+};
+
+struct lexicon {
+    const struct pf_host *h;
+    struct pf_hctx *hctx;
+    struct cue *cues;
+    size_t n_cues, cap_cues;
+    char *keys; /* NUL-separated forms */
+    size_t keys_len, keys_cap;
+    struct wtable words;    /* exact forms */
+    struct wtable squeezed; /* forms with doubled letters squeezed */
+    struct wtable prefixes; /* KIND_PREFIX items */
+    struct wtable modifiers; /* nominatives of Finnish insults, for compounds */
+    struct wtable heads;    /* person words a compound may end in */
+    uint32_t prefix_lens;   /* bit n set: some prefix is n bytes long */
+    /* phrases */
+    char **regex;
+    unsigned *regex_cue;
+    size_t n_regex, cap_regex;
+    void *db;      /* hs_database_t, all phrases, no start offsets */
+    void *scratch; /* hs_scratch_t */
+    void **som_db; /* per phrase, compiled with start offsets on first use */
+    void *som_scratch;
+    /* Finnish morphology from @fi-endings / @fi-clitics */
+    char **endings;
+    size_t n_endings;
+    char **clitics;
+    size_t n_clitics;
+    float weight_scale[FAM_COUNT];
+};
+
+extern const char *const family_names[FAM_COUNT];
+
+void lex_init(struct lexicon *lx, const struct pf_host *h,
+              struct pf_hctx *hctx);
+void lex_release(struct lexicon *lx);
+
+/* Parse one lexicon file; err gets "file:line: problem". */
+int lex_load_file(struct lexicon *lx, const char *path, char *err,
+                  size_t errlen);
+
+/* After all files: build the tables and compile the phrases. */
+int lex_finish(struct lexicon *lx, char *err, size_t errlen);
+
+/*
+ * Where the match of phrase id that ends at `to` in text starts (the
+ * leftmost start). Compiles that one phrase with start-of-match tracking
+ * the first time it is needed. Not to be called from inside a scan.
+ */
+int lex_match_start(struct lexicon *lx, unsigned id, const char *text,
+                    unsigned long long to, unsigned long long *from);
+
+/* Look a normalized form up; returns the first entry or NULL. */
+const struct wentry *wt_find(const struct lexicon *lx,
+                             const struct wtable *t, const char *s,
+                             size_t n);
+const struct wentry *wt_next(const struct lexicon *lx,
+                             const struct wtable *t, const struct wentry *e);
+
+/* s with runs of one letter squeezed to one; returns the new length. */
+size_t squeeze(const char *s, size_t n, char *out, size_t cap);
+
+/* Strip one Finnish clitic (kin, kaan, ...) from the end; new length or n. */
+size_t strip_clitic(const struct lexicon *lx, const char *s, size_t n);
+
+#endif
