@@ -42,7 +42,7 @@ struct bs {
     struct pf_hctx *hctx;
     struct lexicon lx;
     float bias;
-    float w_mention, w_vocative, w_team;
+    float w_mention, w_vocative, w_team, w_scare;
 };
 
 /* a cue found in the message */
@@ -174,6 +174,7 @@ bs_create(const struct pf_host *h, struct pf_hctx *hctx, void **inst, char *err,
     b->w_mention = 3.0f;
     b->w_vocative = 1.5f;
     b->w_team = 3.5f;
+    b->w_scare = 2.0f;
     lex_init(&b->lx, h, hctx);
     if ((rc = cfg_float(b, "bias", &b->bias, -20, 20, err, errlen)) ||
         (rc = cfg_float(b, "mention_weight", &b->w_mention, -20, 20, err,
@@ -181,6 +182,8 @@ bs_create(const struct pf_host *h, struct pf_hctx *hctx, void **inst, char *err,
         (rc = cfg_float(b, "vocative_weight", &b->w_vocative, -20, 20, err,
                         errlen)) ||
         (rc = cfg_float(b, "team_name_weight", &b->w_team, -20, 20, err,
+                        errlen)) ||
+        (rc = cfg_float(b, "scare_quote_weight", &b->w_scare, -20, 20, err,
                         errlen)))
         goto fail;
     for (int f = 0; f < FAM_COUNT; f++) {
@@ -436,8 +439,11 @@ add_phrase_hit(struct scan *s, unsigned id, unsigned long long from,
         from++;
     while (from < to && (m->norm[from] == ' ' || m->norm[from] == '\n'))
         from++;
-    while (to > from && (m->norm[to - 1] == ' ' || m->norm[to - 1] == '\n' ||
-                         m->norm[to - 1] == '.' || m->norm[to - 1] == ','))
+    /* and one after the last word */
+    if (to > from + 1 && !norm_word_byte(m->norm[to - 1]) &&
+        norm_word_byte(m->norm[to - 2]))
+        to--;
+    while (to > from && (m->norm[to - 1] == ' ' || m->norm[to - 1] == '\n'))
         to--;
     if (to <= from)
         return;
@@ -490,6 +496,51 @@ fam_hit_near(const struct scan *s, int family, size_t t0, size_t t1,
         if (h->t1 <= t0 && t0 - h->t1 < before)
             return 1;
         if (h->t0 >= t1 && h->t0 - t1 < after)
+            return 1;
+    }
+    return 0;
+}
+
+static int
+is_clause_break(const struct pf_msg *m, size_t t)
+{
+    const struct pf_token *tok = &m->tokens[t];
+    if (tok->kind != PF_TOK_PUNCT)
+        return 0;
+    char c = m->norm[tok->norm_off];
+    return c == ',' || c == '.' || c == ';' || c == ':' || c == '!' ||
+           c == '?' || c == '(' || c == ')' || c == '-';
+}
+
+static int
+tok_is_live(const struct scan *s, size_t t, int family)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        const struct hit *h = &s->hits[i];
+        if (h->family == family && !h->dead && h->t0 <= t && t < h->t1)
+            return 1;
+    }
+    return 0;
+}
+
+/* like fam_hit_near, but only within the clause: "I'm the idiot" is
+   about the author, "...idiootille, mulla on meeting" is not */
+static int
+fam_in_clause(const struct scan *s, int family, size_t t0, size_t t1,
+              size_t before, size_t after)
+{
+    const struct pf_msg *m = s->m;
+    for (size_t k = t0; k > 0 && t0 - k < before;) {
+        k--;
+        if (is_clause_break(m, k))
+            break;
+        if (tok_is_live(s, k, family))
+            return 1;
+    }
+    for (size_t k = t1; k < m->n_tokens && k - t1 < after; k++) {
+        if (is_clause_break(m, k))
+            break;
+        if (tok_is_live(s, k, family))
             return 1;
     }
     return 0;
@@ -554,9 +605,10 @@ vocative(struct scan *s)
     size_t t = 0;
     while (t < m->n_tokens && m->tokens[t].kind != PF_TOK_WORD)
         t++;
-    /* skip a greeting: "Hei Liisa, ..." */
-    if (t < m->n_tokens && tok_is_family(s, t, FAM_FACING) &&
-        t + 1 < m->n_tokens && m->tokens[t + 1].kind == PF_TOK_WORD)
+    /* skip a greeting or an interjection: "Hei Liisa, ...", "hey Sam," */
+    if (t + 1 < m->n_tokens &&
+        (tok_is_family(s, t, FAM_FACING) || tok_is_family(s, t, FAM_NOTNAME)) &&
+        m->tokens[t + 1].kind == PF_TOK_WORD)
         t++;
     if (t >= m->n_tokens)
         return;
@@ -564,7 +616,8 @@ vocative(struct scan *s)
     if (!is_cap_word(name) || tok_is_family(s, t, FAM_NOTNAME) ||
         tok_is_family(s, t, FAM_FACING) || tok_is_family(s, t, FAM_FIRST) ||
         tok_is_family(s, t, FAM_SECOND) || tok_is_family(s, t, FAM_THIRD) ||
-        tok_is_family(s, t, FAM_HONORIFIC) || name->raw.len < 2)
+        tok_is_family(s, t, FAM_HONORIFIC) ||
+        tok_is_family(s, t, FAM_REQUEST) || name->raw.len < 2)
         return;
     int team = 0;
     for (size_t i = 0; i < m->n_team; i++)
@@ -576,29 +629,71 @@ vocative(struct scan *s)
     const char *nn = m->norm + next->norm_off;
     int comma = next->kind == PF_TOK_PUNCT && next->norm_len == 1 &&
                 (nn[0] == ',' || nn[0] == ':');
-    int request = tok_is_family(s, t + 1, FAM_REQUEST);
-    if (!comma && !request && !team)
-        return;
-    /* "Marja Juntunen," is a customer's full name */
+    /* "Marja Juntunen, ..." is a customer greeted by full name */
     if (is_cap_word(next))
         return;
-    if (comma && !team && t + 2 < m->n_tokens) {
-        /* "Name, ..." counts when a request or a question follows */
-        int q = 0;
-        for (size_t k = t + 2; k < m->n_tokens; k++)
-            if (m->tokens[k].flags & PF_TOKF_QUESTION)
-                q = 1;
-        if (!q && !tok_is_family(s, t + 2, FAM_REQUEST) &&
-            !(t + 3 < m->n_tokens && tok_is_family(s, t + 3, FAM_REQUEST)))
-            return;
+    /* a request right after the name: "Jari voitko", "Sam, ping me" */
+    size_t after = t + 1 + (size_t)comma;
+    int request = after < m->n_tokens && tok_is_family(s, after, FAM_REQUEST);
+    int question = 0;
+    for (size_t k = t + 1; k < m->n_tokens; k++)
+        if (m->tokens[k].flags & PF_TOKF_QUESTION)
+            question = 1;
+    float w;
+    const char *label;
+    if (team) {
+        w = s->bs->w_team;
+        label = "a team member's name";
+    } else if (request) {
+        w = s->bs->w_vocative * 2.0f;
+        label = "a name and a request at the start";
+    } else if (comma && question) {
+        w = s->bs->w_vocative;
+        label = "a name at the start of a question";
+    } else {
+        return;
     }
-    struct hit *h =
-        add_hit(s, UINT32_MAX, FAM_COLLEAGUE,
-                (team ? s->bs->w_team : s->bs->w_vocative) *
-                    s->bs->lx.weight_scale[FAM_COLLEAGUE],
-                t, t + 1, name->norm_off, name->norm_off + name->norm_len);
+    struct hit *h = add_hit(s, UINT32_MAX, FAM_COLLEAGUE,
+                            w * s->bs->lx.weight_scale[FAM_COLLEAGUE], t, t + 1,
+                            name->norm_off, name->norm_off + name->norm_len);
     if (h)
-        h->label = team ? "a team member's name" : "a name at the start";
+        h->label = label;
+}
+
+/*
+ * Scare quotes: a word or two in quotation marks in a message about
+ * somebody ("Asiakas on 'IT-ammattilainen'", "to 'send' it") mocks them.
+ * Quoting the customer back to them ("You said 'useless'") is the opposite
+ * and comes with a second-person quote intro, which the context weighs.
+ */
+static void
+scare_quotes(struct scan *s)
+{
+    const struct pf_msg *m = s->m;
+    if (!fam_present(s, FAM_THIRD) && !fam_present(s, FAM_MOCKERY))
+        return;
+    for (size_t t = 0; t < m->n_tokens;) {
+        if (!(m->tokens[t].flags & PF_TOKF_QUOTED)) {
+            t++;
+            continue;
+        }
+        size_t e = t, words = 0;
+        while (e < m->n_tokens && (m->tokens[e].flags & PF_TOKF_QUOTED)) {
+            words += m->tokens[e].kind == PF_TOK_WORD;
+            e++;
+        }
+        if (words >= 1 && words <= 4) {
+            struct hit *h =
+                add_hit(s, UINT32_MAX, FAM_MOCKERY,
+                        s->bs->w_scare * s->bs->lx.weight_scale[FAM_MOCKERY], t,
+                        e, m->tokens[t].norm_off,
+                        m->tokens[e - 1].norm_off + m->tokens[e - 1].norm_len);
+            if (h)
+                h->label = "scare quotes";
+            return;
+        }
+        t = e;
+    }
 }
 
 /* ---- guards ---- */
@@ -657,19 +752,21 @@ apply_guards(struct scan *s)
         }
         /* self-deprecation: "I'm the idiot here", "tyhmä minä" */
         if (h->family == FAM_DEROGATORY &&
-            (fam_hit_near(s, FAM_FIRST, h->t0, h->t1, 3, 2)) &&
-            !fam_hit_near(s, FAM_THIRD, h->t0, h->t1, 3, 2)) {
+            fam_in_clause(s, FAM_FIRST, h->t0, h->t1, 4, 2) &&
+            !fam_in_clause(s, FAM_THIRD, h->t0, h->t1, 4, 2)) {
             h->dead = 1, h->why = G_SELF;
             continue;
         }
         if ((c->flags & CUE_WEAK) &&
             !fam_hit_near(s, FAM_DETERMINER, h->t0, h->t1, 2, 0) &&
+            !fam_hit_near(s, FAM_DEMONSTRATIVE, h->t0, h->t1, 2, 0) &&
             !fam_hit_near(s, FAM_HONORIFIC, h->t0, h->t1, 2, 0) && !third) {
             h->w *= 0.25f;
             h->why = G_WEAK;
         }
         if ((c->flags & CUE_ADJ) &&
             !fam_hit_near(s, FAM_THIRD, h->t0, h->t1, 4, 4) &&
+            !fam_hit_near(s, FAM_DEMONSTRATIVE, h->t0, h->t1, 1, 0) &&
             !fam_hit_near(s, FAM_HONORIFIC, h->t0, h->t1, 2, 0)) {
             h->w *= 0.2f;
             h->why = G_ADJ;
@@ -757,6 +854,8 @@ explain_hits(const struct bs *b, const struct scan *s)
         const struct hit *h = &s->hits[i];
         const struct cue *c = h->cue == UINT32_MAX ? NULL : &b->lx.cues[h->cue];
         struct pf_span sp;
+        if (h->w == 0 && !h->dead && !h->why)
+            continue; /* context words: they show up in guards */
         hit_span(m, h, &sp);
         b->h->log(b->hctx, PF_LOG_DEBUG, "%c%5.2f %-10s \"%.*s\"  %s%s%s%s%s",
                   h->dead ? 'x' : (h->w >= 0 ? '+' : '-'), fabsf(h->w),
@@ -786,6 +885,7 @@ bs_check(void *inst, const struct pf_msg *m, struct pf_verdict *v)
     token_cues(&s);
     phrase_cues(&s);
     vocative(&s);
+    scare_quotes(&s);
     apply_guards(&s);
 
     /* each cue counts once, at its strongest */

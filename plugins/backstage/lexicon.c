@@ -18,9 +18,10 @@
 #include <string.h>
 
 const char *const family_names[FAM_COUNT] = {
-    "derogatory", "slang",      "aside",     "colleague", "mockery", "venting",
-    "gossip",     "profanity",  "third",     "second",    "first",   "facing",
-    "negation",   "determiner", "honorific", "notname",   "request",
+    "derogatory", "slang",   "aside",         "colleague",  "mockery",
+    "venting",    "gossip",  "profanity",     "third",      "second",
+    "first",      "facing",  "negation",      "determiner", "honorific",
+    "notname",    "request", "demonstrative",
 };
 
 static const char *const kind_names[] = {"word",  "noun",   "fi",   "prefix",
@@ -592,6 +593,16 @@ phrase_regex(struct lexicon *lx, const char *phrase, int start, char *re,
                                  wp);
                         return PF_EINVAL;
                     }
+                    for (const char *q = nw; *q; q++) {
+                        if (!is_word_byte((unsigned char)*q) && *q != '.' &&
+                            *q != '-') {
+                            snprintf(err, errlen,
+                                     "%s: '%s' in a phrase is not a word "
+                                     "(put punctuation in its own element)",
+                                     where, wp);
+                            return PF_EINVAL;
+                        }
+                    }
                     if (n_w++)
                         o += (size_t)snprintf(re + o, cap - o, NW_CLASS "+");
                     re_add_literal(re, cap, &o, nw, strlen(nw));
@@ -602,7 +613,18 @@ phrase_regex(struct lexicon *lx, const char *phrase, int start, char *re,
             re[o++] = ')';
             re[o] = '\0';
         } else {
-            re_add_literal(re, cap, &o, tok, tl);
+            /* punctuation alternatives: ,|:|- */
+            char *asave = NULL, *alt;
+            int n_alt = 0;
+            o += (size_t)snprintf(re + o, cap - o, "(?:");
+            for (alt = strtok_r(tok, "|", &asave); alt;
+                 alt = strtok_r(NULL, "|", &asave)) {
+                if (n_alt++)
+                    re[o++] = '|';
+                re_add_literal(re, cap, &o, alt, strlen(alt));
+            }
+            re[o++] = ')';
+            re[o] = '\0';
         }
         if (optional)
             o += (size_t)snprintf(re + o, cap - o, ")?");

@@ -41,6 +41,7 @@ enum family {
     FAM_HONORIFIC, /* Mr, Mrs, herra: "Mr Entitled" */
     FAM_NOTNAME,   /* capitalized words that are not names: Thanks, Kiitos */
     FAM_REQUEST,   /* a request to a colleague after a name: voitko, pls */
+    FAM_DEMONSTRATIVE, /* this, that, toi, tää: points at a person */
     FAM_COUNT
 };
 

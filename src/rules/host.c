@@ -28,6 +28,8 @@ pf_json_path(json_t *root, const char *path)
         size_t n = 0;
         while (p[n] && p[n] != '.' && p[n] != '[')
             n++;
+        if (n == 0 && *p != '[')
+            return NULL; /* "a..b", ".a" */
         if (n) {
             if (n >= sizeof(key) || !json_is_object(cur))
                 return NULL;

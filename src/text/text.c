@@ -241,8 +241,9 @@ word_continues(const struct prep *p, size_t i, size_t k)
     if (u->cls == PF_U_APOS && prev_w && next_w &&
         p->u[prev].cls == PF_U_LETTER && p->u[next].cls == PF_U_LETTER)
         return 1;
-    /* masked letters: k*sipää, f**k */
-    if (c == '*' && prev_w) {
+    /* masked letters: k*sipää, f**k (a star may follow a star) */
+    if (c == '*' && prev != SIZE_MAX && prev >= i &&
+        (is_wordc(&p->u[prev]) || raw_ch(p, prev) == '*')) {
         size_t m = k;
         while (m < p->nu && raw_ch(p, m) == '*')
             m++;

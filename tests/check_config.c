@@ -1,0 +1,194 @@
+/*
+ * check_config.c - configuration loading: the shipped example, defaults,
+ * and an error naming the key path for every kind of mistake.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/util.h"
+#include "testutil.h"
+
+static void
+expect_error(const char *json, const char *want)
+{
+    struct pf_config c;
+    char err[1024];
+    int rc = tu_config(&c, json, NULL, err, sizeof(err));
+    ck_assert_msg(rc != 0, "accepted: %s", json);
+    ck_assert_msg(strstr(err, want), "error for %s:\n  got  %s\n  want %s",
+                  json, err, want);
+}
+
+START_TEST(example_config_loads)
+{
+    struct pf_config c;
+    struct pf_paths p;
+    char err[1024], path[4096];
+    tu_paths(&p, NULL);
+    snprintf(path, sizeof(path), "%s/share/pokerface/pokerface.json",
+             tu_build());
+    int rc = pf_config_load(&c, path, &p, err, sizeof(err));
+    ck_assert_msg(rc == 0, "%s", err);
+    ck_assert_uint_ge(c.n_plugins, 2);
+    ck_assert_str_eq(c.plugins[0].name, "example");
+    ck_assert_str_eq(c.plugins[1].name, "backstage");
+    ck_assert_double_eq_tol(c.policy.hold_threshold, 0.6, 1e-9);
+    ck_assert_str_eq(c.ui_language, "auto");
+    pf_config_release(&c);
+    pf_paths_release(&p);
+}
+END_TEST
+
+START_TEST(defaults_and_shorthand)
+{
+    struct pf_config c;
+    char err[1024];
+    int rc =
+        tu_config(&c, "{\"plugins\": [\"backstage\"]}", NULL, err, sizeof(err));
+    ck_assert_msg(rc == 0, "%s", err);
+    ck_assert_uint_eq(c.n_plugins, 1);
+    ck_assert_str_eq(c.plugins[0].file, "backstage.so");
+    ck_assert(c.plugins[0].enabled);
+    ck_assert_double_eq_tol(c.policy.note_threshold, 0.3, 1e-9);
+    ck_assert_double_eq_tol(c.policy.plugin_budget_ms, 50, 1e-9);
+    ck_assert_uint_eq(c.max_message_bytes, 1u << 20);
+    pf_config_release(&c);
+}
+END_TEST
+
+START_TEST(comments_are_ignored)
+{
+    struct pf_config c;
+    char err[1024];
+    int rc = tu_config(&c,
+                       "{\"//\": \"x\", \"// plugins\": 1, \"plugins\": "
+                       "[{\"name\": \"backstage\", \"// why\": \"y\"}], "
+                       "\"policy\": {\"//\": [1, 2]}}",
+                       NULL, err, sizeof(err));
+    ck_assert_msg(rc == 0, "%s", err);
+    pf_config_release(&c);
+}
+END_TEST
+
+START_TEST(errors_name_the_key)
+{
+    expect_error("{\"plugins\": \"backstage\"}",
+                 "plugins: expected an array, got a string");
+    expect_error("{\"plugins\": [\"example\", \"bakstage\"]}",
+                 "plugins[1]: unknown plugin 'bakstage' in");
+    expect_error("{\"plugins\": [\"example\", {\"name\": \"bakstage\"}]}",
+                 "plugins[1].name: unknown plugin 'bakstage'");
+    expect_error("{\"plugins\": [\"bakstage\"]}", "did you mean 'backstage'");
+    expect_error("{\"plugins\": [\"backstage\"], \"polcy\": {}}",
+                 "polcy: unknown key 'polcy' (did you mean 'policy'?)");
+    expect_error("{\"plugins\": [\"backstage\"], \"policy\": "
+                 "{\"hold_threshold\": \"high\"}}",
+                 "policy.hold_threshold: expected a number, got a string");
+    expect_error("{\"plugins\": [\"backstage\"], \"policy\": "
+                 "{\"hold_threshold\": 1.5}}",
+                 "policy.hold_threshold: 1.5 is out of range");
+    expect_error("{\"plugins\": [\"backstage\"], \"policy\": "
+                 "{\"note_threshold\": 0.8, \"hold_threshold\": 0.5}}",
+                 "policy.note_threshold: 0.8 is above hold_threshold");
+    expect_error("{\"plugins\": [\"backstage\"], \"policy\": {\"labels\": "
+                 "{\"x\": \"delete\"}}}",
+                 "policy.labels.\"x\": unknown action 'delete'");
+    expect_error("{\"plugins\": [\"backstage\"], \"policy\": {\"labels\": "
+                 "{\"Bad Label\": \"hold\"}}}",
+                 "policy.labels.\"Bad Label\": invalid label");
+    expect_error("{\"plugins\": [{\"name\": \"backstage\", \"enabled\": "
+                 "\"yes\"}]}",
+                 "plugins[0].enabled: expected true or false, got a string");
+    expect_error("{\"plugins\": [{\"name\": \"backstage\", \"config\": []}]}",
+                 "plugins[0].config: expected an object, got an array");
+    expect_error("{\"plugins\": [{\"name\": \"backstage\", \"colour\": 1}]}",
+                 "plugins[0].colour: unknown key 'colour'");
+    expect_error("{\"plugins\": [{\"file\": \"backstage.so\"}]}",
+                 "plugins[0]: missing key 'name'");
+    expect_error("{\"plugins\": [\"Backstage!\"]}", "invalid plugin name");
+    expect_error("{\"plugins\": [{\"name\": \"x\", \"file\": "
+                 "\"../evil.so\"}]}",
+                 "must be a file name in the plugin directory");
+    expect_error("{\"plugins\": [\"backstage\", \"backstage\"]}",
+                 "plugins[1]: duplicate plugin name 'backstage'");
+    expect_error("{\"plugins\": [{\"name\": \"backstage\", \"enabled\": "
+                 "false}]}",
+                 "no plugin is enabled");
+    expect_error("{}", "missing key 'plugins'");
+    expect_error("[]", "expected a JSON object at the top, got an array");
+    expect_error("{\"plugins\": [\"backstage\"], \"ui_language\": \"sv\"}",
+                 "ui_language: 'sv' is not one of auto, fi, en");
+    expect_error("{\"plugins\": [\"backstage\"], \"max_message_bytes\": 0}",
+                 "max_message_bytes: 0 is out of range");
+    expect_error("{\"plugins\": [\"backstage\"], \"team\": [\"\"]}",
+                 "team[0]: expected a non-empty name");
+    expect_error("{\"plugins\": [\"backstage\"], \"plugin_dir\": "
+                 "\"/nonexistent\"}",
+                 "plugin_dir: '/nonexistent' is not a directory");
+}
+END_TEST
+
+START_TEST(syntax_errors_have_line_and_column)
+{
+    expect_error("{\n\"plugins\": [\"backstage\",\n", "test.json:3:");
+    expect_error("{\"plugins\": [], \"plugins\": []}", "duplicate");
+}
+END_TEST
+
+START_TEST(missing_file)
+{
+    struct pf_config c;
+    struct pf_paths p;
+    char err[512];
+    tu_paths(&p, NULL);
+    ck_assert_int_eq(
+        pf_config_load(&c, "/nonexistent/pf.json", &p, err, sizeof(err)),
+        PF_ENOTFOUND);
+    ck_assert_msg(strstr(err, "/nonexistent/pf.json: no such file"), "%s", err);
+    pf_paths_release(&p);
+}
+END_TEST
+
+START_TEST(relative_plugin_dir_is_relative_to_the_file)
+{
+    char *dir = tu_tmpdir();
+    char *sub = pf_path_join(dir, "myplugins");
+    char *cfg = pf_path_join(dir, "pf.json");
+    char *so = pf_path_join(sub, "probe.so");
+    char *from = pf_path_join(tu_fixture_dir(), "probe.so");
+    ck_assert_int_eq(mkdir(sub, 0755), 0);
+    tu_copy(from, so, 0644);
+    FILE *f = fopen(cfg, "w");
+    fputs("{\"plugin_dir\": \"myplugins\", \"plugins\": [\"probe\"]}", f);
+    fclose(f);
+    struct pf_config c;
+    struct pf_paths p;
+    char err[1024];
+    tu_paths(&p, NULL);
+    int rc = pf_config_load(&c, cfg, &p, err, sizeof(err));
+    ck_assert_msg(rc == 0, "%s", err);
+    ck_assert_str_eq(c.plugin_dir, sub);
+    pf_config_release(&c);
+    pf_paths_release(&p);
+    tu_rmrf(dir);
+    free(dir), free(sub), free(cfg), free(so), free(from);
+}
+END_TEST
+
+Suite *
+suite_config(void)
+{
+    Suite *s = suite_create("config");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, example_config_loads);
+    tcase_add_test(tc, defaults_and_shorthand);
+    tcase_add_test(tc, comments_are_ignored);
+    tcase_add_test(tc, errors_name_the_key);
+    tcase_add_test(tc, syntax_errors_have_line_and_column);
+    tcase_add_test(tc, missing_file);
+    tcase_add_test(tc, relative_plugin_dir_is_relative_to_the_file);
+    suite_add_tcase(s, tc);
+    return s;
+}

@@ -1,0 +1,23 @@
+/*
+ * check_main.c - runs every Check suite. CK_RUN_SUITE / CK_RUN_CASE select
+ * parts; the exit status is non-zero when any test failed.
+ */
+#include <stdlib.h>
+
+#include "testutil.h"
+
+int
+main(void)
+{
+    SRunner *sr = srunner_create(suite_text());
+    srunner_add_suite(sr, suite_config());
+    srunner_add_suite(sr, suite_policy());
+    srunner_add_suite(sr, suite_loader());
+    srunner_add_suite(sr, suite_pipeline());
+    srunner_add_suite(sr, suite_example());
+    srunner_add_suite(sr, suite_backstage());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

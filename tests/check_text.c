@@ -1,0 +1,421 @@
+/*
+ * check_text.c - the text layer: UTF-8 validation, normalization, folding,
+ * tokens and their spans, quotes, the language guess, and the invariants
+ * every plugin relies on, tried on random input.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/arena.h"
+#include "pokerface/plugin.h"
+#include "testutil.h"
+#include "text/text.h"
+#include "text/utf8.h"
+
+static struct pf_arena arena;
+
+static void
+setup(void)
+{
+    pf_arena_init(&arena, 0);
+}
+
+static void
+teardown(void)
+{
+    pf_arena_release(&arena);
+}
+
+static struct pf_text
+prep(const char *s)
+{
+    struct pf_text t;
+    char err[128];
+    int rc = pf_text_prepare(&t, &arena, s, strlen(s), err, sizeof(err));
+    ck_assert_msg(rc == 0, "prepare '%s': %s", s, err);
+    return t;
+}
+
+/* the normalized form of token i */
+static char *
+tok_norm(const struct pf_text *t, size_t i)
+{
+    static char buf[256];
+    const struct pf_token *k = &t->tokens[i];
+    snprintf(buf, sizeof(buf), "%.*s", (int)k->norm_len, t->norm + k->norm_off);
+    return buf;
+}
+
+/* the raw text of token i */
+static char *
+tok_raw(const struct pf_text *t, size_t i)
+{
+    static char buf[256];
+    const struct pf_token *k = &t->tokens[i];
+    snprintf(buf, sizeof(buf), "%.*s", (int)k->raw.len, t->text + k->raw.off);
+    return buf;
+}
+
+/* index of the first token whose norm is w, or -1 */
+static int
+find_tok(const struct pf_text *t, const char *w)
+{
+    for (size_t i = 0; i < t->n_tokens; i++)
+        if (strcmp(tok_norm(t, i), w) == 0)
+            return (int)i;
+    return -1;
+}
+
+START_TEST(utf8_validation)
+{
+    size_t bad;
+    ck_assert(pf_utf8_valid("plain ascii text", 16, &bad));
+    ck_assert(pf_utf8_valid("ääliö 😂 ｉ", strlen("ääliö 😂 ｉ"), &bad));
+    ck_assert(!pf_utf8_valid("ab\xff", 3, &bad));
+    ck_assert_uint_eq(bad, 2);
+    ck_assert(!pf_utf8_valid("\xc0\xaf", 2, &bad)); /* overlong '/' */
+    ck_assert_uint_eq(bad, 0);
+    ck_assert(!pf_utf8_valid("x\xed\xa0\x80", 4, &bad)); /* surrogate */
+    ck_assert_uint_eq(bad, 1);
+    ck_assert(!pf_utf8_valid("\xf4\x90\x80\x80", 4, &bad)); /* > U+10FFFF */
+    ck_assert(!pf_utf8_valid("abc\xe2\x82", 5, &bad));      /* truncated */
+    ck_assert_uint_eq(bad, 3);
+    ck_assert(!pf_utf8_valid("a\0b", 3, &bad)); /* NUL */
+    ck_assert_uint_eq(bad, 1);
+    /* the fast path must not skip a bad byte inside an 8-byte block */
+    ck_assert(!pf_utf8_valid("abcdefg\x80hijklmno", 16, &bad));
+    ck_assert_uint_eq(bad, 7);
+}
+END_TEST
+
+START_TEST(invalid_utf8_is_refused)
+{
+    struct pf_text t;
+    char err[128];
+    int rc = pf_text_prepare(&t, &arena, "moi \xff\xfe", 6, err, sizeof(err));
+    ck_assert_int_eq(rc, PF_EINVAL);
+    ck_assert_msg(strstr(err, "invalid UTF-8") && strstr(err, "offset 4"), "%s",
+                  err);
+    rc = pf_text_prepare(&t, &arena, "x\xe2\x82", 3, err, sizeof(err));
+    ck_assert_int_eq(rc, PF_EINVAL);
+    ck_assert_msg(strstr(err, "truncated"), "%s", err);
+}
+END_TEST
+
+START_TEST(casefold_and_compatibility)
+{
+    struct pf_text t = prep("ÄÄLIÖ Idiootti ｉｄｉｏｔ 𝐢𝐝𝐢𝐨𝐭 ⓘⓓⓘⓞⓣ Straße");
+    ck_assert_str_eq(t.norm, "ääliö idiootti idiot idiot idiot strasse");
+    /* a + combining diaeresis composes to ä */
+    t = prep("a\xcc\x88\xc3\xa4li\xc3\xb6");
+    ck_assert_str_eq(t.norm, "ääliö");
+    ck_assert_uint_eq(t.n_tokens, 1);
+}
+END_TEST
+
+START_TEST(invisible_characters_dropped)
+{
+    /* zero-width space, soft hyphen, word joiner, BOM, braille blank */
+    struct pf_text t = prep("id\u200biot id\u00adi\u2060ot \ufeffidiot "
+                            "i\u2800diot");
+    ck_assert_str_eq(t.norm, "idiot idiot idiot idiot");
+    ck_assert_uint_eq(t.n_tokens, 4);
+    /* the span still covers the invisible character the author typed */
+    ck_assert_str_eq(tok_raw(&t, 0), "id\u200biot");
+}
+END_TEST
+
+START_TEST(lookalikes_folded_in_latin_words)
+{
+    /* Cyrillic і, о and а inside Latin words */
+    struct pf_text t = prep("іdіоt cl\u043ewn");
+    ck_assert_str_eq(t.norm, "idiot clown");
+    ck_assert(t.tokens[0].flags & PF_TOKF_LOOKALIKE);
+    /* genuine Cyrillic text is left alone */
+    t = prep("привет как дела");
+    ck_assert_str_eq(t.norm, "привет как дела");
+    ck_assert(!(t.tokens[0].flags & PF_TOKF_LOOKALIKE));
+}
+END_TEST
+
+START_TEST(leetspeak_in_mixed_words)
+{
+    struct pf_text t = prep("1d10tti m0r0n ID10T $h!t ääl1ö p4sk4");
+    ck_assert_str_eq(t.norm, "idiotti moron idiot shit ääliö paska");
+    for (size_t i = 0; i < t.n_tokens; i++)
+        ck_assert_msg(t.tokens[i].flags & PF_TOKF_LEET, "%s", tok_raw(&t, i));
+    /* codes, quantities and prices are not leetspeak */
+    t = prep("4G mp3 24h B2B salasana123 6,90 14:02 TG-4410 2019");
+    ck_assert_str_eq(t.norm, "4g mp3 24h b2b salasana123 6,90 14:02 "
+                             "tg-4410 2019");
+    for (size_t i = 0; i < t.n_tokens; i++)
+        ck_assert_msg(!(t.tokens[i].flags & PF_TOKF_LEET), "%s",
+                      tok_raw(&t, i));
+    ck_assert_int_eq(t.tokens[find_tok(&t, "6,90")].kind, PF_TOK_NUMBER);
+    ck_assert_int_eq(t.tokens[find_tok(&t, "14:02")].kind, PF_TOK_NUMBER);
+}
+END_TEST
+
+START_TEST(spaced_letters_joined)
+{
+    struct pf_text t = prep("toi on ä ä l i ö ja i.d.i.o.t ja d-u-m-b");
+    int a = find_tok(&t, "ääliö"), b = find_tok(&t, "idiot"),
+        c = find_tok(&t, "dumb");
+    ck_assert_int_ge(a, 0);
+    ck_assert_int_ge(b, 0);
+    ck_assert_int_ge(c, 0);
+    ck_assert(t.tokens[a].flags & PF_TOKF_JOINED);
+    ck_assert_str_eq(tok_raw(&t, (size_t)a), "ä ä l i ö");
+    ck_assert_str_eq(tok_raw(&t, (size_t)b), "i.d.i.o.t");
+    /* two single letters are not a word, and "e.g." stays */
+    t = prep("a b testi e.g. x");
+    ck_assert_int_lt(find_tok(&t, "ab"), 0);
+    ck_assert_int_lt(find_tok(&t, "eg"), 0);
+}
+END_TEST
+
+START_TEST(masked_letters)
+{
+    struct pf_text t = prep("k*sipää soitti, f**k");
+    ck_assert_str_eq(tok_norm(&t, 0), "k*sipää");
+    ck_assert(t.tokens[0].flags & PF_TOKF_MASKED);
+    ck_assert_str_eq(tok_raw(&t, 3), "f**k");
+    /* a footnote star is not a mask */
+    t = prep("hinta* alkaen");
+    ck_assert_str_eq(tok_norm(&t, 0), "hinta");
+}
+END_TEST
+
+START_TEST(token_kinds)
+{
+    struct pf_text t = prep("@Heidi katso https://example.com/a?b=1. "
+                            "mail a.b@c.fi 😂👍 !!! 12,50");
+    ck_assert_int_eq(t.tokens[0].kind, PF_TOK_MENTION);
+    ck_assert_str_eq(tok_raw(&t, 0), "@Heidi");
+    int u = find_tok(&t, "https://example.com/a?b=1");
+    ck_assert_int_ge(u, 0);
+    ck_assert_int_eq(t.tokens[u].kind, PF_TOK_URL);
+    int e = find_tok(&t, "a.b@c.fi");
+    ck_assert_int_ge(e, 0);
+    ck_assert_int_eq(t.tokens[e].kind, PF_TOK_EMAIL);
+    int em = find_tok(&t, "😂");
+    ck_assert_int_ge(em, 0);
+    ck_assert_int_eq(t.tokens[em].kind, PF_TOK_EMOJI);
+    ck_assert_int_eq(t.tokens[em + 1].kind, PF_TOK_EMOJI);
+    int p = find_tok(&t, "!!!");
+    ck_assert_int_ge(p, 0);
+    ck_assert_int_eq(t.tokens[p].kind, PF_TOK_PUNCT);
+}
+END_TEST
+
+START_TEST(emoji_next_to_letters_gets_a_space)
+{
+    struct pf_text t = prep("kiitos😊moi");
+    ck_assert_str_eq(t.norm, "kiitos 😊 moi");
+    ck_assert_uint_eq(t.n_tokens, 3);
+    ck_assert_str_eq(tok_raw(&t, 1), "😊");
+}
+END_TEST
+
+START_TEST(quotes_are_flagged)
+{
+    struct pf_text t = prep("You said 'a total clown' and \"more\", "
+                            "don't worry; ”ihan pelle”");
+    int c = find_tok(&t, "clown"), m = find_tok(&t, "more"),
+        d = find_tok(&t, "don't"), p = find_tok(&t, "pelle"),
+        s = find_tok(&t, "said");
+    ck_assert(t.tokens[c].flags & PF_TOKF_QUOTED);
+    ck_assert(t.tokens[m].flags & PF_TOKF_QUOTED);
+    ck_assert(t.tokens[p].flags & PF_TOKF_QUOTED);
+    ck_assert(!(t.tokens[d].flags & PF_TOKF_QUOTED));
+    ck_assert(!(t.tokens[s].flags & PF_TOKF_QUOTED));
+    /* an apostrophe inside a word is not a quote */
+    ck_assert_str_eq(tok_norm(&t, (size_t)d), "don't");
+    /* an unclosed quote marks nothing */
+    t = prep("it's 'open and never closed");
+    for (size_t i = 0; i < t.n_tokens; i++)
+        ck_assert(!(t.tokens[i].flags & PF_TOKF_QUOTED));
+}
+END_TEST
+
+START_TEST(case_and_sentence_flags)
+{
+    struct pf_text t = prep("Hi Mr Cockburn. THANKS a lot? yes");
+    ck_assert(t.tokens[0].flags & PF_TOKF_SENT_START);
+    ck_assert(t.tokens[2].flags & PF_TOKF_CAPITALIZED);
+    ck_assert(!(t.tokens[2].flags & PF_TOKF_SENT_START));
+    int th = find_tok(&t, "thanks");
+    ck_assert(t.tokens[th].flags & PF_TOKF_ALLCAPS);
+    ck_assert(t.tokens[th].flags & PF_TOKF_SENT_START);
+    int q = find_tok(&t, "?");
+    ck_assert(t.tokens[q].flags & PF_TOKF_QUESTION);
+    ck_assert(t.tokens[q + 1].flags & PF_TOKF_SENT_START);
+}
+END_TEST
+
+START_TEST(spans_point_at_raw_text)
+{
+    const char *s = "  ＩＤＩＯＴ  and ÄÄLIÖ\u200b!";
+    struct pf_text t = prep(s);
+    ck_assert_str_eq(tok_raw(&t, 0), "ＩＤＩＯＴ");
+    ck_assert_str_eq(tok_norm(&t, 0), "idiot");
+    struct pf_msg m;
+    memset(&m, 0, sizeof(m));
+    m.text = t.text;
+    m.text_len = t.text_len;
+    m.norm = t.norm;
+    m.norm_len = t.norm_len;
+    m.norm_map = t.norm_map;
+    /* the helper plugins use: norm range back to raw bytes */
+    const char *at = strstr(t.norm, "ääliö");
+    struct pf_span sp =
+        pf_msg_raw_span(&m, (size_t)(at - t.norm), strlen("ääliö"));
+    /* starts at the word as typed; may take the invisible character after
+       it along, never the "!" */
+    ck_assert_uint_ge(sp.len, strlen("ÄÄLIÖ"));
+    ck_assert_int_eq(memcmp(s + sp.off, "ÄÄLIÖ", strlen("ÄÄLIÖ")), 0);
+    ck_assert_uint_le(sp.off + sp.len, strlen(s) - 1);
+    /* half of an expansion (the first s of ß -> ss) maps to the whole ß */
+    t = prep("Straße");
+    m.text = t.text;
+    m.text_len = t.text_len;
+    m.norm = t.norm;
+    m.norm_len = t.norm_len;
+    m.norm_map = t.norm_map;
+    sp = pf_msg_raw_span(&m, 4, 1);
+    ck_assert_uint_eq(sp.off, 4);
+    ck_assert_uint_eq(sp.len, 2);
+}
+END_TEST
+
+START_TEST(whitespace_collapsed)
+{
+    struct pf_text t = prep("  moi\t\t  hei \n\n rivi  ");
+    ck_assert_str_eq(t.norm, "moi hei\nrivi");
+    t = prep("");
+    ck_assert_str_eq(t.norm, "");
+    ck_assert_uint_eq(t.n_tokens, 0);
+    ck_assert_uint_eq(t.norm_map[0], 0);
+}
+END_TEST
+
+START_TEST(language_guess)
+{
+    ck_assert_str_eq(prep("Kiitos, tilaus on nyt matkalla ja se on perillä "
+                          "huomenna")
+                         .lang,
+                     "fi");
+    ck_assert_str_eq(prep("Thanks, your order is on its way and will arrive "
+                          "tomorrow")
+                         .lang,
+                     "en");
+    ck_assert_str_eq(prep("tää queue on ihan hirvee today and the tickets "
+                          "are everywhere")
+                         .lang,
+                     "mixed");
+    ck_assert_str_eq(prep("12345 !!!").lang, "und");
+}
+END_TEST
+
+/* Random input: the invariants every plugin relies on. */
+START_TEST(invariants_on_random_text)
+{
+    static const char *const pieces[] = {
+        "a", "Ä",        "ö",  " ",  "\n",     "1",      "0",         "$", "!",
+        "@", "*",        "'",  "\"", "”",      "’",      ".",         "-", ",",
+        "😂", "👍🏽", "ｉ", "і",  "\u200b", "\u00ad", "a\xcc\x88", "ß", "ﬁ",
+        "x", "http://",  "🇫🇮", "  ", "?",      "(",      "<-",
+    };
+    unsigned seed = 12345;
+    for (int round = 0; round < 3000; round++) {
+        char buf[512];
+        size_t n = 0;
+        int parts = (int)(rand_r(&seed) % 40);
+        for (int i = 0; i < parts; i++) {
+            const char *p = pieces[rand_r(&seed) % PF_ARRAY_LEN(pieces)];
+            size_t l = strlen(p);
+            if (n + l >= sizeof(buf))
+                break;
+            memcpy(buf + n, p, l);
+            n += l;
+        }
+        buf[n] = '\0';
+        struct pf_text t;
+        char err[128];
+        ck_assert_int_eq(pf_text_prepare(&t, &arena, buf, n, err, sizeof(err)),
+                         0);
+        size_t bad;
+        ck_assert_msg(pf_utf8_valid(t.norm, t.norm_len, &bad),
+                      "norm not UTF-8 for '%s'", buf);
+        ck_assert_uint_eq(t.norm_map[t.norm_len], n);
+        for (size_t i = 0; i < t.norm_len; i++) {
+            ck_assert(t.norm_map[i] <= t.norm_map[i + 1]);
+            ck_assert((buf[t.norm_map[i]] & 0xC0) != 0x80);
+        }
+        if (t.norm_len) {
+            ck_assert(t.norm[0] != ' ' && t.norm[0] != '\n');
+            ck_assert(t.norm[t.norm_len - 1] != ' ');
+        }
+        for (size_t i = 0; i < t.n_tokens; i++) {
+            const struct pf_token *k = &t.tokens[i];
+            ck_assert(k->raw.off + k->raw.len <= n);
+            ck_assert(k->raw.len > 0);
+            ck_assert((buf[k->raw.off] & 0xC0) != 0x80);
+            ck_assert(k->raw.off + k->raw.len == n ||
+                      (buf[k->raw.off + k->raw.len] & 0xC0) != 0x80);
+            ck_assert(k->norm_off + k->norm_len <= t.norm_len);
+            if (i > 0)
+                ck_assert(k->raw.off >= t.tokens[i - 1].raw.off);
+        }
+        pf_arena_reset(&arena);
+    }
+}
+END_TEST
+
+START_TEST(large_input)
+{
+    size_t n = 1000000;
+    char *big = malloc(n + 1);
+    for (size_t i = 0; i < n; i++)
+        big[i] = "ab cdä"[i % 7];
+    /* keep UTF-8 valid: the cycle is 7 bytes, cut on a boundary */
+    n -= n % 7;
+    big[n] = '\0';
+    struct pf_text t;
+    char err[128];
+    ck_assert_int_eq(pf_text_prepare(&t, &arena, big, n, err, sizeof(err)), 0);
+    /* "ab cdä" repeated without a space: two words per cycle at first,
+       then "cdäab" joins each cycle to the next */
+    ck_assert_uint_eq(t.n_tokens, n / 7 + 1);
+    ck_assert_uint_eq(t.norm_map[t.norm_len], n);
+    free(big);
+}
+END_TEST
+
+Suite *
+suite_text(void)
+{
+    Suite *s = suite_create("text");
+    TCase *tc = tcase_create("core");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, utf8_validation);
+    tcase_add_test(tc, invalid_utf8_is_refused);
+    tcase_add_test(tc, casefold_and_compatibility);
+    tcase_add_test(tc, invisible_characters_dropped);
+    tcase_add_test(tc, lookalikes_folded_in_latin_words);
+    tcase_add_test(tc, leetspeak_in_mixed_words);
+    tcase_add_test(tc, spaced_letters_joined);
+    tcase_add_test(tc, masked_letters);
+    tcase_add_test(tc, token_kinds);
+    tcase_add_test(tc, emoji_next_to_letters_gets_a_space);
+    tcase_add_test(tc, quotes_are_flagged);
+    tcase_add_test(tc, case_and_sentence_flags);
+    tcase_add_test(tc, spans_point_at_raw_text);
+    tcase_add_test(tc, whitespace_collapsed);
+    tcase_add_test(tc, language_guess);
+    tcase_add_test(tc, invariants_on_random_text);
+    tcase_add_test(tc, large_input);
+    tcase_set_timeout(tc, 60);
+    suite_add_tcase(s, tc);
+    return s;
+}

@@ -1,0 +1,61 @@
+/*
+ * testutil.h - helpers shared by the Check suites: where the build put
+ * things, engines made from a JSON config string, temporary directories.
+ */
+#ifndef PF_TESTUTIL_H
+#define PF_TESTUTIL_H
+
+#include <check.h>
+
+#include "core/config.h"
+#include "core/engine.h"
+
+/* Directory of the build ($PF_BUILD, default "build"). */
+const char *tu_build(void);
+/* build/tests/plugins: the fixture plugins. */
+const char *tu_fixture_dir(void);
+
+/* paths with plugin_dir = dir (NULL: build/plugins), data_dir = build's */
+void tu_paths(struct pf_paths *p, const char *plugin_dir);
+
+/*
+ * Load a config from a JSON string; on failure copy the error into err
+ * (if given) and return the PF_E* code.
+ */
+int tu_config(struct pf_config *c, const char *json, const char *plugin_dir,
+              char *err, size_t errlen);
+
+/* A config + engine in one, for behaviour tests. */
+struct tu_engine {
+    struct pf_config cfg;
+    struct pf_engine e;
+};
+/* Abort the test on failure (ck_assert). */
+void tu_engine_open(struct tu_engine *t, const char *json,
+                    const char *plugin_dir);
+void tu_engine_close(struct tu_engine *t);
+/* Check text; returns the action, fills r. */
+int tu_check(struct tu_engine *t, const char *text, struct pf_result *r);
+/* ... with one customer message as context */
+int tu_check_ctx(struct tu_engine *t, const char *text, const char *customer,
+                 struct pf_result *r);
+/* The finding with this label, or NULL. */
+const struct pf_found *tu_find(const struct pf_result *r, const char *label);
+/* Does some finding's span cover exactly this substring of text? */
+int tu_span_is(const struct pf_result *r, const char *text, const char *word);
+
+/* mkdtemp under $TMPDIR; the caller removes it with tu_rmrf(). */
+char *tu_tmpdir(void);
+void tu_rmrf(const char *path);
+/* copy a file, keeping nothing but the bytes; mode applied after */
+void tu_copy(const char *from, const char *to, unsigned mode);
+
+Suite *suite_text(void);
+Suite *suite_config(void);
+Suite *suite_loader(void);
+Suite *suite_pipeline(void);
+Suite *suite_policy(void);
+Suite *suite_backstage(void);
+Suite *suite_example(void);
+
+#endif
