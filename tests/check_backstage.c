@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/util.h"
 #include "testutil.h"
@@ -351,6 +353,66 @@ START_TEST(family_weights)
 }
 END_TEST
 
+/* the one cache file in dir, or NULL */
+static char *
+cache_file(const char *dir)
+{
+    char cmd[4200], line[4200];
+    snprintf(cmd, sizeof(cmd), "ls %s/backstage-*.hsdb 2>/dev/null", dir);
+    FILE *p = popen(cmd, "r");
+    char *res = NULL;
+    if (p && fgets(line, sizeof(line), p)) {
+        line[strcspn(line, "\n")] = '\0';
+        res = pf_xstrdup(line);
+    }
+    if (p)
+        pclose(p);
+    return res;
+}
+
+START_TEST(compiled_phrase_cache)
+{
+    char *dir = tu_tmpdir();
+    char cfg[4300], err[1024];
+    snprintf(cfg, sizeof(cfg), "{\"cache_dir\": \"%s\"}", dir);
+    ck_assert_msg(open_with(cfg, err, sizeof(err)) == 0, "%s", err);
+    char *f = cache_file(dir);
+    ck_assert_ptr_nonnull(f);
+    struct stat st;
+    ck_assert_int_eq(stat(f, &st), 0);
+    ck_assert_uint_eq(st.st_mode & 0777, 0600);
+    /* a damaged cache is recompiled and replaced, never trusted */
+    FILE *fp = fopen(f, "r+b");
+    fseek(fp, 200, SEEK_SET);
+    fputs("garbage garbage garbage", fp);
+    fclose(fp);
+    truncate(f, st.st_size / 2);
+    struct tu_engine t;
+    struct pf_result r;
+    char json[4400];
+    snprintf(json, sizeof(json),
+             "{\"plugins\": [{\"name\": \"backstage\", \"config\": %s}]}", cfg);
+    tu_engine_open(&t, json, NULL);
+    ck_assert_int_ge(tu_check(&t, "don't tell him about the bug", &r),
+                     PF_ACT_HOLD);
+    ck_assert(tu_span_is(&r, "don't tell him about the bug", "don't tell"));
+    tu_engine_close(&t);
+    ck_assert_int_eq(stat(f, &st), 0);
+    ck_assert_int_gt(st.st_size, 1000);
+    /* a cache others could have written is ignored (and replaced) */
+    chmod(f, 0666);
+    ck_assert_msg(open_with(cfg, err, sizeof(err)) == 0, "%s", err);
+    ck_assert_int_eq(stat(f, &st), 0);
+    ck_assert_uint_eq(st.st_mode & 0777, 0600);
+    /* "" turns the cache off */
+    tu_rmrf(dir);
+    ck_assert_msg(open_with("{\"cache_dir\": \"\"}", err, sizeof(err)) == 0,
+                  "%s", err);
+    free(f);
+    free(dir);
+}
+END_TEST
+
 Suite *
 suite_backstage(void)
 {
@@ -375,6 +437,7 @@ suite_backstage(void)
     tcase_add_test(tc, lexicon_errors_name_file_and_line);
     tcase_add_test(tc, team_lexicon_adds_words);
     tcase_add_test(tc, family_weights);
+    tcase_add_test(tc, compiled_phrase_cache);
     tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);
     return s;

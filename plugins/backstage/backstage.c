@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "lexicon.h"
 
@@ -105,6 +106,38 @@ cfg_float(struct bs *b, const char *path, float *out, float lo, float hi,
     return PF_OK;
 }
 
+/*
+ * Where compiled phrases are cached: config "cache_dir" ("" turns the
+ * cache off), else the state directory the host gives this instance, else
+ * $XDG_CACHE_HOME/pokerface or ~/.cache/pokerface.
+ */
+static void
+cache_dir(struct bs *b, char *out, size_t cap)
+{
+    const char *p, *env;
+    out[0] = '\0';
+    if (b->h->cfg_str(b->hctx, "cache_dir", &p) == PF_OK) {
+        if (*p && b->h->cfg_path(b->hctx, "cache_dir", &p) == PF_OK)
+            snprintf(out, cap, "%s", p);
+        return;
+    }
+    if ((p = b->h->state_dir(b->hctx)) != NULL) {
+        snprintf(out, cap, "%s", p);
+        mkdir(out, 0700);
+        return;
+    }
+    if ((env = getenv("XDG_CACHE_HOME")) != NULL && *env == '/' &&
+        strlen(env) < cap - 12) {
+        mkdir(env, 0700);
+        snprintf(out, cap, "%s/pokerface", env);
+    } else if ((env = getenv("HOME")) != NULL && *env == '/' &&
+               strlen(env) < cap - 20) {
+        snprintf(out, cap, "%s/.cache", env);
+        mkdir(out, 0700);
+        snprintf(out, cap, "%s/.cache/pokerface", env);
+    }
+}
+
 static int
 load_lexicons(struct bs *b, char *err, size_t errlen)
 {
@@ -155,7 +188,9 @@ load_lexicons(struct bs *b, char *err, size_t errlen)
                 return rc;
         }
     }
-    return lex_finish(&b->lx, err, errlen);
+    char cache[4096];
+    cache_dir(b, cache, sizeof(cache));
+    return lex_finish(&b->lx, cache, err, errlen);
 }
 
 static int

@@ -12,10 +12,13 @@
 #include "lexicon.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <hs/hs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 const char *const family_names[FAM_COUNT] = {
     "derogatory", "slang",   "aside",         "colleague",  "mockery",
@@ -891,24 +894,52 @@ lex_load_file(struct lexicon *lx, const char *path, char *err, size_t errlen)
     return rc;
 }
 
-int
-lex_finish(struct lexicon *lx, char *err, size_t errlen)
+/* ---- compiled phrases, and their cache ---- */
+
+/*
+ * The phrase database is compiled without start-of-match tracking (ten
+ * times faster to compile, a twelfth of the size) and every phrase is also
+ * compiled alone with it, so lex_match_start() can find where a match
+ * begins. All of it is compiled here, in create(), never during a check.
+ * Compiling takes about half a second, so the result is cached in a file
+ * keyed by a hash of the Vectorscan version and every pattern; loading the
+ * cache takes milliseconds. A cache file that is not ours, or that others
+ * could write, is ignored.
+ */
+
+#define CACHE_MAGIC "PFBSHS1\n"
+
+static void
+hash128(const struct lexicon *lx, uint64_t out[2])
+{
+    uint64_t a = 1469598103934665603ULL, b = 0x9E3779B97F4A7C15ULL;
+    const char *ver = hs_version();
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i <= lx->n_regex; i++) {
+            const char *str = i < lx->n_regex ? lx->regex[i] : ver;
+            for (const unsigned char *p = (const unsigned char *)str;; p++) {
+                a = (a ^ *p) * 1099511628211ULL;
+                b = (b ^ *p) * 0xff51afd7ed558ccdULL;
+                b ^= b >> 29;
+                if (!*p)
+                    break;
+            }
+        }
+    }
+    out[0] = a;
+    out[1] = b ^ (uint64_t)lx->n_regex;
+}
+
+static int
+compile_all(struct lexicon *lx, char *err, size_t errlen)
 {
     hs_compile_error_t *ce = NULL;
-    unsigned *flags, *ids;
-    if (lx->n_regex == 0)
-        return PF_OK;
-    flags = calloc(lx->n_regex, sizeof(*flags));
-    ids = calloc(lx->n_regex, sizeof(*ids));
+    unsigned *flags = calloc(lx->n_regex, sizeof(*flags));
+    unsigned *ids = calloc(lx->n_regex, sizeof(*ids));
     if (!flags || !ids)
         abort();
-    for (size_t i = 0; i < lx->n_regex; i++) {
-        /* no start-of-match tracking here: it makes compiling ten times
-           slower and the database twelve times bigger; lex_match_start()
-           finds starts for the few patterns that fire */
-        flags[i] = 0;
+    for (size_t i = 0; i < lx->n_regex; i++)
         ids[i] = (unsigned)i;
-    }
     hs_database_t *db = NULL;
     hs_error_t e =
         hs_compile_multi((const char *const *)lx->regex, flags, ids,
@@ -928,17 +959,164 @@ lex_finish(struct lexicon *lx, char *err, size_t errlen)
             hs_free_compile_error(ce);
         return PF_EINVAL;
     }
-    hs_scratch_t *scratch = NULL;
-    if (hs_alloc_scratch(db, &scratch) != HS_SUCCESS) {
-        hs_free_database(db);
-        snprintf(err, errlen, "cannot allocate Vectorscan scratch space");
-        return PF_ENOMEM;
-    }
     lx->db = db;
-    lx->scratch = scratch;
+    for (size_t i = 0; i < lx->n_regex; i++) {
+        if (hs_compile(lx->regex[i], HS_FLAG_SOM_LEFTMOST, HS_MODE_BLOCK, NULL,
+                       (hs_database_t **)&lx->som_db[i], &ce) != HS_SUCCESS) {
+            snprintf(err, errlen, "%s: phrase does not compile: %s",
+                     lx->cues[lx->regex_cue[i]].where,
+                     ce ? ce->message : "unknown error");
+            if (ce)
+                hs_free_compile_error(ce);
+            return PF_EINVAL;
+        }
+    }
+    return PF_OK;
+}
+
+static int
+write_all(FILE *f, const void *p, size_t n)
+{
+    return fwrite(p, 1, n, f) == n ? 0 : -1;
+}
+
+static int
+save_db(FILE *f, const hs_database_t *db)
+{
+    char *bytes = NULL;
+    size_t len = 0;
+    if (hs_serialize_database(db, &bytes, &len) != HS_SUCCESS)
+        return -1;
+    uint64_t l = len;
+    int rc = write_all(f, &l, sizeof(l)) || write_all(f, bytes, len);
+    free(bytes);
+    return rc;
+}
+
+static void
+cache_save(struct lexicon *lx, const char *path, const uint64_t key[2])
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    if (fd < 0)
+        return;
+    FILE *f = fdopen(fd, "wb");
+    if (!f) {
+        close(fd);
+        unlink(tmp);
+        return;
+    }
+    uint32_t n = (uint32_t)lx->n_regex;
+    int rc = write_all(f, CACHE_MAGIC, 8) || write_all(f, key, 16) ||
+             write_all(f, &n, sizeof(n)) || save_db(f, lx->db);
+    for (size_t i = 0; !rc && i < lx->n_regex; i++)
+        rc = save_db(f, lx->som_db[i]);
+    if (fclose(f) != 0)
+        rc = -1;
+    if (rc || rename(tmp, path) != 0)
+        unlink(tmp);
+}
+
+static hs_database_t *
+load_db(FILE *f, size_t remaining)
+{
+    uint64_t len;
+    if (fread(&len, sizeof(len), 1, f) != 1 || len == 0 || len > remaining)
+        return NULL;
+    char *bytes = malloc((size_t)len);
+    if (!bytes)
+        return NULL;
+    hs_database_t *db = NULL;
+    if (fread(bytes, 1, (size_t)len, f) != len ||
+        hs_deserialize_database(bytes, (size_t)len, &db) != HS_SUCCESS)
+        db = NULL;
+    free(bytes);
+    return db;
+}
+
+static int
+cache_load(struct lexicon *lx, const char *path, const uint64_t key[2])
+{
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_NOFOLLOW);
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+        (st.st_mode & (S_IWGRP | S_IWOTH))) {
+        close(fd);
+        return -1;
+    }
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        close(fd);
+        return -1;
+    }
+    char magic[8];
+    uint64_t k[2];
+    uint32_t n;
+    size_t size = (size_t)st.st_size;
+    int rc = -1;
+    if (fread(magic, 8, 1, f) == 1 && memcmp(magic, CACHE_MAGIC, 8) == 0 &&
+        fread(k, 16, 1, f) == 1 && k[0] == key[0] && k[1] == key[1] &&
+        fread(&n, sizeof(n), 1, f) == 1 && n == lx->n_regex) {
+        lx->db = load_db(f, size);
+        rc = lx->db ? 0 : -1;
+        for (size_t i = 0; rc == 0 && i < lx->n_regex; i++) {
+            lx->som_db[i] = load_db(f, size);
+            if (!lx->som_db[i])
+                rc = -1;
+        }
+    }
+    fclose(f);
+    if (rc != 0) {
+        if (lx->db)
+            hs_free_database(lx->db);
+        lx->db = NULL;
+        for (size_t i = 0; i < lx->n_regex; i++) {
+            if (lx->som_db[i])
+                hs_free_database(lx->som_db[i]);
+            lx->som_db[i] = NULL;
+        }
+    }
+    return rc;
+}
+
+int
+lex_finish(struct lexicon *lx, const char *cache_dir, char *err, size_t errlen)
+{
+    uint64_t key[2];
+    char path[4096] = "";
+    int rc;
+    if (lx->n_regex == 0)
+        return PF_OK;
     lx->som_db = calloc(lx->n_regex, sizeof(*lx->som_db));
     if (!lx->som_db)
         abort();
+    hash128(lx, key);
+    if (cache_dir && *cache_dir)
+        snprintf(path, sizeof(path), "%s/backstage-%016llx%016llx.hsdb",
+                 cache_dir, (unsigned long long)key[0],
+                 (unsigned long long)key[1]);
+    if (!*path || cache_load(lx, path, key) != 0) {
+        if ((rc = compile_all(lx, err, errlen)))
+            return rc;
+        if (*path) {
+            mkdir(cache_dir, 0700); /* may exist already */
+            cache_save(lx, path, key);
+        }
+    }
+    if (hs_alloc_scratch(lx->db, (hs_scratch_t **)&lx->scratch) != HS_SUCCESS) {
+        snprintf(err, errlen, "cannot allocate Vectorscan scratch space");
+        return PF_ENOMEM;
+    }
+    for (size_t i = 0; i < lx->n_regex; i++) {
+        if (hs_alloc_scratch(lx->som_db[i],
+                             (hs_scratch_t **)&lx->som_scratch) != HS_SUCCESS) {
+            snprintf(err, errlen, "cannot allocate Vectorscan scratch space");
+            return PF_ENOMEM;
+        }
+    }
     return PF_OK;
 }
 
@@ -967,24 +1145,8 @@ lex_match_start(struct lexicon *lx, unsigned id, const char *text,
                 unsigned long long to, unsigned long long *from)
 {
     struct som_ctx c = {to, 0, 0};
-    if (id >= lx->n_regex)
+    if (id >= lx->n_regex || !lx->som_db || !lx->som_db[id])
         return PF_EINVAL;
-    if (!lx->som_db[id]) {
-        hs_database_t *db = NULL;
-        hs_compile_error_t *ce = NULL;
-        if (hs_compile(lx->regex[id], HS_FLAG_SOM_LEFTMOST, HS_MODE_BLOCK, NULL,
-                       &db, &ce) != HS_SUCCESS) {
-            if (ce)
-                hs_free_compile_error(ce);
-            return PF_ERR;
-        }
-        if (hs_alloc_scratch(db, (hs_scratch_t **)&lx->som_scratch) !=
-            HS_SUCCESS) {
-            hs_free_database(db);
-            return PF_ENOMEM;
-        }
-        lx->som_db[id] = db;
-    }
     if (hs_scan(lx->som_db[id], text, (unsigned)to, 0, lx->som_scratch, som_cb,
                 &c) != HS_SUCCESS ||
         !c.found)

@@ -104,7 +104,7 @@ struct lexicon {
     size_t n_regex, cap_regex;
     void *db;      /* hs_database_t, all phrases, no start offsets */
     void *scratch; /* hs_scratch_t */
-    void **som_db; /* per phrase, compiled with start offsets on first use */
+    void **som_db; /* per phrase, compiled with start offsets */
     void *som_scratch;
     /* Finnish morphology from @fi-endings / @fi-clitics */
     char **endings;
@@ -124,13 +124,15 @@ void lex_release(struct lexicon *lx);
 int lex_load_file(struct lexicon *lx, const char *path, char *err,
                   size_t errlen);
 
-/* After all files: build the tables and compile the phrases. */
-int lex_finish(struct lexicon *lx, char *err, size_t errlen);
+/* After all files: compile the phrases, or load them from cache_dir (NULL
+   or "": no cache). */
+int lex_finish(struct lexicon *lx, const char *cache_dir, char *err,
+               size_t errlen);
 
 /*
  * Where the match of phrase id that ends at `to` in text starts (the
- * leftmost start). Compiles that one phrase with start-of-match tracking
- * the first time it is needed. Not to be called from inside a scan.
+ * leftmost start), from that phrase's own start-tracking database. Not to
+ * be called from inside a scan (it uses its own scratch space).
  */
 int lex_match_start(struct lexicon *lx, unsigned id, const char *text,
                     unsigned long long to, unsigned long long *from);

@@ -1,0 +1,144 @@
+#!/bin/sh
+# test_cli.sh - the pokerface command as a user runs it: help on every
+# subcommand, exit codes, the text, JSON and JSON-lines outputs, eval and
+# bench on a small corpus written here. Run by `make check`.
+set -u
+BUILD=${BUILD:-build}
+PF="$BUILD/pokerface"
+T=$(mktemp -d "${TMPDIR:-/tmp}/pf-cli-XXXXXX")
+trap 'rm -rf "$T"' EXIT
+fails=0
+n=0
+
+ok() { n=$((n + 1)); }
+fail() { n=$((n + 1)); fails=$((fails + 1)); echo "FAIL: $*"; }
+
+# expect_exit CODE DESCRIPTION -- COMMAND...
+expect_exit() {
+    want=$1; what=$2; shift 3
+    "$@" >"$T/out" 2>"$T/err"
+    got=$?
+    if [ "$got" = "$want" ]; then ok; else
+        fail "$what: exit $got, want $want"; sed 's/^/    /' "$T/out" "$T/err"
+    fi
+}
+
+# expect_in FILE TEXT DESCRIPTION
+expect_in() {
+    if grep -qF -- "$2" "$1"; then ok; else
+        fail "$3: no '$2' in output"; sed 's/^/    /' "$1"
+    fi
+}
+
+expect_not_in() {
+    if grep -qF -- "$2" "$1"; then fail "$3: '$2' in output"; else ok; fi
+}
+
+# --- help and usage ---
+expect_exit 0 "pokerface --help" -- "$PF" --help
+expect_in "$T/out" "commands:" "top-level help"
+for cmd in check eval bench; do
+    expect_exit 0 "$cmd --help" -- "$PF" "$cmd" --help
+    expect_in "$T/out" "usage: pokerface $cmd" "$cmd help"
+done
+expect_exit 0 "--version" -- "$PF" --version
+expect_in "$T/out" "plugin ABI 1.0" "version names the ABI"
+expect_exit 2 "no command" -- "$PF"
+expect_exit 2 "unknown command" -- "$PF" frobnicate
+expect_in "$T/err" "unknown command 'frobnicate'" "unknown command message"
+expect_exit 2 "unknown option" -- "$PF" check --frob x
+expect_in "$T/err" "try 'pokerface check --help'" "usage hint"
+
+# --- check: exit codes and the human report ---
+expect_exit 0 "a clean reply passes" -- "$PF" check "Your order ships today, thanks!"
+expect_in "$T/out" "pass" "pass printed"
+expect_exit 1 "backstage talk is held" -- "$PF" check tell the idiot the refund went out
+expect_in "$T/out" "hold" "hold printed"
+expect_in "$T/out" "backstage.derogatory" "label printed"
+expect_in "$T/out" "tell the [[idiot]] the refund" "offending word highlighted"
+expect_not_in "$T/out" "$(printf '\033')" "no colour when not a terminal"
+printf 'PEBKAC again, closing\n' >"$T/msg"
+expect_exit 1 "message from stdin" -- "$PF" check <"$T/msg"
+expect_in "$T/out" "[[PEBKAC]]" "stdin message highlighted"
+expect_exit 2 "invalid UTF-8 on stdin" -- sh -c "printf 'bad \377 byte' | \"$PF\" check"
+expect_in "$T/err" "invalid UTF-8: byte 0xff at offset 4" "invalid UTF-8 named"
+expect_in "$T/err" "the message was not checked" "not checked said"
+expect_exit 0 "empty message" -- sh -c "printf '' | \"$PF\" check"
+head -c 1000000 /dev/zero | tr '\0' 'a' >"$T/big"
+expect_exit 0 "1 MB message" -- sh -c "\"$PF\" check <\"$T/big\""
+head -c 2000000 /dev/zero | tr '\0' 'a' >"$T/huge"
+expect_exit 2 "2 MB message" -- sh -c "\"$PF\" check <\"$T/huge\""
+expect_in "$T/err" "message too large" "too large named"
+expect_exit 0 "explain" -- "$PF" check --explain "I'm the idiot here, sorry"
+expect_in "$T/out" "normalized: i'm the idiot here, sorry" "explain: normalized"
+expect_in "$T/out" "cancelled: about the author" "explain: guard"
+expect_in "$T/out" "score = sigmoid(" "explain: score"
+
+# --- configuration errors ---
+echo '{"plugins": ["bakstage"]}' >"$T/bad.json"
+expect_exit 2 "unknown plugin" -- "$PF" check -c "$T/bad.json" hi
+expect_in "$T/err" "plugins[0]: unknown plugin 'bakstage'" "config error names key"
+echo '{"plugins": ["backstage"], "policy": {"hold_threshold": "x"}}' >"$T/bad.json"
+expect_exit 2 "wrong type" -- "$PF" check -c "$T/bad.json" hi
+expect_in "$T/err" "policy.hold_threshold: expected a number, got a string" "type error"
+expect_exit 2 "missing config" -- "$PF" check -c "$T/none.json" hi
+expect_in "$T/err" "none.json: no such file" "missing config named"
+
+# --- check --json ---
+expect_exit 1 "--json" -- "$PF" check --json "Hi [NAME], sorry!"
+expect_in "$T/out" '{"action":"hold","score":0.9,"findings":[{"plugin":"example","label":"example.placeholder","score":0.9,"reason":"the reply still contains the placeholder \"[NAME]\"","spans":[[3,6]],"suggestion":"Fill it in with the real value before sending."}' "json result"
+
+# --- check --jsonl ---
+cat >"$T/in.jsonl" <<'JSONL'
+{"id": 1, "text": "Kiitos, tilauksesi on matkalla!"}
+{"id": "b", "text": "toi ääliö soitti taas"}
+not json at all
+{"id": 3}
+{"id": [4], "text": "Hi [NAME]", "customer": "Where is my parcel?"}
+{"id": 5, "text": "ok", "customer": 7}
+JSONL
+expect_exit 2 "--jsonl with bad lines" -- sh -c "\"$PF\" check --jsonl <\"$T/in.jsonl\""
+if [ "$(wc -l <"$T/out")" -eq 6 ]; then ok; else fail "jsonl: one line per input"; cat "$T/out"; fi
+expect_in "$T/out" '{"id":1,"action":"pass","score":0.0,"findings":[]}' "jsonl pass"
+expect_in "$T/out" '{"id":"b","action":"hold"' "jsonl hold"
+expect_in "$T/out" '"spans":[[4,8]]' "jsonl spans in bytes (ääliö is 8)"
+expect_in "$T/out" '{"id":null,"error":"stdin:3: invalid JSON' "jsonl bad line"
+expect_in "$T/out" '{"id":3,"error":"stdin:4: missing \"text\""}' "jsonl missing text"
+expect_in "$T/out" '{"id":[4],"action":"hold"' "jsonl id echoed as given"
+expect_in "$T/out" '{"id":5,"error":"stdin:6: \"customer\" is not a string"}' "jsonl bad customer"
+head -n 2 "$T/in.jsonl" >"$T/good.jsonl"
+expect_exit 1 "--jsonl from a file, one held" -- "$PF" check --jsonl "$T/good.jsonl"
+head -n 1 "$T/in.jsonl" >"$T/clean.jsonl"
+expect_exit 0 "--jsonl all clean" -- "$PF" check --jsonl "$T/clean.jsonl"
+
+# --- eval ---
+cat >"$T/corpus.jsonl" <<'JSONL'
+{"id": "e1", "label": "hold", "category": "slang", "text": "layer 8 problem, closing"}
+{"id": "e2", "label": "hold", "category": "venting", "text": "en jaksa enää tätä päivää"}
+{"id": "e3", "label": "pass", "category": "normal", "text": "Your refund was sent today."}
+{"id": "e4", "label": "pass", "category": "normal", "text": "Kiitos, hyvää viikonloppua!"}
+JSONL
+expect_exit 0 "eval" -- "$PF" eval "$T/corpus.jsonl"
+expect_in "$T/out" "hold recall 1.000  precision 1.000  false-hold rate 0.000" "eval summary"
+expect_in "$T/out" "slang" "eval per category"
+expect_exit 0 "eval --json" -- "$PF" eval --json "$T/corpus.jsonl"
+expect_in "$T/out" '"recall": 1.0' "eval json recall"
+cat >"$T/conv.jsonl" <<'JSONL'
+{"id": "c1", "customer": "Where is [my] order?", "reply": "Hi [NAME], it ships today", "expect": ["placeholder"]}
+{"id": "c2", "customer": "Thanks!", "reply": "You're welcome!", "expect": ["none"]}
+JSONL
+expect_exit 0 "eval conversations" -- "$PF" eval "$T/conv.jsonl"
+expect_in "$T/out" "2 conversations" "eval conversations counted"
+expect_in "$T/out" "placeholder" "eval conversation label"
+expect_exit 2 "eval without files" -- "$PF" eval
+
+# --- bench ---
+expect_exit 0 "bench" -- "$PF" bench -n 300 "$T/corpus.jsonl"
+expect_in "$T/out" "messages/s" "bench throughput"
+expect_in "$T/out" "backstage  p50" "bench per plugin"
+expect_exit 0 "bench --json" -- "$PF" bench --json -n 100 "$T/corpus.jsonl"
+expect_in "$T/out" '"messages_per_second":' "bench json"
+expect_exit 2 "bench bad -n" -- "$PF" bench -n zero "$T/corpus.jsonl"
+
+echo "test_cli.sh: $((n - fails))/$n passed"
+[ "$fails" -eq 0 ]
