@@ -402,8 +402,9 @@ token_cues(struct scan *s)
         }
         /* compounds: an insult followed by a person word (idioottiasiakas) */
         if (wl >= 8 && lx->modifiers.n) {
-            for (size_t k = 4; k + 4 <= wl; k++) {
-                if (((unsigned char)w[k] & 0xC0) == 0x80)
+            for (size_t k = 4; k + 4 <= wl && k < 32; k++) {
+                if (!(lx->modifier_lens & (1u << k)) ||
+                    ((unsigned char)w[k] & 0xC0) == 0x80)
                     continue;
                 const struct wentry *mo = wt_find(lx, &lx->modifiers, w, k);
                 if (!mo)
@@ -504,18 +505,31 @@ static void
 phrase_cues(struct scan *s)
 {
     struct lexicon *lx = (struct lexicon *)&s->bs->lx;
+    const struct pf_msg *m = s->m;
     struct pend_list pl;
-    if (!lx->db || s->m->norm_len == 0 || s->m->norm_len > 0x7FFFFFFFu)
+    char stack[2048], *buf = stack;
+    size_t n = m->norm_len + 2;
+    if (!lx->db || m->norm_len == 0 || n > 0x7FFFFFFFu)
         return;
+    /* a space on each side: every word boundary is one non-word byte */
+    if (n > sizeof(stack) && !(buf = malloc(n)))
+        return;
+    buf[0] = ' ';
+    memcpy(buf + 1, m->norm, m->norm_len);
+    buf[n - 1] = ' ';
     pl.n = 0;
-    hs_scan(lx->db, s->m->norm, (unsigned)s->m->norm_len, 0, lx->scratch,
-            on_match, &pl);
+    hs_scan(lx->db, buf, (unsigned)n, 0, lx->scratch, on_match, &pl);
     for (size_t i = 0; i < pl.n; i++) {
-        unsigned long long from;
-        if (lex_match_start(lx, pl.p[i].id, s->m->norm, pl.p[i].to, &from) ==
-            PF_OK)
-            add_phrase_hit(s, pl.p[i].id, from, pl.p[i].to);
+        unsigned long long from, to = pl.p[i].to;
+        if (lex_match_start(lx, pl.p[i].id, buf, to, &from) != PF_OK)
+            continue;
+        /* back to offsets in norm */
+        from = from > 0 ? from - 1 : 0;
+        to = to - 1 > m->norm_len ? m->norm_len : to - 1;
+        add_phrase_hit(s, pl.p[i].id, from, to);
     }
+    if (buf != stack)
+        free(buf);
 }
 
 /* a live hit of family ending at most `before` tokens before [t0, t1) or

@@ -234,6 +234,8 @@ lex_release(struct lexicon *lx)
     free(lx->regex_cue);
     free_strv(lx->endings, lx->n_endings);
     free_strv(lx->clitics, lx->n_clitics);
+    free_strv(lx->clitic_forms, lx->n_clitic_forms);
+    free(lx->clitic_len);
     if (lx->scratch)
         hs_free_scratch(lx->scratch);
     for (size_t i = 0; lx->som_db && i < lx->n_regex; i++)
@@ -430,6 +432,8 @@ expand_fi(struct lexicon *lx, char **parts, size_t n, uint32_t cue, char *err,
         add_fi_stem(lx, xw, cue);
     /* nominative (and the weak stem) as compound modifiers: idioottiasiakas */
     wt_add(lx, &lx->modifiers, s1, strlen(s1), cue);
+    if (strlen(s1) < 32)
+        lx->modifier_lens |= 1u << strlen(s1);
     for (size_t i = 3; i < n; i++)
         add_form(lx, parts[i], strlen(parts[i]), cue);
     return PF_OK;
@@ -460,16 +464,36 @@ expand_noun(struct lexicon *lx, const char *w, uint32_t cue)
 size_t
 strip_clitic(const struct lexicon *lx, const char *s, size_t n)
 {
-    for (size_t i = 0; i < lx->n_clitics; i++) {
-        for (int back = 0; back <= 1; back++) {
-            char c[32];
-            harmonize(lx->clitics[i], back, c, sizeof(c));
-            size_t cl = strlen(c);
-            if (n > cl + 2 && memcmp(s + n - cl, c, cl) == 0)
-                return n - cl;
-        }
+    for (size_t i = 0; i < lx->n_clitic_forms; i++) {
+        size_t cl = lx->clitic_len[i];
+        if (n > cl + 2 && memcmp(s + n - cl, lx->clitic_forms[i], cl) == 0)
+            return n - cl;
     }
     return n;
+}
+
+/* both vowel-harmony forms of every clitic, made once at load */
+static void
+make_clitic_forms(struct lexicon *lx)
+{
+    free_strv(lx->clitic_forms, lx->n_clitic_forms);
+    free(lx->clitic_len);
+    lx->clitic_forms = calloc(lx->n_clitics * 2 + 1, sizeof(char *));
+    lx->clitic_len = calloc(lx->n_clitics * 2 + 1, sizeof(size_t));
+    if (!lx->clitic_forms || !lx->clitic_len)
+        abort();
+    lx->n_clitic_forms = 0;
+    for (size_t i = 0; i < lx->n_clitics; i++) {
+        for (int back = 1; back >= 0; back--) {
+            char c[32];
+            harmonize(lx->clitics[i], back, c, sizeof(c));
+            if (!back &&
+                strcmp(c, lx->clitic_forms[lx->n_clitic_forms - 1]) == 0)
+                continue;
+            lx->clitic_len[lx->n_clitic_forms] = strlen(c);
+            lx->clitic_forms[lx->n_clitic_forms++] = xstrdup(c);
+        }
+    }
 }
 
 /* ---- phrases ---- */
@@ -521,7 +545,7 @@ phrase_regex(struct lexicon *lx, const char *phrase, int start, char *re,
 
     snprintf(buf, sizeof(buf), "%s", phrase);
     if (start)
-        o += (size_t)snprintf(re + o, cap - o, "^[ \\n]*");
+        o += (size_t)snprintf(re + o, cap - o, "^ [ \\n]*");
     for (tok = strtok_r(buf, " \t", &save); tok;
          tok = strtok_r(NULL, " \t", &save)) {
         size_t tl = strlen(tok);
@@ -557,8 +581,10 @@ phrase_regex(struct lexicon *lx, const char *phrase, int start, char *re,
             else if (optional)
                 o += (size_t)snprintf(re + o, cap - o, "(?:");
         } else {
+            /* the text is scanned with a space before and after it, so a
+               word boundary is always one non-word byte */
             if (word && !start)
-                o += (size_t)snprintf(re + o, cap - o, "(?:^|" NW_CLASS ")");
+                o += (size_t)snprintf(re + o, cap - o, NW_CLASS);
             if (optional)
                 o += (size_t)snprintf(re + o, cap - o, "(?:");
         }
@@ -643,7 +669,7 @@ phrase_regex(struct lexicon *lx, const char *phrase, int start, char *re,
         return PF_EINVAL;
     }
     if (prev_word)
-        o += (size_t)snprintf(re + o, cap - o, "(?:" NW_CLASS "|$)");
+        o += (size_t)snprintf(re + o, cap - o, NW_CLASS);
     re[o] = '\0';
     return PF_OK;
 }
@@ -709,6 +735,8 @@ directive(struct lexicon *lx, char *line, char *err, size_t errlen,
             /* "-" stands for the empty ending (the nominative itself) */
             (*dst)[(*dn)++] = xstrdup(strcmp(v[i], "-") == 0 ? "" : v[i]);
         }
+        if (dst == &lx->clitics)
+            make_clitic_forms(lx);
     }
     free(v);
     return rc;
@@ -907,7 +935,7 @@ lex_load_file(struct lexicon *lx, const char *path, char *err, size_t errlen)
  * could write, is ignored.
  */
 
-#define CACHE_MAGIC "PFBSHS1\n"
+#define CACHE_MAGIC "PFBSHS3\n"
 
 static void
 hash128(const struct lexicon *lx, uint64_t out[2])
@@ -938,8 +966,11 @@ compile_all(struct lexicon *lx, char *err, size_t errlen)
     unsigned *ids = calloc(lx->n_regex, sizeof(*ids));
     if (!flags || !ids)
         abort();
-    for (size_t i = 0; i < lx->n_regex; i++)
+    /* one match per phrase is all a cue needs */
+    for (size_t i = 0; i < lx->n_regex; i++) {
         ids[i] = (unsigned)i;
+        flags[i] = HS_FLAG_SINGLEMATCH;
+    }
     hs_database_t *db = NULL;
     hs_error_t e =
         hs_compile_multi((const char *const *)lx->regex, flags, ids,

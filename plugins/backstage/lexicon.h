@@ -98,6 +98,7 @@ struct lexicon {
     struct wtable modifiers; /* nominatives of Finnish insults, for compounds */
     struct wtable heads;    /* person words a compound may end in */
     uint32_t prefix_lens;   /* bit n set: some prefix is n bytes long */
+    uint32_t modifier_lens; /* the same for compound modifiers */
     /* phrases */
     char **regex;
     unsigned *regex_cue;
@@ -111,6 +112,9 @@ struct lexicon {
     size_t n_endings;
     char **clitics;
     size_t n_clitics;
+    char **clitic_forms; /* both vowel-harmony forms of each clitic */
+    size_t *clitic_len;
+    size_t n_clitic_forms;
     float weight_scale[FAM_COUNT];
 };
 

@@ -201,34 +201,138 @@ class_of(int32_t cp)
     }
 }
 
-/* ASCII classes: letters, digits, space, newline, apostrophe, quote,
-   symbol, punctuation. */
+/* Everything the tokenizer needs to know about an ASCII character, as a
+   table: the fast path for most chat text. */
 /* clang-format off */
-static const uint8_t ascii_class[128] = {
-#define S PF_U_SPACE
-#define N PF_U_NEWLINE
-#define L PF_U_LETTER
-#define D PF_U_DIGIT
-#define A PF_U_APOS
-#define Q PF_U_QUOTE
-#define P PF_U_PUNCT
-#define Y PF_U_SYMBOL
-    /* 0x00 */ S, S, S, S, S, S, S, S, S, S, N, N, N, N, S, S,
-    /* 0x10 */ S, S, S, S, S, S, S, S, S, S, S, S, S, S, S, S,
-    /*  !"#$%&'()*+,-./ */ S, P, Q, P, Y, P, P, A, P, P, P, Y, P, P, P, P,
-    /* 0-9 :;<=>? */ D, D, D, D, D, D, D, D, D, D, P, P, Y, Y, Y, P,
-    /* @A-O */ P, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L,
-    /* P-Z [\]^_ */ L, L, L, L, L, L, L, L, L, L, L, P, P, P, Y, P,
-    /* `a-o */ A, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L,
-    /* p-z {|}~ DEL */ L, L, L, L, L, L, L, L, L, L, L, P, Y, P, Y, S,
-#undef S
-#undef N
-#undef L
-#undef D
-#undef A
-#undef Q
-#undef P
-#undef Y
+const struct pf_fold_ascii pf_fold_ascii_table[128] = {
+    /*   0 */ {PF_U_SPACE, 0, ' ', 0},
+    /*   1 */ {PF_U_SPACE, 0, ' ', 0},
+    /*   2 */ {PF_U_SPACE, 0, ' ', 0},
+    /*   3 */ {PF_U_SPACE, 0, ' ', 0},
+    /*   4 */ {PF_U_SPACE, 0, ' ', 0},
+    /*   5 */ {PF_U_SPACE, 0, ' ', 0},
+    /*   6 */ {PF_U_SPACE, 0, ' ', 0},
+    /*   7 */ {PF_U_SPACE, 0, ' ', 0},
+    /*   8 */ {PF_U_SPACE, 0, ' ', 0},
+    /*   9 */ {PF_U_SPACE, 0, ' ', 0},
+    /*  10 */ {PF_U_NEWLINE, 0, '\n', 0},
+    /*  11 */ {PF_U_NEWLINE, 0, '\n', 0},
+    /*  12 */ {PF_U_NEWLINE, 0, '\n', 0},
+    /*  13 */ {PF_U_NEWLINE, 0, '\n', 0},
+    /*  14 */ {PF_U_SPACE, 0, ' ', 0},
+    /*  15 */ {PF_U_SPACE, 0, ' ', 0},
+    /*  16 */ {PF_U_SPACE, 0, ' ', 0},
+    /*  17 */ {PF_U_SPACE, 0, ' ', 0},
+    /*  18 */ {PF_U_SPACE, 0, ' ', 0},
+    /*  19 */ {PF_U_SPACE, 0, ' ', 0},
+    /*  20 */ {PF_U_SPACE, 0, ' ', 0},
+    /*  21 */ {PF_U_SPACE, 0, ' ', 0},
+    /*  22 */ {PF_U_SPACE, 0, ' ', 0},
+    /*  23 */ {PF_U_SPACE, 0, ' ', 0},
+    /*  24 */ {PF_U_SPACE, 0, ' ', 0},
+    /*  25 */ {PF_U_SPACE, 0, ' ', 0},
+    /*  26 */ {PF_U_SPACE, 0, ' ', 0},
+    /*  27 */ {PF_U_SPACE, 0, ' ', 0},
+    /*  28 */ {PF_U_SPACE, 0, ' ', 0},
+    /*  29 */ {PF_U_SPACE, 0, ' ', 0},
+    /*  30 */ {PF_U_SPACE, 0, ' ', 0},
+    /*  31 */ {PF_U_SPACE, 0, ' ', 0},
+    /*  32 */ {PF_U_SPACE, 0, ' ', 0},
+    /*  33 */ {PF_U_PUNCT, 0, '!', 'i'},
+    /*  34 */ {PF_U_QUOTE, 0, '"', 0},
+    /*  35 */ {PF_U_PUNCT, 0, '#', 0},
+    /*  36 */ {PF_U_SYMBOL, 0, '$', 's'},
+    /*  37 */ {PF_U_PUNCT, 0, '%', 0},
+    /*  38 */ {PF_U_PUNCT, 0, '&', 0},
+    /*  39 */ {PF_U_APOS, 0, '\'', 0},
+    /*  40 */ {PF_U_PUNCT, 0, '(', 0},
+    /*  41 */ {PF_U_PUNCT, 0, ')', 0},
+    /*  42 */ {PF_U_PUNCT, 0, '*', 0},
+    /*  43 */ {PF_U_SYMBOL, 0, '+', 0},
+    /*  44 */ {PF_U_PUNCT, 0, ',', 0},
+    /*  45 */ {PF_U_PUNCT, 0, '-', 0},
+    /*  46 */ {PF_U_PUNCT, 0, '.', 0},
+    /*  47 */ {PF_U_PUNCT, 0, '/', 0},
+    /*  48 */ {PF_U_DIGIT, 0, '0', 'o'},
+    /*  49 */ {PF_U_DIGIT, 0, '1', 'i'},
+    /*  50 */ {PF_U_DIGIT, 0, '2', 0},
+    /*  51 */ {PF_U_DIGIT, 0, '3', 'e'},
+    /*  52 */ {PF_U_DIGIT, 0, '4', 'a'},
+    /*  53 */ {PF_U_DIGIT, 0, '5', 's'},
+    /*  54 */ {PF_U_DIGIT, 0, '6', 0},
+    /*  55 */ {PF_U_DIGIT, 0, '7', 't'},
+    /*  56 */ {PF_U_DIGIT, 0, '8', 'b'},
+    /*  57 */ {PF_U_DIGIT, 0, '9', 'g'},
+    /*  58 */ {PF_U_PUNCT, 0, ':', 0},
+    /*  59 */ {PF_U_PUNCT, 0, ';', 0},
+    /*  60 */ {PF_U_SYMBOL, 0, '<', 0},
+    /*  61 */ {PF_U_SYMBOL, 0, '=', 0},
+    /*  62 */ {PF_U_SYMBOL, 0, '>', 0},
+    /*  63 */ {PF_U_PUNCT, 0, '?', 0},
+    /*  64 */ {PF_U_PUNCT, 0, '@', 'a'},
+    /*  65 */ {PF_U_LETTER, PF_UF_UPPER|PF_UF_LATIN, 'a', 0},
+    /*  66 */ {PF_U_LETTER, PF_UF_UPPER|PF_UF_LATIN, 'b', 0},
+    /*  67 */ {PF_U_LETTER, PF_UF_UPPER|PF_UF_LATIN, 'c', 0},
+    /*  68 */ {PF_U_LETTER, PF_UF_UPPER|PF_UF_LATIN, 'd', 0},
+    /*  69 */ {PF_U_LETTER, PF_UF_UPPER|PF_UF_LATIN, 'e', 0},
+    /*  70 */ {PF_U_LETTER, PF_UF_UPPER|PF_UF_LATIN, 'f', 0},
+    /*  71 */ {PF_U_LETTER, PF_UF_UPPER|PF_UF_LATIN, 'g', 0},
+    /*  72 */ {PF_U_LETTER, PF_UF_UPPER|PF_UF_LATIN, 'h', 0},
+    /*  73 */ {PF_U_LETTER, PF_UF_UPPER|PF_UF_LATIN, 'i', 0},
+    /*  74 */ {PF_U_LETTER, PF_UF_UPPER|PF_UF_LATIN, 'j', 0},
+    /*  75 */ {PF_U_LETTER, PF_UF_UPPER|PF_UF_LATIN, 'k', 0},
+    /*  76 */ {PF_U_LETTER, PF_UF_UPPER|PF_UF_LATIN, 'l', 0},
+    /*  77 */ {PF_U_LETTER, PF_UF_UPPER|PF_UF_LATIN, 'm', 0},
+    /*  78 */ {PF_U_LETTER, PF_UF_UPPER|PF_UF_LATIN, 'n', 0},
+    /*  79 */ {PF_U_LETTER, PF_UF_UPPER|PF_UF_LATIN, 'o', 0},
+    /*  80 */ {PF_U_LETTER, PF_UF_UPPER|PF_UF_LATIN, 'p', 0},
+    /*  81 */ {PF_U_LETTER, PF_UF_UPPER|PF_UF_LATIN, 'q', 0},
+    /*  82 */ {PF_U_LETTER, PF_UF_UPPER|PF_UF_LATIN, 'r', 0},
+    /*  83 */ {PF_U_LETTER, PF_UF_UPPER|PF_UF_LATIN, 's', 0},
+    /*  84 */ {PF_U_LETTER, PF_UF_UPPER|PF_UF_LATIN, 't', 0},
+    /*  85 */ {PF_U_LETTER, PF_UF_UPPER|PF_UF_LATIN, 'u', 0},
+    /*  86 */ {PF_U_LETTER, PF_UF_UPPER|PF_UF_LATIN, 'v', 0},
+    /*  87 */ {PF_U_LETTER, PF_UF_UPPER|PF_UF_LATIN, 'w', 0},
+    /*  88 */ {PF_U_LETTER, PF_UF_UPPER|PF_UF_LATIN, 'x', 0},
+    /*  89 */ {PF_U_LETTER, PF_UF_UPPER|PF_UF_LATIN, 'y', 0},
+    /*  90 */ {PF_U_LETTER, PF_UF_UPPER|PF_UF_LATIN, 'z', 0},
+    /*  91 */ {PF_U_PUNCT, 0, '[', 0},
+    /*  92 */ {PF_U_PUNCT, 0, '\\', 0},
+    /*  93 */ {PF_U_PUNCT, 0, ']', 0},
+    /*  94 */ {PF_U_SYMBOL, 0, '^', 0},
+    /*  95 */ {PF_U_PUNCT, 0, '_', 0},
+    /*  96 */ {PF_U_APOS, 0, '\'', 0},
+    /*  97 */ {PF_U_LETTER, PF_UF_LATIN, 'a', 0},
+    /*  98 */ {PF_U_LETTER, PF_UF_LATIN, 'b', 0},
+    /*  99 */ {PF_U_LETTER, PF_UF_LATIN, 'c', 0},
+    /* 100 */ {PF_U_LETTER, PF_UF_LATIN, 'd', 0},
+    /* 101 */ {PF_U_LETTER, PF_UF_LATIN, 'e', 0},
+    /* 102 */ {PF_U_LETTER, PF_UF_LATIN, 'f', 0},
+    /* 103 */ {PF_U_LETTER, PF_UF_LATIN, 'g', 0},
+    /* 104 */ {PF_U_LETTER, PF_UF_LATIN, 'h', 0},
+    /* 105 */ {PF_U_LETTER, PF_UF_LATIN, 'i', 0},
+    /* 106 */ {PF_U_LETTER, PF_UF_LATIN, 'j', 0},
+    /* 107 */ {PF_U_LETTER, PF_UF_LATIN, 'k', 0},
+    /* 108 */ {PF_U_LETTER, PF_UF_LATIN, 'l', 0},
+    /* 109 */ {PF_U_LETTER, PF_UF_LATIN, 'm', 0},
+    /* 110 */ {PF_U_LETTER, PF_UF_LATIN, 'n', 0},
+    /* 111 */ {PF_U_LETTER, PF_UF_LATIN, 'o', 0},
+    /* 112 */ {PF_U_LETTER, PF_UF_LATIN, 'p', 0},
+    /* 113 */ {PF_U_LETTER, PF_UF_LATIN, 'q', 0},
+    /* 114 */ {PF_U_LETTER, PF_UF_LATIN, 'r', 0},
+    /* 115 */ {PF_U_LETTER, PF_UF_LATIN, 's', 0},
+    /* 116 */ {PF_U_LETTER, PF_UF_LATIN, 't', 0},
+    /* 117 */ {PF_U_LETTER, PF_UF_LATIN, 'u', 0},
+    /* 118 */ {PF_U_LETTER, PF_UF_LATIN, 'v', 0},
+    /* 119 */ {PF_U_LETTER, PF_UF_LATIN, 'w', 0},
+    /* 120 */ {PF_U_LETTER, PF_UF_LATIN, 'x', 0},
+    /* 121 */ {PF_U_LETTER, PF_UF_LATIN, 'y', 0},
+    /* 122 */ {PF_U_LETTER, PF_UF_LATIN, 'z', 0},
+    /* 123 */ {PF_U_PUNCT, 0, '{', 0},
+    /* 124 */ {PF_U_SYMBOL, 0, '|', 'i'},
+    /* 125 */ {PF_U_PUNCT, 0, '}', 0},
+    /* 126 */ {PF_U_SYMBOL, 0, '~', 0},
+    /* 127 */ {PF_U_IGNORED, 0, 0, 0},
 };
 /* clang-format on */
 
@@ -245,26 +349,12 @@ pf_fold_cluster(const char *raw, size_t len, size_t off, struct pf_buf *out,
 
     /* ASCII not followed by a combining mark: table lookup */
     if (c < 0x80 && (off + 1 >= len || s[off + 1] < 0xCC)) {
-        char lc = (char)c;
-        info->cls = ascii_class[c];
-        if (c >= 'A' && c <= 'Z') {
-            lc = (char)(c + 32);
-            info->flags = PF_UF_UPPER | PF_UF_LATIN;
-        } else if (c >= 'a' && c <= 'z') {
-            info->flags = PF_UF_LATIN;
-        }
-        info->leet = pf_fold_leet(c);
-        if (info->cls == PF_U_SPACE) {
-            lc = ' ';
-        } else if (info->cls == PF_U_NEWLINE) {
-            lc = '\n';
-        } else if (info->cls == PF_U_APOS) {
-            lc = '\'';
-        } else if (c == 0x7F) {
-            info->cls = PF_U_IGNORED;
-            return 1;
-        }
-        pf_buf_add(out, &lc, 1);
+        const struct pf_fold_ascii *a = &pf_fold_ascii_table[c];
+        info->cls = a->cls;
+        info->flags = a->flags;
+        info->leet = a->leet;
+        if (a->cls != PF_U_IGNORED)
+            pf_buf_add(out, &a->lower, 1);
         return 1;
     }
 

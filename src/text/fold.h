@@ -44,6 +44,16 @@ struct pf_fold_info {
 size_t pf_fold_cluster(const char *raw, size_t len, size_t off,
                        struct pf_buf *out, struct pf_fold_info *info);
 
+/* ASCII characters, for callers that take the fast path themselves. Use
+   only when the next byte does not start a combining mark (< 0xCC). */
+struct pf_fold_ascii {
+    uint8_t cls;   /* enum pf_ucls */
+    uint8_t flags; /* PF_UF_* */
+    char lower;    /* what it folds to (space, newline, ' for apostrophes) */
+    char leet;     /* letter it stands for in leetspeak, or 0 */
+};
+extern const struct pf_fold_ascii pf_fold_ascii_table[128];
+
 /* The letter an ASCII digit or symbol stands for in leetspeak, or 0. */
 char pf_fold_leet(unsigned char c);
 

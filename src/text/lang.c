@@ -5,12 +5,13 @@
  * rules pick the right word list and the right language for their reasons;
  * nothing is decided on it alone, so "mixed" and "und" are fine answers.
  */
+#define _GNU_SOURCE /* memmem */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "text/text.h"
 
-/* sorted, for bsearch */
 /* clang-format off */
 static const char *const fi_words[] = {
     "ei", "eikä", "emme", "en", "et", "ette", "että", "hei", "hän",
@@ -37,34 +38,78 @@ static const char *const en_words[] = {
 
 /* clang-format on */
 
-static int
-cmp(const void *key, const void *elem)
+/*
+ * The two lists in one open-addressing hash table, built on first use (the
+ * bot is single-threaded; the table never changes after that). A slot holds
+ * index + 1 into the lists: fi first, then en.
+ */
+#define N_FI (sizeof(fi_words) / sizeof(*fi_words))
+#define N_EN (sizeof(en_words) / sizeof(*en_words))
+#define SLOTS 512
+
+static uint16_t slots[SLOTS];
+static int built;
+
+static uint32_t
+hash(const char *s, size_t n)
 {
-    return strcmp((const char *)key, *(const char *const *)elem);
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 16777619u;
+    return h;
 }
 
-static int
-in_list(const char *w, const char *const *list, size_t n)
+static const char *
+word_at(size_t i)
 {
-    return bsearch(w, list, n, sizeof(*list), cmp) != NULL;
+    return i < N_FI ? fi_words[i] : en_words[i - N_FI];
+}
+
+static void
+build(void)
+{
+    for (size_t i = 0; i < N_FI + N_EN; i++) {
+        const char *w = word_at(i);
+        uint32_t j = hash(w, strlen(w)) & (SLOTS - 1);
+        while (slots[j])
+            j = (j + 1) & (SLOTS - 1);
+        slots[j] = (uint16_t)(i + 1);
+    }
+    built = 1;
+}
+
+/* 1 Finnish, 2 English, 0 neither */
+static int
+lookup(const char *w, size_t n)
+{
+    uint32_t j = hash(w, n) & (SLOTS - 1);
+    if (!built)
+        build();
+    while (slots[j]) {
+        const char *c = word_at(slots[j] - 1u);
+        if (strncmp(c, w, n) == 0 && c[n] == '\0')
+            return slots[j] - 1u < N_FI ? 1 : 2;
+        j = (j + 1) & (SLOTS - 1);
+    }
+    return 0;
 }
 
 const char *
 pf_text_lang(const struct pf_text *t)
 {
     unsigned fi = 0, en = 0;
-    char w[16];
     for (size_t i = 0; i < t->n_tokens; i++) {
         const struct pf_token *tok = &t->tokens[i];
-        if (tok->kind != PF_TOK_WORD || tok->norm_len >= sizeof(w))
+        const char *w = t->norm + tok->norm_off;
+        if (tok->kind != PF_TOK_WORD || tok->norm_len >= 16)
             continue;
-        memcpy(w, t->norm + tok->norm_off, tok->norm_len);
-        w[tok->norm_len] = '\0';
-        if (in_list(w, fi_words, sizeof(fi_words) / sizeof(*fi_words)))
+        int l = lookup(w, tok->norm_len);
+        if (l == 1)
             fi += 2;
-        else if (in_list(w, en_words, sizeof(en_words) / sizeof(*en_words)))
+        else if (l == 2)
             en += 2;
-        else if (strstr(w, "\xc3\xa4") || strstr(w, "\xc3\xb6")) /* ä ö */
+        else if (memmem(w, tok->norm_len, "\xc3\xa4", 2) ||
+                 memmem(w, tok->norm_len, "\xc3\xb6", 2)) /* ä ö */
             fi += 1;
     }
     if (!fi && !en)

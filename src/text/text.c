@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/util.h"
 #include "text/fold.h"
@@ -66,6 +67,7 @@ struct prep {
     struct tok *t;
     size_t nt, tcap;
     unsigned latin_letters, cyrgreek_letters;
+    int maybe_url, maybe_email; /* the raw text has "http"/"www." or "@" */
 };
 
 static const char *
@@ -135,14 +137,40 @@ add_tok(struct prep *p, struct pf_arena *a, size_t u0, size_t u1, int kind)
 static void
 make_units(struct prep *p, struct pf_arena *a)
 {
+    const unsigned char *s = (const unsigned char *)p->raw;
     size_t off = 0, n = 0;
     p->u = pf_arena_alloc(a, (p->len + 1) * sizeof(*p->u));
     while (off < p->len) {
-        struct pf_fold_info fi;
         struct unit *u = &p->u[n++];
+        unsigned char c = s[off];
+        u->raw_off = (uint32_t)off;
+        u->mark = 0;
+        u->fold = 0;
+        u->lookalike = 0;
+        /* ASCII not followed by a combining mark, inline: most chat text */
+        if (c < 0x80 && (off + 1 >= p->len || s[off + 1] < 0xCC)) {
+            const struct pf_fold_ascii *fa = &pf_fold_ascii_table[c];
+            u->raw_len = 1;
+            u->cls = fa->cls;
+            u->uflags = fa->flags;
+            u->leet = fa->leet;
+            u->nb_off = (uint32_t)p->nb.len;
+            if (fa->cls == PF_U_IGNORED) {
+                u->nb_len = 0;
+            } else {
+                if (p->nb.len + 2 > p->nb.cap)
+                    pf_buf_grow(&p->nb, 64);
+                p->nb.data[p->nb.len++] = fa->lower;
+                u->nb_len = 1;
+            }
+            if (fa->cls == PF_U_LETTER)
+                p->latin_letters++;
+            off++;
+            continue;
+        }
+        struct pf_fold_info fi;
         size_t before = p->nb.len;
         size_t k = pf_fold_cluster(p->raw, p->len, off, &p->nb, &fi);
-        u->raw_off = (uint32_t)off;
         u->raw_len = (uint16_t)k;
         u->nb_off = (uint32_t)before;
         u->nb_len = (uint16_t)(p->nb.len - before);
@@ -150,8 +178,6 @@ make_units(struct prep *p, struct pf_arena *a)
         u->uflags = fi.flags;
         u->lookalike = fi.lookalike;
         u->leet = fi.leet;
-        u->mark = 0;
-        u->fold = 0;
         if (u->cls == PF_U_LETTER) {
             if (fi.flags & PF_UF_CYRGREEK)
                 p->cyrgreek_letters++;
@@ -160,6 +186,8 @@ make_units(struct prep *p, struct pf_arena *a)
         }
         off += k;
     }
+    if (p->nb.data)
+        p->nb.data[p->nb.len] = '\0';
     p->nu = n;
 }
 
@@ -280,7 +308,7 @@ tokenize_units(struct prep *p, struct pf_arena *a)
             i++;
             continue;
         }
-        if (chunk_start &&
+        if (chunk_start && p->maybe_url &&
             (starts_with(p, i, "http://") || starts_with(p, i, "https://") ||
              starts_with(p, i, "www."))) {
             size_t end = trim_trailing(p, i, chunk_end(p, i));
@@ -288,7 +316,7 @@ tokenize_units(struct prep *p, struct pf_arena *a)
             i = end;
             continue;
         }
-        if (chunk_start && is_wordc(u)) {
+        if (chunk_start && p->maybe_email && is_wordc(u)) {
             size_t end = trim_trailing(p, i, chunk_end(p, i));
             if (is_email_chunk(p, i, end)) {
                 add_tok(p, a, i, end, PF_TOK_EMAIL);
@@ -312,7 +340,8 @@ tokenize_units(struct prep *p, struct pf_arena *a)
         if (is_wordc(u) || (u->leet && word_continues(p, i, i))) {
             size_t j = i + 1;
             int letters = u->cls == PF_U_LETTER, others = 0;
-            while (j < p->nu && word_continues(p, i, j)) {
+            while (j < p->nu &&
+                   (is_wordc(&p->u[j]) || word_continues(p, i, j))) {
                 if (p->u[j].cls == PF_U_LETTER)
                     letters++;
                 else if (p->u[j].cls != PF_U_DIGIT &&
@@ -734,6 +763,16 @@ pf_text_prepare(struct pf_text *t, struct pf_arena *a, const char *text,
     pf_buf_init(&p.nb);
     pf_buf_grow(&p.nb, len + 16);
 
+    /* one pass decides whether URL and e-mail detection are needed */
+    for (size_t i = 0; i < len && !(p.maybe_url && p.maybe_email); i++) {
+        char c = text[i] | 0x20;
+        if (text[i] == '@')
+            p.maybe_email = 1;
+        else if ((c == 'h' || c == 'w') && i + 4 <= len &&
+                 (strncasecmp(text + i, "http", 4) == 0 ||
+                  strncasecmp(text + i, "www.", 4) == 0))
+            p.maybe_url = 1;
+    }
     make_units(&p, a);
     tokenize_units(&p, a);
     int pure = p.latin_letters > 0 && p.cyrgreek_letters * 4 < p.latin_letters;
