@@ -85,7 +85,27 @@ struct scan {
     const struct pf_msg *m;
     struct hit *hits;
     size_t n;
+    /* per token: bit f set when a hit of family f covers it (any hit for
+       fam_any, live hits for fam_live); built by index_hits() */
+    uint32_t *fam_any, *fam_live;
 };
+
+/* set the family bits of every token; call again after guards change */
+static void
+index_hits(struct scan *s)
+{
+    size_t nt = s->m->n_tokens;
+    memset(s->fam_any, 0, nt * sizeof(*s->fam_any));
+    memset(s->fam_live, 0, nt * sizeof(*s->fam_live));
+    for (size_t i = 0; i < s->n; i++) {
+        const struct hit *h = &s->hits[i];
+        for (size_t t = h->t0; t < h->t1 && t < nt; t++) {
+            s->fam_any[t] |= 1u << h->family;
+            if (!h->dead)
+                s->fam_live[t] |= 1u << h->family;
+        }
+    }
+}
 
 /* ---- configuration ---- */
 
@@ -334,6 +354,8 @@ token_cues(struct scan *s)
     const struct lexicon *lx = &s->bs->lx;
     const struct pf_msg *m = s->m;
     char sq[256];
+    /* Finnish clitics (-kin, -han, ...) are not tried on English text */
+    int finnish = strcmp(m->lang, "en") != 0;
     for (size_t t = 0; t < m->n_tokens; t++) {
         const struct pf_token *tok = &m->tokens[t];
         const char *w = m->norm + tok->norm_off;
@@ -353,7 +375,7 @@ token_cues(struct scan *s)
         if (wl == 0 || wl >= sizeof(sq))
             continue;
         e = wt_find(lx, &lx->words, w, wl);
-        if (!e && tok->kind == PF_TOK_WORD) {
+        if (!e && tok->kind == PF_TOK_WORD && finnish) {
             size_t sl = strip_clitic(lx, w, wl);
             if (sl != wl)
                 e = wt_find(lx, &lx->words, w, sl);
@@ -389,9 +411,15 @@ token_cues(struct scan *s)
             }
         }
         /* profanity and insult prefixes: paskaposti, kusipäinen */
-        for (size_t pl = 3; pl < 32 && pl + 2 <= wl; pl++) {
-            if (!(lx->prefix_lens & (1u << pl)))
-                continue;
+        /* only the lengths some prefix has, shorter than the word by 2+ */
+        uint32_t lens = lx->prefix_lens;
+        if (wl < 34)
+            lens &= (1u << (wl - 1)) - 1u;
+        while (lens) {
+            size_t pl = (size_t)__builtin_ctz(lens);
+            lens &= lens - 1;
+            if (pl + 2 > wl)
+                break;
             const struct wentry *p = wt_find(lx, &lx->prefixes, w, pl);
             for (; p; p = wt_next(lx, &lx->prefixes, p)) {
                 const struct cue *c = &lx->cues[p->cue];
@@ -501,6 +529,50 @@ add_phrase_hit(struct scan *s, unsigned id, unsigned long long from,
             (size_t)from, (size_t)to);
 }
 
+/* the token whose normalized bytes hold norm[idx], or n_tokens */
+static size_t
+token_at(const struct pf_msg *m, size_t idx)
+{
+    size_t lo = 0, hi = m->n_tokens;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const struct pf_token *t = &m->tokens[mid];
+        if (idx < t->norm_off)
+            hi = mid;
+        else if (idx >= t->norm_off + t->norm_len)
+            lo = mid + 1;
+        else
+            return mid;
+    }
+    return m->n_tokens;
+}
+
+/*
+ * Where a phrase of exactly `words` words that ends before norm[end]
+ * starts: count back that many tokens, punctuation between them aside.
+ * Returns 0 and sets *from, or -1 when the tokens do not line up.
+ */
+static int
+start_by_words(const struct pf_msg *m, size_t end, unsigned words,
+               unsigned long long *from)
+{
+    size_t t;
+    if (end < 2)
+        return -1;
+    t = token_at(m, end - 1);
+    if (t >= m->n_tokens)
+        return -1;
+    while (--words > 0) {
+        do {
+            if (t == 0)
+                return -1;
+            t--;
+        } while (m->tokens[t].kind == PF_TOK_PUNCT);
+    }
+    *from = m->tokens[t].norm_off;
+    return 0;
+}
+
 static void
 phrase_cues(struct scan *s)
 {
@@ -521,10 +593,23 @@ phrase_cues(struct scan *s)
     hs_scan(lx->db, buf, (unsigned)n, 0, lx->scratch, on_match, &pl);
     for (size_t i = 0; i < pl.n; i++) {
         unsigned long long from, to = pl.p[i].to;
-        if (lex_match_start(lx, pl.p[i].id, buf, to, &from) != PF_OK)
+        const struct cue *c = &lx->cues[lx->regex_cue[pl.p[i].id]];
+        /* in the padded buffer the match ends with one boundary byte;
+           in norm that byte is at to - 2, the last word just before it */
+        size_t end = to >= 2 ? (size_t)to - 2 : 0;
+        if (c->family >= FAM_N_FINDING) {
+            /* context (a greeting, "this guy", "you said") only needs a
+               place for the guards: its last word will do, no rescan */
+            from = end >= 1 ? end - 1 : 0;
+        } else if (lx->regex_words[pl.p[i].id] &&
+                   start_by_words(m, end, lx->regex_words[pl.p[i].id], &from) ==
+                       0) {
+            /* a fixed number of words: counted back, no rescan */
+        } else if (lex_match_start(lx, pl.p[i].id, buf, to, &from) == PF_OK) {
+            from = from > 0 ? from - 1 : 0; /* back to norm */
+        } else {
             continue;
-        /* back to offsets in norm */
-        from = from > 0 ? from - 1 : 0;
+        }
         to = to - 1 > m->norm_len ? m->norm_len : to - 1;
         add_phrase_hit(s, pl.p[i].id, from, to);
     }
@@ -532,21 +617,21 @@ phrase_cues(struct scan *s)
         free(buf);
 }
 
-/* a live hit of family ending at most `before` tokens before [t0, t1) or
-   starting at most `after` tokens after it (0 = not looked for) */
+/* a live hit of family covering a token at most `before` tokens before
+   [t0, t1) or at most `after` tokens after it (0 = not looked for) */
 static int
 fam_hit_near(const struct scan *s, int family, size_t t0, size_t t1,
              size_t before, size_t after)
 {
-    for (size_t i = 0; i < s->n; i++) {
-        const struct hit *h = &s->hits[i];
-        if (h->family != family || h->dead)
-            continue;
-        if (h->t1 <= t0 && t0 - h->t1 < before)
-            return 1;
-        if (h->t0 >= t1 && h->t0 - t1 < after)
+    uint32_t bit = 1u << family;
+    for (size_t k = t0; k > 0 && t0 - k < before;) {
+        k--;
+        if (s->fam_live[k] & bit)
             return 1;
     }
+    for (size_t k = t1; k < s->m->n_tokens && k - t1 < after; k++)
+        if (s->fam_live[k] & bit)
+            return 1;
     return 0;
 }
 
@@ -561,17 +646,6 @@ is_clause_break(const struct pf_msg *m, size_t t)
            c == '?' || c == '(' || c == ')' || c == '-';
 }
 
-static int
-tok_is_live(const struct scan *s, size_t t, int family)
-{
-    for (size_t i = 0; i < s->n; i++) {
-        const struct hit *h = &s->hits[i];
-        if (h->family == family && !h->dead && h->t0 <= t && t < h->t1)
-            return 1;
-    }
-    return 0;
-}
-
 /* like fam_hit_near, but only within the clause: "I'm the idiot" is
    about the author, "...idiootille, mulla on meeting" is not */
 static int
@@ -579,17 +653,18 @@ fam_in_clause(const struct scan *s, int family, size_t t0, size_t t1,
               size_t before, size_t after)
 {
     const struct pf_msg *m = s->m;
+    uint32_t bit = 1u << family;
     for (size_t k = t0; k > 0 && t0 - k < before;) {
         k--;
         if (is_clause_break(m, k))
             break;
-        if (tok_is_live(s, k, family))
+        if (s->fam_live[k] & bit)
             return 1;
     }
     for (size_t k = t1; k < m->n_tokens && k - t1 < after; k++) {
         if (is_clause_break(m, k))
             break;
-        if (tok_is_live(s, k, family))
+        if (s->fam_live[k] & bit)
             return 1;
     }
     return 0;
@@ -615,11 +690,7 @@ is_cap_word(const struct pf_token *t)
 static int
 tok_is_family(const struct scan *s, size_t t, int family)
 {
-    for (size_t i = 0; i < s->n; i++)
-        if (s->hits[i].family == family && s->hits[i].t0 <= t &&
-            t < s->hits[i].t1)
-            return 1;
-    return 0;
+    return (s->fam_any[t] >> family) & 1u;
 }
 
 /* ---- structural cues ---- */
@@ -885,6 +956,20 @@ family_suggestion(int f, int fi)
     return fi ? fin[f] : en[f];
 }
 
+/* append n bytes of s (SIZE_MAX: up to its NUL) to buf at *o, keeping
+   room for the NUL (the host cuts at a character boundary if need be) */
+static void
+append(char *buf, size_t cap, size_t *o, const char *s, size_t n)
+{
+    if (n == SIZE_MAX)
+        n = strlen(s);
+    if (*o + n >= cap)
+        n = cap - 1 - *o;
+    memcpy(buf + *o, s, n);
+    *o += n;
+    buf[*o] = '\0';
+}
+
 static void
 hit_span(const struct pf_msg *m, const struct hit *h, struct pf_span *sp)
 {
@@ -919,11 +1004,10 @@ explain_hits(const struct bs *b, const struct scan *s)
 }
 
 static int
-bs_check(void *inst, const struct pf_msg *m, struct pf_verdict *v)
+score(struct bs *b, const struct pf_msg *m, struct pf_verdict *v, uint32_t *fam)
 {
-    struct bs *b = inst;
     struct hit hits[MAX_HITS];
-    struct scan s = {b, m, hits, 0};
+    struct scan s = {b, m, hits, 0, fam, fam + m->n_tokens};
     float fam_sum[FAM_COUNT] = {0};
     int fam_n[FAM_COUNT] = {0};
     int explain = (m->flags & PF_MSG_EXPLAIN) != 0;
@@ -933,8 +1017,10 @@ bs_check(void *inst, const struct pf_msg *m, struct pf_verdict *v)
         return PF_OK;
     token_cues(&s);
     phrase_cues(&s);
+    index_hits(&s);
     vocative(&s);
     scare_quotes(&s);
+    index_hits(&s);
     apply_guards(&s);
 
     /* each cue counts once, at its strongest */
@@ -1004,8 +1090,10 @@ bs_check(void *inst, const struct pf_msg *m, struct pf_verdict *v)
         if (!fd)
             break;
         /* reason: what it is, and the words */
-        size_t o = (size_t)snprintf(fd->reason, sizeof(fd->reason),
-                                    "%s:", family_reason(f, fi));
+        size_t o = 0;
+        append(fd->reason, sizeof(fd->reason), &o, family_reason(f, fi),
+               SIZE_MAX);
+        append(fd->reason, sizeof(fd->reason), &o, ":", 1);
         int words = 0;
         for (size_t i = 0; i < s.n; i++) {
             const struct hit *h = &hits[i];
@@ -1015,9 +1103,11 @@ bs_check(void *inst, const struct pf_msg *m, struct pf_verdict *v)
             hit_span(m, h, &sp);
             pf_finding_span(fd, sp.off, sp.len);
             if (words < 4 && o + sp.len + 8 < sizeof(fd->reason)) {
-                o += (size_t)snprintf(fd->reason + o, sizeof(fd->reason) - o,
-                                      "%s \"%.*s\"", words ? "," : "",
-                                      (int)sp.len, m->text + sp.off);
+                append(fd->reason, sizeof(fd->reason), &o,
+                       words ? ", \"" : " \"", SIZE_MAX);
+                append(fd->reason, sizeof(fd->reason), &o, m->text + sp.off,
+                       sp.len);
+                append(fd->reason, sizeof(fd->reason), &o, "\"", 1);
                 words++;
             }
         }
@@ -1025,6 +1115,20 @@ bs_check(void *inst, const struct pf_msg *m, struct pf_verdict *v)
                    sizeof(fd->suggestion));
     }
     return PF_OK;
+}
+
+static int
+bs_check(void *inst, const struct pf_msg *m, struct pf_verdict *v)
+{
+    uint32_t stack[2 * 256], *fam = stack;
+    if (m->n_tokens == 0)
+        return PF_OK;
+    if (m->n_tokens > 256 && !(fam = malloc(2 * m->n_tokens * sizeof(*fam))))
+        return PF_ENOMEM;
+    int rc = score(inst, m, v, fam);
+    if (fam != stack)
+        free(fam);
+    return rc;
 }
 
 static const struct pf_plugin plugin = {

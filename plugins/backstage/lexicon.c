@@ -100,6 +100,22 @@ add_key(struct lexicon *lx, const char *s, size_t n)
     return off;
 }
 
+static void
+bloom_add(struct wtable *t, uint32_t h)
+{
+    uint32_t a = h & (BLOOM_BITS - 1), b = (h >> 15) & (BLOOM_BITS - 1);
+    t->bloom[a / 64] |= 1ULL << (a % 64);
+    t->bloom[b / 64] |= 1ULL << (b % 64);
+}
+
+static int
+bloom_may_have(const struct wtable *t, uint32_t h)
+{
+    uint32_t a = h & (BLOOM_BITS - 1), b = (h >> 15) & (BLOOM_BITS - 1);
+    return (t->bloom[a / 64] >> (a % 64) & 1) &&
+           (t->bloom[b / 64] >> (b % 64) & 1);
+}
+
 const struct wentry *
 wt_find(const struct lexicon *lx, const struct wtable *t, const char *s,
         size_t n)
@@ -109,6 +125,8 @@ wt_find(const struct lexicon *lx, const struct wtable *t, const char *s,
     if (!t->n_slots)
         return NULL;
     h = fnv1a(s, n);
+    if (!bloom_may_have(t, h))
+        return NULL;
     j = h & (t->n_slots - 1);
     while (t->slots[j]) {
         const struct wentry *e = &t->entries[t->slots[j] - 1];
@@ -181,6 +199,7 @@ wt_add(struct lexicon *lx, struct wtable *t, const char *s, size_t n,
         return;
     }
     e->key = add_key(lx, s, n);
+    bloom_add(t, e->hash);
     size_t j = e->hash & (t->n_slots - 1);
     while (t->slots[j])
         j = (j + 1) & (t->n_slots - 1);
@@ -232,6 +251,7 @@ lex_release(struct lexicon *lx)
     wt_release(&lx->heads);
     free_strv(lx->regex, lx->n_regex);
     free(lx->regex_cue);
+    free(lx->regex_words);
     free_strv(lx->endings, lx->n_endings);
     free_strv(lx->clitics, lx->n_clitics);
     free_strv(lx->clitic_forms, lx->n_clitic_forms);
@@ -535,13 +555,14 @@ re_add_literal(char *re, size_t cap, size_t *o, const char *s, size_t n)
  */
 static int
 phrase_regex(struct lexicon *lx, const char *phrase, int start, char *re,
-             size_t cap, char *err, size_t errlen, const char *where)
+             size_t cap, unsigned *fixed_words, char *err, size_t errlen,
+             const char *where)
 {
     char buf[1024];
     char *save = NULL, *tok;
     size_t o = 0;
-    int first = 1, prev_word = 0;
-    unsigned pending_gap = 0;
+    int first = 1, prev_word = 0, fixed = !start;
+    unsigned pending_gap = 0, n_words = 0;
 
     snprintf(buf, sizeof(buf), "%s", phrase);
     if (start)
@@ -551,6 +572,7 @@ phrase_regex(struct lexicon *lx, const char *phrase, int start, char *re,
         size_t tl = strlen(tok);
         int optional = 0;
         if (tok[0] == '~') {
+            fixed = 0;
             pending_gap = tok[1] ? (unsigned)atoi(tok + 1) : 3;
             if (pending_gap > 8)
                 pending_gap = 8;
@@ -558,6 +580,7 @@ phrase_regex(struct lexicon *lx, const char *phrase, int start, char *re,
         }
         if (tl > 1 && tok[tl - 1] == '?' &&
             is_word_byte((unsigned char)tok[tl - 2])) {
+            fixed = 0;
             optional = 1;
             tok[--tl] = '\0';
         }
@@ -589,10 +612,13 @@ phrase_regex(struct lexicon *lx, const char *phrase, int start, char *re,
                 o += (size_t)snprintf(re + o, cap - o, "(?:");
         }
         pending_gap = 0;
+        if (!word)
+            fixed = 0;
         if (word) {
-            /* alternatives */
+            /* alternatives; all of the same number of words keeps the
+               phrase's length in words fixed */
             char *asave = NULL, *alt;
-            int n_alt = 0;
+            int n_alt = 0, alt_words = -1;
             o += (size_t)snprintf(re + o, cap - o, "(?:");
             for (alt = strtok_r(tok, "|", &asave); alt;
                  alt = strtok_r(NULL, "|", &asave)) {
@@ -602,6 +628,9 @@ phrase_regex(struct lexicon *lx, const char *phrase, int start, char *re,
                     if (n_alt++)
                         re[o++] = '|';
                     o += (size_t)snprintf(re + o, cap - o, "[0-9]+");
+                    if (alt_words >= 0 && alt_words != 1)
+                        fixed = 0;
+                    alt_words = 1;
                     continue;
                 }
                 int prefix = al > 1 && alt[al - 1] == '*';
@@ -635,12 +664,20 @@ phrase_regex(struct lexicon *lx, const char *phrase, int start, char *re,
                     if (n_w++)
                         o += (size_t)snprintf(re + o, cap - o, NW_CLASS "+");
                     re_add_literal(re, cap, &o, nw, strlen(nw));
+                    /* hyphens and dots split tokens; emoji runs too */
+                    for (const char *q = nw; *q; q++)
+                        if (*q == '-' || *q == '.' || (unsigned char)*q >= 0xE2)
+                            fixed = 0;
                 }
+                if (alt_words >= 0 && alt_words != n_w)
+                    fixed = 0;
+                alt_words = n_w;
                 if (prefix)
                     o += (size_t)snprintf(re + o, cap - o, W_CLASS "*");
             }
             re[o++] = ')';
             re[o] = '\0';
+            n_words += alt_words > 0 ? (unsigned)alt_words : 0;
         } else {
             /* punctuation alternatives: ,|:|- */
             char *asave = NULL, *alt;
@@ -671,20 +708,24 @@ phrase_regex(struct lexicon *lx, const char *phrase, int start, char *re,
     if (prev_word)
         o += (size_t)snprintf(re + o, cap - o, NW_CLASS);
     re[o] = '\0';
+    *fixed_words = fixed && n_words < 256 ? n_words : 0;
     return PF_OK;
 }
 
 static void
-add_regex(struct lexicon *lx, const char *re, uint32_t cue)
+add_regex(struct lexicon *lx, const char *re, uint32_t cue, unsigned words)
 {
     if (lx->n_regex == lx->cap_regex) {
         lx->cap_regex = lx->cap_regex ? lx->cap_regex * 2 : 64;
         lx->regex = xrealloc(lx->regex, lx->cap_regex * sizeof(*lx->regex));
         lx->regex_cue =
             xrealloc(lx->regex_cue, lx->cap_regex * sizeof(*lx->regex_cue));
+        lx->regex_words =
+            xrealloc(lx->regex_words, lx->cap_regex * sizeof(*lx->regex_words));
     }
     lx->regex[lx->n_regex] = xstrdup(re);
     lx->regex_cue[lx->n_regex] = cue;
+    lx->regex_words[lx->n_regex] = (uint8_t)words;
     lx->n_regex++;
 }
 
@@ -817,14 +858,15 @@ parse_line(struct lexicon *lx, char *line, char *err, size_t errlen,
         char re[4096];
         uint32_t cue = add_cue(lx, fam, kind, flags, weight, rest, where);
         if (kind == KIND_REGEX) {
-            add_regex(lx, rest, cue);
+            add_regex(lx, rest, cue, 0);
             return PF_OK;
         }
+        unsigned words = 0;
         int rc = phrase_regex(lx, rest, (flags & CUE_START) != 0, re,
-                              sizeof(re), err, errlen, where);
+                              sizeof(re), &words, err, errlen, where);
         if (rc)
             return rc;
-        add_regex(lx, re, cue);
+        add_regex(lx, re, cue, words);
         return PF_OK;
     }
 

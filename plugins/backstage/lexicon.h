@@ -78,9 +78,14 @@ struct wentry {
     uint32_t next; /* next entry with the same form, or UINT32_MAX */
 };
 
+#define BLOOM_BITS (1u << 17) /* 16 KiB: stays in the L1 cache */
+
 struct wtable {
     uint32_t *slots; /* index into entries + 1, 0 = empty */
     size_t n_slots;  /* power of two */
+    /* two bits per form: most words of a message are in no list, and this
+       says so without touching the big arrays */
+    uint64_t bloom[BLOOM_BITS / 64];
     struct wentry *entries;
     size_t n, cap;
 };
@@ -102,6 +107,9 @@ struct lexicon {
     /* phrases */
     char **regex;
     unsigned *regex_cue;
+    /* words a phrase always spans (no gaps, optional or punctuation
+       elements), so its start is found by counting back; 0 = rescan */
+    uint8_t *regex_words;
     size_t n_regex, cap_regex;
     void *db;      /* hs_database_t, all phrases, no start offsets */
     void *scratch; /* hs_scratch_t */

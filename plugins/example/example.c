@@ -42,6 +42,7 @@ struct example {
     float score;
     size_t n_markers;
     char markers[MAX_MARKERS][MARKER_LEN]; /* e.g. "XXX", matched as typed */
+    size_t marker_len[MAX_MARKERS];
 };
 
 static int
@@ -90,6 +91,8 @@ ex_create(const struct pf_host *h, struct pf_hctx *hctx, void **inst, char *err,
         pf_strlcpy(ex->markers[ex->n_markers++], "XXX", MARKER_LEN);
         pf_strlcpy(ex->markers[ex->n_markers++], "TODO", MARKER_LEN);
     }
+    for (size_t i = 0; i < ex->n_markers; i++)
+        ex->marker_len[i] = strlen(ex->markers[i]);
     *inst = ex;
     return PF_OK;
 }
@@ -153,6 +156,9 @@ ex_check(void *inst, const struct pf_msg *msg, struct pf_verdict *v)
 
     /* placeholders in the raw text, as the author typed them */
     for (size_t i = 0; i < msg->text_len; i++) {
+        char c = msg->text[i];
+        if (c != '[' && c != '{' && c != '<' && c != '%')
+            continue;
         size_t n = placeholder_at(msg->text, msg->text_len, i);
         if (!n)
             continue;
@@ -170,7 +176,7 @@ ex_check(void *inst, const struct pf_msg *msg, struct pf_verdict *v)
         if (tok->kind != PF_TOK_WORD)
             continue;
         for (size_t m = 0; m < ex->n_markers; m++) {
-            if (strlen(ex->markers[m]) != tok->raw.len ||
+            if (ex->marker_len[m] != tok->raw.len ||
                 memcmp(ex->markers[m], msg->text + tok->raw.off,
                        tok->raw.len) != 0)
                 continue;

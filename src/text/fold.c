@@ -336,9 +336,73 @@ const struct pf_fold_ascii pf_fold_ascii_table[128] = {
 };
 /* clang-format on */
 
+/*
+ * Two-byte characters (U+0080..U+07FF: Latin-1, Latin Extended, Greek,
+ * Cyrillic...) folded once, on first use, by the slow path below, so the
+ * ä and ö of every Finnish word cost a table lookup. The bot is
+ * single-threaded; the table never changes once filled.
+ */
+struct fold2 {
+    uint8_t ready;
+    uint8_t n; /* folded bytes, 0xFF when too long for the table */
+    char bytes[6];
+    struct pf_fold_info info;
+};
+static struct fold2 fold2_table[0x800];
+
+static size_t fold_slow(const char *raw, size_t len, size_t off,
+                        struct pf_buf *out, struct pf_fold_info *info);
+
+static const struct fold2 *
+fold2(int32_t cp)
+{
+    struct fold2 *e = &fold2_table[cp];
+    if (!e->ready) {
+        unsigned char enc[4];
+        struct pf_buf b = PF_BUF_INIT;
+        size_t k = (size_t)utf8proc_encode_char(cp, enc);
+        fold_slow((const char *)enc, k, 0, &b, &e->info);
+        if (b.len <= sizeof(e->bytes)) {
+            e->n = (uint8_t)b.len;
+            if (b.len)
+                memcpy(e->bytes, b.data, b.len);
+        } else {
+            e->n = 0xFF;
+        }
+        pf_buf_release(&b);
+        e->ready = 1;
+    }
+    return e;
+}
+
 size_t
 pf_fold_cluster(const char *raw, size_t len, size_t off, struct pf_buf *out,
                 struct pf_fold_info *info)
+{
+    const unsigned char *s = (const unsigned char *)raw;
+    unsigned char c = s[off];
+    /* a two-byte character followed by nothing that could combine with it
+       (ASCII, another two-byte character that is no combining mark, or the
+       end): the table */
+    if (c >= 0xC2 && c <= 0xDF && off + 1 < len &&
+        (off + 2 >= len || s[off + 2] < 0x80 ||
+         (s[off + 2] >= 0xC2 && s[off + 2] <= 0xDF && s[off + 2] != 0xCC &&
+          s[off + 2] != 0xCD))) {
+        int32_t cp = ((c & 0x1F) << 6) | (s[off + 1] & 0x3F);
+        const struct fold2 *e = fold2(cp);
+        if (e->n != 0xFF) {
+            *info = e->info;
+            if (e->n)
+                pf_buf_add(out, e->bytes, e->n);
+            return 2;
+        }
+    }
+    return fold_slow(raw, len, off, out, info);
+}
+
+static size_t
+fold_slow(const char *raw, size_t len, size_t off, struct pf_buf *out,
+          struct pf_fold_info *info)
 {
     const unsigned char *s = (const unsigned char *)raw;
     unsigned char c = s[off];

@@ -27,7 +27,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "core/util.h"
 #include "text/fold.h"
@@ -56,6 +55,7 @@ struct tok {
     uint32_t u0, u1; /* units [u0, u1) */
     uint16_t kind;
     uint16_t flags;
+    uint8_t plain; /* letters only, none of them a look-alike: no folding */
 };
 
 struct prep {
@@ -67,7 +67,8 @@ struct prep {
     struct tok *t;
     size_t nt, tcap;
     unsigned latin_letters, cyrgreek_letters;
-    int maybe_url, maybe_email; /* the raw text has "http"/"www." or "@" */
+    int maybe_email;           /* the raw text has an "@" */
+    unsigned one_letter_words; /* candidates for joining spaced letters */
 };
 
 static const char *
@@ -131,6 +132,7 @@ add_tok(struct prep *p, struct pf_arena *a, size_t u0, size_t u1, int kind)
     t->u1 = (uint32_t)u1;
     t->kind = (uint16_t)kind;
     t->flags = 0;
+    t->plain = 0;
 }
 
 /* Stage 1: one unit per grapheme cluster. */
@@ -138,42 +140,50 @@ static void
 make_units(struct prep *p, struct pf_arena *a)
 {
     const unsigned char *s = (const unsigned char *)p->raw;
+    const size_t len = p->len;
     size_t off = 0, n = 0;
-    p->u = pf_arena_alloc(a, (p->len + 1) * sizeof(*p->u));
-    while (off < p->len) {
-        struct unit *u = &p->u[n++];
+    unsigned latin = 0;
+    struct unit *units = pf_arena_alloc(a, (len + 1) * sizeof(*units));
+    /* the buffer in locals: the compiler cannot keep p->nb in registers */
+    char *nb = p->nb.data;
+    size_t nb_len = p->nb.len, nb_cap = p->nb.cap;
+    while (off < len) {
+        struct unit *u = &units[n++];
         unsigned char c = s[off];
         u->raw_off = (uint32_t)off;
         u->mark = 0;
         u->fold = 0;
         u->lookalike = 0;
         /* ASCII not followed by a combining mark, inline: most chat text */
-        if (c < 0x80 && (off + 1 >= p->len || s[off + 1] < 0xCC)) {
+        if (c < 0x80 && (off + 1 >= len || s[off + 1] < 0xCC)) {
             const struct pf_fold_ascii *fa = &pf_fold_ascii_table[c];
             u->raw_len = 1;
             u->cls = fa->cls;
             u->uflags = fa->flags;
             u->leet = fa->leet;
-            u->nb_off = (uint32_t)p->nb.len;
-            if (fa->cls == PF_U_IGNORED) {
-                u->nb_len = 0;
-            } else {
-                if (p->nb.len + 2 > p->nb.cap)
-                    pf_buf_grow(&p->nb, 64);
-                p->nb.data[p->nb.len++] = fa->lower;
-                u->nb_len = 1;
+            u->nb_off = (uint32_t)nb_len;
+            u->nb_len = fa->cls != PF_U_IGNORED;
+            if (nb_len + 2 > nb_cap) {
+                p->nb.len = nb_len;
+                pf_buf_grow(&p->nb, 64);
+                nb = p->nb.data;
+                nb_cap = p->nb.cap;
             }
-            if (fa->cls == PF_U_LETTER)
-                p->latin_letters++;
+            nb[nb_len] = fa->lower;
+            nb_len += u->nb_len;
+            latin += fa->cls == PF_U_LETTER;
             off++;
             continue;
         }
         struct pf_fold_info fi;
-        size_t before = p->nb.len;
-        size_t k = pf_fold_cluster(p->raw, p->len, off, &p->nb, &fi);
+        p->nb.len = nb_len;
+        size_t k = pf_fold_cluster(p->raw, len, off, &p->nb, &fi);
+        nb = p->nb.data;
+        nb_cap = p->nb.cap;
         u->raw_len = (uint16_t)k;
-        u->nb_off = (uint32_t)before;
-        u->nb_len = (uint16_t)(p->nb.len - before);
+        u->nb_off = (uint32_t)nb_len;
+        u->nb_len = (uint16_t)(p->nb.len - nb_len);
+        nb_len = p->nb.len;
         u->cls = fi.cls;
         u->uflags = fi.flags;
         u->lookalike = fi.lookalike;
@@ -182,13 +192,16 @@ make_units(struct prep *p, struct pf_arena *a)
             if (fi.flags & PF_UF_CYRGREEK)
                 p->cyrgreek_letters++;
             else if (fi.flags & PF_UF_LATIN)
-                p->latin_letters++;
+                latin++;
         }
         off += k;
     }
-    if (p->nb.data)
-        p->nb.data[p->nb.len] = '\0';
+    p->nb.len = nb_len;
+    if (nb)
+        nb[nb_len] = '\0';
+    p->u = units;
     p->nu = n;
+    p->latin_letters += latin;
 }
 
 static int
@@ -260,6 +273,9 @@ word_continues(const struct prep *p, size_t i, size_t k)
     size_t prev, next;
     if (is_wordc(u) || u->cls == PF_U_IGNORED)
         return 1;
+    /* what ends most words: nothing to look around for */
+    if (is_space(u) || u->cls == PF_U_EMOJI || u->cls == PF_U_QUOTE)
+        return 0;
     prev = prev_vis(p, k);
     next = next_vis(p, k + 1);
     int prev_w = prev != SIZE_MAX && prev >= i && is_wordc(&p->u[prev]);
@@ -294,21 +310,22 @@ tokenize_units(struct prep *p, struct pf_arena *a)
     size_t i = 0;
     while (i < p->nu) {
         struct unit *u = &p->u[i];
+        if (is_space(u) || u->cls == PF_U_IGNORED) {
+            i++;
+            continue;
+        }
         size_t prev = prev_vis(p, i);
         int chunk_start = prev == SIZE_MAX || is_space(&p->u[prev]) ||
                           p->u[prev].cls == PF_U_QUOTE ||
                           p->u[prev].cls == PF_U_APOS ||
                           raw_ch(p, prev) == '(' || raw_ch(p, prev) == '<';
-        if (is_space(u) || u->cls == PF_U_IGNORED) {
-            i++;
-            continue;
-        }
         if (u->cls == PF_U_EMOJI) {
             add_tok(p, a, i, i + 1, PF_TOK_EMOJI);
             i++;
             continue;
         }
-        if (chunk_start && p->maybe_url &&
+        if (chunk_start && u->nb_len == 1 &&
+            (unit_nb(p, i)[0] == 'h' || unit_nb(p, i)[0] == 'w') &&
             (starts_with(p, i, "http://") || starts_with(p, i, "https://") ||
              starts_with(p, i, "www."))) {
             size_t end = trim_trailing(p, i, chunk_end(p, i));
@@ -339,14 +356,25 @@ tokenize_units(struct prep *p, struct pf_arena *a)
         }
         if (is_wordc(u) || (u->leet && word_continues(p, i, i))) {
             size_t j = i + 1;
-            int letters = u->cls == PF_U_LETTER, others = 0;
-            while (j < p->nu &&
-                   (is_wordc(&p->u[j]) || word_continues(p, i, j))) {
-                if (p->u[j].cls == PF_U_LETTER)
+            int letters = u->cls == PF_U_LETTER;
+            int upper = letters && (u->uflags & PF_UF_UPPER);
+            int first_upper = letters ? upper : -1;
+            /* plain: letters only, none a look-alike, so no folding */
+            int plain = u->cls == PF_U_LETTER && !u->lookalike;
+            while (j < p->nu) {
+                const struct unit *v = &p->u[j];
+                if (v->cls == PF_U_LETTER) {
+                    int up = (v->uflags & PF_UF_UPPER) != 0;
+                    if (first_upper < 0)
+                        first_upper = up;
                     letters++;
-                else if (p->u[j].cls != PF_U_DIGIT &&
-                         p->u[j].cls != PF_U_IGNORED)
-                    others++;
+                    upper += up;
+                    plain &= !v->lookalike;
+                } else if (v->cls == PF_U_DIGIT || word_continues(p, i, j)) {
+                    plain = 0;
+                } else {
+                    break;
+                }
                 j++;
             }
             /* trailing ignorables belong to the space after the word */
@@ -364,8 +392,14 @@ tokenize_units(struct prep *p, struct pf_arena *a)
                         leetsym = 1;
                 kind = leetsym ? PF_TOK_WORD : PF_TOK_NUMBER;
             }
-            (void)others;
             add_tok(p, a, i, j, kind);
+            struct tok *nt = &p->t[p->nt - 1];
+            nt->plain = (uint8_t)plain;
+            if (first_upper > 0)
+                nt->flags |= PF_TOKF_CAPITALIZED;
+            if (letters >= 2 && upper == letters)
+                nt->flags |= PF_TOKF_ALLCAPS;
+            p->one_letter_words += letters == 1 && j - i <= 4;
             i = j;
             continue;
         }
@@ -466,6 +500,8 @@ fold_word(struct prep *p, struct tok *t, int fold_pure_lookalikes)
 static size_t
 tok_letters(const struct prep *p, const struct tok *t)
 {
+    if (t->u1 - t->u0 > 4)
+        return 99; /* not a one-letter word, whatever it is */
     size_t n = 0;
     for (size_t k = t->u0; k < t->u1; k++) {
         if (p->u[k].cls == PF_U_LETTER || (p->u[k].mark & UM_FOLD))
@@ -629,6 +665,8 @@ flag_tokens(struct prep *p)
         }
         if (t->kind == PF_TOK_EMOJI)
             continue;
+        if (t->kind == PF_TOK_WORD && !(t->flags & PF_TOKF_JOINED))
+            goto sentence; /* case set while tokenizing */
         /* case of the letters as typed */
         size_t letters = 0, upper = 0;
         int first_upper = -1;
@@ -646,6 +684,7 @@ flag_tokens(struct prep *p)
             t->flags |= PF_TOKF_CAPITALIZED;
         if (letters >= 2 && upper == letters)
             t->flags |= PF_TOKF_ALLCAPS;
+    sentence:
         if (t->kind == PF_TOK_WORD || t->kind == PF_TOK_MENTION ||
             t->kind == PF_TOK_NUMBER) {
             int after_emoji = i > 0 && p->t[i - 1].kind == PF_TOK_EMOJI &&
@@ -667,9 +706,24 @@ emit(struct prep *p, struct pf_arena *a, struct pf_text *out)
     char *norm = pf_arena_alloc(a, cap + 1);
     uint32_t *map = pf_arena_alloc(a, (cap + 1) * sizeof(*map));
     int last = -1; /* 0 word-ish, 1 emoji, 2 other, -1 space/nothing */
+    const char *nb = p->nb.data;
 
     for (size_t i = 0; i < p->nu; i++) {
         struct unit *u = &p->u[i];
+        /* the common case first: a one-byte letter or digit as it is */
+        if (u->nb_len == 1 && !(u->mark & (UM_DROP | UM_FOLD)) &&
+            (u->cls == PF_U_LETTER || u->cls == PF_U_DIGIT)) {
+            if (last == 1) {
+                norm[n] = ' ';
+                map[n++] = u->raw_off;
+            }
+            u->norm_off = (uint32_t)n;
+            norm[n] = nb[u->nb_off];
+            map[n++] = u->raw_off;
+            u->norm_end = (uint32_t)n;
+            last = 0;
+            continue;
+        }
         u->norm_off = (uint32_t)n;
         if (u->cls == PF_U_IGNORED || (u->mark & UM_DROP) ||
             (u->nb_len == 0 && !(u->mark & UM_FOLD))) {
@@ -763,23 +817,23 @@ pf_text_prepare(struct pf_text *t, struct pf_arena *a, const char *text,
     pf_buf_init(&p.nb);
     pf_buf_grow(&p.nb, len + 16);
 
-    /* one pass decides whether URL and e-mail detection are needed */
-    for (size_t i = 0; i < len && !(p.maybe_url && p.maybe_email); i++) {
-        char c = text[i] | 0x20;
-        if (text[i] == '@')
-            p.maybe_email = 1;
-        else if ((c == 'h' || c == 'w') && i + 4 <= len &&
-                 (strncasecmp(text + i, "http", 4) == 0 ||
-                  strncasecmp(text + i, "www.", 4) == 0))
-            p.maybe_url = 1;
-    }
+    /* e-mail detection only when there is an @ at all */
+    p.maybe_email = memchr(text, '@', len) != NULL;
     make_units(&p, a);
     tokenize_units(&p, a);
     int pure = p.latin_letters > 0 && p.cyrgreek_letters * 4 < p.latin_letters;
-    for (size_t i = 0; i < p.nt; i++)
-        if (p.t[i].kind == PF_TOK_WORD)
-            fold_word(&p, &p.t[i], pure);
-    join_letters(&p);
+    for (size_t i = 0; i < p.nt; i++) {
+        if (p.t[i].kind != PF_TOK_WORD)
+            continue;
+        if (p.t[i].plain) {
+            for (size_t k = p.t[i].u0; k < p.t[i].u1; k++)
+                p.u[k].mark |= UM_INTOK;
+            continue;
+        }
+        fold_word(&p, &p.t[i], pure);
+    }
+    if (p.one_letter_words >= 3)
+        join_letters(&p);
     flag_tokens(&p);
     emit(&p, a, t);
     pf_buf_release(&p.nb);
