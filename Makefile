@@ -111,7 +111,7 @@ $(BUILD)/pokerface-plugin.pc: FORCE
 
 # ---- tests ----
 
-$(BUILD)/tests/plugins/%.so: tests/fixtures/plugins/%.c include/pokerface/plugin.h
+$(BUILD)/tests/plugins/%.so: tests/fixtures/plugins/%.c tests/fixtures/plugins/fixture.h include/pokerface/plugin.h
 	@mkdir -p $(@D)
 	$(CC) -D_POSIX_C_SOURCE=200809L -Iinclude $(PLUGIN_CFLAGS) \
 		$(PLUGIN_LDFLAGS) -o $@ $<
@@ -166,7 +166,7 @@ uninstall:
 	-rmdir $(DESTDIR)$(PREFIX)/include/pokerface
 
 FMT_FILES := $(wildcard src/*.c src/*/*.c src/*/*.h include/pokerface/*.h \
-	plugins/*/*.c tests/*.c tests/*.h tests/fixtures/plugins/*.c)
+	plugins/*/*.[ch] tests/*.c tests/*.h tests/fixtures/plugins/*.[ch] tests/abi/*.c)
 
 fmt:
 	clang-format -i $(FMT_FILES)

@@ -31,16 +31,16 @@ enum family {
     FAM_VENTING,
     FAM_GOSSIP,
     FAM_PROFANITY,
-    FAM_N_FINDING, /* families below add context only */
+    FAM_N_FINDING,             /* families below add context only */
     FAM_THIRD = FAM_N_FINDING, /* talks about a person: he, se, this guy */
-    FAM_SECOND,    /* talks to the reader: you, teille */
-    FAM_FIRST,     /* the author: I, mä */
-    FAM_FACING,    /* customer-facing register: greeting, thanks, apology */
-    FAM_NEGATION,  /* no, not, ei */
+    FAM_SECOND,                /* talks to the reader: you, teille */
+    FAM_FIRST,                 /* the author: I, mä */
+    FAM_FACING,     /* customer-facing register: greeting, thanks, apology */
+    FAM_NEGATION,   /* no, not, ei */
     FAM_DETERMINER, /* this, what a, tää, toi: makes a weak insult count */
-    FAM_HONORIFIC, /* Mr, Mrs, herra: "Mr Entitled" */
-    FAM_NOTNAME,   /* capitalized words that are not names: Thanks, Kiitos */
-    FAM_REQUEST,   /* a request to a colleague after a name: voitko, pls */
+    FAM_HONORIFIC,  /* Mr, Mrs, herra: "Mr Entitled" */
+    FAM_NOTNAME,    /* capitalized words that are not names: Thanks, Kiitos */
+    FAM_REQUEST,    /* a request to a colleague after a name: voitko, pls */
     FAM_DEMONSTRATIVE, /* this, that, toi, tää: points at a person */
     FAM_COUNT
 };
@@ -65,8 +65,8 @@ struct cue {
     uint8_t kind;
     uint16_t flags;
     float weight;
-    char *text;   /* the item as written, for reasons and explain */
-    char *where;  /* "file:line" */
+    char *text;  /* the item as written, for reasons and explain */
+    char *where; /* "file:line" */
 };
 
 /* One entry of the word table: a normalized form and the cue it belongs
@@ -97,13 +97,13 @@ struct lexicon {
     size_t n_cues, cap_cues;
     char *keys; /* NUL-separated forms */
     size_t keys_len, keys_cap;
-    struct wtable words;    /* exact forms */
-    struct wtable squeezed; /* forms with doubled letters squeezed */
-    struct wtable prefixes; /* KIND_PREFIX items */
+    struct wtable words;     /* exact forms */
+    struct wtable squeezed;  /* forms with doubled letters squeezed */
+    struct wtable prefixes;  /* KIND_PREFIX items */
     struct wtable modifiers; /* nominatives of Finnish insults, for compounds */
-    struct wtable heads;    /* person words a compound may end in */
-    uint32_t prefix_lens;   /* bit n set: some prefix is n bytes long */
-    uint32_t modifier_lens; /* the same for compound modifiers */
+    struct wtable heads;     /* person words a compound may end in */
+    uint32_t prefix_lens;    /* bit n set: some prefix is n bytes long */
+    uint32_t modifier_lens;  /* the same for compound modifiers */
     /* phrases */
     char **regex;
     unsigned *regex_cue;
@@ -150,11 +150,10 @@ int lex_match_start(struct lexicon *lx, unsigned id, const char *text,
                     unsigned long long to, unsigned long long *from);
 
 /* Look a normalized form up; returns the first entry or NULL. */
-const struct wentry *wt_find(const struct lexicon *lx,
-                             const struct wtable *t, const char *s,
-                             size_t n);
-const struct wentry *wt_next(const struct lexicon *lx,
-                             const struct wtable *t, const struct wentry *e);
+const struct wentry *wt_find(const struct lexicon *lx, const struct wtable *t,
+                             const char *s, size_t n);
+const struct wentry *wt_next(const struct lexicon *lx, const struct wtable *t,
+                             const struct wentry *e);
 
 /* s with runs of one letter squeezed to one; returns the new length. */
 size_t squeeze(const char *s, size_t n, char *out, size_t cap);

@@ -20,6 +20,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "pokerface/plugin.h"
+#include "rules/loader.h"
 
 #define DEFAULT_MAX_MESSAGE (1u << 20)
 
@@ -173,21 +174,6 @@ get_bool(struct vctx *v, const char *path, json_t *obj, const char *key,
     return PF_OK;
 }
 
-static int
-valid_plugin_name(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > 31)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
-              c == '-'))
-            return 0;
-    }
-    return 1;
-}
-
 /* closest "<name>.so" in dir, for "did you mean" */
 static char *
 closest_plugin(const char *dir, const char *name)
@@ -252,7 +238,7 @@ load_plugins(struct vctx *v, struct pf_config *c, json_t *arr)
         }
         char *npath =
             pf_xasprintf("%s%s", path, json_is_object(el) ? ".name" : "");
-        if (!valid_plugin_name(name)) {
+        if (!pf_plugin_name_valid(name)) {
             rc = fail(v, npath,
                       "invalid plugin name '%s' (use 1 to 31 of a-z 0-9 _ -)",
                       name);

@@ -64,8 +64,8 @@ pf_loader_check_perms(const char *path, int want_dir, char *err, size_t errlen)
     return PF_OK;
 }
 
-static int
-valid_name(const char *s)
+int
+pf_plugin_name_valid(const char *s)
 {
     size_t n;
     if (!s)
@@ -177,7 +177,7 @@ pf_loader_open(struct pf_loaded *lp, const char *dir, const char *file,
         goto bad;
     }
     memcpy(&lp->p, p, p->size < sizeof(lp->p) ? p->size : sizeof(lp->p));
-    if (!valid_name(lp->p.name)) {
+    if (!pf_plugin_name_valid(lp->p.name)) {
         pf_snprintf(err, errlen,
                     "plugin '%s': invalid name (use 1 to 31 of a-z 0-9 _ -)",
                     path);

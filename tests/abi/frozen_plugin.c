@@ -16,14 +16,14 @@ struct frozen {
 };
 
 static int
-f_create(const struct pf_host *h, struct pf_hctx *hctx, void **inst,
-         char *err, size_t errlen)
+f_create(const struct pf_host *h, struct pf_hctx *hctx, void **inst, char *err,
+         size_t errlen)
 {
     struct frozen *f;
     const char *w = "Frozen";
     long n;
-    if (h->abi_major != 1 || h->size < offsetof(struct pf_host, now_us) +
-                                           sizeof(h->now_us)) {
+    if (h->abi_major != 1 ||
+        h->size < offsetof(struct pf_host, now_us) + sizeof(h->now_us)) {
         snprintf(err, errlen, "host table too small");
         return PF_ENOTSUP;
     }
