@@ -131,6 +131,7 @@ $(BUILD)/tests/check_all: $(TEST_OBJS) $(LIB_OBJS)
 check test: all $(BUILD)/tests/check_all $(FIXTURES)
 	PF_BUILD=$(BUILD) $(BUILD)/tests/check_all
 	BUILD=$(BUILD) sh tests/test_cli.sh
+	BUILD=$(BUILD) sh tests/test_quality.sh
 	BUILD=$(BUILD) SAN="$(SAN)" CC="$(CC)" sh tests/test_install.sh
 
 asan:

@@ -72,6 +72,20 @@ START_TEST(finnish_insults_in_every_case)
 }
 END_TEST
 
+START_TEST(derived_adjectives_and_inflected_demonstratives)
+{
+    /* -mainen adjectives of insult nouns, in their case forms */
+    expect_hold("koko päivä ollut ihan idioottimaista säätöä",
+                "backstage.derogatory", "idioottimaista");
+    expect_hold("mikä tolvanamainen vastaus taas", "backstage.derogatory",
+                "tolvanamainen");
+    /* weak insults count after an inflected demonstrative */
+    expect_hold("kysy tolta hölmöltä onko se maksanut", "backstage.derogatory",
+                "hölmöltä");
+    expect_pass("Meidän sovellus oli eilen vähän hölmö, korjasimme sen.");
+}
+END_TEST
+
 START_TEST(insult_compounds)
 {
     expect_hold("taas se ääliöasiakas linjoilla", "backstage.derogatory",
@@ -421,6 +435,7 @@ suite_backstage(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, finnish_insults_in_every_case);
     tcase_add_test(tc, insult_compounds);
+    tcase_add_test(tc, derived_adjectives_and_inflected_demonstratives);
     tcase_add_test(tc, english_insults);
     tcase_add_test(tc, evasions);
     tcase_add_test(tc, slang);

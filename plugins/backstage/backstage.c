@@ -877,6 +877,10 @@ apply_guards(struct scan *s)
             h->dead = 1, h->why = G_SELF;
             continue;
         }
+        /* "toi hölmö", "this clown": pointed at someone */
+        if ((c->flags & CUE_WEAK) &&
+            fam_hit_near(s, FAM_DEMONSTRATIVE, h->t0, h->t1, 1, 0))
+            h->w += 1.0f;
         if ((c->flags & CUE_WEAK) &&
             !fam_hit_near(s, FAM_DETERMINER, h->t0, h->t1, 2, 0) &&
             !fam_hit_near(s, FAM_DEMONSTRATIVE, h->t0, h->t1, 2, 0) &&

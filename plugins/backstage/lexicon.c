@@ -459,6 +459,33 @@ expand_fi(struct lexicon *lx, char **parts, size_t n, uint32_t cue, char *err,
     return PF_OK;
 }
 
+/*
+ * The -mainen adjective of a Finnish noun (ääliö -> ääliömäinen,
+ * idiootti -> idioottimainen: "idiotic") in every case form, for the
+ * insult nouns: it is as rude as the noun. -mainen declines like
+ * nainen: -mainen -maisen -maisia.
+ */
+static void
+expand_fi_mainen(struct lexicon *lx, const char *nom, uint32_t cue,
+                 const char *where)
+{
+    char m0[160], m1[160], m2[160], err[64];
+    char *parts[3] = {m0, m1, m2};
+    int back = is_back_vowel_stem(nom);
+    snprintf(m0, sizeof(m0), "%sm%sinen", nom, back ? "a" : "\xc3\xa4");
+    snprintf(m1, sizeof(m1), "%sm%sisen", nom, back ? "a" : "\xc3\xa4");
+    snprintf(m2, sizeof(m2), "%sm%sisi%s", nom, back ? "a" : "\xc3\xa4",
+             back ? "a" : "\xc3\xa4");
+    expand_fi(lx, parts, 3, cue, err, sizeof(err), where);
+    /* the forms built on the consonant stem -mais-: partitive -maista,
+       genitive plural -maisten */
+    snprintf(m0, sizeof(m0), "%sm%sist%s", nom, back ? "a" : "\xc3\xa4",
+             back ? "a" : "\xc3\xa4");
+    add_form(lx, m0, strlen(m0), cue);
+    snprintf(m0, sizeof(m0), "%sm%sisten", nom, back ? "a" : "\xc3\xa4");
+    add_form(lx, m0, strlen(m0), cue);
+}
+
 static void
 expand_noun(struct lexicon *lx, const char *w, uint32_t cue)
 {
@@ -890,6 +917,9 @@ parse_line(struct lexicon *lx, char *line, char *err, size_t errlen,
     } else if (kind == KIND_FI) {
         uint32_t cue = add_cue(lx, fam, kind, flags, weight, normed[0], where);
         rc = expand_fi(lx, normed, n, cue, err, errlen, where);
+        if (rc == PF_OK && fam == FAM_DEROGATORY &&
+            !(flags & (CUE_WEAK | CUE_ADJ)))
+            expand_fi_mainen(lx, normed[0], cue, where);
     } else {
         for (size_t i = 0; i < n; i++) {
             uint32_t cue =
