@@ -20,26 +20,6 @@
 
 #define MAX_CLUSTER_CPS 16
 
-char
-pf_fold_leet(unsigned char c)
-{
-    switch (c) {
-    case '0': return 'o';
-    case '1': return 'i';
-    case '3': return 'e';
-    case '4': return 'a';
-    case '5': return 's';
-    case '7': return 't';
-    case '8': return 'b';
-    case '9': return 'g';
-    case '$': return 's';
-    case '@': return 'a';
-    case '!': return 'i';
-    case '|': return 'i';
-    default: return 0;
-    }
-}
-
 /* Cyrillic and Greek letters that look like Latin ones, by raw code point
    (upper case letters look different from their lower case forms). */
 static char

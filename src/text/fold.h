@@ -54,7 +54,4 @@ struct pf_fold_ascii {
 };
 extern const struct pf_fold_ascii pf_fold_ascii_table[128];
 
-/* The letter an ASCII digit or symbol stands for in leetspeak, or 0. */
-char pf_fold_leet(unsigned char c);
-
 #endif

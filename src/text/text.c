@@ -617,8 +617,6 @@ flag_tokens(struct prep *p)
     for (size_t i = 0; i < p->nt; i++) {
         struct tok *t = &p->t[i];
         size_t before = prev_vis(p, t->u0), after = next_vis(p, t->u1);
-        int space_before = before == SIZE_MAX || is_space(&p->u[before]);
-        int space_after = after >= p->nu || is_space(&p->u[after]);
         int newline_before =
             before == SIZE_MAX || p->u[before].cls == PF_U_NEWLINE;
 
@@ -659,8 +657,6 @@ flag_tokens(struct prep *p)
                      memcmp(unit_nb(p, k), "...", 3) == 0))
                     sent_start = 1;
             }
-            (void)space_before;
-            (void)space_after;
             continue;
         }
         if (t->kind == PF_TOK_EMOJI)
