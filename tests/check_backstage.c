@@ -105,6 +105,11 @@ START_TEST(english_insults)
                 "backstage.derogatory", "clown");
     expect_hold("he's completely clueless about passwords",
                 "backstage.derogatory", "clueless");
+    /* a hyphenated lexicon word matches however the hyphen is typed */
+    expect_hold("the customer is brain-dead, third call today",
+                "backstage.derogatory", "brain-dead");
+    expect_hold("the customer is brain dead", "backstage.derogatory",
+                "brain dead");
 }
 END_TEST
 

@@ -922,6 +922,27 @@ parse_line(struct lexicon *lx, char *line, char *err, size_t errlen,
             expand_fi_mainen(lx, normed[0], cue, where);
     } else {
         for (size_t i = 0; i < n; i++) {
+            /* "brain-dead": the tokenizer splits at hyphens and dots, so a
+               word with one is matched as a phrase of its parts (which
+               also finds "brain dead") */
+            if ((kind == KIND_WORD || kind == KIND_NOUN) &&
+                strpbrk(normed[i], "-.") && normed[i][0] != '-' &&
+                normed[i][0] != '.') {
+                char ph[512], re[4096];
+                unsigned words = 0;
+                size_t k = 0;
+                for (const char *q = normed[i]; *q && k + 1 < sizeof(ph); q++)
+                    ph[k++] = (*q == '-' || *q == '.') ? ' ' : *q;
+                ph[k] = '\0';
+                uint32_t cue =
+                    add_cue(lx, fam, KIND_PHRASE, flags, weight, ph, where);
+                rc = phrase_regex(lx, ph, 0, re, sizeof(re), &words, err,
+                                  errlen, where);
+                if (rc)
+                    goto out;
+                add_regex(lx, re, cue, words);
+                continue;
+            }
             uint32_t cue =
                 add_cue(lx, fam, kind, flags, weight, normed[i], where);
             if (kind == KIND_NOUN)
