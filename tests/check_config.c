@@ -123,7 +123,7 @@ START_TEST(errors_name_the_key)
     expect_error("{\"plugins\": [\"backstage\"], \"max_message_bytes\": 0}",
                  "max_message_bytes: 0 is out of range");
     expect_error("{\"plugins\": [\"backstage\"], \"team\": [\"\"]}",
-                 "team[0]: expected a non-empty name");
+                 "team[0]: expected a non-empty string, got an empty string");
     expect_error("{\"plugins\": [\"backstage\"], \"plugin_dir\": "
                  "\"/nonexistent\"}",
                  "plugin_dir: '/nonexistent' is not a directory");

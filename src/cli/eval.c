@@ -188,23 +188,20 @@ eval_file(struct pf_cli_env *env, const char *path, struct file_eval *fe)
     fe->kind = 0;
 
     /* conversations: every label of the file is scored on every line */
-    json_array_foreach(all, idx, o)
-    {
+    json_array_foreach (all, idx, o) {
         if (!json_is_string(json_object_get(o, "reply")))
             continue;
         fe->kind = 1;
         size_t i;
         json_t *el;
-        json_array_foreach(json_object_get(o, "expect"), i, el)
-        {
+        json_array_foreach (json_object_get(o, "expect"), i, el) {
             const char *l = json_string_value(el);
             if (l && strcmp(l, "none") != 0)
                 labelstat(fe, l);
         }
     }
 
-    json_array_foreach(all, idx, o)
-    {
+    json_array_foreach (all, idx, o) {
         const char *id = json_string_value(json_object_get(o, "id"));
         json_t *reply = json_object_get(o, "reply");
         json_t *text = json_object_get(o, "text");
@@ -272,8 +269,7 @@ eval_file(struct pf_cli_env *env, const char *path, struct file_eval *fe)
                 int want = 0;
                 size_t i;
                 json_t *el;
-                json_array_foreach(expect, i, el)
-                {
+                json_array_foreach (expect, i, el) {
                     const char *l = json_string_value(el);
                     if (l && strcmp(l, s->label) == 0)
                         want = 1;
@@ -409,8 +405,7 @@ print_file(const struct file_eval *fe, int show_errors)
     if (show_errors) {
         size_t i;
         json_t *e;
-        json_array_foreach(fe->errors, i, e)
-        {
+        json_array_foreach (fe->errors, i, e) {
             json_t *fs = json_object_get(e, "findings");
             const char *cat = json_string_value(json_object_get(e, "category"));
             const char *lab = json_string_value(json_object_get(e, "label"));
@@ -425,7 +420,7 @@ print_file(const struct file_eval *fe, int show_errors)
                    json_string_value(json_object_get(e, "text")));
             size_t k;
             json_t *x;
-            json_array_foreach(fs, k, x)
+            json_array_foreach (fs, k, x)
                 printf("        %s %.2f %s: %s\n",
                        json_string_value(json_object_get(x, "action")),
                        json_real_value(json_object_get(x, "score")),

@@ -93,8 +93,7 @@ check_keys(struct vctx *v, const char *path, json_t *obj,
 {
     const char *key;
     json_t *val;
-    json_object_foreach(obj, key, val)
-    {
+    json_object_foreach (obj, key, val) {
         size_t i;
         if (is_comment(key))
             continue;
@@ -212,8 +211,7 @@ load_plugins(struct vctx *v, struct pf_config *c, json_t *arr)
     if (!json_is_array(arr))
         return fail(v, "plugins", "expected an array, got %s", type_name(arr));
     c->plugins = pf_xcalloc(json_array_size(arr) + 1, sizeof(*c->plugins));
-    json_array_foreach(arr, i, el)
-    {
+    json_array_foreach (arr, i, el) {
         char path[64];
         struct pf_plugin_conf *pc = &c->plugins[c->n_plugins];
         const char *name = NULL, *file = NULL;
@@ -374,8 +372,7 @@ load_policy(struct vctx *v, struct pf_config *c, json_t *pol)
     p->labels = pf_xcalloc(json_object_size(labels) + 1, sizeof(*p->labels));
     const char *key;
     json_t *val;
-    json_object_foreach(labels, key, val)
-    {
+    json_object_foreach (labels, key, val) {
         if (is_comment(key))
             continue;
         char *path = pf_xasprintf("policy.labels.\"%s\"", key);
@@ -441,12 +438,220 @@ load_policy(struct vctx *v, struct pf_config *c, json_t *pol)
     return PF_OK;
 }
 
+/* an array of non-empty strings at path into a new vector */
+static int
+load_strings(struct vctx *v, json_t *arr, const char *path, char ***out,
+             size_t *n)
+{
+    size_t i;
+    json_t *el;
+    if (!json_is_array(arr))
+        return fail(v, path, "expected an array of strings, got %s",
+                    type_name(arr));
+    *out = pf_xcalloc(json_array_size(arr) + 1, sizeof(**out));
+    json_array_foreach (arr, i, el) {
+        if (!json_is_string(el) || !*json_string_value(el)) {
+            char p[64];
+            snprintf(p, sizeof(p), "%s[%zu]", path, i);
+            return fail(v, p, "expected a non-empty string, got %s",
+                        json_is_string(el) ? "an empty string" : type_name(el));
+        }
+        (*out)[(*n)++] = pf_xstrdup(json_string_value(el));
+    }
+    return PF_OK;
+}
+
+/* an optional string member into *out (a new copy), or def */
+static int
+opt_string(struct vctx *v, const char *path, json_t *obj, const char *key,
+           const char *def, char **out)
+{
+    const char *s;
+    int rc = get_string(v, path, obj, key, &s);
+    if (rc == PF_ENOTFOUND) {
+        *out = def ? pf_xstrdup(def) : NULL;
+        return PF_OK;
+    }
+    if (rc)
+        return rc;
+    *out = pf_xstrdup(s);
+    return PF_OK;
+}
+
+static int
+opt_int(struct vctx *v, const char *path, json_t *obj, const char *key,
+        double lo, double hi, int def, int *out)
+{
+    double d = def;
+    int rc = get_number(v, path, obj, key, lo, hi, &d);
+    if (rc && rc != PF_ENOTFOUND)
+        return rc;
+    *out = (int)d;
+    return PF_OK;
+}
+
+static int
+load_connector(struct vctx *v, struct pf_config *c, json_t *o)
+{
+    static const char *const keys[] = {"type",
+                                       "url",
+                                       "jid",
+                                       "password_file",
+                                       "password_env",
+                                       "resource",
+                                       "nick",
+                                       "sasl",
+                                       "reconnect_min_ms",
+                                       "reconnect_max_ms",
+                                       "ping_s",
+                                       "max_stanza_bytes",
+                                       "configure_rooms",
+                                       NULL};
+    struct pf_connector_conf *k = &c->connector;
+    const char *P = "connector";
+    int rc;
+    if (!json_is_object(o))
+        return fail(v, P, "expected an object, got %s", type_name(o));
+    if ((rc = check_keys(v, P, o, keys)))
+        return rc;
+    if ((rc = opt_string(v, P, o, "type", NULL, &k->type)))
+        return rc;
+    if (!k->type)
+        return fail(v, P, "missing key 'type' (xmpp)");
+    if (strcmp(k->type, "xmpp") != 0)
+        return fail(v, "connector.type", "unknown connector '%s' (xmpp)",
+                    k->type);
+    if ((rc = opt_string(v, P, o, "url", NULL, &k->url)) ||
+        (rc = opt_string(v, P, o, "jid", NULL, &k->jid)) ||
+        (rc = opt_string(v, P, o, "password_file", NULL, &k->password_file)) ||
+        (rc = opt_string(v, P, o, "password_env", NULL, &k->password_env)) ||
+        (rc = opt_string(v, P, o, "resource", "pokerface", &k->resource)) ||
+        (rc = opt_string(v, P, o, "nick", NULL, &k->nick)) ||
+        (rc = opt_string(v, P, o, "sasl", "auto", &k->sasl)))
+        return rc;
+    if (!k->url)
+        return fail(v, P, "missing key 'url' (ws://host:5280/xmpp-websocket)");
+    if (strncmp(k->url, "ws://", 5) != 0 && strncmp(k->url, "wss://", 6) != 0)
+        return fail(v, "connector.url", "'%s' is not a ws:// or wss:// URL",
+                    k->url);
+    if (!k->jid)
+        return fail(v, P, "missing key 'jid' (the bot's account)");
+    if (!strchr(k->jid, '@') || strchr(k->jid, '/'))
+        return fail(v, "connector.jid", "'%s' is not a bare JID (user@domain)",
+                    k->jid);
+    if (!k->password_file && !k->password_env)
+        return fail(v, P,
+                    "neither 'password_file' nor 'password_env' is set "
+                    "(the password itself never goes in the config)");
+    if (k->password_file) {
+        char *full = pf_path_join(c->base_dir, k->password_file);
+        free(k->password_file);
+        k->password_file = full;
+    }
+    if (strcmp(k->sasl, "auto") && strcmp(k->sasl, "plain") &&
+        strcmp(k->sasl, "scram-sha-256"))
+        return fail(v, "connector.sasl",
+                    "'%s' is not one of auto, plain, scram-sha-256", k->sasl);
+    if ((rc = opt_int(v, P, o, "reconnect_min_ms", 10, 600000, 500,
+                      &k->reconnect_min_ms)) ||
+        (rc = opt_int(v, P, o, "reconnect_max_ms", 10, 3600000, 30000,
+                      &k->reconnect_max_ms)) ||
+        (rc = opt_int(v, P, o, "ping_s", 5, 3600, 30, &k->ping_s)))
+        return rc;
+    int max_stanza = 256 * 1024;
+    if ((rc = opt_int(v, P, o, "max_stanza_bytes", 4096, 16 * 1024 * 1024,
+                      max_stanza, &max_stanza)))
+        return rc;
+    k->max_stanza_bytes = (size_t)max_stanza;
+    k->configure_rooms = 1;
+    if ((rc = get_bool(v, P, o, "configure_rooms", &k->configure_rooms)) &&
+        rc != PF_ENOTFOUND)
+        return rc;
+    c->have_connector = 1;
+    return PF_OK;
+}
+
+static int
+load_routes(struct vctx *v, struct pf_config *c, json_t *arr)
+{
+    static const char *const keys[] = {
+        "name",         "customer_room", "internal_room", "reply_prefix",
+        "relay_format", "mirror_format", "mirror",        NULL};
+    size_t i;
+    json_t *el;
+    int rc;
+    if (!json_is_array(arr))
+        return fail(v, "routes", "expected an array, got %s", type_name(arr));
+    c->routes = pf_xcalloc(json_array_size(arr) + 1, sizeof(*c->routes));
+    json_array_foreach (arr, i, el) {
+        char P[32], P2[64];
+        struct pf_route_conf *r = &c->routes[c->n_routes];
+        snprintf(P, sizeof(P), "routes[%zu]", i);
+        if (!json_is_object(el))
+            return fail(v, P, "expected an object, got %s", type_name(el));
+        if ((rc = check_keys(v, P, el, keys)))
+            return rc;
+        c->n_routes++;
+        if ((rc = opt_string(v, P, el, "name", NULL, &r->name)) ||
+            (rc = opt_string(v, P, el, "customer_room", NULL,
+                             &r->customer_room)) ||
+            (rc = opt_string(v, P, el, "internal_room", NULL,
+                             &r->internal_room)) ||
+            (rc = opt_string(v, P, el, "reply_prefix", ">>",
+                             &r->reply_prefix)) ||
+            (rc = opt_string(v, P, el, "relay_format", "{name}: {text}",
+                             &r->relay_format)) ||
+            (rc = opt_string(v, P, el, "mirror_format",
+                             "[customer] {name}: {text}", &r->mirror_format)))
+            return rc;
+        if (!r->customer_room || !*r->customer_room)
+            return fail(v, P, "missing key 'customer_room'");
+        if (!r->internal_room || !*r->internal_room)
+            return fail(v, P, "missing key 'internal_room'");
+        if (strcmp(r->customer_room, r->internal_room) == 0)
+            return fail(v, P,
+                        "customer_room and internal_room are the same "
+                        "room; replies would reach the customer "
+                        "unchecked");
+        if (!r->name)
+            r->name = pf_xasprintf("route%zu", i + 1);
+        if (!strstr(r->relay_format, "{text}")) {
+            snprintf(P2, sizeof(P2), "%s.relay_format", P);
+            return fail(v, P2, "'%s' has no {text}", r->relay_format);
+        }
+        if (!strstr(r->mirror_format, "{text}")) {
+            snprintf(P2, sizeof(P2), "%s.mirror_format", P);
+            return fail(v, P2, "'%s' has no {text}", r->mirror_format);
+        }
+        r->mirror = 1;
+        if ((rc = get_bool(v, P, el, "mirror", &r->mirror)) &&
+            rc != PF_ENOTFOUND)
+            return rc;
+        for (size_t k = 0; k + 1 < c->n_routes; k++) {
+            const struct pf_route_conf *o = &c->routes[k];
+            if (strcmp(o->name, r->name) == 0)
+                return fail(v, P, "duplicate route name '%s'", r->name);
+            if (!strcmp(o->customer_room, r->customer_room) ||
+                !strcmp(o->internal_room, r->customer_room) ||
+                !strcmp(o->customer_room, r->internal_room))
+                return fail(v, P,
+                            "room '%s' is a customer room in another "
+                            "route too, or someone's internal room",
+                            r->customer_room);
+        }
+    }
+    return PF_OK;
+}
+
 static int
 load_root(struct vctx *v, struct pf_config *c, const struct pf_paths *paths)
 {
     static const char *const keys[] = {
-        "plugin_dir",        "plugins",   "policy", "ui_language",
-        "max_message_bytes", "log_level", "team",   NULL};
+        "plugin_dir",  "plugins",           "policy",
+        "ui_language", "max_message_bytes", "log_level",
+        "team",        "connector",         "routes",
+        "supervisors", "hold_ttl_s",        "command_prefix",
+        NULL};
     json_t *root = c->root;
     const char *s;
     int rc;
@@ -510,24 +715,32 @@ load_root(struct vctx *v, struct pf_config *c, const struct pf_paths *paths)
     }
 
     json_t *team = json_object_get(root, "team");
-    if (team) {
-        size_t i;
-        json_t *el;
-        if (!json_is_array(team))
-            return fail(v, "team", "expected an array of names, got %s",
-                        type_name(team));
-        c->team = pf_xcalloc(json_array_size(team) + 1, sizeof(*c->team));
-        json_array_foreach(team, i, el)
-        {
-            if (!json_is_string(el) || !*json_string_value(el)) {
-                char p[32];
-                snprintf(p, sizeof(p), "team[%zu]", i);
-                return fail(v, p, "expected a non-empty name, got %s",
-                            type_name(el));
-            }
-            c->team[c->n_team++] = pf_xstrdup(json_string_value(el));
-        }
-    }
+    if (team && (rc = load_strings(v, team, "team", &c->team, &c->n_team)))
+        return rc;
+
+    json_t *conn = json_object_get(root, "connector");
+    if (conn && (rc = load_connector(v, c, conn)))
+        return rc;
+    json_t *routes = json_object_get(root, "routes");
+    if (routes && (rc = load_routes(v, c, routes)))
+        return rc;
+    json_t *sups = json_object_get(root, "supervisors");
+    if (sups && (rc = load_strings(v, sups, "supervisors", &c->supervisors,
+                                   &c->n_supervisors)))
+        return rc;
+    c->hold_ttl_s = 1800;
+    if ((rc = get_number(v, "", root, "hold_ttl_s", 1, 7 * 24 * 3600.0,
+                         &c->hold_ttl_s)) &&
+        rc != PF_ENOTFOUND)
+        return rc;
+    if ((rc = opt_string(v, "", root, "command_prefix", "!",
+                         &c->command_prefix)))
+        return rc;
+    if (!*c->command_prefix || strlen(c->command_prefix) > 4 ||
+        strchr(c->command_prefix, ' '))
+        return fail(v, "command_prefix",
+                    "'%s' must be 1 to 4 characters without spaces",
+                    c->command_prefix);
 
     c->policy.note_threshold = 0.3;
     c->policy.hold_threshold = 0.6;
@@ -626,6 +839,19 @@ pf_config_release(struct pf_config *c)
     for (size_t i = 0; i < c->n_team; i++)
         free(c->team[i]);
     free(c->team);
+    struct pf_connector_conf *k = &c->connector;
+    free(k->type), free(k->url), free(k->jid), free(k->password_file);
+    free(k->password_env), free(k->resource), free(k->nick), free(k->sasl);
+    for (size_t i = 0; i < c->n_routes; i++) {
+        struct pf_route_conf *r = &c->routes[i];
+        free(r->name), free(r->customer_room), free(r->internal_room);
+        free(r->reply_prefix), free(r->relay_format), free(r->mirror_format);
+    }
+    free(c->routes);
+    for (size_t i = 0; i < c->n_supervisors; i++)
+        free(c->supervisors[i]);
+    free(c->supervisors);
+    free(c->command_prefix);
     free(c->path);
     free(c->base_dir);
     free(c->plugin_dir);

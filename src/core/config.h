@@ -58,6 +58,30 @@ struct pf_policy {
     size_t n_labels;
 };
 
+/* "connector": how the bot reaches the team chat */
+struct pf_connector_conf {
+    char *type; /* "xmpp" */
+    char *url;
+    char *jid;
+    char *password_file; /* a file holding the password (0600) */
+    char *password_env;  /* or an environment variable holding it */
+    char *resource, *nick, *sasl;
+    int reconnect_min_ms, reconnect_max_ms, ping_s;
+    size_t max_stanza_bytes;
+    int configure_rooms;
+};
+
+/* "routes[i]": a customer room paired with the team's internal room */
+struct pf_route_conf {
+    char *name;
+    char *customer_room;
+    char *internal_room;
+    char *reply_prefix;  /* ">>" by default; "" = everything is outgoing */
+    char *relay_format;  /* "{name}: {text}" */
+    char *mirror_format; /* "[customer] {name}: {text}" */
+    int mirror;          /* copy customer messages into the internal room */
+};
+
 struct pf_config {
     char *path;     /* the file it came from */
     char *base_dir; /* directory relative paths are resolved against */
@@ -71,7 +95,15 @@ struct pf_config {
     struct pf_policy policy;
     char **team;
     size_t n_team;
-    json_t *root; /* owned */
+    int have_connector;
+    struct pf_connector_conf connector;
+    struct pf_route_conf *routes;
+    size_t n_routes;
+    char **supervisors; /* user ids (XMPP: bare JIDs) */
+    size_t n_supervisors;
+    double hold_ttl_s;    /* default 1800 */
+    char *command_prefix; /* default "!" */
+    json_t *root;         /* owned */
 };
 
 /*

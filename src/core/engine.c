@@ -94,6 +94,10 @@ pf_engine_prepare(struct pf_engine *e, const struct pf_input *in,
         m->platform = in->platform;
     if (in->msg_id)
         m->msg_id = in->msg_id;
+    if (in->team) {
+        m->team = in->team;
+        m->n_team = in->n_team;
+    }
     m->ts_ms = in->ts_ms ? in->ts_ms : pf_wall_us() / 1000;
 
     if (in->n_context) {

@@ -27,8 +27,10 @@ struct pf_input {
                                    first (NUL-terminated UTF-8) */
     size_t n_context;
     const char *author_id, *author_name, *route, *platform, *msg_id;
-    int64_t ts_ms;  /* 0: now */
-    uint32_t flags; /* PF_MSG_* (OUTGOING is implied for checks) */
+    int64_t ts_ms;           /* 0: now */
+    uint32_t flags;          /* PF_MSG_* (OUTGOING is implied for checks) */
+    const char *const *team; /* team members' names; NULL: config "team" */
+    size_t n_team;
 };
 
 struct pf_result {
