@@ -23,7 +23,6 @@ DEB_PACKAGES := build-essential pkg-config libjansson-dev libutf8proc-dev \
 	libstemmer-dev libvectorscan-dev libwebsockets-dev libsodium-dev \
 	libexpat1-dev check clang-format
 
-HOST_PKGS := jansson libutf8proc check
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 \
 	-Wmissing-prototypes -Werror=implicit-function-declaration -Werror
 ifneq ($(SAN),)
@@ -32,8 +31,9 @@ SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
 CFLAGS := -O1 -g
 endif
 
-PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags jansson libutf8proc 2>/dev/null)
-PKG_LIBS := $(shell $(PKG_CONFIG) --libs jansson libutf8proc 2>/dev/null)
+HOST_PKGS_ALL := jansson libutf8proc libsodium expat libwebsockets
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(HOST_PKGS_ALL) 2>/dev/null)
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(HOST_PKGS_ALL) 2>/dev/null)
 CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 CHECK_LIBS := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 HS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libhs 2>/dev/null)

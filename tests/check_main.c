@@ -2,6 +2,7 @@
  * check_main.c - runs every Check suite. CK_RUN_SUITE / CK_RUN_CASE select
  * parts; the exit status is non-zero when any test failed.
  */
+#include <sodium.h>
 #include <stdlib.h>
 
 #include "testutil.h"
@@ -9,6 +10,8 @@
 int
 main(void)
 {
+    if (sodium_init() < 0)
+        return EXIT_FAILURE;
     SRunner *sr = srunner_create(suite_text());
     srunner_add_suite(sr, suite_config());
     srunner_add_suite(sr, suite_policy());
@@ -16,6 +19,7 @@ main(void)
     srunner_add_suite(sr, suite_pipeline());
     srunner_add_suite(sr, suite_example());
     srunner_add_suite(sr, suite_backstage());
+    srunner_add_suite(sr, suite_xmpp_wire());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

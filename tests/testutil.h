@@ -57,5 +57,6 @@ Suite *suite_pipeline(void);
 Suite *suite_policy(void);
 Suite *suite_backstage(void);
 Suite *suite_example(void);
+Suite *suite_xmpp_wire(void);
 
 #endif

@@ -1,0 +1,87 @@
+/*
+ * connector.h - the one interface between the relay and a chat backend
+ * (XMPP now; Mattermost and Slack behind the same ops later).
+ *
+ * A connector turns the backend's protocol into platform-neutral events
+ * (a message, an edit, a reaction, someone joining or leaving a room, one
+ * of our own posts confirmed) and carries out actions (post in a room,
+ * write to one user, react). It knows nothing of rules, holds or routes;
+ * the relay knows nothing of XML or JSON.
+ *
+ * Identities: rooms and users are the backend's own ids as strings (for
+ * XMPP a room is its bare JID; a user is a bare JID when the room shows
+ * real JIDs to the bot, else "room/nick"). Message ids are the backend's
+ * stable ids (XMPP: the room's stanza-id), used to deduplicate.
+ *
+ * Threads: everything runs on the loop thread; callbacks are synchronous
+ * and may call back into the connector.
+ */
+#ifndef PF_CONNECTOR_H
+#define PF_CONNECTOR_H
+
+#include <stdint.h>
+
+enum pf_ev_type {
+    PF_EV_STATE = 1, /* text: "connected", "disconnected", "ready" */
+    PF_EV_MESSAGE,   /* a new message */
+    PF_EV_EDIT,      /* a correction of ref_id */
+    PF_EV_REACTION,  /* reaction added to ref_id */
+    PF_EV_JOIN,      /* author joined room */
+    PF_EV_LEAVE,     /* author left room */
+    PF_EV_POSTED     /* our post with idempotency key `key` arrived as id */
+};
+
+struct pf_event {
+    int type;
+    const char *room;        /* NULL for a direct (1:1) message */
+    const char *thread;      /* "" when none */
+    const char *author_id;   /* stable identity, see above */
+    const char *author_name; /* display name (XMPP: the nick) */
+    const char *text;        /* body, reaction emoji or state */
+    const char *msg_id;      /* the backend's id of this message, or "" */
+    const char *alt_id;      /* the id its sender gave it (XMPP id), which
+                                corrections refer to; "" when none */
+    const char *ref_id;      /* EDIT/REACTION: the message it refers to */
+    const char *key;         /* POSTED: our idempotency key */
+    int64_t ts_ms;           /* when it was written, ms since the epoch */
+    int catchup;             /* read back after a reconnect, not live */
+    int own;                 /* written by the bot itself */
+};
+
+typedef void (*pf_event_cb)(void *ud, const struct pf_event *ev);
+
+struct pf_connector;
+
+struct pf_connector_ops {
+    const char *name; /* "xmpp" */
+    /* Connect; events start flowing. Reconnects by itself until stop. */
+    int (*start)(struct pf_connector *c);
+    /* Disconnect cleanly; no more events. */
+    void (*stop)(struct pf_connector *c);
+    /* Be in this room (joined on connect and every reconnect). */
+    int (*join)(struct pf_connector *c, const char *room);
+    /*
+     * Post text in room. key is an idempotency key: the same key is never
+     * posted twice, even across reconnects (the post is queued while
+     * disconnected and confirmed by a PF_EV_POSTED event).
+     */
+    int (*post)(struct pf_connector *c, const char *room, const char *thread,
+                const char *text, const char *key);
+    /* Write to one user privately (a DM). */
+    int (*direct)(struct pf_connector *c, const char *user_id,
+                  const char *text);
+    /* React to a message. */
+    int (*react)(struct pf_connector *c, const char *room, const char *msg_id,
+                 const char *emoji);
+    /* 1 when connected, joined and caught up. */
+    int (*ready)(struct pf_connector *c);
+    void (*destroy)(struct pf_connector *c);
+};
+
+struct pf_connector {
+    const struct pf_connector_ops *ops;
+    pf_event_cb cb;
+    void *ud;
+};
+
+#endif

@@ -1,0 +1,1122 @@
+/*
+ * xmpp.c - see xmpp.h.
+ *
+ * States of one connection:
+ *
+ *   OPEN   <open/> sent, waiting for stream features
+ *   AUTH   SASL exchange; on success the stream restarts (<open/> again)
+ *   BIND   binding the resource
+ *   JOIN   joining rooms, then reading back what was missed (MAM)
+ *   READY  every room joined and caught up; queued posts go out
+ *
+ * Invariants:
+ *  - every frame is one stanza, parsed on its own with hard limits; a
+ *    stanza that cannot be parsed is logged and skipped, the connection
+ *    stays up;
+ *  - the bot's own messages are recognized by their origin-id (a pending
+ *    post's key) or the bot's nick, and never reported as input;
+ *  - history the room replays on join (<delay/>) is never reported live;
+ *    only the catch-up query reports missed messages, flagged catchup;
+ *  - a post stays pending until its reflection arrives; after a reconnect
+ *    the room's archive is searched for its key before it is sent again.
+ */
+#define _DEFAULT_SOURCE /* timegm */
+#include "connectors/xmpp.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "connectors/sasl.h"
+#include "connectors/ws.h"
+#include "connectors/xml.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "pokerface/plugin.h"
+
+#define NS_FRAMING "urn:ietf:params:xml:ns:xmpp-framing"
+#define NS_STREAMS "http://etherx.jabber.org/streams"
+#define NS_SASL "urn:ietf:params:xml:ns:xmpp-sasl"
+#define NS_BIND "urn:ietf:params:xml:ns:xmpp-bind"
+#define NS_CLIENT "jabber:client"
+#define NS_MUC "http://jabber.org/protocol/muc"
+#define NS_MUC_USER "http://jabber.org/protocol/muc#user"
+#define NS_MUC_OWNER "http://jabber.org/protocol/muc#owner"
+#define NS_SID "urn:xmpp:sid:0"
+#define NS_DELAY "urn:xmpp:delay"
+#define NS_MAM "urn:xmpp:mam:2"
+#define NS_RSM "http://jabber.org/protocol/rsm"
+#define NS_FORWARD "urn:xmpp:forward:0"
+#define NS_REACTIONS "urn:xmpp:reactions:0"
+#define NS_CORRECT "urn:xmpp:message-correct:0"
+#define NS_PING "urn:xmpp:ping"
+#define NS_STANZAS "urn:ietf:params:xml:ns:xmpp-stanzas"
+
+#define MAM_PAGE 50
+#define LOOKBACK 100
+
+enum state { S_DOWN, S_OPEN, S_AUTH, S_BIND, S_JOIN, S_READY };
+
+struct member {
+    char *nick;
+    char *id; /* bare real JID when the room shows it, else room/nick */
+};
+
+struct room {
+    char *jid;
+    char *nick;
+    int joined;
+    unsigned nick_tries;
+    struct member *members;
+    size_t n_members, cap_members;
+    char *last_id; /* last stanza-id seen: catch-up starts after it */
+    char *catch_q; /* id of the catch-up query in flight */
+    char *look_q;  /* id of the lookback query in flight */
+};
+
+struct post {
+    struct post *next;
+    char *room, *text, *key;
+    int sent; /* went out at least once: look for it before resending */
+};
+
+struct xmpp {
+    struct pf_connector base;
+    struct pf_ws *ws;
+    char *jid, *user, *domain, *resource, *nick, *full_jid, *sasl_pref;
+    char *password; /* sodium_malloc'd */
+    int configure_rooms;
+    enum state state;
+    int authed;
+    struct pf_scram *scram;
+    struct room *rooms;
+    size_t n_rooms;
+    struct post *posts;
+    unsigned seq;
+    struct pf_arena arena;
+    struct pf_xml_limits lim;
+    int stopped;
+};
+
+/* ---- helpers ---- */
+
+static void
+emit(struct xmpp *x, const struct pf_event *ev)
+{
+    if (x->base.cb && !x->stopped)
+        x->base.cb(x->base.ud, ev);
+}
+
+static void
+emit_state(struct xmpp *x, const char *state)
+{
+    struct pf_event ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.type = PF_EV_STATE;
+    ev.text = state;
+    ev.author_id = ev.author_name = ev.msg_id = ev.ref_id = ev.key = "";
+    ev.thread = ev.alt_id = "";
+    emit(x, &ev);
+}
+
+static void
+send_buf(struct xmpp *x, struct pf_buf *b)
+{
+    if (pf_ws_send(x->ws, b->data, b->len) != PF_OK)
+        pf_debug("xmpp: not connected, stanza not sent");
+    pf_buf_release(b);
+}
+
+static char *
+new_id(struct xmpp *x, const char *prefix)
+{
+    return pf_xasprintf("%s%u", prefix, ++x->seq);
+}
+
+static struct room *
+find_room(struct xmpp *x, const char *jid, size_t len)
+{
+    for (size_t i = 0; i < x->n_rooms; i++)
+        if (strlen(x->rooms[i].jid) == len &&
+            strncmp(x->rooms[i].jid, jid, len) == 0)
+            return &x->rooms[i];
+    return NULL;
+}
+
+/* split "room@host/nick": the room, and the nick or NULL */
+static struct room *
+room_of(struct xmpp *x, const char *from, const char **nick)
+{
+    const char *slash;
+    if (!from)
+        return NULL;
+    slash = strchr(from, '/');
+    *nick = slash ? slash + 1 : NULL;
+    return find_room(x, from, slash ? (size_t)(slash - from) : strlen(from));
+}
+
+static char *
+bare(const char *jid)
+{
+    const char *slash = strchr(jid, '/');
+    return slash ? pf_xstrndup(jid, (size_t)(slash - jid)) : pf_xstrdup(jid);
+}
+
+static struct member *
+find_member(struct room *r, const char *nick)
+{
+    for (size_t i = 0; i < r->n_members; i++)
+        if (strcmp(r->members[i].nick, nick) == 0)
+            return &r->members[i];
+    return NULL;
+}
+
+static void
+clear_members(struct room *r)
+{
+    for (size_t i = 0; i < r->n_members; i++) {
+        free(r->members[i].nick);
+        free(r->members[i].id);
+    }
+    r->n_members = 0;
+}
+
+static int64_t
+parse_stamp(const char *s)
+{
+    /* XEP-0082: 2024-03-01T12:34:56[.sss]Z, always UTC from servers */
+    struct tm tm;
+    int ms = 0;
+    memset(&tm, 0, sizeof(tm));
+    if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon,
+                     &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
+        return 0;
+    const char *dot = strchr(s, '.');
+    if (dot)
+        for (int i = 1, scale = 100; i <= 3 && dot[i] >= '0' && dot[i] <= '9';
+             i++, scale /= 10)
+            ms += (dot[i] - '0') * scale;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return (int64_t)timegm(&tm) * 1000 + ms;
+}
+
+/* an attribute's value, or def */
+static const char *
+attr_or(const struct pf_xnode *n, const char *name, const char *def)
+{
+    const char *v = pf_xml_attr(n, name);
+    return v ? v : def;
+}
+
+/* ---- sending ---- */
+
+static void
+send_open(struct xmpp *x)
+{
+    struct pf_buf b = PF_BUF_INIT;
+    pf_buf_addstr(&b, "<open xmlns='" NS_FRAMING "' to='");
+    pf_xml_escape_str(&b, x->domain);
+    pf_buf_addstr(&b, "' version='1.0'/>");
+    send_buf(x, &b);
+}
+
+static void
+send_join(struct xmpp *x, struct room *r)
+{
+    struct pf_buf b = PF_BUF_INIT;
+    r->joined = 0;
+    pf_buf_addstr(&b, "<presence xmlns='" NS_CLIENT "' to='");
+    pf_xml_escape_str(&b, r->jid);
+    pf_buf_addch(&b, '/');
+    pf_xml_escape_str(&b, r->nick);
+    pf_buf_addstr(&b, "'><x xmlns='" NS_MUC
+                      "'><history maxstanzas='0'/></x></presence>");
+    send_buf(x, &b);
+}
+
+static void
+send_post(struct xmpp *x, struct post *p)
+{
+    struct pf_buf b = PF_BUF_INIT;
+    pf_buf_addstr(&b, "<message xmlns='" NS_CLIENT "' type='groupchat' to='");
+    pf_xml_escape_str(&b, p->room);
+    pf_buf_addstr(&b, "' id='");
+    pf_xml_escape_str(&b, p->key);
+    pf_buf_addstr(&b, "'><body>");
+    pf_xml_escape_str(&b, p->text);
+    pf_buf_addstr(&b, "</body><origin-id xmlns='" NS_SID "' id='");
+    pf_xml_escape_str(&b, p->key);
+    pf_buf_addstr(&b, "'/></message>");
+    p->sent = 1;
+    send_buf(x, &b);
+}
+
+/* MAM query to a room: after `after` (catch-up) or the last page
+   (lookback when after is NULL) */
+static char *
+send_mam(struct xmpp *x, struct room *r, const char *after, int max)
+{
+    struct pf_buf b = PF_BUF_INIT;
+    char *qid = new_id(x, after ? "catch" : "look");
+    pf_buf_addstr(&b, "<iq xmlns='" NS_CLIENT "' type='set' id='");
+    pf_buf_addstr(&b, qid);
+    pf_buf_addstr(&b, "' to='");
+    pf_xml_escape_str(&b, r->jid);
+    pf_buf_addstr(&b, "'><query xmlns='" NS_MAM "' queryid='");
+    pf_buf_addstr(&b, qid);
+    pf_buf_addf(&b, "'><set xmlns='" NS_RSM "'><max>%d</max>", max);
+    if (after) {
+        pf_buf_addstr(&b, "<after>");
+        pf_xml_escape_str(&b, after);
+        pf_buf_addstr(&b, "</after>");
+    } else {
+        pf_buf_addstr(&b, "<before/>");
+    }
+    pf_buf_addstr(&b, "</set></query></iq>");
+    send_buf(x, &b);
+    return qid;
+}
+
+/* ---- readiness ---- */
+
+static int
+room_busy(const struct room *r)
+{
+    return !r->joined || r->catch_q || r->look_q;
+}
+
+static void
+flush_posts(struct xmpp *x, struct room *r)
+{
+    for (struct post *p = x->posts; p; p = p->next)
+        if (strcmp(p->room, r->jid) == 0)
+            send_post(x, p);
+}
+
+static void
+maybe_ready(struct xmpp *x)
+{
+    if (x->state != S_JOIN)
+        return;
+    for (size_t i = 0; i < x->n_rooms; i++)
+        if (room_busy(&x->rooms[i]))
+            return;
+    x->state = S_READY;
+    pf_info("xmpp: ready: %zu room(s) joined and caught up", x->n_rooms);
+    emit_state(x, "ready");
+}
+
+/* After the join: read back what was missed, check doubtful posts. */
+static void
+after_join(struct xmpp *x, struct room *r)
+{
+    int doubtful = 0;
+    if (r->last_id && !r->catch_q) {
+        pf_info("xmpp: %s: catching up after %s", r->jid, r->last_id);
+        r->catch_q = send_mam(x, r, r->last_id, MAM_PAGE);
+    }
+    for (struct post *p = x->posts; p; p = p->next)
+        if (strcmp(p->room, r->jid) == 0 && p->sent)
+            doubtful = 1;
+    if (doubtful && !r->look_q)
+        r->look_q = send_mam(x, r, NULL, LOOKBACK);
+    else if (!r->look_q)
+        flush_posts(x, r);
+    maybe_ready(x);
+}
+
+/* ---- receiving ---- */
+
+static void
+confirm_post(struct xmpp *x, struct room *r, const char *key,
+             const char *msg_id)
+{
+    struct post **pp = &x->posts;
+    while (*pp) {
+        struct post *p = *pp;
+        if (strcmp(p->key, key) == 0 && strcmp(p->room, r->jid) == 0) {
+            struct pf_event ev;
+            memset(&ev, 0, sizeof(ev));
+            ev.type = PF_EV_POSTED;
+            ev.room = r->jid;
+            ev.thread = "";
+            ev.author_id = x->jid;
+            ev.author_name = r->nick;
+            ev.text = p->text;
+            ev.msg_id = msg_id ? msg_id : "";
+            ev.alt_id = p->key;
+            ev.ref_id = "";
+            ev.key = p->key;
+            ev.own = 1;
+            *pp = p->next;
+            emit(x, &ev);
+            free(p->room);
+            free(p->text);
+            free(p->key);
+            free(p);
+            return;
+        }
+        pp = &p->next;
+    }
+}
+
+static int
+is_pending_key(struct xmpp *x, const char *key)
+{
+    for (struct post *p = x->posts; key && p; p = p->next)
+        if (strcmp(p->key, key) == 0)
+            return 1;
+    return 0;
+}
+
+/*
+ * One groupchat message from room r (live, or read back from the archive
+ * with archive_id and catchup set).
+ */
+static void
+groupchat(struct xmpp *x, struct room *r, const struct pf_xnode *m,
+          const char *archive_id, int catchup, int64_t stamp)
+{
+    const char *from = pf_xml_attr(m, "from"), *nick;
+    room_of(x, from, &nick);
+    if (!nick)
+        return; /* from the room itself: subject changes and the like */
+    const struct pf_xnode *sid = NULL;
+    for (const struct pf_xnode *c = pf_xml_child(m, NS_SID, "stanza-id"); c;
+         c = pf_xml_next(c, NS_SID, "stanza-id")) {
+        const char *by = pf_xml_attr(c, "by");
+        if (by && strcmp(by, r->jid) == 0)
+            sid = c;
+    }
+    const char *msg_id = archive_id ? archive_id
+                         : sid      ? pf_xml_attr(sid, "id")
+                                    : NULL;
+    const struct pf_xnode *origin = pf_xml_child(m, NS_SID, "origin-id");
+    const char *origin_id = origin ? pf_xml_attr(origin, "id") : NULL;
+    int own = strcmp(nick, r->nick) == 0 || is_pending_key(x, origin_id);
+
+    if (msg_id && (!catchup || archive_id)) {
+        free(r->last_id);
+        r->last_id = pf_xstrdup(msg_id);
+    }
+    if (own) {
+        if (origin_id)
+            confirm_post(x, r, origin_id, msg_id);
+        return;
+    }
+    if (!catchup && pf_xml_child(m, NS_DELAY, "delay"))
+        return; /* history replayed on join: never live input */
+
+    struct pf_event ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.room = r->jid;
+    ev.thread = "";
+    ev.author_name = nick;
+    struct member *mem = find_member(r, nick);
+    char *fallback = NULL;
+    if (mem) {
+        ev.author_id = mem->id;
+    } else {
+        fallback = pf_xasprintf("%s/%s", r->jid, nick);
+        ev.author_id = fallback;
+    }
+    ev.msg_id = msg_id ? msg_id : attr_or(m, "id", "");
+    ev.alt_id = attr_or(m, "id", "");
+    ev.ref_id = "";
+    ev.key = "";
+    ev.catchup = catchup;
+    ev.ts_ms = stamp ? stamp : pf_wall_us() / 1000;
+
+    const struct pf_xnode *reactions =
+        pf_xml_child(m, NS_REACTIONS, "reactions");
+    const struct pf_xnode *body = pf_xml_child(m, NS_CLIENT, "body");
+    if (reactions) {
+        ev.type = PF_EV_REACTION;
+        ev.ref_id = attr_or(reactions, "id", "");
+        for (const struct pf_xnode *c =
+                 pf_xml_child(reactions, NULL, "reaction");
+             c; c = pf_xml_next(c, NULL, "reaction")) {
+            ev.text = c->text;
+            emit(x, &ev);
+        }
+    } else if (body) {
+        const struct pf_xnode *replace = pf_xml_child(m, NS_CORRECT, "replace");
+        ev.text = body->text;
+        if (replace && pf_xml_attr(replace, "id")) {
+            ev.type = PF_EV_EDIT;
+            ev.ref_id = pf_xml_attr(replace, "id");
+        } else {
+            ev.type = PF_EV_MESSAGE;
+        }
+        emit(x, &ev);
+    }
+    free(fallback);
+}
+
+static void
+direct_message(struct xmpp *x, const struct pf_xnode *m)
+{
+    const struct pf_xnode *body = pf_xml_child(m, NS_CLIENT, "body");
+    const char *from = pf_xml_attr(m, "from");
+    if (!body || !from || pf_xml_child(m, NS_DELAY, "delay"))
+        return;
+    char *who = bare(from);
+    const char *slash = strchr(who, '@');
+    struct pf_event ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.type = PF_EV_MESSAGE;
+    ev.room = NULL;
+    ev.thread = pf_xml_child(m, NS_CLIENT, "thread")
+                    ? pf_xml_child(m, NS_CLIENT, "thread")->text
+                    : "";
+    ev.author_id = who;
+    char *name =
+        slash ? pf_xstrndup(who, (size_t)(slash - who)) : pf_xstrdup(who);
+    ev.author_name = name;
+    ev.text = body->text;
+    ev.msg_id = attr_or(m, "id", "");
+    ev.alt_id = ev.msg_id;
+    ev.ref_id = ev.key = "";
+    ev.ts_ms = pf_wall_us() / 1000;
+    emit(x, &ev);
+    free(name);
+    free(who);
+}
+
+static void
+mam_result(struct xmpp *x, const struct pf_xnode *m,
+           const struct pf_xnode *result)
+{
+    const char *from = pf_xml_attr(m, "from"), *nick;
+    struct room *r = room_of(x, from, &nick);
+    const char *qid = pf_xml_attr(result, "queryid");
+    const struct pf_xnode *fwd = pf_xml_child(result, NS_FORWARD, "forwarded");
+    const struct pf_xnode *inner = pf_xml_child(fwd, NS_CLIENT, "message");
+    if (!r || !qid || !inner)
+        return;
+    const struct pf_xnode *delay = pf_xml_child(fwd, NS_DELAY, "delay");
+    int64_t stamp = delay ? parse_stamp(pf_xml_attr(delay, "stamp")) : 0;
+    if (r->catch_q && strcmp(qid, r->catch_q) == 0) {
+        groupchat(x, r, inner, pf_xml_attr(result, "id"), 1, stamp);
+    } else if (r->look_q && strcmp(qid, r->look_q) == 0) {
+        const struct pf_xnode *o = pf_xml_child(inner, NS_SID, "origin-id");
+        const char *key = o ? pf_xml_attr(o, "id") : NULL;
+        if (key && is_pending_key(x, key)) {
+            pf_info("xmpp: %s: post %s had arrived; not sending it again",
+                    r->jid, key);
+            confirm_post(x, r, key, pf_xml_attr(result, "id"));
+        }
+    }
+}
+
+static void
+message(struct xmpp *x, const struct pf_xnode *m)
+{
+    const char *type = pf_xml_attr(m, "type");
+    const char *from = pf_xml_attr(m, "from"), *nick;
+    const struct pf_xnode *result = pf_xml_child(m, NS_MAM, "result");
+    if (result) {
+        mam_result(x, m, result);
+        return;
+    }
+    if (type && strcmp(type, "error") == 0) {
+        const struct pf_xnode *e = pf_xml_child(m, NS_CLIENT, "error");
+        pf_warn("xmpp: message error from %s: %s", from ? from : "?",
+                e && e->child ? e->child->name : "unknown");
+        return;
+    }
+    struct room *r = room_of(x, from, &nick);
+    if (r && type && strcmp(type, "groupchat") == 0) {
+        groupchat(x, r, m, NULL, 0, 0);
+        return;
+    }
+    if (!r &&
+        (!type || strcmp(type, "chat") == 0 || strcmp(type, "normal") == 0))
+        direct_message(x, m);
+}
+
+static void
+presence(struct xmpp *x, const struct pf_xnode *p)
+{
+    const char *from = pf_xml_attr(p, "from"), *nick;
+    const char *type = pf_xml_attr(p, "type");
+    struct room *r = room_of(x, from, &nick);
+    if (!r || !nick)
+        return;
+    if (type && strcmp(type, "error") == 0) {
+        const struct pf_xnode *e = pf_xml_child(p, NS_CLIENT, "error");
+        const char *cond = e && e->child ? e->child->name : "unknown";
+        if (strcmp(cond, "conflict") == 0 && r->nick_tries < 5) {
+            char *n = pf_xasprintf("%s_", r->nick);
+            pf_warn("xmpp: %s: nick '%s' taken, trying '%s'", r->jid, r->nick,
+                    n);
+            free(r->nick);
+            r->nick = n;
+            r->nick_tries++;
+            send_join(x, r);
+        } else {
+            pf_err("xmpp: cannot join %s: %s", r->jid, cond);
+        }
+        return;
+    }
+    const struct pf_xnode *ux = pf_xml_child(p, NS_MUC_USER, "x");
+    int self = 0, created = 0;
+    for (const struct pf_xnode *s = pf_xml_child(ux, NULL, "status"); s;
+         s = pf_xml_next(s, NULL, "status")) {
+        const char *code = pf_xml_attr(s, "code");
+        if (code && strcmp(code, "110") == 0)
+            self = 1;
+        if (code && strcmp(code, "201") == 0)
+            created = 1;
+    }
+    const struct pf_xnode *item = pf_xml_child(ux, NULL, "item");
+    const char *real = item ? pf_xml_attr(item, "jid") : NULL;
+    struct pf_event ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.room = r->jid;
+    ev.thread = ev.msg_id = ev.ref_id = ev.key = ev.text = ev.alt_id = "";
+    ev.author_name = nick;
+
+    if (type && strcmp(type, "unavailable") == 0) {
+        struct member *m = find_member(r, nick);
+        if (self) {
+            r->joined = 0;
+            return;
+        }
+        if (!m)
+            return;
+        ev.type = PF_EV_LEAVE;
+        ev.author_id = m->id;
+        emit(x, &ev);
+        free(m->nick);
+        free(m->id);
+        *m = r->members[--r->n_members];
+        return;
+    }
+    if (self) {
+        if (created) {
+            struct pf_buf b = PF_BUF_INIT;
+            pf_info("xmpp: created room %s", r->jid);
+            pf_buf_addstr(&b, "<iq xmlns='" NS_CLIENT "' type='set' id='cfg");
+            pf_buf_addf(&b, "%u' to='", ++x->seq);
+            pf_xml_escape_str(&b, r->jid);
+            pf_buf_addstr(&b, "'><query xmlns='" NS_MUC_OWNER
+                              "'><x xmlns='jabber:x:data' type='submit'>");
+            if (x->configure_rooms)
+                pf_buf_addstr(
+                    &b, "<field var='FORM_TYPE'><value>http://jabber.org/"
+                        "protocol/muc#roomconfig</value></field><field "
+                        "var='muc#roomconfig_persistentroom'><value>1</value>"
+                        "</field>");
+            pf_buf_addstr(&b, "</x></query></iq>");
+            send_buf(x, &b);
+        }
+        if (!r->joined) {
+            r->joined = 1;
+            pf_info("xmpp: joined %s as %s", r->jid, nick);
+            after_join(x, r);
+        }
+        return;
+    }
+    struct member *m = find_member(r, nick);
+    char *id = real ? bare(real) : pf_xasprintf("%s/%s", r->jid, nick);
+    if (m) {
+        free(m->id);
+        m->id = id;
+        return;
+    }
+    if (r->n_members == r->cap_members) {
+        r->cap_members = r->cap_members ? r->cap_members * 2 : 16;
+        r->members =
+            pf_xrealloc(r->members, r->cap_members * sizeof(*r->members));
+    }
+    m = &r->members[r->n_members++];
+    m->nick = pf_xstrdup(nick);
+    m->id = id;
+    ev.type = PF_EV_JOIN;
+    ev.author_id = m->id;
+    emit(x, &ev);
+}
+
+static void
+iq(struct xmpp *x, const struct pf_xnode *q)
+{
+    const char *type = pf_xml_attr(q, "type"), *id = pf_xml_attr(q, "id");
+    const char *from = pf_xml_attr(q, "from");
+    if (!type || !id)
+        return;
+    if (strcmp(type, "get") == 0 || strcmp(type, "set") == 0) {
+        /* answer pings; refuse everything else politely */
+        struct pf_buf b = PF_BUF_INIT;
+        int ping = pf_xml_child(q, NS_PING, "ping") != NULL;
+        pf_buf_addf(&b, "<iq xmlns='" NS_CLIENT "' type='%s' id='",
+                    ping ? "result" : "error");
+        pf_xml_escape_str(&b, id);
+        pf_buf_addch(&b, '\'');
+        if (from) {
+            pf_buf_addstr(&b, " to='");
+            pf_xml_escape_str(&b, from);
+            pf_buf_addch(&b, '\'');
+        }
+        if (ping)
+            pf_buf_addstr(&b, "/>");
+        else
+            pf_buf_addstr(&b, "><error type='cancel'><service-unavailable "
+                              "xmlns='" NS_STANZAS "'/></error></iq>");
+        send_buf(x, &b);
+        return;
+    }
+    if (strcmp(id, "bind") == 0) {
+        const struct pf_xnode *jid =
+            pf_xml_child(pf_xml_child(q, NS_BIND, "bind"), NS_BIND, "jid");
+        if (strcmp(type, "result") != 0 || !jid) {
+            pf_ws_drop(x->ws, "resource binding failed");
+            return;
+        }
+        free(x->full_jid);
+        x->full_jid = pf_xstrdup(jid->text);
+        pf_info("xmpp: logged in as %s", x->full_jid);
+        struct pf_buf b = PF_BUF_INIT;
+        pf_buf_addstr(&b, "<presence xmlns='" NS_CLIENT "'/>");
+        send_buf(x, &b);
+        x->state = S_JOIN;
+        emit_state(x, "connected");
+        for (size_t i = 0; i < x->n_rooms; i++) {
+            clear_members(&x->rooms[i]);
+            send_join(x, &x->rooms[i]);
+        }
+        maybe_ready(x);
+        return;
+    }
+    for (size_t i = 0; i < x->n_rooms; i++) {
+        struct room *r = &x->rooms[i];
+        if (r->catch_q && strcmp(id, r->catch_q) == 0) {
+            const struct pf_xnode *fin = pf_xml_child(q, NS_MAM, "fin");
+            const char *complete = fin ? pf_xml_attr(fin, "complete") : NULL;
+            const struct pf_xnode *last =
+                pf_xml_child(pf_xml_child(fin, NS_RSM, "set"), NS_RSM, "last");
+            free(r->catch_q);
+            r->catch_q = NULL;
+            if (strcmp(type, "result") != 0) {
+                pf_warn("xmpp: %s: cannot read back what was missed (the "
+                        "archive refused); continuing live",
+                        r->jid);
+            } else if ((!complete || strcmp(complete, "true") != 0) && last &&
+                       last->text[0]) {
+                r->catch_q = send_mam(x, r, last->text, MAM_PAGE);
+                return;
+            }
+            maybe_ready(x);
+            return;
+        }
+        if (r->look_q && strcmp(id, r->look_q) == 0) {
+            free(r->look_q);
+            r->look_q = NULL;
+            flush_posts(x, r);
+            maybe_ready(x);
+            return;
+        }
+    }
+    if (strcmp(type, "error") == 0) {
+        const struct pf_xnode *e = pf_xml_child(q, NS_CLIENT, "error");
+        pf_warn("xmpp: request %s failed: %s", id,
+                e && e->child ? e->child->name : "unknown");
+    }
+}
+
+static void
+features(struct xmpp *x, const struct pf_xnode *f)
+{
+    if (x->authed) {
+        struct pf_buf b = PF_BUF_INIT;
+        if (!pf_xml_child(f, NS_BIND, "bind")) {
+            pf_ws_drop(x->ws, "server offers no resource binding");
+            return;
+        }
+        x->state = S_BIND;
+        pf_buf_addstr(&b, "<iq xmlns='" NS_CLIENT "' type='set' id='bind'>"
+                          "<bind xmlns='" NS_BIND "'><resource>");
+        pf_xml_escape_str(&b, x->resource);
+        pf_buf_addstr(&b, "</resource></bind></iq>");
+        send_buf(x, &b);
+        return;
+    }
+    const struct pf_xnode *mechs = pf_xml_child(f, NS_SASL, "mechanisms");
+    int plain = 0, scram = 0;
+    for (const struct pf_xnode *m = pf_xml_child(mechs, NS_SASL, "mechanism");
+         m; m = pf_xml_next(m, NS_SASL, "mechanism")) {
+        if (strcmp(m->text, "PLAIN") == 0)
+            plain = 1;
+        if (strcmp(m->text, "SCRAM-SHA-256") == 0)
+            scram = 1;
+    }
+    int want_scram = strcmp(x->sasl_pref, "plain") != 0;
+    int want_plain = strcmp(x->sasl_pref, "scram-sha-256") != 0;
+    struct pf_buf b = PF_BUF_INIT;
+    x->state = S_AUTH;
+    if (scram && want_scram) {
+        char *first;
+        pf_scram_free(x->scram);
+        x->scram = pf_scram_start(x->user, NULL, &first);
+        pf_buf_addstr(&b,
+                      "<auth xmlns='" NS_SASL "' mechanism='SCRAM-SHA-256'>");
+        pf_buf_addstr(&b, first);
+        pf_buf_addstr(&b, "</auth>");
+        free(first);
+    } else if (plain && want_plain) {
+        char *cred = pf_sasl_plain(x->user, x->password);
+        pf_buf_addstr(&b, "<auth xmlns='" NS_SASL "' mechanism='PLAIN'>");
+        pf_buf_addstr(&b, cred);
+        pf_buf_addstr(&b, "</auth>");
+        sodium_memzero(cred, strlen(cred));
+        free(cred);
+    } else {
+        pf_err("xmpp: the server offers no SASL mechanism pokerface may use "
+               "(configured: %s)",
+               x->sasl_pref);
+        pf_ws_drop(x->ws, "no usable SASL mechanism");
+        pf_buf_release(&b);
+        return;
+    }
+    send_buf(x, &b);
+}
+
+static void
+sasl(struct xmpp *x, const struct pf_xnode *s)
+{
+    char err[256];
+    if (strcmp(s->name, "challenge") == 0 && x->scram) {
+        char *final;
+        if (pf_scram_final(x->scram, x->password, s->text, &final, err,
+                           sizeof(err)) != 0) {
+            pf_err("xmpp: SCRAM login failed: %s", err);
+            pf_ws_drop(x->ws, "SCRAM failed");
+            return;
+        }
+        struct pf_buf b = PF_BUF_INIT;
+        pf_buf_addstr(&b, "<response xmlns='" NS_SASL "'>");
+        pf_buf_addstr(&b, final);
+        pf_buf_addstr(&b, "</response>");
+        free(final);
+        send_buf(x, &b);
+    } else if (strcmp(s->name, "success") == 0) {
+        if (x->scram &&
+            pf_scram_verify(x->scram, s->text, err, sizeof(err)) != 0) {
+            pf_err("xmpp: refusing the server: %s", err);
+            pf_ws_drop(x->ws, "server failed SCRAM verification");
+            return;
+        }
+        pf_scram_free(x->scram);
+        x->scram = NULL;
+        x->authed = 1;
+        send_open(x); /* stream restart */
+    } else if (strcmp(s->name, "failure") == 0) {
+        pf_err("xmpp: login as %s refused: %s", x->jid,
+               s->child ? s->child->name : "unknown reason");
+        pf_ws_drop(x->ws, "authentication failed");
+    }
+}
+
+static void
+ws_message(void *ud, const char *data, size_t len)
+{
+    struct xmpp *x = ud;
+    struct pf_xnode *n;
+    char err[256];
+    pf_arena_reset(&x->arena);
+    if (pf_xml_parse(&x->arena, data, len, &x->lim, &n, err, sizeof(err)) !=
+        PF_OK) {
+        pf_warn("xmpp: ignoring a stanza from the server: %s", err);
+        return;
+    }
+    if (strcmp(n->ns, NS_FRAMING) == 0) {
+        if (strcmp(n->name, "close") == 0)
+            pf_info("xmpp: the server closed the stream");
+        return;
+    }
+    if (pf_xml_is(n, NS_STREAMS, "features")) {
+        features(x, n);
+    } else if (pf_xml_is(n, NS_STREAMS, "error")) {
+        pf_warn("xmpp: stream error from the server: %s",
+                n->child ? n->child->name : "unknown");
+        pf_ws_drop(x->ws, "stream error");
+    } else if (strcmp(n->ns, NS_SASL) == 0) {
+        sasl(x, n);
+    } else if (pf_xml_is(n, NS_CLIENT, "message")) {
+        message(x, n);
+    } else if (pf_xml_is(n, NS_CLIENT, "presence")) {
+        presence(x, n);
+    } else if (pf_xml_is(n, NS_CLIENT, "iq")) {
+        iq(x, n);
+    } else {
+        pf_debug("xmpp: ignoring <%s xmlns='%s'>", n->name, n->ns);
+    }
+}
+
+static void
+ws_open(void *ud)
+{
+    struct xmpp *x = ud;
+    x->state = S_OPEN;
+    x->authed = 0;
+    send_open(x);
+}
+
+static void
+ws_closed(void *ud, const char *why)
+{
+    struct xmpp *x = ud;
+    int was = x->state;
+    (void)why;
+    x->state = S_DOWN;
+    x->authed = 0;
+    pf_scram_free(x->scram);
+    x->scram = NULL;
+    for (size_t i = 0; i < x->n_rooms; i++) {
+        struct room *r = &x->rooms[i];
+        r->joined = 0;
+        free(r->catch_q);
+        free(r->look_q);
+        r->catch_q = r->look_q = NULL;
+    }
+    if (was >= S_JOIN)
+        emit_state(x, "disconnected");
+}
+
+static const struct pf_ws_ops ws_ops = {ws_open, ws_message, ws_closed};
+
+/* ---- the connector ops ---- */
+
+static int
+op_start(struct pf_connector *c)
+{
+    struct xmpp *x = (struct xmpp *)c;
+    x->stopped = 0;
+    pf_ws_start(x->ws);
+    return PF_OK;
+}
+
+static void
+op_stop(struct pf_connector *c)
+{
+    struct xmpp *x = (struct xmpp *)c;
+    if (pf_ws_is_open(x->ws)) {
+        struct pf_buf b = PF_BUF_INIT;
+        pf_buf_addstr(&b, "<close xmlns='" NS_FRAMING "'/>");
+        send_buf(x, &b);
+    }
+    x->stopped = 1;
+    pf_ws_stop(x->ws);
+}
+
+static int
+op_join(struct pf_connector *c, const char *room)
+{
+    struct xmpp *x = (struct xmpp *)c;
+    if (find_room(x, room, strlen(room)))
+        return PF_OK;
+    if (!strchr(room, '@') || strchr(room, '/'))
+        return PF_EINVAL;
+    x->rooms = pf_xrealloc(x->rooms, (x->n_rooms + 1) * sizeof(*x->rooms));
+    struct room *r = &x->rooms[x->n_rooms++];
+    memset(r, 0, sizeof(*r));
+    r->jid = pf_xstrdup(room);
+    r->nick = pf_xstrdup(x->nick);
+    if (x->state >= S_JOIN) {
+        x->state = S_JOIN;
+        send_join(x, r);
+    }
+    return PF_OK;
+}
+
+static int
+op_post(struct pf_connector *c, const char *room, const char *thread,
+        const char *text, const char *key)
+{
+    struct xmpp *x = (struct xmpp *)c;
+    struct room *r = find_room(x, room, strlen(room));
+    (void)thread;
+    if (!r || !key || !*key)
+        return PF_EINVAL;
+    if (is_pending_key(x, key))
+        return PF_OK; /* the same post again: already on its way */
+    struct post *p = pf_xcalloc(1, sizeof(*p));
+    p->room = pf_xstrdup(room);
+    p->text = pf_xstrdup(text);
+    p->key = pf_xstrdup(key);
+    /* keep the order posts were made in */
+    struct post **pp = &x->posts;
+    while (*pp)
+        pp = &(*pp)->next;
+    *pp = p;
+    if (x->state == S_READY || (r->joined && !room_busy(r)))
+        send_post(x, p);
+    return PF_OK;
+}
+
+static int
+op_direct(struct pf_connector *c, const char *user, const char *text)
+{
+    struct xmpp *x = (struct xmpp *)c;
+    struct pf_buf b = PF_BUF_INIT;
+    if (!strchr(user, '@') || x->state < S_JOIN)
+        return PF_EINVAL;
+    char *id = new_id(x, "dm");
+    pf_buf_addstr(&b, "<message xmlns='" NS_CLIENT "' type='chat' to='");
+    pf_xml_escape_str(&b, user);
+    pf_buf_addf(&b, "' id='%s'><body>", id);
+    pf_xml_escape_str(&b, text);
+    pf_buf_addstr(&b, "</body></message>");
+    free(id);
+    send_buf(x, &b);
+    return PF_OK;
+}
+
+static int
+op_react(struct pf_connector *c, const char *room, const char *msg_id,
+         const char *emoji)
+{
+    struct xmpp *x = (struct xmpp *)c;
+    struct pf_buf b = PF_BUF_INIT;
+    if (x->state < S_JOIN)
+        return PF_EINVAL;
+    char *id = new_id(x, "react");
+    pf_buf_addstr(&b, "<message xmlns='" NS_CLIENT "' type='groupchat' to='");
+    pf_xml_escape_str(&b, room);
+    pf_buf_addf(&b, "' id='%s'><reactions xmlns='" NS_REACTIONS "' id='", id);
+    pf_xml_escape_str(&b, msg_id);
+    pf_buf_addstr(&b, "'><reaction>");
+    pf_xml_escape_str(&b, emoji);
+    pf_buf_addstr(&b, "</reaction></reactions><store xmlns='urn:xmpp:hints'/>"
+                      "</message>");
+    free(id);
+    send_buf(x, &b);
+    return PF_OK;
+}
+
+static int
+op_ready(struct pf_connector *c)
+{
+    return ((struct xmpp *)c)->state == S_READY;
+}
+
+static void
+op_destroy(struct pf_connector *c)
+{
+    struct xmpp *x = (struct xmpp *)c;
+    if (!x)
+        return;
+    pf_ws_free(x->ws);
+    for (size_t i = 0; i < x->n_rooms; i++) {
+        struct room *r = &x->rooms[i];
+        clear_members(r);
+        free(r->members);
+        free(r->jid);
+        free(r->nick);
+        free(r->last_id);
+        free(r->catch_q);
+        free(r->look_q);
+    }
+    free(x->rooms);
+    while (x->posts) {
+        struct post *p = x->posts;
+        x->posts = p->next;
+        free(p->room);
+        free(p->text);
+        free(p->key);
+        free(p);
+    }
+    pf_scram_free(x->scram);
+    if (x->password)
+        sodium_free(x->password);
+    free(x->jid);
+    free(x->user);
+    free(x->domain);
+    free(x->resource);
+    free(x->nick);
+    free(x->full_jid);
+    free(x->sasl_pref);
+    pf_arena_release(&x->arena);
+    free(x);
+}
+
+static const struct pf_connector_ops xmpp_ops = {
+    "xmpp",    op_start, op_stop,  op_join,    op_post,
+    op_direct, op_react, op_ready, op_destroy,
+};
+
+struct pf_connector *
+pf_xmpp_new(struct lws_context *ctx, const struct pf_xmpp_opts *o,
+            pf_event_cb cb, void *ud, char *err, size_t errlen)
+{
+    const char *at = o->jid ? strchr(o->jid, '@') : NULL;
+    if (!at || at == o->jid || !at[1] || strchr(o->jid, '/')) {
+        pf_snprintf(err, errlen, "'%s' is not a bare JID (user@domain)",
+                    o->jid ? o->jid : "");
+        return NULL;
+    }
+    const char *sp = o->sasl && *o->sasl ? o->sasl : "auto";
+    if (strcmp(sp, "auto") && strcmp(sp, "plain") &&
+        strcmp(sp, "scram-sha-256")) {
+        pf_snprintf(err, errlen,
+                    "sasl '%s' is not one of auto, plain, scram-sha-256", sp);
+        return NULL;
+    }
+    struct xmpp *x = pf_xcalloc(1, sizeof(*x));
+    x->base.ops = &xmpp_ops;
+    x->base.cb = cb;
+    x->base.ud = ud;
+    x->jid = pf_xstrdup(o->jid);
+    x->user = pf_xstrndup(o->jid, (size_t)(at - o->jid));
+    x->domain = pf_xstrdup(at + 1);
+    x->resource =
+        pf_xstrdup(o->resource && *o->resource ? o->resource : "pokerface");
+    x->nick = pf_xstrdup(o->nick && *o->nick ? o->nick : x->user);
+    x->sasl_pref = pf_xstrdup(sp);
+    x->configure_rooms = o->configure_rooms;
+    size_t pl = o->password ? strlen(o->password) : 0;
+    x->password = sodium_malloc(pl + 1);
+    if (!x->password)
+        pf_die("out of memory");
+    memcpy(x->password, o->password ? o->password : "", pl + 1);
+    pf_arena_init(&x->arena, 16384);
+    struct pf_xml_limits lim = PF_XML_LIMITS_DEFAULT;
+    if (o->max_stanza)
+        lim.max_bytes = o->max_stanza;
+    x->lim = lim;
+    struct pf_ws_opts wo;
+    memset(&wo, 0, sizeof(wo));
+    wo.url = o->url;
+    wo.subprotocol = "xmpp";
+    wo.name = "xmpp";
+    wo.max_message = lim.max_bytes;
+    wo.reconnect_min_ms = o->reconnect_min_ms;
+    wo.reconnect_max_ms = o->reconnect_max_ms;
+    wo.ping_s = o->ping_s;
+    x->ws = pf_ws_new(ctx, &wo, &ws_ops, x, err, errlen);
+    if (!x->ws) {
+        op_destroy(&x->base);
+        return NULL;
+    }
+    return &x->base;
+}
+
+const char *
+pf_xmpp_last_id(struct pf_connector *c, const char *room)
+{
+    struct room *r = find_room((struct xmpp *)c, room, strlen(room));
+    return r ? r->last_id : NULL;
+}
+
+void
+pf_xmpp_set_last_id(struct pf_connector *c, const char *room, const char *id)
+{
+    struct room *r = find_room((struct xmpp *)c, room, strlen(room));
+    if (r) {
+        free(r->last_id);
+        r->last_id = id ? pf_xstrdup(id) : NULL;
+    }
+}
