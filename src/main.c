@@ -1,6 +1,7 @@
 /*
  * main.c - the pokerface command: dispatch to a subcommand.
  */
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -18,6 +19,7 @@ struct cmd {
 };
 
 static const struct cmd cmds[] = {
+    {"run", pf_cmd_run, "run the bot: relay replies, hold backstage talk"},
     {"check", pf_cmd_check, "check a message the way the bot would"},
     {"eval", pf_cmd_eval, "measure the rules on labelled corpora"},
     {"bench", pf_cmd_bench, "measure throughput and latency"},
@@ -42,6 +44,10 @@ usage(FILE *f)
 int
 main(int argc, char **argv)
 {
+    if (sodium_init() < 0) {
+        fprintf(stderr, "pokerface: cannot initialise libsodium\n");
+        return PF_EXIT_ERROR;
+    }
     if (argc < 2) {
         usage(stderr);
         return PF_EXIT_ERROR;

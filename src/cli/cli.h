@@ -20,6 +20,7 @@
 int pf_cmd_check(int argc, char **argv);
 int pf_cmd_eval(int argc, char **argv);
 int pf_cmd_bench(int argc, char **argv);
+int pf_cmd_run(int argc, char **argv);
 
 /* A loaded configuration with its engine. */
 struct pf_cli_env {

@@ -1,0 +1,224 @@
+/*
+ * run.c - `pokerface run`: the bot, in the foreground. Connects to the
+ * team chat, relays and holds until SIGTERM or SIGINT, then disconnects
+ * cleanly. One log line per event that matters, on stderr.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "connectors/xmpp.h"
+#include "core/log.h"
+#include "core/loop.h"
+#include "core/relay.h"
+#include "core/util.h"
+
+static const char usage[] =
+    "usage: pokerface run -c CONFIG [-v]\n"
+    "\n"
+    "Run the bot in the foreground: connect to the team chat, relay agents'\n"
+    "replies to customers through the rules, and hold what reads like\n"
+    "backstage talk until its author decides. Stops cleanly on SIGTERM or\n"
+    "SIGINT (Ctrl-C).\n"
+    "\n"
+    "The configuration needs a \"connector\" (the bot's chat account; its\n"
+    "password comes from password_file or password_env, never from the\n"
+    "configuration) and at least one entry in \"routes\". See\n"
+    "config/pokerface.example.json.\n"
+    "\n"
+    "  -c, --config FILE  configuration (required)\n"
+    "  -v, --verbose      log debug lines too\n"
+    "  -h, --help         show this help\n";
+
+/* The password, into sodium_malloc'd memory; NULL with err on failure. */
+static char *
+read_password(const struct pf_connector_conf *k, char *err, size_t errlen)
+{
+    char *out;
+    if (k->password_env) {
+        const char *v = getenv(k->password_env);
+        if (!v || !*v) {
+            pf_snprintf(err, errlen,
+                        "environment variable '%s' (connector.password_env) "
+                        "is not set",
+                        k->password_env);
+            return NULL;
+        }
+        size_t n = strlen(v);
+        out = sodium_malloc(n + 1);
+        if (!out)
+            pf_die("out of memory");
+        memcpy(out, v, n + 1);
+        return out;
+    }
+    int fd = open(k->password_file, O_RDONLY | O_NOFOLLOW);
+    struct stat st;
+    if (fd < 0) {
+        pf_snprintf(err, errlen, "password file '%s': %s", k->password_file,
+                    strerror(errno));
+        return NULL;
+    }
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        pf_snprintf(err, errlen, "password file '%s' is not a regular file",
+                    k->password_file);
+        close(fd);
+        return NULL;
+    }
+    if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+        pf_snprintf(err, errlen,
+                    "password file '%s' can be read by others (mode %03o); "
+                    "chmod 600 it",
+                    k->password_file, (unsigned)(st.st_mode & 0777));
+        close(fd);
+        return NULL;
+    }
+    out = sodium_malloc(4096);
+    if (!out)
+        pf_die("out of memory");
+    ssize_t n = read(fd, out, 4095);
+    close(fd);
+    if (n <= 0) {
+        pf_snprintf(err, errlen, "password file '%s' is empty",
+                    k->password_file);
+        sodium_free(out);
+        return NULL;
+    }
+    /* one line: the newline at the end is not part of the password */
+    while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r'))
+        n--;
+    out[n] = '\0';
+    return out;
+}
+
+static void
+wake_cb(lws_sorted_usec_list_t *sul)
+{
+    (void)sul; /* only there to make lws_service() return */
+}
+
+int
+pf_cmd_run(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *config = NULL;
+    int verbose = 0, c, rc;
+    char err[1024];
+    struct pf_cli_env env;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "+c:vh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': config = optarg; break;
+        case 'v': verbose = 1; break;
+        case 'h': fputs(usage, stdout); return PF_EXIT_OK;
+        default: return pf_cli_usage_error("run", "unknown option");
+        }
+    }
+    if (!config)
+        return pf_cli_usage_error("run", "-c CONFIG is required");
+    if (optind != argc)
+        return pf_cli_usage_error("run", "unexpected argument '%s'",
+                                  argv[optind]);
+    pf_log_set_timestamps(1);
+    if ((rc = pf_cli_open(&env, config)))
+        return rc;
+    if (verbose)
+        pf_log_set_level(PF_LOG_DEBUG);
+    if (!env.cfg.have_connector || env.cfg.n_routes == 0) {
+        fprintf(stderr, "pokerface run: %s: %s\n", config,
+                !env.cfg.have_connector
+                    ? "no \"connector\": how should the bot reach the chat?"
+                    : "no \"routes\": which rooms should the bot relay?");
+        pf_cli_close(&env);
+        return PF_EXIT_ERROR;
+    }
+    char *password = read_password(&env.cfg.connector, err, sizeof(err));
+    if (!password) {
+        fprintf(stderr, "pokerface run: %s\n", err);
+        pf_cli_close(&env);
+        return PF_EXIT_ERROR;
+    }
+
+    struct pf_loop loop;
+    if (pf_loop_init(&loop, err, sizeof(err))) {
+        fprintf(stderr, "pokerface run: %s\n", err);
+        sodium_free(password);
+        pf_cli_close(&env);
+        return PF_EXIT_ERROR;
+    }
+    pf_loop_catch_signals(&loop);
+    struct pf_relay *relay = pf_relay_new(&env.cfg, &env.engine, loop.ctx);
+    const struct pf_connector_conf *k = &env.cfg.connector;
+    struct pf_xmpp_opts xo;
+    memset(&xo, 0, sizeof(xo));
+    xo.url = k->url;
+    xo.jid = k->jid;
+    xo.password = password;
+    xo.resource = k->resource;
+    xo.nick = k->nick;
+    xo.sasl = k->sasl;
+    xo.reconnect_min_ms = k->reconnect_min_ms;
+    xo.reconnect_max_ms = k->reconnect_max_ms;
+    xo.ping_s = k->ping_s;
+    xo.max_stanza = k->max_stanza_bytes;
+    xo.configure_rooms = k->configure_rooms;
+    struct pf_connector *conn =
+        pf_xmpp_new(loop.ctx, &xo, pf_relay_event, relay, err, sizeof(err));
+    sodium_free(password); /* the connector keeps its own locked copy */
+    if (!conn) {
+        fprintf(stderr, "pokerface run: connector: %s\n", err);
+        pf_relay_free(relay);
+        pf_loop_release(&loop);
+        pf_cli_close(&env);
+        return PF_EXIT_ERROR;
+    }
+    pf_relay_attach(relay, conn);
+    pf_info("pokerface %s starting: %zu route(s), %zu plugin(s), as %s on %s",
+            PF_VERSION, env.cfg.n_routes, pf_engine_n_plugins(&env.engine),
+            k->jid, k->url);
+    if ((rc = pf_relay_start(relay)) != PF_OK) {
+        fprintf(stderr, "pokerface run: cannot start (a route's room is not "
+                        "a room address?)\n");
+    } else {
+        int sig = pf_loop_run(&loop);
+        pf_info("stopping%s", sig == SIGTERM  ? " (SIGTERM)"
+                              : sig == SIGINT ? " (SIGINT)"
+                                              : "");
+        /* say goodbye to the server, for at most two seconds */
+        pf_relay_stop(relay);
+        lws_sorted_usec_list_t wake;
+        memset(&wake, 0, sizeof(wake));
+        int64_t until = pf_now_us() + 2000000;
+        loop.stop = 0;
+        while (pf_now_us() < until) {
+            lws_sul_schedule(loop.ctx, 0, &wake, wake_cb, 100 * 1000);
+            pf_loop_once(&loop, 100);
+            if (loop.stop)
+                break; /* a second signal: leave now */
+            if (!conn->ops->ready(conn))
+                break; /* the server closed the stream */
+        }
+        lws_sul_cancel(&wake);
+    }
+    const struct pf_relay_stats *st = pf_relay_stats(relay);
+    pf_info("stopped: relayed %u, mirrored %u, held %u, sent %u, dropped %u, "
+            "expired %u",
+            st->relayed, st->mirrored, st->held, st->sent, st->dropped,
+            st->expired);
+    pf_relay_free(relay);
+    conn->ops->destroy(conn);
+    pf_loop_release(&loop);
+    pf_cli_close(&env);
+    return PF_EXIT_OK;
+}

@@ -1,0 +1,1023 @@
+/*
+ * relay.c - see relay.h.
+ *
+ * Invariants:
+ *  - a message is relayed to a customer only after the engine checked it
+ *    and policy said pass or note, or after a person decided to send it;
+ *    a message that cannot be checked is held;
+ *  - every message is handled once: ids already seen are skipped, so a
+ *    live message that also comes back in a catch-up is not relayed twice;
+ *  - every post has an idempotency key derived from what caused it, so a
+ *    post repeated after a reconnect is still one post;
+ *  - notices and replies go to the internal room or to a user directly,
+ *    never to a customer room.
+ * Log lines: one per event that matters (relayed, held, decided, expired,
+ * mirrored at debug); never the text of a held message.
+ */
+#include "core/relay.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/holds.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "rules/pipeline.h"
+
+#define CONTEXT_MSGS 5
+#define SEEN_MAX 4096
+
+struct member {
+    char *id, *name;
+};
+
+struct route {
+    const struct pf_route_conf *conf;
+    struct member *team; /* who is in the internal room */
+    size_t n_team, cap_team;
+    char *ctx[CONTEXT_MSGS]; /* the customer's recent messages, oldest first */
+    size_t n_ctx;
+};
+
+struct pf_relay {
+    const struct pf_config *cfg;
+    struct pf_engine *engine;
+    struct lws_context *ctx;
+    struct pf_connector *conn;
+    struct route *routes;
+    size_t n_routes;
+    struct pf_holds holds;
+    char **seen; /* ring of message ids already handled */
+    size_t seen_n, seen_pos;
+    lws_sorted_usec_list_t tick;
+    unsigned seq;
+    int running;
+    struct pf_relay_stats stats;
+};
+
+/* ---- small helpers ---- */
+
+static int
+fi(const char *lang)
+{
+    return lang && strcmp(lang, "fi") == 0;
+}
+
+static int
+seen_before(struct pf_relay *r, const char *id)
+{
+    if (!id || !*id)
+        return 0;
+    for (size_t i = 0; i < r->seen_n; i++)
+        if (strcmp(r->seen[i], id) == 0)
+            return 1;
+    if (r->seen_n < SEEN_MAX) {
+        r->seen[r->seen_n++] = pf_xstrdup(id);
+    } else {
+        free(r->seen[r->seen_pos]);
+        r->seen[r->seen_pos] = pf_xstrdup(id);
+        r->seen_pos = (r->seen_pos + 1) % SEEN_MAX;
+    }
+    return 0;
+}
+
+static struct route *
+route_by_room(struct pf_relay *r, const char *room, int *internal)
+{
+    for (size_t i = 0; room && i < r->n_routes; i++) {
+        if (strcmp(r->routes[i].conf->internal_room, room) == 0) {
+            *internal = 1;
+            return &r->routes[i];
+        }
+        if (strcmp(r->routes[i].conf->customer_room, room) == 0) {
+            *internal = 0;
+            return &r->routes[i];
+        }
+    }
+    return NULL;
+}
+
+static struct route *
+route_by_name(struct pf_relay *r, const char *name)
+{
+    for (size_t i = 0; i < r->n_routes; i++)
+        if (strcmp(r->routes[i].conf->name, name) == 0)
+            return &r->routes[i];
+    return NULL;
+}
+
+static int
+is_supervisor(struct pf_relay *r, const char *id)
+{
+    for (size_t i = 0; i < r->cfg->n_supervisors; i++)
+        if (strcmp(r->cfg->supervisors[i], id) == 0)
+            return 1;
+    return 0;
+}
+
+static int
+is_team(struct pf_relay *r, struct route *rt, const char *id)
+{
+    for (size_t i = 0; i < rt->n_team; i++)
+        if (strcmp(rt->team[i].id, id) == 0)
+            return 1;
+    return is_supervisor(r, id);
+}
+
+/* "{name}: {text}" */
+static char *
+format(const char *fmt, const char *name, const char *text)
+{
+    struct pf_buf b = PF_BUF_INIT;
+    for (const char *p = fmt; *p;) {
+        if (strncmp(p, "{name}", 6) == 0) {
+            pf_buf_addstr(&b, name);
+            p += 6;
+        } else if (strncmp(p, "{text}", 6) == 0) {
+            pf_buf_addstr(&b, text);
+            p += 6;
+        } else {
+            pf_buf_addch(&b, *p++);
+        }
+    }
+    return pf_buf_detach(&b, NULL);
+}
+
+static char *
+new_key(struct pf_relay *r, const char *kind)
+{
+    return pf_xasprintf("pf-%s-%u-%lld", kind, ++r->seq,
+                        (long long)(pf_wall_us() / 1000));
+}
+
+/* A direct message when the user has a real address, else a line in the
+   internal room that names them. */
+static void
+tell(struct pf_relay *r, struct route *rt, const char *user_id,
+     const char *user_name, int direct_ok, const char *text)
+{
+    if (direct_ok && strchr(user_id, '@') && !strchr(user_id, '/')) {
+        r->conn->ops->direct(r->conn, user_id, text);
+        return;
+    }
+    if (!rt)
+        return;
+    char *line = pf_xasprintf("%s: %s", user_name, text);
+    char *key = new_key(r, "t");
+    r->conn->ops->post(r->conn, rt->conf->internal_room, "", line, key);
+    free(key);
+    free(line);
+}
+
+/* reply to a command where it was given: the internal room or a DM */
+static void
+reply(struct pf_relay *r, struct route *rt, const struct pf_event *ev,
+      const char *text)
+{
+    if (!ev->room) {
+        r->conn->ops->direct(r->conn, ev->author_id, text);
+        return;
+    }
+    tell(r, rt, ev->author_id, ev->author_name, 0, text);
+}
+
+static const char *const *
+team_names(struct route *rt, size_t *n)
+{
+    static const char *names[64];
+    size_t k = 0;
+    for (size_t i = 0; i < rt->n_team && k < 64; i++)
+        names[k++] = rt->team[i].name;
+    *n = k;
+    return names;
+}
+
+/* ---- checking ---- */
+
+static int
+check_text(struct pf_relay *r, struct route *rt, const struct pf_event *ev,
+           const char *text, struct pf_result *res, char *err, size_t errlen)
+{
+    struct pf_input in;
+    memset(&in, 0, sizeof(in));
+    in.text = text;
+    in.len = strlen(text);
+    in.context = (const char *const *)rt->ctx;
+    in.n_context = rt->n_ctx;
+    in.author_id = ev->author_id;
+    in.author_name = ev->author_name;
+    in.route = rt->conf->name;
+    in.platform = r->conn->ops->name;
+    in.msg_id = ev->msg_id;
+    in.ts_ms = ev->ts_ms;
+    size_t nt;
+    in.team = team_names(rt, &nt);
+    in.n_team = nt;
+    return pf_engine_check(r->engine, &in, res, err, errlen);
+}
+
+/* what the findings say, for the notice, and every detail for !why */
+static void
+describe(const struct pf_result *res, struct pf_hold *h)
+{
+    struct pf_buf why = PF_BUF_INIT, words = PF_BUF_INIT, det = PF_BUF_INIT;
+    size_t n_words = 0;
+    for (size_t i = 0; i < res->n_found; i++) {
+        const struct pf_found *f = &res->found[i];
+        if (f->action < PF_ACT_HOLD)
+            continue;
+        if (why.len)
+            pf_buf_addstr(&why, "; ");
+        pf_buf_addstr(&why, f->f.reason[0] ? f->f.reason : f->f.label);
+        for (uint32_t k = 0; k < f->f.n_spans && n_words < 6; k++) {
+            const struct pf_span *sp = &f->f.spans[k];
+            struct pf_buf w = PF_BUF_INIT;
+            pf_buf_addch(&w, '"');
+            pf_buf_add(&w, res->msg->text + sp->off, sp->len);
+            pf_buf_addch(&w, '"');
+            if (!words.data || !strstr(words.data, w.data)) {
+                if (words.len)
+                    pf_buf_addstr(&words, ", ");
+                pf_buf_add(&words, w.data, w.len);
+                n_words++;
+            }
+            pf_buf_release(&w);
+        }
+    }
+    for (size_t i = 0; i < res->n_found; i++) {
+        const struct pf_found *f = &res->found[i];
+        pf_buf_addf(&det, "%s%s %.2f %s (%s): %s", det.len ? "\n" : "",
+                    pf_action_name(f->action), f->f.score, f->f.label,
+                    f->plugin, f->f.reason);
+        if (f->f.suggestion[0])
+            pf_buf_addf(&det, " %s", f->f.suggestion);
+    }
+    pf_hold_set(&h->why, why.data ? why.data : "");
+    pf_hold_set(&h->words, words.data ? words.data : "");
+    pf_hold_set(&h->details, det.data ? det.data : "");
+    pf_buf_release(&why);
+    pf_buf_release(&words);
+    pf_buf_release(&det);
+}
+
+static void
+post_notice(struct pf_relay *r, struct route *rt, struct pf_hold *h, int again)
+{
+    struct pf_buf b = PF_BUF_INIT;
+    int f = fi(h->lang);
+    long mins = (long)((h->expires_ms - pf_wall_us() / 1000 + 59999) / 60000);
+    const char *p = r->cfg->command_prefix;
+    if (f)
+        pf_buf_addf(&b, "%s: %s #%u, ei lähetetty asiakkaalle. %s.",
+                    h->author_name,
+                    again ? "muokattu viesti pidätetty yhä" : "pidätetty",
+                    h->id, h->why);
+    else
+        pf_buf_addf(&b, "%s: %s #%u, not sent to the customer. %s.",
+                    h->author_name, again ? "the edit is still held" : "held",
+                    h->id, h->why);
+    if (h->words[0])
+        pf_buf_addf(&b, f ? " Sanat: %s." : " Words: %s.", h->words);
+    if (h->action == PF_ACT_BLOCK)
+        pf_buf_addf(&b,
+                    f ? " Vain esihenkilö voi lähettää sen (%ssend %u)."
+                      : " Only a supervisor can send it (%ssend %u).",
+                    p, h->id);
+    else if (f)
+        pf_buf_addf(&b,
+                    " Vastaa %ssend %u lähettääksesi sellaisenaan, %sedit %u "
+                    "<uusi teksti> muuttaaksesi tai %sdrop %u hylätäksesi "
+                    "(tai reagoi ✅ / ❌).",
+                    p, h->id, p, h->id, p, h->id);
+    else
+        pf_buf_addf(&b,
+                    " Reply %ssend %u to send it as it is, %sedit %u <new "
+                    "text> to change it, or %sdrop %u to drop it (or react "
+                    "✅ / ❌).",
+                    p, h->id, p, h->id, p, h->id);
+    pf_buf_addf(&b, f ? " Vanhenee %ld min kuluttua." : " Expires in %ld min.",
+                mins);
+    char *key = pf_xasprintf("pf-n%u-%u", h->id, h->edits);
+    pf_hold_set(&h->notice_key, key);
+    pf_hold_set(&h->notice_id, NULL);
+    r->conn->ops->post(r->conn, rt->conf->internal_room, "", b.data, key);
+    free(key);
+    pf_buf_release(&b);
+}
+
+static void
+learn(struct pf_relay *r, struct route *rt, struct pf_hold *h, int kind,
+      const char *by, const char *new_text)
+{
+    struct pf_input in;
+    const struct pf_msg *m;
+    char err[128];
+    memset(&in, 0, sizeof(in));
+    in.text = h->text;
+    in.len = strlen(h->text);
+    in.author_id = h->author_id;
+    in.author_name = h->author_name;
+    in.route = rt->conf->name;
+    in.platform = r->conn->ops->name;
+    in.flags = PF_MSG_OUTGOING;
+    if (pf_engine_prepare(r->engine, &in, &m, err, sizeof(err)) != PF_OK)
+        return;
+    struct pf_decision d;
+    memset(&d, 0, sizeof(d));
+    d.size = sizeof(d);
+    d.kind = (uint32_t)kind;
+    d.decided_by = by;
+    d.by_supervisor = is_supervisor(r, by);
+    d.new_text = new_text;
+    pf_pipeline_learn(r->engine->pl, m, &d);
+}
+
+static void
+relay_text(struct pf_relay *r, struct route *rt, const char *author,
+           const char *text, const char *key)
+{
+    char *line = format(rt->conf->relay_format, author, text);
+    r->conn->ops->post(r->conn, rt->conf->customer_room, "", line, key);
+    free(line);
+}
+
+/* A new outgoing message: check it, then relay it or hold it. */
+static void
+outgoing(struct pf_relay *r, struct route *rt, const struct pf_event *ev,
+         const char *text)
+{
+    struct pf_result res;
+    char err[256];
+    if (check_text(r, rt, ev, text, &res, err, sizeof(err)) != PF_OK) {
+        /* not checked, so not sent: hold it with the reason */
+        struct pf_hold *h = pf_holds_add(&r->holds);
+        h->action = PF_ACT_HOLD;
+        pf_hold_set(&h->route, rt->conf->name);
+        pf_hold_set(&h->author_id, ev->author_id);
+        pf_hold_set(&h->author_name, ev->author_name);
+        pf_hold_set(&h->text, text);
+        pf_hold_set(&h->source_id, ev->msg_id);
+        pf_hold_set(&h->source_alt_id, ev->alt_id);
+        pf_hold_set(&h->lang, "en");
+        pf_hold_set(&h->why, err);
+        pf_hold_set(&h->words, "");
+        pf_hold_set(&h->details, err);
+        h->created_ms = pf_wall_us() / 1000;
+        h->expires_ms = h->created_ms + (int64_t)(r->cfg->hold_ttl_s * 1000);
+        r->stats.held++;
+        pf_info("held #%u on %s from %s: could not be checked: %s", h->id,
+                rt->conf->name, ev->author_id, err);
+        post_notice(r, rt, h, 0);
+        return;
+    }
+    if (res.action <= PF_ACT_NOTE) {
+        char *key =
+            pf_xasprintf("pf-r-%s", ev->msg_id[0] ? ev->msg_id : ev->alt_id);
+        relay_text(r, rt, ev->author_name, text, key);
+        free(key);
+        r->stats.relayed++;
+        pf_info("relayed on %s from %s (%zu bytes%s)", rt->conf->name,
+                ev->author_id, strlen(text),
+                res.action == PF_ACT_NOTE ? ", with a tip" : "");
+        if (res.action == PF_ACT_NOTE) {
+            struct pf_buf b = PF_BUF_INIT;
+            int f = fi(res.msg->ui_lang);
+            pf_buf_addstr(&b, f ? "Vinkki viestiisi asiakkaalle: "
+                                : "A tip about your reply to the customer: ");
+            for (size_t i = 0; i < res.n_found; i++) {
+                if (res.found[i].action != PF_ACT_NOTE)
+                    continue;
+                pf_buf_addf(&b, "%s. ", res.found[i].f.reason);
+                if (res.found[i].f.suggestion[0])
+                    pf_buf_addf(&b, "%s ", res.found[i].f.suggestion);
+                break;
+            }
+            tell(r, rt, ev->author_id, ev->author_name, 1, b.data);
+            pf_buf_release(&b);
+            r->stats.notes++;
+        }
+        return;
+    }
+    struct pf_hold *h = pf_holds_add(&r->holds);
+    h->action = res.action;
+    pf_hold_set(&h->route, rt->conf->name);
+    pf_hold_set(&h->author_id, ev->author_id);
+    pf_hold_set(&h->author_name, ev->author_name);
+    pf_hold_set(&h->text, text);
+    pf_hold_set(&h->source_id, ev->msg_id);
+    pf_hold_set(&h->source_alt_id, ev->alt_id);
+    pf_hold_set(&h->lang, res.msg->ui_lang);
+    describe(&res, h);
+    h->created_ms = pf_wall_us() / 1000;
+    h->expires_ms = h->created_ms + (int64_t)(r->cfg->hold_ttl_s * 1000);
+    r->stats.held++;
+    pf_info("%s #%u on %s from %s (score %.2f)",
+            res.action == PF_ACT_BLOCK ? "blocked" : "held", h->id,
+            rt->conf->name, ev->author_id, res.score);
+    post_notice(r, rt, h, 0);
+}
+
+/* ---- decisions ---- */
+
+/* may this person decide about h? says why not into why */
+static int
+may_decide(struct pf_relay *r, const struct pf_hold *h, const char *who,
+           const char *who_name, char *why, size_t cap)
+{
+    int sup = is_supervisor(r, who);
+    int f = fi(h->lang);
+    if (h->action == PF_ACT_BLOCK && !sup) {
+        pf_snprintf(why, cap,
+                    f ? "Pahoittelut %s, #%u on estetty: vain esihenkilö voi "
+                        "lähettää sen."
+                      : "Sorry %s, #%u is blocked: only a supervisor can "
+                        "release it.",
+                    who_name, h->id);
+        return 0;
+    }
+    if (!sup && strcmp(h->author_id, who) != 0) {
+        pf_snprintf(why, cap,
+                    f ? "Pahoittelut %s, vain %s tai esihenkilö voi päättää "
+                        "viestistä #%u."
+                      : "Sorry %s, only %s or a supervisor can decide about "
+                        "#%u.",
+                    who_name, h->author_name, h->id);
+        return 0;
+    }
+    return 1;
+}
+
+static void
+decided(struct pf_relay *r, struct pf_hold *h, const char *what)
+{
+    pf_info("%s #%u on %s", what, h->id, h->route);
+    pf_holds_remove(&r->holds, h->id);
+}
+
+static void
+do_send(struct pf_relay *r, struct route *rt, struct pf_hold *h,
+        const struct pf_event *ev)
+{
+    char *key = pf_xasprintf("pf-h%u-s", h->id);
+    relay_text(r, rt, h->author_name, h->text, key);
+    free(key);
+    learn(r, rt, h, PF_DECIDE_SEND, ev->author_id, NULL);
+    char msg[200];
+    pf_snprintf(msg, sizeof(msg),
+                fi(h->lang) ? "#%u lähetetty asiakkaalle (%s päätti)."
+                            : "#%u sent to the customer (decided by %s).",
+                h->id, ev->author_name);
+    reply(r, rt, ev, msg);
+    r->stats.sent++;
+    decided(r, h, "sent");
+}
+
+static void
+do_drop(struct pf_relay *r, struct route *rt, struct pf_hold *h,
+        const struct pf_event *ev)
+{
+    learn(r, rt, h, PF_DECIDE_DROP, ev->author_id, NULL);
+    char msg[200];
+    pf_snprintf(msg, sizeof(msg),
+                fi(h->lang) ? "#%u hylätty, sitä ei lähetetty."
+                            : "#%u dropped; it was not sent.",
+                h->id);
+    reply(r, rt, ev, msg);
+    r->stats.dropped++;
+    decided(r, h, "dropped");
+}
+
+static void
+do_edit(struct pf_relay *r, struct route *rt, struct pf_hold *h,
+        const struct pf_event *ev, const char *text)
+{
+    struct pf_result res;
+    char err[256];
+    struct pf_event as_author = *ev;
+    as_author.author_id = h->author_id;
+    as_author.author_name = h->author_name;
+    learn(r, rt, h, PF_DECIDE_EDIT, ev->author_id, text);
+    r->stats.edited++;
+    if (check_text(r, rt, &as_author, text, &res, err, sizeof(err)) == PF_OK &&
+        res.action <= PF_ACT_NOTE) {
+        char *key = pf_xasprintf("pf-h%u-e%u", h->id, h->edits);
+        relay_text(r, rt, h->author_name, text, key);
+        free(key);
+        char msg[200];
+        pf_snprintf(msg, sizeof(msg),
+                    fi(h->lang) ? "#%u muokattu ja lähetetty asiakkaalle."
+                                : "#%u edited and sent to the customer.",
+                    h->id);
+        reply(r, rt, ev, msg);
+        r->stats.sent++;
+        decided(r, h, "edited and sent");
+        return;
+    }
+    /* still not fit to send: the hold stays, with the new text */
+    h->edits++;
+    pf_hold_set(&h->text, text);
+    if (res.msg) {
+        h->action = res.action;
+        pf_hold_set(&h->lang, res.msg->ui_lang);
+        describe(&res, h);
+    } else {
+        pf_hold_set(&h->why, err);
+        pf_hold_set(&h->words, "");
+    }
+    h->expires_ms = pf_wall_us() / 1000 + (int64_t)(r->cfg->hold_ttl_s * 1000);
+    pf_info("edit of #%u on %s held again", h->id, rt->conf->name);
+    post_notice(r, rt, h, 1);
+}
+
+static void
+expire(struct pf_relay *r, struct pf_hold *h)
+{
+    struct route *rt = route_by_name(r, h->route);
+    if (rt) {
+        char *msg = pf_xasprintf(
+            fi(h->lang) ? "#%u vanheni eikä sitä lähetetty. Tekstisi oli: %s"
+                        : "#%u expired and was not sent. Your text was: %s",
+            h->id, h->text);
+        tell(r, rt, h->author_id, h->author_name, 1, msg);
+        /* and a line in the room, so nobody waits for it */
+        if (strchr(h->author_id, '@') && !strchr(h->author_id, '/')) {
+            char line[200];
+            char *key = new_key(r, "x");
+            pf_snprintf(line, sizeof(line),
+                        fi(h->lang) ? "#%u (%s) vanheni, ei lähetetty."
+                                    : "#%u (%s) expired, not sent.",
+                        h->id, h->author_name);
+            r->conn->ops->post(r->conn, rt->conf->internal_room, "", line, key);
+            free(key);
+        }
+        free(msg);
+        learn(r, rt, h, PF_DECIDE_EXPIRE, "", NULL);
+    }
+    r->stats.expired++;
+    decided(r, h, "expired");
+}
+
+static void
+tick_cb(lws_sorted_usec_list_t *sul)
+{
+    struct pf_relay *r = lws_container_of(sul, struct pf_relay, tick);
+    int64_t now = pf_wall_us() / 1000;
+    for (size_t i = 0; i < r->holds.n;) {
+        struct pf_hold *h = r->holds.items[i];
+        if (h->expires_ms <= now && r->conn->ops->ready(r->conn))
+            expire(r, h); /* removes h; item i is now another hold */
+        else
+            i++;
+    }
+    if (r->running)
+        lws_sul_schedule(r->ctx, 0, &r->tick, tick_cb, 250 * 1000);
+}
+
+/* ---- commands ---- */
+
+static void
+help(struct pf_relay *r, struct route *rt, const struct pf_event *ev, int f)
+{
+    const char *p = r->cfg->command_prefix;
+    char *msg = pf_xasprintf(
+        f ? "Komennot: %ssend N lähettää pidätetyn viestin, %sedit N teksti "
+            "korvaa sen tekstin (ja tarkistaa uudelleen), %sdrop N hylkää, "
+            "%sheld listaa pidätetyt, %swhy N kertoo syyn. Myös ✅/❌ "
+            "ilmoitukseen käy."
+          : "Commands: %ssend N sends a held message, %sedit N text replaces "
+            "its text (checked again), %sdrop N drops it, %sheld lists held "
+            "messages, %swhy N tells why. ✅/❌ on a notice works too.",
+        p, p, p, p, p);
+    reply(r, rt, ev, msg);
+    free(msg);
+}
+
+static void
+list_held(struct pf_relay *r, struct route *rt, const struct pf_event *ev)
+{
+    struct pf_buf b = PF_BUF_INIT;
+    int sup = is_supervisor(r, ev->author_id);
+    int64_t now = pf_wall_us() / 1000;
+    for (size_t i = 0; i < r->holds.n; i++) {
+        const struct pf_hold *h = r->holds.items[i];
+        if (!sup && strcmp(h->author_id, ev->author_id) != 0)
+            continue;
+        if (rt && strcmp(h->route, rt->conf->name) != 0 && !sup)
+            continue;
+        size_t tl = strlen(h->text);
+        pf_buf_addf(&b, "%s#%u %s (%s, %ld min): %.60s%s", b.len ? "\n" : "",
+                    h->id, h->action == PF_ACT_BLOCK ? "blocked" : "held",
+                    h->author_name, (long)((now - h->created_ms) / 60000),
+                    h->text, tl > 60 ? "…" : "");
+    }
+    reply(r, rt, ev, b.data ? b.data : "No held messages.");
+    pf_buf_release(&b);
+}
+
+/* "!cmd N rest": parse N; *rest points after it */
+static int
+parse_id(const char *s, unsigned *id, const char **rest)
+{
+    while (*s == ' ')
+        s++;
+    if (*s == '#')
+        s++;
+    if (*s < '0' || *s > '9')
+        return 0;
+    char *end;
+    unsigned long v = strtoul(s, &end, 10);
+    if (v == 0 || v > 0xFFFFFFFFu || (*end && *end != ' ' && *end != '\n'))
+        return 0;
+    *id = (unsigned)v;
+    while (*end == ' ' || *end == '\n')
+        end++;
+    *rest = end;
+    return 1;
+}
+
+static void
+command(struct pf_relay *r, struct route *rt, const struct pf_event *ev,
+        const char *cmdline)
+{
+    char word[16];
+    size_t n = 0;
+    while (cmdline[n] && cmdline[n] != ' ' && cmdline[n] != '\n' &&
+           n + 1 < sizeof(word)) {
+        word[n] = cmdline[n];
+        n++;
+    }
+    word[n] = '\0';
+    const char *args = cmdline + n;
+    int f = 0;
+    unsigned id;
+    const char *rest = "";
+    char why[256];
+
+    if (!strcmp(word, "help") || !strcmp(word, "apua")) {
+        help(r, rt, ev, !strcmp(word, "apua"));
+        return;
+    }
+    if (!strcmp(word, "held")) {
+        list_held(r, rt, ev);
+        return;
+    }
+    if (strcmp(word, "send") && strcmp(word, "edit") && strcmp(word, "drop") &&
+        strcmp(word, "why")) {
+        char *msg =
+            pf_xasprintf("Unknown command '%s%s'. %shelp lists them.",
+                         r->cfg->command_prefix, word, r->cfg->command_prefix);
+        reply(r, rt, ev, msg);
+        free(msg);
+        return;
+    }
+    if (!parse_id(args, &id, &rest)) {
+        char *msg = pf_xasprintf("Which one? %s%s N, with N from the notice.",
+                                 r->cfg->command_prefix, word);
+        reply(r, rt, ev, msg);
+        free(msg);
+        return;
+    }
+    struct pf_hold *h = pf_holds_get(&r->holds, id);
+    if (!h) {
+        char msg[120];
+        pf_snprintf(msg, sizeof(msg),
+                    "No held message #%u (it may have been decided already).",
+                    id);
+        reply(r, rt, ev, msg);
+        return;
+    }
+    f = fi(h->lang);
+    struct route *hrt = route_by_name(r, h->route);
+    if (!hrt)
+        return;
+    if (!strcmp(word, "why")) {
+        if (!is_supervisor(r, ev->author_id) &&
+            strcmp(h->author_id, ev->author_id) != 0 &&
+            !is_team(r, hrt, ev->author_id)) {
+            reply(r, rt, ev, "Sorry, only the team can see why.");
+            return;
+        }
+        char *msg = pf_xasprintf("#%u:\n%s", h->id, h->details);
+        reply(r, rt, ev, msg);
+        free(msg);
+        return;
+    }
+    if (!may_decide(r, h, ev->author_id, ev->author_name, why, sizeof(why))) {
+        r->stats.refused++;
+        pf_info("refused %s%s #%u from %s", r->cfg->command_prefix, word, h->id,
+                ev->author_id);
+        reply(r, rt, ev, why);
+        return;
+    }
+    if (!strcmp(word, "send")) {
+        do_send(r, hrt, h, ev);
+    } else if (!strcmp(word, "drop")) {
+        do_drop(r, hrt, h, ev);
+    } else {
+        if (!*rest) {
+            reply(r, rt, ev,
+                  f ? "Anna uusi teksti: !edit N uusi teksti"
+                    : "Give the new text: !edit N new text");
+            return;
+        }
+        do_edit(r, hrt, h, ev, rest);
+    }
+}
+
+/* ---- events ---- */
+
+static void
+member_join(struct route *rt, const char *id, const char *name)
+{
+    for (size_t i = 0; i < rt->n_team; i++) {
+        if (strcmp(rt->team[i].id, id) == 0) {
+            free(rt->team[i].name);
+            rt->team[i].name = pf_xstrdup(name);
+            return;
+        }
+    }
+    if (rt->n_team == rt->cap_team) {
+        rt->cap_team = rt->cap_team ? rt->cap_team * 2 : 16;
+        rt->team = pf_xrealloc(rt->team, rt->cap_team * sizeof(*rt->team));
+    }
+    rt->team[rt->n_team].id = pf_xstrdup(id);
+    rt->team[rt->n_team].name = pf_xstrdup(name);
+    rt->n_team++;
+}
+
+static void
+member_leave(struct route *rt, const char *id)
+{
+    for (size_t i = 0; i < rt->n_team; i++) {
+        if (strcmp(rt->team[i].id, id) == 0) {
+            free(rt->team[i].id);
+            free(rt->team[i].name);
+            rt->team[i] = rt->team[--rt->n_team];
+            return;
+        }
+    }
+}
+
+static void
+customer_message(struct pf_relay *r, struct route *rt,
+                 const struct pf_event *ev)
+{
+    if (is_team(r, rt, ev->author_id))
+        return; /* the team writing in the customer room: not a customer */
+    if (rt->n_ctx == CONTEXT_MSGS) {
+        free(rt->ctx[0]);
+        memmove(rt->ctx, rt->ctx + 1, (CONTEXT_MSGS - 1) * sizeof(*rt->ctx));
+        rt->n_ctx--;
+    }
+    rt->ctx[rt->n_ctx++] = pf_xstrdup(ev->text);
+    /* show plugins the customer's side of the conversation */
+    struct pf_input in;
+    const struct pf_msg *m;
+    char err[128];
+    memset(&in, 0, sizeof(in));
+    in.text = ev->text;
+    in.len = strlen(ev->text);
+    in.author_id = ev->author_id;
+    in.author_name = ev->author_name;
+    in.route = rt->conf->name;
+    in.platform = r->conn->ops->name;
+    in.msg_id = ev->msg_id;
+    in.flags = PF_MSG_CUSTOMER;
+    if (pf_engine_prepare(r->engine, &in, &m, err, sizeof(err)) == PF_OK)
+        pf_pipeline_observe(r->engine->pl, m);
+    if (rt->conf->mirror) {
+        char *line = format(rt->conf->mirror_format, ev->author_name, ev->text);
+        char *key =
+            pf_xasprintf("pf-m-%s", ev->msg_id[0] ? ev->msg_id : ev->alt_id);
+        r->conn->ops->post(r->conn, rt->conf->internal_room, "", line, key);
+        free(key);
+        free(line);
+        r->stats.mirrored++;
+        pf_debug("mirrored a customer message on %s", rt->conf->name);
+    }
+}
+
+static void
+internal_message(struct pf_relay *r, struct route *rt,
+                 const struct pf_event *ev)
+{
+    const char *text = ev->text;
+    const char *cp = r->cfg->command_prefix;
+    const char *rp = rt->conf->reply_prefix;
+    size_t cl = strlen(cp), rl = strlen(rp);
+    while (*text == ' ' || *text == '\n' || *text == '\t')
+        text++;
+    if (strncmp(text, cp, cl) == 0 && text[cl] && text[cl] != ' ') {
+        command(r, rt, ev, text + cl);
+        return;
+    }
+    if (rl == 0 || strncmp(text, rp, rl) == 0) {
+        const char *body = text + rl;
+        while (*body == ' ' || *body == '\n' || *body == '\t')
+            body++;
+        if (*body)
+            outgoing(r, rt, ev, body);
+        return;
+    }
+    /* backstage talk: never sent, shown to the plugins */
+    struct pf_input in;
+    const struct pf_msg *m;
+    char err[128];
+    memset(&in, 0, sizeof(in));
+    in.text = ev->text;
+    in.len = strlen(ev->text);
+    in.author_id = ev->author_id;
+    in.author_name = ev->author_name;
+    in.route = rt->conf->name;
+    in.platform = r->conn->ops->name;
+    in.msg_id = ev->msg_id;
+    in.ts_ms = ev->ts_ms;
+    in.flags = PF_MSG_BACKSTAGE;
+    if (pf_engine_prepare(r->engine, &in, &m, err, sizeof(err)) == PF_OK)
+        pf_pipeline_observe(r->engine->pl, m);
+}
+
+/* an edit (XEP-0308 correction) of a held message is an !edit */
+static void
+edit_event(struct pf_relay *r, struct route *rt, const struct pf_event *ev)
+{
+    struct pf_hold *h = pf_holds_by_source(&r->holds, ev->ref_id);
+    char why[256];
+    if (!h)
+        return; /* not held: already relayed or backstage */
+    if (!may_decide(r, h, ev->author_id, ev->author_name, why, sizeof(why))) {
+        reply(r, rt, ev, why);
+        return;
+    }
+    const char *text = ev->text;
+    size_t rl = strlen(rt->conf->reply_prefix);
+    while (*text == ' ')
+        text++;
+    if (rl && strncmp(text, rt->conf->reply_prefix, rl) == 0)
+        text += rl;
+    while (*text == ' ')
+        text++;
+    if (*text)
+        do_edit(r, rt, h, ev, text);
+}
+
+static void
+reaction_event(struct pf_relay *r, struct route *rt, const struct pf_event *ev)
+{
+    struct pf_hold *h = pf_holds_by_notice(&r->holds, ev->ref_id);
+    char why[256];
+    int send = !strcmp(ev->text, "✅") || !strcmp(ev->text, "✔️") ||
+               !strcmp(ev->text, "✔") || !strcmp(ev->text, "👍");
+    int drop = !strcmp(ev->text, "❌") || !strcmp(ev->text, "✖️") ||
+               !strcmp(ev->text, "✖") || !strcmp(ev->text, "👎");
+    if (!h || (!send && !drop))
+        return;
+    if (!may_decide(r, h, ev->author_id, ev->author_name, why, sizeof(why))) {
+        r->stats.refused++;
+        reply(r, rt, ev, why);
+        return;
+    }
+    struct route *hrt = route_by_name(r, h->route);
+    if (!hrt)
+        return;
+    if (send)
+        do_send(r, hrt, h, ev);
+    else
+        do_drop(r, hrt, h, ev);
+}
+
+void
+pf_relay_event(void *ud, const struct pf_event *ev)
+{
+    struct pf_relay *r = ud;
+    int internal = 0;
+    struct route *rt;
+
+    switch (ev->type) {
+    case PF_EV_STATE: pf_info("chat %s", ev->text); return;
+    case PF_EV_POSTED: {
+        /* learn the backend id of a notice, for reactions */
+        for (size_t i = 0; i < r->holds.n; i++) {
+            struct pf_hold *h = r->holds.items[i];
+            if (h->notice_key && strcmp(h->notice_key, ev->key) == 0)
+                pf_hold_set(&h->notice_id, ev->msg_id);
+        }
+        return;
+    }
+    case PF_EV_JOIN:
+    case PF_EV_LEAVE:
+        rt = route_by_room(r, ev->room, &internal);
+        if (rt && internal) {
+            if (ev->type == PF_EV_JOIN)
+                member_join(rt, ev->author_id, ev->author_name);
+            else
+                member_leave(rt, ev->author_id);
+        }
+        return;
+    default: break;
+    }
+    if (ev->own || seen_before(r, ev->msg_id))
+        return;
+    if (!ev->room) {
+        /* a direct message: commands only */
+        const char *cp = r->cfg->command_prefix;
+        if (ev->type == PF_EV_MESSAGE && strncmp(ev->text, cp, strlen(cp)) == 0)
+            command(r, NULL, ev, ev->text + strlen(cp));
+        return;
+    }
+    rt = route_by_room(r, ev->room, &internal);
+    if (!rt)
+        return;
+    if (!internal) {
+        /* a customer room: never commands, never reactions */
+        if (ev->type == PF_EV_MESSAGE)
+            customer_message(r, rt, ev);
+        return;
+    }
+    switch (ev->type) {
+    case PF_EV_MESSAGE: internal_message(r, rt, ev); break;
+    case PF_EV_EDIT: edit_event(r, rt, ev); break;
+    case PF_EV_REACTION: reaction_event(r, rt, ev); break;
+    default: break;
+    }
+}
+
+/* ---- lifecycle ---- */
+
+struct pf_relay *
+pf_relay_new(const struct pf_config *cfg, struct pf_engine *engine,
+             struct lws_context *ctx)
+{
+    struct pf_relay *r = pf_xcalloc(1, sizeof(*r));
+    r->cfg = cfg;
+    r->engine = engine;
+    r->ctx = ctx;
+    r->n_routes = cfg->n_routes;
+    r->routes = pf_xcalloc(cfg->n_routes + 1, sizeof(*r->routes));
+    for (size_t i = 0; i < cfg->n_routes; i++)
+        r->routes[i].conf = &cfg->routes[i];
+    r->seen = pf_xcalloc(SEEN_MAX, sizeof(*r->seen));
+    pf_holds_init(&r->holds);
+    return r;
+}
+
+void
+pf_relay_attach(struct pf_relay *r, struct pf_connector *c)
+{
+    r->conn = c;
+}
+
+int
+pf_relay_start(struct pf_relay *r)
+{
+    for (size_t i = 0; i < r->n_routes; i++) {
+        int rc = r->conn->ops->join(r->conn, r->routes[i].conf->customer_room);
+        if (!rc)
+            rc = r->conn->ops->join(r->conn, r->routes[i].conf->internal_room);
+        if (rc)
+            return rc;
+    }
+    r->running = 1;
+    lws_sul_schedule(r->ctx, 0, &r->tick, tick_cb, 250 * 1000);
+    return r->conn->ops->start(r->conn);
+}
+
+void
+pf_relay_stop(struct pf_relay *r)
+{
+    r->running = 0;
+    lws_sul_cancel(&r->tick);
+    if (r->conn)
+        r->conn->ops->stop(r->conn);
+}
+
+void
+pf_relay_free(struct pf_relay *r)
+{
+    if (!r)
+        return;
+    lws_sul_cancel(&r->tick);
+    for (size_t i = 0; i < r->n_routes; i++) {
+        struct route *rt = &r->routes[i];
+        for (size_t k = 0; k < rt->n_team; k++) {
+            free(rt->team[k].id);
+            free(rt->team[k].name);
+        }
+        free(rt->team);
+        for (size_t k = 0; k < rt->n_ctx; k++)
+            free(rt->ctx[k]);
+    }
+    free(r->routes);
+    for (size_t i = 0; i < r->seen_n; i++)
+        free(r->seen[i]);
+    free(r->seen);
+    pf_holds_release(&r->holds);
+    free(r);
+}
+
+const struct pf_relay_stats *
+pf_relay_stats(const struct pf_relay *r)
+{
+    return &r->stats;
+}

@@ -1,0 +1,50 @@
+/*
+ * relay.h - the relay: the one part of pokerface that knows both the chat
+ * (through a connector) and the rules (through the engine).
+ *
+ * For each route (a customer room C paired with an internal room I):
+ *  - a customer's message in C is mirrored into I;
+ *  - an agent's message in I that starts with the reply prefix is an
+ *    outgoing message: checked, then posted in C (pass, note) or held
+ *    (hold, block) with a notice to its author in I;
+ *  - commands (!send, !edit, !drop, !held, !why, !help) in I or in a
+ *    direct message, and ✅/❌ reactions on a notice, decide about holds;
+ *    only the author or a supervisor may decide, only a supervisor may
+ *    release a block;
+ *  - a hold expires after hold_ttl_s: dropped, never sent, and the author
+ *    gets the text back;
+ *  - anything else said in I is backstage talk, shown to the plugins.
+ * Nothing written in a customer room is ever a command, and no notice is
+ * ever posted in a customer room.
+ */
+#ifndef PF_RELAY_H
+#define PF_RELAY_H
+
+#include <libwebsockets.h>
+
+#include "connectors/connector.h"
+#include "core/config.h"
+#include "core/engine.h"
+
+struct pf_relay;
+
+struct pf_relay_stats {
+    unsigned relayed, mirrored, held, sent, edited, dropped, expired, refused,
+        notes;
+};
+
+/* cfg and engine are borrowed and outlive the relay. */
+struct pf_relay *pf_relay_new(const struct pf_config *cfg,
+                              struct pf_engine *engine,
+                              struct lws_context *ctx);
+/* Use c (the relay takes its events; see pf_relay_event). */
+void pf_relay_attach(struct pf_relay *r, struct pf_connector *c);
+/* The connector's event callback (ud is the relay). */
+void pf_relay_event(void *ud, const struct pf_event *ev);
+/* Join the rooms of every route and start the connector and timers. */
+int pf_relay_start(struct pf_relay *r);
+void pf_relay_stop(struct pf_relay *r);
+void pf_relay_free(struct pf_relay *r);
+const struct pf_relay_stats *pf_relay_stats(const struct pf_relay *r);
+
+#endif
