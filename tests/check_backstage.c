@@ -72,6 +72,16 @@ START_TEST(finnish_insults_in_every_case)
 }
 END_TEST
 
+/* "no" negates a noun, but not as a Finnish particle or an interjection */
+START_TEST(no_as_a_particle_does_not_negate)
+{
+    expect_hold("no nyt se idiootti soittaa taas", "backstage.derogatory",
+                "idiootti");
+    expect_hold("No, he is an idiot", "backstage.derogatory", "idiot");
+    expect_pass("no idiot here, just a bug in the form");
+}
+END_TEST
+
 START_TEST(derived_adjectives_and_inflected_demonstratives)
 {
     /* -mainen adjectives of insult nouns, in their case forms */
@@ -439,6 +449,7 @@ suite_backstage(void)
     TCase *tc = tcase_create("detect");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, finnish_insults_in_every_case);
+    tcase_add_test(tc, no_as_a_particle_does_not_negate);
     tcase_add_test(tc, insult_compounds);
     tcase_add_test(tc, derived_adjectives_and_inflected_demonstratives);
     tcase_add_test(tc, english_insults);

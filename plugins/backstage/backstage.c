@@ -66,7 +66,8 @@ enum guard {
     G_NEGATED,
     G_WEAK,
     G_ADJ,
-    G_NICKNAME
+    G_NICKNAME,
+    G_PARTICLE
 };
 
 static const char *const guard_names[] = {
@@ -78,6 +79,7 @@ static const char *const guard_names[] = {
     "weak word with no determiner or person",
     "adjective with no person near",
     "mocking nickname",
+    "a discourse particle, not a negation",
 };
 
 struct scan {
@@ -818,6 +820,27 @@ scare_quotes(struct scan *s)
 
 /* ---- guards ---- */
 
+/*
+ * "no" negates a noun ("no PEBKAC here") but is a discourse particle in
+ * Finnish ("no nyt se idiootti...") and an interjection before a comma
+ * ("No, he is an idiot"): neither cancels what follows.
+ */
+static void
+particles(struct scan *s)
+{
+    const struct pf_msg *m = s->m;
+    int finnish = strcmp(m->lang, "en") != 0;
+    for (size_t i = 0; i < s->n; i++) {
+        struct hit *h = &s->hits[i];
+        if (h->family != FAM_NEGATION || h->t1 != h->t0 + 1 ||
+            h->n1 - h->n0 != 2 || memcmp(m->norm + h->n0, "no", 2) != 0)
+            continue;
+        if (finnish || h->t1 >= m->n_tokens ||
+            m->tokens[h->t1].kind == PF_TOK_PUNCT)
+            h->dead = 1, h->why = G_PARTICLE;
+    }
+}
+
 static void
 apply_guards(struct scan *s)
 {
@@ -1021,6 +1044,7 @@ score(struct bs *b, const struct pf_msg *m, struct pf_verdict *v, uint32_t *fam)
         return PF_OK;
     token_cues(&s);
     phrase_cues(&s);
+    particles(&s);
     index_hits(&s);
     vocative(&s);
     scare_quotes(&s);
