@@ -61,7 +61,7 @@ DATA_SRC := config/pokerface.example.json $(wildcard config/lexicons/*)
 DATA := $(BUILD)/share/pokerface/pokerface.json \
 	$(patsubst config/%,$(BUILD)/share/pokerface/%,$(wildcard config/lexicons/*))
 
-TEST_SRCS := $(wildcard tests/check_*.c) tests/testutil.c
+TEST_SRCS := $(wildcard tests/check_*.c) tests/testutil.c tests/chat.c
 TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/obj/%.o)
 FIXTURE_NAMES := $(basename $(notdir $(wildcard tests/fixtures/plugins/*.c)))
 FIXTURES := $(FIXTURE_NAMES:%=$(BUILD)/tests/plugins/%.so) \

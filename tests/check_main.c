@@ -20,6 +20,7 @@ main(void)
     srunner_add_suite(sr, suite_example());
     srunner_add_suite(sr, suite_backstage());
     srunner_add_suite(sr, suite_xmpp_wire());
+    srunner_add_suite(sr, suite_relay());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

@@ -58,5 +58,6 @@ Suite *suite_policy(void);
 Suite *suite_backstage(void);
 Suite *suite_example(void);
 Suite *suite_xmpp_wire(void);
+Suite *suite_relay(void);
 
 #endif

@@ -281,9 +281,13 @@ post_notice(struct pf_relay *r, struct route *rt, struct pf_hold *h, int again)
         pf_buf_addf(&b, f ? " Sanat: %s." : " Words: %s.", h->words);
     if (h->action == PF_ACT_BLOCK)
         pf_buf_addf(&b,
-                    f ? " Vain esihenkilö voi lähettää sen (%ssend %u)."
-                      : " Only a supervisor can send it (%ssend %u).",
-                    p, h->id);
+                    f ? " Vain esihenkilö voi lähettää sen sellaisenaan "
+                        "(%ssend %u); voit muokata sitä (%sedit %u <uusi "
+                        "teksti>) tai hylätä sen (%sdrop %u)."
+                      : " Only a supervisor can send it as it is (%ssend "
+                        "%u); you can rewrite it (%sedit %u <new text>) or "
+                        "drop it (%sdrop %u).",
+                    p, h->id, p, h->id, p, h->id);
     else if (f)
         pf_buf_addf(&b,
                     " Vastaa %ssend %u lähettääksesi sellaisenaan, %sedit %u "
@@ -377,9 +381,10 @@ outgoing(struct pf_relay *r, struct route *rt, const struct pf_event *ev,
         relay_text(r, rt, ev->author_name, text, key);
         free(key);
         r->stats.relayed++;
-        pf_info("relayed on %s from %s (%zu bytes%s)", rt->conf->name,
+        pf_info("relayed on %s from %s (%zu bytes%s%s)", rt->conf->name,
                 ev->author_id, strlen(text),
-                res.action == PF_ACT_NOTE ? ", with a tip" : "");
+                res.action == PF_ACT_NOTE ? ", with a tip" : "",
+                ev->catchup ? ", caught up after a reconnect" : "");
         if (res.action == PF_ACT_NOTE) {
             struct pf_buf b = PF_BUF_INIT;
             int f = fi(res.msg->ui_lang);
@@ -420,14 +425,18 @@ outgoing(struct pf_relay *r, struct route *rt, const struct pf_event *ev,
 
 /* ---- decisions ---- */
 
-/* may this person decide about h? says why not into why */
+/*
+ * May this person decide about h? The author or a supervisor may; only a
+ * supervisor may send a blocked message as it is (its author can still
+ * rewrite or drop it). Says why not into why.
+ */
 static int
-may_decide(struct pf_relay *r, const struct pf_hold *h, const char *who,
-           const char *who_name, char *why, size_t cap)
+may_decide(struct pf_relay *r, const struct pf_hold *h, int send,
+           const char *who, const char *who_name, char *why, size_t cap)
 {
     int sup = is_supervisor(r, who);
     int f = fi(h->lang);
-    if (h->action == PF_ACT_BLOCK && !sup) {
+    if (send && h->action == PF_ACT_BLOCK && !sup) {
         pf_snprintf(why, cap,
                     f ? "Pahoittelut %s, #%u on estetty: vain esihenkilö voi "
                         "lähettää sen."
@@ -703,7 +712,8 @@ command(struct pf_relay *r, struct route *rt, const struct pf_event *ev,
         free(msg);
         return;
     }
-    if (!may_decide(r, h, ev->author_id, ev->author_name, why, sizeof(why))) {
+    if (!may_decide(r, h, !strcmp(word, "send"), ev->author_id, ev->author_name,
+                    why, sizeof(why))) {
         r->stats.refused++;
         pf_info("refused %s%s #%u from %s", r->cfg->command_prefix, word, h->id,
                 ev->author_id);
@@ -846,7 +856,8 @@ edit_event(struct pf_relay *r, struct route *rt, const struct pf_event *ev)
     char why[256];
     if (!h)
         return; /* not held: already relayed or backstage */
-    if (!may_decide(r, h, ev->author_id, ev->author_name, why, sizeof(why))) {
+    if (!may_decide(r, h, 0, ev->author_id, ev->author_name, why,
+                    sizeof(why))) {
         reply(r, rt, ev, why);
         return;
     }
@@ -873,7 +884,8 @@ reaction_event(struct pf_relay *r, struct route *rt, const struct pf_event *ev)
                !strcmp(ev->text, "✖") || !strcmp(ev->text, "👎");
     if (!h || (!send && !drop))
         return;
-    if (!may_decide(r, h, ev->author_id, ev->author_name, why, sizeof(why))) {
+    if (!may_decide(r, h, send, ev->author_id, ev->author_name, why,
+                    sizeof(why))) {
         r->stats.refused++;
         reply(r, rt, ev, why);
         return;

@@ -1,0 +1,302 @@
+/*
+ * chat.c - see chat.h.
+ */
+#include "chat.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "connectors/xmpp.h"
+#include "core/log.h"
+#include "core/util.h"
+
+static void
+wake_cb(lws_sorted_usec_list_t *sul)
+{
+    (void)sul;
+}
+
+static void
+record(struct tc_user *u, const char *room, const char *author,
+       const char *text, const char *id, int own)
+{
+    if (u->n == u->cap) {
+        u->cap = u->cap ? u->cap * 2 : 64;
+        u->msgs = pf_xrealloc(u->msgs, u->cap * sizeof(*u->msgs));
+    }
+    struct tc_msg *m = &u->msgs[u->n++];
+    m->room = room ? pf_xstrdup(room) : NULL;
+    m->author = pf_xstrdup(author);
+    m->text = pf_xstrdup(text);
+    m->id = pf_xstrdup(id ? id : "");
+    m->own = own;
+    m->at_ns = pf_now_ns();
+    if (u->w->transcript) {
+        const char *at = room ? strchr(room, '@') : NULL;
+        fprintf(u->w->transcript, "  [%-9s sees] %-14.*s %s: %s\n", u->name,
+                room ? (int)(at ? at - room : (long)strlen(room)) : 6,
+                room ? room : "direct", author, text);
+        fflush(u->w->transcript);
+    }
+}
+
+static void
+on_event(void *ud, const struct pf_event *ev)
+{
+    struct tc_user *u = ud;
+    switch (ev->type) {
+    case PF_EV_STATE:
+        if (!strcmp(ev->text, "ready"))
+            u->ready = 1;
+        else if (!strcmp(ev->text, "disconnected"))
+            u->ready = 0;
+        break;
+    case PF_EV_MESSAGE:
+        record(u, ev->room, ev->author_name, ev->text, ev->msg_id, 0);
+        break;
+    case PF_EV_POSTED:
+        record(u, ev->room, u->name, ev->text, ev->msg_id, 1);
+        break;
+    case PF_EV_JOIN: {
+        char *k = pf_xasprintf("%s\x01%s", ev->room, ev->author_name);
+        u->members =
+            pf_xrealloc(u->members, (u->n_members + 1) * sizeof(*u->members));
+        u->members[u->n_members++] = k;
+        break;
+    }
+    default: break;
+    }
+}
+
+int
+tc_world_init(struct tc_world *w, const char *url)
+{
+    char err[256];
+    memset(w, 0, sizeof(*w));
+    /* the test users' own connection lines are noise; PF_TEST_VERBOSE=1
+       shows them */
+    pf_log_set_level(getenv("PF_TEST_VERBOSE") ? PF_LOG_DEBUG : PF_LOG_ERR);
+    snprintf(w->url, sizeof(w->url), "%s", url);
+    return pf_loop_init(&w->loop, err, sizeof(err));
+}
+
+void
+tc_world_free(struct tc_world *w)
+{
+    for (size_t i = 0; i < w->n_users; i++) {
+        struct tc_user *u = w->users[i];
+        u->c->ops->stop(u->c);
+    }
+    tc_pump(w, 200);
+    lws_sul_cancel(&w->wake);
+    for (size_t i = 0; i < w->n_users; i++) {
+        struct tc_user *u = w->users[i];
+        u->c->ops->destroy(u->c);
+        for (size_t k = 0; k < u->n; k++) {
+            free(u->msgs[k].room);
+            free(u->msgs[k].author);
+            free(u->msgs[k].text);
+            free(u->msgs[k].id);
+        }
+        free(u->msgs);
+        for (size_t k = 0; k < u->n_members; k++)
+            free(u->members[k]);
+        free(u->members);
+        free(u->name);
+        free(u->id);
+        free(u);
+    }
+    pf_loop_release(&w->loop);
+}
+
+struct tc_user *
+tc_user_new(struct tc_world *w, const char *name, const char *jid,
+            const char *password, const char *const *rooms)
+{
+    struct tc_user *u = pf_xcalloc(1, sizeof(*u));
+    struct pf_xmpp_opts o;
+    char err[256];
+    u->w = w;
+    u->name = pf_xstrdup(name);
+    u->id = pf_xstrdup(jid);
+    memset(&o, 0, sizeof(o));
+    o.url = w->url;
+    o.jid = jid;
+    o.password = password;
+    o.resource = "test";
+    o.nick = name;
+    o.reconnect_min_ms = 100;
+    o.reconnect_max_ms = 400;
+    o.configure_rooms = 1;
+    u->c = pf_xmpp_new(w->loop.ctx, &o, on_event, u, err, sizeof(err));
+    if (!u->c) {
+        fprintf(stderr, "tc_user_new: %s\n", err);
+        abort();
+    }
+    for (size_t i = 0; rooms && rooms[i]; i++)
+        u->c->ops->join(u->c, rooms[i]);
+    u->c->ops->start(u->c);
+    w->users[w->n_users++] = u;
+    return u;
+}
+
+void
+tc_pump(struct tc_world *w, int ms)
+{
+    int64_t until = pf_now_ns() + (int64_t)ms * 1000000;
+    while (pf_now_ns() < until) {
+        lws_sul_schedule(w->loop.ctx, 0, &w->wake, wake_cb, 20 * 1000);
+        pf_loop_once(&w->loop, 20);
+    }
+}
+
+static int
+all_ready(struct tc_world *w)
+{
+    for (size_t i = 0; i < w->n_users; i++)
+        if (!w->users[i]->ready)
+            return 0;
+    return 1;
+}
+
+int
+tc_wait_ready(struct tc_world *w, int timeout_ms)
+{
+    int64_t until = pf_now_ns() + (int64_t)timeout_ms * 1000000;
+    while (!all_ready(w)) {
+        if (pf_now_ns() > until)
+            return -1;
+        tc_pump(w, 20);
+    }
+    return 0;
+}
+
+int
+tc_wait_member(struct tc_user *u, const char *room, const char *nick,
+               int timeout_ms)
+{
+    int64_t until = pf_now_ns() + (int64_t)timeout_ms * 1000000;
+    char *k = pf_xasprintf("%s\x01%s", room, nick);
+    for (;;) {
+        for (size_t i = 0; i < u->n_members; i++) {
+            if (strcmp(u->members[i], k) == 0) {
+                free(k);
+                return 0;
+            }
+        }
+        if (pf_now_ns() > until) {
+            free(k);
+            return -1;
+        }
+        tc_pump(u->w, 20);
+    }
+}
+
+void
+tc_say(struct tc_user *u, const char *room, const char *text)
+{
+    char *key =
+        pf_xasprintf("t-%s-%u-%lld", u->name, ++u->seq, (long long)pf_now_ns());
+    u->c->ops->post(u->c, room, "", text, key);
+    free(key);
+}
+
+void
+tc_dm(struct tc_user *u, const char *to_id, const char *text)
+{
+    u->c->ops->direct(u->c, to_id, text);
+}
+
+void
+tc_react(struct tc_user *u, const char *room, const char *msg_id,
+         const char *emoji)
+{
+    u->c->ops->react(u->c, room, msg_id, emoji);
+}
+
+static int
+room_matches(const struct tc_msg *m, const char *room)
+{
+    if (!room)
+        return m->room == NULL;
+    return m->room && strcmp(m->room, room) == 0;
+}
+
+const struct tc_msg *
+tc_wait_msg(struct tc_user *u, const char *room, const char *needle,
+            size_t *from, int timeout_ms)
+{
+    int64_t until = pf_now_ns() + (int64_t)timeout_ms * 1000000;
+    size_t i = from ? *from : 0;
+    for (;;) {
+        for (; i < u->n; i++) {
+            const struct tc_msg *m = &u->msgs[i];
+            if (!m->own && room_matches(m, room) && strstr(m->text, needle)) {
+                if (from)
+                    *from = i + 1;
+                return m;
+            }
+        }
+        if (pf_now_ns() > until)
+            return NULL;
+        tc_pump(u->w, 10);
+    }
+}
+
+size_t
+tc_count(struct tc_user *u, const char *room, const char *needle)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < u->n; i++)
+        if (!u->msgs[i].own && room_matches(&u->msgs[i], room) &&
+            strstr(u->msgs[i].text, needle))
+            n++;
+    return n;
+}
+
+int
+tc_bot_start(struct tc_bot *b, const char *build, const char *config,
+             const char *log_path)
+{
+    memset(b, 0, sizeof(*b));
+    snprintf(b->log, sizeof(b->log), "%s", log_path);
+    b->pid = fork();
+    if (b->pid < 0)
+        return -1;
+    if (b->pid == 0) {
+        char exe[512];
+        FILE *f = freopen(log_path, "w", stderr);
+        (void)f;
+        snprintf(exe, sizeof(exe), "%s/pokerface", build);
+        execl(exe, "pokerface", "run", "-c", config, "-v", (char *)NULL);
+        _exit(127);
+    }
+    return 0;
+}
+
+int
+tc_bot_stop(struct tc_bot *b)
+{
+    int status = 0;
+    if (b->pid <= 0)
+        return -1;
+    kill(b->pid, SIGTERM);
+    waitpid(b->pid, &status, 0);
+    b->pid = 0;
+    return status;
+}
+
+int
+tc_bot_logged(const struct tc_bot *b, const char *needle)
+{
+    struct pf_buf buf = PF_BUF_INIT;
+    int found = 0;
+    if (pf_read_file(b->log, 64u << 20, &buf) == 0)
+        found = strstr(buf.data, needle) != NULL;
+    pf_buf_release(&buf);
+    return found;
+}

@@ -1,0 +1,100 @@
+/*
+ * chat.h - test users in a real chat: each one a connector of its own
+ * (the same interface pokerface uses) that records everything it sees,
+ * and helpers that wait for something to appear, with a deadline.
+ *
+ * Used by the end-to-end tests, the demo's scripted conversation and the
+ * relay latency benchmark. Backend-neutral: a user is made by a backend
+ * factory (XMPP now), so the scenarios run unchanged on other backends.
+ */
+#ifndef PF_TESTS_CHAT_H
+#define PF_TESTS_CHAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "connectors/connector.h"
+#include "core/loop.h"
+
+struct tc_msg {
+    char *room;   /* NULL for a direct message */
+    char *author; /* display name */
+    char *text;
+    char *id;      /* backend id (to react to it) */
+    int own;       /* written by this user */
+    int64_t at_ns; /* when it arrived (monotonic) */
+};
+
+struct tc_world;
+
+struct tc_user {
+    struct tc_world *w;
+    char *name;
+    char *id; /* the user's own id (bare JID) */
+    struct pf_connector *c;
+    struct tc_msg *msgs;
+    size_t n, cap;
+    char **members; /* "room\x01nick" of everyone seen joining */
+    size_t n_members;
+    int ready;
+    unsigned seq;
+};
+
+struct tc_world {
+    struct pf_loop loop;
+    struct tc_user *users[16];
+    size_t n_users;
+    lws_sorted_usec_list_t wake;
+    char url[256];
+    FILE *transcript; /* when set, every message seen is printed */
+};
+
+int tc_world_init(struct tc_world *w, const char *url);
+void tc_world_free(struct tc_world *w);
+
+/* A user logged in as jid/password who joins rooms (NULL-terminated). */
+struct tc_user *tc_user_new(struct tc_world *w, const char *name,
+                            const char *jid, const char *password,
+                            const char *const *rooms);
+
+/* Run the loop for ms milliseconds. */
+void tc_pump(struct tc_world *w, int ms);
+/* Until every user is connected and in its rooms; 0 or -1 on timeout. */
+int tc_wait_ready(struct tc_world *w, int timeout_ms);
+/* Until u has seen nick in room (e.g. the bot), 0 or -1. */
+int tc_wait_member(struct tc_user *u, const char *room, const char *nick,
+                   int timeout_ms);
+
+/* Say text in room (NULL: nothing); the key is unique. */
+void tc_say(struct tc_user *u, const char *room, const char *text);
+/* A direct message to another user's id. */
+void tc_dm(struct tc_user *u, const char *to_id, const char *text);
+void tc_react(struct tc_user *u, const char *room, const char *msg_id,
+              const char *emoji);
+
+/*
+ * The first message u saw in room (NULL: direct messages) containing
+ * needle, from index *from on, waiting up to timeout_ms; NULL when none
+ * came. *from (if given) moves past it, so repeated calls find the next.
+ */
+const struct tc_msg *tc_wait_msg(struct tc_user *u, const char *room,
+                                 const char *needle, size_t *from,
+                                 int timeout_ms);
+/* How many messages u saw in room containing needle (not own). */
+size_t tc_count(struct tc_user *u, const char *room, const char *needle);
+
+/* pokerface itself, as a child process. */
+struct tc_bot {
+    pid_t pid;
+    char log[512];
+};
+/* Start build/pokerface run -c config with its log in log_path. */
+int tc_bot_start(struct tc_bot *b, const char *build, const char *config,
+                 const char *log_path);
+/* SIGTERM, wait; returns the exit status. */
+int tc_bot_stop(struct tc_bot *b);
+/* Does the bot's log contain needle? */
+int tc_bot_logged(const struct tc_bot *b, const char *needle);
+
+#endif

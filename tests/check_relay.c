@@ -1,0 +1,601 @@
+/*
+ * check_relay.c - end to end: pokerface (the real binary) between test
+ * users on a real Prosody XMPP server started on a free loopback port.
+ *
+ * Cast: aino (agent) and ville (her colleague) and sanna (supervisor) in
+ * the internal room, asiakas (the customer) in the customer room, and a
+ * stranger who is in neither. Every scenario has rooms of its own and its
+ * own pokerface process, so scenarios do not see each other's messages.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "chat.h"
+#include "core/util.h"
+#include "testutil.h"
+
+#define MUC "@conference.localhost"
+#define WAIT 10000 /* ms: the longest anything should take */
+#define QUIET 600  /* ms: how long "nothing arrives" is watched */
+
+static char *g_dir; /* the Prosody instance */
+static char g_url[256];
+
+static const char *
+srcdir(void)
+{
+    const char *s = getenv("PF_SRCDIR");
+    return s && *s ? s : ".";
+}
+
+static int
+prosody(const char *cmd, const char *users)
+{
+    char *line = pf_xasprintf("bash %s/tests/prosody.sh %s %s %s", srcdir(),
+                              cmd, g_dir, users);
+    int rc = system(line);
+    free(line);
+    return rc;
+}
+
+static void
+prosody_up(void)
+{
+    struct pf_buf b = PF_BUF_INIT;
+    if (system("command -v prosody >/dev/null 2>&1") != 0) {
+        fprintf(stderr, "check_relay: prosody is not installed; `make deps` "
+                        "installs it\n");
+        abort();
+    }
+    g_dir = tu_tmpdir();
+    if (prosody("start", "bot:pw-bot aino:pw-aino ville:pw-ville "
+                         "sanna:pw-sanna asiakas:pw-asiakas "
+                         "stranger:pw-stranger") != 0) {
+        fprintf(stderr, "check_relay: cannot start prosody in %s\n", g_dir);
+        abort();
+    }
+    char *p = pf_xasprintf("%s/ws_url", g_dir);
+    if (pf_read_file(p, 4096, &b) != 0)
+        abort();
+    free(p);
+    snprintf(g_url, sizeof(g_url), "%.*s", (int)strcspn(b.data, "\n"), b.data);
+    pf_buf_release(&b);
+    setenv("PF_TEST_BOT_PW", "pw-bot", 1);
+}
+
+static void
+prosody_down(void)
+{
+    prosody("stop", "");
+    if (!getenv("PF_KEEP"))
+        tu_rmrf(g_dir);
+    free(g_dir);
+}
+
+struct scene {
+    struct tc_world w;
+    struct tc_bot bot;
+    struct tc_user *aino, *ville, *sanna, *cust, *stranger;
+    char croom[128], iroom[128];
+    char *tmp;
+};
+
+static int
+wait_logged(struct tc_bot *b, const char *needle, int ms)
+{
+    for (int i = 0; i < ms / 20; i++) {
+        if (tc_bot_logged(b, needle))
+            return 0;
+        struct timespec ts = {0, 20 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    return -1;
+}
+
+/* like wait_logged, but pumping the test users' loop meanwhile */
+static int
+pump_until_logged(struct scene *s, const char *needle, int ms)
+{
+    for (int i = 0; i < ms / 50; i++) {
+        if (tc_bot_logged(&s->bot, needle))
+            return 0;
+        tc_pump(&s->w, 50);
+    }
+    return -1;
+}
+
+static void
+bot_start(struct scene *s)
+{
+    char *cfg = pf_xasprintf("%s/pf.json", s->tmp);
+    char *log = pf_xasprintf("%s/bot.log", s->tmp);
+    ck_assert_int_eq(tc_bot_start(&s->bot, tu_build(), cfg, log), 0);
+    ck_assert_msg(wait_logged(&s->bot, "chat ready", WAIT) == 0,
+                  "pokerface did not get ready; see %s", log);
+    free(cfg);
+    free(log);
+}
+
+/*
+ * Rooms named after the scenario; extra is spliced into the config's
+ * top level (",\"hold_ttl_s\": 2"), reconnect_ms is the bot's minimum
+ * reconnect delay.
+ */
+static void
+scene_open(struct scene *s, const char *tag, const char *extra,
+           int reconnect_ms)
+{
+    memset(s, 0, sizeof(*s));
+    s->tmp = tu_tmpdir();
+    snprintf(s->croom, sizeof(s->croom), "asiakas-%s" MUC, tag);
+    snprintf(s->iroom, sizeof(s->iroom), "tiimi-%s" MUC, tag);
+    char *cfg = pf_xasprintf(
+        "{\"plugins\": [\"example\", \"backstage\"],\n"
+        " \"connector\": {\"type\": \"xmpp\", \"url\": \"%s\",\n"
+        "   \"jid\": \"bot@localhost\", \"password_env\": \"PF_TEST_BOT_PW\",\n"
+        "   \"nick\": \"pokerface\", \"reconnect_min_ms\": %d,\n"
+        "   \"reconnect_max_ms\": %d},\n"
+        " \"routes\": [{\"name\": \"%s\", \"customer_room\": \"%s\",\n"
+        "   \"internal_room\": \"%s\"}],\n"
+        " \"supervisors\": [\"sanna@localhost\"]%s}\n",
+        g_url, reconnect_ms, reconnect_ms * 2, tag, s->croom, s->iroom,
+        extra ? extra : "");
+    char *path = pf_xasprintf("%s/pf.json", s->tmp);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(cfg, f);
+    fclose(f);
+    free(path);
+    free(cfg);
+
+    /* the bot first: it creates the rooms, so it owns them and sees who
+       is who (real JIDs) */
+    bot_start(s);
+    ck_assert_int_eq(tc_world_init(&s->w, g_url), 0);
+    const char *internal[] = {s->iroom, NULL};
+    const char *customer[] = {s->croom, NULL};
+    s->aino = tc_user_new(&s->w, "aino", "aino@localhost", "pw-aino", internal);
+    s->ville =
+        tc_user_new(&s->w, "ville", "ville@localhost", "pw-ville", internal);
+    s->sanna =
+        tc_user_new(&s->w, "sanna", "sanna@localhost", "pw-sanna", internal);
+    s->cust = tc_user_new(&s->w, "asiakas", "asiakas@localhost", "pw-asiakas",
+                          customer);
+    s->stranger = tc_user_new(&s->w, "stranger", "stranger@localhost",
+                              "pw-stranger", NULL);
+    ck_assert_msg(tc_wait_ready(&s->w, WAIT) == 0, "test users not ready");
+    ck_assert_int_eq(tc_wait_member(s->aino, s->iroom, "pokerface", WAIT), 0);
+    ck_assert_int_eq(tc_wait_member(s->cust, s->croom, "pokerface", WAIT), 0);
+}
+
+/* Whatever happened, the customer saw no notice and no command reply. */
+static void
+customer_saw_no_backstage(struct scene *s)
+{
+    static const char *const never[] = {
+        "held #",    "pidätetty #", "not sent", "ei lähetetty",
+        "Words:",    "Sanat:",      "Sorry ",   "Pahoittelut",
+        "Commands:", "Komennot:",   "dropped",  "hylätty",
+        "expired",   "vanheni",     "No held",  "[customer]",
+    };
+    for (size_t i = 0; i < s->cust->n; i++) {
+        const struct tc_msg *m = &s->cust->msgs[i];
+        if (m->own)
+            continue;
+        for (size_t k = 0; k < sizeof(never) / sizeof(*never); k++)
+            ck_assert_msg(!strstr(m->text, never[k]),
+                          "the customer saw '%s' in: %s", never[k], m->text);
+    }
+}
+
+static void
+scene_close(struct scene *s)
+{
+    customer_saw_no_backstage(s);
+    int st = tc_bot_stop(&s->bot);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+                  "pokerface exited with status %d; see %s", st, s->bot.log);
+    ck_assert_msg(!tc_bot_logged(&s->bot, "pw-bot"),
+                  "the password appeared in the log");
+    ck_assert_msg(!tc_bot_logged(&s->bot, "ERROR") &&
+                      !tc_bot_logged(&s->bot, "runtime error"),
+                  "errors in %s", s->bot.log);
+    tc_world_free(&s->w);
+    if (!getenv("PF_KEEP"))
+        tu_rmrf(s->tmp);
+    free(s->tmp);
+}
+
+/* The hold number in a notice "... held #12, ..." (0 if none). */
+static unsigned
+hold_id(const struct tc_msg *m)
+{
+    const char *p = m ? strchr(m->text, '#') : NULL;
+    return p ? (unsigned)strtoul(p + 1, NULL, 10) : 0;
+}
+
+/* aino says text (with the reply prefix); returns the hold number */
+static unsigned
+say_held(struct scene *s, const char *text, const char *expect_word)
+{
+    size_t from = s->aino->n;
+    char *line = pf_xasprintf(">> %s", text);
+    tc_say(s->aino, s->iroom, line);
+    free(line);
+    const struct tc_msg *n = tc_wait_msg(s->aino, s->iroom, "#", &from, WAIT);
+    ck_assert_msg(n != NULL, "no notice for: %s", text);
+    ck_assert_msg(strstr(n->text, "aino: ") == n->text,
+                  "the notice does not name its author: %s", n->text);
+    ck_assert_msg(strstr(n->text, "held #") || strstr(n->text, "pidätetty #"),
+                  "not a hold notice: %s", n->text);
+    if (expect_word) {
+        char *q = pf_xasprintf("\"%s\"", expect_word);
+        ck_assert_msg(strstr(n->text, q), "the notice does not quote %s: %s", q,
+                      n->text);
+        free(q);
+    }
+    unsigned id = hold_id(n);
+    ck_assert_uint_gt(id, 0);
+    return id;
+}
+
+/* "!send 12", "!edit 12 new text" */
+static void
+say_cmd(struct tc_user *u, const char *room, const char *cmd, unsigned id,
+        const char *rest)
+{
+    char *t =
+        pf_xasprintf("%s %u%s%s", cmd, id, rest ? " " : "", rest ? rest : "");
+    tc_say(u, room, t);
+    free(t);
+}
+
+/* nothing containing needle reaches u in room for QUIET ms */
+static void
+assert_none(struct scene *s, struct tc_user *u, const char *room,
+            const char *needle)
+{
+    tc_pump(&s->w, QUIET);
+    ck_assert_msg(tc_count(u, room, needle) == 0, "%s saw '%s'", u->name,
+                  needle);
+}
+
+/* ---- scenarios ---- */
+
+START_TEST(clean_reply_is_relayed_and_customer_mirrored)
+{
+    struct scene s;
+    scene_open(&s, "clean", NULL, 500);
+    tc_say(s.cust, s.croom, "Hei, missä tilaukseni 4411 on?");
+    ck_assert_ptr_nonnull(tc_wait_msg(s.aino, s.iroom,
+                                      "[customer] asiakas: Hei, missä "
+                                      "tilaukseni 4411 on?",
+                                      NULL, WAIT));
+    tc_say(s.aino, s.iroom,
+           ">> Hei! Tilauksesi lähti tänään, seurantakoodi "
+           "tulee sähköpostiin.");
+    ck_assert_ptr_nonnull(tc_wait_msg(
+        s.cust, s.croom, "aino: Hei! Tilauksesi lähti tänään", NULL, WAIT));
+    /* backstage talk without the prefix stays inside */
+    tc_say(s.aino, s.iroom, "kahvitauko kymmenen minuutin päästä?");
+    assert_none(&s, s.cust, s.croom, "kahvitauko");
+    ck_assert_uint_eq(tc_count(s.cust, s.croom, "Tilauksesi lähti"), 1);
+    ck_assert(tc_bot_logged(&s.bot, "relayed on clean from aino@localhost"));
+    scene_close(&s);
+}
+END_TEST
+
+START_TEST(hold_then_send)
+{
+    struct scene s;
+    scene_open(&s, "send", NULL, 500);
+    unsigned id =
+        say_held(&s, "lol this guy is a total idiot, PEBKAC again", "idiot");
+    assert_none(&s, s.cust, s.croom, "PEBKAC");
+    size_t from = s.aino->n;
+    say_cmd(s.aino, s.iroom, "!send", id, NULL);
+    ck_assert_ptr_nonnull(
+        tc_wait_msg(s.aino, s.iroom, "sent to the customer", &from, WAIT));
+    ck_assert_ptr_nonnull(tc_wait_msg(
+        s.cust, s.croom, "aino: lol this guy is a total idiot", NULL, WAIT));
+    /* decided once: a second !send finds nothing */
+    say_cmd(s.aino, s.iroom, "!send", id, NULL);
+    ck_assert_ptr_nonnull(
+        tc_wait_msg(s.aino, s.iroom, "No held message", &from, WAIT));
+    tc_pump(&s.w, QUIET);
+    ck_assert_uint_eq(tc_count(s.cust, s.croom, "total idiot"), 1);
+    ck_assert(tc_bot_logged(&s.bot, "sent #"));
+    scene_close(&s);
+}
+END_TEST
+
+START_TEST(hold_then_edit_is_checked_again)
+{
+    struct scene s;
+    scene_open(&s, "edit", NULL, 500);
+    unsigned id = say_held(&s, "no nyt se idiootti soittaa taas", "idiootti");
+    size_t from = s.aino->n;
+    /* still rude: held again, same number */
+    say_cmd(s.aino, s.iroom, "!edit", id,
+            "se idiootti soittaa taas, vastaa sille");
+    const struct tc_msg *n = tc_wait_msg(
+        s.aino, s.iroom, "muokattu viesti pidätetty yhä", &from, WAIT);
+    ck_assert_ptr_nonnull(n);
+    ck_assert_uint_eq(hold_id(n), id);
+    assert_none(&s, s.cust, s.croom, "idiootti");
+    /* fit to send: sent */
+    say_cmd(s.aino, s.iroom, "!edit", id,
+            "Hei, soitan teille vielä tänään uudelleen.");
+    ck_assert_ptr_nonnull(
+        tc_wait_msg(s.aino, s.iroom, "muokattu ja lähetetty", &from, WAIT));
+    ck_assert_ptr_nonnull(tc_wait_msg(
+        s.cust, s.croom, "aino: Hei, soitan teille vielä tänään uudelleen.",
+        NULL, WAIT));
+    ck_assert_uint_eq(tc_count(s.cust, s.croom, "idiootti"), 0);
+    scene_close(&s);
+}
+END_TEST
+
+START_TEST(hold_then_drop)
+{
+    struct scene s;
+    scene_open(&s, "drop", NULL, 500);
+    unsigned id = say_held(&s, "this customer is such a moron lol", "moron");
+    size_t from = s.aino->n;
+    say_cmd(s.aino, s.iroom, "!drop", id, NULL);
+    ck_assert_ptr_nonnull(
+        tc_wait_msg(s.aino, s.iroom, "dropped; it was not sent", &from, WAIT));
+    say_cmd(s.aino, s.iroom, "!send", id, NULL);
+    ck_assert_ptr_nonnull(
+        tc_wait_msg(s.aino, s.iroom, "No held message", &from, WAIT));
+    assert_none(&s, s.cust, s.croom, "moron");
+    scene_close(&s);
+}
+END_TEST
+
+START_TEST(reactions_on_the_notice_decide)
+{
+    struct scene s;
+    scene_open(&s, "react", NULL, 500);
+    size_t from = s.aino->n;
+    tc_say(s.aino, s.iroom, ">> ok the idiot wants a refund");
+    const struct tc_msg *n =
+        tc_wait_msg(s.aino, s.iroom, "held #", &from, WAIT);
+    ck_assert_ptr_nonnull(n);
+    ck_assert_str_ne(n->id, "");
+    tc_react(s.aino, s.iroom, n->id, "✅");
+    ck_assert_ptr_nonnull(tc_wait_msg(
+        s.cust, s.croom, "aino: ok the idiot wants a refund", NULL, WAIT));
+
+    tc_say(s.aino, s.iroom, ">> this customer is such a moron lol");
+    n = tc_wait_msg(s.aino, s.iroom, "held #", &from, WAIT);
+    ck_assert_ptr_nonnull(n);
+    unsigned id = hold_id(n);
+    /* a colleague's reaction does not count */
+    tc_react(s.ville, s.iroom, n->id, "✅");
+    ck_assert_ptr_nonnull(tc_wait_msg(s.ville, s.iroom,
+                                      "Sorry ville, only "
+                                      "aino or a supervisor",
+                                      NULL, WAIT));
+    tc_react(s.aino, s.iroom, n->id, "❌");
+    char *want = pf_xasprintf("#%u dropped", id);
+    ck_assert_ptr_nonnull(tc_wait_msg(s.aino, s.iroom, want, &from, WAIT));
+    free(want);
+    assert_none(&s, s.cust, s.croom, "moron");
+    scene_close(&s);
+}
+END_TEST
+
+START_TEST(an_undecided_hold_expires_unsent)
+{
+    struct scene s;
+    scene_open(&s, "expiry", ", \"hold_ttl_s\": 2", 500);
+    unsigned id = say_held(&s, "lol this guy is a total idiot", "idiot");
+    /* aino gets her text back privately, the room hears it expired */
+    char *dm = pf_xasprintf("#%u expired and was not sent. Your text was: "
+                            "lol this guy is a total idiot",
+                            id);
+    ck_assert_ptr_nonnull(tc_wait_msg(s.aino, NULL, dm, NULL, WAIT));
+    free(dm);
+    ck_assert_ptr_nonnull(
+        tc_wait_msg(s.ville, s.iroom, "(aino) expired, not sent", NULL, WAIT));
+    size_t from = s.aino->n;
+    say_cmd(s.aino, s.iroom, "!send", id, NULL);
+    ck_assert_ptr_nonnull(
+        tc_wait_msg(s.aino, s.iroom, "No held message", &from, WAIT));
+    assert_none(&s, s.cust, s.croom, "idiot");
+    ck_assert(tc_bot_logged(&s.bot, "expired #"));
+    scene_close(&s);
+}
+END_TEST
+
+START_TEST(only_the_author_or_a_supervisor_decides)
+{
+    struct scene s;
+    scene_open(&s, "who", NULL, 500);
+    unsigned id = say_held(&s, "ok the idiot wants a refund", "idiot");
+    /* a colleague in the room */
+    say_cmd(s.ville, s.iroom, "!send", id, NULL);
+    ck_assert_ptr_nonnull(tc_wait_msg(s.ville, s.iroom,
+                                      "Sorry ville, only aino or a supervisor "
+                                      "can decide",
+                                      NULL, WAIT));
+    /* someone outside the team, privately */
+    char *cmd = pf_xasprintf("!send %u", id);
+    tc_dm(s.stranger, "bot@localhost", cmd);
+    free(cmd);
+    ck_assert_ptr_nonnull(
+        tc_wait_msg(s.stranger, NULL, "only aino or a supervisor", NULL, WAIT));
+    assert_none(&s, s.cust, s.croom, "idiot");
+    /* the supervisor may */
+    size_t from = s.sanna->n;
+    say_cmd(s.sanna, s.iroom, "!send", id, NULL);
+    ck_assert_ptr_nonnull(tc_wait_msg(s.sanna, s.iroom,
+                                      "sent to the customer (decided by sanna)",
+                                      &from, WAIT));
+    ck_assert_ptr_nonnull(
+        tc_wait_msg(s.cust, s.croom, "aino: ok the idiot", NULL, WAIT));
+    ck_assert(tc_bot_logged(&s.bot, "refused !send"));
+    scene_close(&s);
+}
+END_TEST
+
+START_TEST(a_block_needs_a_supervisor_to_send)
+{
+    struct scene s;
+    scene_open(&s, "block",
+               ", \"policy\": {\"labels\": "
+               "{\"backstage.derogatory\": \"block\"}}",
+               500);
+    unsigned id = say_held(&s, "ok the idiot wants a refund", "idiot");
+    ck_assert_ptr_nonnull(tc_wait_msg(
+        s.aino, s.iroom, "Only a supervisor can send it", NULL, WAIT));
+    size_t from = s.aino->n;
+    say_cmd(s.aino, s.iroom, "!send", id, NULL);
+    ck_assert_ptr_nonnull(tc_wait_msg(
+        s.aino, s.iroom, "is blocked: only a supervisor", &from, WAIT));
+    assert_none(&s, s.cust, s.croom, "idiot");
+    /* its author may still rewrite it */
+    say_cmd(s.aino, s.iroom, "!edit", id,
+            "Thanks, I have started the refund for you.");
+    ck_assert_ptr_nonnull(tc_wait_msg(s.cust, s.croom,
+                                      "aino: Thanks, I have started the refund",
+                                      NULL, WAIT));
+    /* and a supervisor may send one as it is */
+    id = say_held(&s, "this customer is such a moron lol", "moron");
+    from = s.sanna->n;
+    say_cmd(s.sanna, s.iroom, "!send", id, NULL);
+    ck_assert_ptr_nonnull(tc_wait_msg(s.sanna, s.iroom,
+                                      "sent to the customer (decided by sanna)",
+                                      &from, WAIT));
+    ck_assert_ptr_nonnull(tc_wait_msg(
+        s.cust, s.croom, "aino: this customer is such a moron", NULL, WAIT));
+    ck_assert_uint_eq(tc_count(s.cust, s.croom, "idiot"), 0);
+    scene_close(&s);
+}
+END_TEST
+
+START_TEST(customer_room_is_never_a_command)
+{
+    struct scene s;
+    scene_open(&s, "custcmd", NULL, 500);
+    unsigned id = say_held(&s, "lol this guy is a total idiot", "idiot");
+    say_cmd(s.cust, s.croom, "!send", id, NULL);
+    tc_say(s.cust, s.croom, "!held");
+    say_cmd(s.cust, s.croom, ">> lol hello from the customer", id, NULL);
+    /* mirrored as customer talk, nothing else */
+    size_t from = 0;
+    ck_assert_ptr_nonnull(
+        tc_wait_msg(s.aino, s.iroom, "[customer] asiakas: !held", &from, WAIT));
+    ck_assert_ptr_nonnull(tc_wait_msg(
+        s.aino, s.iroom, "[customer] asiakas: >> lol hello", &from, WAIT));
+    assert_none(&s, s.cust, s.croom, "idiot");
+    ck_assert_uint_eq(tc_count(s.cust, s.croom, "Sorry"), 0);
+    ck_assert_uint_eq(tc_count(s.cust, s.croom, "No held"), 0);
+    /* the hold is still there, undecided */
+    size_t af = s.aino->n;
+    tc_say(s.aino, s.iroom, "!held");
+    char *want = pf_xasprintf("#%u held (aino", id);
+    ck_assert_ptr_nonnull(tc_wait_msg(s.aino, s.iroom, want, &af, WAIT));
+    free(want);
+    scene_close(&s);
+}
+END_TEST
+
+START_TEST(commands_help_why_and_mistakes)
+{
+    struct scene s;
+    scene_open(&s, "cmds", NULL, 500);
+    size_t from = s.aino->n;
+    tc_say(s.aino, s.iroom, "!help");
+    ck_assert_ptr_nonnull(
+        tc_wait_msg(s.aino, s.iroom, "Commands: !send N", &from, WAIT));
+    tc_say(s.aino, s.iroom, "!apua");
+    ck_assert_ptr_nonnull(
+        tc_wait_msg(s.aino, s.iroom, "Komennot: !send N", &from, WAIT));
+    tc_say(s.aino, s.iroom, "!held");
+    ck_assert_ptr_nonnull(
+        tc_wait_msg(s.aino, s.iroom, "No held messages.", &from, WAIT));
+    tc_say(s.aino, s.iroom, "!sned 1");
+    ck_assert_ptr_nonnull(
+        tc_wait_msg(s.aino, s.iroom, "Unknown command '!sned'", &from, WAIT));
+    tc_say(s.aino, s.iroom, "!send");
+    ck_assert_ptr_nonnull(
+        tc_wait_msg(s.aino, s.iroom, "Which one?", &from, WAIT));
+    unsigned id = say_held(&s, "this customer is such a moron lol", "moron");
+    from = s.aino->n;
+    say_cmd(s.aino, s.iroom, "!why", id, NULL);
+    ck_assert_ptr_nonnull(
+        tc_wait_msg(s.aino, s.iroom, "backstage.derogatory", &from, WAIT));
+    say_cmd(s.aino, s.iroom, "!edit", id, NULL);
+    ck_assert_ptr_nonnull(
+        tc_wait_msg(s.aino, s.iroom, "Give the new text", &from, WAIT));
+    assert_none(&s, s.cust, s.croom, "moron");
+    scene_close(&s);
+}
+END_TEST
+
+/*
+ * Prosody goes away and comes back. The test users reconnect within a
+ * fraction of a second, the bot only after a few: aino's reply written
+ * in between reaches the customer once, from the bot's catch-up, and
+ * nothing relayed before the restart is relayed again.
+ */
+START_TEST(restart_mid_conversation_relays_once)
+{
+    struct scene s;
+    scene_open(&s, "restart", NULL, 3000);
+    tc_say(s.aino, s.iroom, ">> Hello! Your parcel left our warehouse today.");
+    ck_assert_ptr_nonnull(
+        tc_wait_msg(s.cust, s.croom, "aino: Hello! Your parcel", NULL, WAIT));
+
+    ck_assert_int_eq(prosody("restart", ""), 0);
+    ck_assert_msg(pump_until_logged(&s, "reconnecting", WAIT) == 0,
+                  "the bot did not notice the restart");
+    /* the test users are back; the bot is still waiting to reconnect */
+    for (int i = 0; i < WAIT / 50 && !(s.aino->ready && s.cust->ready); i++)
+        tc_pump(&s.w, 50);
+    ck_assert(s.aino->ready && s.cust->ready);
+    tc_say(s.aino, s.iroom,
+           ">> The tracking code is ABC123, it works from "
+           "tomorrow.");
+    ck_assert_ptr_nonnull(tc_wait_msg(
+        s.cust, s.croom, "aino: The tracking code is ABC123", NULL, 3 * WAIT));
+    ck_assert_msg(tc_bot_logged(&s.bot, "caught up after a reconnect"),
+                  "relayed live, not from the catch-up: the test did not "
+                  "test the outage");
+    tc_pump(&s.w, 2 * QUIET);
+    ck_assert_uint_eq(tc_count(s.cust, s.croom, "ABC123"), 1);
+    ck_assert_uint_eq(tc_count(s.cust, s.croom, "Your parcel left"), 1);
+    scene_close(&s);
+}
+END_TEST
+
+Suite *
+suite_relay(void)
+{
+    Suite *s = suite_create("relay");
+    TCase *tc = tcase_create("prosody");
+    tcase_add_unchecked_fixture(tc, prosody_up, prosody_down);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, clean_reply_is_relayed_and_customer_mirrored);
+    tcase_add_test(tc, hold_then_send);
+    tcase_add_test(tc, hold_then_edit_is_checked_again);
+    tcase_add_test(tc, hold_then_drop);
+    tcase_add_test(tc, reactions_on_the_notice_decide);
+    tcase_add_test(tc, an_undecided_hold_expires_unsent);
+    tcase_add_test(tc, only_the_author_or_a_supervisor_decides);
+    tcase_add_test(tc, a_block_needs_a_supervisor_to_send);
+    tcase_add_test(tc, customer_room_is_never_a_command);
+    tcase_add_test(tc, commands_help_why_and_mistakes);
+    tcase_add_test(tc, restart_mid_conversation_relays_once);
+    suite_add_tcase(s, tc);
+    return s;
+}
