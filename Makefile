@@ -5,6 +5,7 @@
 #   make asan       the whole suite under AddressSanitizer + UBSan (build-asan/)
 #   make deps       install the Debian packages pokerface needs (apt-get)
 #   make install    PREFIX=/usr/local DESTDIR= ; make uninstall
+#   make fuzz       libFuzzer on the XMPP stanza handling (clang), FUZZ_SECONDS
 #   make fmt        clang-format the sources; make fmt-check only checks
 #   make clean
 
@@ -21,7 +22,7 @@ SAN ?=
 # Debian packages: build and test dependencies
 DEB_PACKAGES := build-essential pkg-config libjansson-dev libutf8proc-dev \
 	libstemmer-dev libvectorscan-dev libwebsockets-dev libsodium-dev \
-	libexpat1-dev check clang-format
+	libexpat1-dev check clang-format clang prosody
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 \
 	-Wmissing-prototypes -Werror=implicit-function-declaration -Werror
@@ -67,7 +68,11 @@ FIXTURE_NAMES := $(basename $(notdir $(wildcard tests/fixtures/plugins/*.c)))
 FIXTURES := $(FIXTURE_NAMES:%=$(BUILD)/tests/plugins/%.so) \
 	$(BUILD)/tests/plugins/frozen_v1_0.so
 
-.PHONY: all check test asan deps install uninstall clean fmt fmt-check FORCE
+FUZZ_TARGETS := stanza
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD := build-fuzz
+
+.PHONY: all check test asan fuzz deps install uninstall clean fmt fmt-check FORCE
 .DELETE_ON_ERROR:
 .SECONDEXPANSION:
 
@@ -128,8 +133,17 @@ $(BUILD)/tests/check_all: $(TEST_OBJS) $(LIB_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(SANFLAGS) $(LDFLAGS) -o $@ $^ $(HOST_LIBS) $(CHECK_LIBS)
 
-check test: all $(BUILD)/tests/check_all $(FIXTURES)
+# the fuzz corpus, replayed by a plain driver: a regression test
+FUZZ_OBJS := $(FUZZ_TARGETS:%=$(BUILD)/obj/tests/fuzz/fuzz_%.o) \
+	$(BUILD)/obj/tests/fuzz/replay.o
+.SECONDARY: $(FUZZ_OBJS)
+$(BUILD)/tests/fuzz_%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $(BUILD)/obj/tests/fuzz/replay.o $(LIB_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(SANFLAGS) $(LDFLAGS) -o $@ $^ $(HOST_LIBS)
+
+check test: all $(BUILD)/tests/check_all $(FIXTURES) $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz_%)
 	PF_BUILD=$(BUILD) $(BUILD)/tests/check_all
+	$(foreach t,$(FUZZ_TARGETS),$(BUILD)/tests/fuzz_$(t) tests/fuzz/corpus/$(t)/* &&) true
 	BUILD=$(BUILD) sh tests/test_cli.sh
 	BUILD=$(BUILD) sh tests/test_quality.sh
 	BUILD=$(BUILD) SAN="$(SAN)" CC="$(CC)" sh tests/test_install.sh
@@ -138,6 +152,21 @@ asan:
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	$(MAKE) BUILD=build-asan SAN=1 check
+
+# libFuzzer: build-fuzz/ with clang, ASan and UBSan; new inputs that add
+# coverage land in build-fuzz/corpus-<target>, crashes in build-fuzz/
+fuzz:
+	$(MAKE) BUILD=$(FUZZ_BUILD) CC=clang SAN=1 \
+		CFLAGS="-O1 -g -fsanitize=fuzzer-no-link" $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_stanza.o $(LIB_OBJS:$(BUILD)/%=$(FUZZ_BUILD)/%)
+	@for t in $(FUZZ_TARGETS); do \
+		clang -fsanitize=fuzzer,address,undefined -o $(FUZZ_BUILD)/fuzz_$$t \
+			$(FUZZ_BUILD)/obj/tests/fuzz/fuzz_$$t.o \
+			$(LIB_OBJS:$(BUILD)/%=$(FUZZ_BUILD)/%) $(HOST_LIBS) || exit 1; \
+		mkdir -p $(FUZZ_BUILD)/corpus-$$t; \
+		$(FUZZ_BUILD)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
+			-dict=tests/fuzz/$$t.dict -artifact_prefix=$(FUZZ_BUILD)/ \
+			$(FUZZ_BUILD)/corpus-$$t tests/fuzz/corpus/$$t || exit 1; \
+	done
 
 # ---- setup and installation ----
 
@@ -167,7 +196,8 @@ uninstall:
 	-rmdir $(DESTDIR)$(PREFIX)/include/pokerface
 
 FMT_FILES := $(wildcard src/*.c src/*/*.c src/*/*.h include/pokerface/*.h \
-	plugins/*/*.[ch] tests/*.c tests/*.h tests/fixtures/plugins/*.[ch] tests/abi/*.c)
+	plugins/*/*.[ch] tests/*.c tests/*.h tests/fixtures/plugins/*.[ch] tests/abi/*.c \
+	tests/fuzz/*.c)
 
 fmt:
 	clang-format -i $(FMT_FILES)
@@ -176,8 +206,8 @@ fmt-check:
 	clang-format --dry-run -Werror $(FMT_FILES)
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 FORCE:
 
--include $(OBJS:.o=.d) $(TEST_OBJS:.o=.d)
+-include $(OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(FUZZ_OBJS:.o=.d)

@@ -88,6 +88,7 @@ struct xmpp {
     char *jid, *user, *domain, *resource, *nick, *full_jid, *sasl_pref;
     char *password; /* sodium_malloc'd */
     int configure_rooms;
+    int cleartext; /* ws:// to another machine */
     enum state state;
     int authed;
     struct pf_scram *scram;
@@ -759,6 +760,7 @@ features(struct xmpp *x, const struct pf_xnode *f)
     x->state = S_AUTH;
     if (scram && want_scram) {
         char *first;
+        pf_info("xmpp: logging in as %s with SCRAM-SHA-256", x->jid);
         pf_scram_free(x->scram);
         x->scram = pf_scram_start(x->user, NULL, &first);
         pf_buf_addstr(&b,
@@ -768,6 +770,13 @@ features(struct xmpp *x, const struct pf_xnode *f)
         free(first);
     } else if (plain && want_plain) {
         char *cred = pf_sasl_plain(x->user, x->password);
+        if (x->cleartext)
+            pf_warn("xmpp: logging in as %s with PLAIN over an unencrypted "
+                    "connection to a host that is not this machine: the "
+                    "password can be read on the way; use wss://",
+                    x->jid);
+        else
+            pf_info("xmpp: logging in as %s with PLAIN", x->jid);
         pf_buf_addstr(&b, "<auth xmlns='" NS_SASL "' mechanism='PLAIN'>");
         pf_buf_addstr(&b, cred);
         pf_buf_addstr(&b, "</auth>");
@@ -1077,6 +1086,10 @@ pf_xmpp_new(struct lws_context *ctx, const struct pf_xmpp_opts *o,
     x->nick = pf_xstrdup(o->nick && *o->nick ? o->nick : x->user);
     x->sasl_pref = pf_xstrdup(sp);
     x->configure_rooms = o->configure_rooms;
+    x->cleartext = strncmp(o->url ? o->url : "", "ws://", 5) == 0 &&
+                   strncmp(o->url + 5, "127.", 4) != 0 &&
+                   strncmp(o->url + 5, "localhost", 9) != 0 &&
+                   strncmp(o->url + 5, "[::1]", 5) != 0;
     size_t pl = o->password ? strlen(o->password) : 0;
     x->password = sodium_malloc(pl + 1);
     if (!x->password)
@@ -1109,6 +1122,12 @@ pf_xmpp_last_id(struct pf_connector *c, const char *room)
 {
     struct room *r = find_room((struct xmpp *)c, room, strlen(room));
     return r ? r->last_id : NULL;
+}
+
+void
+pf_xmpp_feed(struct pf_connector *c, const char *frame, size_t len)
+{
+    ws_message(c, frame, len);
 }
 
 void

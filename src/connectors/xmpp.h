@@ -40,4 +40,10 @@ const char *pf_xmpp_last_id(struct pf_connector *c, const char *room);
 void pf_xmpp_set_last_id(struct pf_connector *c, const char *room,
                          const char *id);
 
+/*
+ * Handle one frame as if the server had sent it (tests and the fuzz
+ * target drive the stanza handling this way, without a socket).
+ */
+void pf_xmpp_feed(struct pf_connector *c, const char *frame, size_t len);
+
 #endif

@@ -24,7 +24,7 @@ void pf_log_set_sink(pf_log_sink_cb sink, void *ud);
 void pf_log_set_timestamps(int on);
 
 void pf_log(int level, const char *fmt, ...) PF_ATTR_PRINTF(2, 3);
-void pf_vlog(int level, const char *fmt, va_list ap);
+void pf_vlog(int level, const char *fmt, va_list ap) PF_ATTR_PRINTF(2, 0);
 
 #define pf_err(...) pf_log(PF_LOG_ERR, __VA_ARGS__)
 #define pf_warn(...) pf_log(PF_LOG_WARN, __VA_ARGS__)

@@ -53,7 +53,8 @@ void pf_buf_add(struct pf_buf *b, const void *p, size_t n);
 void pf_buf_addstr(struct pf_buf *b, const char *s);
 void pf_buf_addch(struct pf_buf *b, char c);
 void pf_buf_addf(struct pf_buf *b, const char *fmt, ...) PF_ATTR_PRINTF(2, 3);
-void pf_buf_vaddf(struct pf_buf *b, const char *fmt, va_list ap);
+void pf_buf_vaddf(struct pf_buf *b, const char *fmt, va_list ap)
+    PF_ATTR_PRINTF(2, 0);
 /* Give the data away (caller frees); the buffer is empty afterwards. */
 char *pf_buf_detach(struct pf_buf *b, size_t *len);
 

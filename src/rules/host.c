@@ -64,6 +64,9 @@ pf_json_path(json_t *root, const char *path)
     return cur;
 }
 
+static void host_log(struct pf_hctx *h, int level, const char *fmt, ...)
+    PF_ATTR_PRINTF(3, 4);
+
 static void
 host_log(struct pf_hctx *h, int level, const char *fmt, ...)
 {
