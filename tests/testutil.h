@@ -59,5 +59,6 @@ Suite *suite_backstage(void);
 Suite *suite_example(void);
 Suite *suite_xmpp_wire(void);
 Suite *suite_relay(void);
+Suite *suite_hostile(void);
 
 #endif

@@ -79,7 +79,9 @@ struct room {
 struct post {
     struct post *next;
     char *room, *text, *key;
-    int sent; /* went out at least once: look for it before resending */
+    unsigned gen; /* the connection it last went out on (0: never); one
+                     sent on an earlier connection is looked for in the
+                     room before it is sent again */
 };
 
 struct xmpp {
@@ -90,6 +92,7 @@ struct xmpp {
     int configure_rooms;
     int cleartext; /* ws:// to another machine */
     enum state state;
+    unsigned gen; /* counts connections */
     int authed;
     struct pf_scram *scram;
     struct room *rooms;
@@ -251,7 +254,7 @@ send_post(struct xmpp *x, struct post *p)
     pf_buf_addstr(&b, "</body><origin-id xmlns='" NS_SID "' id='");
     pf_xml_escape_str(&b, p->key);
     pf_buf_addstr(&b, "'/></message>");
-    p->sent = 1;
+    p->gen = x->gen;
     send_buf(x, &b);
 }
 
@@ -289,11 +292,12 @@ room_busy(const struct room *r)
     return !r->joined || r->catch_q || r->look_q;
 }
 
+/* send what this connection has not sent yet, in order */
 static void
 flush_posts(struct xmpp *x, struct room *r)
 {
     for (struct post *p = x->posts; p; p = p->next)
-        if (strcmp(p->room, r->jid) == 0)
+        if (strcmp(p->room, r->jid) == 0 && p->gen != x->gen)
             send_post(x, p);
 }
 
@@ -310,26 +314,37 @@ maybe_ready(struct xmpp *x)
     emit_state(x, "ready");
 }
 
-/* After the join: read back what was missed, check doubtful posts. */
+/* A room with nothing in flight: its queued posts go out. */
+static void
+room_settled(struct xmpp *x, struct room *r)
+{
+    if (room_busy(r))
+        return;
+    flush_posts(x, r);
+    maybe_ready(x);
+}
+
+/*
+ * After the join: read back what was missed. The catch-up also shows
+ * which of our posts from before the outage did arrive (their
+ * reflections carry our origin-id), so they are not sent twice; a room
+ * with no message seen yet gets a look at its last page instead.
+ */
 static void
 after_join(struct xmpp *x, struct room *r)
 {
     int doubtful = 0;
+    for (struct post *p = x->posts; p; p = p->next)
+        if (strcmp(p->room, r->jid) == 0 && p->gen && p->gen != x->gen)
+            doubtful = 1;
     if (r->last_id && !r->catch_q) {
         pf_info("xmpp: %s: catching up after %s", r->jid, r->last_id);
         r->catch_q = send_mam(x, r, r->last_id, MAM_PAGE);
-    }
-    for (struct post *p = x->posts; p; p = p->next)
-        if (strcmp(p->room, r->jid) == 0 && p->sent)
-            doubtful = 1;
-    if (doubtful && !r->look_q)
+    } else if (doubtful && !r->look_q) {
         r->look_q = send_mam(x, r, NULL, LOOKBACK);
-    else if (!r->look_q)
-        flush_posts(x, r);
-    maybe_ready(x);
+    }
+    room_settled(x, r);
 }
-
-/* ---- receiving ---- */
 
 static void
 confirm_post(struct xmpp *x, struct room *r, const char *key,
@@ -710,14 +725,13 @@ iq(struct xmpp *x, const struct pf_xnode *q)
                 r->catch_q = send_mam(x, r, last->text, MAM_PAGE);
                 return;
             }
-            maybe_ready(x);
+            room_settled(x, r);
             return;
         }
         if (r->look_q && strcmp(id, r->look_q) == 0) {
             free(r->look_q);
             r->look_q = NULL;
-            flush_posts(x, r);
-            maybe_ready(x);
+            room_settled(x, r);
             return;
         }
     }
@@ -871,6 +885,7 @@ ws_open(void *ud)
     struct xmpp *x = ud;
     x->state = S_OPEN;
     x->authed = 0;
+    x->gen++;
     send_open(x);
 }
 
