@@ -141,7 +141,13 @@ $(BUILD)/tests/fuzz_%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $(BUILD)/obj/tests/fuzz/
 	@mkdir -p $(@D)
 	$(CC) $(SANFLAGS) $(LDFLAGS) -o $@ $^ $(HOST_LIBS)
 
-check test: all $(BUILD)/tests/check_all $(FIXTURES) $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz_%)
+# the relay latency benchmark (tests/bench/relay.sh runs it)
+$(BUILD)/tests/bench_relay: $(BUILD)/obj/tests/bench/relay_bench.o $(BUILD)/obj/tests/chat.o $(LIB_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(SANFLAGS) $(LDFLAGS) -o $@ $^ $(HOST_LIBS)
+
+check test: all $(BUILD)/tests/check_all $(FIXTURES) $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz_%) \
+		$(BUILD)/tests/bench_relay
 	PF_BUILD=$(BUILD) $(BUILD)/tests/check_all
 	$(foreach t,$(FUZZ_TARGETS),$(BUILD)/tests/fuzz_$(t) tests/fuzz/corpus/$(t)/* &&) true
 	BUILD=$(BUILD) sh tests/test_cli.sh
@@ -197,7 +203,7 @@ uninstall:
 
 FMT_FILES := $(wildcard src/*.c src/*/*.c src/*/*.h include/pokerface/*.h \
 	plugins/*/*.[ch] tests/*.c tests/*.h tests/fixtures/plugins/*.[ch] tests/abi/*.c \
-	tests/fuzz/*.c)
+	tests/fuzz/*.c tests/bench/*.c)
 
 fmt:
 	clang-format -i $(FMT_FILES)
@@ -210,4 +216,5 @@ clean:
 
 FORCE:
 
--include $(OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(FUZZ_OBJS:.o=.d)
+-include $(OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(FUZZ_OBJS:.o=.d) \
+	$(BUILD)/obj/tests/bench/relay_bench.d

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -269,6 +270,8 @@ tc_bot_start(struct tc_bot *b, const char *build, const char *config,
         return -1;
     if (b->pid == 0) {
         char exe[512];
+        /* never outlive the test, even when it is killed */
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
         FILE *f = freopen(log_path, "w", stderr);
         (void)f;
         snprintf(exe, sizeof(exe), "%s/pokerface", build);

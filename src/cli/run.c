@@ -216,6 +216,16 @@ pf_cmd_run(int argc, char **argv)
             "expired %u",
             st->relayed, st->mirrored, st->held, st->sent, st->dropped,
             st->expired);
+    int64_t p50, p99, pmax;
+    size_t n_lat = pf_relay_latency(relay, 0.5, &p50);
+    if (n_lat) {
+        pf_relay_latency(relay, 0.99, &p99);
+        pf_relay_latency(relay, 1.0, &pmax);
+        pf_info("relay latency (frame in -> relayed post queued) over %zu "
+                "messages: p50 %.1f us, p99 %.1f us, max %.1f us",
+                n_lat, (double)p50 / 1e3, (double)p99 / 1e3,
+                (double)pmax / 1e3);
+    }
     pf_relay_free(relay);
     conn->ops->destroy(conn);
     pf_loop_release(&loop);

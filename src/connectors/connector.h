@@ -44,6 +44,8 @@ struct pf_event {
     const char *ref_id;      /* EDIT/REACTION: the message it refers to */
     const char *key;         /* POSTED: our idempotency key */
     int64_t ts_ms;           /* when it was written, ms since the epoch */
+    int64_t rx_ns;           /* when its frame arrived (pf_now_ns), 0 if
+                                unknown: the start of the bot's latency */
     int catchup;             /* read back after a reconnect, not live */
     int own;                 /* written by the bot itself */
 };

@@ -92,7 +92,8 @@ struct xmpp {
     int configure_rooms;
     int cleartext; /* ws:// to another machine */
     enum state state;
-    unsigned gen; /* counts connections */
+    unsigned gen;  /* counts connections */
+    int64_t rx_ns; /* when the frame being handled arrived */
     int authed;
     struct pf_scram *scram;
     struct room *rooms;
@@ -109,8 +110,11 @@ struct xmpp {
 static void
 emit(struct xmpp *x, const struct pf_event *ev)
 {
-    if (x->base.cb && !x->stopped)
-        x->base.cb(x->base.ud, ev);
+    if (x->base.cb && !x->stopped) {
+        struct pf_event e = *ev;
+        e.rx_ns = x->rx_ns;
+        x->base.cb(x->base.ud, &e);
+    }
 }
 
 static void
@@ -849,6 +853,7 @@ ws_message(void *ud, const char *data, size_t len)
     struct xmpp *x = ud;
     struct pf_xnode *n;
     char err[256];
+    x->rx_ns = pf_now_ns();
     pf_arena_reset(&x->arena);
     if (pf_xml_parse(&x->arena, data, len, &x->lim, &n, err, sizeof(err)) !=
         PF_OK) {

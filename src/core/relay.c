@@ -21,12 +21,14 @@
 #include <string.h>
 
 #include "core/holds.h"
+#include "core/idset.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "rules/pipeline.h"
 
 #define CONTEXT_MSGS 5
 #define SEEN_MAX 4096
+#define LAT_MAX 65536
 
 struct member {
     char *id, *name;
@@ -48,12 +50,13 @@ struct pf_relay {
     struct route *routes;
     size_t n_routes;
     struct pf_holds holds;
-    char **seen; /* ring of message ids already handled */
-    size_t seen_n, seen_pos;
+    struct pf_idset seen; /* message ids already handled */
     lws_sorted_usec_list_t tick;
     unsigned seq;
     int running;
     struct pf_relay_stats stats;
+    uint32_t *lat; /* ring of latencies in ns (capped at 4 s) */
+    size_t n_lat, lat_pos;
 };
 
 /* ---- small helpers ---- */
@@ -67,19 +70,7 @@ fi(const char *lang)
 static int
 seen_before(struct pf_relay *r, const char *id)
 {
-    if (!id || !*id)
-        return 0;
-    for (size_t i = 0; i < r->seen_n; i++)
-        if (strcmp(r->seen[i], id) == 0)
-            return 1;
-    if (r->seen_n < SEEN_MAX) {
-        r->seen[r->seen_n++] = pf_xstrdup(id);
-    } else {
-        free(r->seen[r->seen_pos]);
-        r->seen[r->seen_pos] = pf_xstrdup(id);
-        r->seen_pos = (r->seen_pos + 1) % SEEN_MAX;
-    }
-    return 0;
+    return id && *id && pf_idset_seen(&r->seen, id);
 }
 
 static struct route *
@@ -346,6 +337,41 @@ relay_text(struct pf_relay *r, struct route *rt, const char *author,
     free(line);
 }
 
+static void
+note_latency(struct pf_relay *r, int64_t ns)
+{
+    uint32_t v = ns < 0 ? 0 : ns > UINT32_MAX ? UINT32_MAX : (uint32_t)ns;
+    if (!r->lat)
+        r->lat = pf_xmalloc(LAT_MAX * sizeof(*r->lat));
+    if (r->n_lat < LAT_MAX)
+        r->lat[r->n_lat++] = v;
+    else
+        r->lat[r->lat_pos] = v;
+    r->lat_pos = (r->lat_pos + 1) % LAT_MAX;
+}
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+size_t
+pf_relay_latency(const struct pf_relay *r, double q, int64_t *ns)
+{
+    *ns = 0;
+    if (!r->n_lat)
+        return 0;
+    uint32_t *v = pf_xmalloc(r->n_lat * sizeof(*v));
+    memcpy(v, r->lat, r->n_lat * sizeof(*v));
+    qsort(v, r->n_lat, sizeof(*v), cmp_u32);
+    size_t i = (size_t)(q * (double)(r->n_lat - 1) + 0.5);
+    *ns = v[i < r->n_lat ? i : r->n_lat - 1];
+    free(v);
+    return r->n_lat;
+}
+
 /* A new outgoing message: check it, then relay it or hold it. */
 static void
 outgoing(struct pf_relay *r, struct route *rt, const struct pf_event *ev,
@@ -380,6 +406,8 @@ outgoing(struct pf_relay *r, struct route *rt, const struct pf_event *ev,
             pf_xasprintf("pf-r-%s", ev->msg_id[0] ? ev->msg_id : ev->alt_id);
         relay_text(r, rt, ev->author_name, text, key);
         free(key);
+        if (ev->rx_ns && !ev->catchup)
+            note_latency(r, pf_now_ns() - ev->rx_ns);
         r->stats.relayed++;
         pf_info("relayed on %s from %s (%zu bytes%s%s)", rt->conf->name,
                 ev->author_id, strlen(text),
@@ -969,7 +997,7 @@ pf_relay_new(const struct pf_config *cfg, struct pf_engine *engine,
     r->routes = pf_xcalloc(cfg->n_routes + 1, sizeof(*r->routes));
     for (size_t i = 0; i < cfg->n_routes; i++)
         r->routes[i].conf = &cfg->routes[i];
-    r->seen = pf_xcalloc(SEEN_MAX, sizeof(*r->seen));
+    pf_idset_init(&r->seen, SEEN_MAX);
     pf_holds_init(&r->holds);
     return r;
 }
@@ -1021,9 +1049,8 @@ pf_relay_free(struct pf_relay *r)
             free(rt->ctx[k]);
     }
     free(r->routes);
-    for (size_t i = 0; i < r->seen_n; i++)
-        free(r->seen[i]);
-    free(r->seen);
+    pf_idset_release(&r->seen);
+    free(r->lat);
     pf_holds_release(&r->holds);
     free(r);
 }

@@ -47,4 +47,12 @@ void pf_relay_stop(struct pf_relay *r);
 void pf_relay_free(struct pf_relay *r);
 const struct pf_relay_stats *pf_relay_stats(const struct pf_relay *r);
 
+/*
+ * The bot's own latency for messages relayed as they came (not held, not
+ * caught up): from the arrival of the agent's frame to the relayed post
+ * being queued for the socket, over the last 65,536 of them. Returns how
+ * many there are; q in [0, 1] (0.5: the median), in nanoseconds.
+ */
+size_t pf_relay_latency(const struct pf_relay *r, double q, int64_t *ns);
+
 #endif
