@@ -314,6 +314,12 @@ START_TEST(language_guess)
                          .lang,
                      "mixed");
     ck_assert_str_eq(prep("12345 !!!").lang, "und");
+    /* no function word: the shape of the words decides */
+    ck_assert_str_eq(
+        prep("Kalle, voisitko tarkistaa sarjanumeron laitteen pohjasta?").lang,
+        "fi");
+    ck_assert_str_eq(
+        prep("Checking the shipping label with the warehouse").lang, "en");
 }
 END_TEST
 

@@ -86,7 +86,7 @@ expect_in "$T/err" "none.json: no such file" "missing config named"
 
 # --- check --json ---
 expect_exit 1 "--json" -- "$PF" check --json "Hi [NAME], sorry!"
-expect_in "$T/out" '{"action":"hold","score":0.9,"findings":[{"plugin":"example","label":"example.placeholder","score":0.9,"reason":"the reply still contains the placeholder \"[NAME]\"","spans":[[3,6]],"suggestion":"Fill it in with the real value before sending."}' "json result"
+expect_in "$T/out" '{"action":"hold","score":0.9,"lang":"en","findings":[{"plugin":"example","label":"example.placeholder","score":0.9,"reason":"the reply still contains the placeholder \"[NAME]\"","spans":[[3,6]],"suggestion":"Fill it in with the real value before sending."}' "json result"
 
 # --- check --jsonl ---
 cat >"$T/in.jsonl" <<'JSONL'
@@ -99,7 +99,7 @@ not json at all
 JSONL
 expect_exit 2 "--jsonl with bad lines" -- sh -c "\"$PF\" check --jsonl <\"$T/in.jsonl\""
 if [ "$(wc -l <"$T/out")" -eq 6 ]; then ok; else fail "jsonl: one line per input"; cat "$T/out"; fi
-expect_in "$T/out" '{"id":1,"action":"pass","score":0.0,"findings":[]}' "jsonl pass"
+expect_in "$T/out" '{"id":1,"action":"pass","score":0.0,"lang":"fi","findings":[]}' "jsonl pass"
 expect_in "$T/out" '{"id":"b","action":"hold"' "jsonl hold"
 expect_in "$T/out" '"spans":[[4,8]]' "jsonl spans in bytes (ääliö is 8)"
 expect_in "$T/out" '{"id":null,"error":"stdin:3: invalid JSON' "jsonl bad line"

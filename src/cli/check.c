@@ -47,6 +47,8 @@ result_json(const struct pf_result *r)
     json_t *arr = json_array();
     json_object_set_new(o, "action", json_string(pf_action_name(r->action)));
     json_object_set_new(o, "score", json_real(round(r->score * 1000) / 1000));
+    if (r->msg)
+        json_object_set_new(o, "lang", json_string(r->msg->lang));
     for (size_t i = 0; i < r->n_found; i++) {
         const struct pf_found *x = &r->found[i];
         json_t *f = json_object();

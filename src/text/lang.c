@@ -1,7 +1,9 @@
 /*
  * lang.c - a cheap language guess for one message: Finnish, English, both,
  * or undetermined. It counts very frequent function words of each language
- * and the letters ä and ö, which English text does not use. The guess lets
+ * and the letters ä and ö, which English text does not use, and at half
+ * weight the shape of other words (Finnish case endings and long vowels;
+ * English th, w, -ing). The guess lets
  * rules pick the right word list and the right language for their reasons;
  * nothing is decided on it alone, so "mixed" and "und" are fine answers.
  */
@@ -103,6 +105,51 @@ lookup(const char *w, size_t n)
     return umlaut ? 3 : 0;
 }
 
+static int
+ends(const char *w, size_t n, const char *suf)
+{
+    size_t k = strlen(suf);
+    return n > k + 2 && memcmp(w + n - k, suf, k) == 0;
+}
+
+static int
+has(const char *w, size_t n, const char *sub)
+{
+    size_t k = strlen(sub);
+    for (size_t i = 0; i + k <= n; i++)
+        if (memcmp(w + i, sub, k) == 0)
+            return 1;
+    return 0;
+}
+
+/*
+ * Weak cues for words not in either list: 1 Finnish (a case ending, a
+ * long vowel English does not write), 2 English (th, w, -ing, -tion,
+ * -ly), 0 neither. A word counts half as much as a function word.
+ */
+static int
+shape(const char *w, size_t n)
+{
+    static const char *const fi_end[] = {
+        "ssa",   "ssä", "sta", "stä",  "lla",  "llä", "lta", "ltä", "lle",
+        "ksi",   "aan", "ään", "een",  "iin",  "uun", "nen", "tta", "ttä",
+        "ssani", "ani", "kin", "kaan", "kään", "ko",  "kö",  "mme", "tte",
+    };
+    static const char *const en_end[] = {"ing", "tion", "ly", "ed", "ght"};
+    for (size_t i = 0; i < sizeof(fi_end) / sizeof(*fi_end); i++)
+        if (ends(w, n, fi_end[i]))
+            return 1;
+    if (has(w, n, "aa") || has(w, n, "ii") || has(w, n, "uu") ||
+        has(w, n, "yy"))
+        return 1;
+    for (size_t i = 0; i < sizeof(en_end) / sizeof(*en_end); i++)
+        if (ends(w, n, en_end[i]))
+            return 2;
+    if (has(w, n, "th") || has(w, n, "w"))
+        return 2;
+    return 0;
+}
+
 const char *
 pf_text_lang(const struct pf_text *t)
 {
@@ -117,8 +164,10 @@ pf_text_lang(const struct pf_text *t)
             fi += 2;
         else if (l == 2)
             en += 2;
-        else if (l == 3)
+        else if (l == 3 || (l == 0 && shape(w, tok->norm_len) == 1))
             fi += 1;
+        else if (l == 0 && shape(w, tok->norm_len) == 2)
+            en += 1;
     }
     if (!fi && !en)
         return "und";
