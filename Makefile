@@ -1,6 +1,7 @@
 # pokerface - one non-recursive Makefile.
 #
 #   make            build/pokerface, build/plugins/*.so, build/share/pokerface
+#   make demo       pokerface for real against a throwaway local Prosody
 #   make check      build everything and run every test
 #   make asan       the whole suite under AddressSanitizer + UBSan (build-asan/)
 #   make deps       install the Debian packages pokerface needs (apt-get)
@@ -72,7 +73,7 @@ FUZZ_TARGETS := stanza
 FUZZ_SECONDS ?= 60
 FUZZ_BUILD := build-fuzz
 
-.PHONY: all check test asan fuzz deps install uninstall clean fmt fmt-check FORCE
+.PHONY: all check test asan fuzz demo deps install uninstall clean fmt fmt-check FORCE
 .DELETE_ON_ERROR:
 .SECONDEXPANSION:
 
@@ -141,18 +142,27 @@ $(BUILD)/tests/fuzz_%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $(BUILD)/obj/tests/fuzz/
 	@mkdir -p $(@D)
 	$(CC) $(SANFLAGS) $(LDFLAGS) -o $@ $^ $(HOST_LIBS)
 
+# the scripted conversation of make demo
+$(BUILD)/tests/demo_chat: $(BUILD)/obj/tests/demo.o $(BUILD)/obj/tests/chat.o $(LIB_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(SANFLAGS) $(LDFLAGS) -o $@ $^ $(HOST_LIBS)
+
+demo:
+	@BUILD=$(BUILD) bash tests/demo.sh
+
 # the relay latency benchmark (tests/bench/relay.sh runs it)
 $(BUILD)/tests/bench_relay: $(BUILD)/obj/tests/bench/relay_bench.o $(BUILD)/obj/tests/chat.o $(LIB_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(SANFLAGS) $(LDFLAGS) -o $@ $^ $(HOST_LIBS)
 
 check test: all $(BUILD)/tests/check_all $(FIXTURES) $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz_%) \
-		$(BUILD)/tests/bench_relay
+		$(BUILD)/tests/bench_relay $(BUILD)/tests/demo_chat
 	PF_BUILD=$(BUILD) $(BUILD)/tests/check_all
 	$(foreach t,$(FUZZ_TARGETS),$(BUILD)/tests/fuzz_$(t) tests/fuzz/corpus/$(t)/* &&) true
 	BUILD=$(BUILD) sh tests/test_cli.sh
 	BUILD=$(BUILD) sh tests/test_quality.sh
 	BUILD=$(BUILD) SAN="$(SAN)" CC="$(CC)" sh tests/test_install.sh
+	BUILD=$(BUILD) sh tests/test_demo.sh
 
 asan:
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
@@ -217,4 +227,4 @@ clean:
 FORCE:
 
 -include $(OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(FUZZ_OBJS:.o=.d) \
-	$(BUILD)/obj/tests/bench/relay_bench.d
+	$(BUILD)/obj/tests/bench/relay_bench.d $(BUILD)/obj/tests/demo.d

@@ -36,11 +36,11 @@ record(struct tc_user *u, const char *room, const char *author,
     m->id = pf_xstrdup(id ? id : "");
     m->own = own;
     m->at_ns = pf_now_ns();
-    if (u->w->transcript) {
+    if (u->w->transcript && u->view) {
         const char *at = room ? strchr(room, '@') : NULL;
-        fprintf(u->w->transcript, "  [%-9s sees] %-14.*s %s: %s\n", u->name,
-                room ? (int)(at ? at - room : (long)strlen(room)) : 6,
-                room ? room : "direct", author, text);
+        fprintf(u->w->transcript, "  %-10s %-13.*s %s: %s\n", u->view,
+                room ? (int)(at ? at - room : (long)strlen(room)) : 7,
+                room ? room : "private", author, text);
         fflush(u->w->transcript);
     }
 }

@@ -39,6 +39,8 @@ struct tc_user {
     size_t n_members;
     int ready;
     unsigned seq;
+    const char *view; /* when set (and the world has a transcript), what
+                         this user sees is printed under this label */
 };
 
 struct tc_world {
@@ -47,7 +49,8 @@ struct tc_world {
     size_t n_users;
     lws_sorted_usec_list_t wake;
     char url[256];
-    FILE *transcript; /* when set, every message seen is printed */
+    FILE *transcript; /* where users with a view label print what they
+                         see */
 };
 
 int tc_world_init(struct tc_world *w, const char *url);

@@ -6,7 +6,8 @@
 #   prosody.sh stop DIR                         SIGTERM, wait
 #   prosody.sh restart DIR                      stop and start, same ports/data
 #
-# Writes DIR/prosody.cfg.lua, DIR/http_port and DIR/ws_url; data (rooms,
+# Writes DIR/prosody.cfg.lua, DIR/http_port, DIR/c2s_port (plain XMPP
+# clients) and DIR/ws_url; data (rooms,
 # their archives) lives in DIR/data and survives a restart. Rooms are
 # persistent and archived (muc_mam), so messages carry a stanza-id.
 set -eu
@@ -75,6 +76,7 @@ Component "conference.localhost" "muc"
   muc_log_by_default = true
 CFG
         echo "$http" >"$dir/http_port"
+        echo "$c2s" >"$dir/c2s_port"
         echo "ws://127.0.0.1:$http/xmpp-websocket" >"$dir/ws_url"
     fi
     for up in "$@"; do

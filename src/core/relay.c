@@ -227,7 +227,9 @@ describe(const struct pf_result *res, struct pf_hold *h)
             pf_buf_addch(&w, '"');
             pf_buf_add(&w, res->msg->text + sp->off, sp->len);
             pf_buf_addch(&w, '"');
-            if (!words.data || !strstr(words.data, w.data)) {
+            /* a word the reason already quotes is not repeated */
+            if ((!words.data || !strstr(words.data, w.data)) &&
+                (!why.data || !strstr(why.data, w.data))) {
                 if (words.len)
                     pf_buf_addstr(&words, ", ");
                 pf_buf_add(&words, w.data, w.len);
@@ -260,12 +262,12 @@ post_notice(struct pf_relay *r, struct route *rt, struct pf_hold *h, int again)
     long mins = (long)((h->expires_ms - pf_wall_us() / 1000 + 59999) / 60000);
     const char *p = r->cfg->command_prefix;
     if (f)
-        pf_buf_addf(&b, "%s: %s #%u, ei lähetetty asiakkaalle. %s.",
+        pf_buf_addf(&b, "%s: %s #%u, ei lähetetty asiakkaalle. Syy: %s.",
                     h->author_name,
                     again ? "muokattu viesti pidätetty yhä" : "pidätetty",
                     h->id, h->why);
     else
-        pf_buf_addf(&b, "%s: %s #%u, not sent to the customer. %s.",
+        pf_buf_addf(&b, "%s: %s #%u, not sent to the customer. Why: %s.",
                     h->author_name, again ? "the edit is still held" : "held",
                     h->id, h->why);
     if (h->words[0])
