@@ -62,6 +62,11 @@ on_event(void *ud, const struct pf_event *ev)
     case PF_EV_POSTED:
         record(u, ev->room, u->name, ev->text, ev->msg_id, 1);
         break;
+    case PF_EV_DELETE:
+        for (size_t i = 0; i < u->n; i++)
+            if (u->msgs[i].id[0] && strcmp(u->msgs[i].id, ev->ref_id) == 0)
+                u->msgs[i].deleted = 1;
+        break;
     case PF_EV_JOIN: {
         char *k = pf_xasprintf("%s\x01%s", ev->room, ev->author_name);
         u->members =
@@ -217,6 +222,38 @@ tc_react(struct tc_user *u, const char *room, const char *msg_id,
          const char *emoji)
 {
     u->c->ops->react(u->c, room, msg_id, emoji);
+}
+
+void
+tc_delete(struct tc_user *u, const char *room, const char *msg_id)
+{
+    u->c->ops->del(u->c, room, msg_id);
+}
+
+const struct tc_msg *
+tc_own(struct tc_user *u, const char *room, const char *needle)
+{
+    for (size_t i = u->n; i-- > 0;) {
+        const struct tc_msg *m = &u->msgs[i];
+        if (m->own && m->room && strcmp(m->room, room) == 0 &&
+            strstr(m->text, needle))
+            return m;
+    }
+    return NULL;
+}
+
+int
+tc_wait_deleted(struct tc_user *u, const char *msg_id, int timeout_ms)
+{
+    int64_t until = pf_now_ns() + (int64_t)timeout_ms * 1000000;
+    for (;;) {
+        for (size_t i = 0; i < u->n; i++)
+            if (u->msgs[i].deleted && strcmp(u->msgs[i].id, msg_id) == 0)
+                return 0;
+        if (pf_now_ns() > until)
+            return -1;
+        tc_pump(u->w, 10);
+    }
 }
 
 static int

@@ -23,6 +23,7 @@ struct tc_msg {
     char *text;
     char *id;      /* backend id (to react to it) */
     int own;       /* written by this user */
+    int deleted;   /* its author deleted (retracted) it since */
     int64_t at_ns; /* when it arrived (monotonic) */
 };
 
@@ -75,6 +76,13 @@ void tc_say(struct tc_user *u, const char *room, const char *text);
 void tc_dm(struct tc_user *u, const char *to_id, const char *text);
 void tc_react(struct tc_user *u, const char *room, const char *msg_id,
               const char *emoji);
+/* Delete (retract) one of u's own messages. */
+void tc_delete(struct tc_user *u, const char *room, const char *msg_id);
+/* u's own message in room containing needle (latest first), or NULL. */
+const struct tc_msg *tc_own(struct tc_user *u, const char *room,
+                            const char *needle);
+/* Until the message with this id is deleted for u; 0 or -1. */
+int tc_wait_deleted(struct tc_user *u, const char *msg_id, int timeout_ms);
 
 /*
  * The first message u saw in room (NULL: direct messages) containing

@@ -482,6 +482,46 @@ START_TEST(a_block_needs_a_supervisor_to_send)
 }
 END_TEST
 
+/* the author deletes (retracts) a reply: the customer's copy goes too;
+   deleting a held message drops it */
+START_TEST(deleting_a_reply_deletes_the_relayed_copy)
+{
+    struct scene s;
+    scene_open(&s, "delete", NULL, 500);
+    tc_say(s.aino, s.iroom, ">> Thanks, the refund is on its way.");
+    const struct tc_msg *c = tc_wait_msg(
+        s.cust, s.croom, "aino: Thanks, the refund is on its way.", NULL, WAIT);
+    ck_assert_ptr_nonnull(c);
+    char *cid = pf_xstrdup(c->id);
+    tc_pump(&s.w, 200);
+    const struct tc_msg *mine = tc_own(s.aino, s.iroom, "the refund");
+    ck_assert_ptr_nonnull(mine);
+    ck_assert_str_ne(mine->id, "");
+    tc_delete(s.aino, s.iroom, mine->id);
+    ck_assert_msg(tc_wait_deleted(s.cust, cid, WAIT) == 0,
+                  "the customer's copy was not deleted");
+    ck_assert_ptr_nonnull(tc_wait_msg(s.aino, NULL,
+                                      "You deleted a reply that "
+                                      "had reached the customer",
+                                      NULL, WAIT));
+    free(cid);
+
+    unsigned id = say_held(&s, "lol this guy is a total idiot", "idiot");
+    mine = tc_own(s.aino, s.iroom, "total idiot");
+    ck_assert_ptr_nonnull(mine);
+    size_t from = s.aino->n;
+    tc_delete(s.aino, s.iroom, mine->id);
+    char *want = pf_xasprintf("#%u dropped", id);
+    ck_assert_ptr_nonnull(tc_wait_msg(s.aino, s.iroom, want, &from, WAIT));
+    free(want);
+    say_cmd(s.aino, s.iroom, "!send", id, NULL);
+    ck_assert_ptr_nonnull(
+        tc_wait_msg(s.aino, s.iroom, "No held message", &from, WAIT));
+    assert_none(&s, s.cust, s.croom, "idiot");
+    scene_close(&s);
+}
+END_TEST
+
 START_TEST(customer_room_is_never_a_command)
 {
     struct scene s;
@@ -593,6 +633,7 @@ suite_relay(void)
     tcase_add_test(tc, an_undecided_hold_expires_unsent);
     tcase_add_test(tc, only_the_author_or_a_supervisor_decides);
     tcase_add_test(tc, a_block_needs_a_supervisor_to_send);
+    tcase_add_test(tc, deleting_a_reply_deletes_the_relayed_copy);
     tcase_add_test(tc, customer_room_is_never_a_command);
     tcase_add_test(tc, commands_help_why_and_mistakes);
     tcase_add_test(tc, restart_mid_conversation_relays_once);

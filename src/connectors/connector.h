@@ -28,7 +28,8 @@ enum pf_ev_type {
     PF_EV_REACTION,  /* reaction added to ref_id */
     PF_EV_JOIN,      /* author joined room */
     PF_EV_LEAVE,     /* author left room */
-    PF_EV_POSTED     /* our post with idempotency key `key` arrived as id */
+    PF_EV_POSTED,    /* our post with idempotency key `key` arrived as id */
+    PF_EV_DELETE     /* the author deleted (retracted) ref_id */
 };
 
 struct pf_event {
@@ -41,7 +42,8 @@ struct pf_event {
     const char *msg_id;      /* the backend's id of this message, or "" */
     const char *alt_id;      /* the id its sender gave it (XMPP id), which
                                 corrections refer to; "" when none */
-    const char *ref_id;      /* EDIT/REACTION: the message it refers to */
+    const char *ref_id;      /* EDIT/REACTION/DELETE: the message it refers
+                                to (its msg_id or its alt_id) */
     const char *key;         /* POSTED: our idempotency key */
     int64_t ts_ms;           /* when it was written, ms since the epoch */
     int64_t rx_ns;           /* when its frame arrived (pf_now_ns), 0 if
@@ -75,6 +77,8 @@ struct pf_connector_ops {
     /* React to a message. */
     int (*react)(struct pf_connector *c, const char *room, const char *msg_id,
                  const char *emoji);
+    /* Delete (retract) one of the bot's own posts, by its msg_id. */
+    int (*del)(struct pf_connector *c, const char *room, const char *msg_id);
     /* 1 when connected, joined and caught up. */
     int (*ready)(struct pf_connector *c);
     void (*destroy)(struct pf_connector *c);

@@ -51,6 +51,9 @@
 #define NS_FORWARD "urn:xmpp:forward:0"
 #define NS_REACTIONS "urn:xmpp:reactions:0"
 #define NS_CORRECT "urn:xmpp:message-correct:0"
+#define NS_RETRACT "urn:xmpp:message-retract:1"
+#define NS_RETRACT0 "urn:xmpp:message-retract:0"
+#define NS_FASTEN "urn:xmpp:fasten:0"
 #define NS_PING "urn:xmpp:ping"
 #define NS_STANZAS "urn:ietf:params:xml:ns:xmpp-stanzas"
 
@@ -453,7 +456,18 @@ groupchat(struct xmpp *x, struct room *r, const struct pf_xnode *m,
     const struct pf_xnode *reactions =
         pf_xml_child(m, NS_REACTIONS, "reactions");
     const struct pf_xnode *body = pf_xml_child(m, NS_CLIENT, "body");
-    if (reactions) {
+    /* XEP-0424: <retract id='stanza-id'/>, or the older form that wraps
+       it in <apply-to id='origin-id'/> */
+    const struct pf_xnode *retract = pf_xml_child(m, NS_RETRACT, "retract");
+    const struct pf_xnode *apply = pf_xml_child(m, NS_FASTEN, "apply-to");
+    if (!retract && apply && pf_xml_child(apply, NS_RETRACT0, "retract"))
+        retract = apply;
+    if (retract && pf_xml_attr(retract, "id")) {
+        ev.type = PF_EV_DELETE;
+        ev.ref_id = pf_xml_attr(retract, "id");
+        ev.text = "";
+        emit(x, &ev);
+    } else if (reactions) {
         ev.type = PF_EV_REACTION;
         ev.ref_id = attr_or(reactions, "id", "");
         for (const struct pf_xnode *c =
@@ -1026,6 +1040,29 @@ op_react(struct pf_connector *c, const char *room, const char *msg_id,
     return PF_OK;
 }
 
+/* XEP-0424 retraction of one of our own messages in a room */
+static int
+op_del(struct pf_connector *c, const char *room, const char *msg_id)
+{
+    struct xmpp *x = (struct xmpp *)c;
+    struct pf_buf b = PF_BUF_INIT;
+    if (x->state < S_JOIN || !msg_id || !*msg_id)
+        return PF_EINVAL;
+    char *id = new_id(x, "retract");
+    pf_buf_addstr(&b, "<message xmlns='" NS_CLIENT "' type='groupchat' to='");
+    pf_xml_escape_str(&b, room);
+    pf_buf_addf(&b, "' id='%s'><retract xmlns='" NS_RETRACT "' id='", id);
+    pf_xml_escape_str(&b, msg_id);
+    pf_buf_addstr(&b,
+                  "'/><fallback xmlns='urn:xmpp:fallback:0' for='" NS_RETRACT
+                  "'/><body>/me retracted a message; your client does not "
+                  "support retractions.</body><store xmlns='urn:xmpp:"
+                  "hints'/></message>");
+    free(id);
+    send_buf(x, &b);
+    return PF_OK;
+}
+
 static int
 op_ready(struct pf_connector *c)
 {
@@ -1073,8 +1110,8 @@ op_destroy(struct pf_connector *c)
 }
 
 static const struct pf_connector_ops xmpp_ops = {
-    "xmpp",    op_start, op_stop,  op_join,    op_post,
-    op_direct, op_react, op_ready, op_destroy,
+    "xmpp",    op_start, op_stop, op_join,  op_post,
+    op_direct, op_react, op_del,  op_ready, op_destroy,
 };
 
 struct pf_connector *

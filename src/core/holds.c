@@ -79,8 +79,10 @@ struct pf_hold *
 pf_holds_by_source(struct pf_holds *h, const char *alt_id)
 {
     for (size_t i = 0; alt_id && *alt_id && i < h->n; i++)
-        if (h->items[i]->source_alt_id &&
-            strcmp(h->items[i]->source_alt_id, alt_id) == 0)
+        if ((h->items[i]->source_alt_id &&
+             strcmp(h->items[i]->source_alt_id, alt_id) == 0) ||
+            (h->items[i]->source_id &&
+             strcmp(h->items[i]->source_id, alt_id) == 0))
             return h->items[i];
     return NULL;
 }

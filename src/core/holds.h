@@ -48,6 +48,7 @@ void pf_holds_release(struct pf_holds *h);
 struct pf_hold *pf_holds_add(struct pf_holds *h);
 struct pf_hold *pf_holds_get(struct pf_holds *h, unsigned id);
 struct pf_hold *pf_holds_by_notice(struct pf_holds *h, const char *notice_id);
+/* The hold of the author's message with this id (backend or client id). */
 struct pf_hold *pf_holds_by_source(struct pf_holds *h, const char *alt_id);
 /* Forget a decided hold. */
 void pf_holds_remove(struct pf_holds *h, unsigned id);

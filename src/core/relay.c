@@ -29,10 +29,33 @@
 #define CONTEXT_MSGS 5
 #define SEEN_MAX 4096
 #define LAT_MAX 65536
+#define RELAYED_MAX 1024
 
 struct member {
     char *id, *name;
 };
+
+/* a message relayed to a customer, kept so that it can be deleted */
+struct relayed {
+    char *src_id, *src_alt; /* the author's message in the internal room */
+    char *author_id, *route;
+    char *key;       /* our post's idempotency key */
+    char *posted_id; /* its id in the customer room, once known */
+    int delete_wanted;
+    int fi; /* tell its author in Finnish */
+};
+
+static void
+relayed_clear(struct relayed *x)
+{
+    free(x->src_id);
+    free(x->src_alt);
+    free(x->author_id);
+    free(x->route);
+    free(x->key);
+    free(x->posted_id);
+    memset(x, 0, sizeof(*x));
+}
 
 struct route {
     const struct pf_route_conf *conf;
@@ -57,6 +80,8 @@ struct pf_relay {
     struct pf_relay_stats stats;
     uint32_t *lat; /* ring of latencies in ns (capped at 4 s) */
     size_t n_lat, lat_pos;
+    struct relayed *relayed; /* ring of the last RELAYED_MAX */
+    size_t n_relayed, relayed_pos;
 };
 
 /* ---- small helpers ---- */
@@ -330,13 +355,44 @@ learn(struct pf_relay *r, struct route *rt, struct pf_hold *h, int kind,
     pf_pipeline_learn(r->engine->pl, m, &d);
 }
 
-static void
-relay_text(struct pf_relay *r, struct route *rt, const char *author,
-           const char *text, const char *key)
+/* the relayed message that came from the author's message id, or NULL */
+static struct relayed *
+relayed_by_source(struct pf_relay *r, const char *id)
 {
-    char *line = format(rt->conf->relay_format, author, text);
+    for (size_t i = 0; id && *id && i < r->n_relayed; i++) {
+        struct relayed *x = &r->relayed[i];
+        if (!strcmp(x->src_id, id) || !strcmp(x->src_alt, id))
+            return x;
+    }
+    return NULL;
+}
+
+/* Post the author's text in the customer room, and remember where it
+   came from: if its author deletes it, the relayed copy goes too. */
+static void
+relay_text(struct pf_relay *r, struct route *rt, const char *author_id,
+           const char *author_name, const char *src_id, const char *src_alt,
+           const char *lang, const char *text, const char *key)
+{
+    char *line = format(rt->conf->relay_format, author_name, text);
     r->conn->ops->post(r->conn, rt->conf->customer_room, "", line, key);
     free(line);
+    struct relayed *x;
+    if (r->n_relayed < RELAYED_MAX) {
+        x = &r->relayed[r->n_relayed++];
+    } else {
+        x = &r->relayed[r->relayed_pos];
+        relayed_clear(x);
+        r->relayed_pos = (r->relayed_pos + 1) % RELAYED_MAX;
+    }
+    x->src_id = pf_xstrdup(src_id ? src_id : "");
+    x->src_alt = pf_xstrdup(src_alt ? src_alt : "");
+    x->author_id = pf_xstrdup(author_id);
+    x->route = pf_xstrdup(rt->conf->name);
+    x->key = pf_xstrdup(key);
+    x->posted_id = NULL;
+    x->delete_wanted = 0;
+    x->fi = fi(lang);
 }
 
 static void
@@ -406,7 +462,8 @@ outgoing(struct pf_relay *r, struct route *rt, const struct pf_event *ev,
     if (res.action <= PF_ACT_NOTE) {
         char *key =
             pf_xasprintf("pf-r-%s", ev->msg_id[0] ? ev->msg_id : ev->alt_id);
-        relay_text(r, rt, ev->author_name, text, key);
+        relay_text(r, rt, ev->author_id, ev->author_name, ev->msg_id,
+                   ev->alt_id, res.msg->ui_lang, text, key);
         free(key);
         if (ev->rx_ns && !ev->catchup)
             note_latency(r, pf_now_ns() - ev->rx_ns);
@@ -499,7 +556,8 @@ do_send(struct pf_relay *r, struct route *rt, struct pf_hold *h,
         const struct pf_event *ev)
 {
     char *key = pf_xasprintf("pf-h%u-s", h->id);
-    relay_text(r, rt, h->author_name, h->text, key);
+    relay_text(r, rt, h->author_id, h->author_name, h->source_id,
+               h->source_alt_id, h->lang, h->text, key);
     free(key);
     learn(r, rt, h, PF_DECIDE_SEND, ev->author_id, NULL);
     char msg[200];
@@ -541,7 +599,8 @@ do_edit(struct pf_relay *r, struct route *rt, struct pf_hold *h,
     if (check_text(r, rt, &as_author, text, &res, err, sizeof(err)) == PF_OK &&
         res.action <= PF_ACT_NOTE) {
         char *key = pf_xasprintf("pf-h%u-e%u", h->id, h->edits);
-        relay_text(r, rt, h->author_name, text, key);
+        relay_text(r, rt, h->author_id, h->author_name, h->source_id,
+                   h->source_alt_id, res.msg->ui_lang, text, key);
         free(key);
         char msg[200];
         pf_snprintf(msg, sizeof(msg),
@@ -929,6 +988,47 @@ reaction_event(struct pf_relay *r, struct route *rt, const struct pf_event *ev)
         do_drop(r, hrt, h, ev);
 }
 
+/*
+ * The author deleted (retracted) a message in the internal room: a held
+ * one is dropped; a relayed one is deleted from the customer room too.
+ */
+static void
+delete_event(struct pf_relay *r, struct route *rt, const struct pf_event *ev)
+{
+    struct pf_hold *h = pf_holds_by_source(&r->holds, ev->ref_id);
+    char why[256];
+    if (h) {
+        if (!may_decide(r, h, 0, ev->author_id, ev->author_name, why,
+                        sizeof(why)))
+            return;
+        struct route *hrt = route_by_name(r, h->route);
+        if (hrt)
+            do_drop(r, hrt, h, ev);
+        return;
+    }
+    struct relayed *x = relayed_by_source(r, ev->ref_id);
+    if (!x || (strcmp(x->author_id, ev->author_id) != 0 &&
+               !is_supervisor(r, ev->author_id)))
+        return;
+    struct route *xrt = route_by_name(r, x->route);
+    if (!xrt)
+        return;
+    if (x->posted_id && x->posted_id[0])
+        r->conn->ops->del(r->conn, xrt->conf->customer_room, x->posted_id);
+    else
+        x->delete_wanted = 1; /* when the post's id is known */
+    pf_info("deleted the relayed copy on %s: %s deleted the original",
+            xrt->conf->name, ev->author_id);
+    tell(r, rt, ev->author_id, ev->author_name, 1,
+         x->fi ? "Poistit viestin, joka oli jo mennyt asiakkaalle: pokerface "
+                 "poisti sen myös asiakkaan huoneesta (sovellukset, jotka "
+                 "eivät tue poistoa, näyttävät sen yhä)."
+               : "You deleted a reply that had reached the customer: "
+                 "pokerface deleted it from the customer's room too (chat "
+                 "apps that do not support deleting still show it).");
+    x->src_id[0] = x->src_alt[0] = '\0'; /* once */
+}
+
 void
 pf_relay_event(void *ud, const struct pf_event *ev)
 {
@@ -944,6 +1044,17 @@ pf_relay_event(void *ud, const struct pf_event *ev)
             struct pf_hold *h = r->holds.items[i];
             if (h->notice_key && strcmp(h->notice_key, ev->key) == 0)
                 pf_hold_set(&h->notice_id, ev->msg_id);
+        }
+        /* and of a relayed message, in case its author deletes it */
+        for (size_t i = 0; i < r->n_relayed; i++) {
+            struct relayed *x = &r->relayed[i];
+            if (strcmp(x->key, ev->key) != 0)
+                continue;
+            pf_hold_set(&x->posted_id, ev->msg_id);
+            if (x->delete_wanted && ev->msg_id[0]) {
+                r->conn->ops->del(r->conn, ev->room, ev->msg_id);
+                x->delete_wanted = 0;
+            }
         }
         return;
     }
@@ -981,6 +1092,7 @@ pf_relay_event(void *ud, const struct pf_event *ev)
     case PF_EV_MESSAGE: internal_message(r, rt, ev); break;
     case PF_EV_EDIT: edit_event(r, rt, ev); break;
     case PF_EV_REACTION: reaction_event(r, rt, ev); break;
+    case PF_EV_DELETE: delete_event(r, rt, ev); break;
     default: break;
     }
 }
@@ -1000,6 +1112,7 @@ pf_relay_new(const struct pf_config *cfg, struct pf_engine *engine,
     for (size_t i = 0; i < cfg->n_routes; i++)
         r->routes[i].conf = &cfg->routes[i];
     pf_idset_init(&r->seen, SEEN_MAX);
+    r->relayed = pf_xcalloc(RELAYED_MAX, sizeof(*r->relayed));
     pf_holds_init(&r->holds);
     return r;
 }
@@ -1053,6 +1166,9 @@ pf_relay_free(struct pf_relay *r)
     free(r->routes);
     pf_idset_release(&r->seen);
     free(r->lat);
+    for (size_t i = 0; i < r->n_relayed; i++)
+        relayed_clear(&r->relayed[i]);
+    free(r->relayed);
     pf_holds_release(&r->holds);
     free(r);
 }
