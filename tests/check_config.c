@@ -36,6 +36,14 @@ START_TEST(example_config_loads)
     ck_assert_str_eq(c.plugins[1].name, "backstage");
     ck_assert_double_eq_tol(c.policy.hold_threshold, 0.6, 1e-9);
     ck_assert_str_eq(c.ui_language, "auto");
+    /* the example shows the relay's keys with their defaults */
+    ck_assert(c.have_connector);
+    ck_assert_str_eq(c.connector.sasl, "auto");
+    ck_assert_int_eq(c.connector.reconnect_min_ms, 500);
+    ck_assert_uint_eq(c.n_routes, 1);
+    ck_assert_str_eq(c.routes[0].reply_prefix, ">>");
+    ck_assert_double_eq_tol(c.hold_ttl_s, 1800, 1e-9);
+    ck_assert_str_eq(c.command_prefix, "!");
     pf_config_release(&c);
     pf_paths_release(&p);
 }
@@ -55,6 +63,65 @@ START_TEST(defaults_and_shorthand)
     ck_assert_double_eq_tol(c.policy.plugin_budget_ms, 50, 1e-9);
     ck_assert_uint_eq(c.max_message_bytes, 1u << 20);
     pf_config_release(&c);
+}
+END_TEST
+
+#define CONN                                                                   \
+    "\"connector\": {\"type\": \"xmpp\", \"url\": "                            \
+    "\"ws://127.0.0.1:5280/ws\", "                                             \
+    "\"jid\": \"bot@localhost\", \"password_env\": \"PW\"}"
+#define ROUTE(n, c, i)                                                         \
+    "{\"name\": \"" n "\", \"customer_room\": \"" c                            \
+    "@conference.localhost\", \"internal_room\": \"" i                         \
+    "@conference.localhost\"}"
+
+START_TEST(relay_keys)
+{
+    struct pf_config c;
+    char err[1024];
+    int rc = tu_config(&c,
+                       "{\"plugins\": [\"backstage\"], " CONN
+                       ", \"routes\": [" ROUTE("a", "c1", "i1") ", " ROUTE(
+                           "b", "c2", "i2") "], \"supervisors\": "
+                                            "[\"sanna@localhost\"], "
+                                            "\"hold_ttl_s\": 60}",
+                       NULL, err, sizeof(err));
+    ck_assert_msg(rc == 0, "%s", err);
+    ck_assert(c.have_connector);
+    ck_assert_str_eq(c.connector.jid, "bot@localhost");
+    ck_assert_str_eq(c.connector.resource, "pokerface");
+    ck_assert_int_eq(c.connector.reconnect_max_ms, 30000);
+    ck_assert(c.connector.configure_rooms);
+    ck_assert_uint_eq(c.n_routes, 2);
+    ck_assert_str_eq(c.routes[1].internal_room, "i2@conference.localhost");
+    ck_assert_str_eq(c.routes[0].relay_format, "{name}: {text}");
+    ck_assert(c.routes[0].mirror);
+    ck_assert_uint_eq(c.n_supervisors, 1);
+    ck_assert_double_eq_tol(c.hold_ttl_s, 60, 1e-9);
+    pf_config_release(&c);
+
+    expect_error("{\"plugins\": [\"backstage\"], \"connector\": {\"type\": "
+                 "\"irc\"}}",
+                 "connector.type: unknown connector 'irc'");
+    expect_error("{\"plugins\": [\"backstage\"], \"connector\": {\"type\": "
+                 "\"xmpp\", \"password\": \"hunter2\"}}",
+                 "connector.password: the password never goes in the "
+                 "configuration");
+    expect_error("{\"plugins\": [\"backstage\"], " CONN
+                 ", \"routes\": [" ROUTE("a", "c1", "c1") "]}",
+                 "routes[0]: customer_room and internal_room are the same");
+    expect_error("{\"plugins\": [\"backstage\"], " CONN ", \"routes\": [" ROUTE(
+                     "a", "c1", "i1") ", " ROUTE("b", "c2", "i1") "]}",
+                 "routes[1]: internal room 'i1@conference.localhost' is "
+                 "route 'a''s too");
+    expect_error("{\"plugins\": [\"backstage\"], " CONN ", \"routes\": [" ROUTE(
+                     "a", "c1", "i1") ", " ROUTE("b", "i1", "i2") "]}",
+                 "routes[1]: room 'i1@conference.localhost'");
+    expect_error("{\"plugins\": [\"backstage\"], " CONN ", \"routes\": [" ROUTE(
+                     "a", "c1", "i1") ", " ROUTE("a", "c2", "i2") "]}",
+                 "duplicate route name 'a'");
+    expect_error("{\"plugins\": [\"backstage\"], " CONN ", \"hold_ttl_s\": 0}",
+                 "hold_ttl_s");
 }
 END_TEST
 
@@ -185,6 +252,7 @@ suite_config(void)
     tcase_add_test(tc, example_config_loads);
     tcase_add_test(tc, defaults_and_shorthand);
     tcase_add_test(tc, comments_are_ignored);
+    tcase_add_test(tc, relay_keys);
     tcase_add_test(tc, errors_name_the_key);
     tcase_add_test(tc, syntax_errors_have_line_and_column);
     tcase_add_test(tc, missing_file);

@@ -37,7 +37,7 @@ expect_not_in() {
 # --- help and usage ---
 expect_exit 0 "pokerface --help" -- "$PF" --help
 expect_in "$T/out" "commands:" "top-level help"
-for cmd in check eval bench; do
+for cmd in run check eval bench; do
     expect_exit 0 "$cmd --help" -- "$PF" "$cmd" --help
     expect_in "$T/out" "usage: pokerface $cmd" "$cmd help"
 done
@@ -139,6 +139,34 @@ expect_in "$T/out" "backstage  p50" "bench per plugin"
 expect_exit 0 "bench --json" -- "$PF" bench --json -n 100 "$T/corpus.jsonl"
 expect_in "$T/out" '"messages_per_second":' "bench json"
 expect_exit 2 "bench bad -n" -- "$PF" bench -n zero "$T/corpus.jsonl"
+
+# --- run: what it refuses before connecting ---
+expect_exit 2 "run without -c" -- "$PF" run
+expect_in "$T/err" "-c CONFIG is required" "run needs a config"
+printf '{"plugins": ["backstage"]}\n' >"$T/noconn.json"
+expect_exit 2 "run without a connector" -- "$PF" run -c "$T/noconn.json"
+expect_in "$T/err" 'no "connector"' "run names the missing connector"
+cat >"$T/run.json" <<JSON
+{"plugins": ["backstage"],
+ "connector": {"type": "xmpp", "url": "ws://127.0.0.1:9/xmpp-websocket",
+   "jid": "bot@localhost", "password_env": "PF_TEST_UNSET_PW"},
+ "routes": [{"name": "r", "customer_room": "c@conference.localhost",
+   "internal_room": "i@conference.localhost"}]}
+JSON
+expect_exit 2 "run with the password variable unset" -- \
+    env -u PF_TEST_UNSET_PW "$PF" run -c "$T/run.json"
+expect_in "$T/err" "environment variable 'PF_TEST_UNSET_PW'" "run names the variable"
+printf 's3cret-pw\n' >"$T/pw"
+chmod 644 "$T/pw"
+sed 's/"password_env": "PF_TEST_UNSET_PW"/"password_file": "pw"/' "$T/run.json" >"$T/run2.json"
+expect_exit 2 "run with a readable password file" -- "$PF" run -c "$T/run2.json"
+expect_in "$T/err" "can be read by others (mode 644)" "run refuses a 0644 password file"
+sed 's/"password_env": "PF_TEST_UNSET_PW", *//; s/"jid"/"password": "x", "jid"/' "$T/run.json" >"$T/run3.json"
+expect_exit 2 "a password in the config" -- "$PF" run -c "$T/run3.json"
+expect_in "$T/err" "connector.password: the password never goes in the configuration" "the config may not hold the password"
+sed 's/"c@conference.localhost"/"i@conference.localhost"/' "$T/run.json" >"$T/run4.json"
+expect_exit 2 "a room that is both" -- "$PF" run -c "$T/run4.json"
+expect_in "$T/err" "routes[0]" "the route is named"
 
 echo "test_cli.sh: $((n - fails))/$n passed"
 [ "$fails" -eq 0 ]

@@ -512,6 +512,11 @@ load_connector(struct vctx *v, struct pf_config *c, json_t *o)
     int rc;
     if (!json_is_object(o))
         return fail(v, P, "expected an object, got %s", type_name(o));
+    if (json_object_get(o, "password"))
+        return fail(v, "connector.password",
+                    "the password never goes in the configuration: put it "
+                    "in a file (password_file, mode 0600) or an environment "
+                    "variable (password_env)");
     if ((rc = check_keys(v, P, o, keys)))
         return rc;
     if ((rc = opt_string(v, P, o, "type", NULL, &k->type)))
@@ -638,6 +643,12 @@ load_routes(struct vctx *v, struct pf_config *c, json_t *arr)
                             "room '%s' is a customer room in another "
                             "route too, or someone's internal room",
                             r->customer_room);
+            if (!strcmp(o->internal_room, r->internal_room))
+                return fail(v, P,
+                            "internal room '%s' is route '%s''s too; each "
+                            "customer room needs an internal room of its "
+                            "own, or a reply could not tell whom it is for",
+                            r->internal_room, o->name);
         }
     }
     return PF_OK;
