@@ -591,7 +591,7 @@ END_TEST
 START_TEST(restart_mid_conversation_relays_once)
 {
     struct scene s;
-    scene_open(&s, "restart", NULL, 3000);
+    scene_open(&s, "restart", NULL, 6000);
     tc_say(s.aino, s.iroom, ">> Hello! Your parcel left our warehouse today.");
     ck_assert_ptr_nonnull(
         tc_wait_msg(s.cust, s.croom, "aino: Hello! Your parcel", NULL, WAIT));
