@@ -77,6 +77,7 @@ struct room {
     char *last_id; /* last stanza-id seen: catch-up starts after it */
     char *catch_q; /* id of the catch-up query in flight */
     char *look_q;  /* id of the lookback query in flight */
+    int warned_anonymous;
 };
 
 struct post {
@@ -656,6 +657,14 @@ presence(struct xmpp *x, const struct pf_xnode *p)
         return;
     }
     struct member *m = find_member(r, nick);
+    if (!real && !r->warned_anonymous) {
+        pf_warn("xmpp: %s does not show the bot who its members are (no "
+                "real JIDs): supervisors and authors are told apart by nick "
+                "there. Make the bot the room's owner or admin, or make the "
+                "room non-anonymous",
+                r->jid);
+        r->warned_anonymous = 1;
+    }
     char *id = real ? bare(real) : pf_xasprintf("%s/%s", r->jid, nick);
     if (m) {
         free(m->id);
