@@ -105,55 +105,84 @@ lookup(const char *w, size_t n)
     return umlaut ? 3 : 0;
 }
 
-static int
-ends(const char *w, size_t n, const char *suf)
-{
-    size_t k = strlen(suf);
-    return n > k + 2 && memcmp(w + n - k, suf, k) == 0;
-}
+#define SUF(s)                                                                 \
+    {                                                                          \
+        s, sizeof(s) - 1                                                       \
+    }
+struct suffix {
+    const char *s;
+    size_t n;
+};
+
+/* clang-format off */
+static const struct suffix fi_end[] = {
+    SUF("ssa"), SUF("ssä"), SUF("sta"), SUF("stä"), SUF("lla"), SUF("llä"),
+    SUF("lta"), SUF("ltä"), SUF("lle"), SUF("ksi"), SUF("aan"), SUF("ään"),
+    SUF("een"), SUF("iin"), SUF("uun"), SUF("nen"), SUF("tta"), SUF("ttä"),
+    SUF("ani"), SUF("kin"), SUF("kaan"), SUF("kään"), SUF("ko"), SUF("kö"),
+    SUF("mme"), SUF("tte"),
+};
+static const struct suffix en_end[] = {
+    SUF("ing"), SUF("tion"), SUF("ly"), SUF("ed"), SUF("ght"),
+};
+/* clang-format on */
 
 static int
-has(const char *w, size_t n, const char *sub)
+ends_any(const char *w, size_t n, const struct suffix *t, size_t nt)
 {
-    size_t k = strlen(sub);
-    for (size_t i = 0; i + k <= n; i++)
-        if (memcmp(w + i, sub, k) == 0)
+    for (size_t i = 0; i < nt; i++)
+        if (n > t[i].n + 2 && memcmp(w + n - t[i].n, t[i].s, t[i].n) == 0)
             return 1;
     return 0;
 }
 
 /*
  * Weak cues for words not in either list: 1 Finnish (a case ending, a
- * long vowel English does not write), 2 English (th, w, -ing, -tion,
- * -ly), 0 neither. A word counts half as much as a function word.
+ * long vowel English does not write: aa ii uu yy), 2 English (th, w,
+ * -ing, -tion, -ly), 0 neither. A word counts half as much as a function
+ * word. One pass over the word, then its ending.
  */
 static int
 shape(const char *w, size_t n)
 {
-    static const char *const fi_end[] = {
-        "ssa",   "ssä", "sta", "stä",  "lla",  "llä", "lta", "ltä", "lle",
-        "ksi",   "aan", "ään", "een",  "iin",  "uun", "nen", "tta", "ttä",
-        "ssani", "ani", "kin", "kaan", "kään", "ko",  "kö",  "mme", "tte",
-    };
-    static const char *const en_end[] = {"ing", "tion", "ly", "ed", "ght"};
-    for (size_t i = 0; i < sizeof(fi_end) / sizeof(*fi_end); i++)
-        if (ends(w, n, fi_end[i]))
-            return 1;
-    if (has(w, n, "aa") || has(w, n, "ii") || has(w, n, "uu") ||
-        has(w, n, "yy"))
+    int en = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = w[i];
+        if (c == 'w')
+            en = 1;
+        if (i + 1 < n) {
+            char d = w[i + 1];
+            if (c == d && (c == 'a' || c == 'i' || c == 'u' || c == 'y'))
+                return 1;
+            if (c == 't' && d == 'h')
+                en = 1;
+        }
+    }
+    if (ends_any(w, n, fi_end, sizeof(fi_end) / sizeof(*fi_end)))
         return 1;
-    for (size_t i = 0; i < sizeof(en_end) / sizeof(*en_end); i++)
-        if (ends(w, n, en_end[i]))
-            return 2;
-    if (has(w, n, "th") || has(w, n, "w"))
+    if (en || ends_any(w, n, en_end, sizeof(en_end) / sizeof(*en_end)))
         return 2;
     return 0;
+}
+
+/* "fi", "en", "mixed" or NULL when neither side has anything */
+static const char *
+verdict(unsigned fi, unsigned en)
+{
+    if (!fi && !en)
+        return NULL;
+    if (fi && en) {
+        unsigned lo = fi < en ? fi : en, hi = fi < en ? en : fi;
+        if (lo * 3 >= hi)
+            return "mixed";
+    }
+    return fi > en ? "fi" : "en";
 }
 
 const char *
 pf_text_lang(const struct pf_text *t)
 {
-    unsigned fi = 0, en = 0;
+    unsigned fi = 0, en = 0, unknown = 0;
     for (size_t i = 0; i < t->n_tokens; i++) {
         const struct pf_token *tok = &t->tokens[i];
         const char *w = t->norm + tok->norm_off;
@@ -164,17 +193,26 @@ pf_text_lang(const struct pf_text *t)
             fi += 2;
         else if (l == 2)
             en += 2;
-        else if (l == 3 || (l == 0 && shape(w, tok->norm_len) == 1))
+        else if (l == 3)
             fi += 1;
-        else if (l == 0 && shape(w, tok->norm_len) == 2)
-            en += 1;
+        else
+            unknown++;
     }
-    if (!fi && !en)
-        return "und";
-    if (fi && en) {
-        unsigned lo = fi < en ? fi : en, hi = fi < en ? en : fi;
-        if (lo * 3 >= hi)
-            return "mixed";
+    /* the function words are clear: done (most messages) */
+    const char *v = verdict(fi, en);
+    if (v && strcmp(v, "mixed") != 0 && (fi > 2 || en > 2))
+        return v;
+    /* else the shape of the other words helps */
+    for (size_t i = 0; unknown && i < t->n_tokens; i++) {
+        const struct pf_token *tok = &t->tokens[i];
+        const char *w = t->norm + tok->norm_off;
+        if (tok->kind != PF_TOK_WORD || tok->norm_len >= 16 ||
+            lookup(w, tok->norm_len) != 0)
+            continue;
+        int sh = shape(w, tok->norm_len);
+        fi += sh == 1;
+        en += sh == 2;
     }
-    return fi > en ? "fi" : "en";
+    v = verdict(fi, en);
+    return v ? v : "und";
 }
