@@ -50,10 +50,12 @@ PLUGIN_CFLAGS := -std=c99 $(WARN) -Wpedantic $(CFLAGS) $(SANFLAGS) -fPIC \
 PLUGIN_LDFLAGS := -shared $(SANFLAGS) -Wl,--no-undefined -Wl,--as-needed
 
 # plugins/<name>/*.c -> $(BUILD)/plugins/<name>.so; extra libraries per plugin
-PLUGIN_NAMES := $(notdir $(wildcard plugins/*))
+# plugins/lib/ holds code compiled into the plugins that use it
+PLUGIN_NAMES := $(filter-out lib,$(notdir $(wildcard plugins/*)))
 PLUGINS := $(PLUGIN_NAMES:%=$(BUILD)/plugins/%.so)
 backstage_CFLAGS := $(HS_CFLAGS)
 backstage_LIBS := $(HS_LIBS) -lm
+backstage_SRCS := plugins/lib/lexicon.c plugins/lib/lexicon.h
 
 SRCS := $(wildcard src/*.c src/*/*.c)
 OBJS := $(SRCS:%.c=$(BUILD)/obj/%.o)
@@ -92,7 +94,7 @@ $(BUILD)/obj/tests/%.o: tests/%.c
 
 # Plugins see only the public header; group/other write bits are dropped
 # because the loader refuses writable plugin files and directories.
-$(BUILD)/plugins/%.so: $$(wildcard plugins/%/*.c plugins/%/*.h) include/pokerface/plugin.h
+$(BUILD)/plugins/%.so: $$(wildcard plugins/%/*.c plugins/%/*.h) $$($$*_SRCS) include/pokerface/plugin.h
 	@mkdir -p $(@D)
 	$(CC) -D_POSIX_C_SOURCE=200809L -Iinclude $(PLUGIN_CFLAGS) \
 		$($*_CFLAGS) $(PLUGIN_LDFLAGS) -o $@ $(filter %.c,$^) $($*_LIBS)

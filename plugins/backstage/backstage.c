@@ -34,7 +34,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "lexicon.h"
+#include "../lib/lexicon.h"
 
 #define MAX_HITS 256
 
@@ -47,6 +47,42 @@ struct bs {
 };
 
 /* a cue found in the message */
+/* Families of cues. The first ones produce findings ("backstage.NAME");
+   the others are context that raises or lowers the score. */
+enum family {
+    FAM_DEROGATORY = 0,
+    FAM_SLANG,
+    FAM_ASIDE,
+    FAM_COLLEAGUE,
+    FAM_MOCKERY,
+    FAM_VENTING,
+    FAM_GOSSIP,
+    FAM_PROFANITY,
+    FAM_N_FINDING,             /* families below add context only */
+    FAM_THIRD = FAM_N_FINDING, /* talks about a person: he, se, this guy */
+    FAM_SECOND,                /* talks to the reader: you, teille */
+    FAM_FIRST,                 /* the author: I, mä */
+    FAM_FACING,     /* customer-facing register: greeting, thanks, apology */
+    FAM_NEGATION,   /* no, not, ei */
+    FAM_DETERMINER, /* this, what a, tää, toi: makes a weak insult count */
+    FAM_HONORIFIC,  /* Mr, Mrs, herra: "Mr Entitled" */
+    FAM_NOTNAME,    /* capitalized words that are not names: Thanks, Kiitos */
+    FAM_REQUEST,    /* a request to a colleague after a name: voitko, pls */
+    FAM_DEMONSTRATIVE, /* this, that, toi, tää: points at a person */
+    FAM_COUNT
+};
+
+static const char *const family_names[FAM_COUNT] = {
+    "derogatory", "slang",   "aside",         "colleague",  "mockery",
+    "venting",    "gossip",  "profanity",     "third",      "second",
+    "first",      "facing",  "negation",      "determiner", "honorific",
+    "notname",    "request", "demonstrative",
+};
+
+static const struct lex_spec lexicon_spec = {
+    family_names, FAM_COUNT, FAM_DEROGATORY, FAM_THIRD, "backstage",
+};
+
 struct hit {
     uint32_t cue; /* index into lx.cues, or UINT32_MAX for built-ins */
     uint8_t family;
@@ -232,7 +268,7 @@ bs_create(const struct pf_host *h, struct pf_hctx *hctx, void **inst, char *err,
     b->w_vocative = 1.5f;
     b->w_team = 3.5f;
     b->w_scare = 2.0f;
-    lex_init(&b->lx, h, hctx);
+    lex_init(&b->lx, h, hctx, &lexicon_spec);
     if ((rc = cfg_float(b, "bias", &b->bias, -20, 20, err, errlen)) ||
         (rc = cfg_float(b, "mention_weight", &b->w_mention, -20, 20, err,
                         errlen)) ||

@@ -1,5 +1,5 @@
 /*
- * lexicon.c - parsing and compiling the backstage lexicon (see lexicon.h).
+ * lexicon.c - parsing and compiling a cue lexicon (see lexicon.h).
  *
  * Every item is normalized with the host's casefold service, the same
  * normalization messages get, so "Ääliö" in a file matches "ÄÄLIÖ" or
@@ -19,13 +19,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-const char *const family_names[FAM_COUNT] = {
-    "derogatory", "slang",   "aside",         "colleague",  "mockery",
-    "venting",    "gossip",  "profanity",     "third",      "second",
-    "first",      "facing",  "negation",      "determiner", "honorific",
-    "notname",    "request", "demonstrative",
-};
 
 static const char *const kind_names[] = {"word",  "noun",   "fi",   "prefix",
                                          "emoji", "phrase", "regex"};
@@ -218,12 +211,16 @@ wt_release(struct wtable *t)
 /* ---- setup ---- */
 
 void
-lex_init(struct lexicon *lx, const struct pf_host *h, struct pf_hctx *hctx)
+lex_init(struct lexicon *lx, const struct pf_host *h, struct pf_hctx *hctx,
+         const struct lex_spec *spec)
 {
     memset(lx, 0, sizeof(*lx));
     lx->h = h;
     lx->hctx = hctx;
-    for (int i = 0; i < FAM_COUNT; i++)
+    lx->spec = *spec;
+    if (lx->spec.n_families > LEX_MAX_FAMILIES)
+        lx->spec.n_families = LEX_MAX_FAMILIES;
+    for (int i = 0; i < LEX_MAX_FAMILIES; i++)
         lx->weight_scale[i] = 1.0f;
 }
 
@@ -759,11 +756,11 @@ add_regex(struct lexicon *lx, const char *re, uint32_t cue, unsigned words)
 /* ---- parsing ---- */
 
 static int
-parse_family(const char *s)
+parse_family(const struct lexicon *lx, const char *s)
 {
-    for (int i = 0; i < FAM_COUNT; i++)
-        if (strcmp(s, family_names[i]) == 0)
-            return i;
+    for (unsigned i = 0; i < lx->spec.n_families; i++)
+        if (strcmp(s, lx->spec.families[i]) == 0)
+            return (int)i;
     return -1;
 }
 
@@ -829,7 +826,7 @@ parse_line(struct lexicon *lx, char *line, char *err, size_t errlen,
                  where);
         return PF_EINVAL;
     }
-    if ((fam = parse_family(fam_s)) < 0) {
+    if ((fam = parse_family(lx, fam_s)) < 0) {
         snprintf(err, errlen, "%s: unknown family '%s'", where, fam_s);
         return PF_EINVAL;
     }
@@ -917,7 +914,7 @@ parse_line(struct lexicon *lx, char *line, char *err, size_t errlen,
     } else if (kind == KIND_FI) {
         uint32_t cue = add_cue(lx, fam, kind, flags, weight, normed[0], where);
         rc = expand_fi(lx, normed, n, cue, err, errlen, where);
-        if (rc == PF_OK && fam == FAM_DEROGATORY &&
+        if (rc == PF_OK && fam == lx->spec.insult_family &&
             !(flags & (CUE_WEAK | CUE_ADJ)))
             expand_fi_mainen(lx, normed[0], cue, where);
     } else {
@@ -955,7 +952,7 @@ parse_line(struct lexicon *lx, char *line, char *err, size_t errlen,
             } else
                 add_form(lx, normed[i], strlen(normed[i]), cue);
             /* person words double as compound heads: idioottiasiakas */
-            if (fam == FAM_THIRD && kind != KIND_EMOJI)
+            if (fam == lx->spec.person_family && kind != KIND_EMOJI)
                 wt_add(lx, &lx->heads, normed[i], strlen(normed[i]), cue);
         }
     }
@@ -1219,8 +1216,8 @@ lex_finish(struct lexicon *lx, const char *cache_dir, char *err, size_t errlen)
         abort();
     hash128(lx, key);
     if (cache_dir && *cache_dir)
-        snprintf(path, sizeof(path), "%s/backstage-%016llx%016llx.hsdb",
-                 cache_dir, (unsigned long long)key[0],
+        snprintf(path, sizeof(path), "%s/%s-%016llx%016llx.hsdb", cache_dir,
+                 lx->spec.cache_prefix, (unsigned long long)key[0],
                  (unsigned long long)key[1]);
     if (!*path || cache_load(lx, path, key) != 0) {
         if ((rc = compile_all(lx, err, errlen)))

@@ -1,7 +1,8 @@
 /*
- * lexicon.h - the backstage plugin's cue lexicon: parsed from text files in
- * config/lexicons/, Finnish nouns expanded to their inflected forms, word
- * cues in a hash table, phrase cues compiled into one Vectorscan database.
+ * lexicon.h - a cue lexicon for rule plugins (backstage, coach): parsed
+ * from text files in config/lexicons/, Finnish nouns expanded to their
+ * inflected forms, word cues in a hash table, phrase cues compiled into one
+ * Vectorscan database. Compiled into each plugin that uses it.
  *
  * Lexicon line format (see config/lexicons/README for the full story):
  *
@@ -13,36 +14,27 @@
  *   aside      3.5 phrase    don't|never tell|mention ~2 him|her|them
  *   @fi-endings  n a ta lle ...      (directives start with @)
  */
-#ifndef BACKSTAGE_LEXICON_H
-#define BACKSTAGE_LEXICON_H
+#ifndef PF_PLUGINS_LEXICON_H
+#define PF_PLUGINS_LEXICON_H
 
 #include <pokerface/plugin.h>
 #include <stddef.h>
 #include <stdint.h>
 
-/* Families of cues. The first ones produce findings ("backstage.NAME");
-   the others are context that raises or lowers the score. */
-enum family {
-    FAM_DEROGATORY = 0,
-    FAM_SLANG,
-    FAM_ASIDE,
-    FAM_COLLEAGUE,
-    FAM_MOCKERY,
-    FAM_VENTING,
-    FAM_GOSSIP,
-    FAM_PROFANITY,
-    FAM_N_FINDING,             /* families below add context only */
-    FAM_THIRD = FAM_N_FINDING, /* talks about a person: he, se, this guy */
-    FAM_SECOND,                /* talks to the reader: you, teille */
-    FAM_FIRST,                 /* the author: I, mä */
-    FAM_FACING,     /* customer-facing register: greeting, thanks, apology */
-    FAM_NEGATION,   /* no, not, ei */
-    FAM_DETERMINER, /* this, what a, tää, toi: makes a weak insult count */
-    FAM_HONORIFIC,  /* Mr, Mrs, herra: "Mr Entitled" */
-    FAM_NOTNAME,    /* capitalized words that are not names: Thanks, Kiitos */
-    FAM_REQUEST,    /* a request to a colleague after a name: voitko, pls */
-    FAM_DEMONSTRATIVE, /* this, that, toi, tää: points at a person */
-    FAM_COUNT
+/* A lexicon has up to LEX_MAX_FAMILIES families of cues; the plugin that
+   uses it names them (struct lex_spec). */
+#define LEX_MAX_FAMILIES 32
+
+struct lex_spec {
+    const char *const *families; /* names, as written in lexicon files */
+    unsigned n_families;
+    /* the family of insults: its Finnish nouns also make -mainen
+       adjectives and compound modifiers (idioottimainen,
+       idioottiasiakas); -1 for none */
+    int insult_family;
+    /* the family of person words: they double as compound heads; -1 */
+    int person_family;
+    const char *cache_prefix; /* compiled phrases: PREFIX-HASH.hsdb */
 };
 
 enum kind {
@@ -123,13 +115,12 @@ struct lexicon {
     char **clitic_forms; /* both vowel-harmony forms of each clitic */
     size_t *clitic_len;
     size_t n_clitic_forms;
-    float weight_scale[FAM_COUNT];
+    float weight_scale[LEX_MAX_FAMILIES];
+    struct lex_spec spec;
 };
 
-extern const char *const family_names[FAM_COUNT];
-
-void lex_init(struct lexicon *lx, const struct pf_host *h,
-              struct pf_hctx *hctx);
+void lex_init(struct lexicon *lx, const struct pf_host *h, struct pf_hctx *hctx,
+              const struct lex_spec *spec);
 void lex_release(struct lexicon *lx);
 
 /* Parse one lexicon file; err gets "file:line: problem". */
