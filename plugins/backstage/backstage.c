@@ -26,7 +26,6 @@
  */
 #include <pokerface/plugin.h>
 
-#include <glob.h>
 #include <hs/hs.h>
 #include <math.h>
 #include <stdio.h>
@@ -164,93 +163,6 @@ cfg_float(struct bs *b, const char *path, float *out, float lo, float hi,
     return PF_OK;
 }
 
-/*
- * Where compiled phrases are cached: config "cache_dir" ("" turns the
- * cache off), else the state directory the host gives this instance, else
- * $XDG_CACHE_HOME/pokerface or ~/.cache/pokerface.
- */
-static void
-cache_dir(struct bs *b, char *out, size_t cap)
-{
-    const char *p, *env;
-    out[0] = '\0';
-    if (b->h->cfg_str(b->hctx, "cache_dir", &p) == PF_OK) {
-        if (*p && b->h->cfg_path(b->hctx, "cache_dir", &p) == PF_OK)
-            snprintf(out, cap, "%s", p);
-        return;
-    }
-    if ((p = b->h->state_dir(b->hctx)) != NULL) {
-        snprintf(out, cap, "%s", p);
-        mkdir(out, 0700);
-        return;
-    }
-    if ((env = getenv("XDG_CACHE_HOME")) != NULL && *env == '/' &&
-        strlen(env) < cap - 12) {
-        mkdir(env, 0700);
-        snprintf(out, cap, "%s/pokerface", env);
-    } else if ((env = getenv("HOME")) != NULL && *env == '/' &&
-               strlen(env) < cap - 20) {
-        snprintf(out, cap, "%s/.cache", env);
-        mkdir(out, 0700);
-        snprintf(out, cap, "%s/.cache/pokerface", env);
-    }
-}
-
-static int
-load_lexicons(struct bs *b, char *err, size_t errlen)
-{
-    size_t n = 0;
-    int rc;
-    /* "lexicons" replaces the shipped files; default: all of them */
-    if (b->h->cfg_len(b->hctx, "lexicons", &n) == PF_OK) {
-        for (size_t i = 0; i < n; i++) {
-            char key[32];
-            const char *path;
-            snprintf(key, sizeof(key), "lexicons[%zu]", i);
-            if (b->h->cfg_path(b->hctx, key, &path) != PF_OK) {
-                snprintf(err, errlen, "config.%s: expected a file name", key);
-                return PF_EINVAL;
-            }
-            if ((rc = lex_load_file(&b->lx, path, err, errlen)))
-                return rc;
-        }
-    } else {
-        char pattern[1024];
-        glob_t g;
-        snprintf(pattern, sizeof(pattern), "%s/lexicons/backstage-*.txt",
-                 b->h->data_dir(b->hctx));
-        if (glob(pattern, 0, NULL, &g) != 0 || g.gl_pathc == 0) {
-            snprintf(err, errlen, "no lexicon files match '%s'", pattern);
-            globfree(&g);
-            return PF_ENOTFOUND;
-        }
-        for (size_t i = 0; i < g.gl_pathc; i++) {
-            if ((rc = lex_load_file(&b->lx, g.gl_pathv[i], err, errlen))) {
-                globfree(&g);
-                return rc;
-            }
-        }
-        globfree(&g);
-    }
-    /* "extra_lexicons" add to them (a team's own words) */
-    if (b->h->cfg_len(b->hctx, "extra_lexicons", &n) == PF_OK) {
-        for (size_t i = 0; i < n; i++) {
-            char key[40];
-            const char *path;
-            snprintf(key, sizeof(key), "extra_lexicons[%zu]", i);
-            if (b->h->cfg_path(b->hctx, key, &path) != PF_OK) {
-                snprintf(err, errlen, "config.%s: expected a file name", key);
-                return PF_EINVAL;
-            }
-            if ((rc = lex_load_file(&b->lx, path, err, errlen)))
-                return rc;
-        }
-    }
-    char cache[4096];
-    cache_dir(b, cache, sizeof(cache));
-    return lex_finish(&b->lx, cache, err, errlen);
-}
-
 static int
 bs_create(const struct pf_host *h, struct pf_hctx *hctx, void **inst, char *err,
           size_t errlen)
@@ -309,7 +221,7 @@ bs_create(const struct pf_host *h, struct pf_hctx *hctx, void **inst, char *err,
             }
         }
     }
-    if ((rc = load_lexicons(b, err, errlen)))
+    if ((rc = lex_load_config(&b->lx, "backstage-*.txt", err, errlen)))
         goto fail;
     *inst = b;
     return PF_OK;

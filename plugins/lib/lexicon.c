@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <hs/hs.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1274,4 +1275,106 @@ lex_match_start(struct lexicon *lx, unsigned id, const char *text,
         return PF_ENOTFOUND;
     *from = c.from;
     return PF_OK;
+}
+
+/* ---- configuration ---- */
+
+/*
+ * Where compiled phrases are cached: config "cache_dir" ("" turns the
+ * cache off), else the state directory the host gives this instance, else
+ * $XDG_CACHE_HOME/pokerface or ~/.cache/pokerface.
+ */
+static void
+cache_dir(struct lexicon *lx, char *out, size_t cap)
+{
+    const char *p, *env;
+    out[0] = '\0';
+    if (lx->h->cfg_str(lx->hctx, "cache_dir", &p) == PF_OK) {
+        if (*p && lx->h->cfg_path(lx->hctx, "cache_dir", &p) == PF_OK)
+            snprintf(out, cap, "%s", p);
+        return;
+    }
+    if ((p = lx->h->state_dir(lx->hctx)) != NULL) {
+        snprintf(out, cap, "%s", p);
+        mkdir(out, 0700);
+        return;
+    }
+    if ((env = getenv("XDG_CACHE_HOME")) != NULL && *env == '/' &&
+        strlen(env) < cap - 12) {
+        mkdir(env, 0700);
+        snprintf(out, cap, "%s/pokerface", env);
+    } else if ((env = getenv("HOME")) != NULL && *env == '/' &&
+               strlen(env) < cap - 20) {
+        snprintf(out, cap, "%s/.cache", env);
+        mkdir(out, 0700);
+        snprintf(out, cap, "%s/.cache/pokerface", env);
+    }
+}
+
+int
+lex_load_config(struct lexicon *lx, const char *shipped, char *err,
+                size_t errlen)
+{
+    size_t n = 0;
+    int rc;
+    char pattern[1024];
+    glob_t g;
+    /* the shared morphology first (common-*.txt), whatever else is used */
+    snprintf(pattern, sizeof(pattern), "%s/lexicons/common-*.txt",
+             lx->h->data_dir(lx->hctx));
+    if (glob(pattern, 0, NULL, &g) == 0) {
+        for (size_t i = 0; i < g.gl_pathc; i++) {
+            if ((rc = lex_load_file(lx, g.gl_pathv[i], err, errlen))) {
+                globfree(&g);
+                return rc;
+            }
+        }
+    }
+    globfree(&g);
+    /* "lexicons" replaces the shipped files; default: all of them */
+    if (lx->h->cfg_len(lx->hctx, "lexicons", &n) == PF_OK) {
+        for (size_t i = 0; i < n; i++) {
+            char key[32];
+            const char *path;
+            snprintf(key, sizeof(key), "lexicons[%zu]", i);
+            if (lx->h->cfg_path(lx->hctx, key, &path) != PF_OK) {
+                snprintf(err, errlen, "config.%s: expected a file name", key);
+                return PF_EINVAL;
+            }
+            if ((rc = lex_load_file(lx, path, err, errlen)))
+                return rc;
+        }
+    } else {
+        snprintf(pattern, sizeof(pattern), "%s/lexicons/%s",
+                 lx->h->data_dir(lx->hctx), shipped);
+        if (glob(pattern, 0, NULL, &g) != 0 || g.gl_pathc == 0) {
+            snprintf(err, errlen, "no lexicon files match '%s'", pattern);
+            globfree(&g);
+            return PF_ENOTFOUND;
+        }
+        for (size_t i = 0; i < g.gl_pathc; i++) {
+            if ((rc = lex_load_file(lx, g.gl_pathv[i], err, errlen))) {
+                globfree(&g);
+                return rc;
+            }
+        }
+        globfree(&g);
+    }
+    /* "extra_lexicons" add to them (a team's own words) */
+    if (lx->h->cfg_len(lx->hctx, "extra_lexicons", &n) == PF_OK) {
+        for (size_t i = 0; i < n; i++) {
+            char key[40];
+            const char *path;
+            snprintf(key, sizeof(key), "extra_lexicons[%zu]", i);
+            if (lx->h->cfg_path(lx->hctx, key, &path) != PF_OK) {
+                snprintf(err, errlen, "config.%s: expected a file name", key);
+                return PF_EINVAL;
+            }
+            if ((rc = lex_load_file(lx, path, err, errlen)))
+                return rc;
+        }
+    }
+    char cache[4096];
+    cache_dir(lx, cache, sizeof(cache));
+    return lex_finish(lx, cache, err, errlen);
 }

@@ -123,6 +123,15 @@ void lex_init(struct lexicon *lx, const struct pf_host *h, struct pf_hctx *hctx,
               const struct lex_spec *spec);
 void lex_release(struct lexicon *lx);
 
+/*
+ * Everything from the plugin's configuration: "lexicons" (files that
+ * replace the shipped ones, which are DATADIR/lexicons/<shipped>, a glob),
+ * "extra_lexicons" (added to them), "cache_dir" (where compiled phrases are
+ * kept; "" for nowhere); then lex_finish().
+ */
+int lex_load_config(struct lexicon *lx, const char *shipped, char *err,
+                    size_t errlen);
+
 /* Parse one lexicon file; err gets "file:line: problem". */
 int lex_load_file(struct lexicon *lx, const char *path, char *err,
                   size_t errlen);
