@@ -56,6 +56,9 @@ PLUGINS := $(PLUGIN_NAMES:%=$(BUILD)/plugins/%.so)
 backstage_CFLAGS := $(HS_CFLAGS)
 backstage_LIBS := $(HS_LIBS) -lm
 backstage_SRCS := plugins/lib/lexicon.c plugins/lib/lexicon.h
+coach_CFLAGS := $(HS_CFLAGS)
+coach_LIBS := $(HS_LIBS) -lm
+coach_SRCS := plugins/lib/lexicon.c plugins/lib/lexicon.h
 
 SRCS := $(wildcard src/*.c src/*/*.c)
 OBJS := $(SRCS:%.c=$(BUILD)/obj/%.o)

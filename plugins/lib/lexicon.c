@@ -1378,3 +1378,140 @@ lex_load_config(struct lexicon *lx, const char *shipped, char *err,
     cache_dir(lx, cache, sizeof(cache));
     return lex_finish(lx, cache, err, errlen);
 }
+
+/* ---- a simple scanner ---- */
+
+/* the token whose normalized text contains byte off, or n_tokens */
+static size_t
+token_at(const struct pf_msg *m, size_t off)
+{
+    size_t lo = 0, hi = m->n_tokens;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        const struct pf_token *t = &m->tokens[mid];
+        if (off < t->norm_off)
+            hi = mid;
+        else if (off >= t->norm_off + t->norm_len)
+            lo = mid + 1;
+        else
+            return mid;
+    }
+    return lo < m->n_tokens ? lo : m->n_tokens;
+}
+
+struct scan_ends {
+    struct {
+        unsigned id;
+        unsigned long long to;
+    } e[64];
+    size_t n;
+};
+
+static int
+collect_end(unsigned int id, unsigned long long from, unsigned long long to,
+            unsigned int flags, void *ctx)
+{
+    struct scan_ends *se = ctx;
+    (void)from;
+    (void)flags;
+    if (se->n < sizeof(se->e) / sizeof(se->e[0])) {
+        se->e[se->n].id = id;
+        se->e[se->n].to = to;
+        se->n++;
+    }
+    return 0;
+}
+
+static void
+emit_hit(struct lexicon *lx, uint32_t cue, size_t t0, size_t t1, lex_hit_fn fn,
+         void *ud)
+{
+    const struct cue *c = &lx->cues[cue];
+    struct lex_hit h;
+    h.cue = cue;
+    h.family = c->family;
+    h.weight = c->weight * lx->weight_scale[c->family];
+    h.t0 = t0;
+    h.t1 = t1;
+    fn(ud, &h);
+}
+
+void
+lex_scan(struct lexicon *lx, const struct pf_msg *m, lex_hit_fn fn, void *ud)
+{
+    int finnish = strcmp(m->lang, "en") != 0;
+    for (size_t t = 0; t < m->n_tokens; t++) {
+        const struct pf_token *tok = &m->tokens[t];
+        const char *w = m->norm + tok->norm_off;
+        size_t wl = tok->norm_len;
+        if ((tok->kind != PF_TOK_WORD && tok->kind != PF_TOK_EMOJI &&
+             tok->kind != PF_TOK_PUNCT) ||
+            wl == 0)
+            continue;
+        const struct wentry *e = wt_find(lx, &lx->words, w, wl);
+        if (!e && tok->kind == PF_TOK_WORD && finnish) {
+            size_t sl = strip_clitic(lx, w, wl);
+            if (sl != wl)
+                e = wt_find(lx, &lx->words, w, sl);
+        }
+        for (; e; e = wt_next(lx, &lx->words, e)) {
+            const struct cue *c = &lx->cues[e->cue];
+            if ((c->flags & CUE_CAPS) && !(tok->flags & PF_TOKF_ALLCAPS))
+                continue;
+            emit_hit(lx, e->cue, t, t + 1, fn, ud);
+        }
+        if (tok->kind != PF_TOK_WORD || !lx->prefix_lens)
+            continue;
+        uint32_t lens = lx->prefix_lens;
+        if (wl < 33)
+            lens &= (1u << (wl - 1)) - 1u; /* shorter than the word */
+        while (lens) {
+            size_t pl = (size_t)__builtin_ctz(lens);
+            lens &= lens - 1;
+            const struct wentry *p = wt_find(lx, &lx->prefixes, w, pl);
+            for (; p; p = wt_next(lx, &lx->prefixes, p))
+                emit_hit(lx, p->cue, t, t + 1, fn, ud);
+        }
+    }
+    if (!lx->db || m->norm_len == 0 || m->norm_len + 2 > 0x7FFFFFFFu)
+        return;
+    /* phrases: a space on each side, so every word boundary is one byte */
+    char stack[2048], *buf = stack;
+    size_t n = m->norm_len + 2;
+    if (n > sizeof(stack) && !(buf = malloc(n)))
+        return;
+    buf[0] = ' ';
+    memcpy(buf + 1, m->norm, m->norm_len);
+    buf[n - 1] = ' ';
+    struct scan_ends se;
+    se.n = 0;
+    hs_scan(lx->db, buf, (unsigned)n, 0, lx->scratch, collect_end, &se);
+    for (size_t i = 0; i < se.n; i++) {
+        unsigned id = se.e[i].id;
+        /* the match ends with one boundary byte: in norm, the last word
+           ends at to - 2 */
+        size_t end = se.e[i].to >= 2 ? (size_t)se.e[i].to - 2 : 0;
+        size_t t1 = token_at(m, end ? end - 1 : 0);
+        if (t1 >= m->n_tokens)
+            continue;
+        size_t t0 = t1;
+        unsigned words = lx->regex_words[id];
+        if (words) {
+            /* a fixed number of words: count back */
+            while (--words > 0 && t0 > 0) {
+                do
+                    t0--;
+                while (t0 > 0 && m->tokens[t0].kind == PF_TOK_PUNCT);
+            }
+        } else {
+            unsigned long long from;
+            if (lex_match_start(lx, id, buf, se.e[i].to, &from) == PF_OK)
+                t0 = token_at(m, from > 0 ? (size_t)from - 1 + 1 : 0);
+            if (t0 > t1)
+                t0 = t1;
+        }
+        emit_hit(lx, lx->regex_cue[id], t0, t1 + 1, fn, ud);
+    }
+    if (buf != stack)
+        free(buf);
+}

@@ -149,6 +149,25 @@ int lex_finish(struct lexicon *lx, const char *cache_dir, char *err,
 int lex_match_start(struct lexicon *lx, unsigned id, const char *text,
                     unsigned long long to, unsigned long long *from);
 
+/* One cue found in a message: tokens [t0, t1) of it. */
+struct lex_hit {
+    uint32_t cue; /* index into lx->cues */
+    unsigned family;
+    float weight; /* the cue's weight times its family's weight_scale */
+    size_t t0, t1;
+};
+
+typedef void (*lex_hit_fn)(void *ud, const struct lex_hit *h);
+
+/*
+ * Every cue of lx in m, in no particular order: words (whole tokens, and
+ * Finnish words without their clitic), prefixes, emoji, and phrases, each
+ * place a phrase ends. A simple scanner for plugins that need no more
+ * (the backstage plugin has its own, with evasion and compounds).
+ */
+void lex_scan(struct lexicon *lx, const struct pf_msg *m, lex_hit_fn fn,
+              void *ud);
+
 /* Look a normalized form up; returns the first entry or NULL. */
 const struct wentry *wt_find(const struct lexicon *lx, const struct wtable *t,
                              const char *s, size_t n);
