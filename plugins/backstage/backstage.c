@@ -405,166 +405,20 @@ token_cues(struct scan *s)
     }
 }
 
-struct pending {
-    unsigned id;
-    unsigned long long to;
-};
-
-struct pend_list {
-    struct pending p[MAX_HITS];
-    size_t n;
-};
-
-static int
-on_match(unsigned int id, unsigned long long from, unsigned long long to,
-         unsigned int flags, void *ctx)
-{
-    struct pend_list *pl = ctx;
-    (void)from;
-    (void)flags;
-    /* keep the first end of each pattern: one place is enough for a cue */
-    for (size_t i = 0; i < pl->n; i++)
-        if (pl->p[i].id == id)
-            return 0;
-    if (pl->n < MAX_HITS) {
-        pl->p[pl->n].id = id;
-        pl->p[pl->n].to = to;
-        pl->n++;
-    }
-    return 0;
-}
-
-static int
-norm_word_byte(char c)
-{
-    return (unsigned char)c >= 0x80 || (c >= 'a' && c <= 'z') ||
-           (c >= '0' && c <= '9') || c == '\'' || c == '*';
-}
-
 static void
-add_phrase_hit(struct scan *s, unsigned id, unsigned long long from,
-               unsigned long long to)
+on_phrase(void *ud, const struct lex_hit *h)
 {
-    const struct lexicon *lx = &s->bs->lx;
+    struct scan *s = ud;
     const struct pf_msg *m = s->m;
-    /* the regex takes one boundary byte on each side of its words */
-    if (from < to && !norm_word_byte(m->norm[from]) && from + 1 < to &&
-        norm_word_byte(m->norm[from + 1]))
-        from++;
-    while (from < to && (m->norm[from] == ' ' || m->norm[from] == '\n'))
-        from++;
-    /* and one after the last word */
-    if (to > from + 1 && !norm_word_byte(m->norm[to - 1]) &&
-        norm_word_byte(m->norm[to - 2]))
-        to--;
-    while (to > from && (m->norm[to - 1] == ' ' || m->norm[to - 1] == '\n'))
-        to--;
-    if (to <= from)
-        return;
-    /* tokens covering [from, to) */
-    size_t t0 = m->n_tokens, t1 = 0;
-    for (size_t t = 0; t < m->n_tokens; t++) {
-        const struct pf_token *tok = &m->tokens[t];
-        if (tok->norm_off + tok->norm_len > from && tok->norm_off < to) {
-            if (t < t0)
-                t0 = t;
-            t1 = t + 1;
-        }
-    }
-    if (t0 >= t1)
-        return;
-    uint32_t cue = lx->regex_cue[id];
-    const struct cue *c = &lx->cues[cue];
-    add_hit(s, cue, c->family, c->weight * lx->weight_scale[c->family], t0, t1,
-            (size_t)from, (size_t)to);
-}
-
-/* the token whose normalized bytes hold norm[idx], or n_tokens */
-static size_t
-token_at(const struct pf_msg *m, size_t idx)
-{
-    size_t lo = 0, hi = m->n_tokens;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        const struct pf_token *t = &m->tokens[mid];
-        if (idx < t->norm_off)
-            hi = mid;
-        else if (idx >= t->norm_off + t->norm_len)
-            lo = mid + 1;
-        else
-            return mid;
-    }
-    return m->n_tokens;
-}
-
-/*
- * Where a phrase of exactly `words` words that ends before norm[end]
- * starts: count back that many tokens, punctuation between them aside.
- * Returns 0 and sets *from, or -1 when the tokens do not line up.
- */
-static int
-start_by_words(const struct pf_msg *m, size_t end, unsigned words,
-               unsigned long long *from)
-{
-    size_t t;
-    if (end < 2)
-        return -1;
-    t = token_at(m, end - 1);
-    if (t >= m->n_tokens)
-        return -1;
-    while (--words > 0) {
-        do {
-            if (t == 0)
-                return -1;
-            t--;
-        } while (m->tokens[t].kind == PF_TOK_PUNCT);
-    }
-    *from = m->tokens[t].norm_off;
-    return 0;
+    const struct pf_token *a = &m->tokens[h->t0], *b = &m->tokens[h->t1 - 1];
+    add_hit(s, h->cue, h->family, h->weight, h->t0, h->t1, a->norm_off,
+            b->norm_off + b->norm_len);
 }
 
 static void
 phrase_cues(struct scan *s)
 {
-    struct lexicon *lx = (struct lexicon *)&s->bs->lx;
-    const struct pf_msg *m = s->m;
-    struct pend_list pl;
-    char stack[2048], *buf = stack;
-    size_t n = m->norm_len + 2;
-    if (!lx->db || m->norm_len == 0 || n > 0x7FFFFFFFu)
-        return;
-    /* a space on each side: every word boundary is one non-word byte */
-    if (n > sizeof(stack) && !(buf = malloc(n)))
-        return;
-    buf[0] = ' ';
-    memcpy(buf + 1, m->norm, m->norm_len);
-    buf[n - 1] = ' ';
-    pl.n = 0;
-    hs_scan(lx->db, buf, (unsigned)n, 0, lx->scratch, on_match, &pl);
-    for (size_t i = 0; i < pl.n; i++) {
-        unsigned long long from, to = pl.p[i].to;
-        const struct cue *c = &lx->cues[lx->regex_cue[pl.p[i].id]];
-        /* in the padded buffer the match ends with one boundary byte;
-           in norm that byte is at to - 2, the last word just before it */
-        size_t end = to >= 2 ? (size_t)to - 2 : 0;
-        if (c->family >= FAM_N_FINDING) {
-            /* context (a greeting, "this guy", "you said") only needs a
-               place for the guards: its last word will do, no rescan */
-            from = end >= 1 ? end - 1 : 0;
-        } else if (lx->regex_words[pl.p[i].id] &&
-                   start_by_words(m, end, lx->regex_words[pl.p[i].id], &from) ==
-                       0) {
-            /* a fixed number of words: counted back, no rescan */
-        } else if (lex_match_start(lx, pl.p[i].id, buf, to, &from) == PF_OK) {
-            from = from > 0 ? from - 1 : 0; /* back to norm */
-        } else {
-            continue;
-        }
-        to = to - 1 > m->norm_len ? m->norm_len : to - 1;
-        add_phrase_hit(s, pl.p[i].id, from, to);
-    }
-    if (buf != stack)
-        free(buf);
+    lex_phrases((struct lexicon *)&s->bs->lx, s->m, on_phrase, s);
 }
 
 /* a live hit of family covering a token at most `before` tokens before

@@ -247,6 +247,12 @@ lex_release(struct lexicon *lx)
     wt_release(&lx->prefixes);
     wt_release(&lx->modifiers);
     wt_release(&lx->heads);
+    free(lx->ph_units);
+    free(lx->ph_alts);
+    free(lx->ph_elems);
+    free(lx->phrases);
+    free(lx->ph_always);
+    wt_release(&lx->ph_starts);
     free_strv(lx->regex, lx->n_regex);
     free(lx->regex_cue);
     free(lx->regex_words);
@@ -543,198 +549,11 @@ make_clitic_forms(struct lexicon *lx)
 
 /* ---- phrases ---- */
 
-/* word and non-word bytes of the normalized text */
-#define W_CLASS "[a-z0-9'*\\x80-\\xff]"
-#define NW_CLASS "[^a-z0-9'*\\x80-\\xff]"
-
 static int
 is_word_byte(unsigned char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '\'' ||
            c == '*' || c >= 0x80;
-}
-
-static void
-re_add_literal(char *re, size_t cap, size_t *o, const char *s, size_t n)
-{
-    for (size_t i = 0; i < n && *o + 8 < cap; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x80) {
-            /* UTF-8 bytes as hex escapes: Vectorscan is byte-oriented */
-            *o += (size_t)snprintf(re + *o, cap - *o, "\\x%02x", c);
-        } else if (strchr("\\^$.|?*+()[]{}/-", c) || c == ' ') {
-            *o += (size_t)snprintf(re + *o, cap - *o, "\\%c", c);
-        } else {
-            re[(*o)++] = (char)c;
-        }
-    }
-    re[*o] = '\0';
-}
-
-/*
- * Compile one phrase into a regex over the normalized text. Elements are
- * separated by spaces: "a|b" alternatives (each a word, "two_words", or
- * a prefix "kerro*"), "~N" a gap of up to N words ("~" = 3), "X?" an
- * optional element, and punctuation such as , : ? ( <- matched with
- * optional spaces. A leading "^" anchors at the start of the message.
- */
-static int
-phrase_regex(struct lexicon *lx, const char *phrase, int start, char *re,
-             size_t cap, unsigned *fixed_words, char *err, size_t errlen,
-             const char *where)
-{
-    char buf[1024];
-    char *save = NULL, *tok;
-    size_t o = 0;
-    int first = 1, prev_word = 0, fixed = !start;
-    unsigned pending_gap = 0, n_words = 0;
-
-    snprintf(buf, sizeof(buf), "%s", phrase);
-    if (start)
-        o += (size_t)snprintf(re + o, cap - o, "^ [ \\n]*");
-    for (tok = strtok_r(buf, " \t", &save); tok;
-         tok = strtok_r(NULL, " \t", &save)) {
-        size_t tl = strlen(tok);
-        int optional = 0;
-        if (tok[0] == '~') {
-            fixed = 0;
-            pending_gap = tok[1] ? (unsigned)atoi(tok + 1) : 3;
-            if (pending_gap > 8)
-                pending_gap = 8;
-            continue;
-        }
-        if (tl > 1 && tok[tl - 1] == '?' &&
-            is_word_byte((unsigned char)tok[tl - 2])) {
-            fixed = 0;
-            optional = 1;
-            tok[--tl] = '\0';
-        }
-        /* a word element starts with a letter, a digit or @num; quotes
-           and other punctuation match as they are */
-        unsigned char c0 = (unsigned char)tok[0];
-        int word = (c0 >= 'a' && c0 <= 'z') || (c0 >= '0' && c0 <= '9') ||
-                   c0 >= 0x80 || c0 == '@';
-        /* separator before this element */
-        if (!first) {
-            if (pending_gap)
-                o += (size_t)snprintf(re + o, cap - o,
-                                      "(?:" NW_CLASS "+" W_CLASS "+){0,%u}",
-                                      pending_gap);
-            if (word && prev_word)
-                o += (size_t)snprintf(re + o, cap - o, "%s" NW_CLASS "+%s",
-                                      optional ? "(?:" : "", "");
-            else if (word || prev_word)
-                o += (size_t)snprintf(re + o, cap - o, "%s[ \\n]*",
-                                      optional ? "(?:" : "");
-            else if (optional)
-                o += (size_t)snprintf(re + o, cap - o, "(?:");
-        } else {
-            /* the text is scanned with a space before and after it, so a
-               word boundary is always one non-word byte */
-            if (word && !start)
-                o += (size_t)snprintf(re + o, cap - o, NW_CLASS);
-            if (optional)
-                o += (size_t)snprintf(re + o, cap - o, "(?:");
-        }
-        pending_gap = 0;
-        if (!word)
-            fixed = 0;
-        if (word) {
-            /* alternatives; all of the same number of words keeps the
-               phrase's length in words fixed */
-            char *asave = NULL, *alt;
-            int n_alt = 0, alt_words = -1;
-            o += (size_t)snprintf(re + o, cap - o, "(?:");
-            for (alt = strtok_r(tok, "|", &asave); alt;
-                 alt = strtok_r(NULL, "|", &asave)) {
-                char w[256], nw[256];
-                size_t al = strlen(alt);
-                if (strcmp(alt, "@num") == 0) {
-                    if (n_alt++)
-                        re[o++] = '|';
-                    o += (size_t)snprintf(re + o, cap - o, "[0-9]+");
-                    if (alt_words >= 0 && alt_words != 1)
-                        fixed = 0;
-                    alt_words = 1;
-                    continue;
-                }
-                int prefix = al > 1 && alt[al - 1] == '*';
-                if (prefix)
-                    alt[--al] = '\0';
-                if (n_alt++)
-                    re[o++] = '|';
-                /* "two_words": each word normalized, joined by non-word */
-                char *wsave = NULL, *wp;
-                int n_w = 0;
-                snprintf(w, sizeof(w), "%s", alt);
-                for (wp = strtok_r(w, "_", &wsave); wp;
-                     wp = strtok_r(NULL, "_", &wsave)) {
-                    if (norm_word(lx, wp, strlen(wp), nw, sizeof(nw)) != 0 ||
-                        !*nw) {
-                        snprintf(err, errlen,
-                                 "%s: cannot normalize '%s' in phrase", where,
-                                 wp);
-                        return PF_EINVAL;
-                    }
-                    for (const char *q = nw; *q; q++) {
-                        if (!is_word_byte((unsigned char)*q) && *q != '.' &&
-                            *q != '-') {
-                            snprintf(err, errlen,
-                                     "%s: '%s' in a phrase is not a word "
-                                     "(put punctuation in its own element)",
-                                     where, wp);
-                            return PF_EINVAL;
-                        }
-                    }
-                    if (n_w++)
-                        o += (size_t)snprintf(re + o, cap - o, NW_CLASS "+");
-                    re_add_literal(re, cap, &o, nw, strlen(nw));
-                    /* hyphens and dots split tokens; emoji runs too */
-                    for (const char *q = nw; *q; q++)
-                        if (*q == '-' || *q == '.' || (unsigned char)*q >= 0xE2)
-                            fixed = 0;
-                }
-                if (alt_words >= 0 && alt_words != n_w)
-                    fixed = 0;
-                alt_words = n_w;
-                if (prefix)
-                    o += (size_t)snprintf(re + o, cap - o, W_CLASS "*");
-            }
-            re[o++] = ')';
-            re[o] = '\0';
-            n_words += alt_words > 0 ? (unsigned)alt_words : 0;
-        } else {
-            /* punctuation alternatives: ,|:|- */
-            char *asave = NULL, *alt;
-            int n_alt = 0;
-            o += (size_t)snprintf(re + o, cap - o, "(?:");
-            for (alt = strtok_r(tok, "|", &asave); alt;
-                 alt = strtok_r(NULL, "|", &asave)) {
-                if (n_alt++)
-                    re[o++] = '|';
-                re_add_literal(re, cap, &o, alt, strlen(alt));
-            }
-            re[o++] = ')';
-            re[o] = '\0';
-        }
-        if (optional)
-            o += (size_t)snprintf(re + o, cap - o, ")?");
-        prev_word = word;
-        first = 0;
-        if (o + 64 >= cap) {
-            snprintf(err, errlen, "%s: phrase too long", where);
-            return PF_EINVAL;
-        }
-    }
-    if (first) {
-        snprintf(err, errlen, "%s: empty phrase", where);
-        return PF_EINVAL;
-    }
-    if (prev_word)
-        o += (size_t)snprintf(re + o, cap - o, NW_CLASS);
-    re[o] = '\0';
-    *fixed_words = fixed && n_words < 256 ? n_words : 0;
-    return PF_OK;
 }
 
 static void
@@ -752,6 +571,318 @@ add_regex(struct lexicon *lx, const char *re, uint32_t cue, unsigned words)
     lx->regex_cue[lx->n_regex] = cue;
     lx->regex_words[lx->n_regex] = (uint8_t)words;
     lx->n_regex++;
+}
+
+/* ---- token phrases ---- */
+
+#define GROW(ptr, n, cap)                                                      \
+    do {                                                                       \
+        if ((n) == (cap)) {                                                    \
+            (cap) = (cap) ? (cap)*2 : 64;                                      \
+            (ptr) = xrealloc((ptr), (cap) * sizeof(*(ptr)));                   \
+        }                                                                      \
+    } while (0)
+
+static void
+ph_add_unit(struct lexicon *lx, int kind, const char *s, size_t n)
+{
+    GROW(lx->ph_units, lx->n_ph_units, lx->cap_ph_units);
+    struct ph_unit *u = &lx->ph_units[lx->n_ph_units++];
+    u->kind = (uint8_t)kind;
+    u->len = (uint16_t)n;
+    u->str = add_key(lx, s, n);
+}
+
+/*
+ * One alternative of a word element into units: "kerro*" a prefix, "*nne"
+ * a suffix, "@num" a number, else its words, "two_words" joined: each
+ * normalized and cut into tokens the way messages are (so "brain-dead"
+ * and "👏👏" are two units).
+ */
+static int
+ph_word_alt(struct lexicon *lx, const char *alt, char *err, size_t errlen,
+            const char *where)
+{
+    size_t al = strlen(alt);
+    char nw[256];
+    if (strcmp(alt, "@num") == 0) {
+        ph_add_unit(lx, PH_NUM, "", 0);
+        return PF_OK;
+    }
+    int prefix = al > 1 && alt[al - 1] == '*' && !strchr(alt, '_');
+    int suffix = al > 1 && alt[0] == '*' && !strchr(alt, '_');
+    if (prefix || suffix) {
+        const char *w = suffix ? alt + 1 : alt;
+        size_t wl = al - 1;
+        if (norm_word(lx, w, wl, nw, sizeof(nw)) != 0 || !*nw) {
+            snprintf(err, errlen, "%s: cannot normalize '%s' in phrase", where,
+                     alt);
+            return PF_EINVAL;
+        }
+        ph_add_unit(lx, prefix ? PH_PREFIX : PH_SUFFIX, nw, strlen(nw));
+        return PF_OK;
+    }
+    char w[256];
+    snprintf(w, sizeof(w), "%s", alt);
+    for (char *q = w; *q; q++)
+        if (*q == '_')
+            *q = ' ';
+    if (norm_word(lx, w, strlen(w), nw, sizeof(nw)) != 0 || !*nw) {
+        snprintf(err, errlen, "%s: cannot normalize '%s' in phrase", where,
+                 alt);
+        return PF_EINVAL;
+    }
+    struct pf_span spans[16];
+    uint16_t kinds[16];
+    size_t nt = 0;
+    if (lx->h->tokenize(lx->hctx, nw, strlen(nw), spans, kinds, 16, &nt) !=
+            PF_OK ||
+        nt == 0 || nt > 16) {
+        snprintf(err, errlen, "%s: cannot read '%s' in phrase", where, alt);
+        return PF_EINVAL;
+    }
+    size_t added = 0;
+    for (size_t i = 0; i < nt; i++) {
+        if (kinds[i] == PF_TOK_PUNCT)
+            continue; /* the hyphen of brain-dead: any separator will do */
+        ph_add_unit(lx, PH_WORD, nw + spans[i].off, spans[i].len);
+        added++;
+    }
+    if (!added) {
+        snprintf(err, errlen,
+                 "%s: '%s' in a phrase is not a word (put punctuation in its "
+                 "own element)",
+                 where, alt);
+        return PF_EINVAL;
+    }
+    return PF_OK;
+}
+
+/*
+ * Compile one phrase: elements separated by spaces; "a|b" alternatives,
+ * "~N" a gap of up to N words before the next element ("~" = 3), "X?" an
+ * optional element, punctuation (, : ? ( <-) as elements of its own.
+ */
+static int
+phrase_compile(struct lexicon *lx, const char *phrase, uint32_t cue, int start,
+               char *err, size_t errlen, const char *where)
+{
+    char buf[1024];
+    char *save = NULL, *tok;
+    unsigned gap = 0;
+    size_t e0 = lx->n_ph_elems;
+    snprintf(buf, sizeof(buf), "%s", phrase);
+    for (tok = strtok_r(buf, " \t", &save); tok;
+         tok = strtok_r(NULL, " \t", &save)) {
+        size_t tl = strlen(tok);
+        int optional = 0;
+        if (tok[0] == '~') {
+            gap = tok[1] ? (unsigned)atoi(tok + 1) : 3;
+            if (gap > 8)
+                gap = 8;
+            continue;
+        }
+        if (tl > 1 && tok[tl - 1] == '?' &&
+            is_word_byte((unsigned char)tok[tl - 2])) {
+            optional = 1;
+            tok[--tl] = '\0';
+        }
+        unsigned char c0 = (unsigned char)tok[0];
+        int word = (c0 >= 'a' && c0 <= 'z') || (c0 >= '0' && c0 <= '9') ||
+                   c0 >= 0x80 || c0 == '@' || (c0 == '*' && tl > 1);
+        GROW(lx->ph_elems, lx->n_ph_elems, lx->cap_ph_elems);
+        struct ph_elem *e = &lx->ph_elems[lx->n_ph_elems++];
+        e->a0 = (uint32_t)lx->n_ph_alts;
+        e->na = 0;
+        e->optional = (uint8_t)optional;
+        e->gap = (uint8_t)gap;
+        e->word = (uint8_t)word;
+        gap = 0;
+        char *asave = NULL, *alt;
+        for (alt = strtok_r(tok, "|", &asave); alt;
+             alt = strtok_r(NULL, "|", &asave)) {
+            GROW(lx->ph_alts, lx->n_ph_alts, lx->cap_ph_alts);
+            struct ph_alt *a = &lx->ph_alts[lx->n_ph_alts];
+            a->u0 = (uint32_t)lx->n_ph_units;
+            if (word) {
+                int rc = ph_word_alt(lx, alt, err, errlen, where);
+                if (rc)
+                    return rc;
+            } else {
+                /* "<-": one unit per character, each a token */
+                for (const char *q = alt; *q; q++)
+                    ph_add_unit(lx, PH_PUNCT, q, 1);
+            }
+            a = &lx->ph_alts[lx->n_ph_alts++]; /* may have moved */
+            a->nu = (uint16_t)(lx->n_ph_units - a->u0);
+            lx->ph_elems[lx->n_ph_elems - 1].na++;
+        }
+    }
+    if (lx->n_ph_elems == e0) {
+        snprintf(err, errlen, "%s: empty phrase", where);
+        return PF_EINVAL;
+    }
+    GROW(lx->phrases, lx->n_phrases, lx->cap_phrases);
+    struct ph_phrase *ph = &lx->phrases[lx->n_phrases];
+    ph->cue = cue;
+    ph->e0 = (uint32_t)e0;
+    ph->ne = (uint16_t)(lx->n_ph_elems - e0);
+    ph->start = (uint8_t)start;
+    /* index it by the words it can begin with: the first element's, and
+       the next one's while the ones before are optional */
+    int always = 0;
+    for (size_t i = e0; i < lx->n_ph_elems; i++) {
+        const struct ph_elem *e = &lx->ph_elems[i];
+        for (size_t a = e->a0; a < e->a0 + e->na; a++) {
+            const struct ph_unit *u = &lx->ph_units[lx->ph_alts[a].u0];
+            if (u->kind == PH_WORD)
+                wt_add(lx, &lx->ph_starts, lx->keys + u->str, u->len,
+                       (uint32_t)lx->n_phrases);
+            else
+                always = 1;
+        }
+        if (!e->optional)
+            break;
+    }
+    if (always) {
+        GROW(lx->ph_always, lx->n_ph_always, lx->cap_ph_always);
+        lx->ph_always[lx->n_ph_always++] = (uint32_t)lx->n_phrases;
+    }
+    lx->n_phrases++;
+    return PF_OK;
+}
+
+/* ---- matching token phrases ---- */
+
+static int
+tok_wordish(const struct pf_token *t)
+{
+    return t->kind != PF_TOK_PUNCT;
+}
+
+/* does token t match unit u? */
+static int
+unit_match(const struct lexicon *lx, const struct ph_unit *u,
+           const struct pf_msg *m, size_t t)
+{
+    const struct pf_token *tok = &m->tokens[t];
+    const char *w = m->norm + tok->norm_off, *k = lx->keys + u->str;
+    size_t n = tok->norm_len;
+    switch (u->kind) {
+    case PH_WORD: return tok_wordish(tok) && n == u->len && !memcmp(w, k, n);
+    case PH_PREFIX:
+        return tok->kind == PF_TOK_WORD && n >= u->len && !memcmp(w, k, u->len);
+    case PH_SUFFIX:
+        return tok->kind == PF_TOK_WORD && n >= (size_t)u->len + 3 &&
+               !memcmp(w + n - u->len, k, u->len);
+    case PH_NUM:
+        if (tok->kind == PF_TOK_NUMBER)
+            return 1;
+        for (size_t i = 0; i < n; i++)
+            if (w[i] < '0' || w[i] > '9')
+                return 0;
+        return tok->kind == PF_TOK_WORD && n > 0;
+    case PH_PUNCT:
+        return tok->kind == PF_TOK_PUNCT && n >= u->len &&
+               !memcmp(w, k, u->len);
+    }
+    return 0;
+}
+
+static size_t
+skip_punct(const struct pf_msg *m, size_t p)
+{
+    while (p < m->n_tokens && m->tokens[p].kind == PF_TOK_PUNCT)
+        p++;
+    return p;
+}
+
+/* alternative a at token p: the token after it, or 0 when it does not
+   match (a match always covers at least one token) */
+static size_t
+alt_match(const struct lexicon *lx, const struct ph_alt *a,
+          const struct pf_msg *m, size_t p)
+{
+    for (size_t i = 0; i < a->nu; i++) {
+        const struct ph_unit *u = &lx->ph_units[a->u0 + i];
+        if (i > 0) {
+            const struct ph_unit *v = u - 1;
+            if (u->kind == PH_PUNCT && v->kind == PH_PUNCT) {
+                /* "<-": the characters touch */
+                const struct pf_token *x = &m->tokens[p - 1];
+                if (p >= m->n_tokens ||
+                    x->norm_off + x->norm_len != m->tokens[p].norm_off)
+                    return 0;
+            } else if (u->kind != PH_PUNCT && v->kind != PH_PUNCT) {
+                p = skip_punct(m, p); /* "two_words", "brain-dead" */
+            }
+        }
+        if (p >= m->n_tokens || !unit_match(lx, u, m, p))
+            return 0;
+        p++;
+    }
+    return p;
+}
+
+/* elements [i, ne) of ph, the first of them beginning at token p (at p
+   exactly when anchored, else after the separators and gap the phrase
+   allows); the token after the match, or 0 */
+static size_t
+elems_match(const struct lexicon *lx, const struct ph_phrase *ph, size_t i,
+            const struct pf_msg *m, size_t p, int anchored, int depth)
+{
+    if (i == ph->ne)
+        return p;
+    if (depth > 24)
+        return 0; /* a pathological phrase: give up rather than loop */
+    const struct ph_elem *e = &lx->ph_elems[ph->e0 + i];
+    int prev_word = i > 0 && lx->ph_elems[ph->e0 + i - 1].word;
+    size_t q = p;
+    for (unsigned g = 0; g <= (anchored ? 0u : e->gap); g++) {
+        size_t at = q;
+        /* between two words any punctuation may stand; next to
+           punctuation only spaces */
+        if (!anchored && e->word && prev_word)
+            at = skip_punct(m, at);
+        if (at >= m->n_tokens)
+            break;
+        for (size_t k = 0; k < e->na; k++) {
+            size_t end = alt_match(lx, &lx->ph_alts[e->a0 + k], m, at);
+            if (!end)
+                continue;
+            size_t r = elems_match(lx, ph, i + 1, m, end, 0, depth + 1);
+            if (r)
+                return r;
+        }
+        /* one more word of gap */
+        q = skip_punct(m, q);
+        if (q >= m->n_tokens)
+            break;
+        q++;
+    }
+    if (e->optional)
+        return elems_match(lx, ph, i + 1, m, p, anchored, depth + 1);
+    return 0;
+}
+
+static void
+phrase_try(struct lexicon *lx, uint32_t id, const struct pf_msg *m, size_t t,
+           lex_hit_fn fn, void *ud)
+{
+    const struct ph_phrase *ph = &lx->phrases[id];
+    if (ph->start && t != 0)
+        return;
+    size_t end = elems_match(lx, ph, 0, m, t, 1, 0);
+    if (!end)
+        return;
+    const struct cue *c = &lx->cues[ph->cue];
+    struct lex_hit h;
+    h.cue = ph->cue;
+    h.family = c->family;
+    h.weight = c->weight * lx->weight_scale[c->family];
+    h.t0 = t;
+    h.t1 = end;
+    fn(ud, &h);
 }
 
 /* ---- parsing ---- */
@@ -880,19 +1011,13 @@ parse_line(struct lexicon *lx, char *line, char *err, size_t errlen,
         rest[--rl] = '\0';
 
     if (kind == KIND_PHRASE || kind == KIND_REGEX) {
-        char re[4096];
         uint32_t cue = add_cue(lx, fam, kind, flags, weight, rest, where);
         if (kind == KIND_REGEX) {
             add_regex(lx, rest, cue, 0);
             return PF_OK;
         }
-        unsigned words = 0;
-        int rc = phrase_regex(lx, rest, (flags & CUE_START) != 0, re,
-                              sizeof(re), &words, err, errlen, where);
-        if (rc)
-            return rc;
-        add_regex(lx, re, cue, words);
-        return PF_OK;
+        return phrase_compile(lx, rest, cue, (flags & CUE_START) != 0, err,
+                              errlen, where);
     }
 
     size_t n;
@@ -926,19 +1051,16 @@ parse_line(struct lexicon *lx, char *line, char *err, size_t errlen,
             if ((kind == KIND_WORD || kind == KIND_NOUN) &&
                 strpbrk(normed[i], "-.") && normed[i][0] != '-' &&
                 normed[i][0] != '.') {
-                char ph[512], re[4096];
-                unsigned words = 0;
+                char ph[512];
                 size_t k = 0;
                 for (const char *q = normed[i]; *q && k + 1 < sizeof(ph); q++)
                     ph[k++] = (*q == '-' || *q == '.') ? ' ' : *q;
                 ph[k] = '\0';
                 uint32_t cue =
                     add_cue(lx, fam, KIND_PHRASE, flags, weight, ph, where);
-                rc = phrase_regex(lx, ph, 0, re, sizeof(re), &words, err,
-                                  errlen, where);
+                rc = phrase_compile(lx, ph, cue, 0, err, errlen, where);
                 if (rc)
                     goto out;
-                add_regex(lx, re, cue, words);
                 continue;
             }
             uint32_t cue =
@@ -1473,9 +1595,27 @@ lex_scan(struct lexicon *lx, const struct pf_msg *m, lex_hit_fn fn, void *ud)
                 emit_hit(lx, p->cue, t, t + 1, fn, ud);
         }
     }
+    lex_phrases(lx, m, fn, ud);
+}
+
+void
+lex_phrases(struct lexicon *lx, const struct pf_msg *m, lex_hit_fn fn, void *ud)
+{
+    /* token phrases: at each token, the phrases that can begin there */
+    for (size_t t = 0; lx->n_phrases && t < m->n_tokens; t++) {
+        const struct pf_token *tok = &m->tokens[t];
+        if (tok_wordish(tok) && tok->norm_len) {
+            const struct wentry *e = wt_find(
+                lx, &lx->ph_starts, m->norm + tok->norm_off, tok->norm_len);
+            for (; e; e = wt_next(lx, &lx->ph_starts, e))
+                phrase_try(lx, e->cue, m, t, fn, ud);
+        }
+        for (size_t i = 0; i < lx->n_ph_always; i++)
+            phrase_try(lx, lx->ph_always[i], m, t, fn, ud);
+    }
+    /* raw regex cues: Vectorscan, a space on each side of the text */
     if (!lx->db || m->norm_len == 0 || m->norm_len + 2 > 0x7FFFFFFFu)
         return;
-    /* phrases: a space on each side, so every word boundary is one byte */
     char stack[2048], *buf = stack;
     size_t n = m->norm_len + 2;
     if (n > sizeof(stack) && !(buf = malloc(n)))
@@ -1488,28 +1628,16 @@ lex_scan(struct lexicon *lx, const struct pf_msg *m, lex_hit_fn fn, void *ud)
     hs_scan(lx->db, buf, (unsigned)n, 0, lx->scratch, collect_end, &se);
     for (size_t i = 0; i < se.n; i++) {
         unsigned id = se.e[i].id;
-        /* the match ends with one boundary byte: in norm, the last word
-           ends at to - 2 */
-        size_t end = se.e[i].to >= 2 ? (size_t)se.e[i].to - 2 : 0;
-        size_t t1 = token_at(m, end ? end - 1 : 0);
+        unsigned long long from, to = se.e[i].to;
+        size_t last = to >= 2 ? (size_t)to - 2 : 0;
+        size_t t1 = token_at(m, last ? last - 1 : 0), t0 = t1;
         if (t1 >= m->n_tokens)
             continue;
-        size_t t0 = t1;
-        unsigned words = lx->regex_words[id];
-        if (words) {
-            /* a fixed number of words: count back */
-            while (--words > 0 && t0 > 0) {
-                do
-                    t0--;
-                while (t0 > 0 && m->tokens[t0].kind == PF_TOK_PUNCT);
-            }
-        } else {
-            unsigned long long from;
-            if (lex_match_start(lx, id, buf, se.e[i].to, &from) == PF_OK)
-                t0 = token_at(m, from > 0 ? (size_t)from - 1 + 1 : 0);
-            if (t0 > t1)
-                t0 = t1;
-        }
+        /* in the padded text the match starts at from; in norm at from-1 */
+        if (lex_match_start(lx, id, buf, to, &from) == PF_OK)
+            t0 = token_at(m, from > 0 ? (size_t)from - 1 : 0);
+        if (t0 > t1)
+            t0 = t1;
         emit_hit(lx, lx->regex_cue[id], t0, t1 + 1, fn, ud);
     }
     if (buf != stack)

@@ -82,6 +82,41 @@ struct wtable {
     size_t n, cap;
 };
 
+/* A unit of a phrase alternative: one token. */
+enum ph_unit_kind {
+    PH_WORD = 0, /* exactly this normalized word (or emoji) */
+    PH_PREFIX,   /* a word starting with it: kerro* */
+    PH_SUFFIX,   /* a word of 3+ more letters ending with it: *nne */
+    PH_NUM,      /* @num: a number */
+    PH_PUNCT     /* punctuation starting with it: , : ( ! */
+};
+
+struct ph_unit {
+    uint32_t str; /* offset in lexicon.keys */
+    uint16_t len;
+    uint8_t kind;
+};
+
+struct ph_alt {
+    uint32_t u0; /* units [u0, u0 + nu) */
+    uint16_t nu;
+};
+
+struct ph_elem {
+    uint32_t a0; /* alternatives [a0, a0 + na) */
+    uint16_t na;
+    uint8_t optional;
+    uint8_t gap;  /* up to this many other words before it */
+    uint8_t word; /* words (else punctuation) */
+};
+
+struct ph_phrase {
+    uint32_t cue;
+    uint32_t e0; /* elements [e0, e0 + ne) */
+    uint16_t ne;
+    uint8_t start; /* only at the start of the message */
+};
+
 struct lexicon {
     const struct pf_host *h;
     struct pf_hctx *hctx;
@@ -96,7 +131,19 @@ struct lexicon {
     struct wtable heads;     /* person words a compound may end in */
     uint32_t prefix_lens;    /* bit n set: some prefix is n bytes long */
     uint32_t modifier_lens;  /* the same for compound modifiers */
-    /* phrases */
+    /* phrases, matched on tokens: each a sequence of elements, an element
+       a set of alternatives, an alternative a sequence of units */
+    struct ph_unit *ph_units;
+    struct ph_alt *ph_alts;
+    struct ph_elem *ph_elems;
+    struct ph_phrase *phrases;
+    size_t n_ph_units, cap_ph_units, n_ph_alts, cap_ph_alts, n_ph_elems,
+        cap_ph_elems, n_phrases, cap_phrases;
+    struct wtable ph_starts; /* a word that can begin a phrase -> phrase */
+    uint32_t *ph_always;     /* phrases that begin otherwise: tried at every
+                                token */
+    size_t n_ph_always, cap_ph_always;
+    /* raw regex cues (KIND_REGEX), scanned with Vectorscan */
     char **regex;
     unsigned *regex_cue;
     /* words a phrase always spans (no gaps, optional or punctuation
@@ -167,6 +214,13 @@ typedef void (*lex_hit_fn)(void *ud, const struct lex_hit *h);
  */
 void lex_scan(struct lexicon *lx, const struct pf_msg *m, lex_hit_fn fn,
               void *ud);
+
+/*
+ * The phrases (and raw regex cues) of lx in m: fn gets each match, with
+ * the tokens it covers. A phrase is reported once per token it starts at.
+ */
+void lex_phrases(struct lexicon *lx, const struct pf_msg *m, lex_hit_fn fn,
+                 void *ud);
 
 /* Look a normalized form up; returns the first entry or NULL. */
 const struct wentry *wt_find(const struct lexicon *lx, const struct wtable *t,
