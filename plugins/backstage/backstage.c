@@ -299,6 +299,16 @@ masked_match(const char *pat, size_t pn, const char *key)
 }
 
 static void
+on_phrase(void *ud, const struct lex_hit *h)
+{
+    struct scan *s = ud;
+    const struct pf_msg *m = s->m;
+    const struct pf_token *a = &m->tokens[h->t0], *b = &m->tokens[h->t1 - 1];
+    add_hit(s, h->cue, h->family, h->weight, h->t0, h->t1, a->norm_off,
+            b->norm_off + b->norm_len);
+}
+
+static void
 token_cues(struct scan *s)
 {
     const struct lexicon *lx = &s->bs->lx;
@@ -324,7 +334,12 @@ token_cues(struct scan *s)
             continue;
         if (wl == 0 || wl >= sizeof(sq))
             continue;
-        e = wt_find(lx, &lx->words, w, wl);
+        uint32_t hw = lex_hash(w, wl);
+        /* phrases that begin with this word */
+        for (const struct wentry *ps = wt_find_h(lx, &lx->ph_starts, w, wl, hw);
+             ps; ps = wt_next(lx, &lx->ph_starts, ps))
+            lex_phrase_at((struct lexicon *)lx, ps->cue, m, t, on_phrase, s);
+        e = wt_find_h(lx, &lx->words, w, wl, hw);
         if (!e && tok->kind == PF_TOK_WORD && finnish) {
             size_t sl = strip_clitic(lx, w, wl);
             if (sl != wl)
@@ -406,19 +421,10 @@ token_cues(struct scan *s)
 }
 
 static void
-on_phrase(void *ud, const struct lex_hit *h)
-{
-    struct scan *s = ud;
-    const struct pf_msg *m = s->m;
-    const struct pf_token *a = &m->tokens[h->t0], *b = &m->tokens[h->t1 - 1];
-    add_hit(s, h->cue, h->family, h->weight, h->t0, h->t1, a->norm_off,
-            b->norm_off + b->norm_len);
-}
-
-static void
 phrase_cues(struct scan *s)
 {
-    lex_phrases((struct lexicon *)&s->bs->lx, s->m, on_phrase, s);
+    /* the ones that begin with a word were tried in token_cues() */
+    lex_phrases_rest((struct lexicon *)&s->bs->lx, s->m, on_phrase, s);
 }
 
 /* a live hit of family covering a token at most `before` tokens before

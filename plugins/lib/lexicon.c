@@ -44,8 +44,8 @@ xstrdup(const char *s)
     return p;
 }
 
-static uint32_t
-fnv1a(const char *s, size_t n)
+uint32_t
+lex_hash(const char *s, size_t n)
 {
     uint32_t h = 2166136261u;
     for (size_t i = 0; i < n; i++) {
@@ -114,18 +114,24 @@ const struct wentry *
 wt_find(const struct lexicon *lx, const struct wtable *t, const char *s,
         size_t n)
 {
-    uint32_t h;
+    return t->n_slots ? wt_find_h(lx, t, s, n, lex_hash(s, n)) : NULL;
+}
+
+const struct wentry *
+wt_find_h(const struct lexicon *lx, const struct wtable *t, const char *s,
+          size_t n, uint32_t h)
+{
     size_t j;
     if (!t->n_slots)
         return NULL;
-    h = fnv1a(s, n);
     if (!bloom_may_have(t, h))
         return NULL;
     j = h & (t->n_slots - 1);
     while (t->slots[j]) {
         const struct wentry *e = &t->entries[t->slots[j] - 1];
         const char *k = lx->keys + e->key;
-        if (e->hash == h && strncmp(k, s, n) == 0 && k[n] == '\0')
+        if (e->hash == h && k[0] == s[0] && strncmp(k, s, n) == 0 &&
+            k[n] == '\0')
             return e;
         j = (j + 1) & (t->n_slots - 1);
     }
@@ -179,7 +185,7 @@ wt_add(struct lexicon *lx, struct wtable *t, const char *s, size_t n,
         found = wt_find(lx, t, s, n);
     }
     struct wentry *e = &t->entries[t->n];
-    e->hash = fnv1a(s, n);
+    e->hash = lex_hash(s, n);
     e->cue = cue;
     e->next = UINT32_MAX;
     if (found) {
@@ -251,8 +257,10 @@ lex_release(struct lexicon *lx)
     free(lx->ph_alts);
     free(lx->ph_elems);
     free(lx->phrases);
-    free(lx->ph_always);
+    free(lx->ph_num);
     wt_release(&lx->ph_starts);
+    wt_release(&lx->ph_prefix);
+    wt_release(&lx->ph_suffix);
     free_strv(lx->regex, lx->n_regex);
     free(lx->regex_cue);
     free(lx->regex_words);
@@ -697,6 +705,7 @@ phrase_compile(struct lexicon *lx, const char *phrase, uint32_t cue, int start,
         e->optional = (uint8_t)optional;
         e->gap = (uint8_t)gap;
         e->word = (uint8_t)word;
+        e->first = 0;
         gap = 0;
         char *asave = NULL, *alt;
         for (alt = strtok_r(tok, "|", &asave); alt;
@@ -715,7 +724,18 @@ phrase_compile(struct lexicon *lx, const char *phrase, uint32_t cue, int start,
             }
             a = &lx->ph_alts[lx->n_ph_alts++]; /* may have moved */
             a->nu = (uint16_t)(lx->n_ph_units - a->u0);
-            lx->ph_elems[lx->n_ph_elems - 1].na++;
+            struct ph_elem *el = &lx->ph_elems[lx->n_ph_elems - 1];
+            el->na++;
+            /* which first bytes an alternative can begin with, to skip
+               the element quickly where none can */
+            const struct ph_unit *u0 = &lx->ph_units[a->u0];
+            if (a->nu &&
+                (u0->kind == PH_WORD || u0->kind == PH_PREFIX ||
+                 u0->kind == PH_PUNCT) &&
+                u0->len)
+                el->first |= 1ULL << ((unsigned char)lx->keys[u0->str] & 63);
+            else
+                el->first = ~0ULL;
         }
     }
     if (lx->n_ph_elems == e0) {
@@ -728,25 +748,36 @@ phrase_compile(struct lexicon *lx, const char *phrase, uint32_t cue, int start,
     ph->e0 = (uint32_t)e0;
     ph->ne = (uint16_t)(lx->n_ph_elems - e0);
     ph->start = (uint8_t)start;
-    /* index it by the words it can begin with: the first element's, and
-       the next one's while the ones before are optional */
-    int always = 0;
+    /* index it by what it can begin with: the first element's units, and
+       the next one's while the ones before are optional. Words and
+       punctuation by their text, prefixes and suffixes by theirs (with
+       their lengths in a mask), numbers in a list of their own */
+    uint32_t id = (uint32_t)lx->n_phrases;
     for (size_t i = e0; i < lx->n_ph_elems; i++) {
         const struct ph_elem *e = &lx->ph_elems[i];
         for (size_t a = e->a0; a < e->a0 + e->na; a++) {
             const struct ph_unit *u = &lx->ph_units[lx->ph_alts[a].u0];
-            if (u->kind == PH_WORD)
-                wt_add(lx, &lx->ph_starts, lx->keys + u->str, u->len,
-                       (uint32_t)lx->n_phrases);
-            else
-                always = 1;
+            const char *k = lx->keys + u->str;
+            switch (u->kind) {
+            case PH_WORD:
+            case PH_PUNCT: wt_add(lx, &lx->ph_starts, k, u->len, id); break;
+            case PH_PREFIX:
+                wt_add(lx, &lx->ph_prefix, k, u->len, id);
+                if (u->len < 32)
+                    lx->ph_prefix_lens |= 1u << u->len;
+                break;
+            case PH_SUFFIX:
+                wt_add(lx, &lx->ph_suffix, k, u->len, id);
+                if (u->len < 32)
+                    lx->ph_suffix_lens |= 1u << u->len;
+                break;
+            default:
+                GROW(lx->ph_num, lx->n_ph_num, lx->cap_ph_num);
+                lx->ph_num[lx->n_ph_num++] = id;
+            }
         }
         if (!e->optional)
             break;
-    }
-    if (always) {
-        GROW(lx->ph_always, lx->n_ph_always, lx->cap_ph_always);
-        lx->ph_always[lx->n_ph_always++] = (uint32_t)lx->n_phrases;
     }
     lx->n_phrases++;
     return PF_OK;
@@ -846,7 +877,10 @@ elems_match(const struct lexicon *lx, const struct ph_phrase *ph, size_t i,
             at = skip_punct(m, at);
         if (at >= m->n_tokens)
             break;
-        for (size_t k = 0; k < e->na; k++) {
+        const struct pf_token *at_tok = &m->tokens[at];
+        unsigned char b0 =
+            at_tok->norm_len ? (unsigned char)m->norm[at_tok->norm_off] : 0;
+        for (size_t k = 0; (e->first >> (b0 & 63) & 1) && k < e->na; k++) {
             size_t end = alt_match(lx, &lx->ph_alts[e->a0 + k], m, at);
             if (!end)
                 continue;
@@ -865,9 +899,9 @@ elems_match(const struct lexicon *lx, const struct ph_phrase *ph, size_t i,
     return 0;
 }
 
-static void
-phrase_try(struct lexicon *lx, uint32_t id, const struct pf_msg *m, size_t t,
-           lex_hit_fn fn, void *ud)
+void
+lex_phrase_at(struct lexicon *lx, uint32_t id, const struct pf_msg *m, size_t t,
+              lex_hit_fn fn, void *ud)
 {
     const struct ph_phrase *ph = &lx->phrases[id];
     if (ph->start && t != 0)
@@ -1570,12 +1604,17 @@ lex_scan(struct lexicon *lx, const struct pf_msg *m, lex_hit_fn fn, void *ud)
              tok->kind != PF_TOK_PUNCT) ||
             wl == 0)
             continue;
-        const struct wentry *e = wt_find(lx, &lx->words, w, wl);
+        uint32_t h = lex_hash(w, wl);
+        const struct wentry *e = wt_find_h(lx, &lx->words, w, wl, h);
         if (!e && tok->kind == PF_TOK_WORD && finnish) {
             size_t sl = strip_clitic(lx, w, wl);
             if (sl != wl)
                 e = wt_find(lx, &lx->words, w, sl);
         }
+        /* phrases that begin with this word */
+        for (const struct wentry *ps = wt_find_h(lx, &lx->ph_starts, w, wl, h);
+             ps; ps = wt_next(lx, &lx->ph_starts, ps))
+            lex_phrase_at(lx, ps->cue, m, t, fn, ud);
         for (; e; e = wt_next(lx, &lx->words, e)) {
             const struct cue *c = &lx->cues[e->cue];
             if ((c->flags & CUE_CAPS) && !(tok->flags & PF_TOKF_ALLCAPS))
@@ -1595,7 +1634,7 @@ lex_scan(struct lexicon *lx, const struct pf_msg *m, lex_hit_fn fn, void *ud)
                 emit_hit(lx, p->cue, t, t + 1, fn, ud);
         }
     }
-    lex_phrases(lx, m, fn, ud);
+    lex_phrases_rest(lx, m, fn, ud);
 }
 
 void
@@ -1604,14 +1643,56 @@ lex_phrases(struct lexicon *lx, const struct pf_msg *m, lex_hit_fn fn, void *ud)
     /* token phrases: at each token, the phrases that can begin there */
     for (size_t t = 0; lx->n_phrases && t < m->n_tokens; t++) {
         const struct pf_token *tok = &m->tokens[t];
-        if (tok_wordish(tok) && tok->norm_len) {
-            const struct wentry *e = wt_find(
-                lx, &lx->ph_starts, m->norm + tok->norm_off, tok->norm_len);
-            for (; e; e = wt_next(lx, &lx->ph_starts, e))
-                phrase_try(lx, e->cue, m, t, fn, ud);
+        if (!tok_wordish(tok) || !tok->norm_len)
+            continue;
+        const struct wentry *e =
+            wt_find(lx, &lx->ph_starts, m->norm + tok->norm_off, tok->norm_len);
+        for (; e; e = wt_next(lx, &lx->ph_starts, e))
+            lex_phrase_at(lx, e->cue, m, t, fn, ud);
+    }
+    lex_phrases_rest(lx, m, fn, ud);
+}
+
+/* the phrases that do not begin with a word, and raw regex cues */
+void
+lex_phrases_rest(struct lexicon *lx, const struct pf_msg *m, lex_hit_fn fn,
+                 void *ud)
+{
+    for (size_t t = 0; lx->n_phrases && t < m->n_tokens; t++) {
+        const struct pf_token *tok = &m->tokens[t];
+        const char *w = m->norm + tok->norm_off;
+        size_t n = tok->norm_len;
+        const struct wentry *e;
+        if (!n)
+            continue;
+        if (tok->kind == PF_TOK_PUNCT) {
+            /* "<-", "(": by the first character */
+            for (e = wt_find(lx, &lx->ph_starts, w, 1); e;
+                 e = wt_next(lx, &lx->ph_starts, e))
+                lex_phrase_at(lx, e->cue, m, t, fn, ud);
+            continue;
         }
-        for (size_t i = 0; i < lx->n_ph_always; i++)
-            phrase_try(lx, lx->ph_always[i], m, t, fn, ud);
+        if (tok->kind == PF_TOK_NUMBER || (w[0] >= '0' && w[0] <= '9'))
+            for (size_t i = 0; i < lx->n_ph_num; i++)
+                lex_phrase_at(lx, lx->ph_num[i], m, t, fn, ud);
+        if (tok->kind != PF_TOK_WORD)
+            continue;
+        for (uint32_t lens = lx->ph_prefix_lens; lens; lens &= lens - 1) {
+            size_t pl = (size_t)__builtin_ctz(lens);
+            if (pl > n)
+                break;
+            for (e = wt_find(lx, &lx->ph_prefix, w, pl); e;
+                 e = wt_next(lx, &lx->ph_prefix, e))
+                lex_phrase_at(lx, e->cue, m, t, fn, ud);
+        }
+        for (uint32_t lens = lx->ph_suffix_lens; lens; lens &= lens - 1) {
+            size_t sl = (size_t)__builtin_ctz(lens);
+            if (sl + 3 > n)
+                break;
+            for (e = wt_find(lx, &lx->ph_suffix, w + n - sl, sl); e;
+                 e = wt_next(lx, &lx->ph_suffix, e))
+                lex_phrase_at(lx, e->cue, m, t, fn, ud);
+        }
     }
     /* raw regex cues: Vectorscan, a space on each side of the text */
     if (!lx->db || m->norm_len == 0 || m->norm_len + 2 > 0x7FFFFFFFu)

@@ -106,8 +106,9 @@ struct ph_elem {
     uint32_t a0; /* alternatives [a0, a0 + na) */
     uint16_t na;
     uint8_t optional;
-    uint8_t gap;  /* up to this many other words before it */
-    uint8_t word; /* words (else punctuation) */
+    uint8_t gap;    /* up to this many other words before it */
+    uint8_t word;   /* words (else punctuation) */
+    uint64_t first; /* bit b & 63 set: an alternative may begin with byte b */
 };
 
 struct ph_phrase {
@@ -139,10 +140,12 @@ struct lexicon {
     struct ph_phrase *phrases;
     size_t n_ph_units, cap_ph_units, n_ph_alts, cap_ph_alts, n_ph_elems,
         cap_ph_elems, n_phrases, cap_phrases;
-    struct wtable ph_starts; /* a word that can begin a phrase -> phrase */
-    uint32_t *ph_always;     /* phrases that begin otherwise: tried at every
-                                token */
-    size_t n_ph_always, cap_ph_always;
+    /* what a phrase can begin with -> the phrase: a word or punctuation,
+       a prefix, a suffix (their lengths in the masks), a number */
+    struct wtable ph_starts, ph_prefix, ph_suffix;
+    uint32_t ph_prefix_lens, ph_suffix_lens;
+    uint32_t *ph_num;
+    size_t n_ph_num, cap_ph_num;
     /* raw regex cues (KIND_REGEX), scanned with Vectorscan */
     char **regex;
     unsigned *regex_cue;
@@ -221,10 +224,23 @@ void lex_scan(struct lexicon *lx, const struct pf_msg *m, lex_hit_fn fn,
  */
 void lex_phrases(struct lexicon *lx, const struct pf_msg *m, lex_hit_fn fn,
                  void *ud);
+/* Only the phrases that do not begin with a whole word (punctuation,
+   prefixes, suffixes, numbers), and the regex cues: for a scanner that
+   looks its words up itself (ph_starts, lex_phrase_at). */
+void lex_phrases_rest(struct lexicon *lx, const struct pf_msg *m, lex_hit_fn fn,
+                      void *ud);
+/* Try phrase id (a ph_starts entry's cue) beginning at token t. */
+void lex_phrase_at(struct lexicon *lx, uint32_t id, const struct pf_msg *m,
+                   size_t t, lex_hit_fn fn, void *ud);
+/* The hash the word tables use. */
+uint32_t lex_hash(const char *s, size_t n);
 
 /* Look a normalized form up; returns the first entry or NULL. */
 const struct wentry *wt_find(const struct lexicon *lx, const struct wtable *t,
                              const char *s, size_t n);
+/* The same with the form's lex_hash() already known. */
+const struct wentry *wt_find_h(const struct lexicon *lx, const struct wtable *t,
+                               const char *s, size_t n, uint32_t h);
 const struct wentry *wt_next(const struct lexicon *lx, const struct wtable *t,
                              const struct wentry *e);
 
