@@ -176,6 +176,36 @@ START_TEST(colleague_address)
 }
 END_TEST
 
+/* a name at the start is a colleague's, unless it is the customer's */
+START_TEST(the_customers_name_is_not_a_colleague)
+{
+    static const char *const cust[] = {"Kalle Virtanen"};
+    static const char *const team[] = {"Kalle"};
+    const char *text = "Kalle, voisitko tarkistaa sarjanumeron laitteen "
+                       "pohjasta?";
+    struct pf_input in;
+    struct pf_result r;
+    struct tu_engine t;
+    char err[128];
+    tu_engine_open(&t, CFG, NULL);
+    memset(&in, 0, sizeof(in));
+    in.text = text;
+    in.len = strlen(text);
+    in.customers = cust;
+    in.n_customers = 1;
+    ck_assert_int_eq(pf_engine_check(&t.e, &in, &r, err, sizeof(err)), 0);
+    ck_assert_msg(r.action == PF_ACT_PASS, "%s %.2f", pf_action_name(r.action),
+                  r.score);
+    in.customers = NULL;
+    in.n_customers = 0;
+    in.team = team;
+    in.n_team = 1;
+    ck_assert_int_eq(pf_engine_check(&t.e, &in, &r, err, sizeof(err)), 0);
+    ck_assert_int_ge(r.action, PF_ACT_HOLD);
+    tu_engine_close(&t);
+}
+END_TEST
+
 START_TEST(team_names_count_more)
 {
     struct tu_engine t;
@@ -543,6 +573,7 @@ suite_backstage(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("config");
     tcase_add_test(tc, team_names_count_more);
+    tcase_add_test(tc, the_customers_name_is_not_a_colleague);
     tcase_add_test(tc, lexicon_errors_name_file_and_line);
     tcase_add_test(tc, team_lexicon_adds_words);
     tcase_add_test(tc, family_weights);

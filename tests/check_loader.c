@@ -117,9 +117,12 @@ END_TEST
 
 START_TEST(newer_minor)
 {
-    expect_load_error("[\"newminor\"]",
-                      "built for plugin ABI 1.1, newer than this pokerface "
-                      "(1.0); upgrade pokerface");
+    char want[128];
+    snprintf(want, sizeof(want),
+             "built for plugin ABI %d.%d, newer than this pokerface (%d.%d); "
+             "upgrade pokerface",
+             PF_ABI_MAJOR, PF_ABI_MINOR + 1, PF_ABI_MAJOR, PF_ABI_MINOR);
+    expect_load_error("[\"newminor\"]", want);
 }
 END_TEST
 

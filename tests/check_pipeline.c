@@ -129,6 +129,63 @@ START_TEST(observe_learn_and_context_reach_plugins)
 }
 END_TEST
 
+/* ABI 1.1: the host reads whom a message talks to */
+static const struct pf_addressee *
+addressee(struct tu_engine *t, const char *text, const char *const *cust,
+          size_t n_cust)
+{
+    struct pf_input in;
+    const struct pf_msg *m;
+    char err[128];
+    memset(&in, 0, sizeof(in));
+    in.text = text;
+    in.len = strlen(text);
+    in.customers = cust;
+    in.n_customers = n_cust;
+    ck_assert_int_eq(pf_engine_prepare(&t->e, &in, &m, err, sizeof(err)), 0);
+    ck_assert(PF_MSG_HAS(m, addressee));
+    ck_assert_ptr_nonnull(m->addressee);
+    ck_assert_uint_eq(m->addressee->size, sizeof(struct pf_addressee));
+    return m->addressee;
+}
+
+START_TEST(addressee_cues)
+{
+    struct tu_engine t;
+    static const char *const cust[] = {"Kalle Virtanen"};
+    const struct pf_addressee *a;
+    tu_engine_open(&t,
+                   "{\"team\": [\"Sanna Lahti\"], \"plugins\": [\"probe\"]}",
+                   tu_fixture_dir());
+    a = addressee(&t,
+                  "Hi Kalle! Your refund is on its way, you'll see it "
+                  "Friday.",
+                  cust, 1);
+    ck_assert_uint_eq(a->greeting, 1);
+    ck_assert_uint_eq(a->customer_name, 1);
+    ck_assert_int_eq(a->customer_tok, 1);
+    ck_assert_uint_eq(a->second, 2); /* your, you'll */
+    ck_assert_uint_eq(a->third, 0);
+    ck_assert_uint_eq(a->colleague, 0);
+    ck_assert_int_eq(a->colleague_tok, -1);
+    a = addressee(&t, "Sanna, can you call him? this guy is calling again",
+                  cust, 1);
+    ck_assert_uint_eq(a->colleague, 1);
+    ck_assert_int_eq(a->colleague_tok, 0);
+    ck_assert_uint_eq(a->third, 2); /* him, this guy */
+    ck_assert_uint_eq(a->question, 1);
+    ck_assert_uint_eq(a->greeting, 0);
+    a = addressee(&t, "@mikko voitko ottaa tän, hän soittaa taas", NULL, 0);
+    ck_assert_uint_eq(a->colleague, 1);
+    ck_assert_uint_eq(a->third, 1); /* hän */
+    a = addressee(&t, "Hei! Tilauksenne lähti tänään, voitte seurata sitä.",
+                  NULL, 0);
+    ck_assert_uint_eq(a->greeting, 1);
+    ck_assert_uint_eq(a->second, 2); /* tilauksenne, voitte */
+    tu_engine_close(&t);
+}
+END_TEST
+
 START_TEST(disabled_plugins_do_not_run)
 {
     struct tu_engine t;
@@ -245,6 +302,7 @@ suite_pipeline(void)
     tcase_add_test(tc, overrun_budget_holds);
     tcase_add_test(tc, garbage_findings_are_cleaned);
     tcase_add_test(tc, observe_learn_and_context_reach_plugins);
+    tcase_add_test(tc, addressee_cues);
     tcase_add_test(tc, disabled_plugins_do_not_run);
     tcase_add_test(tc, oversized_and_invalid_messages_are_not_checked);
     tcase_add_test(tc, host_services);

@@ -110,23 +110,29 @@ main(int argc, char **argv)
     aino->view = "aino sees";
     kalle->view = "kalle sees";
 
-    scene("1. A clean reply goes straight through (English)");
-    tc_say(kalle, CUST, "Hi! My router keeps blinking red since yesterday.");
-    expect(aino, TEAM, "[customer] kalle: Hi! My router");
+    scene("1. A clean reply goes straight through (Finnish)");
+    tc_say(kalle, CUST,
+           "Hei! Autoni kojelaudassa palaa punainen valo, onko se "
+           "vaarallista?");
+    expect(aino, TEAM, "[customer] kalle: Hei! Autoni kojelaudassa");
     tc_pump(&w, pause_ms);
     tc_say(aino, TEAM,
-           ">> Hi Kalle! Sorry about that. A red light usually means the "
-           "router lost its connection; I'll check the line from here.");
-    expect(kalle, CUST, "aino: Hi Kalle! Sorry about that.");
+           ">> Hei Kalle! Punainen öljyvalo tarkoittaa, että öljyä on liian "
+           "vähän. Lisää öljyä ennen kuin jatkat ajoa, niin valo sammuu.");
+    expect(kalle, CUST, "aino: Hei Kalle! Punainen öljyvalo");
 
-    scene("2. Held, then sent as it is with !send (Finnish)");
-    unsigned id = held(">> Kalle, voisitko tarkistaa sarjanumeron laitteen "
-                       "pohjasta?",
-                       "pidätetty #");
-    narrate("pokerface read it as a question to a colleague; Aino knows "
-            "Kalle is the customer, so she sends it");
+    scene("2. Held, then sent as it is with !send (English)");
+    tc_say(kalle, CUST,
+           "Sorry, what is that red oil-can light on the dashboard, exactly?");
+    expect(aino, TEAM, "[customer] kalle: Sorry, what is that red");
+    tc_pump(&w, pause_ms);
+    unsigned id = held(">> That little idiot light on your dashboard is just "
+                       "the oil warning: top up the oil and it goes off.",
+                       "held #");
+    narrate("\"idiot light\" is what mechanics call a warning light, not "
+            "a word about Kalle: Aino sends it as it is");
     command("!send", id, NULL);
-    expect(kalle, CUST, "aino: Kalle, voisitko tarkistaa sarjanumeron");
+    expect(kalle, CUST, "aino: That little idiot light on your dashboard");
 
     scene("3. Held, then rewritten with !edit (Finnish)");
     tc_say(kalle, CUST, "Tilasin väärän koon, voinko vaihtaa sen?");

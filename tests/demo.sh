@@ -55,7 +55,15 @@ umask 077
 printf '%s\n' "$BOT_PW" >"$T/bot.password"
 cat >"$T/pokerface.json" <<JSON
 {
-  "plugins": ["example", "backstage"],
+  "plugins": ["example", "backstage", "coach"],
+  "policy": {
+    "labels": {
+      "backstage.derogatory": {"hold": 0.5},
+      "backstage.profanity": "hold",
+      "missing_apology": "note", "unanswered_questions": "note",
+      "emoji_overuse": "note", "condescension": "note"
+    }
+  },
   "connector": {
     "type": "xmpp", "url": "$URL", "jid": "bot@localhost",
     "password_file": "bot.password", "nick": "pokerface"

@@ -53,7 +53,7 @@ extern "C" {
 #endif
 
 #define PF_ABI_MAJOR 1
-#define PF_ABI_MINOR 0
+#define PF_ABI_MINOR 1
 
 #if defined(__GNUC__) || defined(__clang__)
 #define PF_EXPORT __attribute__((visibility("default")))
@@ -138,6 +138,24 @@ struct pf_token {
               with PF_LOG_DEBUG, it is shown to them */
 
 /*
+ * Whom a message talks to, as the host reads it (ABI 1.1): counts of cues
+ * in its tokens. A reply to a customer talks *to* them (second person, a
+ * greeting, their name); backstage talk talks *about* them (third person)
+ * or to a colleague (a team member's name or an @mention).
+ */
+struct pf_addressee {
+    uint32_t size;          /* sizeof(struct pf_addressee) in the host */
+    uint16_t second;        /* you, your, sinä, teille, tilauksenne */
+    uint16_t third;         /* he, him, hän, häntä, this guy, se asiakas */
+    uint16_t greeting;      /* opens with hi, hello, hei, moi */
+    uint16_t customer_name; /* names one of the route's customers */
+    uint16_t colleague;     /* names or @mentions a team member */
+    uint16_t question;      /* question marks */
+    int32_t colleague_tok;  /* token of the first colleague cue, or -1 */
+    int32_t customer_tok;   /* token of the first customer name, or -1 */
+};
+
+/*
  * One message, prepared once by the host and shared by all plugins. Borrowed
  * for the duration of the callback.
  *
@@ -175,7 +193,19 @@ struct pf_msg {
     /* Display names of the team (agents and supervisors) on this route. */
     const char *const *team;
     size_t n_team;
+
+    /* 1.1+ members; test them with PF_MSG_HAS(). */
+    /* Display names of the customers on this route (the customer room's
+       members who are not on the team). */
+    const char *const *customers;
+    size_t n_customers;
+    /* Whom the message talks to; never NULL from a 1.1 host. */
+    const struct pf_addressee *addressee;
 };
+
+/* Does this host's pf_msg have member m (added after 1.0)? */
+#define PF_MSG_HAS(msg, m)                                                     \
+    (offsetof(struct pf_msg, m) + sizeof((msg)->m) <= (msg)->size)
 
 #define PF_LABEL_MAX 48    /* [a-z0-9._-]+, e.g. "backstage.slang" */
 #define PF_REASON_MAX 256  /* for a person, UTF-8 */

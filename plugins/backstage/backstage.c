@@ -102,7 +102,8 @@ enum guard {
     G_WEAK,
     G_ADJ,
     G_NICKNAME,
-    G_PARTICLE
+    G_PARTICLE,
+    G_TO_CUSTOMER
 };
 
 static const char *const guard_names[] = {
@@ -115,6 +116,7 @@ static const char *const guard_names[] = {
     "adjective with no person near",
     "mocking nickname",
     "a discourse particle, not a negation",
+    "the message opens with the customer's name",
 };
 
 struct scan {
@@ -125,6 +127,7 @@ struct scan {
     /* per token: bit f set when a hit of family f covers it (any hit for
        fam_any, live hits for fam_live); built by index_hits() */
     uint32_t *fam_any, *fam_live;
+    int to_customer; /* opens with a customer's name: "Kalle, voisitko" */
 };
 
 /* set the family bits of every token; call again after guards change */
@@ -508,7 +511,7 @@ tok_is_family(const struct scan *s, size_t t, int family)
 static int
 same_name(const char *a, size_t an, const char *b)
 {
-    size_t bn = strlen(b);
+    size_t bn = strcspn(b, " "); /* a first name is enough: "Sanna Lahti" */
     if (an != bn)
         return 0;
     for (size_t i = 0; i < an; i++) {
@@ -553,6 +556,14 @@ vocative(struct scan *s)
     for (size_t i = 0; i < m->n_team; i++)
         if (same_name(m->text + name->raw.off, name->raw.len, m->team[i]))
             team = 1;
+    /* "Kalle, voisitko...": Kalle is the customer, not a colleague */
+    if (!team && PF_MSG_HAS(m, customers))
+        for (size_t i = 0; i < m->n_customers; i++)
+            if (same_name(m->text + name->raw.off, name->raw.len,
+                          m->customers[i])) {
+                s->to_customer = 1;
+                return;
+            }
     if (t + 1 >= m->n_tokens)
         return;
     const struct pf_token *next = &m->tokens[t + 1];
@@ -662,6 +673,11 @@ apply_guards(struct scan *s)
                        h->family == FAM_PROFANITY;
         if (h->family >= FAM_N_FINDING || !c)
             continue;
+        /* "Kalle, voisitko tarkistaa...": the request is to the customer */
+        if (s->to_customer && h->family == FAM_COLLEAGUE) {
+            h->w *= 0.2f;
+            h->why = G_TO_CUSTOMER;
+        }
         /* the customer's words quoted back */
         if (word_fam || h->family == FAM_MOCKERY) {
             int all_quoted = 1;
@@ -842,7 +858,7 @@ static int
 score(struct bs *b, const struct pf_msg *m, struct pf_verdict *v, uint32_t *fam)
 {
     struct hit hits[MAX_HITS];
-    struct scan s = {b, m, hits, 0, fam, fam + m->n_tokens};
+    struct scan s = {b, m, hits, 0, fam, fam + m->n_tokens, 0};
     float fam_sum[FAM_COUNT] = {0};
     int fam_n[FAM_COUNT] = {0};
     int explain = (m->flags & PF_MSG_EXPLAIN) != 0;

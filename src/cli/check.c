@@ -26,6 +26,10 @@ static const char usage[] =
     "  -c, --config FILE  configuration (default: pokerface.json in the\n"
     "                     data directory, with the plugins next to the\n"
     "                     binary)\n"
+    "  -N, --customer-name NAME  the customer's name (may be given several\n"
+    "                     times): a reply that names them talks to them\n"
+    "  -T, --team NAME    a team member's name, instead of the config's\n"
+    "                     \"team\" (may be given several times)\n"
     "  -C, --customer TEXT  the customer's last message (context for\n"
     "                     coaching rules); may be given several times\n"
     "      --explain      also show the normalized text, tokens, language,\n"
@@ -92,6 +96,14 @@ explain(FILE *f, struct pf_cli_env *env, const struct pf_result *r, int color)
     fprintf(f, "\n%stext layer%s  %.1f us, language %s, %zu tokens\n", dim,
             reset, (double)r->text_ns / 1000.0, m->lang, m->n_tokens);
     fprintf(f, "  normalized: %s\n", m->norm);
+    if (m->addressee) {
+        const struct pf_addressee *ad = m->addressee;
+        fprintf(f,
+                "  addressee: second person %u, third person %u, greeting "
+                "%u, customer's name %u, colleague %u, questions %u\n",
+                ad->second, ad->third, ad->greeting, ad->customer_name,
+                ad->colleague, ad->question);
+    }
     fputs("  tokens:", f);
     for (size_t i = 0; i < m->n_tokens; i++) {
         const struct pf_token *t = &m->tokens[i];
@@ -143,10 +155,16 @@ explain(FILE *f, struct pf_cli_env *env, const struct pf_result *r, int color)
     }
 }
 
+/* -N and -T */
+struct names {
+    const char **cust, **team;
+    size_t n_cust, n_team;
+};
+
 static int
 check_one(struct pf_cli_env *env, const char *text, size_t len,
-          const char *const *customer, size_t n_customer, int want_explain,
-          int want_json)
+          const char *const *customer, size_t n_customer,
+          const struct names *nm, int want_explain, int want_json)
 {
     struct pf_input in;
     struct pf_result r;
@@ -158,6 +176,12 @@ check_one(struct pf_cli_env *env, const char *text, size_t len,
     in.len = len;
     in.context = customer;
     in.n_context = n_customer;
+    in.customers = nm->cust;
+    in.n_customers = nm->n_cust;
+    if (nm->n_team) {
+        in.team = nm->team;
+        in.n_team = nm->n_team;
+    }
     in.flags = want_explain ? PF_MSG_EXPLAIN : 0;
     if (pf_engine_check(&env->engine, &in, &r, err, sizeof(err))) {
         fprintf(stderr, "pokerface check: %s; the message was not checked\n",
@@ -274,6 +298,8 @@ pf_cmd_check(int argc, char **argv)
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'},
         {"customer", required_argument, NULL, 'C'},
+        {"customer-name", required_argument, NULL, 'N'},
+        {"team", required_argument, NULL, 'T'},
         {"explain", no_argument, NULL, 'e'},
         {"json", no_argument, NULL, 'j'},
         {"jsonl", no_argument, NULL, 'l'},
@@ -286,32 +312,46 @@ pf_cmd_check(int argc, char **argv)
     int want_explain = 0, want_json = 0, want_jsonl = 0, c, rc;
     struct pf_cli_env env;
 
+    struct names nm;
+    memset(&nm, 0, sizeof(nm));
     customer = calloc((size_t)argc + 1, sizeof(*customer));
+    nm.cust = calloc((size_t)argc + 1, sizeof(*nm.cust));
+    nm.team = calloc((size_t)argc + 1, sizeof(*nm.team));
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+c:C:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+c:C:N:T:h", opts, NULL)) != -1) {
         switch (c) {
         case 'c': config = optarg; break;
         case 'C': customer[n_customer++] = optarg; break;
+        case 'N': nm.cust[nm.n_cust++] = optarg; break;
+        case 'T': nm.team[nm.n_team++] = optarg; break;
         case 'e': want_explain = 1; break;
         case 'j': want_json = 1; break;
         case 'l': want_jsonl = 1; break;
         case 'h':
             fputs(usage, stdout);
             free(customer);
+            free(nm.cust);
+            free(nm.team);
             return PF_EXIT_OK;
         default:
             free(customer);
+            free(nm.cust);
+            free(nm.team);
             return pf_cli_usage_error("check", "unknown option");
         }
     }
     if (want_jsonl && (want_explain || want_json || n_customer)) {
         free(customer);
+        free(nm.cust);
+        free(nm.team);
         return pf_cli_usage_error(
             "check", "--jsonl cannot be combined with --explain, --json or "
                      "--customer");
     }
     if ((rc = pf_cli_open(&env, config))) {
         free(customer);
+        free(nm.cust);
+        free(nm.team);
         return rc;
     }
 
@@ -334,6 +374,8 @@ pf_cmd_check(int argc, char **argv)
         }
         pf_cli_close(&env);
         free(customer);
+        free(nm.cust);
+        free(nm.team);
         return errors ? PF_EXIT_ERROR : held ? PF_EXIT_HELD : PF_EXIT_OK;
     }
 
@@ -361,10 +403,12 @@ pf_cmd_check(int argc, char **argv)
     }
     if (!text.data)
         pf_buf_grow(&text, 0), text.data[0] = '\0';
-    rc = check_one(&env, text.data, text.len, customer, n_customer,
+    rc = check_one(&env, text.data, text.len, customer, n_customer, &nm,
                    want_explain, want_json);
     pf_buf_release(&text);
     pf_cli_close(&env);
     free(customer);
+    free(nm.cust);
+    free(nm.team);
     return rc;
 }

@@ -98,6 +98,13 @@ pf_engine_prepare(struct pf_engine *e, const struct pf_input *in,
         m->team = in->team;
         m->n_team = in->n_team;
     }
+    if (in->customers) {
+        m->customers = in->customers;
+        m->n_customers = in->n_customers;
+    }
+    struct pf_addressee *ad = pf_arena_alloc(&e->arena, sizeof(*ad));
+    pf_addressee_read(m, ad);
+    m->addressee = ad;
     m->ts_ms = in->ts_ms ? in->ts_ms : pf_wall_us() / 1000;
 
     if (in->n_context) {
@@ -118,6 +125,11 @@ pf_engine_prepare(struct pf_engine *e, const struct pf_input *in,
             struct pf_msg *cm = make_msg(e, &ct, PF_MSG_CUSTOMER);
             cm->route = m->route;
             cm->platform = m->platform;
+            cm->customers = m->customers;
+            cm->n_customers = m->n_customers;
+            struct pf_addressee *cad = pf_arena_alloc(&e->arena, sizeof(*cad));
+            pf_addressee_read(cm, cad);
+            cm->addressee = cad;
             ctx[n++] = cm;
         }
         m->context = ctx;

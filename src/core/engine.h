@@ -31,6 +31,8 @@ struct pf_input {
     uint32_t flags;          /* PF_MSG_* (OUTGOING is implied for checks) */
     const char *const *team; /* team members' names; NULL: config "team" */
     size_t n_team;
+    const char *const *customers; /* the customers' names on this route */
+    size_t n_customers;
 };
 
 struct pf_result {

@@ -61,6 +61,8 @@ struct route {
     const struct pf_route_conf *conf;
     struct member *team; /* who is in the internal room */
     size_t n_team, cap_team;
+    struct member *cust; /* who is in the customer room */
+    size_t n_cust, cap_cust;
     char *ctx[CONTEXT_MSGS]; /* the customer's recent messages, oldest first */
     size_t n_ctx;
 };
@@ -209,6 +211,19 @@ team_names(struct route *rt, size_t *n)
     return names;
 }
 
+/* the customer room's members who are not on the team (nor the bot) */
+static const char *const *
+customer_names(struct pf_relay *r, struct route *rt, size_t *n)
+{
+    static const char *names[64];
+    size_t k = 0;
+    for (size_t i = 0; i < rt->n_cust && k < 64; i++)
+        if (!is_team(r, rt, rt->cust[i].id))
+            names[k++] = rt->cust[i].name;
+    *n = k;
+    return names;
+}
+
 /* ---- checking ---- */
 
 static int
@@ -230,6 +245,8 @@ check_text(struct pf_relay *r, struct route *rt, const struct pf_event *ev,
     size_t nt;
     in.team = team_names(rt, &nt);
     in.n_team = nt;
+    in.customers = customer_names(r, rt, &nt);
+    in.n_customers = nt;
     return pf_engine_check(r->engine, &in, res, err, errlen);
 }
 
@@ -827,32 +844,33 @@ command(struct pf_relay *r, struct route *rt, const struct pf_event *ev,
 /* ---- events ---- */
 
 static void
-member_join(struct route *rt, const char *id, const char *name)
+member_join(struct member **list, size_t *n, size_t *cap, const char *id,
+            const char *name)
 {
-    for (size_t i = 0; i < rt->n_team; i++) {
-        if (strcmp(rt->team[i].id, id) == 0) {
-            free(rt->team[i].name);
-            rt->team[i].name = pf_xstrdup(name);
+    for (size_t i = 0; i < *n; i++) {
+        if (strcmp((*list)[i].id, id) == 0) {
+            free((*list)[i].name);
+            (*list)[i].name = pf_xstrdup(name);
             return;
         }
     }
-    if (rt->n_team == rt->cap_team) {
-        rt->cap_team = rt->cap_team ? rt->cap_team * 2 : 16;
-        rt->team = pf_xrealloc(rt->team, rt->cap_team * sizeof(*rt->team));
+    if (*n == *cap) {
+        *cap = *cap ? *cap * 2 : 16;
+        *list = pf_xrealloc(*list, *cap * sizeof(**list));
     }
-    rt->team[rt->n_team].id = pf_xstrdup(id);
-    rt->team[rt->n_team].name = pf_xstrdup(name);
-    rt->n_team++;
+    (*list)[*n].id = pf_xstrdup(id);
+    (*list)[*n].name = pf_xstrdup(name);
+    (*n)++;
 }
 
 static void
-member_leave(struct route *rt, const char *id)
+member_leave(struct member *list, size_t *n, const char *id)
 {
-    for (size_t i = 0; i < rt->n_team; i++) {
-        if (strcmp(rt->team[i].id, id) == 0) {
-            free(rt->team[i].id);
-            free(rt->team[i].name);
-            rt->team[i] = rt->team[--rt->n_team];
+    for (size_t i = 0; i < *n; i++) {
+        if (strcmp(list[i].id, id) == 0) {
+            free(list[i].id);
+            free(list[i].name);
+            list[i] = list[--*n];
             return;
         }
     }
@@ -1061,12 +1079,18 @@ pf_relay_event(void *ud, const struct pf_event *ev)
     case PF_EV_JOIN:
     case PF_EV_LEAVE:
         rt = route_by_room(r, ev->room, &internal);
-        if (rt && internal) {
-            if (ev->type == PF_EV_JOIN)
-                member_join(rt, ev->author_id, ev->author_name);
-            else
-                member_leave(rt, ev->author_id);
-        }
+        if (!rt)
+            return;
+        if (internal && ev->type == PF_EV_JOIN)
+            member_join(&rt->team, &rt->n_team, &rt->cap_team, ev->author_id,
+                        ev->author_name);
+        else if (internal)
+            member_leave(rt->team, &rt->n_team, ev->author_id);
+        else if (ev->type == PF_EV_JOIN)
+            member_join(&rt->cust, &rt->n_cust, &rt->cap_cust, ev->author_id,
+                        ev->author_name);
+        else
+            member_leave(rt->cust, &rt->n_cust, ev->author_id);
         return;
     default: break;
     }
@@ -1160,6 +1184,11 @@ pf_relay_free(struct pf_relay *r)
             free(rt->team[k].name);
         }
         free(rt->team);
+        for (size_t k = 0; k < rt->n_cust; k++) {
+            free(rt->cust[k].id);
+            free(rt->cust[k].name);
+        }
+        free(rt->cust);
         for (size_t k = 0; k < rt->n_ctx; k++)
             free(rt->ctx[k]);
     }

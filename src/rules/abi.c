@@ -4,7 +4,8 @@
  * A change that moves a member of a public struct breaks every plugin
  * built before it. These assertions fail the build instead; if one fires,
  * the change must be reverted or become a new major (see plugin.h). The
- * numbers are those of ABI 1.0 on LP64 (x86-64, arm64).
+ * numbers are those of ABI 1.0 on LP64 (x86-64, arm64), and of the members
+ * 1.1 appended.
  */
 #include <stddef.h>
 
@@ -19,7 +20,11 @@ _Static_assert(offsetof(struct pf_msg, norm_map) == 40, "pf_msg.norm_map");
 _Static_assert(offsetof(struct pf_msg, lang) == 64, "pf_msg.lang");
 _Static_assert(offsetof(struct pf_msg, ts_ms) == 120, "pf_msg.ts_ms");
 _Static_assert(offsetof(struct pf_msg, team) == 144, "pf_msg.team");
-_Static_assert(sizeof(struct pf_msg) == 160, "pf_msg");
+/* 1.1 appended these */
+_Static_assert(offsetof(struct pf_msg, customers) == 160, "pf_msg.customers");
+_Static_assert(offsetof(struct pf_msg, addressee) == 176, "pf_msg.addressee");
+_Static_assert(sizeof(struct pf_msg) == 184, "pf_msg");
+_Static_assert(sizeof(struct pf_addressee) == 24, "pf_addressee");
 _Static_assert(offsetof(struct pf_finding, label) == 4, "pf_finding.label");
 _Static_assert(offsetof(struct pf_finding, reason) == 52, "pf_finding.reason");
 _Static_assert(offsetof(struct pf_finding, spans) == 824, "pf_finding.spans");

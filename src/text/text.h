@@ -41,6 +41,9 @@ int pf_text_prepare(struct pf_text *t, struct pf_arena *a, const char *text,
 /* The language guess on its own (used by pf_text_prepare). */
 const char *pf_text_lang(const struct pf_text *t);
 
+/* Whom m talks to (m's tokens, team and customers must be set). */
+void pf_addressee_read(const struct pf_msg *m, struct pf_addressee *a);
+
 /* Printable name of a token kind ("word", "emoji", ...). */
 const char *pf_text_kind_name(unsigned kind);
 
