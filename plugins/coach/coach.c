@@ -67,7 +67,13 @@ static const char *const family_names[F_COUNT] = {
 };
 
 static const struct lex_spec lexicon_spec = {
-    family_names, F_COUNT, -1, -1, "coach",
+    family_names, F_COUNT, -1, -1, "coach", 0,
+};
+
+/* without the customer's messages only condescension can be found: a
+   lexicon of that family alone makes most checks cheap */
+static const struct lex_spec condescension_spec = {
+    family_names, F_COUNT, -1, -1, "coach", 1u << F_CONDESCENSION,
 };
 
 #define MAX_TOKENS 512 /* longer messages are coached on their start */
@@ -79,6 +85,7 @@ struct coach {
     const struct pf_host *h;
     struct pf_hctx *hctx;
     struct lexicon lx;
+    struct lexicon lx_cond; /* condescension only */
     int emoji_max;
     float complaint_min;
 };
@@ -119,11 +126,20 @@ on_hit(void *ud, const struct lex_hit *h)
 }
 
 static void
+mark_with(struct lexicon *lx, const struct pf_msg *m, struct marks *mk)
+{
+    mk->n = m->n_tokens < MAX_TOKENS ? m->n_tokens : MAX_TOKENS;
+    memset(mk->fam, 0, mk->n * sizeof(*mk->fam));
+    memset(mk->cw, 0, mk->n * sizeof(*mk->cw));
+    mk->complaint = mk->condescension = 0;
+    mk->n_cond = 0;
+    lex_scan(lx, m, on_hit, mk);
+}
+
+static void
 mark(struct coach *c, const struct pf_msg *m, struct marks *mk)
 {
-    memset(mk, 0, sizeof(*mk));
-    mk->n = m->n_tokens < MAX_TOKENS ? m->n_tokens : MAX_TOKENS;
-    lex_scan(&c->lx, m, on_hit, mk);
+    mark_with(&c->lx, m, mk);
 }
 
 static int
@@ -508,7 +524,7 @@ unanswered(struct coach *c, const struct pf_msg *m, const struct marks *rk,
         return;
     static const int ans_of[] = {F_ANS_TIME, F_ANS_PRICE, F_ANS_PLACE,
                                  F_ANS_REASON};
-    char list[PF_REASON_MAX];
+    char list[PF_REASON_MAX - 40]; /* leaves room for the lead-in */
     size_t lo = 0, missed = 0;
     list[0] = '\0';
     for (size_t i = 0; i < nq; i++) {
@@ -662,7 +678,7 @@ coach_check(void *inst, const struct pf_msg *m, struct pf_verdict *v)
 {
     struct coach *c = inst;
     struct marks rk;
-    mark(c, m, &rk);
+    mark_with(m->n_context ? &c->lx : &c->lx_cond, m, &rk);
     condescension(m, &rk, v);
     emoji_overuse(c, m, v);
     if (m->n_context > 0) {
@@ -709,8 +725,12 @@ coach_create(const struct pf_host *h, struct pf_hctx *hctx, void **inst,
         return PF_EINVAL;
     }
     lex_init(&c->lx, h, hctx, &lexicon_spec);
-    if ((rc = lex_load_config(&c->lx, "coach-*.txt", err, errlen)) != PF_OK) {
+    lex_init(&c->lx_cond, h, hctx, &condescension_spec);
+    if ((rc = lex_load_config(&c->lx, "coach-*.txt", err, errlen)) != PF_OK ||
+        (rc = lex_load_config(&c->lx_cond, "coach-*.txt", err, errlen)) !=
+            PF_OK) {
         lex_release(&c->lx);
+        lex_release(&c->lx_cond);
         free(c);
         return rc;
     }
@@ -725,6 +745,7 @@ coach_destroy(void *inst)
     if (!c)
         return;
     lex_release(&c->lx);
+    lex_release(&c->lx_cond);
     free(c);
 }
 

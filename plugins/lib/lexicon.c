@@ -1043,6 +1043,9 @@ parse_line(struct lexicon *lx, char *line, char *err, size_t errlen,
     while (rl && (rest[rl - 1] == ' ' || rest[rl - 1] == '\t' ||
                   rest[rl - 1] == '\r'))
         rest[--rl] = '\0';
+    /* a lexicon for some families only skips the others' cues */
+    if (lx->spec.family_mask && !(lx->spec.family_mask & (1u << fam)))
+        return PF_OK;
 
     if (kind == KIND_PHRASE || kind == KIND_REGEX) {
         uint32_t cue = add_cue(lx, fam, kind, flags, weight, rest, where);

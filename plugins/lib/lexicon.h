@@ -35,6 +35,7 @@ struct lex_spec {
     /* the family of person words: they double as compound heads; -1 */
     int person_family;
     const char *cache_prefix; /* compiled phrases: PREFIX-HASH.hsdb */
+    uint32_t family_mask;     /* bit f: keep family f's cues; 0 keeps all */
 };
 
 enum kind {
