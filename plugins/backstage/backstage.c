@@ -79,7 +79,7 @@ static const char *const family_names[FAM_COUNT] = {
 };
 
 static const struct lex_spec lexicon_spec = {
-    family_names, FAM_COUNT, FAM_DEROGATORY, FAM_THIRD, "backstage",
+    family_names, FAM_COUNT, FAM_DEROGATORY, FAM_THIRD, "backstage", 0,
 };
 
 struct hit {

@@ -40,15 +40,58 @@ static const char *const en_words[] = {
 /* clang-format on */
 
 /*
- * The two lists in one open-addressing hash table, built on first use (the
- * bot is single-threaded; the table never changes after that). A slot holds
- * index + 1 into the lists: fi first, then en.
+ * Closed word classes for pf_addressee (whom a message talks to), looked
+ * up in the same pass as the language: second person, third person,
+ * person nouns ("this customer"), pointers ("this", "se"), greetings.
  */
-#define N_FI (sizeof(fi_words) / sizeof(*fi_words))
-#define N_EN (sizeof(en_words) / sizeof(*en_words))
-#define SLOTS 512
+/* clang-format off */
+static const char *const second_words[] = {
+    "you", "your", "yours", "you're", "you've", "you'll", "you'd",
+    "yourself", "yourselves", "u", "ur",
+    "sinä", "sinun", "sinulle", "sinua", "sinulla", "sinulta", "sinut",
+    "sinusta", "sä", "sun", "sulle", "sua", "sulla", "sulta", "susta",
+    "te", "teidän", "teille", "teitä", "teillä", "teiltä", "teistä",
+    "teihin", "voit", "voitte", "olet", "olette", "saat", "saatte",
+    "haluat", "haluatte", "tarvitset", "tarvitsette",
+};
+static const char *const third_words[] = {
+    "he", "she", "him", "her", "his", "hers", "himself", "herself",
+    "guy", "dude", "lady", "bloke", "fella", "chap",
+    "hän", "häntä", "hänen", "hänelle", "häneltä", "hänellä", "hänestä",
+    "häneen", "tyyppi", "tyyppiä", "tyypin", "tyypille", "äijä", "äijää",
+    "ukko", "ukkoa", "akka", "akkaa", "täti", "setä",
+};
+static const char *const person_nouns[] = {
+    "customer", "caller", "client", "asiakas", "asiakkaan", "asiakkaalle",
+    "asiakasta", "soittaja", "soittajan",
+};
+static const char *const pointer_words[] = {
+    "this", "that", "the", "our", "se", "sen", "tää", "tämä", "toi", "tuo",
+    "meidän",
+};
+static const char *const greeting_words[] = {
+    "hi", "hello", "hey", "dear", "greetings", "morning", "afternoon",
+    "evening", "hei", "moi", "moikka", "moro", "terve", "heippa",
+    "huomenta", "tervehdys", "hyvää", "päivää", "iltaa",
+};
+/* clang-format on */
 
-static uint16_t slots[SLOTS];
+/*
+ * Every list in one open-addressing hash table, built on first use (the
+ * bot is single-threaded; the table never changes after that): a word's
+ * language (1 Finnish, 2 English, 0 neither) and its classes.
+ */
+struct entry {
+    const char *w;
+    uint8_t len, lang, classes;
+};
+
+#define SLOTS 1024
+#define MAX_ENTRIES 512
+
+static struct entry entries[MAX_ENTRIES];
+static size_t n_entries;
+static uint16_t slots[SLOTS]; /* index + 1 into entries */
 static int built;
 
 static uint32_t
@@ -60,28 +103,60 @@ hash(const char *s, size_t n)
     return h;
 }
 
-static const char *
-word_at(size_t i)
+static struct entry *
+find(const char *w, size_t n, uint32_t h)
 {
-    return i < N_FI ? fi_words[i] : en_words[i - N_FI];
+    for (uint32_t j = h & (SLOTS - 1); slots[j]; j = (j + 1) & (SLOTS - 1)) {
+        struct entry *e = &entries[slots[j] - 1u];
+        if (e->len == n && memcmp(e->w, w, n) == 0)
+            return e;
+    }
+    return NULL;
 }
+
+static void
+enter(const char *const *list, size_t n, uint8_t lang, uint8_t cls)
+{
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(list[i]);
+        uint32_t h = hash(list[i], len);
+        struct entry *e = find(list[i], len, h);
+        if (!e) {
+            if (n_entries == MAX_ENTRIES)
+                return;
+            e = &entries[n_entries++];
+            e->w = list[i];
+            e->len = (uint8_t)len;
+            uint32_t j = h & (SLOTS - 1);
+            while (slots[j])
+                j = (j + 1) & (SLOTS - 1);
+            slots[j] = (uint16_t)n_entries;
+        }
+        if (lang)
+            e->lang = lang;
+        e->classes |= cls;
+    }
+}
+
+#define N(a) (sizeof(a) / sizeof(*(a)))
 
 static void
 build(void)
 {
-    for (size_t i = 0; i < N_FI + N_EN; i++) {
-        const char *w = word_at(i);
-        uint32_t j = hash(w, strlen(w)) & (SLOTS - 1);
-        while (slots[j])
-            j = (j + 1) & (SLOTS - 1);
-        slots[j] = (uint16_t)(i + 1);
-    }
+    enter(fi_words, N(fi_words), 1, 0);
+    enter(en_words, N(en_words), 2, 0);
+    enter(second_words, N(second_words), 0, PF_WC_SECOND);
+    enter(third_words, N(third_words), 0, PF_WC_THIRD);
+    enter(person_nouns, N(person_nouns), 0, PF_WC_PERSON);
+    enter(pointer_words, N(pointer_words), 0, PF_WC_POINTER);
+    enter(greeting_words, N(greeting_words), 0, PF_WC_GREETING);
     built = 1;
 }
 
-/* 1 Finnish, 2 English, 3 neither but has ä or ö, 0 none of these */
+/* 1 Finnish, 2 English, 3 neither but has ä or ö, 0 none of these; the
+   word's classes into *cls */
 static int
-lookup(const char *w, size_t n)
+lookup(const char *w, size_t n, uint8_t *cls)
 {
     uint32_t h = 2166136261u;
     int umlaut = 0;
@@ -93,15 +168,12 @@ lookup(const char *w, size_t n)
              (unsigned char)w[i + 1] == 0xB6))
             umlaut = 1; /* ä ö */
     }
-    uint32_t j = h & (SLOTS - 1);
     if (!built)
         build();
-    while (slots[j]) {
-        const char *c = word_at(slots[j] - 1u);
-        if (strncmp(c, w, n) == 0 && c[n] == '\0')
-            return slots[j] - 1u < N_FI ? 1 : 2;
-        j = (j + 1) & (SLOTS - 1);
-    }
+    const struct entry *e = find(w, n, h);
+    *cls = e ? e->classes : 0;
+    if (e && e->lang)
+        return e->lang;
     return umlaut ? 3 : 0;
 }
 
@@ -180,15 +252,20 @@ verdict(unsigned fi, unsigned en)
 }
 
 const char *
-pf_text_lang(const struct pf_text *t)
+pf_text_lang(const struct pf_text *t, uint8_t *wclass)
 {
     unsigned fi = 0, en = 0, unknown = 0;
     for (size_t i = 0; i < t->n_tokens; i++) {
         const struct pf_token *tok = &t->tokens[i];
         const char *w = t->norm + tok->norm_off;
+        uint8_t cls = 0;
+        if (wclass)
+            wclass[i] = 0;
         if (tok->kind != PF_TOK_WORD || tok->norm_len >= 16)
             continue;
-        int l = lookup(w, tok->norm_len);
+        int l = lookup(w, tok->norm_len, &cls);
+        if (wclass)
+            wclass[i] = cls;
         if (l == 1)
             fi += 2;
         else if (l == 2)
@@ -206,8 +283,9 @@ pf_text_lang(const struct pf_text *t)
     for (size_t i = 0; unknown && i < t->n_tokens; i++) {
         const struct pf_token *tok = &t->tokens[i];
         const char *w = t->norm + tok->norm_off;
+        uint8_t cls;
         if (tok->kind != PF_TOK_WORD || tok->norm_len >= 16 ||
-            lookup(w, tok->norm_len) != 0)
+            lookup(w, tok->norm_len, &cls) != 0)
             continue;
         int sh = shape(w, tok->norm_len);
         fi += sh == 1;

@@ -28,7 +28,15 @@ struct pf_text {
     struct pf_token *tokens;
     size_t n_tokens;
     const char *lang; /* "fi", "en", "mixed", "und" (static string) */
+    uint8_t *wclass;  /* per token: PF_WC_* classes of closed-class words */
 };
+
+/* pf_text.wclass bits */
+#define PF_WC_SECOND 0x01   /* you, sinä, teille */
+#define PF_WC_THIRD 0x02    /* he, hän, this guy */
+#define PF_WC_PERSON 0x04   /* customer, asiakas (a person noun) */
+#define PF_WC_POINTER 0x08  /* this, the, se, tää */
+#define PF_WC_GREETING 0x10 /* hi, hei, moi */
 
 /*
  * Prepare text[0..len) (need not be NUL-terminated, but see pf_msg.text).
@@ -38,11 +46,14 @@ struct pf_text {
 int pf_text_prepare(struct pf_text *t, struct pf_arena *a, const char *text,
                     size_t len, char *err, size_t errlen);
 
-/* The language guess on its own (used by pf_text_prepare). */
-const char *pf_text_lang(const struct pf_text *t);
+/* The language guess on its own (used by pf_text_prepare); fills
+   wclass (n_tokens entries) when it is not NULL. */
+const char *pf_text_lang(const struct pf_text *t, uint8_t *wclass);
 
-/* Whom m talks to (m's tokens, team and customers must be set). */
-void pf_addressee_read(const struct pf_msg *m, struct pf_addressee *a);
+/* Whom m talks to (m's tokens, team and customers must be set; wclass is
+   the pf_text's). */
+void pf_addressee_read(const struct pf_msg *m, const uint8_t *wclass,
+                       struct pf_addressee *a);
 
 /* Printable name of a token kind ("word", "emoji", ...). */
 const char *pf_text_kind_name(unsigned kind);
