@@ -27,6 +27,14 @@ pf_engine_open(struct pf_engine *e, const struct pf_config *cfg,
 }
 
 void
+pf_engine_open_bare(struct pf_engine *e, const struct pf_config *cfg)
+{
+    memset(e, 0, sizeof(*e));
+    e->cfg = cfg;
+    pf_arena_init(&e->arena, 64 * 1024);
+}
+
+void
 pf_engine_close(struct pf_engine *e)
 {
     pf_pipeline_free(e->pl);
@@ -103,7 +111,7 @@ pf_engine_prepare(struct pf_engine *e, const struct pf_input *in,
         m->n_customers = in->n_customers;
     }
     struct pf_addressee *ad = pf_arena_alloc(&e->arena, sizeof(*ad));
-    pf_addressee_read(m, ad);
+    pf_addressee_read(m, t.wclass, ad);
     m->addressee = ad;
     m->ts_ms = in->ts_ms ? in->ts_ms : pf_wall_us() / 1000;
 
@@ -128,7 +136,7 @@ pf_engine_prepare(struct pf_engine *e, const struct pf_input *in,
             cm->customers = m->customers;
             cm->n_customers = m->n_customers;
             struct pf_addressee *cad = pf_arena_alloc(&e->arena, sizeof(*cad));
-            pf_addressee_read(cm, cad);
+            pf_addressee_read(cm, ct.wclass, cad);
             cm->addressee = cad;
             ctx[n++] = cm;
         }
@@ -144,7 +152,8 @@ pf_engine_check(struct pf_engine *e, const struct pf_input *in,
                 struct pf_result *r, char *err, size_t errlen)
 {
     const struct pf_msg *m;
-    int64_t t0 = pf_now_ns();
+    int precise = e->precise || (in->flags & PF_MSG_EXPLAIN);
+    int64_t t0 = precise ? pf_now_ns() : 0;
     struct pf_input local = *in;
     int rc;
 
@@ -152,7 +161,8 @@ pf_engine_check(struct pf_engine *e, const struct pf_input *in,
     local.flags |= PF_MSG_OUTGOING;
     if ((rc = pf_engine_prepare(e, &local, &m, err, errlen)))
         return rc;
-    int64_t t1 = pf_now_ns();
+    int64_t t1 = precise ? pf_now_ns() : 0;
+    e->pl->precise = precise;
     pf_pipeline_check(e->pl, m, &e->arena, &r->run);
     r->found = r->run.found;
     r->n_found = r->run.n_found;
@@ -160,7 +170,7 @@ pf_engine_check(struct pf_engine *e, const struct pf_input *in,
         pf_policy_decide(&e->cfg->policy, r->found, r->n_found, &r->score);
     r->msg = m;
     r->text_ns = t1 - t0;
-    r->total_ns = pf_now_ns() - t0;
+    r->total_ns = precise ? pf_now_ns() - t0 : 0;
     return PF_OK;
 }
 

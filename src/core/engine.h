@@ -18,6 +18,7 @@ struct pf_engine {
     const struct pf_config *cfg; /* borrowed; outlives the engine */
     struct pf_pipeline *pl;
     struct pf_arena arena; /* everything of the last check */
+    int precise; /* measure text_ns and each plugin to the nanosecond */
 };
 
 struct pf_input {
@@ -62,6 +63,13 @@ int pf_engine_check(struct pf_engine *e, const struct pf_input *in,
 
 /* Prepare a message without checking it (observe, learn, explain). The
    message lives until the next call. */
+/*
+ * An engine without plugins, for preparing messages only (pokerface
+ * train): cfg needs ui_language, max_message_bytes and team. Close it with
+ * pf_engine_close().
+ */
+void pf_engine_open_bare(struct pf_engine *e, const struct pf_config *cfg);
+
 int pf_engine_prepare(struct pf_engine *e, const struct pf_input *in,
                       const struct pf_msg **out, char *err, size_t errlen);
 

@@ -81,6 +81,9 @@ char *pf_exe_dir(void);
 /* Monotonic and wall clocks in microseconds; monotonic in nanoseconds. */
 int64_t pf_now_us(void);
 int64_t pf_now_ns(void);
+/* The same clock at tick resolution (a few ms), several times cheaper:
+   for time budgets, not for measuring. */
+int64_t pf_coarse_ns(void);
 int64_t pf_wall_us(void);
 
 #endif

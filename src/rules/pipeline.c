@@ -8,9 +8,11 @@
  */
 #include "rules/pipeline.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/log.h"
 #include "core/util.h"
@@ -75,6 +77,15 @@ pf_pipeline_open(struct pf_pipeline **out, const struct pf_config *cfg,
                                          : cfg->policy.plugin_budget_ms) *
                       1e6);
         char *sd = state_dir ? pf_path_join(state_dir, pc->name) : NULL;
+        /* each instance's own, made here so a plugin need not */
+        if (sd && mkdir(sd, 0700) != 0 && errno != EEXIST) {
+            pf_log(PF_LOG_WARN,
+                   "plugin '%s': cannot make %s: %s; it keeps "
+                   "no state",
+                   pc->name, sd, strerror(errno));
+            free(sd);
+            sd = NULL;
+        }
         in->hctx = pf_hctx_new(pc->name, pc->config, cfg->base_dir,
                                cfg->data_dir, sd, &pl->svc);
         free(sd);
@@ -170,9 +181,9 @@ pf_pipeline_check(struct pf_pipeline *pl, const struct pf_msg *msg,
         if (msg->flags & PF_MSG_EXPLAIN)
             in->hctx->capture = &cap_buf;
 
-        int64_t t0 = pf_now_ns();
+        int64_t t0 = pl->precise ? pf_now_ns() : pf_coarse_ns();
         int rc = p->check(in->inst, msg, &v);
-        int64_t dt = pf_now_ns() - t0;
+        int64_t dt = (pl->precise ? pf_now_ns() : pf_coarse_ns()) - t0;
 
         in->hctx->capture = NULL;
         if (cap_buf.len)

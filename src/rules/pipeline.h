@@ -41,6 +41,9 @@ struct pf_pipeline {
     size_t n_inst;
     struct pf_hostsvc svc;
     struct pf_finding *buf; /* PF_FINDINGS_PER_PLUGIN, reused per check */
+    /* time each check() to the nanosecond (bench, --explain); else with
+       the coarse clock, which is enough for budgets of milliseconds */
+    int precise;
 };
 
 /* One finding as the pipeline reports it. */
