@@ -21,6 +21,7 @@ int pf_cmd_check(int argc, char **argv);
 int pf_cmd_eval(int argc, char **argv);
 int pf_cmd_bench(int argc, char **argv);
 int pf_cmd_run(int argc, char **argv);
+int pf_cmd_train(int argc, char **argv);
 
 /* A loaded configuration with its engine. */
 struct pf_cli_env {
@@ -28,11 +29,18 @@ struct pf_cli_env {
     struct pf_config cfg;
     struct pf_engine engine;
     int have_cfg, have_engine;
+    char *state_dir; /* for `run`: where plugins and the journal keep state */
 };
 
 /* Load config_path (NULL: the default next to the binary) and open the
    engine. Prints the error and returns PF_EXIT_ERROR on failure. */
 int pf_cli_open(struct pf_cli_env *env, const char *config_path);
+/*
+ * The same with a state directory (pokerface run): the config's
+ * "state_dir", else $STATE_DIRECTORY (systemd), $XDG_STATE_HOME/pokerface
+ * or ~/.local/state/pokerface; created 0700.
+ */
+int pf_cli_open_state(struct pf_cli_env *env, const char *config_path);
 void pf_cli_close(struct pf_cli_env *env);
 
 /* Colour on this stream? (a terminal, and NO_COLOR unset) */

@@ -5,14 +5,65 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
 #include "core/log.h"
 #include "core/util.h"
 
+static int open_env(struct pf_cli_env *env, const char *config_path,
+                    int with_state);
+
 int
 pf_cli_open(struct pf_cli_env *env, const char *config_path)
+{
+    return open_env(env, config_path, 0);
+}
+
+int
+pf_cli_open_state(struct pf_cli_env *env, const char *config_path)
+{
+    return open_env(env, config_path, 1);
+}
+
+/* mkdir -p, 0700 for what it makes; 0 or -1 with errno */
+static int
+mkdirs(const char *path)
+{
+    char *p = pf_xstrdup(path);
+    int rc = 0;
+    for (char *q = p + 1; *q && rc == 0; q++) {
+        if (*q != '/')
+            continue;
+        *q = '\0';
+        if (mkdir(p, 0700) != 0 && errno != EEXIST)
+            rc = -1;
+        *q = '/';
+    }
+    if (rc == 0 && mkdir(p, 0700) != 0 && errno != EEXIST)
+        rc = -1;
+    free(p);
+    return rc;
+}
+
+static char *
+default_state_dir(void)
+{
+    const char *s = getenv("STATE_DIRECTORY"); /* systemd StateDirectory= */
+    if (s && *s == '/')
+        return pf_xstrndup(s, strcspn(s, ":"));
+    if ((s = getenv("XDG_STATE_HOME")) && *s == '/')
+        return pf_path_join(s, "pokerface");
+    if ((s = getenv("HOME")) && *s == '/')
+        return pf_path_join(s, ".local/state/pokerface");
+    return NULL;
+}
+
+static int
+open_env(struct pf_cli_env *env, const char *config_path, int with_state)
 {
     char err[1024];
     char *def = NULL;
@@ -42,7 +93,21 @@ pf_cli_open(struct pf_cli_env *env, const char *config_path)
     }
     env->have_cfg = 1;
     pf_log_set_level(env->cfg.log_level);
-    rc = pf_engine_open(&env->engine, &env->cfg, NULL, err, sizeof(err));
+    if (with_state) {
+        env->state_dir = env->cfg.state_dir ? pf_xstrdup(env->cfg.state_dir)
+                                            : default_state_dir();
+        if (!env->state_dir || mkdirs(env->state_dir) != 0) {
+            fprintf(stderr,
+                    "pokerface: cannot use the state directory '%s': %s; set "
+                    "\"state_dir\" in the configuration\n",
+                    env->state_dir ? env->state_dir : "(none: no $HOME)",
+                    env->state_dir ? strerror(errno) : "nowhere to keep it");
+            pf_cli_close(env);
+            return PF_EXIT_ERROR;
+        }
+    }
+    rc = pf_engine_open(&env->engine, &env->cfg, env->state_dir, err,
+                        sizeof(err));
     if (rc) {
         fprintf(stderr, "pokerface: %s\n", err);
         pf_cli_close(env);
@@ -60,6 +125,7 @@ pf_cli_close(struct pf_cli_env *env)
     if (env->have_cfg)
         pf_config_release(&env->cfg);
     pf_paths_release(&env->paths);
+    free(env->state_dir);
     memset(env, 0, sizeof(*env));
 }
 

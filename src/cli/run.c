@@ -131,7 +131,7 @@ pf_cmd_run(int argc, char **argv)
         return pf_cli_usage_error("run", "unexpected argument '%s'",
                                   argv[optind]);
     pf_log_set_timestamps(1);
-    if ((rc = pf_cli_open(&env, config)))
+    if ((rc = pf_cli_open_state(&env, config)))
         return rc;
     if (verbose)
         pf_log_set_level(PF_LOG_DEBUG);

@@ -657,12 +657,20 @@ load_routes(struct vctx *v, struct pf_config *c, json_t *arr)
 static int
 load_root(struct vctx *v, struct pf_config *c, const struct pf_paths *paths)
 {
-    static const char *const keys[] = {
-        "plugin_dir",  "plugins",           "policy",
-        "ui_language", "max_message_bytes", "log_level",
-        "team",        "connector",         "routes",
-        "supervisors", "hold_ttl_s",        "command_prefix",
-        NULL};
+    static const char *const keys[] = {"plugin_dir",
+                                       "plugins",
+                                       "policy",
+                                       "ui_language",
+                                       "max_message_bytes",
+                                       "log_level",
+                                       "team",
+                                       "connector",
+                                       "routes",
+                                       "supervisors",
+                                       "hold_ttl_s",
+                                       "command_prefix",
+                                       "state_dir",
+                                       NULL};
     json_t *root = c->root;
     const char *s;
     int rc;
@@ -752,6 +760,13 @@ load_root(struct vctx *v, struct pf_config *c, const struct pf_paths *paths)
         return fail(v, "command_prefix",
                     "'%s' must be 1 to 4 characters without spaces",
                     c->command_prefix);
+    rc = get_string(v, "", root, "state_dir", &s);
+    if (rc == PF_OK && *s)
+        c->state_dir = pf_path_join(c->base_dir, s);
+    else if (rc == PF_OK)
+        return fail(v, "state_dir", "expected a directory, got \"\"");
+    else if (rc != PF_ENOTFOUND)
+        return rc;
 
     c->policy.note_threshold = 0.3;
     c->policy.hold_threshold = 0.6;
@@ -863,6 +878,7 @@ pf_config_release(struct pf_config *c)
         free(c->supervisors[i]);
     free(c->supervisors);
     free(c->command_prefix);
+    free(c->state_dir);
     free(c->path);
     free(c->base_dir);
     free(c->plugin_dir);

@@ -103,6 +103,7 @@ struct pf_config {
     size_t n_supervisors;
     double hold_ttl_s;    /* default 1800 */
     char *command_prefix; /* default "!" */
+    char *state_dir;      /* NULL: pokerface run picks one */
     json_t *root;         /* owned */
 };
 
