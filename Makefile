@@ -59,13 +59,17 @@ backstage_SRCS := plugins/lib/lexicon.c plugins/lib/lexicon.h
 coach_CFLAGS := $(HS_CFLAGS)
 coach_LIBS := $(HS_LIBS) -lm
 coach_SRCS := plugins/lib/lexicon.c plugins/lib/lexicon.h
+learned_LIBS := -lm
 
-SRCS := $(wildcard src/*.c src/*/*.c)
+# the learned plugin's model code is also pokerface train's
+SRCS := $(wildcard src/*.c src/*/*.c) plugins/learned/model.c
 OBJS := $(SRCS:%.c=$(BUILD)/obj/%.o)
 LIB_OBJS := $(filter-out $(BUILD)/obj/src/main.o,$(OBJS))
 
 DATA_SRC := config/pokerface.example.json $(wildcard config/lexicons/*)
-DATA := $(BUILD)/share/pokerface/pokerface.json \
+MODEL := $(BUILD)/share/pokerface/models/learned.model
+TRAINING := $(sort $(wildcard config/training/*.jsonl))
+DATA := $(BUILD)/share/pokerface/pokerface.json $(MODEL) \
 	$(patsubst config/%,$(BUILD)/share/pokerface/%,$(wildcard config/lexicons/*))
 
 TEST_SRCS := $(wildcard tests/check_*.c) tests/testutil.c tests/chat.c
@@ -106,6 +110,11 @@ $(BUILD)/plugins/%.so: $$(wildcard plugins/%/*.c plugins/%/*.h) $$($$*_SRCS) inc
 $(BUILD)/share/pokerface/pokerface.json: config/pokerface.example.json
 	@mkdir -p $(@D)
 	cp $< $@
+
+# the learned plugin's model, trained on config/training/ (deterministic)
+$(MODEL): $(BUILD)/pokerface $(TRAINING)
+	@mkdir -p $(@D)
+	$(BUILD)/pokerface train -o $@ $(TRAINING) >/dev/null
 
 $(BUILD)/share/pokerface/lexicons/%: config/lexicons/%
 	@mkdir -p $(@D)
@@ -200,7 +209,8 @@ install: all $(BUILD)/pokerface-plugin.pc
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pokerface/plugins \
 		$(DESTDIR)$(PREFIX)/include/pokerface \
 		$(DESTDIR)$(PREFIX)/share/pkgconfig \
-		$(DESTDIR)$(PREFIX)/share/pokerface/lexicons
+		$(DESTDIR)$(PREFIX)/share/pokerface/lexicons \
+		$(DESTDIR)$(PREFIX)/share/pokerface/models
 	install -m 755 $(BUILD)/pokerface $(DESTDIR)$(PREFIX)/bin/pokerface
 	install -m 755 $(PLUGINS) $(DESTDIR)$(PREFIX)/lib/pokerface/plugins/
 	install -m 644 include/pokerface/plugin.h $(DESTDIR)$(PREFIX)/include/pokerface/
@@ -208,6 +218,8 @@ install: all $(BUILD)/pokerface-plugin.pc
 	install -m 644 $(BUILD)/share/pokerface/pokerface.json \
 		$(DESTDIR)$(PREFIX)/share/pokerface/pokerface.json
 	install -m 644 $(wildcard config/lexicons/*) $(DESTDIR)$(PREFIX)/share/pokerface/lexicons/
+	install -d $(DESTDIR)$(PREFIX)/share/pokerface/models
+	install -m 644 $(MODEL) $(DESTDIR)$(PREFIX)/share/pokerface/models/
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/pokerface \

@@ -23,6 +23,7 @@ static const struct cmd cmds[] = {
     {"check", pf_cmd_check, "check a message the way the bot would"},
     {"eval", pf_cmd_eval, "measure the rules on labelled corpora"},
     {"bench", pf_cmd_bench, "measure throughput and latency"},
+    {"train", pf_cmd_train, "fit the learned plugin's model"},
 };
 
 static void

@@ -1,0 +1,303 @@
+/*
+ * learned - a learned classifier of backstage talk: logistic regression
+ * over the message's words, word pieces, pairs, shape and addressee (see
+ * model.h), trained with `pokerface train` on config/training/ and shipped
+ * as DATADIR/models/learned.model. It catches what word lists cannot: a
+ * remark with no rude word in it ("guess who's back", "no nyt se löysi sen
+ * virtanapin").
+ *
+ * Finding: "learned.backstage", scored by the model, naming the words that
+ * pushed the score up most.
+ *
+ * Online learning: what people decide about held messages moves the model
+ * a little (learn()): sent as it was is a false alarm, edited or dropped a
+ * true one. Bounded so nobody can drag it far: each weight may move at
+ * most max_shift from the trained model, each person teaches at most
+ * max_lessons a day, and a decision by someone else than the author (a
+ * supervisor, a colleague) counts twice as much as the author's own. The
+ * adjustments are kept in STATE_DIR/learned.delta across restarts.
+ *
+ * Config: "model" (a path; default DATADIR/models/learned.model),
+ * "learning" (true), "rate" (0.05), "max_shift" (1.0), "max_lessons" (50),
+ * "min_score" (0.5: below it, no finding).
+ */
+#include <pokerface/plugin.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.h"
+
+#define TEACHERS 64
+
+struct teacher {
+    uint32_t who;   /* hash of the user id */
+    int64_t day;    /* days since the epoch */
+    unsigned count; /* lessons that day */
+};
+
+struct learned {
+    const struct pf_host *h;
+    struct pf_hctx *hctx;
+    struct lm_model md;
+    float *delta; /* online adjustments, or NULL when not learning */
+    char delta_path[4096];
+    float rate, max_shift, min_score;
+    unsigned max_lessons;
+    struct teacher teachers[TEACHERS];
+};
+
+static int
+cfg_number(struct learned *l, const char *key, float *out, float lo, float hi,
+           char *err, size_t errlen)
+{
+    double d;
+    int rc = l->h->cfg_num(l->hctx, key, &d);
+    if (rc == PF_ENOTFOUND)
+        return PF_OK;
+    if (rc != PF_OK || d < lo || d > hi) {
+        snprintf(err, errlen, "config.%s: expected a number from %g to %g", key,
+                 (double)lo, (double)hi);
+        return PF_EINVAL;
+    }
+    *out = (float)d;
+    return PF_OK;
+}
+
+static int
+lm_create(const struct pf_host *h, struct pf_hctx *hctx, void **inst, char *err,
+          size_t errlen)
+{
+    struct learned *l = calloc(1, sizeof(*l));
+    const char *path;
+    char def[4096];
+    int learning = 1, rc;
+    float lessons = 50;
+    if (!l) {
+        pf_strlcpy(err, "out of memory", errlen);
+        return PF_ENOMEM;
+    }
+    l->h = h;
+    l->hctx = hctx;
+    l->rate = 0.05f;
+    l->max_shift = 1.0f;
+    l->min_score = 0.5f;
+    if ((rc = cfg_number(l, "rate", &l->rate, 0, 1, err, errlen)) ||
+        (rc = cfg_number(l, "max_shift", &l->max_shift, 0, 10, err, errlen)) ||
+        (rc = cfg_number(l, "min_score", &l->min_score, 0, 1, err, errlen)) ||
+        (rc = cfg_number(l, "max_lessons", &lessons, 0, 100000, err, errlen))) {
+        free(l);
+        return rc;
+    }
+    l->max_lessons = (unsigned)lessons;
+    rc = h->cfg_bool(hctx, "learning", &learning);
+    if (rc != PF_OK && rc != PF_ENOTFOUND) {
+        pf_strlcpy(err, "config.learning: expected true or false", errlen);
+        free(l);
+        return PF_EINVAL;
+    }
+    rc = h->cfg_path(hctx, "model", &path);
+    if (rc == PF_ENOTFOUND) {
+        snprintf(def, sizeof(def), "%s/models/learned.model",
+                 h->data_dir(hctx));
+        path = def;
+    } else if (rc != PF_OK) {
+        pf_strlcpy(err, "config.model: expected a file name", errlen);
+        free(l);
+        return PF_EINVAL;
+    }
+    if ((rc = lm_load(&l->md, path, err, errlen)) != PF_OK) {
+        free(l);
+        return rc;
+    }
+    const char *state = h->state_dir(hctx);
+    if (learning && state) {
+        l->delta = calloc((size_t)1 << l->md.bits, sizeof(float));
+        if (!l->delta) {
+            lm_free(&l->md);
+            free(l);
+            pf_strlcpy(err, "out of memory", errlen);
+            return PF_ENOMEM;
+        }
+        snprintf(l->delta_path, sizeof(l->delta_path), "%s/learned.delta",
+                 state);
+        char derr[512];
+        if (lm_delta_load(l->delta, l->md.bits, l->delta_path, derr,
+                          sizeof(derr)) == PF_EINVAL)
+            h->log(hctx, PF_LOG_WARN, "%s", derr);
+    }
+    h->log(hctx, PF_LOG_DEBUG,
+           "model %s: 2^%u weights, trained on %u "
+           "examples%s",
+           path, l->md.bits, l->md.n_examples, l->delta ? ", learning" : "");
+    *inst = l;
+    return PF_OK;
+}
+
+static void
+lm_destroy(void *inst)
+{
+    struct learned *l = inst;
+    if (!l)
+        return;
+    lm_free(&l->md);
+    free(l->delta);
+    free(l);
+}
+
+/* The words that pushed the score up most, as spans, and quoted. */
+static void
+name_words(struct learned *l, const struct pf_msg *m, const struct lm_feats *f,
+           struct pf_finding *fd, char *words, size_t cap)
+{
+    float stack[256], *per = stack;
+    size_t n = m->n_tokens;
+    if (n > 256 && !(per = malloc(n * sizeof(*per))))
+        return;
+    lm_explain(&l->md, l->delta, f, per, n);
+    size_t wo = 0;
+    words[0] = '\0';
+    for (int k = 0; k < 3; k++) {
+        size_t best = n;
+        for (size_t t = 0; t < n; t++)
+            if (per[t] > 0.3f && (best == n || per[t] > per[best]))
+                best = t;
+        if (best == n)
+            break;
+        per[best] = 0;
+        const struct pf_token *tok = &m->tokens[best];
+        pf_finding_span(fd, tok->raw.off, tok->raw.len);
+        if (wo + tok->raw.len + 6 < cap)
+            wo += (size_t)snprintf(words + wo, cap - wo, "%s\"%.*s\"",
+                                   wo ? ", " : "", (int)tok->raw.len,
+                                   m->text + tok->raw.off);
+    }
+    if (per != stack)
+        free(per);
+}
+
+static int
+lm_check(void *inst, const struct pf_msg *m, struct pf_verdict *v)
+{
+    struct learned *l = inst;
+    struct lm_feats f;
+    lm_featurize(m, l->md.mask, &f);
+    float p = lm_sigmoid(lm_margin(&l->md, l->delta, &f));
+    if (p < l->min_score)
+        return PF_OK;
+    struct pf_finding *fd = pf_verdict_add(v, "learned.backstage", p);
+    if (!fd)
+        return PF_OK;
+    char words[160];
+    name_words(l, m, &f, fd, words, sizeof(words));
+    int fi = m->ui_lang && strcmp(m->ui_lang, "fi") == 0;
+    if (words[0])
+        snprintf(fd->reason, sizeof(fd->reason), "%s: %s",
+                 fi ? "kuulostaa sisäiseltä jutulta"
+                    : "reads like backstage "
+                      "talk",
+                 words);
+    else
+        pf_strlcpy(fd->reason,
+                   fi ? "kuulostaa sisäiseltä jutulta"
+                      : "reads like backstage talk",
+                   sizeof(fd->reason));
+    pf_strlcpy(fd->suggestion,
+               fi ? "Jos tämä on tarkoitettu tiimille, kirjoita se sisäiseen "
+                    "kanavaan ilman vastausetuliitettä."
+                  : "If this is meant for the team, write it in the internal "
+                    "room without the reply prefix.",
+               sizeof(fd->suggestion));
+    return PF_OK;
+}
+
+static uint32_t
+who_hash(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; s && *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+/* may this person teach once more today? */
+static int
+may_teach(struct learned *l, const char *who)
+{
+    uint32_t h = who_hash(who);
+    int64_t day = l->h->now_us(PF_CLOCK_WALL) / 86400000000LL;
+    struct teacher *slot = &l->teachers[h % TEACHERS];
+    if (slot->who != h || slot->day != day) {
+        slot->who = h;
+        slot->day = day;
+        slot->count = 0;
+    }
+    if (slot->count >= l->max_lessons)
+        return 0;
+    slot->count++;
+    return 1;
+}
+
+static void
+lm_learn(void *inst, const struct pf_msg *m, const struct pf_decision *d)
+{
+    struct learned *l = inst;
+    int y;
+    if (!l->delta)
+        return;
+    if (d->kind == PF_DECIDE_SEND)
+        y = 0;
+    else if (d->kind == PF_DECIDE_EDIT || d->kind == PF_DECIDE_DROP)
+        y = 1;
+    else
+        return; /* nobody decided: nothing learned */
+    if (!may_teach(l, d->decided_by)) {
+        l->h->log(l->hctx, PF_LOG_INFO,
+                  "not learning from %s: %u lessons today already",
+                  d->decided_by, l->max_lessons);
+        return;
+    }
+    struct lm_feats f;
+    lm_featurize(m, l->md.mask, &f);
+    float p = lm_sigmoid(lm_margin(&l->md, l->delta, &f));
+    int other = d->by_supervisor ||
+                (d->decided_by && strcmp(d->decided_by, m->author_id) != 0);
+    float g = (p - (float)y) * l->rate * (other ? 2.0f : 1.0f);
+    for (size_t i = 0; i < f.n; i++) {
+        float *dw = &l->delta[f.idx[i]];
+        *dw -= g * f.val[i];
+        if (*dw > l->max_shift)
+            *dw = l->max_shift;
+        if (*dw < -l->max_shift)
+            *dw = -l->max_shift;
+    }
+    char err[512];
+    if (lm_delta_save(l->delta, l->md.bits, l->delta_path, err, sizeof(err)))
+        l->h->log(l->hctx, PF_LOG_WARN, "cannot keep what was learned: %s",
+                  err);
+    l->h->log(l->hctx, PF_LOG_DEBUG, "learned from %s: %s (was %.2f)",
+              d->decided_by, y ? "backstage" : "fine", (double)p);
+}
+
+static const struct pf_plugin learned_plugin = {
+    PF_ABI_MAJOR,
+    PF_ABI_MINOR,
+    sizeof(struct pf_plugin),
+    0,
+    "learned",
+    "1.0",
+    "learned classifier of backstage talk (logistic regression)",
+    lm_create,
+    lm_destroy,
+    lm_check,
+    NULL,
+    lm_learn,
+};
+
+PF_EXPORT const struct pf_plugin *
+pf_plugin_entry_v1(void)
+{
+    return &learned_plugin;
+}

@@ -1,0 +1,434 @@
+/*
+ * model.c - see model.h.
+ */
+#include "model.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- hashing ---- */
+
+static uint32_t
+mix(uint32_t h)
+{
+    h ^= h >> 16;
+    h *= 0x85ebca6bu;
+    h ^= h >> 13;
+    h *= 0xc2b2ae35u;
+    h ^= h >> 16;
+    return h;
+}
+
+static uint32_t
+hbytes(uint32_t kind, const char *s, size_t n)
+{
+    uint32_t h = 2166136261u ^ (kind * 0x9e3779b9u);
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 16777619u;
+    }
+    return mix(h);
+}
+
+enum {
+    K_WORD = 1,
+    K_PREFIX,
+    K_SUFFIX,
+    K_PAIR,
+    K_EMOJI,
+    K_SHAPE,
+};
+
+static void
+add(struct lm_feats *f, uint32_t h, uint32_t mask, int32_t tok)
+{
+    if (f->n >= LM_MAX_FEATURES)
+        return;
+    /* the index from the low bits, the sign from the top one */
+    f->idx[f->n] = h & mask;
+    f->val[f->n] = (h >> 31) ? -1.0f : 1.0f;
+    f->tok[f->n] = tok;
+    f->n++;
+}
+
+static void
+shape(struct lm_feats *f, uint32_t mask, const char *name, unsigned value)
+{
+    uint32_t h = hbytes(K_SHAPE, name, strlen(name));
+    add(f, mix(h + (value + 1u) * 0x9e3779b9u), mask, -1);
+}
+
+static unsigned
+bucket(size_t n)
+{
+    return n < 4 ? 0 : n < 9 ? 1 : n < 17 ? 2 : n < 33 ? 3 : 4;
+}
+
+void
+lm_featurize(const struct pf_msg *m, uint32_t mask, struct lm_feats *f)
+{
+    uint32_t prev = 0;
+    size_t words = 0;
+    unsigned caps = 0, quoted = 0, question = 0, bang = 0;
+    f->n = 0;
+    for (size_t t = 0; t < m->n_tokens; t++) {
+        const struct pf_token *tok = &m->tokens[t];
+        const char *w = m->norm + tok->norm_off;
+        size_t n = tok->norm_len;
+        uint32_t h;
+        int32_t ti = (int32_t)t;
+        switch (tok->kind) {
+        case PF_TOK_WORD:
+            words++;
+            h = hbytes(K_WORD, w, n);
+            add(f, h, mask, ti);
+            if (n >= 5) {
+                add(f, hbytes(K_PREFIX, w, 3), mask, ti);
+                add(f, hbytes(K_SUFFIX, w + n - 3, 3), mask, ti);
+            }
+            if (tok->flags & PF_TOKF_ALLCAPS)
+                caps++;
+            if (tok->flags & PF_TOKF_QUOTED)
+                quoted++;
+            break;
+        case PF_TOK_NUMBER: h = hbytes(K_WORD, "#num", 4); break;
+        case PF_TOK_URL:
+        case PF_TOK_EMAIL: h = hbytes(K_WORD, "#url", 4); break;
+        case PF_TOK_MENTION: h = hbytes(K_WORD, "@", 1); break;
+        case PF_TOK_EMOJI: h = hbytes(K_EMOJI, w, n); break;
+        default:
+            /* punctuation: ends a pair at . ! ? */
+            if (n && (w[0] == '.' || w[0] == '!' || w[0] == '?'))
+                prev = 0;
+            question += (tok->flags & PF_TOKF_QUESTION) != 0;
+            bang += n && w[0] == '!';
+            continue;
+        }
+        if (tok->kind != PF_TOK_WORD)
+            add(f, h, mask, ti);
+        if (prev)
+            add(f, mix(prev * 31u + h) ^ (uint32_t)K_PAIR, mask, ti);
+        prev = h;
+    }
+    /* the shape of the message */
+    shape(f, mask, "len", bucket(words));
+    shape(f, mask, "question", question > 0);
+    shape(f, mask, "bang", bang > 0);
+    shape(f, mask, "caps", caps > 0);
+    shape(f, mask, "quoted", quoted > 0);
+    shape(f, mask,
+          strcmp(m->lang, "fi") == 0   ? "lang-fi"
+          : strcmp(m->lang, "en") == 0 ? "lang-en"
+                                       : "lang-other",
+          1);
+    if (m->n_tokens >= 2 && m->tokens[0].kind == PF_TOK_WORD &&
+        (m->tokens[0].flags & PF_TOKF_CAPITALIZED) &&
+        m->tokens[1].kind == PF_TOK_PUNCT &&
+        m->norm[m->tokens[1].norm_off] == ',')
+        shape(f, mask, "name-comma", 1);
+    if (PF_MSG_HAS(m, addressee) && m->addressee) {
+        const struct pf_addressee *a = m->addressee;
+        shape(f, mask, "second", a->second > 0);
+        shape(f, mask, "third", a->third > 0);
+        shape(f, mask, "greeting", a->greeting > 0);
+        shape(f, mask, "customer-name", a->customer_name > 0);
+        shape(f, mask, "colleague", a->colleague > 0);
+        shape(f, mask, "colleague-first",
+              a->colleague_tok >= 0 && a->colleague_tok <= 1);
+        if (a->colleague_tok >= 0)
+            add(f, hbytes(K_SHAPE, "colleague-word", 14), mask,
+                a->colleague_tok);
+        shape(f, mask, "third-no-second", a->third > 0 && a->second == 0);
+    }
+}
+
+float
+lm_sigmoid(float z)
+{
+    if (z > 30)
+        return 1;
+    if (z < -30)
+        return 0;
+    return 1.0f / (1.0f + expf(-z));
+}
+
+float
+lm_margin(const struct lm_model *md, const float *delta,
+          const struct lm_feats *f)
+{
+    float z = md->bias;
+    for (size_t i = 0; i < f->n; i++) {
+        float w = md->w[f->idx[i]];
+        if (delta)
+            w += delta[f->idx[i]];
+        z += w * f->val[i];
+    }
+    return z;
+}
+
+void
+lm_explain(const struct lm_model *md, const float *delta,
+           const struct lm_feats *f, float *per_token, size_t n_tokens)
+{
+    memset(per_token, 0, n_tokens * sizeof(*per_token));
+    for (size_t i = 0; i < f->n; i++) {
+        if (f->tok[i] < 0 || (size_t)f->tok[i] >= n_tokens)
+            continue;
+        float w = md->w[f->idx[i]];
+        if (delta)
+            w += delta[f->idx[i]];
+        per_token[f->tok[i]] += w * f->val[i];
+    }
+}
+
+int
+lm_alloc(struct lm_model *md, uint32_t bits)
+{
+    memset(md, 0, sizeof(*md));
+    if (bits < 8 || bits > 24)
+        return PF_EINVAL;
+    md->bits = bits;
+    md->mask = (1u << bits) - 1u;
+    md->w = calloc((size_t)1 << bits, sizeof(float));
+    return md->w ? PF_OK : PF_ENOMEM;
+}
+
+void
+lm_free(struct lm_model *md)
+{
+    free(md->w);
+    memset(md, 0, sizeof(*md));
+}
+
+/* ---- files ---- */
+
+#define MODEL_MAGIC "PFLEARN1"
+#define DELTA_MAGIC "PFLDELT1"
+
+static uint64_t
+checksum(const void *p, size_t n, uint64_t h)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++) {
+        h ^= b[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+struct header {
+    char magic[8];
+    uint32_t version, feature_version, bits, n_examples;
+    float bias;
+    uint32_t reserved;
+};
+
+static int
+write_atomic(const char *path, const void *a, size_t an, const void *b,
+             size_t bn, uint64_t sum, char *err, size_t errlen)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    FILE *f = fopen(tmp, "wb");
+    if (!f) {
+        snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+        return PF_ERR;
+    }
+    int ok = fwrite(a, 1, an, f) == an && fwrite(b, 1, bn, f) == bn &&
+             fwrite(&sum, sizeof(sum), 1, f) == 1 && fflush(f) == 0 &&
+             fsync(fileno(f)) == 0;
+    if (fclose(f) != 0)
+        ok = 0;
+    if (!ok || rename(tmp, path) != 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        unlink(tmp);
+        return PF_ERR;
+    }
+    return PF_OK;
+}
+
+int
+lm_save(const struct lm_model *md, const char *path, char *err, size_t errlen)
+{
+    struct header h;
+    size_t n = ((size_t)1 << md->bits) * sizeof(float);
+    memset(&h, 0, sizeof(h));
+    memcpy(h.magic, MODEL_MAGIC, 8);
+    h.version = 1;
+    h.feature_version = LM_FEATURE_VERSION;
+    h.bits = md->bits;
+    h.n_examples = md->n_examples;
+    h.bias = md->bias;
+    uint64_t sum =
+        checksum(md->w, n, checksum(&h, sizeof(h), 14695981039346656037ULL));
+    return write_atomic(path, &h, sizeof(h), md->w, n, sum, err, errlen);
+}
+
+/* read exactly n bytes or fail */
+static int
+read_all(FILE *f, void *p, size_t n)
+{
+    return fread(p, 1, n, f) == n;
+}
+
+int
+lm_load(struct lm_model *md, const char *path, char *err, size_t errlen)
+{
+    struct header h;
+    uint64_t sum;
+    FILE *f = fopen(path, "rb");
+    memset(md, 0, sizeof(*md));
+    if (!f) {
+        snprintf(err, errlen, "model '%s': %s", path, strerror(errno));
+        return PF_ENOTFOUND;
+    }
+    if (!read_all(f, &h, sizeof(h)) || memcmp(h.magic, MODEL_MAGIC, 8) != 0) {
+        snprintf(err, errlen, "model '%s' is not a pokerface model", path);
+        fclose(f);
+        return PF_EINVAL;
+    }
+    if (h.version != 1 || h.feature_version != LM_FEATURE_VERSION) {
+        snprintf(err, errlen,
+                 "model '%s' is version %u with features %u; this plugin "
+                 "reads 1 with features %u: train it again",
+                 path, h.version, h.feature_version, LM_FEATURE_VERSION);
+        fclose(f);
+        return PF_EINVAL;
+    }
+    if (lm_alloc(md, h.bits) != PF_OK) {
+        snprintf(err, errlen, "model '%s': bad size (2^%u weights)", path,
+                 h.bits);
+        fclose(f);
+        return PF_EINVAL;
+    }
+    size_t n = ((size_t)1 << md->bits) * sizeof(float);
+    int extra = 0;
+    if (!read_all(f, md->w, n) || !read_all(f, &sum, sizeof(sum)) ||
+        (extra = fgetc(f)) != EOF ||
+        sum != checksum(md->w, n,
+                        checksum(&h, sizeof(h), 14695981039346656037ULL))) {
+        snprintf(err, errlen, "model '%s' is damaged (%s)", path,
+                 extra != EOF ? "longer than it should be"
+                              : "truncated or its checksum does not match");
+        fclose(f);
+        lm_free(md);
+        return PF_EINVAL;
+    }
+    fclose(f);
+    for (size_t i = 0; i < ((size_t)1 << md->bits); i++) {
+        if (!isfinite(md->w[i])) {
+            snprintf(err, errlen,
+                     "model '%s' has a weight that is not a "
+                     "number",
+                     path);
+            lm_free(md);
+            return PF_EINVAL;
+        }
+    }
+    md->bias = h.bias;
+    md->n_examples = h.n_examples;
+    return PF_OK;
+}
+
+int
+lm_delta_save(const float *delta, uint32_t bits, const char *path, char *err,
+              size_t errlen)
+{
+    struct header h;
+    size_t n = ((size_t)1 << bits) * sizeof(float);
+    memset(&h, 0, sizeof(h));
+    memcpy(h.magic, DELTA_MAGIC, 8);
+    h.version = 1;
+    h.feature_version = LM_FEATURE_VERSION;
+    h.bits = bits;
+    uint64_t sum =
+        checksum(delta, n, checksum(&h, sizeof(h), 14695981039346656037ULL));
+    return write_atomic(path, &h, sizeof(h), delta, n, sum, err, errlen);
+}
+
+int
+lm_delta_load(float *delta, uint32_t bits, const char *path, char *err,
+              size_t errlen)
+{
+    struct header h;
+    uint64_t sum;
+    size_t n = ((size_t)1 << bits) * sizeof(float);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return PF_ENOTFOUND;
+    int ok = read_all(f, &h, sizeof(h)) && !memcmp(h.magic, DELTA_MAGIC, 8) &&
+             h.version == 1 && h.feature_version == LM_FEATURE_VERSION &&
+             h.bits == bits && read_all(f, delta, n) &&
+             read_all(f, &sum, sizeof(sum)) && fgetc(f) == EOF &&
+             sum == checksum(delta, n,
+                             checksum(&h, sizeof(h), 14695981039346656037ULL));
+    fclose(f);
+    for (size_t i = 0; ok && i < ((size_t)1 << bits); i++)
+        ok = isfinite(delta[i]) && fabsf(delta[i]) <= 100;
+    if (!ok) {
+        memset(delta, 0, n);
+        snprintf(err, errlen,
+                 "'%s' is damaged or from another model; starting from the "
+                 "trained model alone",
+                 path);
+        return PF_EINVAL;
+    }
+    return PF_OK;
+}
+
+/* ---- training ---- */
+
+static uint64_t
+xorshift(uint64_t *s)
+{
+    uint64_t x = *s;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return *s = x;
+}
+
+void
+lm_train(struct lm_model *md, struct lm_example *ex, size_t n,
+         const struct lm_train_opts *o)
+{
+    size_t nw = (size_t)1 << md->bits;
+    float *g2 = calloc(nw, sizeof(float));
+    size_t *order = malloc((n ? n : 1) * sizeof(size_t));
+    float gb = 0;
+    uint64_t seed = o->seed ? o->seed : 88172645463325252ULL;
+    if (!g2 || !order)
+        abort();
+    for (size_t i = 0; i < n; i++)
+        order[i] = i;
+    for (unsigned e = 0; e < o->epochs; e++) {
+        for (size_t i = n; i > 1; i--) {
+            size_t j = (size_t)(xorshift(&seed) % i);
+            size_t t = order[i - 1];
+            order[i - 1] = order[j];
+            order[j] = t;
+        }
+        for (size_t k = 0; k < n; k++) {
+            const struct lm_example *x = &ex[order[k]];
+            float z = md->bias;
+            for (size_t i = 0; i < x->n; i++)
+                z += md->w[x->idx[i]] * x->val[i];
+            float g = (lm_sigmoid(z) - (float)x->y) * x->weight;
+            gb += g * g;
+            md->bias -= o->rate * g / sqrtf(gb + 1e-8f);
+            for (size_t i = 0; i < x->n; i++) {
+                uint32_t j = x->idx[i];
+                float gi = g * x->val[i] + o->l2 * md->w[j];
+                g2[j] += gi * gi;
+                md->w[j] -= o->rate * gi / sqrtf(g2[j] + 1e-8f);
+            }
+        }
+    }
+    md->n_examples = (uint32_t)n;
+    free(g2);
+    free(order);
+}
