@@ -37,7 +37,7 @@ expect_not_in() {
 # --- help and usage ---
 expect_exit 0 "pokerface --help" -- "$PF" --help
 expect_in "$T/out" "commands:" "top-level help"
-for cmd in run check eval bench; do
+for cmd in run check eval bench train; do
     expect_exit 0 "$cmd --help" -- "$PF" "$cmd" --help
     expect_in "$T/out" "usage: pokerface $cmd" "$cmd help"
 done
@@ -167,6 +167,32 @@ expect_in "$T/err" "connector.password: the password never goes in the configura
 sed 's/"c@conference.localhost"/"i@conference.localhost"/' "$T/run.json" >"$T/run4.json"
 expect_exit 2 "a room that is both" -- "$PF" run -c "$T/run4.json"
 expect_in "$T/err" "routes[0]" "the route is named"
+
+# --- train: deterministic, measured, and strict about its input ---
+TR=config/training
+expect_exit 0 "train" -- "$PF" train -o "$T/a.model" $TR/*.jsonl
+expect_in "$T/out" "trained on " "train says what it fitted"
+expect_exit 0 "train again" -- "$PF" train -o "$T/b.model" $TR/*.jsonl
+if cmp -s "$T/a.model" "$T/b.model"; then ok; else fail "train is not deterministic"; fi
+expect_exit 0 "train with another seed" -- "$PF" train --seed 7 -o "$T/c.model" $TR/*.jsonl
+if cmp -s "$T/a.model" "$T/c.model"; then fail "--seed changed nothing"; else ok; fi
+cat >"$T/learned.json" <<JSON
+{"plugins": [{"name": "learned", "config": {"model": "a.model"}}]}
+JSON
+expect_exit 1 "check with the trained model" -- "$PF" check -c "$T/learned.json" --jsonl <<'EOF2'
+{"id": 1, "text": "guess who is calling again, our favourite genius"}
+EOF2
+expect_in "$T/out" '"learned.backstage"' "the trained model finds a remark"
+expect_exit 0 "cross-validation" -- "$PF" train --cv 4 $TR/*.jsonl
+expect_in "$T/out" "4-fold cross-validation" "--cv names the folds"
+expect_in "$T/out" "false-alarm rate" "--cv reports false alarms"
+expect_not_in "$T/out" "nan" "--cv numbers are numbers"
+printf '{"text": "fine", "label": "pass"}\n{"text": "x", "label": "maybe"}\n' >"$T/bad.jsonl"
+expect_exit 2 "train on a bad label" -- "$PF" train -o "$T/d.model" "$T/bad.jsonl"
+expect_in "$T/err" "bad.jsonl:2:" "train names the bad line"
+if [ -e "$T/d.model" ]; then fail "a failed train wrote a model"; else ok; fi
+expect_exit 2 "train with no output" -- "$PF" train $TR/*.jsonl
+expect_exit 2 "train --cv 1" -- "$PF" train --cv 1 $TR/*.jsonl
 
 echo "test_cli.sh: $((n - fails))/$n passed"
 [ "$fails" -eq 0 ]

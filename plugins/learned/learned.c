@@ -125,8 +125,15 @@ lm_create(const struct pf_host *h, struct pf_hctx *hctx, void **inst, char *err,
                  state);
         char derr[512];
         if (lm_delta_load(l->delta, l->md.bits, l->delta_path, derr,
-                          sizeof(derr)) == PF_EINVAL)
-            h->log(hctx, PF_LOG_WARN, "%s", derr);
+                          sizeof(derr)) == PF_EINVAL) {
+            /* kept aside for a person to look at, never overwritten */
+            char aside[4200];
+            snprintf(aside, sizeof(aside), "%s.damaged", l->delta_path);
+            if (rename(l->delta_path, aside) == 0)
+                h->log(hctx, PF_LOG_WARN, "%s (kept as %s)", derr, aside);
+            else
+                h->log(hctx, PF_LOG_WARN, "%s", derr);
+        }
     }
     h->log(hctx, PF_LOG_DEBUG,
            "model %s: 2^%u weights, trained on %u "
@@ -222,7 +229,7 @@ who_hash(const char *s)
     return h;
 }
 
-/* may this person teach once more today? */
+/* may this person teach once more today? -1: no, and it is the first no */
 static int
 may_teach(struct learned *l, const char *who)
 {
@@ -234,10 +241,9 @@ may_teach(struct learned *l, const char *who)
         slot->day = day;
         slot->count = 0;
     }
-    if (slot->count >= l->max_lessons)
+    if (slot->count > l->max_lessons)
         return 0;
-    slot->count++;
-    return 1;
+    return ++slot->count <= l->max_lessons ? 1 : -1;
 }
 
 static void
@@ -253,10 +259,13 @@ lm_learn(void *inst, const struct pf_msg *m, const struct pf_decision *d)
         y = 1;
     else
         return; /* nobody decided: nothing learned */
-    if (!may_teach(l, d->decided_by)) {
-        l->h->log(l->hctx, PF_LOG_INFO,
-                  "not learning from %s: %u lessons today already",
-                  d->decided_by, l->max_lessons);
+    int may = may_teach(l, d->decided_by);
+    if (may <= 0) {
+        if (may < 0) /* said once a day, not at every decision */
+            l->h->log(l->hctx, PF_LOG_INFO,
+                      "not learning from %s until tomorrow: %u lessons "
+                      "today already",
+                      d->decided_by, l->max_lessons);
         return;
     }
     struct lm_feats f;

@@ -306,7 +306,7 @@ lm_load(struct lm_model *md, const char *path, char *err, size_t errlen)
         return PF_EINVAL;
     }
     size_t n = ((size_t)1 << md->bits) * sizeof(float);
-    int extra = 0;
+    int extra = EOF;
     if (!read_all(f, md->w, n) || !read_all(f, &sum, sizeof(sum)) ||
         (extra = fgetc(f)) != EOF ||
         sum != checksum(md->w, n,

@@ -61,8 +61,6 @@ void pf_engine_close(struct pf_engine *e);
 int pf_engine_check(struct pf_engine *e, const struct pf_input *in,
                     struct pf_result *r, char *err, size_t errlen);
 
-/* Prepare a message without checking it (observe, learn, explain). The
-   message lives until the next call. */
 /*
  * An engine without plugins, for preparing messages only (pokerface
  * train): cfg needs ui_language, max_message_bytes and team. Close it with
@@ -70,6 +68,8 @@ int pf_engine_check(struct pf_engine *e, const struct pf_input *in,
  */
 void pf_engine_open_bare(struct pf_engine *e, const struct pf_config *cfg);
 
+/* Prepare a message without checking it (observe, learn, explain). The
+   message lives until the next call. */
 int pf_engine_prepare(struct pf_engine *e, const struct pf_input *in,
                       const struct pf_msg **out, char *err, size_t errlen);
 
