@@ -137,7 +137,7 @@ scene_open(struct scene *s, const char *tag, const char *extra,
     snprintf(s->croom, sizeof(s->croom), "asiakas-%s" MUC, tag);
     snprintf(s->iroom, sizeof(s->iroom), "tiimi-%s" MUC, tag);
     char *cfg = pf_xasprintf(
-        "{\"plugins\": [\"example\", \"backstage\"],\n"
+        "{\"plugins\": [\"example\", \"backstage\", \"echo\"],\n"
         " \"connector\": {\"type\": \"xmpp\", \"url\": \"%s\",\n"
         "   \"jid\": \"bot@localhost\", \"password_env\": \"PF_TEST_BOT_PW\",\n"
         "   \"nick\": \"pokerface\", \"reconnect_min_ms\": %d,\n"
@@ -312,6 +312,27 @@ START_TEST(hold_then_send)
     tc_pump(&s.w, QUIET);
     ck_assert_uint_eq(tc_count(s.cust, s.croom, "total idiot"), 1);
     ck_assert(tc_bot_logged(&s.bot, "sent #"));
+    scene_close(&s);
+}
+END_TEST
+
+START_TEST(an_echo_of_backstage_talk_is_held)
+{
+    struct scene s;
+    scene_open(&s, "echo", NULL, 500);
+    tc_say(s.ville, s.iroom,
+           "this guy asks the same question for the third time today");
+    size_t from = s.aino->n;
+    unsigned id = say_held(&s,
+                           "Hi! You ask the same question for the third time "
+                           "today, please see the guide.",
+                           "the same question for the third time today");
+    const struct tc_msg *n = tc_wait_msg(
+        s.aino, s.iroom, "echoes what ville said internally at", &from, WAIT);
+    ck_assert_msg(n != NULL, "the notice does not say whose words it echoes");
+    assert_none(&s, s.cust, s.croom, "third time");
+    say_cmd(s.aino, s.iroom, "!drop", id, NULL);
+    ck_assert_ptr_nonnull(tc_wait_msg(s.aino, s.iroom, "#", &from, WAIT));
     scene_close(&s);
 }
 END_TEST
@@ -629,6 +650,7 @@ suite_relay(void)
     tcase_add_test(tc, hold_then_send);
     tcase_add_test(tc, hold_then_edit_is_checked_again);
     tcase_add_test(tc, hold_then_drop);
+    tcase_add_test(tc, an_echo_of_backstage_talk_is_held);
     tcase_add_test(tc, reactions_on_the_notice_decide);
     tcase_add_test(tc, an_undecided_hold_expires_unsent);
     tcase_add_test(tc, only_the_author_or_a_supervisor_decides);
