@@ -380,15 +380,17 @@ token_cues(struct scan *s)
         }
         /* profanity and insult prefixes: paskaposti, kusipäinen */
         /* only the lengths some prefix has, shorter than the word by 2+ */
-        uint32_t lens = lx->prefix_lens;
+        uint32_t lens = lx->prefix_lens, hs[32];
         if (wl < 34)
             lens &= (1u << (wl - 1)) - 1u;
+        lex_hash_lens(w, wl, lens, 0, hs);
         while (lens) {
             size_t pl = (size_t)__builtin_ctz(lens);
             lens &= lens - 1;
             if (pl + 2 > wl)
                 break;
-            const struct wentry *p = wt_find(lx, &lx->prefixes, w, pl);
+            const struct wentry *p =
+                wt_find_h(lx, &lx->prefixes, w, pl, hs[pl]);
             for (; p; p = wt_next(lx, &lx->prefixes, p)) {
                 const struct cue *c = &lx->cues[p->cue];
                 add_hit(s, p->cue, c->family,

@@ -156,9 +156,9 @@ ex_check(void *inst, const struct pf_msg *msg, struct pf_verdict *v)
 
     /* placeholders in the raw text, as the author typed them */
     for (size_t i = 0; i < msg->text_len; i++) {
-        char c = msg->text[i];
-        if (c != '[' && c != '{' && c != '<' && c != '%')
-            continue;
+        i += strcspn(msg->text + i, "[{<%"); /* text is NUL-terminated */
+        if (i >= msg->text_len)
+            break;
         size_t n = placeholder_at(msg->text, msg->text_len, i);
         if (!n)
             continue;

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,11 +56,60 @@ add(struct lm_feats *f, uint32_t h, uint32_t mask, int32_t tok)
     f->n++;
 }
 
+/* the shape features, their names hashed once */
+enum {
+    S_LEN,
+    S_QUESTION,
+    S_BANG,
+    S_CAPS,
+    S_QUOTED,
+    S_LANG_FI,
+    S_LANG_EN,
+    S_LANG_OTHER,
+    S_NAME_COMMA,
+    S_SECOND,
+    S_THIRD,
+    S_GREETING,
+    S_CUSTOMER_NAME,
+    S_COLLEAGUE,
+    S_COLLEAGUE_FIRST,
+    S_COLLEAGUE_WORD,
+    S_THIRD_NO_SECOND,
+    S_N
+};
+static const char *const shape_name[S_N] = {
+    "len",
+    "question",
+    "bang",
+    "caps",
+    "quoted",
+    "lang-fi",
+    "lang-en",
+    "lang-other",
+    "name-comma",
+    "second",
+    "third",
+    "greeting",
+    "customer-name",
+    "colleague",
+    "colleague-first",
+    "colleague-word",
+    "third-no-second",
+};
+static uint32_t shape_hash[S_N];
+static pthread_once_t shape_once = PTHREAD_ONCE_INIT;
+
 static void
-shape(struct lm_feats *f, uint32_t mask, const char *name, unsigned value)
+shape_init(void)
 {
-    uint32_t h = hbytes(K_SHAPE, name, strlen(name));
-    add(f, mix(h + (value + 1u) * 0x9e3779b9u), mask, -1);
+    for (int i = 0; i < S_N; i++)
+        shape_hash[i] = hbytes(K_SHAPE, shape_name[i], strlen(shape_name[i]));
+}
+
+static void
+shape(struct lm_feats *f, uint32_t mask, int which, unsigned value)
+{
+    add(f, mix(shape_hash[which] + (value + 1u) * 0x9e3779b9u), mask, -1);
 }
 
 static unsigned
@@ -74,6 +124,7 @@ lm_featurize(const struct pf_msg *m, uint32_t mask, struct lm_feats *f)
     uint32_t prev = 0;
     size_t words = 0;
     unsigned caps = 0, quoted = 0, question = 0, bang = 0;
+    pthread_once(&shape_once, shape_init);
     f->n = 0;
     for (size_t t = 0; t < m->n_tokens; t++) {
         const struct pf_token *tok = &m->tokens[t];
@@ -115,34 +166,33 @@ lm_featurize(const struct pf_msg *m, uint32_t mask, struct lm_feats *f)
         prev = h;
     }
     /* the shape of the message */
-    shape(f, mask, "len", bucket(words));
-    shape(f, mask, "question", question > 0);
-    shape(f, mask, "bang", bang > 0);
-    shape(f, mask, "caps", caps > 0);
-    shape(f, mask, "quoted", quoted > 0);
+    shape(f, mask, S_LEN, bucket(words));
+    shape(f, mask, S_QUESTION, question > 0);
+    shape(f, mask, S_BANG, bang > 0);
+    shape(f, mask, S_CAPS, caps > 0);
+    shape(f, mask, S_QUOTED, quoted > 0);
     shape(f, mask,
-          strcmp(m->lang, "fi") == 0   ? "lang-fi"
-          : strcmp(m->lang, "en") == 0 ? "lang-en"
-                                       : "lang-other",
+          strcmp(m->lang, "fi") == 0   ? S_LANG_FI
+          : strcmp(m->lang, "en") == 0 ? S_LANG_EN
+                                       : S_LANG_OTHER,
           1);
     if (m->n_tokens >= 2 && m->tokens[0].kind == PF_TOK_WORD &&
         (m->tokens[0].flags & PF_TOKF_CAPITALIZED) &&
         m->tokens[1].kind == PF_TOK_PUNCT &&
         m->norm[m->tokens[1].norm_off] == ',')
-        shape(f, mask, "name-comma", 1);
+        shape(f, mask, S_NAME_COMMA, 1);
     if (PF_MSG_HAS(m, addressee) && m->addressee) {
         const struct pf_addressee *a = m->addressee;
-        shape(f, mask, "second", a->second > 0);
-        shape(f, mask, "third", a->third > 0);
-        shape(f, mask, "greeting", a->greeting > 0);
-        shape(f, mask, "customer-name", a->customer_name > 0);
-        shape(f, mask, "colleague", a->colleague > 0);
-        shape(f, mask, "colleague-first",
+        shape(f, mask, S_SECOND, a->second > 0);
+        shape(f, mask, S_THIRD, a->third > 0);
+        shape(f, mask, S_GREETING, a->greeting > 0);
+        shape(f, mask, S_CUSTOMER_NAME, a->customer_name > 0);
+        shape(f, mask, S_COLLEAGUE, a->colleague > 0);
+        shape(f, mask, S_COLLEAGUE_FIRST,
               a->colleague_tok >= 0 && a->colleague_tok <= 1);
         if (a->colleague_tok >= 0)
-            add(f, hbytes(K_SHAPE, "colleague-word", 14), mask,
-                a->colleague_tok);
-        shape(f, mask, "third-no-second", a->third > 0 && a->second == 0);
+            add(f, shape_hash[S_COLLEAGUE_WORD], mask, a->colleague_tok);
+        shape(f, mask, S_THIRD_NO_SECOND, a->third > 0 && a->second == 0);
     }
 }
 

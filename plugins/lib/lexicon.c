@@ -55,6 +55,35 @@ lex_hash(const char *s, size_t n)
     return h ? h : 1;
 }
 
+uint32_t
+lex_hash_rev(const char *s, size_t n)
+{
+    uint32_t h = 2166136261u;
+    while (n--) {
+        h ^= (unsigned char)s[n];
+        h *= 16777619u;
+    }
+    return h ? h : 1;
+}
+
+void
+lex_hash_lens(const char *w, size_t wl, uint32_t lens, int rev,
+              uint32_t out[32])
+{
+    uint32_t h = 2166136261u;
+    for (size_t k = 1; k < 32 && k <= wl && (lens >> k); k++) {
+        h ^= (unsigned char)(rev ? w[wl - k] : w[k - 1]);
+        h *= 16777619u;
+        out[k] = h ? h : 1;
+    }
+}
+
+static uint32_t
+wt_hash(const struct wtable *t, const char *s, size_t n)
+{
+    return t->reverse ? lex_hash_rev(s, n) : lex_hash(s, n);
+}
+
 size_t
 squeeze(const char *s, size_t n, char *out, size_t cap)
 {
@@ -114,7 +143,7 @@ const struct wentry *
 wt_find(const struct lexicon *lx, const struct wtable *t, const char *s,
         size_t n)
 {
-    return t->n_slots ? wt_find_h(lx, t, s, n, lex_hash(s, n)) : NULL;
+    return t->n_slots ? wt_find_h(lx, t, s, n, wt_hash(t, s, n)) : NULL;
 }
 
 const struct wentry *
@@ -185,7 +214,7 @@ wt_add(struct lexicon *lx, struct wtable *t, const char *s, size_t n,
         found = wt_find(lx, t, s, n);
     }
     struct wentry *e = &t->entries[t->n];
-    e->hash = lex_hash(s, n);
+    e->hash = wt_hash(t, s, n);
     e->cue = cue;
     e->next = UINT32_MAX;
     if (found) {
@@ -225,6 +254,7 @@ lex_init(struct lexicon *lx, const struct pf_host *h, struct pf_hctx *hctx,
     lx->h = h;
     lx->hctx = hctx;
     lx->spec = *spec;
+    lx->ph_suffix.reverse = 1;
     if (lx->spec.n_families > LEX_MAX_FAMILIES)
         lx->spec.n_families = LEX_MAX_FAMILIES;
     for (int i = 0; i < LEX_MAX_FAMILIES; i++)
@@ -523,6 +553,9 @@ expand_noun(struct lexicon *lx, const char *w, uint32_t cue)
 size_t
 strip_clitic(const struct lexicon *lx, const char *s, size_t n)
 {
+    unsigned char last = n ? (unsigned char)s[n - 1] : 0;
+    if (!(lx->clitic_last[last / 64] >> (last % 64) & 1))
+        return n; /* most words: no clitic ends like this */
     for (size_t i = 0; i < lx->n_clitic_forms; i++) {
         size_t cl = lx->clitic_len[i];
         if (n > cl + 2 && memcmp(s + n - cl, lx->clitic_forms[i], cl) == 0)
@@ -542,6 +575,7 @@ make_clitic_forms(struct lexicon *lx)
     if (!lx->clitic_forms || !lx->clitic_len)
         abort();
     lx->n_clitic_forms = 0;
+    memset(lx->clitic_last, 0, sizeof(lx->clitic_last));
     for (size_t i = 0; i < lx->n_clitics; i++) {
         for (int back = 1; back >= 0; back--) {
             char c[32];
@@ -549,7 +583,12 @@ make_clitic_forms(struct lexicon *lx)
             if (!back &&
                 strcmp(c, lx->clitic_forms[lx->n_clitic_forms - 1]) == 0)
                 continue;
-            lx->clitic_len[lx->n_clitic_forms] = strlen(c);
+            size_t cl = strlen(c);
+            if (cl) {
+                unsigned char last = (unsigned char)c[cl - 1];
+                lx->clitic_last[last / 64] |= 1ULL << (last % 64);
+            }
+            lx->clitic_len[lx->n_clitic_forms] = cl;
             lx->clitic_forms[lx->n_clitic_forms++] = xstrdup(c);
         }
     }
@@ -1626,13 +1665,15 @@ lex_scan(struct lexicon *lx, const struct pf_msg *m, lex_hit_fn fn, void *ud)
         }
         if (tok->kind != PF_TOK_WORD || !lx->prefix_lens)
             continue;
-        uint32_t lens = lx->prefix_lens;
+        uint32_t lens = lx->prefix_lens, hs[32];
         if (wl < 33)
             lens &= (1u << (wl - 1)) - 1u; /* shorter than the word */
+        lex_hash_lens(w, wl, lens, 0, hs);
         while (lens) {
             size_t pl = (size_t)__builtin_ctz(lens);
             lens &= lens - 1;
-            const struct wentry *p = wt_find(lx, &lx->prefixes, w, pl);
+            const struct wentry *p =
+                wt_find_h(lx, &lx->prefixes, w, pl, hs[pl]);
             for (; p; p = wt_next(lx, &lx->prefixes, p))
                 emit_hit(lx, p->cue, t, t + 1, fn, ud);
         }
@@ -1680,19 +1721,22 @@ lex_phrases_rest(struct lexicon *lx, const struct pf_msg *m, lex_hit_fn fn,
                 lex_phrase_at(lx, lx->ph_num[i], m, t, fn, ud);
         if (tok->kind != PF_TOK_WORD)
             continue;
+        uint32_t hs[32];
+        lex_hash_lens(w, n, lx->ph_prefix_lens, 0, hs);
         for (uint32_t lens = lx->ph_prefix_lens; lens; lens &= lens - 1) {
             size_t pl = (size_t)__builtin_ctz(lens);
             if (pl > n)
                 break;
-            for (e = wt_find(lx, &lx->ph_prefix, w, pl); e;
+            for (e = wt_find_h(lx, &lx->ph_prefix, w, pl, hs[pl]); e;
                  e = wt_next(lx, &lx->ph_prefix, e))
                 lex_phrase_at(lx, e->cue, m, t, fn, ud);
         }
+        lex_hash_lens(w, n, lx->ph_suffix_lens, 1, hs);
         for (uint32_t lens = lx->ph_suffix_lens; lens; lens &= lens - 1) {
             size_t sl = (size_t)__builtin_ctz(lens);
             if (sl + 3 > n)
                 break;
-            for (e = wt_find(lx, &lx->ph_suffix, w + n - sl, sl); e;
+            for (e = wt_find_h(lx, &lx->ph_suffix, w + n - sl, sl, hs[sl]); e;
                  e = wt_next(lx, &lx->ph_suffix, e))
                 lex_phrase_at(lx, e->cue, m, t, fn, ud);
         }

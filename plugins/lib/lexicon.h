@@ -81,6 +81,7 @@ struct wtable {
     uint64_t bloom[BLOOM_BITS / 64];
     struct wentry *entries;
     size_t n, cap;
+    int reverse; /* keys hashed backwards (lex_hash_rev): suffixes */
 };
 
 /* A unit of a phrase alternative: one token. */
@@ -166,6 +167,7 @@ struct lexicon {
     char **clitic_forms; /* both vowel-harmony forms of each clitic */
     size_t *clitic_len;
     size_t n_clitic_forms;
+    uint64_t clitic_last[4]; /* the last bytes of the clitic forms */
     float weight_scale[LEX_MAX_FAMILIES];
     struct lex_spec spec;
 };
@@ -233,8 +235,17 @@ void lex_phrases_rest(struct lexicon *lx, const struct pf_msg *m, lex_hit_fn fn,
 /* Try phrase id (a ph_starts entry's cue) beginning at token t. */
 void lex_phrase_at(struct lexicon *lx, uint32_t id, const struct pf_msg *m,
                    size_t t, lex_hit_fn fn, void *ud);
-/* The hash the word tables use. */
+/* The hash the word tables use (FNV-1a; 0 is never a hash). */
 uint32_t lex_hash(const char *s, size_t n);
+/* ... of s read backwards: the hash of tables of suffixes (wtable.reverse) */
+uint32_t lex_hash_rev(const char *s, size_t n);
+/*
+ * The hashes of w's prefixes (or, with rev, suffixes hashed backwards) of
+ * each length k whose bit is set in lens, into out[k], in one pass over
+ * the word: a word is looked up at every length some entry has.
+ */
+void lex_hash_lens(const char *w, size_t wl, uint32_t lens, int rev,
+                   uint32_t out[32]);
 
 /* Look a normalized form up; returns the first entry or NULL. */
 const struct wentry *wt_find(const struct lexicon *lx, const struct wtable *t,

@@ -466,7 +466,7 @@ static int
 opt_string(struct vctx *v, const char *path, json_t *obj, const char *key,
            const char *def, char **out)
 {
-    const char *s;
+    const char *s = NULL;
     int rc = get_string(v, path, obj, key, &s);
     if (rc == PF_ENOTFOUND) {
         *out = def ? pf_xstrdup(def) : NULL;

@@ -202,8 +202,10 @@ static const struct suffix en_end[] = {
 static int
 ends_any(const char *w, size_t n, const struct suffix *t, size_t nt)
 {
+    unsigned char last = n ? (unsigned char)w[n - 1] : 0;
     for (size_t i = 0; i < nt; i++)
-        if (n > t[i].n + 2 && memcmp(w + n - t[i].n, t[i].s, t[i].n) == 0)
+        if ((unsigned char)t[i].s[t[i].n - 1] == last && n > t[i].n + 2 &&
+            memcmp(w + n - t[i].n, t[i].s, t[i].n) == 0)
             return 1;
     return 0;
 }
