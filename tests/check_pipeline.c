@@ -291,6 +291,43 @@ START_TEST(host_services)
 }
 END_TEST
 
+/* the relay's engine stops once the action is settled; check and eval
+   (complete) never do */
+START_TEST(plugins_after_a_settled_hold_are_skipped)
+{
+    static const char *text = "Hei [NAME], se asiakas on taas ihan idiootti";
+    struct tu_engine t;
+    struct pf_result r;
+    tu_engine_open(&t, "{\"plugins\": [\"example\", \"backstage\"]}", NULL);
+    t.e.complete = 0;
+    ck_assert_int_eq(tu_check(&t, text, &r), PF_ACT_HOLD);
+    ck_assert(tu_find(&r, "example.placeholder"));
+    ck_assert(!tu_find(&r, "backstage.derogatory"));
+    ck_assert_int_eq(r.run.plugin_ns[1], -2);
+    /* no hold yet: everything runs */
+    ck_assert_int_eq(tu_check(&t, "Hei, se asiakas on taas ihan idiootti", &r),
+                     PF_ACT_HOLD);
+    ck_assert(tu_find(&r, "backstage.derogatory"));
+    /* complete: everything, always */
+    t.e.complete = 1;
+    tu_check(&t, text, &r);
+    ck_assert(tu_find(&r, "backstage.derogatory"));
+    ck_assert_int_ge(r.run.plugin_ns[1], 0);
+    tu_engine_close(&t);
+
+    /* a policy that can block: a hold settles nothing */
+    tu_engine_open(&t,
+                   "{\"plugins\": [\"example\", \"backstage\"], \"policy\": "
+                   "{\"labels\": {\"backstage.derogatory\": \"block\"}}}",
+                   NULL);
+    t.e.complete = 0;
+    ck_assert_int_eq(tu_check(&t, text, &r), PF_ACT_BLOCK);
+    ck_assert(tu_find(&r, "example.placeholder"));
+    ck_assert(tu_find(&r, "backstage.derogatory"));
+    tu_engine_close(&t);
+}
+END_TEST
+
 Suite *
 suite_pipeline(void)
 {
@@ -304,6 +341,7 @@ suite_pipeline(void)
     tcase_add_test(tc, observe_learn_and_context_reach_plugins);
     tcase_add_test(tc, addressee_cues);
     tcase_add_test(tc, disabled_plugins_do_not_run);
+    tcase_add_test(tc, plugins_after_a_settled_hold_are_skipped);
     tcase_add_test(tc, oversized_and_invalid_messages_are_not_checked);
     tcase_add_test(tc, host_services);
     suite_add_tcase(s, tc);

@@ -354,6 +354,7 @@ pf_cmd_check(int argc, char **argv)
         free(nm.team);
         return rc;
     }
+    env.engine.complete = 1; /* every plugin: all findings shown */
 
     if (want_jsonl) {
         int held = 0, errors = 0;

@@ -458,6 +458,7 @@ pf_cmd_eval(int argc, char **argv)
         return pf_cli_usage_error("eval", "no corpus file given");
     if ((rc = pf_cli_open(&env, config)))
         return rc;
+    env.engine.complete = 1; /* every plugin: all findings shown */
     json_t *all = json_array();
     for (int i = optind; i < argc; i++) {
         struct file_eval fe;

@@ -19,6 +19,10 @@ pf_engine_open(struct pf_engine *e, const struct pf_config *cfg,
 {
     memset(e, 0, sizeof(*e));
     e->cfg = cfg;
+    e->max_action = PF_ACT_HOLD;
+    for (size_t i = 0; i < cfg->policy.n_labels; i++)
+        if (cfg->policy.labels[i].action == PF_ACT_BLOCK)
+            e->max_action = PF_ACT_BLOCK;
     pf_arena_init(&e->arena, 64 * 1024);
     int rc = pf_pipeline_open(&e->pl, cfg, state_dir, err, errlen);
     if (rc)
@@ -147,6 +151,14 @@ pf_engine_prepare(struct pf_engine *e, const struct pf_input *in,
     return PF_OK;
 }
 
+/* the findings so far already give the most severe action there is */
+static int
+settled(void *ud, struct pf_found *found, size_t n)
+{
+    struct pf_engine *e = ud;
+    return pf_policy_decide(&e->cfg->policy, found, n, NULL) >= e->max_action;
+}
+
 int
 pf_engine_check(struct pf_engine *e, const struct pf_input *in,
                 struct pf_result *r, char *err, size_t errlen)
@@ -163,6 +175,11 @@ pf_engine_check(struct pf_engine *e, const struct pf_input *in,
         return rc;
     int64_t t1 = precise ? pf_now_ns() : 0;
     e->pl->precise = precise;
+    e->pl->enough = e->complete || (in->flags & PF_MSG_EXPLAIN) ||
+                            e->max_action == PF_ACT_UNSET
+                        ? NULL
+                        : settled;
+    e->pl->enough_ud = e;
     pf_pipeline_check(e->pl, m, &e->arena, &r->run);
     r->found = r->run.found;
     r->n_found = r->run.n_found;

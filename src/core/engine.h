@@ -19,6 +19,15 @@ struct pf_engine {
     struct pf_pipeline *pl;
     struct pf_arena arena; /* everything of the last check */
     int precise; /* measure text_ns and each plugin to the nanosecond */
+    /*
+     * Run every plugin on every message (check, eval, tests). Otherwise a
+     * message whose findings already reach max_action, the most severe
+     * action the policy can give (a hold, or a block where some rule
+     * blocks), skips the plugins after that point: nothing they say can
+     * change what happens to it, and the hold names what caused it.
+     */
+    int complete;
+    int max_action; /* PF_ACT_UNSET: never skip */
 };
 
 struct pf_input {

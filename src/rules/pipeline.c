@@ -160,6 +160,7 @@ pf_pipeline_check(struct pf_pipeline *pl, const struct pf_msg *msg,
                   struct pf_arena *a, struct pf_run *run)
 {
     size_t cap = 0;
+    int settled = 0;
     memset(run, 0, sizeof(*run));
     run->n_inst = pl->n_inst;
     run->plugin_ns = pf_arena_calloc(a, pl->n_inst + 1, sizeof(int64_t));
@@ -172,6 +173,10 @@ pf_pipeline_check(struct pf_pipeline *pl, const struct pf_msg *msg,
         struct pf_buf cap_buf = PF_BUF_INIT;
         if (!in->enabled) {
             run->plugin_ns[i] = -1;
+            continue;
+        }
+        if (settled) {
+            run->plugin_ns[i] = -2;
             continue;
         }
         v.size = sizeof(v);
@@ -238,6 +243,9 @@ pf_pipeline_check(struct pf_pipeline *pl, const struct pf_msg *msg,
                    "%.1f ms)",
                    in->name, (double)dt / 1e6, (double)in->budget_ns / 1e6);
         }
+        if (pl->enough && run->n_found &&
+            pl->enough(pl->enough_ud, run->found, run->n_found))
+            settled = 1;
     }
 }
 

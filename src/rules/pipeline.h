@@ -34,6 +34,8 @@ struct pf_instance {
     uint64_t n_checks, n_errors, n_overruns;
 };
 
+struct pf_found;
+
 struct pf_pipeline {
     struct pf_loaded *libs;
     size_t n_libs;
@@ -44,6 +46,11 @@ struct pf_pipeline {
     /* time each check() to the nanosecond (bench, --explain); else with
        the coarse clock, which is enough for budgets of milliseconds */
     int precise;
+    /* Optional: after each plugin, may the rest be skipped? (the engine
+       says yes once the findings reach the most severe action the policy
+       can give). Plugins after that point get plugin_ns -2. */
+    int (*enough)(void *ud, struct pf_found *found, size_t n);
+    void *enough_ud;
 };
 
 /* One finding as the pipeline reports it. */
@@ -57,7 +64,8 @@ struct pf_found {
 struct pf_run {
     struct pf_found *found;
     size_t n_found;
-    int64_t *plugin_ns; /* n_inst entries; -1 for a disabled instance */
+    int64_t *plugin_ns; /* n_inst entries; -1 for a disabled instance, -2
+                           for one skipped (the action was settled) */
     char **explain;     /* n_inst entries: captured reasoning or NULL */
     size_t n_inst;
 };
