@@ -173,6 +173,18 @@ START_TEST(colleague_address)
                 "backstage.colleague", "Veera");
     expect_hold("can someone take this chat, I'm off to lunch",
                 "backstage.colleague", NULL);
+    /* a closed-class word opening a sentence is nobody's name */
+    static const char *const not_names[] = {
+        "That has to be the quickest fix ever, you're a pro",
+        "This can wait until Monday, no rush on your side",
+        "Tämä voi odottaa maanantaihin, ei kiirettä",
+    };
+    for (size_t i = 0; i < sizeof(not_names) / sizeof(*not_names); i++) {
+        struct pf_result r;
+        tu_check(&eng, not_names[i], &r);
+        const struct pf_found *f = tu_find(&r, "backstage.colleague");
+        ck_assert_msg(!f, "%s: %s", not_names[i], f ? f->f.reason : "");
+    }
 }
 END_TEST
 
