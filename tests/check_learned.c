@@ -153,6 +153,7 @@ START_TEST(test_damaged_model)
     ck_assert_msg(strstr(err, "missing.model"), "%s", err);
     free(good);
     tu_rmrf(dir);
+    free(dir);
 }
 END_TEST
 
@@ -232,6 +233,7 @@ START_TEST(test_learns_and_remembers)
                   (double)off, (double)before);
     learner_close(&l);
     tu_rmrf(state);
+    free(state);
 }
 END_TEST
 
@@ -256,6 +258,7 @@ START_TEST(test_bounded)
     ck_assert(score_of(&l.e, REMARK) < three);
     learner_close(&l);
     tu_rmrf(state);
+    free(state);
 
     /* however many people insist, no weight leaves max_shift */
     state = tu_tmpdir();
@@ -274,6 +277,7 @@ START_TEST(test_bounded)
                   (double)after);
     learner_close(&l);
     tu_rmrf(state);
+    free(state);
 }
 END_TEST
 
@@ -301,6 +305,7 @@ START_TEST(test_damaged_delta)
     struct stat st;
     ck_assert_msg(stat(path, &st) == 0, "damaged delta not kept aside");
     tu_rmrf(state);
+    free(state);
 }
 END_TEST
 
