@@ -159,8 +159,9 @@ void
 pf_pipeline_check(struct pf_pipeline *pl, const struct pf_msg *msg,
                   struct pf_arena *a, struct pf_run *run)
 {
-    size_t cap = 0;
+    size_t cap = 0, n_seen = 0;
     int settled = 0;
+    int64_t last = pl->precise ? 0 : pf_coarse_ns();
     memset(run, 0, sizeof(*run));
     run->n_inst = pl->n_inst;
     run->plugin_ns = pf_arena_calloc(a, pl->n_inst + 1, sizeof(int64_t));
@@ -186,9 +187,12 @@ pf_pipeline_check(struct pf_pipeline *pl, const struct pf_msg *msg,
         if (msg->flags & PF_MSG_EXPLAIN)
             in->hctx->capture = &cap_buf;
 
-        int64_t t0 = pl->precise ? pf_now_ns() : pf_coarse_ns();
+        /* coarse: one reading per plugin, its start the last one's end
+           (the host's own work in between is charged to the next) */
+        int64_t t0 = pl->precise ? pf_now_ns() : last;
         int rc = p->check(in->inst, msg, &v);
-        int64_t dt = (pl->precise ? pf_now_ns() : pf_coarse_ns()) - t0;
+        last = pl->precise ? pf_now_ns() : pf_coarse_ns();
+        int64_t dt = last - t0;
 
         in->hctx->capture = NULL;
         if (cap_buf.len)
@@ -243,9 +247,10 @@ pf_pipeline_check(struct pf_pipeline *pl, const struct pf_msg *msg,
                    "%.1f ms)",
                    in->name, (double)dt / 1e6, (double)in->budget_ns / 1e6);
         }
-        if (pl->enough && run->n_found &&
+        if (pl->enough && run->n_found > n_seen &&
             pl->enough(pl->enough_ud, run->found, run->n_found))
             settled = 1;
+        n_seen = run->n_found;
     }
 }
 
