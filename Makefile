@@ -78,7 +78,7 @@ FIXTURE_NAMES := $(basename $(notdir $(wildcard tests/fixtures/plugins/*.c)))
 FIXTURES := $(FIXTURE_NAMES:%=$(BUILD)/tests/plugins/%.so) \
 	$(BUILD)/tests/plugins/frozen_v1_0.so
 
-FUZZ_TARGETS := stanza
+FUZZ_TARGETS := stanza journal
 FUZZ_SECONDS ?= 60
 FUZZ_BUILD := build-fuzz
 
@@ -169,8 +169,13 @@ $(BUILD)/tests/bench_relay: $(BUILD)/obj/tests/bench/relay_bench.o $(BUILD)/obj/
 	@mkdir -p $(@D)
 	$(CC) $(SANFLAGS) $(LDFLAGS) -o $@ $^ $(HOST_LIBS)
 
+# the journal replay benchmark (tests/bench/journal.sh)
+$(BUILD)/tests/bench_journal: $(BUILD)/obj/tests/bench/journal_bench.o $(LIB_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(SANFLAGS) $(LDFLAGS) -o $@ $^ $(HOST_LIBS)
+
 check test: all $(BUILD)/tests/check_all $(FIXTURES) $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz_%) \
-		$(BUILD)/tests/bench_relay $(BUILD)/tests/demo_chat
+		$(BUILD)/tests/bench_relay $(BUILD)/tests/bench_journal $(BUILD)/tests/demo_chat
 	PF_BUILD=$(BUILD) $(BUILD)/tests/check_all
 	$(foreach t,$(FUZZ_TARGETS),$(BUILD)/tests/fuzz_$(t) tests/fuzz/corpus/$(t)/* &&) true
 	BUILD=$(BUILD) sh tests/test_cli.sh
@@ -187,7 +192,7 @@ asan:
 # coverage land in build-fuzz/corpus-<target>, crashes in build-fuzz/
 fuzz:
 	$(MAKE) BUILD=$(FUZZ_BUILD) CC=clang SAN=1 \
-		CFLAGS="-O1 -g -fsanitize=fuzzer-no-link" $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_stanza.o $(LIB_OBJS:$(BUILD)/%=$(FUZZ_BUILD)/%)
+		CFLAGS="-O1 -g -fsanitize=fuzzer-no-link" $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/obj/tests/fuzz/fuzz_%.o) $(LIB_OBJS:$(BUILD)/%=$(FUZZ_BUILD)/%)
 	@for t in $(FUZZ_TARGETS); do \
 		clang -fsanitize=fuzzer,address,undefined -o $(FUZZ_BUILD)/fuzz_$$t \
 			$(FUZZ_BUILD)/obj/tests/fuzz/fuzz_$$t.o \
@@ -244,4 +249,5 @@ clean:
 FORCE:
 
 -include $(OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(FUZZ_OBJS:.o=.d) \
-	$(BUILD)/obj/tests/bench/relay_bench.d $(BUILD)/obj/tests/demo.d
+	$(BUILD)/obj/tests/bench/relay_bench.d $(BUILD)/obj/tests/bench/journal_bench.d \
+	$(BUILD)/obj/tests/demo.d

@@ -24,6 +24,7 @@ static const struct cmd cmds[] = {
     {"eval", pf_cmd_eval, "measure the rules on labelled corpora"},
     {"bench", pf_cmd_bench, "measure throughput and latency"},
     {"train", pf_cmd_train, "fit the learned plugin's model"},
+    {"keygen", pf_cmd_keygen, "create a key for the sealed journal"},
 };
 
 static void

@@ -37,7 +37,7 @@ expect_not_in() {
 # --- help and usage ---
 expect_exit 0 "pokerface --help" -- "$PF" --help
 expect_in "$T/out" "commands:" "top-level help"
-for cmd in run check eval bench train; do
+for cmd in run check eval bench train keygen; do
     expect_exit 0 "$cmd --help" -- "$PF" "$cmd" --help
     expect_in "$T/out" "usage: pokerface $cmd" "$cmd help"
 done
@@ -193,6 +193,16 @@ expect_in "$T/err" "bad.jsonl:2:" "train names the bad line"
 if [ -e "$T/d.model" ]; then fail "a failed train wrote a model"; else ok; fi
 expect_exit 2 "train with no output" -- "$PF" train $TR/*.jsonl
 expect_exit 2 "train --cv 1" -- "$PF" train --cv 1 $TR/*.jsonl
+
+# --- keygen: a 0600 key, never overwritten ---
+expect_exit 0 "keygen" -- "$PF" keygen "$T/journal.key"
+if [ "$(stat -c %a "$T/journal.key")" = 600 ]; then ok; else fail "keygen: mode $(stat -c %a "$T/journal.key")"; fi
+if [ "$(tr -d '\n' <"$T/journal.key" | wc -c)" = 64 ]; then ok; else fail "keygen: not 64 hex digits"; fi
+cp "$T/journal.key" "$T/key.before"
+expect_exit 2 "keygen over an existing key" -- "$PF" keygen "$T/journal.key"
+expect_in "$T/err" "never overwritten" "keygen says why"
+if cmp -s "$T/journal.key" "$T/key.before"; then ok; else fail "keygen overwrote a key"; fi
+expect_exit 2 "keygen without a file" -- "$PF" keygen
 
 echo "test_cli.sh: $((n - fails))/$n passed"
 [ "$fails" -eq 0 ]

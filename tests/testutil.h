@@ -59,6 +59,7 @@ Suite *suite_backstage(void);
 Suite *suite_coach(void);
 Suite *suite_learned(void);
 Suite *suite_echo(void);
+Suite *suite_journal(void);
 Suite *suite_example(void);
 Suite *suite_xmpp_wire(void);
 Suite *suite_idset(void);

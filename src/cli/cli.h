@@ -22,6 +22,7 @@ int pf_cmd_eval(int argc, char **argv);
 int pf_cmd_bench(int argc, char **argv);
 int pf_cmd_run(int argc, char **argv);
 int pf_cmd_train(int argc, char **argv);
+int pf_cmd_keygen(int argc, char **argv);
 
 /* A loaded configuration with its engine. */
 struct pf_cli_env {

@@ -1,0 +1,606 @@
+/*
+ * journal.c - see journal.h.
+ */
+#include "core/journal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/util.h"
+
+#define HEADER "PFJOURN1"
+#define HEADER_LEN 16
+#define MARKER "PFR1"
+#define NONCE crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
+#define TAG crypto_aead_xchacha20poly1305_ietf_ABYTES
+#define FRAME (4 + 4 + NONCE) /* marker, length, nonce */
+#define INNER 9               /* type, sequence number */
+
+struct pf_journal {
+    char *path;
+    int fd;
+    unsigned char key[PF_KEY_BYTES];
+    uint64_t seq;  /* last sequence number used */
+    uint64_t size; /* bytes in the file */
+};
+
+/* ---- the key ---- */
+
+static int
+hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int
+pf_key_load(const char *path, unsigned char key[PF_KEY_BYTES], char *err,
+            size_t errlen)
+{
+    struct stat st;
+    unsigned char buf[PF_KEY_BYTES * 2 + 2];
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+        snprintf(err, errlen,
+                 "key file '%s': %s (create one with 'pokerface keygen %s')",
+                 path, strerror(errno), path);
+        return PF_ENOTFOUND;
+    }
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "key file '%s' is not a regular file", path);
+        close(fd);
+        return PF_EINVAL;
+    }
+    if (st.st_mode & 077) {
+        snprintf(err, errlen,
+                 "key file '%s' can be read by others (mode %03o); it must "
+                 "be 0600: chmod 600 '%s'",
+                 path, (unsigned)(st.st_mode & 0777), path);
+        close(fd);
+        return PF_EINVAL;
+    }
+    if (st.st_uid != geteuid()) {
+        snprintf(err, errlen, "key file '%s' belongs to another user (uid %u)",
+                 path, (unsigned)st.st_uid);
+        close(fd);
+        return PF_EINVAL;
+    }
+    ssize_t n = read(fd, buf, sizeof(buf));
+    close(fd);
+    if (n == PF_KEY_BYTES) {
+        memcpy(key, buf, PF_KEY_BYTES);
+        sodium_memzero(buf, sizeof(buf));
+        return PF_OK;
+    }
+    if (n == PF_KEY_BYTES * 2 ||
+        (n == PF_KEY_BYTES * 2 + 1 && buf[PF_KEY_BYTES * 2] == '\n')) {
+        for (size_t i = 0; i < PF_KEY_BYTES; i++) {
+            int hi = hexval(buf[2 * i]), lo = hexval(buf[2 * i + 1]);
+            if (hi < 0 || lo < 0) {
+                sodium_memzero(buf, sizeof(buf));
+                snprintf(err, errlen, "key file '%s': not hex digits", path);
+                return PF_EINVAL;
+            }
+            key[i] = (unsigned char)(hi << 4 | lo);
+        }
+        sodium_memzero(buf, sizeof(buf));
+        return PF_OK;
+    }
+    sodium_memzero(buf, sizeof(buf));
+    snprintf(err, errlen,
+             "key file '%s' holds %zd bytes; a key is 32 bytes or 64 hex "
+             "digits",
+             path, n);
+    return PF_EINVAL;
+}
+
+int
+pf_key_create(const char *path, char *err, size_t errlen)
+{
+    unsigned char key[PF_KEY_BYTES];
+    char hex[PF_KEY_BYTES * 2 + 2];
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot create key file '%s': %s%s", path,
+                 strerror(errno),
+                 errno == EEXIST ? " (a key is never overwritten)" : "");
+        return PF_EINVAL;
+    }
+    randombytes_buf(key, sizeof(key));
+    sodium_bin2hex(hex, sizeof(hex), key, sizeof(key));
+    sodium_memzero(key, sizeof(key));
+    size_t n = strlen(hex);
+    hex[n++] = '\n';
+    int ok = write(fd, hex, n) == (ssize_t)n && fsync(fd) == 0;
+    sodium_memzero(hex, sizeof(hex));
+    if (close(fd) != 0)
+        ok = 0;
+    if (!ok) {
+        snprintf(err, errlen, "cannot write key file '%s': %s", path,
+                 strerror(errno));
+        unlink(path);
+        return PF_EINVAL;
+    }
+    return PF_OK;
+}
+
+/* ---- records ---- */
+
+static void
+put32(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint32_t
+get32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+           (uint32_t)p[3] << 24;
+}
+
+static void
+put64(unsigned char *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint64_t
+get64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/* seal one record into a new buffer of *n bytes */
+static unsigned char *
+seal(const unsigned char *key, int type, uint64_t seq, const void *payload,
+     size_t len, size_t *n)
+{
+    size_t plain = INNER + len, sealed = plain + TAG;
+    unsigned char *buf = pf_xmalloc(FRAME + sealed);
+    unsigned char *in = pf_xmalloc(plain);
+    in[0] = (unsigned char)type;
+    put64(in + 1, seq);
+    if (len)
+        memcpy(in + INNER, payload, len);
+    memcpy(buf, MARKER, 4);
+    put32(buf + 4, (uint32_t)sealed);
+    randombytes_buf(buf + 8, NONCE);
+    unsigned long long clen;
+    crypto_aead_xchacha20poly1305_ietf_encrypt(buf + FRAME, &clen, in, plain,
+                                               buf, 8, NULL, buf + 8, key);
+    sodium_memzero(in, plain);
+    free(in);
+    *n = FRAME + sealed;
+    return buf;
+}
+
+static int
+write_all(int fd, const unsigned char *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* the next marker at or after from, or size */
+static size_t
+next_marker(const unsigned char *d, size_t size, size_t from)
+{
+    while (from + 4 <= size) {
+        const unsigned char *p = memchr(d + from, 'P', size - from);
+        if (!p)
+            break;
+        size_t at = (size_t)(p - d);
+        if (at + 4 <= size && memcmp(p, MARKER, 4) == 0)
+            return at;
+        from = at + 1;
+    }
+    return size;
+}
+
+/*
+ * Walk the records of d[0..size); *good_end gets the end of the last
+ * whole record that opened (where appending may go on).
+ */
+static int
+replay(struct pf_journal *j, const unsigned char *d, size_t size,
+       pf_journal_fn fn, void *ud, struct pf_journal_report *rep,
+       size_t *good_end, char *err, size_t errlen)
+{
+    size_t pos = HEADER_LEN, cap = 0;
+    unsigned char *plain = NULL;
+    int rc = PF_OK;
+    *good_end = HEADER_LEN;
+    while (pos < size) {
+        if (size - pos < FRAME || memcmp(d + pos, MARKER, 4) != 0) {
+            size_t next = next_marker(d, size, pos + 1);
+            if (memcmp(d + pos, MARKER, size - pos < 4 ? size - pos : 4) == 0 &&
+                next == size) {
+                /* a frame cut short at the very end */
+                rep->torn_tail = 1;
+                rep->torn_offset = pos;
+                pf_warn("journal %s: the last record (offset %zu) was cut "
+                        "short, probably by a crash while writing; ignored",
+                        j->path, pos);
+                break;
+            }
+            pf_warn("journal %s: bytes %zu to %zu are not a record; skipped",
+                    j->path, pos, next);
+            rep->skipped_bytes += next - pos;
+            pos = next;
+            continue;
+        }
+        size_t sealed = get32(d + pos + 4);
+        if (sealed < INNER + TAG || sealed > PF_JOURNAL_MAX_RECORD ||
+            sealed > size - pos - FRAME) {
+            size_t next = next_marker(d, size, pos + 4);
+            if (next == size && sealed >= INNER + TAG &&
+                sealed <= PF_JOURNAL_MAX_RECORD) {
+                rep->torn_tail = 1;
+                rep->torn_offset = pos;
+                pf_warn("journal %s: the last record (offset %zu) was cut "
+                        "short, probably by a crash while writing; ignored",
+                        j->path, pos);
+                break;
+            }
+            pf_warn("journal %s: the record at offset %zu has a bad length "
+                    "(%zu); skipped to offset %zu",
+                    j->path, pos, sealed, next);
+            if (!rep->bad_records++)
+                rep->first_bad_offset = pos;
+            pos = next;
+            continue;
+        }
+        if (sealed - TAG > cap) {
+            cap = sealed - TAG;
+            free(plain);
+            plain = pf_xmalloc(cap);
+        }
+        unsigned long long plen;
+        if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+                plain, &plen, NULL, d + pos + FRAME, sealed, d + pos, 8,
+                d + pos + 8, j->key) != 0) {
+            pf_warn("journal %s: the record at offset %zu fails "
+                    "authentication (damaged, or another key); skipped",
+                    j->path, pos);
+            if (!rep->bad_records++)
+                rep->first_bad_offset = pos;
+            pos = next_marker(d, size, pos + 4);
+            continue;
+        }
+        uint64_t seq = get64(plain + 1);
+        if (seq <= j->seq) {
+            pf_warn("journal %s: the record at offset %zu repeats sequence "
+                    "number %llu; skipped",
+                    j->path, pos, (unsigned long long)seq);
+            if (!rep->bad_records++)
+                rep->first_bad_offset = pos;
+            pos += FRAME + sealed;
+            continue;
+        }
+        j->seq = seq;
+        rep->records++;
+        pos += FRAME + sealed;
+        *good_end = pos;
+        if (fn && (rc = fn(ud, plain[0], seq, plain + INNER,
+                           (size_t)plen - INNER)) != 0) {
+            snprintf(err, errlen, "journal %s: replay stopped at offset %zu",
+                     j->path, pos);
+            break;
+        }
+    }
+    if (plain) {
+        sodium_memzero(plain, cap);
+        free(plain);
+    }
+    rep->last_seq = j->seq;
+    return rc;
+}
+
+static int
+read_file(int fd, unsigned char **out, size_t *n)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0)
+        return -1;
+    size_t size = (size_t)st.st_size, got = 0;
+    unsigned char *d = pf_xmalloc(size + 1);
+    while (got < size) {
+        ssize_t r = pread(fd, d + got, size - got, (off_t)got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            free(d);
+            return -1;
+        }
+        got += (size_t)r;
+    }
+    *out = d;
+    *n = size;
+    return 0;
+}
+
+static int
+fsync_dir(const char *path)
+{
+    char *dir = pf_xstrdup(path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *(slash == dir ? slash + 1 : slash) = '\0';
+    else
+        strcpy(dir, ".");
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    free(dir);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+static int
+write_header(int fd)
+{
+    unsigned char h[HEADER_LEN] = {0};
+    memcpy(h, HEADER, 8);
+    put32(h + 8, 1);
+    return write_all(fd, h, sizeof(h));
+}
+
+int
+pf_journal_open(struct pf_journal **out, const char *path,
+                const unsigned char key[PF_KEY_BYTES], pf_journal_fn fn,
+                void *ud, struct pf_journal_report *rep, char *err,
+                size_t errlen)
+{
+    struct pf_journal_report local;
+    struct pf_journal *j = pf_xcalloc(1, sizeof(*j));
+    j->fd = -1;
+    unsigned char *d = NULL;
+    size_t size = 0, good_end;
+    int rc;
+    if (sodium_init() < 0) {
+        snprintf(err, errlen, "libsodium cannot start");
+        pf_journal_close(j);
+        return PF_EINVAL;
+    }
+    if (!rep)
+        rep = &local;
+    memset(rep, 0, sizeof(*rep));
+    j->path = pf_xstrdup(path);
+    memcpy(j->key, key, PF_KEY_BYTES);
+    sodium_mlock(j->key, sizeof(j->key));
+    j->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (j->fd < 0) {
+        snprintf(err, errlen, "journal %s: %s", path, strerror(errno));
+        rc = PF_EINVAL;
+        goto fail;
+    }
+    if (read_file(j->fd, &d, &size) != 0) {
+        snprintf(err, errlen, "journal %s: cannot read: %s", path,
+                 strerror(errno));
+        rc = PF_EINVAL;
+        goto fail;
+    }
+    if (size == 0) {
+        if (write_header(j->fd) != 0 || fsync(j->fd) != 0 ||
+            fsync_dir(path) != 0) {
+            snprintf(err, errlen, "journal %s: cannot write: %s", path,
+                     strerror(errno));
+            rc = PF_EINVAL;
+            goto fail;
+        }
+        j->size = HEADER_LEN;
+        free(d);
+        *out = j;
+        return PF_OK;
+    }
+    if (size < HEADER_LEN || memcmp(d, HEADER, 8) != 0 || get32(d + 8) != 1) {
+        snprintf(err, errlen,
+                 "%s is not a pokerface journal (or of a newer version)", path);
+        rc = PF_EINVAL;
+        goto fail;
+    }
+    rc = replay(j, d, size, fn, ud, rep, &good_end, err, errlen);
+    if (rc != PF_OK)
+        goto fail;
+    if (rep->records == 0 && rep->bad_records > 0) {
+        snprintf(err, errlen,
+                 "journal %s: not one of its %zu records opens with this "
+                 "key; is it the right key file?",
+                 path, rep->bad_records);
+        rc = PF_EINVAL;
+        goto fail;
+    }
+    /* cut a torn tail off so that new records follow whole ones */
+    if (rep->torn_tail && good_end < size) {
+        if (ftruncate(j->fd, (off_t)rep->torn_offset) != 0 ||
+            fsync(j->fd) != 0) {
+            snprintf(err, errlen, "journal %s: cannot cut the torn record: %s",
+                     path, strerror(errno));
+            rc = PF_EINVAL;
+            goto fail;
+        }
+        size = rep->torn_offset;
+    }
+    j->size = size;
+    free(d);
+    *out = j;
+    return PF_OK;
+fail:
+    free(d);
+    pf_journal_close(j);
+    return rc;
+}
+
+int
+pf_journal_append(struct pf_journal *j, int type, const void *payload,
+                  size_t len, int sync, uint64_t *seq, char *err, size_t errlen)
+{
+    if (len > PF_JOURNAL_MAX_RECORD - INNER - TAG) {
+        snprintf(err, errlen, "journal %s: a record of %zu bytes is too big",
+                 j->path, len);
+        return PF_ETOOBIG;
+    }
+    size_t n;
+    unsigned char *rec = seal(j->key, type, j->seq + 1, payload, len, &n);
+    int bad = pwrite(j->fd, rec, n, (off_t)j->size) != (ssize_t)n;
+    free(rec);
+    if (bad || (sync && fdatasync(j->fd) != 0)) {
+        snprintf(err, errlen, "journal %s: cannot write: %s", j->path,
+                 bad && errno == 0 ? "short write" : strerror(errno));
+        /* whatever was written is a torn tail: overwritten next time */
+        return PF_EINVAL;
+    }
+    j->seq++;
+    j->size += n;
+    if (seq)
+        *seq = j->seq;
+    return PF_OK;
+}
+
+struct compact_ctx {
+    struct pf_journal *j;
+    int fd;
+    pf_journal_fn keep;
+    void *ud;
+    int failed;
+    uint64_t size;
+};
+
+static int
+compact_one(void *ud, int type, uint64_t seq, const void *payload, size_t len)
+{
+    struct compact_ctx *c = ud;
+    if (c->failed || !c->keep(c->ud, type, seq, payload, len))
+        return 0;
+    size_t n;
+    unsigned char *rec = seal(c->j->key, type, seq, payload, len, &n);
+    if (write_all(c->fd, rec, n) != 0)
+        c->failed = errno ? errno : EIO;
+    c->size += n;
+    free(rec);
+    return 0;
+}
+
+int
+pf_journal_compact(struct pf_journal *j, pf_journal_fn keep, void *ud,
+                   char *err, size_t errlen)
+{
+    char *tmp = pf_xasprintf("%s.compact", j->path);
+    unsigned char *d = NULL;
+    size_t size, good_end;
+    struct compact_ctx c = {j, -1, keep, ud, 0, HEADER_LEN};
+    struct pf_journal_report rep;
+    int rc = PF_EINVAL;
+    c.fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (c.fd < 0 || write_header(c.fd) != 0) {
+        snprintf(err, errlen, "journal %s: cannot compact: %s", tmp,
+                 strerror(errno));
+        goto out;
+    }
+    if (read_file(j->fd, &d, &size) != 0) {
+        snprintf(err, errlen, "journal %s: cannot read: %s", j->path,
+                 strerror(errno));
+        goto out;
+    }
+    memset(&rep, 0, sizeof(rep));
+    uint64_t seq = j->seq;
+    j->seq = 0; /* replay checks that they grow */
+    replay(j, d, size, compact_one, &c, &rep, &good_end, err, errlen);
+    j->seq = seq;
+    if (c.failed || fsync(c.fd) != 0) {
+        snprintf(err, errlen, "journal %s: cannot compact: %s", tmp,
+                 strerror(c.failed ? c.failed : errno));
+        goto out;
+    }
+    if (rename(tmp, j->path) != 0 || fsync_dir(j->path) != 0) {
+        snprintf(err, errlen, "journal %s: cannot replace it: %s", j->path,
+                 strerror(errno));
+        goto out;
+    }
+    /* from now on, append to the new file */
+    close(j->fd);
+    j->fd = c.fd;
+    c.fd = -1;
+    j->size = c.size;
+    rc = PF_OK;
+out:
+    if (c.fd >= 0) {
+        close(c.fd);
+        unlink(tmp);
+    }
+    free(tmp);
+    free(d);
+    return rc;
+}
+
+int
+pf_journal_replay_buf(const char *name, const void *data, size_t size,
+                      const unsigned char key[PF_KEY_BYTES], pf_journal_fn fn,
+                      void *ud, struct pf_journal_report *rep, char *err,
+                      size_t errlen)
+{
+    struct pf_journal j;
+    struct pf_journal_report local;
+    const unsigned char *d = data;
+    size_t good_end;
+    if (!rep)
+        rep = &local;
+    memset(rep, 0, sizeof(*rep));
+    memset(&j, 0, sizeof(j));
+    j.path = (char *)name;
+    j.fd = -1;
+    memcpy(j.key, key, PF_KEY_BYTES);
+    if (size < HEADER_LEN || memcmp(d, HEADER, 8) != 0 || get32(d + 8) != 1) {
+        snprintf(err, errlen, "%s is not a pokerface journal", name);
+        return PF_EINVAL;
+    }
+    int rc = replay(&j, d, size, fn, ud, rep, &good_end, err, errlen);
+    sodium_memzero(j.key, sizeof(j.key));
+    return rc;
+}
+
+uint64_t
+pf_journal_size(const struct pf_journal *j)
+{
+    return j->size;
+}
+
+void
+pf_journal_close(struct pf_journal *j)
+{
+    if (!j)
+        return;
+    if (j->fd >= 0)
+        close(j->fd);
+    sodium_munlock(j->key, sizeof(j->key));
+    free(j->path);
+    free(j);
+}

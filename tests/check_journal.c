@@ -1,0 +1,357 @@
+/*
+ * check_journal.c - the sealed journal: records come back in order and
+ * never appear in plaintext on disk; a torn tail, a flipped bit, garbage
+ * and the wrong key are each reported, and nothing good is lost;
+ * compaction keeps exactly the live records; key files are strict.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/journal.h"
+#include "core/util.h"
+#include "testutil.h"
+
+struct seen {
+    int n;
+    int type[64];
+    uint64_t seq[64];
+    char text[64][64];
+};
+
+static int
+collect(void *ud, int type, uint64_t seq, const void *p, size_t len)
+{
+    struct seen *s = ud;
+    if (s->n < 64) {
+        s->type[s->n] = type;
+        s->seq[s->n] = seq;
+        snprintf(s->text[s->n], sizeof(s->text[0]), "%.*s", (int)len,
+                 (const char *)p);
+    }
+    s->n++;
+    return 0;
+}
+
+static int
+contains(const char *d, size_t n, const char *s)
+{
+    size_t k = strlen(s);
+    for (size_t i = 0; i + k <= n; i++)
+        if (memcmp(d + i, s, k) == 0)
+            return 1;
+    return 0;
+}
+
+static unsigned char key[PF_KEY_BYTES];
+static char *dir, path[4096];
+
+static void
+setup(void)
+{
+    dir = tu_tmpdir();
+    snprintf(path, sizeof(path), "%s/journal", dir);
+    for (int i = 0; i < PF_KEY_BYTES; i++)
+        key[i] = (unsigned char)(i * 7 + 1);
+}
+
+static void
+teardown(void)
+{
+    tu_rmrf(dir);
+    free(dir);
+}
+
+/* a journal with n records "message number i" */
+static void
+write_n(int n)
+{
+    struct pf_journal *j;
+    char err[256], text[64];
+    ck_assert_int_eq(
+        pf_journal_open(&j, path, key, NULL, NULL, NULL, err, sizeof(err)),
+        PF_OK);
+    for (int i = 0; i < n; i++) {
+        snprintf(text, sizeof(text), "message number %d", i);
+        ck_assert_int_eq(pf_journal_append(j, 1 + i % 7, text, strlen(text),
+                                           i == n - 1, NULL, err, sizeof(err)),
+                         PF_OK);
+    }
+    pf_journal_close(j);
+}
+
+static int
+reopen(struct seen *s, struct pf_journal_report *rep, char *err, size_t n)
+{
+    struct pf_journal *j = NULL;
+    memset(s, 0, sizeof(*s));
+    int rc = pf_journal_open(&j, path, key, collect, s, rep, err, n);
+    pf_journal_close(j);
+    return rc;
+}
+
+static char *
+slurp(size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    fseek(f, 0, SEEK_END);
+    *n = (size_t)ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *d = malloc(*n + 1);
+    ck_assert_uint_eq(fread(d, 1, *n, f), *n);
+    fclose(f);
+    return d;
+}
+
+static void
+spit(const char *d, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(d, 1, n, f), n);
+    fclose(f);
+}
+
+START_TEST(records_come_back_in_order_and_sealed)
+{
+    struct seen s;
+    struct pf_journal_report rep;
+    char err[256];
+    write_n(10);
+    ck_assert_int_eq(reopen(&s, &rep, err, sizeof(err)), PF_OK);
+    ck_assert_int_eq(s.n, 10);
+    for (int i = 0; i < 10; i++) {
+        char want[64];
+        snprintf(want, sizeof(want), "message number %d", i);
+        ck_assert_str_eq(s.text[i], want);
+        ck_assert_int_eq(s.type[i], 1 + i % 7);
+        ck_assert_uint_eq(s.seq[i], (uint64_t)i + 1);
+    }
+    ck_assert_uint_eq(rep.bad_records, 0);
+    ck_assert(!rep.torn_tail);
+    /* no plaintext on disk */
+    size_t n;
+    char *d = slurp(&n);
+    ck_assert(!contains(d, n, "message"));
+    ck_assert(!contains(d, n, "number"));
+    free(d);
+    struct stat st;
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_uint_eq(st.st_mode & 0777, 0600);
+    /* appending after a reopen goes on with the numbers */
+    struct pf_journal *j;
+    uint64_t seq;
+    ck_assert_int_eq(
+        pf_journal_open(&j, path, key, NULL, NULL, NULL, err, sizeof(err)),
+        PF_OK);
+    ck_assert_int_eq(
+        pf_journal_append(j, 2, "later", 5, 1, &seq, err, sizeof(err)), PF_OK);
+    ck_assert_uint_eq(seq, 11);
+    pf_journal_close(j);
+    ck_assert_int_eq(reopen(&s, &rep, err, sizeof(err)), PF_OK);
+    ck_assert_int_eq(s.n, 11);
+    ck_assert_str_eq(s.text[10], "later");
+}
+END_TEST
+
+START_TEST(a_torn_tail_is_ignored_and_cut)
+{
+    struct seen s;
+    struct pf_journal_report rep;
+    char err[256];
+    write_n(5);
+    size_t n;
+    char *d = slurp(&n);
+    for (size_t cut = 1; cut < 40; cut += 7) {
+        spit(d, n - cut); /* the last record cut short */
+        ck_assert_int_eq(reopen(&s, &rep, err, sizeof(err)), PF_OK);
+        ck_assert_int_eq(s.n, 4);
+        ck_assert(rep.torn_tail);
+        ck_assert_uint_eq(rep.bad_records, 0);
+    }
+    /* the torn bytes were cut: an append follows whole records */
+    struct pf_journal *j;
+    ck_assert_int_eq(
+        pf_journal_open(&j, path, key, NULL, NULL, NULL, err, sizeof(err)),
+        PF_OK);
+    ck_assert_int_eq(pf_journal_append(j, 1, "after the crash", 15, 1, NULL,
+                                       err, sizeof(err)),
+                     PF_OK);
+    pf_journal_close(j);
+    ck_assert_int_eq(reopen(&s, &rep, err, sizeof(err)), PF_OK);
+    ck_assert_int_eq(s.n, 5);
+    ck_assert_str_eq(s.text[4], "after the crash");
+    ck_assert(!rep.torn_tail);
+    free(d);
+}
+END_TEST
+
+START_TEST(a_flipped_bit_is_reported_and_skipped)
+{
+    struct seen s;
+    struct pf_journal_report rep;
+    char err[256];
+    write_n(9);
+    size_t n;
+    char *d = slurp(&n);
+    /* the records are the same size: flip a bit inside the fifth */
+    size_t rec = (n - 16) / 9, off = 16 + 4 * rec + rec / 2;
+    d[off] ^= 0x04;
+    spit(d, n);
+    ck_assert_int_eq(reopen(&s, &rep, err, sizeof(err)), PF_OK);
+    ck_assert_int_eq(s.n, 8);
+    ck_assert_uint_eq(rep.bad_records, 1);
+    ck_assert_uint_eq(rep.first_bad_offset, 16 + 4 * rec);
+    ck_assert_str_eq(s.text[3], "message number 3");
+    ck_assert_str_eq(s.text[4], "message number 5");
+    /* a flipped length: the record is skipped, the next one found */
+    d[off] ^= 0x04;
+    d[16 + 2 * rec + 5] ^= 0x40;
+    spit(d, n);
+    ck_assert_int_eq(reopen(&s, &rep, err, sizeof(err)), PF_OK);
+    ck_assert_int_eq(s.n, 8);
+    ck_assert_uint_eq(rep.bad_records, 1);
+    /* garbage between records */
+    d[16 + 2 * rec + 5] ^= 0x40;
+    char *g = malloc(n + 100);
+    memcpy(g, d, 16 + 3 * rec);
+    memset(g + 16 + 3 * rec, 'x', 100);
+    memcpy(g + 16 + 3 * rec + 100, d + 16 + 3 * rec, n - 16 - 3 * rec);
+    spit(g, n + 100);
+    ck_assert_int_eq(reopen(&s, &rep, err, sizeof(err)), PF_OK);
+    ck_assert_int_eq(s.n, 9);
+    ck_assert_uint_eq(rep.skipped_bytes, 100);
+    free(g);
+    free(d);
+}
+END_TEST
+
+START_TEST(wrong_key_and_not_a_journal)
+{
+    struct seen s;
+    char err[256];
+    write_n(3);
+    key[0] ^= 1;
+    ck_assert_int_ne(reopen(&s, NULL, err, sizeof(err)), PF_OK);
+    ck_assert_msg(strstr(err, "right key"), "%s", err);
+    ck_assert_int_eq(s.n, 0);
+    key[0] ^= 1;
+    spit("hello, this is not a journal at all", 35);
+    ck_assert_int_ne(reopen(&s, NULL, err, sizeof(err)), PF_OK);
+    ck_assert_msg(strstr(err, "not a pokerface journal"), "%s", err);
+}
+END_TEST
+
+static int
+keep_odd(void *ud, int type, uint64_t seq, const void *p, size_t len)
+{
+    (void)ud;
+    (void)type;
+    (void)p;
+    (void)len;
+    return seq % 2 == 1;
+}
+
+START_TEST(compaction_keeps_the_live_records)
+{
+    struct seen s;
+    struct pf_journal_report rep;
+    struct pf_journal *j;
+    char err[256];
+    write_n(20);
+    ck_assert_int_eq(
+        pf_journal_open(&j, path, key, NULL, NULL, NULL, err, sizeof(err)),
+        PF_OK);
+    uint64_t before = pf_journal_size(j);
+    ck_assert_int_eq(pf_journal_compact(j, keep_odd, NULL, err, sizeof(err)),
+                     PF_OK);
+    ck_assert_uint_lt(pf_journal_size(j), before);
+    /* appending goes on in the new file, with new numbers */
+    uint64_t seq;
+    ck_assert_int_eq(
+        pf_journal_append(j, 3, "new", 3, 1, &seq, err, sizeof(err)), PF_OK);
+    ck_assert_uint_eq(seq, 21);
+    pf_journal_close(j);
+    ck_assert_int_eq(reopen(&s, &rep, err, sizeof(err)), PF_OK);
+    ck_assert_int_eq(s.n, 11);
+    for (int i = 0; i < 10; i++) {
+        ck_assert_uint_eq(s.seq[i], (uint64_t)(2 * i + 1));
+        char want[64];
+        snprintf(want, sizeof(want), "message number %d", 2 * i);
+        ck_assert_str_eq(s.text[i], want);
+    }
+    ck_assert_str_eq(s.text[10], "new");
+    char tmp[4200];
+    snprintf(tmp, sizeof(tmp), "%s.compact", path);
+    ck_assert_int_ne(access(tmp, F_OK), 0);
+}
+END_TEST
+
+START_TEST(key_files_are_strict)
+{
+    char kp[4200], err[512];
+    unsigned char k[PF_KEY_BYTES], k2[PF_KEY_BYTES];
+    snprintf(kp, sizeof(kp), "%s/key", dir);
+    ck_assert_int_ne(pf_key_load(kp, k, err, sizeof(err)), PF_OK);
+    ck_assert_msg(strstr(err, "pokerface keygen"), "%s", err);
+    ck_assert_int_eq(pf_key_create(kp, err, sizeof(err)), PF_OK);
+    ck_assert_int_eq(pf_key_load(kp, k, err, sizeof(err)), PF_OK);
+    /* never overwritten */
+    ck_assert_int_ne(pf_key_create(kp, err, sizeof(err)), PF_OK);
+    ck_assert_int_eq(pf_key_load(kp, k2, err, sizeof(err)), PF_OK);
+    ck_assert_int_eq(memcmp(k, k2, sizeof(k)), 0);
+    chmod(kp, 0640);
+    ck_assert_int_ne(pf_key_load(kp, k, err, sizeof(err)), PF_OK);
+    ck_assert_msg(strstr(err, "mode 640") && strstr(err, "chmod 600"), "%s",
+                  err);
+    chmod(kp, 0600);
+    FILE *f = fopen(kp, "w");
+    fputs("too short\n", f);
+    fclose(f);
+    ck_assert_int_ne(pf_key_load(kp, k, err, sizeof(err)), PF_OK);
+    ck_assert_msg(strstr(err, "32 bytes or 64 hex"), "%s", err);
+}
+END_TEST
+
+/* the fuzz seeds are real journals: the fuzzer starts past the seal */
+START_TEST(fuzz_seeds_open)
+{
+    unsigned char k[PF_KEY_BYTES];
+    struct pf_journal_report rep;
+    struct seen s;
+    char err[256];
+    size_t n;
+    for (int i = 0; i < PF_KEY_BYTES; i++)
+        k[i] = (unsigned char)i;
+    snprintf(path, sizeof(path), "tests/fuzz/corpus/journal/four-records");
+    char *d = slurp(&n);
+    memset(&s, 0, sizeof(s));
+    ck_assert_int_eq(pf_journal_replay_buf("seed", d, n, k, collect, &s, &rep,
+                                           err, sizeof(err)),
+                     PF_OK);
+    ck_assert_int_eq(s.n, 4);
+    ck_assert_str_eq(s.text[0], "{\"id\":1,\"text\":\"Hei!\"}");
+    ck_assert_int_eq(s.type[3], PF_JREC_SENT);
+    free(d);
+}
+END_TEST
+
+Suite *
+suite_journal(void)
+{
+    Suite *s = suite_create("journal");
+    TCase *tc = tcase_create("journal");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, records_come_back_in_order_and_sealed);
+    tcase_add_test(tc, a_torn_tail_is_ignored_and_cut);
+    tcase_add_test(tc, a_flipped_bit_is_reported_and_skipped);
+    tcase_add_test(tc, wrong_key_and_not_a_journal);
+    tcase_add_test(tc, compaction_keeps_the_live_records);
+    tcase_add_test(tc, key_files_are_strict);
+    tcase_add_test(tc, fuzz_seeds_open);
+    suite_add_tcase(s, tc);
+    return s;
+}
