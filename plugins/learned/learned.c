@@ -169,7 +169,9 @@ name_words(struct learned *l, const struct pf_msg *m, const struct lm_feats *f,
     for (int k = 0; k < 3; k++) {
         size_t best = n;
         for (size_t t = 0; t < n; t++)
-            if (per[t] > 0.3f && (best == n || per[t] > per[best]))
+            /* the strongest word always (a hold names its words), the
+               next ones when they matter */
+            if (per[t] > (k ? 0.3f : 0.0f) && (best == n || per[t] > per[best]))
                 best = t;
         if (best == n)
             break;
