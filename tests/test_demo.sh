@@ -5,9 +5,11 @@
 set -eu
 BUILD=${BUILD:-build}
 out=$(mktemp)
-trap 'rm -f "$out"' EXIT
-before=$(ls -d "${TMPDIR:-/tmp}"/pokerface-demo-* 2>/dev/null | wc -l)
-if ! DEMO_EXIT=1 DEMO_FAST=1 DEMO_NO_BUILD=1 BUILD="$BUILD" \
+# a temporary directory of its own: what the demo leaves behind is its
+# own, whatever else runs on the machine
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/pf-test-demo-XXXXXX")
+trap 'rm -f "$out"; rm -rf "$tmp"' EXIT
+if ! TMPDIR="$tmp" DEMO_EXIT=1 DEMO_FAST=1 DEMO_NO_BUILD=1 BUILD="$BUILD" \
     bash tests/demo.sh >"$out" 2>&1; then
     cat "$out"
     echo "test_demo.sh: the demo failed" >&2
@@ -28,8 +30,7 @@ for want in \
         fail=1
     fi
 done
-after=$(ls -d "${TMPDIR:-/tmp}"/pokerface-demo-* 2>/dev/null | wc -l)
-if [ "$after" -gt "$before" ]; then
+if [ -n "$(ls -A "$tmp")" ]; then
     echo "test_demo.sh: the demo left its directory behind" >&2
     fail=1
 fi
