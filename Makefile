@@ -60,6 +60,8 @@ coach_CFLAGS := $(HS_CFLAGS)
 coach_LIBS := $(HS_LIBS) -lm
 coach_SRCS := plugins/lib/lexicon.c plugins/lib/lexicon.h
 learned_LIBS := -lm
+learned_SRCS := plugins/lib/config.h
+echo_SRCS := plugins/lib/config.h
 
 # the learned plugin's model code is also pokerface train's
 SRCS := $(wildcard src/*.c src/*/*.c) plugins/learned/model.c

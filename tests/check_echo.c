@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/util.h"
 #include "rules/pipeline.h"
 #include "testutil.h"
 
@@ -37,14 +38,6 @@ teardown(void)
     tu_engine_close(&eng);
 }
 
-static int64_t
-now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* show the plugin a message said in route's internal room (or by the
    customer), ago_min minutes ago */
 static void
@@ -60,7 +53,7 @@ said(const char *route, const char *who, const char *text, uint32_t flags,
     in.author_name = who;
     in.route = route;
     in.flags = flags;
-    in.ts_ms = now_ms() - (int64_t)ago_min * 60000;
+    in.ts_ms = pf_wall_us() / 1000 - (int64_t)ago_min * 60000;
     ck_assert_int_eq(pf_engine_prepare(&eng.e, &in, &m, err, sizeof(err)),
                      PF_OK);
     pf_pipeline_observe(eng.e.pl, m);

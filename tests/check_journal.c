@@ -95,24 +95,13 @@ reopen(struct seen *s, struct pf_journal_report *rep, char *err, size_t n)
 static char *
 slurp(size_t *n)
 {
-    FILE *f = fopen(path, "rb");
-    ck_assert_ptr_nonnull(f);
-    fseek(f, 0, SEEK_END);
-    *n = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *d = malloc(*n + 1);
-    ck_assert_uint_eq(fread(d, 1, *n, f), *n);
-    fclose(f);
-    return d;
+    return tu_read(path, n);
 }
 
 static void
 spit(const char *d, size_t n)
 {
-    FILE *f = fopen(path, "wb");
-    ck_assert_ptr_nonnull(f);
-    ck_assert_uint_eq(fwrite(d, 1, n, f), n);
-    fclose(f);
+    tu_write(path, d, n);
 }
 
 START_TEST(records_come_back_in_order_and_sealed)

@@ -91,59 +91,35 @@ open_with_model(const char *path, char *err, size_t errlen)
     return rc;
 }
 
-static void
-write_file(const char *path, const void *data, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    ck_assert_ptr_nonnull(f);
-    ck_assert_uint_eq(fwrite(data, 1, n, f), n);
-    fclose(f);
-}
-
-static char *
-slurp(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_ptr_nonnull(f);
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)len);
-    ck_assert_uint_eq(fread(buf, 1, (size_t)len, f), (size_t)len);
-    fclose(f);
-    *n = (size_t)len;
-    return buf;
-}
-
 START_TEST(test_damaged_model)
 {
     char *dir = tu_tmpdir(), path[4096], err[1024];
     size_t n;
-    char *good = slurp(model_path, &n);
+    char *good = tu_read(model_path, &n);
     snprintf(path, sizeof(path), "%s/m.model", dir);
 
-    write_file(path, good, n);
+    tu_write(path, good, n);
     ck_assert_int_eq(open_with_model(path, err, sizeof(err)), PF_OK);
 
-    write_file(path, good, n / 2);
+    tu_write(path, good, n / 2);
     ck_assert_int_ne(open_with_model(path, err, sizeof(err)), PF_OK);
     ck_assert_msg(strstr(err, "damaged") && strstr(err, "truncated"), "%s",
                   err);
 
     good[n / 2] ^= 0x10; /* a bit flipped in the weights */
-    write_file(path, good, n);
+    tu_write(path, good, n);
     good[n / 2] ^= 0x10;
     ck_assert_int_ne(open_with_model(path, err, sizeof(err)), PF_OK);
     ck_assert_msg(strstr(err, "checksum"), "%s", err);
 
-    write_file(path, "hello, world\n", 13);
+    tu_write(path, "hello, world\n", 13);
     ck_assert_int_ne(open_with_model(path, err, sizeof(err)), PF_OK);
     ck_assert_msg(strstr(err, "not a pokerface model"), "%s", err);
 
     /* the feature version, after the magic and the file version */
     uint32_t fv = 999;
     memcpy(good + 12, &fv, 4);
-    write_file(path, good, n);
+    tu_write(path, good, n);
     ck_assert_int_ne(open_with_model(path, err, sizeof(err)), PF_OK);
     ck_assert_msg(strstr(err, "features 999") && strstr(err, "train it again"),
                   "%s", err);
@@ -291,9 +267,9 @@ START_TEST(test_damaged_delta)
     learner_close(&l);
     snprintf(path, sizeof(path), "%s/learned/learned.delta", state);
     size_t n;
-    char *d = slurp(path, &n);
+    char *d = tu_read(path, &n);
     d[n / 3] ^= 0x40;
-    write_file(path, d, n);
+    tu_write(path, d, n);
     free(d);
     /* starts from the trained model alone, keeping the damaged file */
     learner_open(&l, state, "");

@@ -194,6 +194,15 @@ if [ -e "$T/d.model" ]; then fail "a failed train wrote a model"; else ok; fi
 expect_exit 2 "train with no output" -- "$PF" train $TR/*.jsonl
 expect_exit 2 "train --cv 1" -- "$PF" train --cv 1 $TR/*.jsonl
 
+# --- a plugin's bad setting names the plugin and the key ---
+printf '{"plugins": [{"name": "echo", "config": {"min_share": 7}}]}\n' >"$T/badecho.json"
+expect_exit 2 "echo with a bad setting" -- "$PF" check -c "$T/badecho.json" hi
+expect_in "$T/err" "plugin 'echo'" "the plugin is named"
+expect_in "$T/err" "config.min_share: expected a number from 0.05 to 1" "the key is named"
+printf '{"plugins": [{"name": "learned", "config": {"rate": "fast"}}]}\n' >"$T/badlearned.json"
+expect_exit 2 "learned with a bad setting" -- "$PF" check -c "$T/badlearned.json" hi
+expect_in "$T/err" "config.rate: expected a number from 0 to 1" "the key is named"
+
 # --- keygen: a 0600 key, never overwritten ---
 expect_exit 0 "keygen" -- "$PF" keygen "$T/journal.key"
 if [ "$(stat -c %a "$T/journal.key")" = 600 ]; then ok; else fail "keygen: mode $(stat -c %a "$T/journal.key")"; fi

@@ -144,15 +144,33 @@ tu_rmrf(const char *path)
     nftw(path, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+char *
+tu_read(const char *path, size_t *n)
+{
+    struct pf_buf b = PF_BUF_INIT;
+    ck_assert_msg(pf_read_file(path, 64u << 20, &b) == 0, "cannot read %s",
+                  path);
+    pf_buf_grow(&b, 1);
+    b.data[b.len] = '\0';
+    *n = b.len;
+    return b.data;
+}
+
+void
+tu_write(const char *path, const void *data, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    ck_assert_msg(f != NULL, "cannot write %s", path);
+    ck_assert_uint_eq(fwrite(data, 1, n, f), n);
+    fclose(f);
+}
+
 void
 tu_copy(const char *from, const char *to, unsigned mode)
 {
-    struct pf_buf b = PF_BUF_INIT;
-    ck_assert_int_eq(pf_read_file(from, 64u << 20, &b), 0);
-    FILE *f = fopen(to, "wb");
-    ck_assert_ptr_nonnull(f);
-    ck_assert_uint_eq(fwrite(b.data, 1, b.len, f), b.len);
-    fclose(f);
+    size_t n;
+    char *d = tu_read(from, &n);
+    tu_write(to, d, n);
     chmod(to, mode);
-    pf_buf_release(&b);
+    free(d);
 }

@@ -47,6 +47,9 @@ int tu_span_is(const struct pf_result *r, const char *text, const char *word);
 /* mkdtemp under $TMPDIR; the caller removes it with tu_rmrf(). */
 char *tu_tmpdir(void);
 void tu_rmrf(const char *path);
+/* a whole file, NUL-terminated, its length in *n (free it) */
+char *tu_read(const char *path, size_t *n);
+void tu_write(const char *path, const void *data, size_t n);
 /* copy a file, keeping nothing but the bytes; mode applied after */
 void tu_copy(const char *from, const char *to, unsigned mode);
 

@@ -38,6 +38,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "../lib/config.h"
+
 #define MAX_ROUTES 64
 #define MAX_SHINGLES 256
 #define MAX_CANDIDATES 32
@@ -476,21 +478,6 @@ echo_check(void *inst, const struct pf_msg *m, struct pf_verdict *v)
 /* ---- life cycle ---- */
 
 static int
-num(struct echo *ec, const char *key, double lo, double hi, double *out,
-    char *err, size_t errlen)
-{
-    int rc = ec->h->cfg_num(ec->hctx, key, out);
-    if (rc == PF_ENOTFOUND)
-        return PF_OK;
-    if (rc != PF_OK || *out < lo || *out > hi) {
-        snprintf(err, errlen, "config.%s: expected a number from %g to %g", key,
-                 lo, hi);
-        return PF_EINVAL;
-    }
-    return PF_OK;
-}
-
-static int
 echo_create(const struct pf_host *h, struct pf_hctx *hctx, void **inst,
             char *err, size_t errlen)
 {
@@ -504,13 +491,17 @@ echo_create(const struct pf_host *h, struct pf_hctx *hctx, void **inst,
     ec->h = h;
     ec->hctx = hctx;
     int rc;
-    if ((rc = num(ec, "window_messages", 1, 10000, &window, err, errlen)) ||
-        (rc = num(ec, "window_minutes", 1, 7 * 24 * 60, &minutes, err,
-                  errlen)) ||
-        (rc = num(ec, "min_words", SHINGLE, 100, &min_words, err, errlen)) ||
-        (rc = num(ec, "long_words", SHINGLE, 1000, &long_words, err, errlen)) ||
-        (rc = num(ec, "min_share", 0.05, 1, &share, err, errlen)) ||
-        (rc = num(ec, "score", 0, 1, &score, err, errlen))) {
+    if ((rc = pl_cfg_number(h, hctx, "window_messages", 1, 10000, &window, err,
+                            errlen)) ||
+        (rc = pl_cfg_number(h, hctx, "window_minutes", 1, 7 * 24 * 60, &minutes,
+                            err, errlen)) ||
+        (rc = pl_cfg_number(h, hctx, "min_words", SHINGLE, 100, &min_words, err,
+                            errlen)) ||
+        (rc = pl_cfg_number(h, hctx, "long_words", SHINGLE, 1000, &long_words,
+                            err, errlen)) ||
+        (rc = pl_cfg_number(h, hctx, "min_share", 0.05, 1, &share, err,
+                            errlen)) ||
+        (rc = pl_cfg_number(h, hctx, "score", 0, 1, &score, err, errlen))) {
         free(ec);
         return rc;
     }

@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/config.h"
 #include "model.h"
 
 #define TEACHERS 64
@@ -50,23 +51,6 @@ struct learned {
 };
 
 static int
-cfg_number(struct learned *l, const char *key, float *out, float lo, float hi,
-           char *err, size_t errlen)
-{
-    double d;
-    int rc = l->h->cfg_num(l->hctx, key, &d);
-    if (rc == PF_ENOTFOUND)
-        return PF_OK;
-    if (rc != PF_OK || d < lo || d > hi) {
-        snprintf(err, errlen, "config.%s: expected a number from %g to %g", key,
-                 (double)lo, (double)hi);
-        return PF_EINVAL;
-    }
-    *out = (float)d;
-    return PF_OK;
-}
-
-static int
 lm_create(const struct pf_host *h, struct pf_hctx *hctx, void **inst, char *err,
           size_t errlen)
 {
@@ -74,23 +58,27 @@ lm_create(const struct pf_host *h, struct pf_hctx *hctx, void **inst, char *err,
     const char *path;
     char def[4096];
     int learning = 1, rc;
-    float lessons = 50;
+    double lessons = 50;
     if (!l) {
         pf_strlcpy(err, "out of memory", errlen);
         return PF_ENOMEM;
     }
     l->h = h;
     l->hctx = hctx;
-    l->rate = 0.05f;
-    l->max_shift = 1.0f;
-    l->min_score = 0.5f;
-    if ((rc = cfg_number(l, "rate", &l->rate, 0, 1, err, errlen)) ||
-        (rc = cfg_number(l, "max_shift", &l->max_shift, 0, 10, err, errlen)) ||
-        (rc = cfg_number(l, "min_score", &l->min_score, 0, 1, err, errlen)) ||
-        (rc = cfg_number(l, "max_lessons", &lessons, 0, 100000, err, errlen))) {
+    double rate = 0.05, max_shift = 1.0, min_score = 0.5;
+    if ((rc = pl_cfg_number(h, hctx, "rate", 0, 1, &rate, err, errlen)) ||
+        (rc = pl_cfg_number(h, hctx, "max_shift", 0, 10, &max_shift, err,
+                            errlen)) ||
+        (rc = pl_cfg_number(h, hctx, "min_score", 0, 1, &min_score, err,
+                            errlen)) ||
+        (rc = pl_cfg_number(h, hctx, "max_lessons", 0, 100000, &lessons, err,
+                            errlen))) {
         free(l);
         return rc;
     }
+    l->rate = (float)rate;
+    l->max_shift = (float)max_shift;
+    l->min_score = (float)min_score;
     l->max_lessons = (unsigned)lessons;
     rc = h->cfg_bool(hctx, "learning", &learning);
     if (rc != PF_OK && rc != PF_ENOTFOUND) {

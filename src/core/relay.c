@@ -876,6 +876,30 @@ member_leave(struct member *list, size_t *n, const char *id)
     }
 }
 
+/* show the plugins a message that is not checked (observe()) */
+static void
+observe(struct pf_relay *r, struct route *rt, const struct pf_event *ev,
+        uint32_t flags)
+{
+    struct pf_input in;
+    const struct pf_msg *m;
+    char err[128];
+    memset(&in, 0, sizeof(in));
+    in.text = ev->text;
+    in.len = strlen(ev->text);
+    in.author_id = ev->author_id;
+    in.author_name = ev->author_name;
+    in.route = rt->conf->name;
+    in.platform = r->conn->ops->name;
+    in.msg_id = ev->msg_id;
+    in.ts_ms = ev->ts_ms;
+    in.flags = flags;
+    if (pf_engine_prepare(r->engine, &in, &m, err, sizeof(err)) == PF_OK)
+        pf_pipeline_observe(r->engine->pl, m);
+    else
+        pf_debug("not shown to the plugins: %s", err);
+}
+
 static void
 customer_message(struct pf_relay *r, struct route *rt,
                  const struct pf_event *ev)
@@ -889,20 +913,7 @@ customer_message(struct pf_relay *r, struct route *rt,
     }
     rt->ctx[rt->n_ctx++] = pf_xstrdup(ev->text);
     /* show plugins the customer's side of the conversation */
-    struct pf_input in;
-    const struct pf_msg *m;
-    char err[128];
-    memset(&in, 0, sizeof(in));
-    in.text = ev->text;
-    in.len = strlen(ev->text);
-    in.author_id = ev->author_id;
-    in.author_name = ev->author_name;
-    in.route = rt->conf->name;
-    in.platform = r->conn->ops->name;
-    in.msg_id = ev->msg_id;
-    in.flags = PF_MSG_CUSTOMER;
-    if (pf_engine_prepare(r->engine, &in, &m, err, sizeof(err)) == PF_OK)
-        pf_pipeline_observe(r->engine->pl, m);
+    observe(r, rt, ev, PF_MSG_CUSTOMER);
     if (rt->conf->mirror) {
         char *line = format(rt->conf->mirror_format, ev->author_name, ev->text);
         char *key =
@@ -938,21 +949,7 @@ internal_message(struct pf_relay *r, struct route *rt,
         return;
     }
     /* backstage talk: never sent, shown to the plugins */
-    struct pf_input in;
-    const struct pf_msg *m;
-    char err[128];
-    memset(&in, 0, sizeof(in));
-    in.text = ev->text;
-    in.len = strlen(ev->text);
-    in.author_id = ev->author_id;
-    in.author_name = ev->author_name;
-    in.route = rt->conf->name;
-    in.platform = r->conn->ops->name;
-    in.msg_id = ev->msg_id;
-    in.ts_ms = ev->ts_ms;
-    in.flags = PF_MSG_BACKSTAGE;
-    if (pf_engine_prepare(r->engine, &in, &m, err, sizeof(err)) == PF_OK)
-        pf_pipeline_observe(r->engine->pl, m);
+    observe(r, rt, ev, PF_MSG_BACKSTAGE);
 }
 
 /* an edit (XEP-0308 correction) of a held message is an !edit */
