@@ -8,10 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "connectors/xmpp.h"
+#include "core/journal.h"
 #include "core/log.h"
 #include "core/util.h"
 
@@ -294,6 +296,20 @@ tc_count(struct tc_user *u, const char *room, const char *needle)
             strstr(u->msgs[i].text, needle))
             n++;
     return n;
+}
+
+int
+tc_state_dir(const char *dir)
+{
+    char err[256];
+    char *state = pf_xasprintf("%s/state", dir);
+    char *key = pf_xasprintf("%s/journal.key", state);
+    int rc = mkdir(state, 0700) != 0 || pf_key_create(key, err, sizeof(err));
+    if (rc)
+        fprintf(stderr, "tc_state_dir: %s: %s\n", state, err);
+    free(key);
+    free(state);
+    return rc ? -1 : 0;
 }
 
 int

@@ -100,6 +100,8 @@ struct tc_bot {
     pid_t pid;
     char log[512];
 };
+/* dir/state with a journal key in it, for "state_dir": "state"; 0/-1. */
+int tc_state_dir(const char *dir);
 /* Start build/pokerface run -c config with its log in log_path. */
 int tc_bot_start(struct tc_bot *b, const char *build, const char *config,
                  const char *log_path);

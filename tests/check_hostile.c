@@ -421,8 +421,9 @@ START_TEST(hostile_server_cannot_break_the_bot)
         "\"reconnect_max_ms\": 200,\n"
         "   \"max_stanza_bytes\": 65536},\n"
         " \"routes\": [{\"name\": \"r\", \"customer_room\": \"" CUST "\",\n"
-        "   \"internal_room\": \"" TEAM "\"}]}\n",
+        "   \"internal_room\": \"" TEAM "\"}], \"state_dir\": \"state\"}\n",
         g_srv.port);
+    ck_assert_int_eq(tc_state_dir(tmp), 0);
     char *cfg_path = pf_xasprintf("%s/pf.json", tmp);
     char *log = pf_xasprintf("%s/bot.log", tmp);
     FILE *f = fopen(cfg_path, "w");

@@ -144,9 +144,11 @@ scene_open(struct scene *s, const char *tag, const char *extra,
         "   \"reconnect_max_ms\": %d},\n"
         " \"routes\": [{\"name\": \"%s\", \"customer_room\": \"%s\",\n"
         "   \"internal_room\": \"%s\"}],\n"
-        " \"supervisors\": [\"sanna@localhost\"]%s}\n",
+        " \"supervisors\": [\"sanna@localhost\"], \"state_dir\": "
+        "\"state\"%s}\n",
         g_url, reconnect_ms, reconnect_ms * 2, tag, s->croom, s->iroom,
         extra ? extra : "");
+    ck_assert_int_eq(tc_state_dir(s->tmp), 0);
     char *path = pf_xasprintf("%s/pf.json", s->tmp);
     FILE *f = fopen(path, "w");
     ck_assert_ptr_nonnull(f);
@@ -639,6 +641,210 @@ START_TEST(restart_mid_conversation_relays_once)
 }
 END_TEST
 
+/* ---- kill and restart ---- */
+
+static void
+bot_kill(struct scene *s)
+{
+    kill(s->bot.pid, SIGKILL);
+    waitpid(s->bot.pid, NULL, 0);
+    s->bot.pid = 0;
+}
+
+/* start the bot again, not waiting for it: the test users keep talking */
+static void
+bot_restart(struct scene *s, int run)
+{
+    char *cfg = pf_xasprintf("%s/pf.json", s->tmp);
+    char *log = pf_xasprintf("%s/bot-%02d.log", s->tmp, run);
+    ck_assert_int_eq(tc_bot_start(&s->bot, tu_build(), cfg, log), 0);
+    free(cfg);
+    free(log);
+}
+
+static int
+has_bytes(const char *hay, size_t n, const char *needle)
+{
+    size_t k = strlen(needle);
+    for (size_t i = 0; i + k <= n; i++)
+        if (memcmp(hay + i, needle, k) == 0)
+            return 1;
+    return 0;
+}
+
+/* the marker [Mnnn] in a text, or -1 */
+static int
+marker(const char *t)
+{
+    const char *p = strstr(t, "[M");
+    return p ? atoi(p + 2) : -1;
+}
+
+/*
+ * sanna asks for the queue; from the answer, hold number -> marker. 0 if
+ * no answer came (the bot was down: asked again later).
+ */
+static int
+read_queue(struct scene *s, unsigned *hold_of, int n)
+{
+    size_t from = s->sanna->n;
+    tc_say(s->sanna, s->iroom, "!held");
+    const struct tc_msg *m =
+        tc_wait_msg(s->sanna, s->iroom, "sanna: ", &from, 3000);
+    if (!m)
+        return 0;
+    for (const char *line = m->text; line && *line;) {
+        const char *hash = strchr(line, '#');
+        const char *nl = strchr(line, '\n');
+        if (hash && (!nl || hash < nl)) {
+            unsigned id = (unsigned)strtoul(hash + 1, NULL, 10);
+            int k = marker(hash);
+            if (k >= 0 && k < n)
+                hold_of[k] = id;
+        }
+        line = nl ? nl + 1 : NULL;
+    }
+    return 1;
+}
+
+/*
+ * The never-fail-open promise under crashes: aino sends a stream of
+ * replies (every third one held) while pokerface is killed with SIGKILL
+ * at random points and restarted; sanna approves the held ones with an
+ * even number as they show up in the queue. Afterwards, message by
+ * message: each passing reply reached the customer exactly once, each
+ * approved one exactly once, no other held one at all, and those are all
+ * still in the queue. PF_FAULT_SEED repeats a run.
+ */
+START_TEST(kill_and_restart_loses_and_duplicates_nothing)
+{
+    enum { N = 200, KILLS = 24 };
+    struct scene s;
+    unsigned seed = getenv("PF_FAULT_SEED")
+                        ? (unsigned)strtoul(getenv("PF_FAULT_SEED"), NULL, 10)
+                        : (unsigned)time(NULL);
+    srand(seed);
+    scene_open(&s, "fault", ", \"hold_ttl_s\": 7200", 200);
+    static unsigned hold_of[N], approved[N];
+    int kill_at[N] = {0};
+    memset(hold_of, 0, sizeof(hold_of));
+    memset(approved, 0, sizeof(approved));
+    for (int k = 0; k < KILLS;) {
+        int i = 5 + rand() % (N - 10);
+        if (!kill_at[i])
+            kill_at[i] = 1, k++;
+    }
+    int kills = 0, run = 1;
+    for (int i = 0; i < N; i++) {
+        char *t = i % 3 == 0
+                      ? pf_xasprintf(">> [M%03d] lol this guy is a total "
+                                     "idiot, PEBKAC again",
+                                     i)
+                      : pf_xasprintf(">> [M%03d] Hello! Your order is on its "
+                                     "way and arrives on Friday.",
+                                     i);
+        tc_say(s.aino, s.iroom, t);
+        free(t);
+        tc_pump(&s.w, 20 + rand() % 40);
+        if (kill_at[i]) {
+            tc_pump(&s.w, rand() % 400);
+            bot_kill(&s);
+            kills++;
+            bot_restart(&s, ++run);
+        }
+        if (i % 25 == 24 && read_queue(&s, hold_of, N)) {
+            for (int k = 0; k < N; k++)
+                if (hold_of[k] && k % 2 == 0 && !approved[k]) {
+                    say_cmd(s.sanna, s.iroom, "!send", hold_of[k], NULL);
+                    approved[k] = hold_of[k];
+                }
+        }
+    }
+    /* the last run: let it settle, then approve what is left to approve */
+    ck_assert_msg(pump_until_logged(&s, "chat ready", 3 * WAIT) == 0,
+                  "the last run did not get ready; see %s", s.bot.log);
+    tc_pump(&s.w, 2000);
+    ck_assert(read_queue(&s, hold_of, N));
+    for (int k = 0; k < N; k++)
+        if (hold_of[k] && k % 2 == 0 && !approved[k]) {
+            say_cmd(s.sanna, s.iroom, "!send", hold_of[k], NULL);
+            approved[k] = hold_of[k];
+        }
+    /* wait until everything that should arrive did */
+    for (int tries = 0; tries < 3 * WAIT / 100; tries++) {
+        int missing = 0;
+        for (int k = 0; k < N && !missing; k++) {
+            char mk[16];
+            snprintf(mk, sizeof(mk), "[M%03d]", k);
+            if ((k % 3 || approved[k]) && !tc_count(s.cust, s.croom, mk))
+                missing = 1;
+        }
+        if (!missing)
+            break;
+        tc_pump(&s.w, 100);
+    }
+    tc_pump(&s.w, 3 * QUIET);
+    memset(hold_of, 0, sizeof(hold_of));
+    ck_assert(read_queue(&s, hold_of, N));
+
+    unsigned lost = 0, dup = 0, undecided_sent = 0, vanished = 0, passed = 0,
+             held = 0, n_approved = 0;
+    for (int k = 0; k < N; k++) {
+        char mk[16];
+        snprintf(mk, sizeof(mk), "[M%03d]", k);
+        size_t c = tc_count(s.cust, s.croom, mk);
+        if (k % 3) {
+            passed++;
+            lost += c == 0;
+            dup += c > 1;
+        } else if (approved[k]) {
+            held++;
+            n_approved++;
+            lost += c == 0;
+            dup += c > 1;
+        } else {
+            held++;
+            undecided_sent += c > 0;
+            vanished += hold_of[k] == 0; /* no longer in the queue */
+        }
+        if (c != (k % 3 || approved[k] ? 1u : 0u))
+            fprintf(stderr, "fault: [M%03d] reached the customer %zu times\n",
+                    k, c);
+    }
+    fprintf(stderr,
+            "fault (seed %u): %d messages (%u passing, %u held, %u approved), "
+            "%d kills: %u lost, %u duplicated, %u sent without a decision, "
+            "%u held ones missing from the queue\n",
+            seed, N, passed, held, n_approved, kills, lost, dup, undecided_sent,
+            vanished);
+    ck_assert_int_ge(kills, 20);
+    ck_assert_uint_eq(lost, 0);
+    ck_assert_uint_eq(dup, 0);
+    ck_assert_uint_eq(undecided_sent, 0);
+    ck_assert_uint_eq(vanished, 0);
+    ck_assert_uint_gt(n_approved, 10);
+
+    /* and the journal never held a message's text in plaintext */
+    size_t jn;
+    char *jpath = pf_xasprintf("%s/state/journal", s.tmp);
+    char *j = tu_read(jpath, &jn);
+    ck_assert_uint_gt(jn, 16);
+    ck_assert_msg(!has_bytes(j, jn, "total idiot") &&
+                      !has_bytes(j, jn, "arrives on Friday") &&
+                      !has_bytes(j, jn, "aino@localhost"),
+                  "plaintext in %s", jpath);
+    for (int k = 0; k < N; k++) {
+        char mk[16];
+        snprintf(mk, sizeof(mk), "[M%03d]", k);
+        ck_assert_msg(!has_bytes(j, jn, mk), "%s in plaintext in %s", mk,
+                      jpath);
+    }
+    free(j);
+    free(jpath);
+    scene_close(&s);
+}
+END_TEST
+
 Suite *
 suite_relay(void)
 {
@@ -659,6 +865,11 @@ suite_relay(void)
     tcase_add_test(tc, customer_room_is_never_a_command);
     tcase_add_test(tc, commands_help_why_and_mistakes);
     tcase_add_test(tc, restart_mid_conversation_relays_once);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("kill");
+    tcase_add_unchecked_fixture(tc, prosody_up, prosody_down);
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, kill_and_restart_loses_and_duplicates_nothing);
     suite_add_tcase(s, tc);
     return s;
 }

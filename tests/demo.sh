@@ -74,9 +74,12 @@ cat >"$T/pokerface.json" <<JSON
     "internal_room": "tiimi-demo@conference.localhost"
   }],
   "supervisors": ["sanna@localhost"],
-  "hold_ttl_s": 900
+  "hold_ttl_s": 900,
+  "state_dir": "state"
 }
 JSON
+mkdir -m 700 "$T/state"
+"$BUILD/pokerface" keygen "$T/state/journal.key" >/dev/null
 
 echo "== starting pokerface: $BUILD/pokerface run -c $T/pokerface.json"
 "$BUILD/pokerface" run -c "$T/pokerface.json" 2>"$T/pokerface.log" &

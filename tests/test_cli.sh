@@ -147,12 +147,19 @@ printf '{"plugins": ["backstage"]}\n' >"$T/noconn.json"
 expect_exit 2 "run without a connector" -- "$PF" run -c "$T/noconn.json"
 expect_in "$T/err" 'no "connector"' "run names the missing connector"
 cat >"$T/run.json" <<JSON
-{"plugins": ["backstage"],
+{"plugins": ["backstage"], "state_dir": "st",
  "connector": {"type": "xmpp", "url": "ws://127.0.0.1:9/xmpp-websocket",
    "jid": "bot@localhost", "password_env": "PF_TEST_UNSET_PW"},
  "routes": [{"name": "r", "customer_room": "c@conference.localhost",
    "internal_room": "i@conference.localhost"}]}
 JSON
+expect_exit 2 "run without a journal key" -- "$PF" run -c "$T/run.json"
+expect_in "$T/err" "create one with 'pokerface keygen $T/st/journal.key'" "run says how to make the key"
+"$PF" keygen "$T/st/journal.key" >/dev/null
+chmod 644 "$T/st/journal.key"
+expect_exit 2 "run with a readable journal key" -- "$PF" run -c "$T/run.json"
+expect_in "$T/err" "chmod 600" "run refuses a 0644 key"
+chmod 600 "$T/st/journal.key"
 expect_exit 2 "run with the password variable unset" -- \
     env -u PF_TEST_UNSET_PW "$PF" run -c "$T/run.json"
 expect_in "$T/err" "environment variable 'PF_TEST_UNSET_PW'" "run names the variable"

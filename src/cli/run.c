@@ -14,6 +14,7 @@
 
 #include "cli/cli.h"
 #include "connectors/xmpp.h"
+#include "core/journal.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/relay.h"
@@ -143,19 +144,30 @@ pf_cmd_run(int argc, char **argv)
         pf_cli_close(&env);
         return PF_EXIT_ERROR;
     }
+    /* the journal's key first: without it nothing can be held safely */
+    unsigned char *key = sodium_malloc(PF_KEY_BYTES);
+    char *key_path = env.cfg.journal_key_file
+                         ? pf_xstrdup(env.cfg.journal_key_file)
+                         : pf_path_join(env.state_dir, "journal.key");
+    char *journal_path = pf_path_join(env.state_dir, "journal");
+    if (!key)
+        pf_die("out of memory");
+    if (pf_key_load(key_path, key, err, sizeof(err)) != PF_OK) {
+        fprintf(stderr, "pokerface run: the journal of held messages: %s\n",
+                err);
+        goto fail_early;
+    }
     char *password = read_password(&env.cfg.connector, err, sizeof(err));
     if (!password) {
         fprintf(stderr, "pokerface run: %s\n", err);
-        pf_cli_close(&env);
-        return PF_EXIT_ERROR;
+        goto fail_early;
     }
 
     struct pf_loop loop;
     if (pf_loop_init(&loop, err, sizeof(err))) {
         fprintf(stderr, "pokerface run: %s\n", err);
         sodium_free(password);
-        pf_cli_close(&env);
-        return PF_EXIT_ERROR;
+        goto fail_early;
     }
     pf_loop_catch_signals(&loop);
     struct pf_relay *relay = pf_relay_new(&env.cfg, &env.engine, loop.ctx);
@@ -180,10 +192,19 @@ pf_cmd_run(int argc, char **argv)
         fprintf(stderr, "pokerface run: connector: %s\n", err);
         pf_relay_free(relay);
         pf_loop_release(&loop);
-        pf_cli_close(&env);
-        return PF_EXIT_ERROR;
+        goto fail_early;
     }
     pf_relay_attach(relay, conn);
+    if (pf_relay_open_journal(relay, journal_path, key, err, sizeof(err)) !=
+        PF_OK) {
+        fprintf(stderr, "pokerface run: %s\n", err);
+        pf_relay_free(relay);
+        conn->ops->destroy(conn);
+        pf_loop_release(&loop);
+        goto fail_early;
+    }
+    sodium_free(key);
+    key = NULL;
     pf_info("pokerface %s starting: %zu route(s), %zu plugin(s), as %s on %s",
             PF_VERSION, env.cfg.n_routes, pf_engine_n_plugins(&env.engine),
             k->jid, k->url);
@@ -230,5 +251,14 @@ pf_cmd_run(int argc, char **argv)
     conn->ops->destroy(conn);
     pf_loop_release(&loop);
     pf_cli_close(&env);
+    free(key_path);
+    free(journal_path);
     return PF_EXIT_OK;
+
+fail_early:
+    sodium_free(key);
+    free(key_path);
+    free(journal_path);
+    pf_cli_close(&env);
+    return PF_EXIT_ERROR;
 }

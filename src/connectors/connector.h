@@ -82,6 +82,21 @@ struct pf_connector_ops {
     /* 1 when connected, joined and caught up. */
     int (*ready)(struct pf_connector *c);
     void (*destroy)(struct pf_connector *c);
+    /*
+     * Post with a key that may have been posted before a restart (the
+     * journal says it was decided, not that it arrived). Before start:
+     * the connector looks for the key in the room's recent history first
+     * and posts only if it is not there, confirming it either way.
+     */
+    int (*post_again)(struct pf_connector *c, const char *room,
+                      const char *thread, const char *text, const char *key);
+    /*
+     * The last message of room that was handled before a restart: on
+     * connecting, what came after it is read back (flagged catchup).
+     * Before start.
+     */
+    void (*resume_after)(struct pf_connector *c, const char *room,
+                         const char *msg_id);
 };
 
 struct pf_connector {

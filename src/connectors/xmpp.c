@@ -23,6 +23,7 @@
 #define _DEFAULT_SOURCE /* timegm */
 #include "connectors/xmpp.h"
 
+#include <limits.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -985,12 +986,10 @@ op_join(struct pf_connector *c, const char *room)
 }
 
 static int
-op_post(struct pf_connector *c, const char *room, const char *thread,
-        const char *text, const char *key)
+add_post(struct xmpp *x, const char *room, const char *text, const char *key,
+         int again)
 {
-    struct xmpp *x = (struct xmpp *)c;
     struct room *r = find_room(x, room, strlen(room));
-    (void)thread;
     if (!r || !key || !*key)
         return PF_EINVAL;
     if (is_pending_key(x, key))
@@ -999,14 +998,36 @@ op_post(struct pf_connector *c, const char *room, const char *thread,
     p->room = pf_xstrdup(room);
     p->text = pf_xstrdup(text);
     p->key = pf_xstrdup(key);
+    /* sent on a connection of an earlier run, as far as we know: looked
+       for in the room before it goes out */
+    p->gen = again ? UINT_MAX : 0;
     /* keep the order posts were made in */
     struct post **pp = &x->posts;
     while (*pp)
         pp = &(*pp)->next;
     *pp = p;
-    if (x->state == S_READY || (r->joined && !room_busy(r)))
+    if (!again && (x->state == S_READY || (r->joined && !room_busy(r))))
         send_post(x, p);
     return PF_OK;
+}
+
+static int
+op_post(struct pf_connector *c, const char *room, const char *thread,
+        const char *text, const char *key)
+{
+    (void)thread;
+    return add_post((struct xmpp *)c, room, text, key, 0);
+}
+
+static int
+op_post_again(struct pf_connector *c, const char *room, const char *thread,
+              const char *text, const char *key)
+{
+    struct xmpp *x = (struct xmpp *)c;
+    (void)thread;
+    if (x->state != S_DOWN)
+        return PF_EINVAL; /* only before start: the join looks for it */
+    return add_post(x, room, text, key, 1);
 }
 
 static int
@@ -1119,8 +1140,9 @@ op_destroy(struct pf_connector *c)
 }
 
 static const struct pf_connector_ops xmpp_ops = {
-    "xmpp",    op_start, op_stop, op_join,  op_post,
-    op_direct, op_react, op_del,  op_ready, op_destroy,
+    "xmpp",   op_start,   op_stop,       op_join,
+    op_post,  op_direct,  op_react,      op_del,
+    op_ready, op_destroy, op_post_again, pf_xmpp_set_last_id,
 };
 
 struct pf_connector *

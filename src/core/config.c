@@ -657,20 +657,12 @@ load_routes(struct vctx *v, struct pf_config *c, json_t *arr)
 static int
 load_root(struct vctx *v, struct pf_config *c, const struct pf_paths *paths)
 {
-    static const char *const keys[] = {"plugin_dir",
-                                       "plugins",
-                                       "policy",
-                                       "ui_language",
-                                       "max_message_bytes",
-                                       "log_level",
-                                       "team",
-                                       "connector",
-                                       "routes",
-                                       "supervisors",
-                                       "hold_ttl_s",
-                                       "command_prefix",
-                                       "state_dir",
-                                       NULL};
+    static const char *const keys[] = {
+        "plugin_dir",  "plugins",           "policy",
+        "ui_language", "max_message_bytes", "log_level",
+        "team",        "connector",         "routes",
+        "supervisors", "hold_ttl_s",        "command_prefix",
+        "state_dir",   "journal_key_file",  NULL};
     json_t *root = c->root;
     const char *s;
     int rc;
@@ -765,6 +757,13 @@ load_root(struct vctx *v, struct pf_config *c, const struct pf_paths *paths)
         c->state_dir = pf_path_join(c->base_dir, s);
     else if (rc == PF_OK)
         return fail(v, "state_dir", "expected a directory, got \"\"");
+    else if (rc != PF_ENOTFOUND)
+        return rc;
+    rc = get_string(v, "", root, "journal_key_file", &s);
+    if (rc == PF_OK && *s)
+        c->journal_key_file = pf_path_join(c->base_dir, s);
+    else if (rc == PF_OK)
+        return fail(v, "journal_key_file", "expected a file name, got \"\"");
     else if (rc != PF_ENOTFOUND)
         return rc;
 
@@ -879,6 +878,7 @@ pf_config_release(struct pf_config *c)
     free(c->supervisors);
     free(c->command_prefix);
     free(c->state_dir);
+    free(c->journal_key_file);
     free(c->path);
     free(c->base_dir);
     free(c->plugin_dir);

@@ -101,10 +101,11 @@ struct pf_config {
     size_t n_routes;
     char **supervisors; /* user ids (XMPP: bare JIDs) */
     size_t n_supervisors;
-    double hold_ttl_s;    /* default 1800 */
-    char *command_prefix; /* default "!" */
-    char *state_dir;      /* NULL: pokerface run picks one */
-    json_t *root;         /* owned */
+    double hold_ttl_s;      /* default 1800 */
+    char *command_prefix;   /* default "!" */
+    char *state_dir;        /* NULL: pokerface run picks one */
+    char *journal_key_file; /* NULL: state_dir/journal.key */
+    json_t *root;           /* owned */
 };
 
 /*

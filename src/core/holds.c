@@ -57,6 +57,18 @@ pf_holds_add(struct pf_holds *h)
 }
 
 struct pf_hold *
+pf_holds_add_id(struct pf_holds *h, unsigned id)
+{
+    if (id == 0 || pf_holds_get(h, id))
+        return NULL;
+    unsigned next = h->next_id;
+    h->next_id = id;
+    struct pf_hold *x = pf_holds_add(h);
+    h->next_id = next > id ? next : id + 1;
+    return x;
+}
+
+struct pf_hold *
 pf_holds_get(struct pf_holds *h, unsigned id)
 {
     for (size_t i = 0; i < h->n; i++)

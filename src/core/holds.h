@@ -1,8 +1,8 @@
 /*
  * holds.h - the messages waiting for a person's decision. Each hold has a
  * short number people type (!send 7), the text as the author wrote it,
- * why it was held, and when it expires. Kept in memory here; the journal
- * (issue 5) makes it survive restarts.
+ * why it was held, and when it expires. Kept in memory here; the relay's
+ * journal makes it survive restarts.
  */
 #ifndef PF_HOLDS_H
 #define PF_HOLDS_H
@@ -34,6 +34,8 @@ struct pf_hold {
     char *notice_id;     /* backend id of that notice, once known */
     unsigned edits;
     int64_t created_ms, expires_ms;
+    uint64_t jseq;        /* the journal record that holds it now */
+    uint64_t notice_jseq; /* the record that knows notice_id */
 };
 
 struct pf_holds {
@@ -46,6 +48,8 @@ void pf_holds_init(struct pf_holds *h);
 void pf_holds_release(struct pf_holds *h);
 /* A new open hold with the next id; fill it in. */
 struct pf_hold *pf_holds_add(struct pf_holds *h);
+/* The same with a given id (replaying the journal); NULL if it exists. */
+struct pf_hold *pf_holds_add_id(struct pf_holds *h, unsigned id);
 struct pf_hold *pf_holds_get(struct pf_holds *h, unsigned id);
 struct pf_hold *pf_holds_by_notice(struct pf_holds *h, const char *notice_id);
 /* The hold of the author's message with this id (backend or client id). */

@@ -36,7 +36,9 @@ enum pf_jrec_type {
     PF_JREC_DECISION = 4, /* who decided what, when */
     PF_JREC_SENT = 5,     /* posted, with the backend's id */
     PF_JREC_EXPIRED = 6,  /* dropped unsent after hold_ttl */
-    PF_JREC_DROPPED = 7   /* dropped by a person */
+    PF_JREC_DROPPED = 7,  /* dropped by a person */
+    PF_JREC_CURSOR = 8,   /* the last message handled in a room */
+    PF_JREC_META = 9      /* counters that must never go back */
 };
 
 /* What replay found besides the records. */

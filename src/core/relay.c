@@ -16,12 +16,14 @@
  */
 #include "core/relay.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/holds.h"
 #include "core/idset.h"
+#include "core/journal.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "rules/pipeline.h"
@@ -30,6 +32,7 @@
 #define SEEN_MAX 4096
 #define LAT_MAX 65536
 #define RELAYED_MAX 1024
+#define RECENT_MAX 1024
 
 struct member {
     char *id, *name;
@@ -65,6 +68,23 @@ struct route {
     size_t n_cust, cap_cust;
     char *ctx[CONTEXT_MSGS]; /* the customer's recent messages, oldest first */
     size_t n_ctx;
+    /* the last message handled in each room (0: customer, 1: internal):
+       after a restart the connector reads back what came after it */
+    char *cursor[2];
+};
+
+/* a post to a customer that was decided (journaled) and not yet seen to
+   arrive; after a restart it is posted again under the same key */
+struct pending {
+    char *key, *room, *text;
+    uint64_t jseq; /* the record that decided it */
+};
+
+/* an outgoing message the journal received but never saw checked */
+struct unchecked {
+    char *route, *msg_id, *alt_id, *author_id, *author_name, *text;
+    int64_t ts_ms;
+    unsigned tries;
 };
 
 struct pf_relay {
@@ -84,6 +104,19 @@ struct pf_relay {
     size_t n_lat, lat_pos;
     struct relayed *relayed; /* ring of the last RELAYED_MAX */
     size_t n_relayed, relayed_pos;
+    struct pf_journal *journal; /* NULL: nothing survives a restart */
+    struct pending *pend;
+    size_t n_pend, cap_pend;
+    struct unchecked *unch; /* from replay, until checked again */
+    size_t n_unch, cap_unch;
+    uint64_t keep_seq; /* compaction: records from here on are kept */
+    uint64_t compacted_size;
+    int64_t started_ms;
+    int recheck_done;
+    /* ids of the last messages handled, kept through compaction: those
+       handled while a room was being read back are newer than its cursor */
+    char *recent[RECENT_MAX];
+    size_t recent_pos;
 };
 
 /* ---- small helpers ---- */
@@ -224,6 +257,465 @@ customer_names(struct pf_relay *r, struct route *rt, size_t *n)
     return names;
 }
 
+/* ---- the journal ----
+ *
+ * Every record's payload is a JSON object. What the relay writes, and
+ * what replaying it rebuilds:
+ *
+ *   RECEIVED  an outgoing message came in: {route, id, alt, author, name,
+ *             text, ts, tries}; not yet checked
+ *   VERDICT   it passed: {id, action, post: {room, text, key}}; the post
+ *             is pending until SENT
+ *   HELD      it is held: the whole hold, written again after each edit
+ *   DECISION  {hold, kind, by, name, at, text?, post?}; send and a passing
+ *             edit carry the post, pending until SENT
+ *   SENT      {key, room, msg}: a post (or a notice) arrived as msg
+ *   EXPIRED   {hold, at}
+ *   CURSOR    {room, msg}: the last message handled in the room
+ *   META      {next_hold}: hold numbers are never reused
+ *
+ * A record that decides something is fsync'd before the relay acts on it
+ * (posts, tells the author); RECEIVED, SENT and CURSOR are not, because
+ * losing them only means reading a message back or looking for a post
+ * before sending it again.
+ */
+
+static const char *
+id_of(const struct pf_event *ev)
+{
+    return ev->msg_id && ev->msg_id[0] ? ev->msg_id : ev->alt_id;
+}
+
+/* msg_id was handled: never again, even after a restart */
+static void
+handled(struct pf_relay *r, const char *msg_id)
+{
+    if (!msg_id || !*msg_id)
+        return;
+    pf_idset_seen(&r->seen, msg_id);
+    free(r->recent[r->recent_pos]);
+    r->recent[r->recent_pos] = pf_xstrdup(msg_id);
+    r->recent_pos = (r->recent_pos + 1) % RECENT_MAX;
+}
+
+static int
+jwrite(struct pf_relay *r, int type, json_t *o, int sync, uint64_t *seq)
+{
+    char err[512];
+    int rc = PF_OK;
+    if (seq)
+        *seq = 0;
+    if (!o)
+        return PF_ENOMEM;
+    if (r->journal) {
+        char *s = json_dumps(o, JSON_COMPACT);
+        rc = s ? pf_journal_append(r->journal, type, s, strlen(s), sync, seq,
+                                   err, sizeof(err))
+               : PF_ENOMEM;
+        if (rc != PF_OK)
+            pf_err("%s", s ? err : "journal: out of memory");
+        free(s);
+    }
+    json_decref(o);
+    return rc;
+}
+
+static json_t *
+post_json(const char *room, const char *text, const char *key)
+{
+    return json_pack("{s:s, s:s, s:s}", "room", room, "text", text, "key", key);
+}
+
+static json_t *
+hold_json(const struct pf_hold *h, int full)
+{
+    json_t *o = json_pack(
+        "{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "hold",
+        (json_int_t)h->id, "action",
+        h->action == PF_ACT_BLOCK ? "block" : "hold", "route", h->route,
+        "author", h->author_id, "name", h->author_name, "lang",
+        h->lang ? h->lang : "en", "why", h->why ? h->why : "", "words",
+        h->words ? h->words : "", "edits", (json_int_t)h->edits, "created",
+        (json_int_t)h->created_ms, "expires", (json_int_t)h->expires_ms);
+    if (o && full) {
+        json_object_set_new(o, "text", json_string(h->text));
+        json_object_set_new(o, "details",
+                            json_string(h->details ? h->details : ""));
+        json_object_set_new(o, "src",
+                            json_string(h->source_id ? h->source_id : ""));
+        json_object_set_new(
+            o, "src_alt",
+            json_string(h->source_alt_id ? h->source_alt_id : ""));
+    }
+    return o;
+}
+
+static void
+pend_add(struct pf_relay *r, const char *key, const char *room,
+         const char *text, uint64_t jseq)
+{
+    for (size_t i = 0; i < r->n_pend; i++)
+        if (!strcmp(r->pend[i].key, key))
+            return;
+    if (r->n_pend == r->cap_pend) {
+        r->cap_pend = r->cap_pend ? r->cap_pend * 2 : 16;
+        r->pend = pf_xrealloc(r->pend, r->cap_pend * sizeof(*r->pend));
+    }
+    struct pending *p = &r->pend[r->n_pend++];
+    p->key = pf_xstrdup(key);
+    p->room = pf_xstrdup(room);
+    p->text = pf_xstrdup(text);
+    p->jseq = jseq;
+}
+
+/* the pending post with this key is done; 1 if there was one */
+static int
+pend_done(struct pf_relay *r, const char *key)
+{
+    for (size_t i = 0; key && i < r->n_pend; i++) {
+        if (strcmp(r->pend[i].key, key) != 0)
+            continue;
+        free(r->pend[i].key);
+        free(r->pend[i].room);
+        free(r->pend[i].text);
+        r->pend[i] = r->pend[--r->n_pend];
+        return 1;
+    }
+    return 0;
+}
+
+static void
+unch_clear(struct unchecked *u)
+{
+    free(u->route);
+    free(u->msg_id);
+    free(u->alt_id);
+    free(u->author_id);
+    free(u->author_name);
+    free(u->text);
+}
+
+static struct unchecked *
+unch_find(struct pf_relay *r, const char *msg_id)
+{
+    for (size_t i = 0; msg_id && i < r->n_unch; i++)
+        if (!strcmp(r->unch[i].msg_id, msg_id))
+            return &r->unch[i];
+    return NULL;
+}
+
+static void
+unch_done(struct pf_relay *r, const char *msg_id)
+{
+    struct unchecked *u = unch_find(r, msg_id);
+    if (u) {
+        unch_clear(u);
+        *u = r->unch[--r->n_unch];
+    }
+}
+
+static void
+set_cursor(struct pf_relay *r, const char *room, const char *msg_id)
+{
+    int internal;
+    struct route *rt = route_by_room(r, room, &internal);
+    if (rt && msg_id && *msg_id) {
+        free(rt->cursor[internal]);
+        rt->cursor[internal] = pf_xstrdup(msg_id);
+    }
+}
+
+/*
+ * msg_id in room was handled: after a restart, read back only what came
+ * after it. Not while the connector is reading back what it missed: a
+ * live message then may be newer than ones not yet handled.
+ */
+static void
+note_cursor(struct pf_relay *r, const char *room, const char *msg_id)
+{
+    if (!room || !msg_id || !*msg_id || !r->conn->ops->ready(r->conn))
+        return;
+    set_cursor(r, room, msg_id);
+    jwrite(r, PF_JREC_CURSOR,
+           json_pack("{s:s, s:s}", "room", room, "msg", msg_id), 0, NULL);
+}
+
+static const char *
+jstr(json_t *o, const char *k)
+{
+    const char *s = json_string_value(json_object_get(o, k));
+    return s ? s : "";
+}
+
+static int64_t
+jint(json_t *o, const char *k)
+{
+    return (int64_t)json_integer_value(json_object_get(o, k));
+}
+
+/* a post a record decided: pending until SENT */
+static void
+replay_post(struct pf_relay *r, json_t *post, uint64_t seq)
+{
+    if (json_is_object(post) && *jstr(post, "key"))
+        pend_add(r, jstr(post, "key"), jstr(post, "room"), jstr(post, "text"),
+                 seq);
+}
+
+/* one record of the journal, at startup */
+static int
+replay_one(void *ud, int type, uint64_t seq, const void *payload, size_t len)
+{
+    struct pf_relay *r = ud;
+    json_error_t je;
+    json_t *o = json_loadb(payload, len, 0, &je);
+    if (!json_is_object(o)) {
+        pf_warn("journal: record %llu is not a JSON object; skipped",
+                (unsigned long long)seq);
+        json_decref(o);
+        return 0;
+    }
+    struct pf_hold *h;
+    switch (type) {
+    case PF_JREC_RECEIVED: {
+        const char *id = jstr(o, "id");
+        handled(r, id);
+        struct unchecked *u = unch_find(r, id);
+        if (!u) {
+            if (r->n_unch == r->cap_unch) {
+                r->cap_unch = r->cap_unch ? r->cap_unch * 2 : 16;
+                r->unch = pf_xrealloc(r->unch, r->cap_unch * sizeof(*r->unch));
+            }
+            u = &r->unch[r->n_unch++];
+            memset(u, 0, sizeof(*u));
+            u->route = pf_xstrdup(jstr(o, "route"));
+            u->msg_id = pf_xstrdup(id);
+            u->alt_id = pf_xstrdup(jstr(o, "alt"));
+            u->author_id = pf_xstrdup(jstr(o, "author"));
+            u->author_name = pf_xstrdup(jstr(o, "name"));
+            u->text = pf_xstrdup(jstr(o, "text"));
+            u->ts_ms = jint(o, "ts");
+        }
+        if ((unsigned)jint(o, "tries") > u->tries)
+            u->tries = (unsigned)jint(o, "tries");
+        break;
+    }
+    case PF_JREC_VERDICT:
+        unch_done(r, jstr(o, "id"));
+        replay_post(r, json_object_get(o, "post"), seq);
+        break;
+    case PF_JREC_HELD: {
+        unsigned id = (unsigned)jint(o, "hold");
+        unch_done(r, jstr(o, "msg"));
+        h = pf_holds_get(&r->holds, id);
+        if (!h && !(h = pf_holds_add_id(&r->holds, id)))
+            break;
+        h->action =
+            strcmp(jstr(o, "action"), "block") ? PF_ACT_HOLD : PF_ACT_BLOCK;
+        pf_hold_set(&h->route, jstr(o, "route"));
+        pf_hold_set(&h->author_id, jstr(o, "author"));
+        pf_hold_set(&h->author_name, jstr(o, "name"));
+        pf_hold_set(&h->text, jstr(o, "text"));
+        pf_hold_set(&h->source_id, jstr(o, "src"));
+        pf_hold_set(&h->source_alt_id, jstr(o, "src_alt"));
+        pf_hold_set(&h->lang, jstr(o, "lang"));
+        pf_hold_set(&h->why, jstr(o, "why"));
+        pf_hold_set(&h->words, jstr(o, "words"));
+        pf_hold_set(&h->details, jstr(o, "details"));
+        h->edits = (unsigned)jint(o, "edits");
+        h->created_ms = jint(o, "created");
+        h->expires_ms = jint(o, "expires");
+        char *key = pf_xasprintf("pf-n%u-%u", h->id, h->edits);
+        pf_hold_set(&h->notice_key, key);
+        free(key);
+        h->jseq = seq;
+        break;
+    }
+    case PF_JREC_DECISION:
+    case PF_JREC_EXPIRED:
+    case PF_JREC_DROPPED: {
+        unsigned id = (unsigned)jint(o, "hold");
+        json_t *post = json_object_get(o, "post");
+        replay_post(r, post, seq);
+        /* an edit that is still held is followed by a HELD record */
+        if (type != PF_JREC_DECISION || strcmp(jstr(o, "kind"), "edit") || post)
+            pf_holds_remove(&r->holds, id);
+        if (r->holds.next_id <= id)
+            r->holds.next_id = id + 1;
+        break;
+    }
+    case PF_JREC_SENT:
+        pend_done(r, jstr(o, "key"));
+        for (size_t i = 0; i < r->holds.n; i++) {
+            h = r->holds.items[i];
+            if (h->notice_key && !strcmp(h->notice_key, jstr(o, "key"))) {
+                pf_hold_set(&h->notice_id, jstr(o, "msg"));
+                h->notice_jseq = seq;
+            }
+        }
+        break;
+    case PF_JREC_CURSOR: set_cursor(r, jstr(o, "room"), jstr(o, "msg")); break;
+    case PF_JREC_META: {
+        if ((unsigned)jint(o, "next_hold") > r->holds.next_id)
+            r->holds.next_id = (unsigned)jint(o, "next_hold");
+        json_t *seen = json_object_get(o, "seen"), *v;
+        size_t i;
+        json_array_foreach (seen, i, v)
+            handled(r, json_string_value(v));
+        break;
+    }
+    default:
+        pf_warn("journal: record %llu has an unknown type %d; skipped",
+                (unsigned long long)seq, type);
+    }
+    json_decref(o);
+    return 0;
+}
+
+/* compaction: is this record still needed? */
+static int
+keep_one(void *ud, int type, uint64_t seq, const void *payload, size_t len)
+{
+    struct pf_relay *r = ud;
+    if (seq >= r->keep_seq)
+        return 1; /* the cursors and counter written just before */
+    switch (type) {
+    case PF_JREC_RECEIVED: {
+        json_t *o = json_loadb(payload, len, 0, NULL);
+        int keep = unch_find(r, jstr(o, "id")) != NULL;
+        json_decref(o);
+        return keep;
+    }
+    case PF_JREC_VERDICT:
+    case PF_JREC_DECISION:
+        for (size_t i = 0; i < r->n_pend; i++)
+            if (r->pend[i].jseq == seq)
+                return 1;
+        return 0;
+    case PF_JREC_HELD:
+    case PF_JREC_SENT:
+        for (size_t i = 0; i < r->holds.n; i++)
+            if (r->holds.items[i]->jseq == seq ||
+                r->holds.items[i]->notice_jseq == seq)
+                return 1;
+        return 0;
+    default: return 0;
+    }
+}
+
+/*
+ * Rewrite the journal with only what is live: open holds, posts not yet
+ * seen to arrive, messages not yet checked, and the cursors.
+ */
+static void
+compact(struct pf_relay *r)
+{
+    char err[512];
+    uint64_t first = 0, seq;
+    int rc = PF_OK;
+    for (size_t i = 0; i < r->n_routes && rc == PF_OK; i++) {
+        struct route *rt = &r->routes[i];
+        for (int k = 0; k < 2 && rc == PF_OK; k++) {
+            if (!rt->cursor[k])
+                continue;
+            rc = jwrite(
+                r, PF_JREC_CURSOR,
+                json_pack("{s:s, s:s}", "room",
+                          k ? rt->conf->internal_room : rt->conf->customer_room,
+                          "msg", rt->cursor[k]),
+                0, &seq);
+            if (!first)
+                first = seq;
+        }
+    }
+    json_t *seen = json_array();
+    for (size_t i = 0; i < RECENT_MAX; i++) {
+        const char *id = r->recent[(r->recent_pos + i) % RECENT_MAX];
+        if (id)
+            json_array_append_new(seen, json_string(id));
+    }
+    if (rc == PF_OK)
+        rc = jwrite(r, PF_JREC_META,
+                    json_pack("{s:I, s:o}", "next_hold",
+                              (json_int_t)r->holds.next_id, "seen", seen),
+                    1, &seq);
+    else
+        json_decref(seen);
+    if (rc != PF_OK)
+        return;
+    r->keep_seq = first ? first : seq;
+    uint64_t before = pf_journal_size(r->journal);
+    if (pf_journal_compact(r->journal, keep_one, r, err, sizeof(err)) !=
+        PF_OK) {
+        pf_err("%s", err);
+        return;
+    }
+    r->compacted_size = pf_journal_size(r->journal);
+    pf_info("journal compacted: %llu -> %llu bytes", (unsigned long long)before,
+            (unsigned long long)r->compacted_size);
+}
+
+static void
+maybe_compact(struct pf_relay *r)
+{
+    uint64_t size = r->journal ? pf_journal_size(r->journal) : 0;
+    if (size > (1u << 20) && size > 4 * r->compacted_size)
+        compact(r);
+}
+
+/* the journal could not take a record: nothing is sent without it */
+static void
+journal_failed(struct pf_relay *r, struct route *rt, const char *author_id,
+               const char *author_name, const char *lang)
+{
+    tell(r, rt, author_id, author_name, 1,
+         fi(lang) ? "pokerface ei voi kirjoittaa päiväkirjaansa (levy "
+                    "täynnä?), joten viestiäsi ei lähetetty. Kerro "
+                    "ylläpidolle."
+                  : "pokerface cannot write its journal (disk full?), so "
+                    "your message was not sent. Tell whoever runs it.");
+}
+
+static int
+j_received(struct pf_relay *r, struct route *rt, const struct pf_event *ev,
+           const char *text, unsigned tries)
+{
+    return jwrite(r, PF_JREC_RECEIVED,
+                  json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I}",
+                            "route", rt->conf->name, "id", id_of(ev), "msg",
+                            ev->msg_id, "alt", ev->alt_id, "author",
+                            ev->author_id, "name", ev->author_name, "text",
+                            text, "ts", (json_int_t)ev->ts_ms, "tries",
+                            (json_int_t)tries),
+                  tries > 0, NULL);
+}
+
+static int
+j_held(struct pf_relay *r, struct pf_hold *h, const char *msg_id)
+{
+    json_t *o = hold_json(h, 1);
+    if (o)
+        json_object_set_new(o, "msg", json_string(msg_id ? msg_id : ""));
+    return jwrite(r, PF_JREC_HELD, o, 1, &h->jseq);
+}
+
+/* a decision; post (may be NULL) is stolen */
+static int
+j_decision(struct pf_relay *r, const struct pf_hold *h, const char *kind,
+           const char *by, const char *by_name, const char *text, json_t *post,
+           uint64_t *seq)
+{
+    json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:I}", "hold",
+                          (json_int_t)h->id, "kind", kind, "by", by, "name",
+                          by_name, "at", (json_int_t)(pf_wall_us() / 1000));
+    if (o && text)
+        json_object_set_new(o, "text", json_string(text));
+    if (o && post)
+        json_object_set(o, "post", post);
+    json_decref(post);
+    return jwrite(r, PF_JREC_DECISION, o, 1, seq);
+}
+
 /* ---- checking ---- */
 
 static int
@@ -296,8 +788,11 @@ describe(const struct pf_result *res, struct pf_hold *h)
     pf_buf_release(&det);
 }
 
+/* the notice of a hold (edited: after an edit; after_restart: posted
+   again under the same key, unless it arrived before the restart) */
 static void
-post_notice(struct pf_relay *r, struct route *rt, struct pf_hold *h, int again)
+post_notice(struct pf_relay *r, struct route *rt, struct pf_hold *h, int again,
+            int after_restart)
 {
     struct pf_buf b = PF_BUF_INIT;
     int f = fi(h->lang);
@@ -338,9 +833,14 @@ post_notice(struct pf_relay *r, struct route *rt, struct pf_hold *h, int again)
     pf_buf_addf(&b, f ? " Vanhenee %ld min kuluttua." : " Expires in %ld min.",
                 mins);
     char *key = pf_xasprintf("pf-n%u-%u", h->id, h->edits);
-    pf_hold_set(&h->notice_key, key);
-    pf_hold_set(&h->notice_id, NULL);
-    r->conn->ops->post(r->conn, rt->conf->internal_room, "", b.data, key);
+    if (after_restart) {
+        r->conn->ops->post_again(r->conn, rt->conf->internal_room, "", b.data,
+                                 key);
+    } else {
+        pf_hold_set(&h->notice_key, key);
+        pf_hold_set(&h->notice_id, NULL);
+        r->conn->ops->post(r->conn, rt->conf->internal_room, "", b.data, key);
+    }
     free(key);
     pf_buf_release(&b);
 }
@@ -388,12 +888,10 @@ relayed_by_source(struct pf_relay *r, const char *id)
    came from: if its author deletes it, the relayed copy goes too. */
 static void
 relay_text(struct pf_relay *r, struct route *rt, const char *author_id,
-           const char *author_name, const char *src_id, const char *src_alt,
-           const char *lang, const char *text, const char *key)
+           const char *src_id, const char *src_alt, const char *lang,
+           const char *line, const char *key)
 {
-    char *line = format(rt->conf->relay_format, author_name, text);
     r->conn->ops->post(r->conn, rt->conf->customer_room, "", line, key);
-    free(line);
     struct relayed *x;
     if (r->n_relayed < RELAYED_MAX) {
         x = &r->relayed[r->n_relayed++];
@@ -447,14 +945,30 @@ pf_relay_latency(const struct pf_relay *r, double q, int64_t *ns)
     return r->n_lat;
 }
 
-/* A new outgoing message: check it, then relay it or hold it. */
+/*
+ * A new outgoing message: check it, then relay it or hold it. tries > 0:
+ * the journal had it unchecked after a restart (checking it may be what
+ * stopped the bot: after three tries it is held unchecked).
+ */
 static void
 outgoing(struct pf_relay *r, struct route *rt, const struct pf_event *ev,
-         const char *text)
+         const char *text, unsigned tries)
 {
     struct pf_result res;
     char err[256];
-    if (check_text(r, rt, ev, text, &res, err, sizeof(err)) != PF_OK) {
+    int rc;
+    if (j_received(r, rt, ev, text, tries) != PF_OK) {
+        journal_failed(r, rt, ev->author_id, ev->author_name, "en");
+        return;
+    }
+    if (tries >= 3) {
+        pf_snprintf(err, sizeof(err), "checking it stopped pokerface %u times",
+                    tries);
+        rc = PF_EINVAL;
+    } else {
+        rc = check_text(r, rt, ev, text, &res, err, sizeof(err));
+    }
+    if (rc != PF_OK) {
         /* not checked, so not sent: hold it with the reason */
         struct pf_hold *h = pf_holds_add(&r->holds);
         h->action = PF_ACT_HOLD;
@@ -473,14 +987,30 @@ outgoing(struct pf_relay *r, struct route *rt, const struct pf_event *ev,
         r->stats.held++;
         pf_info("held #%u on %s from %s: could not be checked: %s", h->id,
                 rt->conf->name, ev->author_id, err);
-        post_notice(r, rt, h, 0);
+        j_held(r, h, id_of(ev));
+        post_notice(r, rt, h, 0, 0);
         return;
     }
     if (res.action <= PF_ACT_NOTE) {
-        char *key =
-            pf_xasprintf("pf-r-%s", ev->msg_id[0] ? ev->msg_id : ev->alt_id);
-        relay_text(r, rt, ev->author_id, ev->author_name, ev->msg_id,
-                   ev->alt_id, res.msg->ui_lang, text, key);
+        char *key = pf_xasprintf("pf-r-%s", id_of(ev));
+        char *line = format(rt->conf->relay_format, ev->author_name, text);
+        uint64_t seq;
+        json_t *v =
+            json_pack("{s:s, s:s, s:o}", "id", id_of(ev), "action",
+                      res.action == PF_ACT_NOTE ? "note" : "pass", "post",
+                      post_json(rt->conf->customer_room, line, key));
+        if (jwrite(r, PF_JREC_VERDICT, v, 1, &seq) != PF_OK) {
+            journal_failed(r, rt, ev->author_id, ev->author_name,
+                           res.msg->ui_lang);
+            free(line);
+            free(key);
+            return;
+        }
+        if (r->journal)
+            pend_add(r, key, rt->conf->customer_room, line, seq);
+        relay_text(r, rt, ev->author_id, ev->msg_id, ev->alt_id,
+                   res.msg->ui_lang, line, key);
+        free(line);
         free(key);
         if (ev->rx_ns && !ev->catchup)
             note_latency(r, pf_now_ns() - ev->rx_ns);
@@ -524,7 +1054,47 @@ outgoing(struct pf_relay *r, struct route *rt, const struct pf_event *ev,
     pf_info("%s #%u on %s from %s (score %.2f)",
             res.action == PF_ACT_BLOCK ? "blocked" : "held", h->id,
             rt->conf->name, ev->author_id, res.score);
-    post_notice(r, rt, h, 0);
+    j_held(r, h, id_of(ev));
+    post_notice(r, rt, h, 0, 0);
+}
+
+/* messages the journal had received but not seen checked: again now */
+static void
+recheck(struct pf_relay *r)
+{
+    struct unchecked *list = r->unch;
+    size_t n = r->n_unch;
+    r->unch = NULL;
+    r->n_unch = r->cap_unch = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct unchecked *u = &list[i];
+        struct route *rt = route_by_name(r, u->route);
+        if (rt) {
+            struct pf_event ev;
+            memset(&ev, 0, sizeof(ev));
+            ev.type = PF_EV_MESSAGE;
+            ev.room = rt->conf->internal_room;
+            ev.thread = "";
+            ev.author_id = u->author_id;
+            ev.author_name = u->author_name;
+            ev.text = u->text;
+            ev.msg_id = u->msg_id;
+            ev.alt_id = u->alt_id;
+            ev.ref_id = ev.key = "";
+            ev.ts_ms = u->ts_ms;
+            ev.catchup = 1;
+            pf_info("checking again a message from %s on %s that was not "
+                    "checked before the restart",
+                    u->author_id, rt->conf->name);
+            outgoing(r, rt, &ev, u->text, u->tries + 1);
+        } else {
+            pf_warn("journal: a message for route '%s', which is no longer "
+                    "configured, was never checked; it is not sent",
+                    u->route);
+        }
+        unch_clear(u);
+    }
+    free(list);
 }
 
 /* ---- decisions ---- */
@@ -568,14 +1138,42 @@ decided(struct pf_relay *r, struct pf_hold *h, const char *what)
     pf_holds_remove(&r->holds, h->id);
 }
 
+/*
+ * Journal a decision that posts line to the customer under key, then
+ * post it; 0 when the journal refused (nothing was posted).
+ */
+static int
+decide_post(struct pf_relay *r, struct route *rt, struct pf_hold *h,
+            const struct pf_event *ev, const char *kind, const char *text,
+            const char *lang, const char *key)
+{
+    char *line = format(rt->conf->relay_format, h->author_name, text);
+    uint64_t seq;
+    if (j_decision(r, h, kind, ev->author_id, ev->author_name,
+                   strcmp(kind, "send") ? text : NULL,
+                   post_json(rt->conf->customer_room, line, key),
+                   &seq) != PF_OK) {
+        journal_failed(r, rt, ev->author_id, ev->author_name, h->lang);
+        free(line);
+        return 0;
+    }
+    if (r->journal)
+        pend_add(r, key, rt->conf->customer_room, line, seq);
+    relay_text(r, rt, h->author_id, h->source_id, h->source_alt_id, lang, line,
+               key);
+    free(line);
+    return 1;
+}
+
 static void
 do_send(struct pf_relay *r, struct route *rt, struct pf_hold *h,
         const struct pf_event *ev)
 {
     char *key = pf_xasprintf("pf-h%u-s", h->id);
-    relay_text(r, rt, h->author_id, h->author_name, h->source_id,
-               h->source_alt_id, h->lang, h->text, key);
+    int ok = decide_post(r, rt, h, ev, "send", h->text, h->lang, key);
     free(key);
+    if (!ok)
+        return;
     learn(r, rt, h, PF_DECIDE_SEND, ev->author_id, NULL);
     char msg[200];
     pf_snprintf(msg, sizeof(msg),
@@ -591,6 +1189,11 @@ static void
 do_drop(struct pf_relay *r, struct route *rt, struct pf_hold *h,
         const struct pf_event *ev)
 {
+    if (j_decision(r, h, "drop", ev->author_id, ev->author_name, NULL, NULL,
+                   NULL) != PF_OK) {
+        journal_failed(r, rt, ev->author_id, ev->author_name, h->lang);
+        return;
+    }
     learn(r, rt, h, PF_DECIDE_DROP, ev->author_id, NULL);
     char msg[200];
     pf_snprintf(msg, sizeof(msg),
@@ -611,14 +1214,15 @@ do_edit(struct pf_relay *r, struct route *rt, struct pf_hold *h,
     struct pf_event as_author = *ev;
     as_author.author_id = h->author_id;
     as_author.author_name = h->author_name;
-    learn(r, rt, h, PF_DECIDE_EDIT, ev->author_id, text);
-    r->stats.edited++;
     if (check_text(r, rt, &as_author, text, &res, err, sizeof(err)) == PF_OK &&
         res.action <= PF_ACT_NOTE) {
         char *key = pf_xasprintf("pf-h%u-e%u", h->id, h->edits);
-        relay_text(r, rt, h->author_id, h->author_name, h->source_id,
-                   h->source_alt_id, res.msg->ui_lang, text, key);
+        int ok = decide_post(r, rt, h, ev, "edit", text, res.msg->ui_lang, key);
         free(key);
+        if (!ok)
+            return;
+        learn(r, rt, h, PF_DECIDE_EDIT, ev->author_id, text);
+        r->stats.edited++;
         char msg[200];
         pf_snprintf(msg, sizeof(msg),
                     fi(h->lang) ? "#%u muokattu ja lähetetty asiakkaalle."
@@ -630,6 +1234,13 @@ do_edit(struct pf_relay *r, struct route *rt, struct pf_hold *h,
         return;
     }
     /* still not fit to send: the hold stays, with the new text */
+    if (j_decision(r, h, "edit", ev->author_id, ev->author_name, text, NULL,
+                   NULL) != PF_OK) {
+        journal_failed(r, rt, ev->author_id, ev->author_name, h->lang);
+        return;
+    }
+    learn(r, rt, h, PF_DECIDE_EDIT, ev->author_id, text);
+    r->stats.edited++;
     h->edits++;
     pf_hold_set(&h->text, text);
     if (res.msg) {
@@ -642,13 +1253,19 @@ do_edit(struct pf_relay *r, struct route *rt, struct pf_hold *h,
     }
     h->expires_ms = pf_wall_us() / 1000 + (int64_t)(r->cfg->hold_ttl_s * 1000);
     pf_info("edit of #%u on %s held again", h->id, rt->conf->name);
-    post_notice(r, rt, h, 1);
+    j_held(r, h, h->source_id);
+    post_notice(r, rt, h, 1, 0);
 }
 
 static void
 expire(struct pf_relay *r, struct pf_hold *h)
 {
     struct route *rt = route_by_name(r, h->route);
+    if (jwrite(r, PF_JREC_EXPIRED,
+               json_pack("{s:I, s:I}", "hold", (json_int_t)h->id, "at",
+                         (json_int_t)(pf_wall_us() / 1000)),
+               1, NULL) != PF_OK)
+        return; /* still held; tried again on the next tick */
     if (rt) {
         char *msg = pf_xasprintf(
             fi(h->lang) ? "#%u vanheni eikä sitä lähetetty. Tekstisi oli: %s"
@@ -794,6 +1411,8 @@ command(struct pf_relay *r, struct route *rt, const struct pf_event *ev,
         return;
     }
     struct pf_hold *h = pf_holds_get(&r->holds, id);
+    if (!h && ev->catchup)
+        return; /* decided before a restart: read back, nothing to say */
     if (!h) {
         char msg[120];
         pf_snprintf(msg, sizeof(msg),
@@ -945,7 +1564,7 @@ internal_message(struct pf_relay *r, struct route *rt,
         while (*body == ' ' || *body == '\n' || *body == '\t')
             body++;
         if (*body)
-            outgoing(r, rt, ev, body);
+            outgoing(r, rt, ev, body, 0);
         return;
     }
     /* backstage talk: never sent, shown to the plugins */
@@ -1052,14 +1671,33 @@ pf_relay_event(void *ud, const struct pf_event *ev)
     struct route *rt;
 
     switch (ev->type) {
-    case PF_EV_STATE: pf_info("chat %s", ev->text); return;
+    case PF_EV_STATE:
+        pf_info("chat %s", ev->text);
+        if (!strcmp(ev->text, "ready") && !r->recheck_done) {
+            r->recheck_done = 1;
+            recheck(r);
+        }
+        return;
     case PF_EV_POSTED: {
+        json_t *sent = json_pack("{s:s, s:s, s:s}", "key", ev->key, "room",
+                                 ev->room ? ev->room : "", "msg", ev->msg_id);
+        uint64_t seq = 0;
+        /* a post to a customer: no longer pending */
+        if (pend_done(r, ev->key)) {
+            jwrite(r, PF_JREC_SENT, json_incref(sent), 0, &seq);
+            note_cursor(r, ev->room, ev->msg_id);
+        }
         /* learn the backend id of a notice, for reactions */
         for (size_t i = 0; i < r->holds.n; i++) {
             struct pf_hold *h = r->holds.items[i];
-            if (h->notice_key && strcmp(h->notice_key, ev->key) == 0)
+            if (h->notice_key && strcmp(h->notice_key, ev->key) == 0) {
                 pf_hold_set(&h->notice_id, ev->msg_id);
+                if (!seq)
+                    jwrite(r, PF_JREC_SENT, json_incref(sent), 0, &seq);
+                h->notice_jseq = seq;
+            }
         }
+        json_decref(sent);
         /* and of a relayed message, in case its author deletes it */
         for (size_t i = 0; i < r->n_relayed; i++) {
             struct relayed *x = &r->relayed[i];
@@ -1107,15 +1745,18 @@ pf_relay_event(void *ud, const struct pf_event *ev)
         /* a customer room: never commands, never reactions */
         if (ev->type == PF_EV_MESSAGE)
             customer_message(r, rt, ev);
-        return;
+    } else {
+        switch (ev->type) {
+        case PF_EV_MESSAGE: internal_message(r, rt, ev); break;
+        case PF_EV_EDIT: edit_event(r, rt, ev); break;
+        case PF_EV_REACTION: reaction_event(r, rt, ev); break;
+        case PF_EV_DELETE: delete_event(r, rt, ev); break;
+        default: break;
+        }
     }
-    switch (ev->type) {
-    case PF_EV_MESSAGE: internal_message(r, rt, ev); break;
-    case PF_EV_EDIT: edit_event(r, rt, ev); break;
-    case PF_EV_REACTION: reaction_event(r, rt, ev); break;
-    case PF_EV_DELETE: delete_event(r, rt, ev); break;
-    default: break;
-    }
+    handled(r, ev->msg_id);
+    note_cursor(r, ev->room, ev->msg_id);
+    maybe_compact(r);
 }
 
 /* ---- lifecycle ---- */
@@ -1145,15 +1786,62 @@ pf_relay_attach(struct pf_relay *r, struct pf_connector *c)
 }
 
 int
+pf_relay_open_journal(struct pf_relay *r, const char *path,
+                      const unsigned char key[PF_KEY_BYTES], char *err,
+                      size_t errlen)
+{
+    struct pf_journal_report rep;
+    int rc = pf_journal_open(&r->journal, path, key, replay_one, r, &rep, err,
+                             errlen);
+    if (rc != PF_OK)
+        return rc;
+    size_t open = r->holds.n;
+    pf_info("journal %s: %zu record(s); %zu held, %zu post(s) to confirm, "
+            "%zu message(s) to check again",
+            path, rep.records, open, r->n_pend, r->n_unch);
+    if (rep.torn_tail)
+        pf_warn("journal %s: the last record (at byte %llu) was cut short, "
+                "probably by a crash while writing it; it was ignored",
+                path, (unsigned long long)rep.torn_offset);
+    if (rep.bad_records || rep.skipped_bytes)
+        pf_warn("journal %s: %zu damaged record(s) and %zu unreadable "
+                "byte(s) skipped, the first at byte %llu; what they held is "
+                "lost (see the log lines above)",
+                path, rep.bad_records, rep.skipped_bytes,
+                (unsigned long long)rep.first_bad_offset);
+    compact(r);
+    return PF_OK;
+}
+
+int
 pf_relay_start(struct pf_relay *r)
 {
     for (size_t i = 0; i < r->n_routes; i++) {
-        int rc = r->conn->ops->join(r->conn, r->routes[i].conf->customer_room);
+        struct route *rt = &r->routes[i];
+        int rc = r->conn->ops->join(r->conn, rt->conf->customer_room);
         if (!rc)
-            rc = r->conn->ops->join(r->conn, r->routes[i].conf->internal_room);
+            rc = r->conn->ops->join(r->conn, rt->conf->internal_room);
         if (rc)
             return rc;
+        /* after a restart: read back what came since, and post again
+           (unless they arrived) what was decided */
+        for (int k = 0; k < 2; k++)
+            if (rt->cursor[k])
+                r->conn->ops->resume_after(r->conn,
+                                           k ? rt->conf->internal_room
+                                             : rt->conf->customer_room,
+                                           rt->cursor[k]);
     }
+    for (size_t i = 0; i < r->n_pend; i++)
+        r->conn->ops->post_again(r->conn, r->pend[i].room, "", r->pend[i].text,
+                                 r->pend[i].key);
+    for (size_t i = 0; i < r->holds.n; i++) {
+        struct pf_hold *h = r->holds.items[i];
+        struct route *rt = route_by_name(r, h->route);
+        if (rt && !(h->notice_id && *h->notice_id))
+            post_notice(r, rt, h, h->edits > 0, 1);
+    }
+    r->started_ms = pf_wall_us() / 1000;
     r->running = 1;
     lws_sul_schedule(r->ctx, 0, &r->tick, tick_cb, 250 * 1000);
     return r->conn->ops->start(r->conn);
@@ -1188,7 +1876,22 @@ pf_relay_free(struct pf_relay *r)
         free(rt->cust);
         for (size_t k = 0; k < rt->n_ctx; k++)
             free(rt->ctx[k]);
+        free(rt->cursor[0]);
+        free(rt->cursor[1]);
     }
+    for (size_t i = 0; i < r->n_pend; i++) {
+        free(r->pend[i].key);
+        free(r->pend[i].room);
+        free(r->pend[i].text);
+    }
+    free(r->pend);
+    for (size_t i = 0; i < r->n_unch; i++)
+        unch_clear(&r->unch[i]);
+    free(r->unch);
+    for (size_t i = 0; i < RECENT_MAX; i++)
+        free(r->recent[i]);
+    if (r->journal)
+        pf_journal_close(r->journal);
     free(r->routes);
     pf_idset_release(&r->seen);
     free(r->lat);

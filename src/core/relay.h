@@ -41,6 +41,15 @@ struct pf_relay *pf_relay_new(const struct pf_config *cfg,
 void pf_relay_attach(struct pf_relay *r, struct pf_connector *c);
 /* The connector's event callback (ud is the relay). */
 void pf_relay_event(void *ud, const struct pf_event *ev);
+/*
+ * Keep the relay's state in the journal at path (sealed under key), and
+ * first replay it: holds stay held, decided posts are posted again unless
+ * they arrived, messages never checked are checked again, and each room
+ * is read back from the last message handled. Before pf_relay_start.
+ */
+int pf_relay_open_journal(struct pf_relay *r, const char *path,
+                          const unsigned char key[32], char *err,
+                          size_t errlen);
 /* Join the rooms of every route and start the connector and timers. */
 int pf_relay_start(struct pf_relay *r);
 void pf_relay_stop(struct pf_relay *r);

@@ -118,9 +118,12 @@ main(int argc, char **argv)
             "   \"jid\": \"bot@localhost\", \"password_env\": "
             "\"PF_BENCH_PW\", \"nick\": \"pokerface\"},\n"
             " \"routes\": [{\"name\": \"bench\", \"customer_room\": \"" CUST
-            "\",\n   \"internal_room\": \"" TEAM "\"}]}\n",
+            "\",\n   \"internal_room\": \"" TEAM "\"}],\n"
+            " \"state_dir\": \"state\"}\n",
             url);
     fclose(f);
+    if (tc_state_dir(dir) != 0)
+        return 1;
     setenv("PF_BENCH_PW", "pw-bot", 1);
 
     struct tc_bot bot;
