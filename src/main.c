@@ -24,6 +24,8 @@ static const struct cmd cmds[] = {
     {"eval", pf_cmd_eval, "measure the rules on labelled corpora"},
     {"bench", pf_cmd_bench, "measure throughput and latency"},
     {"train", pf_cmd_train, "fit the learned plugin's model"},
+    {"queue", pf_cmd_queue, "review held messages of the running bot"},
+    {"status", pf_cmd_status, "what the running bot is doing"},
     {"keygen", pf_cmd_keygen, "create a key for the sealed journal"},
 };
 

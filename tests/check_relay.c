@@ -8,6 +8,7 @@
  * own pokerface process, so scenarios do not see each other's messages.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "chat.h"
+#include "core/control.h"
 #include "core/util.h"
 #include "testutil.h"
 
@@ -641,6 +643,165 @@ START_TEST(restart_mid_conversation_relays_once)
 }
 END_TEST
 
+/* ---- the queue from a terminal ---- */
+
+/* run build/pokerface ARGS (a shell line); its stdout+stderr, exit code */
+static char *cli(struct scene *s, int *status, const char *fmt, ...)
+    PF_ATTR_PRINTF(3, 4);
+
+static char *
+cli(struct scene *s, int *status, const char *fmt, ...)
+{
+    char args[1024];
+    va_list ap;
+    (void)s;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof(args), fmt, ap);
+    va_end(ap);
+    char *line = pf_xasprintf("%s/pokerface %s 2>&1", tu_build(), args);
+    FILE *p = popen(line, "r");
+    ck_assert_ptr_nonnull(p);
+    struct pf_buf b = PF_BUF_INIT;
+    char buf[4096];
+    size_t n;
+    /* the bot answers on its loop: keep the test users' loop turning */
+    while ((n = fread(buf, 1, sizeof(buf), p)) > 0)
+        pf_buf_add(&b, buf, n);
+    int st = pclose(p);
+    *status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    free(line);
+    pf_buf_addstr(&b, "");
+    return pf_buf_detach(&b, NULL);
+}
+
+/* as another user (nobody): ask the bot's socket for the queue */
+static char *
+as_nobody(const char *sock)
+{
+    int fd[2];
+    ck_assert_int_eq(pipe(fd), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        char err[512];
+        close(fd[0]);
+        if (setgid(65534) != 0 || setuid(65534) != 0) {
+            dprintf(fd[1], "cannot become nobody");
+            _exit(1);
+        }
+        char *a =
+            pf_control_call(sock, "{\"cmd\": \"list\"}", err, sizeof(err));
+        dprintf(fd[1], "%s", a ? a : err);
+        _exit(0);
+    }
+    close(fd[1]);
+    struct pf_buf b = PF_BUF_INIT;
+    char buf[1024];
+    ssize_t n;
+    while ((n = read(fd[0], buf, sizeof(buf))) > 0)
+        pf_buf_add(&b, buf, (size_t)n);
+    close(fd[0]);
+    waitpid(pid, NULL, 0);
+    pf_buf_addstr(&b, "");
+    return pf_buf_detach(&b, NULL);
+}
+
+START_TEST(queue_from_the_command_line)
+{
+    struct scene s;
+    int st;
+    char *out;
+    scene_open(&s, "queue", NULL, 500);
+    unsigned a = say_held(&s, "lol this guy is a total idiot", "idiot");
+    unsigned b = say_held(&s, "ok the idiot wants a refund", "idiot");
+    unsigned c = say_held(&s, "this customer is such a moron lol", "moron");
+
+    out = cli(&s, &st, "queue -c %s/pf.json list", s.tmp);
+    ck_assert_msg(st == 0 && strstr(out, "lol this guy is a total idiot") &&
+                      strstr(out, "such a moron"),
+                  "queue list: %s", out);
+    free(out);
+    out = cli(&s, &st, "queue -c %s/pf.json show %u", s.tmp, a);
+    ck_assert_msg(st == 0 &&
+                      strstr(out, "text     lol this guy is a total "
+                                  "idiot") &&
+                      strstr(out, "\"idiot\"") && strstr(out, "aino"),
+                  "queue show: %s", out);
+    free(out);
+    out = cli(&s, &st, "status -c %s/pf.json", s.tmp);
+    ck_assert_msg(st == 0 && strstr(out, "held     3 now") &&
+                      strstr(out, "xmpp, connected") &&
+                      strstr(out, "route    queue"),
+                  "status: %s", out);
+    free(out);
+
+    /* send: the customer gets it, the team is told who decided */
+    out = cli(&s, &st, "queue -c %s/pf.json send %u", s.tmp, a);
+    ck_assert_msg(st == 0 && strstr(out, "sent to the customer"),
+                  "queue send: %s", out);
+    free(out);
+    ck_assert_ptr_nonnull(tc_wait_msg(
+        s.cust, s.croom, "aino: lol this guy is a total idiot", NULL, WAIT));
+    ck_assert_ptr_nonnull(
+        tc_wait_msg(s.aino, s.iroom, "(pokerface queue)", NULL, WAIT));
+
+    /* edit with $EDITOR: the new text is checked and sent */
+    char *nt = pf_xasprintf("%s/new.txt", s.tmp);
+    const char *fresh = "Your refund is on its way, thank you for waiting.";
+    tu_write(nt, fresh, strlen(fresh));
+    char *ed = pf_xasprintf("cp -f '%s'", nt);
+    setenv("EDITOR", ed, 1);
+    out = cli(&s, &st, "queue -c %s/pf.json edit %u", s.tmp, b);
+    ck_assert_msg(st == 0 && strstr(out, "edited and sent"), "queue edit: %s",
+                  out);
+    free(out);
+    free(ed);
+    free(nt);
+    unsetenv("EDITOR");
+    ck_assert_ptr_nonnull(tc_wait_msg(
+        s.cust, s.croom, "aino: Your refund is on its way", NULL, WAIT));
+
+    /* drop: never sent; and a decided one cannot be decided again */
+    out = cli(&s, &st, "queue -c %s/pf.json drop %u", s.tmp, c);
+    ck_assert_msg(st == 0 && strstr(out, "dropped"), "queue drop: %s", out);
+    free(out);
+    out = cli(&s, &st, "queue -c %s/pf.json send %u", s.tmp, c);
+    ck_assert_msg(st == 2 && strstr(out, "no held message"),
+                  "send after drop: %s", out);
+    free(out);
+    out = cli(&s, &st, "queue -c %s/pf.json list", s.tmp);
+    ck_assert_msg(st == 0 && strstr(out, "No held messages."), "empty: %s",
+                  out);
+    free(out);
+    assert_none(&s, s.cust, s.croom, "moron");
+    ck_assert_uint_eq(tc_count(s.cust, s.croom, "total idiot"), 1);
+
+    /* another user: kept out by the socket's mode, and by the uid check
+       when the mode is opened up */
+    char *sock = pf_xasprintf("%s/state/control.sock", s.tmp);
+    struct stat sst;
+    ck_assert_int_eq(stat(sock, &sst), 0);
+    ck_assert_uint_eq(sst.st_mode & 0777, 0600);
+    char *state = pf_xasprintf("%s/state", s.tmp);
+    chmod(s.tmp, 0711);
+    chmod(state, 0711);
+    out = as_nobody(sock);
+    ck_assert_msg(strstr(out, "permission denied"), "nobody got: %s", out);
+    free(out);
+    chmod(sock, 0666);
+    out = as_nobody(sock);
+    ck_assert_msg(strstr(out, "refused: you are nobody"), "nobody got: %s",
+                  out);
+    free(out);
+    chmod(sock, 0600);
+    chmod(state, 0700);
+    chmod(s.tmp, 0700);
+    free(state);
+    free(sock);
+    pump_until_logged(&s, "refused user nobody", WAIT);
+    scene_close(&s);
+}
+END_TEST
+
 /* ---- kill and restart ---- */
 
 static void
@@ -864,6 +1025,7 @@ suite_relay(void)
     tcase_add_test(tc, deleting_a_reply_deletes_the_relayed_copy);
     tcase_add_test(tc, customer_room_is_never_a_command);
     tcase_add_test(tc, commands_help_why_and_mistakes);
+    tcase_add_test(tc, queue_from_the_command_line);
     tcase_add_test(tc, restart_mid_conversation_relays_once);
     suite_add_tcase(s, tc);
     tc = tcase_create("kill");

@@ -37,7 +37,7 @@ expect_not_in() {
 # --- help and usage ---
 expect_exit 0 "pokerface --help" -- "$PF" --help
 expect_in "$T/out" "commands:" "top-level help"
-for cmd in run check eval bench train keygen; do
+for cmd in run check eval bench train keygen queue status; do
     expect_exit 0 "$cmd --help" -- "$PF" "$cmd" --help
     expect_in "$T/out" "usage: pokerface $cmd" "$cmd help"
 done
@@ -160,6 +160,18 @@ chmod 644 "$T/st/journal.key"
 expect_exit 2 "run with a readable journal key" -- "$PF" run -c "$T/run.json"
 expect_in "$T/err" "chmod 600" "run refuses a 0644 key"
 chmod 600 "$T/st/journal.key"
+
+# --- queue and status: what they say with no bot running ---
+expect_exit 2 "queue list with no bot" -- "$PF" queue -c "$T/run.json" list
+expect_in "$T/err" "pokerface is not running with this configuration" "queue says the bot is not running"
+expect_exit 2 "status with no bot" -- "$PF" status -c "$T/run.json"
+expect_in "$T/err" "$T/st/control.sock" "status names the socket"
+expect_exit 2 "queue without a command" -- "$PF" queue -c "$T/run.json"
+expect_in "$T/err" "which command?" "queue asks which command"
+expect_exit 2 "queue send without a number" -- "$PF" queue -c "$T/run.json" send
+expect_exit 2 "queue send a non-number" -- "$PF" queue -c "$T/run.json" send x7
+expect_in "$T/err" "'x7' is not a hold number" "queue names a bad number"
+expect_exit 2 "queue --text for send" -- "$PF" queue -c "$T/run.json" --text hi send 3
 expect_exit 2 "run with the password variable unset" -- \
     env -u PF_TEST_UNSET_PW "$PF" run -c "$T/run.json"
 expect_in "$T/err" "environment variable 'PF_TEST_UNSET_PW'" "run names the variable"

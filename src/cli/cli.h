@@ -23,6 +23,8 @@ int pf_cmd_bench(int argc, char **argv);
 int pf_cmd_run(int argc, char **argv);
 int pf_cmd_train(int argc, char **argv);
 int pf_cmd_keygen(int argc, char **argv);
+int pf_cmd_queue(int argc, char **argv);
+int pf_cmd_status(int argc, char **argv);
 
 /* A loaded configuration with its engine. */
 struct pf_cli_env {
@@ -43,6 +45,9 @@ int pf_cli_open(struct pf_cli_env *env, const char *config_path);
  */
 int pf_cli_open_state(struct pf_cli_env *env, const char *config_path);
 void pf_cli_close(struct pf_cli_env *env);
+/* The state directory config_path gives `run` (not created, no engine
+   opened); NULL after printing why. */
+char *pf_cli_state_dir(const char *config_path);
 
 /* Colour on this stream? (a terminal, and NO_COLOR unset) */
 int pf_cli_color(FILE *f);

@@ -62,6 +62,30 @@ default_state_dir(void)
     return NULL;
 }
 
+char *
+pf_cli_state_dir(const char *config_path)
+{
+    struct pf_paths paths;
+    struct pf_config cfg;
+    char err[1024];
+    char *def = NULL, *dir = NULL;
+    pf_paths_detect(&paths);
+    if (!config_path)
+        config_path = def = pf_config_default_path(&paths);
+    if (pf_config_load(&cfg, config_path, &paths, err, sizeof(err)) != 0) {
+        fprintf(stderr, "pokerface: configuration error: %s\n", err);
+    } else {
+        dir = cfg.state_dir ? pf_xstrdup(cfg.state_dir) : default_state_dir();
+        if (!dir)
+            fprintf(stderr, "pokerface: no state directory: set "
+                            "\"state_dir\" in the configuration\n");
+        pf_config_release(&cfg);
+    }
+    free(def);
+    pf_paths_release(&paths);
+    return dir;
+}
+
 static int
 open_env(struct pf_cli_env *env, const char *config_path, int with_state)
 {

@@ -14,6 +14,7 @@
 
 #include "cli/cli.h"
 #include "connectors/xmpp.h"
+#include "core/control.h"
 #include "core/journal.h"
 #include "core/log.h"
 #include "core/loop.h"
@@ -205,6 +206,18 @@ pf_cmd_run(int argc, char **argv)
     }
     sodium_free(key);
     key = NULL;
+    struct pf_control *control = NULL;
+    char *sock_path = pf_path_join(env.state_dir, "control.sock");
+    rc = pf_control_start(&control, loop.ctx, sock_path, relay, err,
+                          sizeof(err));
+    free(sock_path);
+    if (rc != PF_OK) {
+        fprintf(stderr, "pokerface run: %s\n", err);
+        pf_relay_free(relay);
+        conn->ops->destroy(conn);
+        pf_loop_release(&loop);
+        goto fail_early;
+    }
     pf_info("pokerface %s starting: %zu route(s), %zu plugin(s), as %s on %s",
             PF_VERSION, env.cfg.n_routes, pf_engine_n_plugins(&env.engine),
             k->jid, k->url);
@@ -247,6 +260,7 @@ pf_cmd_run(int argc, char **argv)
                 n_lat, (double)p50 / 1e3, (double)p99 / 1e3,
                 (double)pmax / 1e3);
     }
+    pf_control_stop(control);
     pf_relay_free(relay);
     conn->ops->destroy(conn);
     pf_loop_release(&loop);

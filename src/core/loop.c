@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "connectors/ws.h"
+#include "core/control.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "pokerface/plugin.h"
@@ -19,6 +20,7 @@
 static const struct lws_protocols protocols[] = {
     {"http-only", lws_callback_http_dummy, 0, 0, 0, NULL, 0},
     {"pf-ws", pf_ws_lws_callback, 0, 16384, 0, NULL, 0},
+    {"pf-control", pf_control_lws_callback, 0, 0, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 

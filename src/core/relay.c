@@ -17,6 +17,7 @@
 #include "core/relay.h"
 
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "rules/pipeline.h"
+#include "text/utf8.h"
 
 #define CONTEXT_MSGS 5
 #define SEEN_MAX 4096
@@ -117,6 +119,9 @@ struct pf_relay {
        handled while a room was being read back are newer than its cursor */
     char *recent[RECENT_MAX];
     size_t recent_pos;
+    /* a decision from the control socket: its event, and the answer */
+    const struct pf_event *ctl_ev;
+    struct pf_buf ctl_answer;
 };
 
 /* ---- small helpers ---- */
@@ -226,6 +231,20 @@ static void
 reply(struct pf_relay *r, struct route *rt, const struct pf_event *ev,
       const char *text)
 {
+    if (ev == r->ctl_ev) {
+        /* to the command line, and a line in the room for the team */
+        pf_buf_addf(&r->ctl_answer, "%s%s", r->ctl_answer.len ? "\n" : "",
+                    text);
+        if (rt) {
+            char *line =
+                pf_xasprintf("%s (pokerface queue): %s", ev->author_name, text);
+            char *key = new_key(r, "q");
+            r->conn->ops->post(r->conn, rt->conf->internal_room, "", line, key);
+            free(key);
+            free(line);
+        }
+        return;
+    }
     if (!ev->room) {
         r->conn->ops->direct(r->conn, ev->author_id, text);
         return;
@@ -1108,7 +1127,9 @@ static int
 may_decide(struct pf_relay *r, const struct pf_hold *h, int send,
            const char *who, const char *who_name, char *why, size_t cap)
 {
-    int sup = is_supervisor(r, who);
+    /* the bot's owner, on its control socket, is a supervisor */
+    int sup =
+        is_supervisor(r, who) || (r->ctl_ev && !strncmp(who, "local:", 6));
     int f = fi(h->lang);
     if (send && h->action == PF_ACT_BLOCK && !sup) {
         pf_snprintf(why, cap,
@@ -1906,4 +1927,137 @@ const struct pf_relay_stats *
 pf_relay_stats(const struct pf_relay *r)
 {
     return &r->stats;
+}
+
+/* ---- the control socket's requests ---- */
+
+static json_t *ctl_error(const char *fmt, ...) PF_ATTR_PRINTF(1, 2);
+
+static json_t *
+ctl_error(const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    return json_pack("{s:b, s:s}", "ok", 0, "error", msg);
+}
+
+static int
+cmp_hold(const void *a, const void *b)
+{
+    const struct pf_hold *x = *(const struct pf_hold *const *)a;
+    const struct pf_hold *y = *(const struct pf_hold *const *)b;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+json_t *
+pf_relay_control(struct pf_relay *r, json_t *req, const char *user)
+{
+    const char *cmd = json_string_value(json_object_get(req, "cmd"));
+    if (!cmd)
+        return ctl_error("a request needs \"cmd\"");
+    if (!strcmp(cmd, "list")) {
+        struct pf_hold **v = pf_xmalloc((r->holds.n + 1) * sizeof(*v));
+        memcpy(v, r->holds.items, r->holds.n * sizeof(*v));
+        qsort(v, r->holds.n, sizeof(*v), cmp_hold);
+        json_t *a = json_array();
+        for (size_t i = 0; i < r->holds.n; i++) {
+            json_t *o = hold_json(v[i], 0);
+            json_object_set_new(o, "text", json_string(v[i]->text));
+            json_array_append_new(a, o);
+        }
+        free(v);
+        return json_pack("{s:b, s:o}", "ok", 1, "holds", a);
+    }
+    if (!strcmp(cmd, "status")) {
+        const struct pf_relay_stats *st = &r->stats;
+        json_t *routes = json_array();
+        for (size_t i = 0; i < r->n_routes; i++)
+            json_array_append_new(
+                routes,
+                json_pack("{s:s, s:s, s:s, s:I, s:I}", "name",
+                          r->routes[i].conf->name, "customer_room",
+                          r->routes[i].conf->customer_room, "internal_room",
+                          r->routes[i].conf->internal_room, "team",
+                          (json_int_t)r->routes[i].n_team, "customer_side",
+                          (json_int_t)r->routes[i].n_cust));
+        json_t *backends = json_pack("[{s:s, s:b}]", "type", r->conn->ops->name,
+                                     "connected", r->conn->ops->ready(r->conn));
+        return json_pack(
+            "{s:b, s:o, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, "
+            "s:I, s:I}",
+            "ok", 1, "backends", backends, "routes", routes, "counts", "held",
+            (json_int_t)r->holds.n, "held_total", (json_int_t)st->held,
+            "relayed", (json_int_t)st->relayed, "sent", (json_int_t)st->sent,
+            "dropped", (json_int_t)st->dropped, "expired",
+            (json_int_t)st->expired, "refused", (json_int_t)st->refused,
+            "pending", (json_int_t)r->n_pend, "uptime_s",
+            (json_int_t)((pf_wall_us() / 1000 - r->started_ms) / 1000),
+            "journal_bytes",
+            (json_int_t)(r->journal ? pf_journal_size(r->journal) : 0));
+    }
+    json_t *jid = json_object_get(req, "id");
+    if (!json_is_integer(jid) || json_integer_value(jid) <= 0 ||
+        json_integer_value(jid) > 0xFFFFFFFF)
+        return ctl_error("'%s' needs \"id\", a hold number", cmd);
+    unsigned id = (unsigned)json_integer_value(jid);
+    struct pf_hold *h = pf_holds_get(&r->holds, id);
+    if (!h)
+        return ctl_error("no held message #%u (it may have been decided "
+                         "already)",
+                         id);
+    if (!strcmp(cmd, "show")) {
+        json_t *o = hold_json(h, 1);
+        json_object_set_new(o, "ok", json_true());
+        return o;
+    }
+    const char *text = json_string_value(json_object_get(req, "text"));
+    if (strcmp(cmd, "send") && strcmp(cmd, "drop") && strcmp(cmd, "edit"))
+        return ctl_error("unknown command '%s' (list, show, send, edit, "
+                         "drop, status)",
+                         cmd);
+    if (!strcmp(cmd, "edit")) {
+        if (!text || !*text)
+            return ctl_error("edit needs \"text\", the new text");
+        size_t bad;
+        if (!pf_utf8_valid(text, strlen(text), &bad))
+            return ctl_error("the new text is not valid UTF-8 (byte %zu)", bad);
+    }
+    struct route *rt = route_by_name(r, h->route);
+    if (!rt)
+        return ctl_error("#%u belongs to route '%s', which is no longer "
+                         "configured",
+                         id, h->route);
+    if (!r->conn->ops->ready(r->conn) && strcmp(cmd, "drop"))
+        return ctl_error("the chat is not connected; try again in a moment");
+    char *who = pf_xasprintf("local:%s", user);
+    struct pf_event ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.type = PF_EV_MESSAGE;
+    ev.thread = ev.msg_id = ev.alt_id = ev.ref_id = ev.key = "";
+    ev.author_id = who;
+    ev.author_name = user;
+    ev.text = text ? text : "";
+    r->ctl_ev = &ev;
+    pf_buf_init(&r->ctl_answer);
+    pf_info("%s #%u decided on the control socket by %s", cmd, id, user);
+    if (!strcmp(cmd, "send"))
+        do_send(r, rt, h, &ev);
+    else if (!strcmp(cmd, "drop"))
+        do_drop(r, rt, h, &ev);
+    else
+        do_edit(r, rt, h, &ev, text);
+    r->ctl_ev = NULL;
+    const struct pf_hold *still = pf_holds_get(&r->holds, id);
+    json_t *o =
+        json_pack("{s:b, s:s, s:s}", "ok", 1, "state",
+                  !still ? (!strcmp(cmd, "drop") ? "dropped" : "sent")
+                  : !strcmp(cmd, "edit") ? "held"
+                                         : "unchanged",
+                  "message", r->ctl_answer.data ? r->ctl_answer.data : "");
+    pf_buf_release(&r->ctl_answer);
+    free(who);
+    return o;
 }

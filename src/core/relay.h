@@ -20,6 +20,7 @@
 #ifndef PF_RELAY_H
 #define PF_RELAY_H
 
+#include <jansson.h>
 #include <libwebsockets.h>
 
 #include "connectors/connector.h"
@@ -50,6 +51,11 @@ void pf_relay_event(void *ud, const struct pf_event *ev);
 int pf_relay_open_journal(struct pf_relay *r, const char *path,
                           const unsigned char key[32], char *err,
                           size_t errlen);
+/*
+ * A control socket request (see control.h) from the local user `user`
+ * (the bot's owner, so a supervisor); returns the answer object.
+ */
+json_t *pf_relay_control(struct pf_relay *r, json_t *req, const char *user);
 /* Join the rooms of every route and start the connector and timers. */
 int pf_relay_start(struct pf_relay *r);
 void pf_relay_stop(struct pf_relay *r);
