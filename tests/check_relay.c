@@ -802,6 +802,63 @@ START_TEST(queue_from_the_command_line)
 }
 END_TEST
 
+/*
+ * A damaged journal: a record cut short at the end (a crash mid-write)
+ * and a flipped bit in the middle are both reported, with where, and the
+ * bot starts; the hold whose record survived is still held.
+ */
+START_TEST(damaged_journal_is_reported_and_survived)
+{
+    struct scene s;
+    scene_open(&s, "damaged", NULL, 500);
+    unsigned id = say_held(&s, "lol this guy is a total idiot", "idiot");
+    ck_assert_int_eq(tc_bot_stop(&s.bot), 0);
+    char *jp = pf_xasprintf("%s/state/journal", s.tmp);
+    size_t n;
+    char *j = tu_read(jp, &n);
+    /* a torn tail: half a record appended */
+    ck_assert_uint_gt(n, 100);
+    char *torn = pf_xmalloc(n + 40);
+    memcpy(torn, j, n);
+    memcpy(torn + n, j + 16, 40); /* the start of the first record */
+    tu_write(jp, torn, n + 40);
+    char *log = pf_xasprintf("%s/bot-1.log", s.tmp);
+    char *cfg = pf_xasprintf("%s/pf.json", s.tmp);
+    ck_assert_int_eq(tc_bot_start(&s.bot, tu_build(), cfg, log), 0);
+    ck_assert_msg(pump_until_logged(&s, "chat ready", WAIT) == 0,
+                  "no start after a torn tail; see %s", log);
+    ck_assert_msg(tc_bot_logged(&s.bot, "was cut short"),
+                  "no report of the torn tail; see %s", s.bot.log);
+    size_t from = s.aino->n;
+    tc_say(s.aino, s.iroom, "!held");
+    const struct tc_msg *m =
+        tc_wait_msg(s.aino, s.iroom, "aino: #", &from, WAIT);
+    ck_assert_msg(m && hold_id(m) == id, "the hold is gone after a torn tail");
+    ck_assert_int_eq(tc_bot_stop(&s.bot), 0);
+
+    /* a flipped bit in the first record: reported, skipped, not fatal */
+    free(j);
+    j = tu_read(jp, &n);
+    j[16 + 40] ^= 0x10;
+    tu_write(jp, j, n);
+    free(log);
+    log = pf_xasprintf("%s/bot-2.log", s.tmp);
+    ck_assert_int_eq(tc_bot_start(&s.bot, tu_build(), cfg, log), 0);
+    ck_assert_msg(pump_until_logged(&s, "chat ready", WAIT) == 0,
+                  "no start after a flipped bit; see %s", log);
+    ck_assert_msg(tc_bot_logged(&s.bot, "damaged record(s)") &&
+                      tc_bot_logged(&s.bot, "at byte 16"),
+                  "no report of the damaged record; see %s", log);
+    free(log);
+    free(cfg);
+    free(torn);
+    free(j);
+    free(jp);
+    /* the damage is reported as a warning, not an error */
+    scene_close(&s);
+}
+END_TEST
+
 /* ---- kill and restart ---- */
 
 static void
@@ -1026,6 +1083,7 @@ suite_relay(void)
     tcase_add_test(tc, customer_room_is_never_a_command);
     tcase_add_test(tc, commands_help_why_and_mistakes);
     tcase_add_test(tc, queue_from_the_command_line);
+    tcase_add_test(tc, damaged_journal_is_reported_and_survived);
     tcase_add_test(tc, restart_mid_conversation_relays_once);
     suite_add_tcase(s, tc);
     tc = tcase_create("kill");
