@@ -1820,10 +1820,6 @@ pf_relay_open_journal(struct pf_relay *r, const char *path,
     pf_info("journal %s: %zu record(s); %zu held, %zu post(s) to confirm, "
             "%zu message(s) to check again",
             path, rep.records, open, r->n_pend, r->n_unch);
-    if (rep.torn_tail)
-        pf_warn("journal %s: the last record (at byte %llu) was cut short, "
-                "probably by a crash while writing it; it was ignored",
-                path, (unsigned long long)rep.torn_offset);
     if (rep.bad_records || rep.skipped_bytes)
         pf_warn("journal %s: %zu damaged record(s) and %zu unreadable "
                 "byte(s) skipped, the first at byte %llu; what they held is "
