@@ -21,7 +21,9 @@ port_free() { ! (: </dev/tcp/127.0.0.1/"$1") 2>/dev/null; }
 free_port() {
     local p i
     for i in $(seq 1 200); do
-        p=$((20000 + RANDOM % 40000))
+        # below Linux's ephemeral range (32768-60999), where an outgoing
+        # connection may take the port between this check and the bind
+        p=$((20000 + RANDOM % 12000))
         if port_free "$p"; then echo "$p"; return 0; fi
     done
     echo "prosody.sh: no free port found" >&2
@@ -38,10 +40,12 @@ ready() { # HTTP 200 on /xmpp-websocket: the WebSocket module is up
     return 1
 }
 
+tries=0
 start() {
-    local c2s http i
+    local c2s http i fresh=0
     mkdir -p "$dir/data" "$dir/certs"
     if [ ! -f "$dir/prosody.cfg.lua" ]; then
+        fresh=1
         c2s=$(free_port)
         http=$(free_port)
         while [ "$http" = "$c2s" ]; do http=$(free_port); done
@@ -88,6 +92,15 @@ CFG
     http=$(cat "$dir/http_port")
     for i in $(seq 1 200); do
         if ready "$http" 2>/dev/null; then return 0; fi
+        if [ "$fresh" = 1 ] && [ "$tries" -lt 5 ] &&
+            grep -q "Failed to open server port" "$dir/prosody.log" 2>/dev/null; then
+            # taken since we looked: new ports, new start
+            tries=$((tries + 1))
+            stop
+            rm -f "$dir/prosody.cfg.lua" "$dir/prosody.log"
+            start "$@"
+            return $?
+        fi
         if ! kill -0 "$(cat "$dir/prosody.pid.start")" 2>/dev/null; then
             echo "prosody.sh: prosody exited; see $dir/stdout.log" >&2
             cat "$dir/stdout.log" >&2

@@ -29,7 +29,15 @@ struct pf_journal {
     unsigned char key[PF_KEY_BYTES];
     uint64_t seq;  /* last sequence number used */
     uint64_t size; /* bytes in the file */
+    int quiet;     /* compacting: what replay finds was reported at open */
 };
+
+/* a warning about the file, once: not again when compaction reads it */
+#define jwarn(j, ...)                                                          \
+    do {                                                                       \
+        if (!(j)->quiet)                                                       \
+            pf_warn(__VA_ARGS__);                                              \
+    } while (0)
 
 /* ---- the key ---- */
 
@@ -245,13 +253,14 @@ replay(struct pf_journal *j, const unsigned char *d, size_t size,
                 /* a frame cut short at the very end */
                 rep->torn_tail = 1;
                 rep->torn_offset = pos;
-                pf_warn("journal %s: the last record (offset %zu) was cut "
-                        "short, probably by a crash while writing; ignored",
-                        j->path, pos);
+                jwarn(j,
+                      "journal %s: the last record (offset %zu) was cut "
+                      "short, probably by a crash while writing; ignored",
+                      j->path, pos);
                 break;
             }
-            pf_warn("journal %s: bytes %zu to %zu are not a record; skipped",
-                    j->path, pos, next);
+            jwarn(j, "journal %s: bytes %zu to %zu are not a record; skipped",
+                  j->path, pos, next);
             rep->skipped_bytes += next - pos;
             pos = next;
             continue;
@@ -264,14 +273,16 @@ replay(struct pf_journal *j, const unsigned char *d, size_t size,
                 sealed <= PF_JOURNAL_MAX_RECORD) {
                 rep->torn_tail = 1;
                 rep->torn_offset = pos;
-                pf_warn("journal %s: the last record (offset %zu) was cut "
-                        "short, probably by a crash while writing; ignored",
-                        j->path, pos);
+                jwarn(j,
+                      "journal %s: the last record (offset %zu) was cut "
+                      "short, probably by a crash while writing; ignored",
+                      j->path, pos);
                 break;
             }
-            pf_warn("journal %s: the record at offset %zu has a bad length "
-                    "(%zu); skipped to offset %zu",
-                    j->path, pos, sealed, next);
+            jwarn(j,
+                  "journal %s: the record at offset %zu has a bad length "
+                  "(%zu); skipped to offset %zu",
+                  j->path, pos, sealed, next);
             if (!rep->bad_records++)
                 rep->first_bad_offset = pos;
             pos = next;
@@ -286,9 +297,10 @@ replay(struct pf_journal *j, const unsigned char *d, size_t size,
         if (crypto_aead_xchacha20poly1305_ietf_decrypt(
                 plain, &plen, NULL, d + pos + FRAME, sealed, d + pos, 8,
                 d + pos + 8, j->key) != 0) {
-            pf_warn("journal %s: the record at offset %zu fails "
-                    "authentication (damaged, or another key); skipped",
-                    j->path, pos);
+            jwarn(j,
+                  "journal %s: the record at offset %zu fails "
+                  "authentication (damaged, or another key); skipped",
+                  j->path, pos);
             if (!rep->bad_records++)
                 rep->first_bad_offset = pos;
             pos = next_marker(d, size, pos + 4);
@@ -296,9 +308,10 @@ replay(struct pf_journal *j, const unsigned char *d, size_t size,
         }
         uint64_t seq = get64(plain + 1);
         if (seq <= j->seq) {
-            pf_warn("journal %s: the record at offset %zu repeats sequence "
-                    "number %llu; skipped",
-                    j->path, pos, (unsigned long long)seq);
+            jwarn(j,
+                  "journal %s: the record at offset %zu repeats sequence "
+                  "number %llu; skipped",
+                  j->path, pos, (unsigned long long)seq);
             if (!rep->bad_records++)
                 rep->first_bad_offset = pos;
             pos += FRAME + sealed;
@@ -533,7 +546,9 @@ pf_journal_compact(struct pf_journal *j, pf_journal_fn keep, void *ud,
     memset(&rep, 0, sizeof(rep));
     uint64_t seq = j->seq;
     j->seq = 0; /* replay checks that they grow */
+    j->quiet = 1;
     replay(j, d, size, compact_one, &c, &rep, &good_end, err, errlen);
+    j->quiet = 0;
     j->seq = seq;
     if (c.failed || fsync(c.fd) != 0) {
         snprintf(err, errlen, "journal %s: cannot compact: %s", tmp,
