@@ -20,6 +20,7 @@
 
 #include "chat.h"
 #include "core/control.h"
+#include "core/journal.h"
 #include "core/util.h"
 #include "testutil.h"
 
@@ -802,65 +803,6 @@ START_TEST(queue_from_the_command_line)
 }
 END_TEST
 
-/*
- * A damaged journal: a record cut short at the end (a crash mid-write)
- * and a flipped bit in the middle are both reported, with where, and the
- * bot starts; the hold whose record survived is still held.
- */
-START_TEST(damaged_journal_is_reported_and_survived)
-{
-    struct scene s;
-    scene_open(&s, "damaged", NULL, 500);
-    unsigned id = say_held(&s, "lol this guy is a total idiot", "idiot");
-    ck_assert_int_eq(tc_bot_stop(&s.bot), 0);
-    char *jp = pf_xasprintf("%s/state/journal", s.tmp);
-    size_t n;
-    char *j = tu_read(jp, &n);
-    /* a torn tail: half a record appended */
-    ck_assert_uint_gt(n, 100);
-    char *torn = pf_xmalloc(n + 40);
-    memcpy(torn, j, n);
-    memcpy(torn + n, j + 16, 40); /* the start of the first record */
-    tu_write(jp, torn, n + 40);
-    char *log = pf_xasprintf("%s/bot-1.log", s.tmp);
-    char *cfg = pf_xasprintf("%s/pf.json", s.tmp);
-    ck_assert_int_eq(tc_bot_start(&s.bot, tu_build(), cfg, log), 0);
-    ck_assert_msg(pump_until_logged(&s, "chat ready", WAIT) == 0,
-                  "no start after a torn tail; see %s", log);
-    ck_assert_msg(tc_bot_logged(&s.bot, "was cut short"),
-                  "no report of the torn tail; see %s", s.bot.log);
-    size_t from = s.aino->n;
-    tc_say(s.aino, s.iroom, "!held");
-    const struct tc_msg *m =
-        tc_wait_msg(s.aino, s.iroom, "aino: #", &from, WAIT);
-    ck_assert_msg(m && hold_id(m) == id, "the hold is gone after a torn tail");
-    ck_assert_int_eq(tc_bot_stop(&s.bot), 0);
-
-    /* a flipped bit in the first record: reported, skipped, not fatal */
-    free(j);
-    j = tu_read(jp, &n);
-    j[16 + 40] ^= 0x10;
-    tu_write(jp, j, n);
-    free(log);
-    log = pf_xasprintf("%s/bot-2.log", s.tmp);
-    ck_assert_int_eq(tc_bot_start(&s.bot, tu_build(), cfg, log), 0);
-    ck_assert_msg(pump_until_logged(&s, "chat ready", WAIT) == 0,
-                  "no start after a flipped bit; see %s", log);
-    ck_assert_msg(tc_bot_logged(&s.bot, "damaged record(s)") &&
-                      tc_bot_logged(&s.bot, "at byte 16"),
-                  "no report of the damaged record; see %s", log);
-    free(log);
-    free(cfg);
-    free(torn);
-    free(j);
-    free(jp);
-    /* the damage is reported as a warning, not an error */
-    scene_close(&s);
-}
-END_TEST
-
-/* ---- kill and restart ---- */
-
 static void
 bot_kill(struct scene *s)
 {
@@ -889,6 +831,115 @@ has_bytes(const char *hay, size_t n, const char *needle)
             return 1;
     return 0;
 }
+
+/*
+ * A damaged journal: a record cut short at the end (a crash mid-write)
+ * and a flipped bit in the middle are both reported, with where, and the
+ * bot starts; the hold whose record survived is still held.
+ */
+START_TEST(damaged_journal_is_reported_and_survived)
+{
+    struct scene s;
+    scene_open(&s, "damaged", NULL, 500);
+    unsigned id = say_held(&s, "lol this guy is a total idiot", "idiot");
+    ck_assert_int_eq(tc_bot_stop(&s.bot), 0);
+    char *jp = pf_xasprintf("%s/state/journal", s.tmp);
+    size_t n;
+    char *j = tu_read(jp, &n);
+    /* a torn tail: half a record appended */
+    ck_assert_uint_gt(n, 100);
+    char *torn = pf_xmalloc(n + 40);
+    memcpy(torn, j, n);
+    memcpy(torn + n, j + 16, 40); /* the start of the first record */
+    tu_write(jp, torn, n + 40);
+    bot_restart(&s, 1);
+    ck_assert_msg(pump_until_logged(&s, "chat ready", WAIT) == 0,
+                  "no start after a torn tail; see %s", s.bot.log);
+    ck_assert_msg(tc_bot_logged(&s.bot, "was cut short"),
+                  "no report of the torn tail; see %s", s.bot.log);
+    size_t from = s.aino->n;
+    tc_say(s.aino, s.iroom, "!held");
+    const struct tc_msg *m =
+        tc_wait_msg(s.aino, s.iroom, "aino: #", &from, WAIT);
+    ck_assert_msg(m && hold_id(m) == id, "the hold is gone after a torn tail");
+    ck_assert_int_eq(tc_bot_stop(&s.bot), 0);
+
+    /* a flipped bit in the first record: reported, skipped, not fatal */
+    free(j);
+    j = tu_read(jp, &n);
+    j[16 + 40] ^= 0x10;
+    tu_write(jp, j, n);
+    bot_restart(&s, 2);
+    ck_assert_msg(pump_until_logged(&s, "chat ready", WAIT) == 0,
+                  "no start after a flipped bit; see %s", s.bot.log);
+    ck_assert_msg(tc_bot_logged(&s.bot, "damaged record(s)") &&
+                      tc_bot_logged(&s.bot, "at byte 16"),
+                  "no report of the damaged record; see %s", s.bot.log);
+    free(torn);
+    free(j);
+    free(jp);
+    /* the damage is reported as a warning, not an error */
+    scene_close(&s);
+}
+END_TEST
+
+static int
+ignore_record(void *ud, int type, uint64_t seq, const void *p, size_t n)
+{
+    (void)ud, (void)type, (void)seq, (void)p, (void)n;
+    return 0;
+}
+
+/*
+ * A crash between receiving a reply and checking it: the journal has the
+ * reply and nothing else. On start it is checked again and relayed; one
+ * whose checks already stopped the bot twice is held, unchecked, instead.
+ */
+START_TEST(a_reply_never_checked_is_checked_after_a_restart)
+{
+    struct scene s;
+    char err[256];
+    scene_open(&s, "unchecked", NULL, 500);
+    ck_assert_int_eq(tc_bot_stop(&s.bot), 0);
+    unsigned char key[PF_KEY_BYTES];
+    char *kp = pf_xasprintf("%s/state/journal.key", s.tmp);
+    char *jp = pf_xasprintf("%s/state/journal", s.tmp);
+    ck_assert_int_eq(pf_key_load(kp, key, err, sizeof(err)), PF_OK);
+    struct pf_journal *j;
+    ck_assert_int_eq(pf_journal_open(&j, jp, key, ignore_record, NULL, NULL,
+                                     err, sizeof(err)),
+                     PF_OK);
+    static const char *const rec[] = {
+        "{\"route\": \"unchecked\", \"id\": \"lost-1\", \"msg\": \"lost-1\", "
+        "\"alt\": \"\", \"author\": \"aino@localhost\", \"name\": \"aino\", "
+        "\"text\": \"Your parcel is at the pickup point.\", \"ts\": 0, "
+        "\"tries\": 0}",
+        "{\"route\": \"unchecked\", \"id\": \"lost-2\", \"msg\": \"lost-2\", "
+        "\"alt\": \"\", \"author\": \"aino@localhost\", \"name\": \"aino\", "
+        "\"text\": \"The invoice is attached.\", \"ts\": 0, \"tries\": 2}",
+    };
+    for (int i = 0; i < 2; i++)
+        ck_assert_int_eq(pf_journal_append(j, PF_JREC_RECEIVED, rec[i],
+                                           strlen(rec[i]), 1, NULL, err,
+                                           sizeof(err)),
+                         PF_OK);
+    pf_journal_close(j);
+    bot_restart(&s, 1);
+    ck_assert_ptr_nonnull(tc_wait_msg(
+        s.cust, s.croom, "aino: Your parcel is at the pickup", NULL, WAIT));
+    const struct tc_msg *n = tc_wait_msg(
+        s.aino, s.iroom, "checking it stopped pokerface 3 times", NULL, WAIT);
+    ck_assert_msg(n && strstr(n->text, "held #"),
+                  "the third try is not held unchecked; see %s", s.bot.log);
+    assert_none(&s, s.cust, s.croom, "invoice");
+    ck_assert_uint_eq(tc_count(s.cust, s.croom, "pickup point"), 1);
+    free(kp);
+    free(jp);
+    scene_close(&s);
+}
+END_TEST
+
+/* ---- kill and restart ---- */
 
 /* the marker [Mnnn] in a text, or -1 */
 static int
@@ -1084,6 +1135,7 @@ suite_relay(void)
     tcase_add_test(tc, commands_help_why_and_mistakes);
     tcase_add_test(tc, queue_from_the_command_line);
     tcase_add_test(tc, damaged_journal_is_reported_and_survived);
+    tcase_add_test(tc, a_reply_never_checked_is_checked_after_a_restart);
     tcase_add_test(tc, restart_mid_conversation_relays_once);
     suite_add_tcase(s, tc);
     tc = tcase_create("kill");

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,10 +62,8 @@ answer(struct conn *c, json_t *o)
     free(s);
 }
 
-static json_t *refusal(const char *fmt, ...) PF_ATTR_PRINTF(1, 2);
-
-static json_t *
-refusal(const char *fmt, ...)
+json_t *
+pf_control_error(const char *fmt, ...)
 {
     char msg[512];
     va_list ap;
@@ -80,7 +79,7 @@ request(struct conn *c, const char *line, size_t len)
     json_error_t je;
     json_t *req = json_loadb(line, len, 0, &je);
     if (!json_is_object(req)) {
-        answer(c, refusal("not a JSON object: %s", je.text));
+        answer(c, pf_control_error("not a JSON object: %s", je.text));
         c->closing = 1;
     } else {
         answer(c, pf_relay_control(c->srv->relay, req, c->user));
@@ -95,7 +94,8 @@ check_peer(struct conn *c)
     struct ucred cred;
     socklen_t n = sizeof(cred);
     if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &cred, &n) != 0) {
-        answer(c, refusal("cannot tell who you are: %s", strerror(errno)));
+        answer(c, pf_control_error("cannot tell who you are: %s",
+                                   strerror(errno)));
         return -1;
     }
     struct passwd *pw = getpwuid(cred.uid);
@@ -103,9 +103,10 @@ check_peer(struct conn *c)
     if (cred.uid != geteuid()) {
         pf_warn("control: refused user %s (uid %u): not the bot's owner",
                 c->user, (unsigned)cred.uid);
-        answer(c, refusal("refused: you are %s (uid %u); only the user "
-                          "pokerface runs as (uid %u) may use its queue",
-                          c->user, (unsigned)cred.uid, (unsigned)geteuid()));
+        answer(c, pf_control_error(
+                      "refused: you are %s (uid %u); only the user "
+                      "pokerface runs as (uid %u) may use its queue",
+                      c->user, (unsigned)cred.uid, (unsigned)geteuid()));
         return -1;
     }
     return 0;
@@ -169,7 +170,8 @@ conn_read(struct lws *wsi, struct conn *c)
         c->in.len -= start;
     }
     if (c->in.len > MAX_REQUEST) {
-        answer(c, refusal("a request longer than %u bytes", MAX_REQUEST));
+        answer(c,
+               pf_control_error("a request longer than %u bytes", MAX_REQUEST));
         c->closing = 1;
     }
     if (c->out.len > c->out_off)

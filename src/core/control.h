@@ -20,6 +20,7 @@
 #ifndef PF_CONTROL_H
 #define PF_CONTROL_H
 
+#include <jansson.h>
 #include <libwebsockets.h>
 #include <stddef.h>
 
@@ -32,6 +33,10 @@ int pf_control_start(struct pf_control **out, struct lws_context *ctx,
                      const char *path, struct pf_relay *relay, char *err,
                      size_t errlen);
 void pf_control_stop(struct pf_control *c);
+
+/* {"ok": false, "error": MESSAGE}: a refusal, the same for every request. */
+json_t *pf_control_error(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
 
 /* The loop's protocol callback for control connections (loop.c). */
 int pf_control_lws_callback(struct lws *wsi, enum lws_callback_reasons reason,

@@ -17,11 +17,11 @@
 #include "core/relay.h"
 
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/control.h"
 #include "core/holds.h"
 #include "core/idset.h"
 #include "core/journal.h"
@@ -864,22 +864,38 @@ post_notice(struct pf_relay *r, struct route *rt, struct pf_hold *h, int again,
     pf_buf_release(&b);
 }
 
-static void
-learn(struct pf_relay *r, struct route *rt, struct pf_hold *h, int kind,
-      const char *by, const char *new_text)
+/* text prepared for the plugins' observe() or learn() (not checked) */
+static const struct pf_msg *
+prepare(struct pf_relay *r, struct route *rt, const char *text,
+        const char *author_id, const char *author_name, const char *msg_id,
+        int64_t ts_ms, uint32_t flags)
 {
     struct pf_input in;
     const struct pf_msg *m;
     char err[128];
     memset(&in, 0, sizeof(in));
-    in.text = h->text;
-    in.len = strlen(h->text);
-    in.author_id = h->author_id;
-    in.author_name = h->author_name;
+    in.text = text;
+    in.len = strlen(text);
+    in.author_id = author_id;
+    in.author_name = author_name;
     in.route = rt->conf->name;
     in.platform = r->conn->ops->name;
-    in.flags = PF_MSG_OUTGOING;
-    if (pf_engine_prepare(r->engine, &in, &m, err, sizeof(err)) != PF_OK)
+    in.msg_id = msg_id;
+    in.ts_ms = ts_ms;
+    in.flags = flags;
+    if (pf_engine_prepare(r->engine, &in, &m, err, sizeof(err)) == PF_OK)
+        return m;
+    pf_debug("not shown to the plugins: %s", err);
+    return NULL;
+}
+
+static void
+learn(struct pf_relay *r, struct route *rt, struct pf_hold *h, int kind,
+      const char *by, const char *new_text)
+{
+    const struct pf_msg *m = prepare(r, rt, h->text, h->author_id,
+                                     h->author_name, NULL, 0, PF_MSG_OUTGOING);
+    if (!m)
         return;
     struct pf_decision d;
     memset(&d, 0, sizeof(d));
@@ -1521,23 +1537,11 @@ static void
 observe(struct pf_relay *r, struct route *rt, const struct pf_event *ev,
         uint32_t flags)
 {
-    struct pf_input in;
-    const struct pf_msg *m;
-    char err[128];
-    memset(&in, 0, sizeof(in));
-    in.text = ev->text;
-    in.len = strlen(ev->text);
-    in.author_id = ev->author_id;
-    in.author_name = ev->author_name;
-    in.route = rt->conf->name;
-    in.platform = r->conn->ops->name;
-    in.msg_id = ev->msg_id;
-    in.ts_ms = ev->ts_ms;
-    in.flags = flags;
-    if (pf_engine_prepare(r->engine, &in, &m, err, sizeof(err)) == PF_OK)
+    const struct pf_msg *m =
+        prepare(r, rt, ev->text, ev->author_id, ev->author_name, ev->msg_id,
+                ev->ts_ms, flags);
+    if (m)
         pf_pipeline_observe(r->engine->pl, m);
-    else
-        pf_debug("not shown to the plugins: %s", err);
 }
 
 static void
@@ -1927,19 +1931,6 @@ pf_relay_stats(const struct pf_relay *r)
 
 /* ---- the control socket's requests ---- */
 
-static json_t *ctl_error(const char *fmt, ...) PF_ATTR_PRINTF(1, 2);
-
-static json_t *
-ctl_error(const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    return json_pack("{s:b, s:s}", "ok", 0, "error", msg);
-}
-
 static int
 cmp_hold(const void *a, const void *b)
 {
@@ -1953,7 +1944,7 @@ pf_relay_control(struct pf_relay *r, json_t *req, const char *user)
 {
     const char *cmd = json_string_value(json_object_get(req, "cmd"));
     if (!cmd)
-        return ctl_error("a request needs \"cmd\"");
+        return pf_control_error("a request needs \"cmd\"");
     if (!strcmp(cmd, "list")) {
         struct pf_hold **v = pf_xmalloc((r->holds.n + 1) * sizeof(*v));
         memcpy(v, r->holds.items, r->holds.n * sizeof(*v));
@@ -1997,13 +1988,13 @@ pf_relay_control(struct pf_relay *r, json_t *req, const char *user)
     json_t *jid = json_object_get(req, "id");
     if (!json_is_integer(jid) || json_integer_value(jid) <= 0 ||
         json_integer_value(jid) > 0xFFFFFFFF)
-        return ctl_error("'%s' needs \"id\", a hold number", cmd);
+        return pf_control_error("'%s' needs \"id\", a hold number", cmd);
     unsigned id = (unsigned)json_integer_value(jid);
     struct pf_hold *h = pf_holds_get(&r->holds, id);
     if (!h)
-        return ctl_error("no held message #%u (it may have been decided "
-                         "already)",
-                         id);
+        return pf_control_error("no held message #%u (it may have been decided "
+                                "already)",
+                                id);
     if (!strcmp(cmd, "show")) {
         json_t *o = hold_json(h, 1);
         json_object_set_new(o, "ok", json_true());
@@ -2011,23 +2002,25 @@ pf_relay_control(struct pf_relay *r, json_t *req, const char *user)
     }
     const char *text = json_string_value(json_object_get(req, "text"));
     if (strcmp(cmd, "send") && strcmp(cmd, "drop") && strcmp(cmd, "edit"))
-        return ctl_error("unknown command '%s' (list, show, send, edit, "
-                         "drop, status)",
-                         cmd);
+        return pf_control_error("unknown command '%s' (list, show, send, edit, "
+                                "drop, status)",
+                                cmd);
     if (!strcmp(cmd, "edit")) {
         if (!text || !*text)
-            return ctl_error("edit needs \"text\", the new text");
+            return pf_control_error("edit needs \"text\", the new text");
         size_t bad;
         if (!pf_utf8_valid(text, strlen(text), &bad))
-            return ctl_error("the new text is not valid UTF-8 (byte %zu)", bad);
+            return pf_control_error(
+                "the new text is not valid UTF-8 (byte %zu)", bad);
     }
     struct route *rt = route_by_name(r, h->route);
     if (!rt)
-        return ctl_error("#%u belongs to route '%s', which is no longer "
-                         "configured",
-                         id, h->route);
+        return pf_control_error("#%u belongs to route '%s', which is no longer "
+                                "configured",
+                                id, h->route);
     if (!r->conn->ops->ready(r->conn) && strcmp(cmd, "drop"))
-        return ctl_error("the chat is not connected; try again in a moment");
+        return pf_control_error(
+            "the chat is not connected; try again in a moment");
     char *who = pf_xasprintf("local:%s", user);
     struct pf_event ev;
     memset(&ev, 0, sizeof(ev));
