@@ -166,6 +166,11 @@ $(BUILD)/tests/demo_chat: $(BUILD)/obj/tests/demo.o $(BUILD)/obj/tests/chat.o $(
 demo:
 	@BUILD=$(BUILD) bash tests/demo.sh
 
+# the Mattermost emulator the end-to-end tests run pokerface against
+$(BUILD)/tests/mmemu: $(BUILD)/obj/tests/mmemu.o $(LIB_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(SANFLAGS) $(LDFLAGS) -o $@ $^ $(HOST_LIBS)
+
 # the relay latency benchmark (tests/bench/relay.sh runs it)
 $(BUILD)/tests/bench_relay: $(BUILD)/obj/tests/bench/relay_bench.o $(BUILD)/obj/tests/chat.o $(LIB_OBJS)
 	@mkdir -p $(@D)
@@ -177,7 +182,8 @@ $(BUILD)/tests/bench_journal: $(BUILD)/obj/tests/bench/journal_bench.o $(LIB_OBJ
 	$(CC) $(SANFLAGS) $(LDFLAGS) -o $@ $^ $(HOST_LIBS)
 
 check test: all $(BUILD)/tests/check_all $(FIXTURES) $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz_%) \
-		$(BUILD)/tests/bench_relay $(BUILD)/tests/bench_journal $(BUILD)/tests/demo_chat
+		$(BUILD)/tests/bench_relay $(BUILD)/tests/bench_journal $(BUILD)/tests/demo_chat \
+		$(BUILD)/tests/mmemu
 	PF_BUILD=$(BUILD) $(BUILD)/tests/check_all
 	$(foreach t,$(FUZZ_TARGETS),$(BUILD)/tests/fuzz_$(t) tests/fuzz/corpus/$(t)/* &&) true
 	BUILD=$(BUILD) sh tests/test_cli.sh

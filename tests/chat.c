@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "connectors/mattermost.h"
 #include "connectors/xmpp.h"
 #include "core/journal.h"
 #include "core/log.h"
@@ -131,6 +132,18 @@ tc_user_new(struct tc_world *w, const char *name, const char *jid,
     u->w = w;
     u->name = pf_xstrdup(name);
     u->id = pf_xstrdup(jid);
+    if (strncmp(w->url, "http", 4) == 0) {
+        /* Mattermost: jid is the user id, password the token */
+        struct pf_mattermost_opts mo;
+        memset(&mo, 0, sizeof(mo));
+        mo.url = w->url;
+        mo.token = password;
+        mo.reconnect_min_ms = 100;
+        mo.reconnect_max_ms = 400;
+        u->c =
+            pf_mattermost_new(w->loop.ctx, &mo, on_event, u, err, sizeof(err));
+        goto made;
+    }
     memset(&o, 0, sizeof(o));
     o.url = w->url;
     o.jid = jid;
@@ -141,6 +154,7 @@ tc_user_new(struct tc_world *w, const char *name, const char *jid,
     o.reconnect_max_ms = 400;
     o.configure_rooms = 1;
     u->c = pf_xmpp_new(w->loop.ctx, &o, on_event, u, err, sizeof(err));
+made:
     if (!u->c) {
         fprintf(stderr, "tc_user_new: %s\n", err);
         abort();

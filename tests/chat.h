@@ -57,7 +57,11 @@ struct tc_world {
 int tc_world_init(struct tc_world *w, const char *url);
 void tc_world_free(struct tc_world *w);
 
-/* A user logged in as jid/password who joins rooms (NULL-terminated). */
+/*
+ * A user logged in as jid/password who joins rooms (NULL-terminated).
+ * When the world's URL is http(s)://, the backend is Mattermost: jid is
+ * the user's id and password the user's token.
+ */
 struct tc_user *tc_user_new(struct tc_world *w, const char *name,
                             const char *jid, const char *password,
                             const char *const *rooms);

@@ -1,6 +1,8 @@
 /*
  * check_relay.c - end to end: pokerface (the real binary) between test
- * users on a real Prosody XMPP server started on a free loopback port.
+ * users on a chat server: a real Prosody XMPP server started on a free
+ * loopback port, and the same scenarios again on the Mattermost emulator
+ * (tests/mmemu.c, one per scenario).
  *
  * Cast: aino (agent) and ville (her colleague) and sanna (supervisor) in
  * the internal room, asiakas (the customer) in the customer room, and a
@@ -18,6 +20,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "chat.h"
 #include "core/control.h"
 #include "core/journal.h"
@@ -30,6 +34,7 @@
 
 static char *g_dir; /* the Prosody instance */
 static char g_url[256];
+static int g_mm; /* the scenarios run on Mattermost (the emulator) */
 
 static const char *
 srcdir(void)
@@ -74,6 +79,25 @@ prosody_up(void)
 }
 
 static void
+mattermost_up(void)
+{
+    char *emu = pf_xasprintf("%s/tests/mmemu", tu_build());
+    if (access(emu, X_OK) != 0) {
+        fprintf(stderr, "check_relay: %s is not built\n", emu);
+        abort();
+    }
+    free(emu);
+    g_mm = 1;
+    setenv("PF_TEST_BOT_TOKEN", "tok-pokerface", 1);
+}
+
+static void
+mattermost_down(void)
+{
+    g_mm = 0;
+}
+
+static void
 prosody_down(void)
 {
     prosody("stop", "");
@@ -88,7 +112,111 @@ struct scene {
     struct tc_user *aino, *ville, *sanna, *cust, *stranger;
     char croom[128], iroom[128];
     char *tmp;
+    char url[256];
+    char bot_id[64]; /* the bot's user id: bot@localhost, or on
+                        Mattermost its 26-character id */
+    pid_t emu;       /* the Mattermost emulator, or 0 */
 };
+
+/* A Mattermost user id (26 characters) made of a name. */
+static void
+mm_id(char out[27], const char *name)
+{
+    size_t n = strlen(name) < 26 ? strlen(name) : 26;
+    memcpy(out, name, n);
+    memset(out + n, '0', 26 - n);
+    out[26] = '\0';
+}
+
+/*
+ * The scenario's own Mattermost: a team "support", the internal and
+ * customer channels of tag, and the cast with tokens "tok-NAME".
+ */
+static void
+emulator_start(struct scene *s, const char *tag)
+{
+    static const char *const cast[] = {"pokerface", "aino",    "ville",
+                                       "sanna",     "asiakas", "stranger"};
+    char id[27];
+    json_t *users = json_array();
+    for (size_t i = 0; i < sizeof(cast) / sizeof(*cast); i++) {
+        mm_id(id, cast[i]);
+        char *tok = pf_xasprintf("tok-%s", cast[i]);
+        json_array_append_new(users, json_pack("{s:s, s:s, s:s, s:b}", "id", id,
+                                               "username", cast[i], "token",
+                                               tok, "is_bot", i == 0));
+        free(tok);
+    }
+    char bot[27], aino[27], ville[27], sanna[27], cust[27], ci[27], cc[27];
+    mm_id(bot, "pokerface");
+    mm_id(aino, "aino");
+    mm_id(ville, "ville");
+    mm_id(sanna, "sanna");
+    mm_id(cust, "asiakas");
+    char *iname = pf_xasprintf("tiimi-%s", tag);
+    char *cname = pf_xasprintf("asiakas-%s", tag);
+    mm_id(ci, "chint");
+    mm_id(cc, "chcust");
+    json_t *world =
+        json_pack("{s:{s:s, s:s}, s:o, s:[{s:s, s:s, s:s, s:s, s:[s,s,s,s]}, "
+                  "{s:s, s:s, s:s, s:s, s:[s,s]}]}",
+                  "team", "id", "t3am0000000000000000000000", "name", "support",
+                  "users", users, "channels", "id", ci, "name", iname,
+                  "display_name", "Tiimi (internal)", "type", "O", "members",
+                  bot, aino, ville, sanna, "id", cc, "name", cname,
+                  "display_name", "Asiakas", "type", "O", "members", bot, cust);
+    char *wpath = pf_xasprintf("%s/world.json", s->tmp);
+    char *ppath = pf_xasprintf("%s/emu.port", s->tmp);
+    char *lpath = pf_xasprintf("%s/emu.log", s->tmp);
+    ck_assert_int_eq(json_dump_file(world, wpath, JSON_INDENT(1)), 0);
+    json_decref(world);
+    char *emu = pf_xasprintf("%s/tests/mmemu", tu_build());
+    s->emu = fork();
+    ck_assert_int_ge(s->emu, 0);
+    if (s->emu == 0) {
+        execl(emu, emu, wpath, ppath, lpath, (char *)NULL);
+        _exit(127);
+    }
+    struct pf_buf b = PF_BUF_INIT;
+    for (int i = 0; i < 250 && pf_read_file(ppath, 64, &b) != 0; i++) {
+        struct timespec ts = {0, 20 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    ck_assert_msg(b.len > 0, "the emulator did not start; see %s", lpath);
+    snprintf(s->url, sizeof(s->url), "http://127.0.0.1:%d", atoi(b.data));
+    pf_buf_release(&b);
+    snprintf(s->iroom, sizeof(s->iroom), "support/%s", iname);
+    snprintf(s->croom, sizeof(s->croom), "support/%s", cname);
+    snprintf(s->bot_id, sizeof(s->bot_id), "%s", bot);
+    free(emu);
+    free(wpath);
+    free(ppath);
+    free(lpath);
+    free(iname);
+    free(cname);
+}
+
+static void
+emulator_stop(struct scene *s)
+{
+    if (s->emu <= 0)
+        return;
+    kill(s->emu, SIGTERM);
+    int st;
+    waitpid(s->emu, &st, 0);
+    s->emu = 0;
+}
+
+/* The chat server goes away for a moment: Prosody restarts; the
+   emulator drops every connection and forgets the sessions. */
+static void
+outage(struct scene *s)
+{
+    if (s->emu)
+        ck_assert_int_eq(kill(s->emu, SIGUSR2), 0);
+    else
+        ck_assert_int_eq(prosody("restart", ""), 0);
+}
 
 static int
 wait_logged(struct tc_bot *b, const char *needle, int ms)
@@ -126,6 +254,23 @@ bot_start(struct scene *s)
     free(log);
 }
 
+/* one of the cast, logged in to the scenario's backend */
+static struct tc_user *
+cast(struct scene *s, const char *name, const char *const *rooms)
+{
+    char id[64], *secret;
+    if (g_mm) {
+        mm_id(id, name);
+        secret = pf_xasprintf("tok-%s", name);
+    } else {
+        snprintf(id, sizeof(id), "%s@localhost", name);
+        secret = pf_xasprintf("pw-%s", name);
+    }
+    struct tc_user *u = tc_user_new(&s->w, name, id, secret, rooms);
+    free(secret);
+    return u;
+}
+
 /*
  * Rooms named after the scenario; extra is spliced into the config's
  * top level (",\"hold_ttl_s\": 2"), reconnect_ms is the bot's minimum
@@ -137,20 +282,35 @@ scene_open(struct scene *s, const char *tag, const char *extra,
 {
     memset(s, 0, sizeof(*s));
     s->tmp = tu_tmpdir();
-    snprintf(s->croom, sizeof(s->croom), "asiakas-%s" MUC, tag);
-    snprintf(s->iroom, sizeof(s->iroom), "tiimi-%s" MUC, tag);
+    char *conn, sanna[64];
+    if (g_mm) {
+        emulator_start(s, tag);
+        mm_id(sanna, "sanna");
+        conn = pf_xasprintf("{\"type\": \"mattermost\", \"url\": \"%s\",\n"
+                            "   \"token_env\": \"PF_TEST_BOT_TOKEN\",\n",
+                            s->url);
+    } else {
+        snprintf(s->url, sizeof(s->url), "%s", g_url);
+        snprintf(s->croom, sizeof(s->croom), "asiakas-%s" MUC, tag);
+        snprintf(s->iroom, sizeof(s->iroom), "tiimi-%s" MUC, tag);
+        snprintf(s->bot_id, sizeof(s->bot_id), "bot@localhost");
+        snprintf(sanna, sizeof(sanna), "sanna@localhost");
+        conn = pf_xasprintf("{\"type\": \"xmpp\", \"url\": \"%s\",\n"
+                            "   \"jid\": \"bot@localhost\", \"password_env\": "
+                            "\"PF_TEST_BOT_PW\",\n   \"nick\": \"pokerface\",",
+                            s->url);
+    }
     char *cfg = pf_xasprintf(
         "{\"plugins\": [\"example\", \"backstage\", \"echo\"],\n"
-        " \"connector\": {\"type\": \"xmpp\", \"url\": \"%s\",\n"
-        "   \"jid\": \"bot@localhost\", \"password_env\": \"PF_TEST_BOT_PW\",\n"
-        "   \"nick\": \"pokerface\", \"reconnect_min_ms\": %d,\n"
+        " \"connector\": %s \"reconnect_min_ms\": %d,\n"
         "   \"reconnect_max_ms\": %d},\n"
         " \"routes\": [{\"name\": \"%s\", \"customer_room\": \"%s\",\n"
         "   \"internal_room\": \"%s\"}],\n"
-        " \"supervisors\": [\"sanna@localhost\"], \"state_dir\": "
+        " \"supervisors\": [\"%s\"], \"state_dir\": "
         "\"state\"%s}\n",
-        g_url, reconnect_ms, reconnect_ms * 2, tag, s->croom, s->iroom,
+        conn, reconnect_ms, reconnect_ms * 2, tag, s->croom, s->iroom, sanna,
         extra ? extra : "");
+    free(conn);
     ck_assert_int_eq(tc_state_dir(s->tmp), 0);
     char *path = pf_xasprintf("%s/pf.json", s->tmp);
     FILE *f = fopen(path, "w");
@@ -163,18 +323,14 @@ scene_open(struct scene *s, const char *tag, const char *extra,
     /* the bot first: it creates the rooms, so it owns them and sees who
        is who (real JIDs) */
     bot_start(s);
-    ck_assert_int_eq(tc_world_init(&s->w, g_url), 0);
+    ck_assert_int_eq(tc_world_init(&s->w, s->url), 0);
     const char *internal[] = {s->iroom, NULL};
     const char *customer[] = {s->croom, NULL};
-    s->aino = tc_user_new(&s->w, "aino", "aino@localhost", "pw-aino", internal);
-    s->ville =
-        tc_user_new(&s->w, "ville", "ville@localhost", "pw-ville", internal);
-    s->sanna =
-        tc_user_new(&s->w, "sanna", "sanna@localhost", "pw-sanna", internal);
-    s->cust = tc_user_new(&s->w, "asiakas", "asiakas@localhost", "pw-asiakas",
-                          customer);
-    s->stranger = tc_user_new(&s->w, "stranger", "stranger@localhost",
-                              "pw-stranger", NULL);
+    s->aino = cast(s, "aino", internal);
+    s->ville = cast(s, "ville", internal);
+    s->sanna = cast(s, "sanna", internal);
+    s->cust = cast(s, "asiakas", customer);
+    s->stranger = cast(s, "stranger", NULL);
     ck_assert_msg(tc_wait_ready(&s->w, WAIT) == 0, "test users not ready");
     ck_assert_int_eq(tc_wait_member(s->aino, s->iroom, "pokerface", WAIT), 0);
     ck_assert_int_eq(tc_wait_member(s->cust, s->croom, "pokerface", WAIT), 0);
@@ -207,12 +363,13 @@ scene_close(struct scene *s)
     int st = tc_bot_stop(&s->bot);
     ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
                   "pokerface exited with status %d; see %s", st, s->bot.log);
-    ck_assert_msg(!tc_bot_logged(&s->bot, "pw-bot"),
-                  "the password appeared in the log");
+    ck_assert_msg(!tc_bot_logged(&s->bot, g_mm ? "tok-pokerface" : "pw-bot"),
+                  "the password or token appeared in the log");
     ck_assert_msg(!tc_bot_logged(&s->bot, "ERROR") &&
                       !tc_bot_logged(&s->bot, "runtime error"),
                   "errors in %s", s->bot.log);
     tc_world_free(&s->w);
+    emulator_stop(s);
     if (!getenv("PF_KEEP"))
         tu_rmrf(s->tmp);
     free(s->tmp);
@@ -292,7 +449,9 @@ START_TEST(clean_reply_is_relayed_and_customer_mirrored)
     tc_say(s.aino, s.iroom, "kahvitauko kymmenen minuutin päästä?");
     assert_none(&s, s.cust, s.croom, "kahvitauko");
     ck_assert_uint_eq(tc_count(s.cust, s.croom, "Tilauksesi lähti"), 1);
-    ck_assert(tc_bot_logged(&s.bot, "relayed on clean from aino@localhost"));
+    char *line = pf_xasprintf("relayed on clean from %s", s.aino->id);
+    ck_assert(tc_bot_logged(&s.bot, line));
+    free(line);
     scene_close(&s);
 }
 END_TEST
@@ -455,7 +614,7 @@ START_TEST(only_the_author_or_a_supervisor_decides)
                                       NULL, WAIT));
     /* someone outside the team, privately */
     char *cmd = pf_xasprintf("!send %u", id);
-    tc_dm(s.stranger, "bot@localhost", cmd);
+    tc_dm(s.stranger, s.bot_id, cmd);
     free(cmd);
     ck_assert_ptr_nonnull(
         tc_wait_msg(s.stranger, NULL, "only aino or a supervisor", NULL, WAIT));
@@ -494,6 +653,10 @@ START_TEST(a_block_needs_a_supervisor_to_send)
     ck_assert_ptr_nonnull(tc_wait_msg(s.cust, s.croom,
                                       "aino: Thanks, I have started the refund",
                                       NULL, WAIT));
+    /* the confirmation follows the customer's copy; wait for it, or it
+       would be taken for the next hold's notice */
+    ck_assert_ptr_nonnull(
+        tc_wait_msg(s.aino, s.iroom, "edited and sent", &from, WAIT));
     /* and a supervisor may send one as it is */
     id = say_held(&s, "this customer is such a moron lol", "moron");
     from = s.sanna->n;
@@ -609,7 +772,9 @@ START_TEST(commands_help_why_and_mistakes)
 END_TEST
 
 /*
- * Prosody goes away and comes back. The test users reconnect within a
+ * The server goes away and comes back (Prosody restarts; the emulator
+ * drops every connection and forgets the sessions, so that they cannot
+ * be resumed). The test users reconnect within a
  * fraction of a second, the bot only after a few: aino's reply written
  * in between reaches the customer once, from the bot's catch-up, and
  * nothing relayed before the restart is relayed again.
@@ -622,7 +787,7 @@ START_TEST(restart_mid_conversation_relays_once)
     ck_assert_ptr_nonnull(
         tc_wait_msg(s.cust, s.croom, "aino: Hello! Your parcel", NULL, WAIT));
 
-    ck_assert_int_eq(prosody("restart", ""), 0);
+    outage(&s);
     ck_assert_msg(pump_until_logged(&s, "reconnecting", WAIT) == 0,
                   "the bot did not notice the restart");
     /* the test users are back; the bot is still waiting to reconnect */
@@ -1136,6 +1301,24 @@ suite_relay(void)
     tcase_add_test(tc, queue_from_the_command_line);
     tcase_add_test(tc, damaged_journal_is_reported_and_survived);
     tcase_add_test(tc, a_reply_never_checked_is_checked_after_a_restart);
+    tcase_add_test(tc, restart_mid_conversation_relays_once);
+    suite_add_tcase(s, tc);
+    /* the same scenarios on Mattermost */
+    tc = tcase_create("mattermost");
+    tcase_add_unchecked_fixture(tc, mattermost_up, mattermost_down);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, clean_reply_is_relayed_and_customer_mirrored);
+    tcase_add_test(tc, hold_then_send);
+    tcase_add_test(tc, hold_then_edit_is_checked_again);
+    tcase_add_test(tc, hold_then_drop);
+    tcase_add_test(tc, an_echo_of_backstage_talk_is_held);
+    tcase_add_test(tc, reactions_on_the_notice_decide);
+    tcase_add_test(tc, an_undecided_hold_expires_unsent);
+    tcase_add_test(tc, only_the_author_or_a_supervisor_decides);
+    tcase_add_test(tc, a_block_needs_a_supervisor_to_send);
+    tcase_add_test(tc, deleting_a_reply_deletes_the_relayed_copy);
+    tcase_add_test(tc, customer_room_is_never_a_command);
+    tcase_add_test(tc, commands_help_why_and_mistakes);
     tcase_add_test(tc, restart_mid_conversation_relays_once);
     suite_add_tcase(s, tc);
     tc = tcase_create("kill");

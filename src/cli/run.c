@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "connectors/mattermost.h"
 #include "connectors/xmpp.h"
 #include "core/control.h"
 #include "core/journal.h"
@@ -43,13 +44,15 @@ static char *
 read_password(const struct pf_connector_conf *k, char *err, size_t errlen)
 {
     char *out;
+    int mm = strcmp(k->type, "mattermost") == 0;
+    const char *what = mm ? "token" : "password";
     if (k->password_env) {
         const char *v = getenv(k->password_env);
         if (!v || !*v) {
             pf_snprintf(err, errlen,
-                        "environment variable '%s' (connector.password_env) "
+                        "environment variable '%s' (connector.%s_env) "
                         "is not set",
-                        k->password_env);
+                        k->password_env, what);
             return NULL;
         }
         size_t n = strlen(v);
@@ -62,21 +65,21 @@ read_password(const struct pf_connector_conf *k, char *err, size_t errlen)
     int fd = open(k->password_file, O_RDONLY | O_NOFOLLOW);
     struct stat st;
     if (fd < 0) {
-        pf_snprintf(err, errlen, "password file '%s': %s", k->password_file,
+        pf_snprintf(err, errlen, "%s file '%s': %s", what, k->password_file,
                     strerror(errno));
         return NULL;
     }
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        pf_snprintf(err, errlen, "password file '%s' is not a regular file",
+        pf_snprintf(err, errlen, "%s file '%s' is not a regular file", what,
                     k->password_file);
         close(fd);
         return NULL;
     }
     if (st.st_mode & (S_IRWXG | S_IRWXO)) {
         pf_snprintf(err, errlen,
-                    "password file '%s' can be read by others (mode %03o); "
+                    "%s file '%s' can be read by others (mode %03o); "
                     "chmod 600 it",
-                    k->password_file, (unsigned)(st.st_mode & 0777));
+                    what, k->password_file, (unsigned)(st.st_mode & 0777));
         close(fd);
         return NULL;
     }
@@ -86,7 +89,7 @@ read_password(const struct pf_connector_conf *k, char *err, size_t errlen)
     ssize_t n = read(fd, out, 4095);
     close(fd);
     if (n <= 0) {
-        pf_snprintf(err, errlen, "password file '%s' is empty",
+        pf_snprintf(err, errlen, "%s file '%s' is empty", what,
                     k->password_file);
         sodium_free(out);
         return NULL;
@@ -96,6 +99,26 @@ read_password(const struct pf_connector_conf *k, char *err, size_t errlen)
         n--;
     out[n] = '\0';
     return out;
+}
+
+static struct pf_connector *
+new_xmpp(struct pf_loop *loop, const struct pf_connector_conf *k,
+         const char *password, struct pf_relay *relay, char *err, size_t errlen)
+{
+    struct pf_xmpp_opts xo;
+    memset(&xo, 0, sizeof(xo));
+    xo.url = k->url;
+    xo.jid = k->jid;
+    xo.password = password;
+    xo.resource = k->resource;
+    xo.nick = k->nick;
+    xo.sasl = k->sasl;
+    xo.reconnect_min_ms = k->reconnect_min_ms;
+    xo.reconnect_max_ms = k->reconnect_max_ms;
+    xo.ping_s = k->ping_s;
+    xo.max_stanza = k->max_stanza_bytes;
+    xo.configure_rooms = k->configure_rooms;
+    return pf_xmpp_new(loop->ctx, &xo, pf_relay_event, relay, err, errlen);
 }
 
 static void
@@ -173,21 +196,21 @@ pf_cmd_run(int argc, char **argv)
     pf_loop_catch_signals(&loop);
     struct pf_relay *relay = pf_relay_new(&env.cfg, &env.engine, loop.ctx);
     const struct pf_connector_conf *k = &env.cfg.connector;
-    struct pf_xmpp_opts xo;
-    memset(&xo, 0, sizeof(xo));
-    xo.url = k->url;
-    xo.jid = k->jid;
-    xo.password = password;
-    xo.resource = k->resource;
-    xo.nick = k->nick;
-    xo.sasl = k->sasl;
-    xo.reconnect_min_ms = k->reconnect_min_ms;
-    xo.reconnect_max_ms = k->reconnect_max_ms;
-    xo.ping_s = k->ping_s;
-    xo.max_stanza = k->max_stanza_bytes;
-    xo.configure_rooms = k->configure_rooms;
-    struct pf_connector *conn =
-        pf_xmpp_new(loop.ctx, &xo, pf_relay_event, relay, err, sizeof(err));
+    struct pf_connector *conn;
+    if (strcmp(k->type, "mattermost") == 0) {
+        struct pf_mattermost_opts mo;
+        memset(&mo, 0, sizeof(mo));
+        mo.url = k->url;
+        mo.token = password;
+        mo.reconnect_min_ms = k->reconnect_min_ms;
+        mo.reconnect_max_ms = k->reconnect_max_ms;
+        mo.ping_s = k->ping_s;
+        mo.max_frame = k->max_stanza_bytes;
+        conn = pf_mattermost_new(loop.ctx, &mo, pf_relay_event, relay, err,
+                                 sizeof(err));
+    } else {
+        conn = new_xmpp(&loop, k, password, relay, err, sizeof(err));
+    }
     sodium_free(password); /* the connector keeps its own locked copy */
     if (!conn) {
         fprintf(stderr, "pokerface run: connector: %s\n", err);
@@ -220,7 +243,7 @@ pf_cmd_run(int argc, char **argv)
     }
     pf_info("pokerface %s starting: %zu route(s), %zu plugin(s), as %s on %s",
             PF_VERSION, env.cfg.n_routes, pf_engine_n_plugins(&env.engine),
-            k->jid, k->url);
+            k->jid ? k->jid : "the bot's token", k->url);
     if ((rc = pf_relay_start(relay)) != PF_OK) {
         fprintf(stderr, "pokerface run: cannot start (a route's room is not "
                         "a room address?)\n");

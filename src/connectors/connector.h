@@ -97,6 +97,11 @@ struct pf_connector_ops {
      */
     void (*resume_after)(struct pf_connector *c, const char *room,
                          const char *msg_id);
+    /*
+     * 1 when user_id can be written to privately (direct). NULL: the
+     * XMPP rule (a bare JID, not an occupant's "room/nick").
+     */
+    int (*addressable)(struct pf_connector *c, const char *user_id);
 };
 
 struct pf_connector {

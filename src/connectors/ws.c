@@ -31,7 +31,8 @@ struct pf_ws {
     struct lws_context *ctx;
     struct lws *wsi;
     char *url, *host, *path, *subprotocol, *name;
-    int port, ssl, insecure;
+    char *next_path; /* pf_ws_set_path */
+    int port, ssl, insecure, no_origin;
     size_t max_message;
     int rmin, rmax;
     unsigned attempt;
@@ -96,9 +97,9 @@ connect_now(struct pf_ws *w)
     i.context = w->ctx;
     i.address = w->host;
     i.port = w->port;
-    i.path = w->path;
+    i.path = w->next_path ? w->next_path : w->path;
     i.host = w->host;
-    i.origin = w->host;
+    i.origin = w->no_origin ? NULL : w->host;
     if (w->ssl) {
         i.ssl_connection = LCCSCF_USE_SSL;
         if (w->insecure)
@@ -145,6 +146,7 @@ pf_ws_new(struct lws_context *ctx, const struct pf_ws_opts *o,
     w->rmin = o->reconnect_min_ms > 0 ? o->reconnect_min_ms : 500;
     w->rmax = o->reconnect_max_ms > w->rmin ? o->reconnect_max_ms : w->rmin;
     w->insecure = o->insecure_tls;
+    w->no_origin = o->no_origin;
     w->retry.secs_since_valid_ping = (uint16_t)(o->ping_s > 0 ? o->ping_s : 30);
     w->retry.secs_since_valid_hangup =
         (uint16_t)(w->retry.secs_since_valid_ping * 2);
@@ -153,6 +155,13 @@ pf_ws_new(struct lws_context *ctx, const struct pf_ws_opts *o,
     w->seed = (unsigned)pf_now_us();
     pf_buf_init(&w->rx);
     return w;
+}
+
+void
+pf_ws_set_path(struct pf_ws *w, const char *path_and_query)
+{
+    free(w->next_path);
+    w->next_path = path_and_query ? pf_xstrdup(path_and_query) : NULL;
 }
 
 void
@@ -228,6 +237,7 @@ pf_ws_free(struct pf_ws *w)
     free(w->url);
     free(w->host);
     free(w->path);
+    free(w->next_path);
     free(w->subprotocol);
     free(w->name);
     free(w);

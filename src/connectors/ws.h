@@ -24,6 +24,8 @@ struct pf_ws_opts {
     int reconnect_max_ms;    /* cap */
     int ping_s;              /* idle seconds before a ping; 0: 30 */
     int insecure_tls;        /* accept self-signed certificates (tests) */
+    int no_origin;           /* send no Origin header (Mattermost checks
+                                it against its site URL) */
 };
 
 struct pf_ws_ops {
@@ -37,6 +39,9 @@ struct pf_ws_ops {
 struct pf_ws *pf_ws_new(struct lws_context *ctx, const struct pf_ws_opts *o,
                         const struct pf_ws_ops *ops, void *ud, char *err,
                         size_t errlen);
+/* The path (and query) of the next connection attempt, e.g. to resume a
+   Mattermost session; the URL's own path when NULL. */
+void pf_ws_set_path(struct pf_ws *w, const char *path_and_query);
 /* Connect now (and keep reconnecting). */
 void pf_ws_start(struct pf_ws *w);
 /* Queue a text message; PF_ENOTFOUND when not connected. */

@@ -490,6 +490,65 @@ opt_int(struct vctx *v, const char *path, json_t *obj, const char *key,
     return PF_OK;
 }
 
+/* "connector" of type mattermost */
+static int
+load_mattermost(struct vctx *v, struct pf_config *c, json_t *o)
+{
+    static const char *const keys[] = {"type",
+                                       "url",
+                                       "token_file",
+                                       "token_env",
+                                       "ping_s",
+                                       "reconnect_min_ms",
+                                       "reconnect_max_ms",
+                                       "max_frame_bytes",
+                                       NULL};
+    struct pf_connector_conf *k = &c->connector;
+    const char *P = "connector";
+    int rc;
+    if (json_object_get(o, "token"))
+        return fail(v, "connector.token",
+                    "the token never goes in the configuration: put it "
+                    "in a file (token_file, mode 0600) or an environment "
+                    "variable (token_env)");
+    if ((rc = check_keys(v, P, o, keys)))
+        return rc;
+    if ((rc = opt_string(v, P, o, "url", NULL, &k->url)) ||
+        (rc = opt_string(v, P, o, "token_file", NULL, &k->password_file)) ||
+        (rc = opt_string(v, P, o, "token_env", NULL, &k->password_env)))
+        return rc;
+    if (!k->url)
+        return fail(v, P, "missing key 'url' (https://chat.example.com)");
+    if (strncmp(k->url, "http://", 7) != 0 &&
+        strncmp(k->url, "https://", 8) != 0)
+        return fail(v, "connector.url",
+                    "'%s' is not an http:// or https:// URL (the server's "
+                    "address, without /api/v4)",
+                    k->url);
+    if (!k->password_file && !k->password_env)
+        return fail(v, P,
+                    "neither 'token_file' nor 'token_env' is set (the bot "
+                    "account's access token)");
+    if (k->password_file) {
+        char *full = pf_path_join(c->base_dir, k->password_file);
+        free(k->password_file);
+        k->password_file = full;
+    }
+    if ((rc = opt_int(v, P, o, "reconnect_min_ms", 10, 600000, 500,
+                      &k->reconnect_min_ms)) ||
+        (rc = opt_int(v, P, o, "reconnect_max_ms", 10, 3600000, 30000,
+                      &k->reconnect_max_ms)) ||
+        (rc = opt_int(v, P, o, "ping_s", 5, 3600, 30, &k->ping_s)))
+        return rc;
+    int max_frame = 1024 * 1024;
+    if ((rc = opt_int(v, P, o, "max_frame_bytes", 4096, 64 * 1024 * 1024,
+                      max_frame, &max_frame)))
+        return rc;
+    k->max_stanza_bytes = (size_t)max_frame;
+    c->have_connector = 1;
+    return PF_OK;
+}
+
 static int
 load_connector(struct vctx *v, struct pf_config *c, json_t *o)
 {
@@ -512,6 +571,12 @@ load_connector(struct vctx *v, struct pf_config *c, json_t *o)
     int rc;
     if (!json_is_object(o))
         return fail(v, P, "expected an object, got %s", type_name(o));
+    if (json_is_object(o) && json_is_string(json_object_get(o, "type")) &&
+        strcmp(json_string_value(json_object_get(o, "type")), "mattermost") ==
+            0) {
+        k->type = pf_xstrdup("mattermost");
+        return load_mattermost(v, c, o);
+    }
     if (json_object_get(o, "password"))
         return fail(v, "connector.password",
                     "the password never goes in the configuration: put it "
@@ -522,10 +587,10 @@ load_connector(struct vctx *v, struct pf_config *c, json_t *o)
     if ((rc = opt_string(v, P, o, "type", NULL, &k->type)))
         return rc;
     if (!k->type)
-        return fail(v, P, "missing key 'type' (xmpp)");
+        return fail(v, P, "missing key 'type' (xmpp or mattermost)");
     if (strcmp(k->type, "xmpp") != 0)
-        return fail(v, "connector.type", "unknown connector '%s' (xmpp)",
-                    k->type);
+        return fail(v, "connector.type",
+                    "unknown connector '%s' (xmpp or mattermost)", k->type);
     if ((rc = opt_string(v, P, o, "url", NULL, &k->url)) ||
         (rc = opt_string(v, P, o, "jid", NULL, &k->jid)) ||
         (rc = opt_string(v, P, o, "password_file", NULL, &k->password_file)) ||

@@ -60,14 +60,15 @@ struct pf_policy {
 
 /* "connector": how the bot reaches the team chat */
 struct pf_connector_conf {
-    char *type; /* "xmpp" */
+    char *type; /* "xmpp" or "mattermost" */
     char *url;
     char *jid;
-    char *password_file; /* a file holding the password (0600) */
+    char *password_file; /* a file holding the password or, for
+                            Mattermost, the token (0600) */
     char *password_env;  /* or an environment variable holding it */
     char *resource, *nick, *sasl;
     int reconnect_min_ms, reconnect_max_ms, ping_s;
-    size_t max_stanza_bytes;
+    size_t max_stanza_bytes; /* Mattermost: max_frame_bytes */
     int configure_rooms;
 };
 

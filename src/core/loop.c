@@ -11,6 +11,7 @@
 
 #include <string.h>
 
+#include "connectors/http.h"
 #include "connectors/ws.h"
 #include "core/control.h"
 #include "core/log.h"
@@ -21,6 +22,7 @@ static const struct lws_protocols protocols[] = {
     {"http-only", lws_callback_http_dummy, 0, 0, 0, NULL, 0},
     {"pf-ws", pf_ws_lws_callback, 0, 16384, 0, NULL, 0},
     {"pf-control", pf_control_lws_callback, 0, 0, 0, NULL, 0},
+    {"pf-http", pf_http_lws_callback, 0, 4096, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 

@@ -207,13 +207,22 @@ new_key(struct pf_relay *r, const char *kind)
                         (long long)(pf_wall_us() / 1000));
 }
 
+/* Can this user be written to privately? */
+static int
+addressable(const struct pf_relay *r, const char *user_id)
+{
+    if (r->conn->ops->addressable)
+        return r->conn->ops->addressable(r->conn, user_id);
+    return strchr(user_id, '@') && !strchr(user_id, '/');
+}
+
 /* A direct message when the user has a real address, else a line in the
    internal room that names them. */
 static void
 tell(struct pf_relay *r, struct route *rt, const char *user_id,
      const char *user_name, int direct_ok, const char *text)
 {
-    if (direct_ok && strchr(user_id, '@') && !strchr(user_id, '/')) {
+    if (direct_ok && addressable(r, user_id)) {
         r->conn->ops->direct(r->conn, user_id, text);
         return;
     }
@@ -1310,7 +1319,7 @@ expire(struct pf_relay *r, struct pf_hold *h)
             h->id, h->text);
         tell(r, rt, h->author_id, h->author_name, 1, msg);
         /* and a line in the room, so nobody waits for it */
-        if (strchr(h->author_id, '@') && !strchr(h->author_id, '/')) {
+        if (addressable(r, h->author_id)) {
             char line[200];
             char *key = new_key(r, "x");
             pf_snprintf(line, sizeof(line),
