@@ -6,7 +6,8 @@
 #   make asan       the whole suite under AddressSanitizer + UBSan (build-asan/)
 #   make deps       install the Debian packages pokerface needs (apt-get)
 #   make install    PREFIX=/usr/local DESTDIR= ; make uninstall
-#   make fuzz       libFuzzer on the XMPP stanza handling (clang), FUZZ_SECONDS
+#   make fuzz       libFuzzer on XMPP stanzas, Mattermost events and journal
+#                   replay (clang), FUZZ_SECONDS each
 #   make fmt        clang-format the sources; make fmt-check only checks
 #   make clean
 
@@ -80,7 +81,7 @@ FIXTURE_NAMES := $(basename $(notdir $(wildcard tests/fixtures/plugins/*.c)))
 FIXTURES := $(FIXTURE_NAMES:%=$(BUILD)/tests/plugins/%.so) \
 	$(BUILD)/tests/plugins/frozen_v1_0.so
 
-FUZZ_TARGETS := stanza journal
+FUZZ_TARGETS := stanza journal mattermost
 FUZZ_SECONDS ?= 60
 FUZZ_BUILD := build-fuzz
 

@@ -10,6 +10,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "connectors/mattermost.h"
@@ -369,4 +370,62 @@ tc_bot_logged(const struct tc_bot *b, const char *needle)
         found = strstr(buf.data, needle) != NULL;
     pf_buf_release(&buf);
     return found;
+}
+
+void
+tc_mm_id(char out[27], const char *name)
+{
+    size_t n = strlen(name) < 26 ? strlen(name) : 26;
+    memcpy(out, name, n);
+    memset(out + n, '0', 26 - n);
+    out[26] = '\0';
+}
+
+pid_t
+tc_mmemu_start(const char *build, const char *dir, json_t *world, char *url,
+               size_t urllen)
+{
+    char *wpath = pf_xasprintf("%s/world.json", dir);
+    char *ppath = pf_xasprintf("%s/emu.port", dir);
+    char *lpath = pf_xasprintf("%s/emu.log", dir);
+    char *emu = pf_xasprintf("%s/tests/mmemu", build);
+    pid_t pid = -1;
+    struct pf_buf b = PF_BUF_INIT;
+    if (json_dump_file(world, wpath, JSON_INDENT(1)) != 0)
+        goto out;
+    pid = fork();
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        execl(emu, emu, wpath, ppath, lpath, (char *)NULL);
+        _exit(127);
+    }
+    if (pid < 0)
+        goto out;
+    for (int i = 0; i < 250 && pf_read_file(ppath, 64, &b) != 0; i++) {
+        struct timespec ts = {0, 20 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    if (b.len == 0) {
+        tc_mmemu_stop(pid);
+        pid = -1;
+        goto out;
+    }
+    snprintf(url, urllen, "http://127.0.0.1:%d", atoi(b.data));
+out:
+    pf_buf_release(&b);
+    free(wpath);
+    free(ppath);
+    free(lpath);
+    free(emu);
+    return pid;
+}
+
+void
+tc_mmemu_stop(pid_t pid)
+{
+    int st;
+    if (pid <= 0)
+        return;
+    kill(pid, SIGTERM);
+    waitpid(pid, &st, 0);
 }

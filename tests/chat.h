@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <jansson.h>
+
 #include "connectors/connector.h"
 #include "core/loop.h"
 
@@ -98,6 +100,17 @@ const struct tc_msg *tc_wait_msg(struct tc_user *u, const char *room,
                                  int timeout_ms);
 /* How many messages u saw in room containing needle (not own). */
 size_t tc_count(struct tc_user *u, const char *room, const char *needle);
+
+/*
+ * The Mattermost emulator (build/tests/mmemu) on a free loopback port,
+ * with the world given (users, team, channels; see tests/mmemu.c), its
+ * log in dir/emu.log. Returns its pid and sets url, or -1.
+ */
+pid_t tc_mmemu_start(const char *build, const char *dir, json_t *world,
+                     char *url, size_t urllen);
+void tc_mmemu_stop(pid_t pid);
+/* A Mattermost user id (26 characters) made of a name: "aino000...". */
+void tc_mm_id(char out[27], const char *name);
 
 /* pokerface itself, as a child process. */
 struct tc_bot {

@@ -118,15 +118,7 @@ struct scene {
     pid_t emu;       /* the Mattermost emulator, or 0 */
 };
 
-/* A Mattermost user id (26 characters) made of a name. */
-static void
-mm_id(char out[27], const char *name)
-{
-    size_t n = strlen(name) < 26 ? strlen(name) : 26;
-    memcpy(out, name, n);
-    memset(out + n, '0', 26 - n);
-    out[26] = '\0';
-}
+#define mm_id tc_mm_id
 
 /*
  * The scenario's own Mattermost: a team "support", the internal and
@@ -165,33 +157,13 @@ emulator_start(struct scene *s, const char *tag)
                   "display_name", "Tiimi (internal)", "type", "O", "members",
                   bot, aino, ville, sanna, "id", cc, "name", cname,
                   "display_name", "Asiakas", "type", "O", "members", bot, cust);
-    char *wpath = pf_xasprintf("%s/world.json", s->tmp);
-    char *ppath = pf_xasprintf("%s/emu.port", s->tmp);
-    char *lpath = pf_xasprintf("%s/emu.log", s->tmp);
-    ck_assert_int_eq(json_dump_file(world, wpath, JSON_INDENT(1)), 0);
+    s->emu = tc_mmemu_start(tu_build(), s->tmp, world, s->url, sizeof(s->url));
     json_decref(world);
-    char *emu = pf_xasprintf("%s/tests/mmemu", tu_build());
-    s->emu = fork();
-    ck_assert_int_ge(s->emu, 0);
-    if (s->emu == 0) {
-        execl(emu, emu, wpath, ppath, lpath, (char *)NULL);
-        _exit(127);
-    }
-    struct pf_buf b = PF_BUF_INIT;
-    for (int i = 0; i < 250 && pf_read_file(ppath, 64, &b) != 0; i++) {
-        struct timespec ts = {0, 20 * 1000 * 1000};
-        nanosleep(&ts, NULL);
-    }
-    ck_assert_msg(b.len > 0, "the emulator did not start; see %s", lpath);
-    snprintf(s->url, sizeof(s->url), "http://127.0.0.1:%d", atoi(b.data));
-    pf_buf_release(&b);
+    ck_assert_msg(s->emu > 0, "the emulator did not start; see %s/emu.log",
+                  s->tmp);
     snprintf(s->iroom, sizeof(s->iroom), "support/%s", iname);
     snprintf(s->croom, sizeof(s->croom), "support/%s", cname);
     snprintf(s->bot_id, sizeof(s->bot_id), "%s", bot);
-    free(emu);
-    free(wpath);
-    free(ppath);
-    free(lpath);
     free(iname);
     free(cname);
 }
@@ -199,11 +171,7 @@ emulator_start(struct scene *s, const char *tag)
 static void
 emulator_stop(struct scene *s)
 {
-    if (s->emu <= 0)
-        return;
-    kill(s->emu, SIGTERM);
-    int st;
-    waitpid(s->emu, &st, 0);
+    tc_mmemu_stop(s->emu);
     s->emu = 0;
 }
 
@@ -809,6 +777,37 @@ START_TEST(restart_mid_conversation_relays_once)
 }
 END_TEST
 
+/*
+ * Mattermost only: the WebSocket drops but the server keeps the session.
+ * The bot comes back with its connection_id and sequence_number and gets
+ * the events it missed from the server, in order, not from a read-back.
+ */
+START_TEST(a_dropped_socket_resumes_the_session)
+{
+    struct scene s;
+    scene_open(&s, "resume", NULL, 3000);
+    tc_say(s.aino, s.iroom, ">> Hello! Your parcel left our warehouse today.");
+    ck_assert_ptr_nonnull(
+        tc_wait_msg(s.cust, s.croom, "aino: Hello! Your parcel", NULL, WAIT));
+    ck_assert_int_eq(kill(s.emu, SIGUSR1), 0);
+    ck_assert_msg(pump_until_logged(&s, "reconnecting", WAIT) == 0,
+                  "the bot did not notice the drop");
+    for (int i = 0; i < WAIT / 50 && !(s.aino->ready && s.cust->ready); i++)
+        tc_pump(&s.w, 50);
+    ck_assert(s.aino->ready && s.cust->ready);
+    tc_say(s.aino, s.iroom, ">> The tracking code is ABC123.");
+    ck_assert_ptr_nonnull(tc_wait_msg(
+        s.cust, s.croom, "aino: The tracking code is ABC123", NULL, 3 * WAIT));
+    ck_assert_msg(tc_bot_logged(&s.bot, "mattermost: session resumed"),
+                  "the session was not resumed; see %s", s.bot.log);
+    ck_assert(!tc_bot_logged(&s.bot, "caught up after a reconnect"));
+    tc_pump(&s.w, 2 * QUIET);
+    ck_assert_uint_eq(tc_count(s.cust, s.croom, "ABC123"), 1);
+    ck_assert_uint_eq(tc_count(s.cust, s.croom, "Your parcel left"), 1);
+    scene_close(&s);
+}
+END_TEST
+
 /* ---- the queue from a terminal ---- */
 
 /* run build/pokerface ARGS (a shell line); its stdout+stderr, exit code */
@@ -1265,7 +1264,7 @@ START_TEST(kill_and_restart_loses_and_duplicates_nothing)
     ck_assert_uint_gt(jn, 16);
     ck_assert_msg(!has_bytes(j, jn, "total idiot") &&
                       !has_bytes(j, jn, "arrives on Friday") &&
-                      !has_bytes(j, jn, "aino@localhost"),
+                      !has_bytes(j, jn, s.aino->id),
                   "plaintext in %s", jpath);
     for (int k = 0; k < N; k++) {
         char mk[16];
@@ -1320,9 +1319,15 @@ suite_relay(void)
     tcase_add_test(tc, customer_room_is_never_a_command);
     tcase_add_test(tc, commands_help_why_and_mistakes);
     tcase_add_test(tc, restart_mid_conversation_relays_once);
+    tcase_add_test(tc, a_dropped_socket_resumes_the_session);
     suite_add_tcase(s, tc);
     tc = tcase_create("kill");
     tcase_add_unchecked_fixture(tc, prosody_up, prosody_down);
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, kill_and_restart_loses_and_duplicates_nothing);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("kill-mattermost");
+    tcase_add_unchecked_fixture(tc, mattermost_up, mattermost_down);
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, kill_and_restart_loses_and_duplicates_nothing);
     suite_add_tcase(s, tc);

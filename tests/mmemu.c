@@ -13,6 +13,12 @@
  * 127.0.0.1) is written to PORT_FILE; every REST call and WebSocket
  * session is logged, one line each, to LOG_FILE (or stdout).
  *
+ * With MMEMU_TRACE=FILE in the environment, every JSON text it sends or
+ * receives is written there, one per line, tagged: EVENT (WebSocket
+ * events), REPLY (answers to WebSocket requests), WSREQ (those requests),
+ * REQ METHOD PATH (REST request bodies), RESP METHOD PATH STATUS (REST
+ * response bodies). The fidelity tests compare them with the fixtures.
+ *
  * On demand, by signal:
  *   SIGUSR1  drop every WebSocket; sessions can be resumed
  *   SIGUSR2  drop every WebSocket and forget the sessions (resumption
@@ -115,7 +121,7 @@ static struct {
     struct session **sessions;
     size_t n_sessions;
     struct lws_context *ctx;
-    FILE *log;
+    FILE *log, *trace;
     int throttle;
     volatile sig_atomic_t sig_drop, sig_forget, sig_throttle, sig_stop;
 } W;
@@ -129,6 +135,15 @@ logf_(const char *fmt, ...)
     va_end(ap);
     fputc('\n', W.log);
     fflush(W.log);
+}
+
+static void
+trace(const char *tag, const char *json)
+{
+    if (!W.trace)
+        return;
+    fprintf(W.trace, "%s %s\n", tag, json);
+    fflush(W.trace);
 }
 
 static int64_t
@@ -227,6 +242,7 @@ session_send(struct session *s, json_t *ev)
     if (s->n_dead < DEAD_MAX)
         s->n_dead++;
     s->next_seq++;
+    trace("EVENT", txt);
     if (s->live && s->live->authed)
         conn_queue(s->live, txt);
     free(txt);
@@ -321,6 +337,7 @@ reply(struct conn *c, long long seq, const char *status, json_t *extra)
     if (extra)
         json_object_update(o, extra);
     char *s = json_dumps(o, JSON_COMPACT);
+    trace("REPLY", s);
     conn_queue(c, s);
     free(s);
     json_decref(o);
@@ -395,6 +412,11 @@ static int
 ws_receive(struct conn *c, const char *in, size_t len)
 {
     json_t *o = json_loadb(in, len, 0, NULL);
+    if (W.trace) {
+        char *t = pf_xstrndup(in, len);
+        trace("WSREQ", t);
+        free(t);
+    }
     json_t *seqv = json_object_get(o, "seq");
     const char *action = json_string_value(json_object_get(o, "action"));
     long long seq = json_is_integer(seqv) ? json_integer_value(seqv) : 0;
@@ -460,6 +482,12 @@ respond(struct lws *wsi, struct pss *p, int status, json_t *body,
     size_t n = strlen(txt);
     logf_("%s %s%s%s %d", p->method, p->path, p->query[0] ? "?" : "", p->query,
           status);
+    if (W.trace && n) {
+        char tag[600];
+        pf_snprintf(tag, sizeof(tag), "RESP %s %s %d", p->method, p->path,
+                    status);
+        trace(tag, txt);
+    }
     if (lws_add_http_common_headers(wsi, (unsigned)status, "application/json",
                                     n, &q, end))
         goto fail;
@@ -691,8 +719,46 @@ handle(struct lws *wsi, struct pss *p)
     }
     int get = strcmp(p->method, "GET") == 0;
     int post = strcmp(p->method, "POST") == 0;
+    int put = strcmp(p->method, "PUT") == 0;
     int del = strcmp(p->method, "DELETE") == 0;
     char a[128], b[128];
+    if (W.trace && p->body.len) {
+        char tag[600];
+        char *t = pf_xstrndup(p->body.data, p->body.len);
+        pf_snprintf(tag, sizeof(tag), "REQ %s %s", p->method, path);
+        trace(tag, t);
+        free(t);
+    }
+    if (put && sscanf(path, "/api/v4/posts/%127[^/]/patc%1[h]", a, b) == 2) {
+        json_t *q = find_post(a);
+        json_t *in =
+            json_loadb(p->body.data ? p->body.data : "", p->body.len, 0, NULL);
+        const char *msg = json_string_value(json_object_get(in, "message"));
+        if (!q || json_integer_value(json_object_get(q, "delete_at"))) {
+            respond(
+                wsi, p, 404,
+                app_error("app.post.get.app_error", "Unable to get post.", 404),
+                0);
+        } else if (strcmp(json_string_value(json_object_get(q, "user_id")),
+                          p->u->id) != 0) {
+            respond(wsi, p, 403,
+                    app_error("api.context.permissions.app_error",
+                              "You do not have the appropriate permissions.",
+                              403),
+                    0);
+        } else {
+            if (msg) {
+                int64_t now = now_ms();
+                json_object_set_new(q, "message", json_string(msg));
+                json_object_set_new(q, "edit_at", json_integer(now));
+                json_object_set_new(q, "update_at", json_integer(now));
+            }
+            respond(wsi, p, 200, json_incref(q), 0);
+            post_event("post_edited", q, p->u);
+        }
+        json_decref(in);
+        return;
+    }
     if (get && strcmp(path, "/api/v4/users/me") == 0) {
         respond(wsi, p, 200, user_json(p->u), 0);
         return;
@@ -1128,6 +1194,11 @@ main(int argc, char **argv)
     W.log = argc > 3 ? fopen(argv[3], "a") : stdout;
     if (!W.log || load_world(argv[1]) != 0)
         return 1;
+    const char *tp = getenv("MMEMU_TRACE");
+    if (tp && *tp && !(W.trace = fopen(tp, "a"))) {
+        fprintf(stderr, "mmemu: cannot open %s\n", tp);
+        return 1;
+    }
     srand((unsigned)(pf_now_us() ^ getpid()));
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));

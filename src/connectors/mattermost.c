@@ -102,6 +102,7 @@ struct mm {
     char *seen[SEEN_MAX];
     size_t seen_at;
     unsigned n_direct;
+    size_t max_frame;
 };
 
 /* ---- emoji ---- */
@@ -555,6 +556,12 @@ pf_mattermost_feed(struct pf_connector *c, const char *frame, size_t len)
     struct mm *m = (struct mm *)c;
     int64_t rx_ns = pf_now_ns();
     json_error_t e;
+    if (len > m->max_frame) {
+        pf_warn("mattermost: a frame of %zu bytes, over the limit of %zu; "
+                "skipped",
+                len, m->max_frame);
+        return;
+    }
     json_t *o = json_loadb(frame, len, 0, &e);
     if (!json_is_object(o)) {
         pf_warn("mattermost: a frame that is not a JSON object (%s); "
@@ -1426,7 +1433,8 @@ pf_mattermost_new(struct lws_context *ctx, const struct pf_mattermost_opts *o,
     memset(&wo, 0, sizeof(wo));
     wo.url = ws_url;
     wo.name = "mattermost";
-    wo.max_message = o->max_frame ? o->max_frame : 1024 * 1024;
+    m->max_frame = o->max_frame ? o->max_frame : 1024 * 1024;
+    wo.max_message = m->max_frame;
     wo.reconnect_min_ms = m->rmin;
     wo.reconnect_max_ms = m->rmax;
     wo.ping_s = o->ping_s;
