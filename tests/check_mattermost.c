@@ -72,12 +72,19 @@ struct seen {
 
 static struct seen g_ev[32];
 static size_t g_n;
+static char g_members[512]; /* "+id " joined, "-id " left */
 static char g_log[8192];
 
 static void
 on_event(void *ud, const struct pf_event *ev)
 {
     (void)ud;
+    if (ev->type == PF_EV_JOIN || ev->type == PF_EV_LEAVE) {
+        size_t l = strlen(g_members);
+        snprintf(g_members + l, sizeof(g_members) - l, "%c%s ",
+                 ev->type == PF_EV_JOIN ? '+' : '-', ev->author_id);
+        return;
+    }
     if (ev->type == PF_EV_STATE || g_n == sizeof(g_ev) / sizeof(*g_ev))
         return;
     struct seen *s = &g_ev[g_n++];
@@ -117,6 +124,7 @@ fed_open(struct fed *f)
     struct pf_mattermost_opts o;
     g_n = 0;
     g_log[0] = '\0';
+    g_members[0] = '\0';
     pf_log_set_sink(on_log, NULL);
     pf_log_set_level(PF_LOG_DEBUG);
     ck_assert_int_eq(pf_loop_init(&f->loop, err, sizeof(err)), 0);
@@ -194,11 +202,19 @@ START_TEST(fixture_events_are_understood)
     ck_assert_str_eq(g_ev[4].ref, "b0tn0t1c3p05t1d00000000000");
     ck_assert_str_eq(g_ev[4].author, "ag3nt1u5er1d0000000000000a");
 
+    /* members: the author of a post is one; one removed leaves; one added
+       is looked up (GET /api/v4/users?in_channel=) before joining */
+    ck_assert_str_eq(g_members, "+ag3nt1u5er1d0000000000000a ");
+    feed_fixture(&f, "user_added");
+    feed_fixture(&f, "user_removed");
+    ck_assert_str_eq(g_members, "+ag3nt1u5er1d0000000000000a "
+                                "-ag3nt1u5er1d0000000000000a ");
+
     /* the same post again (a resumption replays, a catch-up overlaps):
        reported once */
     char *s = fixture_text("posted");
     json_t *j = json_loads(s, 0, NULL);
-    json_object_set_new(j, "seq", json_integer(6));
+    json_object_set_new(j, "seq", json_integer(8));
     char *again = json_dumps(j, JSON_COMPACT);
     feed(&f, again);
     ck_assert_uint_eq(g_n, 5);

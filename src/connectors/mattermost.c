@@ -332,6 +332,10 @@ handle_post(struct mm *m, const json_t *p, int type, const char *channel_type,
             return;
     }
     const char *name = sender && *sender == '@' ? sender + 1 : sender;
+    /* whoever writes in a channel is in it (one added since the member
+       list was read, say) */
+    if (r && type == PF_EV_MESSAGE && name && *name)
+        add_member(m, r, user, name);
     if (!name || !*name)
         name = member_name(m, r, user);
     if (!name)
