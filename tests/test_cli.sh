@@ -187,6 +187,27 @@ sed 's/"c@conference.localhost"/"i@conference.localhost"/' "$T/run.json" >"$T/ru
 expect_exit 2 "a room that is both" -- "$PF" run -c "$T/run4.json"
 expect_in "$T/err" "routes[0]" "the route is named"
 
+# --- a Mattermost connector: the token's place, the URL, the example ---
+cat >"$T/mm.json" <<JSON
+{"plugins": ["backstage"], "state_dir": "st",
+ "connector": {"type": "mattermost", "url": "http://127.0.0.1:9",
+   "token_env": "PF_TEST_UNSET_TOKEN"},
+ "routes": [{"name": "r", "customer_room": "support/customer",
+   "internal_room": "support/team"}]}
+JSON
+expect_exit 2 "run with the token variable unset" -- \
+    env -u PF_TEST_UNSET_TOKEN "$PF" run -c "$T/mm.json"
+expect_in "$T/err" "environment variable 'PF_TEST_UNSET_TOKEN' (connector.token_env) is not set" "run names the token variable"
+sed 's/"token_env": "PF_TEST_UNSET_TOKEN"/"token": "x"/' "$T/mm.json" >"$T/mm2.json"
+expect_exit 2 "a token in the config" -- "$PF" run -c "$T/mm2.json"
+expect_in "$T/err" "connector.token: the token never goes in the configuration" "the config may not hold the token"
+sed 's|"http://127.0.0.1:9"|"ws://127.0.0.1:9"|' "$T/mm.json" >"$T/mm3.json"
+expect_exit 2 "a ws:// Mattermost URL" -- "$PF" run -c "$T/mm3.json"
+expect_in "$T/err" "is not an http:// or https:// URL" "the URL's scheme is checked"
+expect_exit 0 "the Mattermost example config loads" -- \
+    "$PF" check -c config/pokerface.mattermost.json "Kiitos, tilauksesi on matkalla!"
+expect_in "$T/out" "pass" "the Mattermost example passes a polite reply"
+
 # --- train: deterministic, measured, and strict about its input ---
 TR=config/training
 expect_exit 0 "train" -- "$PF" train -o "$T/a.model" $TR/*.jsonl
