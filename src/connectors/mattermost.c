@@ -73,6 +73,16 @@ struct dm {
     char *user, *channel;
 };
 
+/* what a REST answer about one room needs; kept on the connector's list
+   until the answer comes, so that destroy frees what is still in flight */
+struct rreq {
+    struct rreq *next;
+    struct mm *m;
+    char *room;
+    size_t idx;
+    int booting;
+};
+
 struct mm {
     struct pf_connector base;
     struct lws_context *ctx;
@@ -103,6 +113,7 @@ struct mm {
     size_t seen_at;
     unsigned n_direct;
     size_t max_frame;
+    struct rreq *rreqs;
 };
 
 /* ---- emoji ---- */
@@ -286,6 +297,31 @@ backoff_us(struct mm *m, unsigned tries)
     if (ms > m->rmax)
         ms = m->rmax;
     return ms * 1000;
+}
+
+static struct rreq *
+rreq_new(struct mm *m, const char *room, size_t idx, int booting)
+{
+    struct rreq *q = pf_xcalloc(1, sizeof(*q));
+    q->m = m;
+    q->room = room ? pf_xstrdup(room) : NULL;
+    q->idx = idx;
+    q->booting = booting;
+    q->next = m->rreqs;
+    m->rreqs = q;
+    return q;
+}
+
+static void
+rreq_free(struct rreq *q)
+{
+    for (struct rreq **pp = &q->m->rreqs; *pp; pp = &(*pp)->next)
+        if (*pp == q) {
+            *pp = q->next;
+            break;
+        }
+    free(q->room);
+    free(q);
 }
 
 static void boot(struct mm *m);
@@ -637,20 +673,15 @@ catch_done(struct mm *m)
         ready(m);
 }
 
-struct catch_req {
-    struct mm *m;
-    size_t room;
-};
-
 static void catch_room(struct mm *m, size_t i);
 
 static void
 on_catch(void *ud, const struct pf_http_resp *r)
 {
-    struct catch_req *q = ud;
+    struct rreq *q = ud;
     struct mm *m = q->m;
-    size_t i = q->room;
-    free(q);
+    size_t i = q->idx;
+    rreq_free(q);
     m->catch_pending--;
     struct room *rm = &m->rooms[i];
     if (r->status != 200) {
@@ -701,15 +732,13 @@ static void
 catch_room(struct mm *m, size_t i)
 {
     struct room *r = &m->rooms[i];
-    struct catch_req *q = pf_xcalloc(1, sizeof(*q));
-    q->m = m;
-    q->room = i;
+    struct rreq *q = rreq_new(m, NULL, i, 0);
     char *path = pf_xasprintf("/api/v4/channels/%s/posts?after=%s&per_page=%d",
                               r->id, r->last_id, PAGE);
     m->catch_pending++;
     if (pf_http_request(m->http, "GET", path, NULL, on_catch, q) != 0) {
         m->catch_pending--;
-        free(q);
+        rreq_free(q);
     }
     free(path);
 }
@@ -755,16 +784,10 @@ boot_step_done(struct mm *m)
     pf_ws_start(m->ws);
 }
 
-struct room_req {
-    struct mm *m;
-    char *room;
-    int booting;
-};
-
 static void
 on_members(void *ud, const struct pf_http_resp *r)
 {
-    struct room_req *q = ud;
+    struct rreq *q = ud;
     struct mm *m = q->m;
     struct room *rm = room_by_name(m, q->room);
     if (r->status != 200) {
@@ -780,19 +803,16 @@ on_members(void *ud, const struct pf_http_resp *r)
         }
         json_decref(o);
     }
-    if (q->booting)
+    int booting = q->booting;
+    rreq_free(q);
+    if (booting)
         boot_step_done(m);
-    free(q->room);
-    free(q);
 }
 
 static void
 members_of(struct mm *m, struct room *r, int booting)
 {
-    struct room_req *q = pf_xcalloc(1, sizeof(*q));
-    q->m = m;
-    q->room = pf_xstrdup(r->name);
-    q->booting = booting;
+    struct rreq *q = rreq_new(m, r->name, 0, booting);
     char *path = pf_xasprintf("/api/v4/users?in_channel=%s&page=0&per_page=%d",
                               r->id, PAGE);
     if (booting)
@@ -800,8 +820,7 @@ members_of(struct mm *m, struct room *r, int booting)
     if (pf_http_request(m->http, "GET", path, NULL, on_members, q) != 0) {
         if (booting)
             m->boot_pending--;
-        free(q->room);
-        free(q);
+        rreq_free(q);
     }
     free(path);
 }
@@ -809,7 +828,7 @@ members_of(struct mm *m, struct room *r, int booting)
 static void
 on_channel(void *ud, const struct pf_http_resp *r)
 {
-    struct room_req *q = ud;
+    struct rreq *q = ud;
     struct mm *m = q->m;
     struct room *rm = room_by_name(m, q->room);
     if (r->status != 200) {
@@ -826,9 +845,8 @@ on_channel(void *ud, const struct pf_http_resp *r)
         }
         json_decref(o);
     }
+    rreq_free(q);
     boot_step_done(m);
-    free(q->room);
-    free(q);
 }
 
 static int
@@ -855,17 +873,13 @@ find_room(struct mm *m, struct room *r)
         return;
     }
     const char *slash = strchr(r->name, '/');
-    struct room_req *q = pf_xcalloc(1, sizeof(*q));
-    q->m = m;
-    q->room = pf_xstrdup(r->name);
-    q->booting = 1;
+    struct rreq *q = rreq_new(m, r->name, 0, 1);
     char *path = pf_xasprintf("/api/v4/teams/name/%.*s/channels/name/%s",
                               (int)(slash - r->name), r->name, slash + 1);
     m->boot_pending++;
     if (pf_http_request(m->http, "GET", path, NULL, on_channel, q) != 0) {
         m->boot_pending--;
-        free(q->room);
-        free(q);
+        rreq_free(q);
     }
     free(path);
 }
@@ -1352,7 +1366,9 @@ op_destroy(struct pf_connector *c)
     lws_sul_cancel(&m->boot_sul);
     lws_sul_cancel(&m->post_sul);
     pf_ws_free(m->ws);
-    pf_http_free(m->http);
+    pf_http_free(m->http); /* no callback comes after this */
+    while (m->rreqs)
+        rreq_free(m->rreqs);
     for (size_t i = 0; i < m->n_rooms; i++) {
         struct room *r = &m->rooms[i];
         for (size_t k = 0; k < r->n_members; k++) {
