@@ -482,8 +482,9 @@ struct mmscene {
     char chan[27], aino_id[27], ville_id[27];
 };
 
+/* pending_ttl_ms: how long the server dedupes pending_post_id (30 s) */
 static void
-mm_open(struct mmscene *s)
+mm_open_ttl(struct mmscene *s, long long pending_ttl_ms)
 {
     memset(s, 0, sizeof(*s));
     s->tmp = tu_tmpdir();
@@ -501,6 +502,8 @@ mm_open(struct mmscene *s)
         s->ville_id, "username", "ville", "token", "tok-ville", "channels",
         "id", s->chan, "name", "tiimi", "display_name", "Tiimi", "type", "O",
         "members", s->aino_id, s->ville_id);
+    json_object_set_new(world, "pending_post_ttl_ms",
+                        json_integer(pending_ttl_ms));
     char url[256];
     s->emu = tc_mmemu_start(tu_build(), s->tmp, world, url, sizeof(url));
     json_decref(world);
@@ -511,6 +514,12 @@ mm_open(struct mmscene *s)
     s->aino = tc_user_new(&s->w, "aino", s->aino_id, "tok-aino", rooms);
     s->ville = tc_user_new(&s->w, "ville", s->ville_id, "tok-ville", rooms);
     ck_assert_int_eq(tc_wait_ready(&s->w, WAIT), 0);
+}
+
+static void
+mm_open(struct mmscene *s)
+{
+    mm_open_ttl(s, 30000);
 }
 
 static void
@@ -758,6 +767,94 @@ START_TEST(rate_limits_and_pending_post_ids)
 }
 END_TEST
 
+/* a connector of aino's, outside the test world's users: its POSTED
+   events land in posted[] */
+struct poster {
+    char key[32][64], id[32][64];
+    int n, ready;
+};
+
+static void
+on_poster(void *ud, const struct pf_event *ev)
+{
+    struct poster *p = ud;
+    if (ev->type == PF_EV_STATE && !strcmp(ev->text, "ready"))
+        p->ready = 1;
+    if (ev->type != PF_EV_POSTED || p->n == 32)
+        return;
+    snprintf(p->key[p->n], sizeof(p->key[0]), "%s", ev->key);
+    snprintf(p->id[p->n], sizeof(p->id[0]), "%s", ev->msg_id);
+    p->n++;
+}
+
+static struct pf_connector *
+poster_new(struct mmscene *s, struct poster *p)
+{
+    char err[128];
+    struct pf_mattermost_opts o;
+    memset(p, 0, sizeof(*p));
+    memset(&o, 0, sizeof(o));
+    o.url = s->w.url;
+    o.token = "tok-aino";
+    struct pf_connector *c =
+        pf_mattermost_new(s->w.loop.ctx, &o, on_poster, p, err, sizeof(err));
+    ck_assert_ptr_nonnull(c);
+    ck_assert_int_eq(c->ops->join(c, "support/tiimi"), 0);
+    return c;
+}
+
+static void
+poster_free(struct mmscene *s, struct pf_connector *c)
+{
+    c->ops->stop(c);
+    tc_pump(&s->w, 100);
+    c->ops->destroy(c);
+}
+
+/*
+ * After a restart the relay does not know whether a decided post went
+ * out: post_again looks for its key among the channel's recent posts,
+ * confirms the one that is there and sends only the one that is not.
+ */
+START_TEST(a_post_from_before_a_restart_is_looked_for_first)
+{
+    struct mmscene s;
+    /* the restart came after the server's 30 s dedupe had forgotten it */
+    mm_open_ttl(&s, 0);
+    struct poster p;
+    struct pf_connector *c = poster_new(&s, &p);
+    c->ops->start(c);
+    c->ops->post(c, "support/tiimi", "", "ennen katkoa", "k-before");
+    for (int i = 0; i < WAIT / 20 && p.n < 1; i++)
+        tc_pump(&s.w, 20);
+    ck_assert_int_eq(p.n, 1);
+    char first[64];
+    snprintf(first, sizeof(first), "%s", p.id[0]);
+    poster_free(&s, c);
+
+    c = poster_new(&s, &p);
+    ck_assert_int_eq(
+        c->ops->post_again(c, "support/tiimi", "", "ennen katkoa", "k-before"),
+        0);
+    ck_assert_int_eq(c->ops->post_again(c, "support/tiimi", "",
+                                        "ei vielä lähetetty", "k-never"),
+                     0);
+    c->ops->start(c);
+    for (int i = 0; i < WAIT / 20 && p.n < 2; i++)
+        tc_pump(&s.w, 20);
+    ck_assert_int_eq(p.n, 2);
+    ck_assert_str_eq(p.key[0], "k-before");
+    ck_assert_str_eq(p.id[0], first); /* found, not sent again */
+    ck_assert_str_eq(p.key[1], "k-never");
+    ck_assert_str_ne(p.id[1], first);
+    tc_pump(&s.w, 300);
+    ck_assert_uint_eq(tc_count(s.ville, "support/tiimi", "ennen katkoa"), 1);
+    ck_assert_uint_eq(tc_count(s.ville, "support/tiimi", "ei vielä"), 1);
+    poster_free(&s, c);
+    mm_close(&s);
+}
+END_TEST
+
 Suite *
 suite_mattermost(void)
 {
@@ -772,6 +869,7 @@ suite_mattermost(void)
     tcase_add_test(tc, the_emulator_speaks_the_documented_shapes);
     tcase_add_test(tc, a_bad_token_is_refused);
     tcase_add_test(tc, rate_limits_and_pending_post_ids);
+    tcase_add_test(tc, a_post_from_before_a_restart_is_looked_for_first);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -740,70 +740,71 @@ START_TEST(commands_help_why_and_mistakes)
 END_TEST
 
 /*
+ * A reply before the connection goes (cut, SIGUSR1 on the emulator, or
+ * outage()) and one written while the bot is away: each reaches the
+ * customer exactly once. The test users come back within a fraction of
+ * a second, the bot only after its reconnect delay.
+ */
+static void
+reply_across_a_drop(struct scene *s, void (*cut)(struct scene *))
+{
+    tc_say(s->aino, s->iroom,
+           ">> Hello! Your parcel left our warehouse today.");
+    ck_assert_ptr_nonnull(
+        tc_wait_msg(s->cust, s->croom, "aino: Hello! Your parcel", NULL, WAIT));
+    cut(s);
+    ck_assert_msg(pump_until_logged(s, "reconnecting", WAIT) == 0,
+                  "the bot did not notice the connection go");
+    for (int i = 0; i < WAIT / 50 && !(s->aino->ready && s->cust->ready); i++)
+        tc_pump(&s->w, 50);
+    ck_assert(s->aino->ready && s->cust->ready);
+    tc_say(s->aino, s->iroom,
+           ">> The tracking code is ABC123, it works from tomorrow.");
+    ck_assert_ptr_nonnull(tc_wait_msg(s->cust, s->croom,
+                                      "aino: The tracking code is ABC123", NULL,
+                                      3 * WAIT));
+    tc_pump(&s->w, 2 * QUIET);
+    ck_assert_uint_eq(tc_count(s->cust, s->croom, "ABC123"), 1);
+    ck_assert_uint_eq(tc_count(s->cust, s->croom, "Your parcel left"), 1);
+}
+
+/*
  * The server goes away and comes back (Prosody restarts; the emulator
  * drops every connection and forgets the sessions, so that they cannot
- * be resumed). The test users reconnect within a
- * fraction of a second, the bot only after a few: aino's reply written
- * in between reaches the customer once, from the bot's catch-up, and
- * nothing relayed before the restart is relayed again.
+ * be resumed): the reply written meanwhile comes from the bot's read-back.
  */
 START_TEST(restart_mid_conversation_relays_once)
 {
     struct scene s;
     scene_open(&s, "restart", NULL, 6000);
-    tc_say(s.aino, s.iroom, ">> Hello! Your parcel left our warehouse today.");
-    ck_assert_ptr_nonnull(
-        tc_wait_msg(s.cust, s.croom, "aino: Hello! Your parcel", NULL, WAIT));
-
-    outage(&s);
-    ck_assert_msg(pump_until_logged(&s, "reconnecting", WAIT) == 0,
-                  "the bot did not notice the restart");
-    /* the test users are back; the bot is still waiting to reconnect */
-    for (int i = 0; i < WAIT / 50 && !(s.aino->ready && s.cust->ready); i++)
-        tc_pump(&s.w, 50);
-    ck_assert(s.aino->ready && s.cust->ready);
-    tc_say(s.aino, s.iroom,
-           ">> The tracking code is ABC123, it works from "
-           "tomorrow.");
-    ck_assert_ptr_nonnull(tc_wait_msg(
-        s.cust, s.croom, "aino: The tracking code is ABC123", NULL, 3 * WAIT));
+    reply_across_a_drop(&s, outage);
     ck_assert_msg(tc_bot_logged(&s.bot, "caught up after a reconnect"),
                   "relayed live, not from the catch-up: the test did not "
                   "test the outage");
-    tc_pump(&s.w, 2 * QUIET);
-    ck_assert_uint_eq(tc_count(s.cust, s.croom, "ABC123"), 1);
-    ck_assert_uint_eq(tc_count(s.cust, s.croom, "Your parcel left"), 1);
     scene_close(&s);
 }
 END_TEST
 
+/* Mattermost: every WebSocket drops, the server keeps the sessions */
+static void
+drop_sockets(struct scene *s)
+{
+    ck_assert_int_eq(kill(s->emu, SIGUSR1), 0);
+}
+
 /*
- * Mattermost only: the WebSocket drops but the server keeps the session.
- * The bot comes back with its connection_id and sequence_number and gets
- * the events it missed from the server, in order, not from a read-back.
+ * Mattermost only: the bot comes back with its connection_id and
+ * sequence_number and gets the events it missed from the server, in
+ * order, not from a read-back.
  */
 START_TEST(a_dropped_socket_resumes_the_session)
 {
     struct scene s;
     scene_open(&s, "resume", NULL, 3000);
-    tc_say(s.aino, s.iroom, ">> Hello! Your parcel left our warehouse today.");
-    ck_assert_ptr_nonnull(
-        tc_wait_msg(s.cust, s.croom, "aino: Hello! Your parcel", NULL, WAIT));
-    ck_assert_int_eq(kill(s.emu, SIGUSR1), 0);
-    ck_assert_msg(pump_until_logged(&s, "reconnecting", WAIT) == 0,
-                  "the bot did not notice the drop");
-    for (int i = 0; i < WAIT / 50 && !(s.aino->ready && s.cust->ready); i++)
-        tc_pump(&s.w, 50);
-    ck_assert(s.aino->ready && s.cust->ready);
-    tc_say(s.aino, s.iroom, ">> The tracking code is ABC123.");
-    ck_assert_ptr_nonnull(tc_wait_msg(
-        s.cust, s.croom, "aino: The tracking code is ABC123", NULL, 3 * WAIT));
+    reply_across_a_drop(&s, drop_sockets);
     ck_assert_msg(tc_bot_logged(&s.bot, "mattermost: session resumed"),
                   "the session was not resumed; see %s", s.bot.log);
     ck_assert(!tc_bot_logged(&s.bot, "caught up after a reconnect"));
-    tc_pump(&s.w, 2 * QUIET);
-    ck_assert_uint_eq(tc_count(s.cust, s.croom, "ABC123"), 1);
-    ck_assert_uint_eq(tc_count(s.cust, s.croom, "Your parcel left"), 1);
     scene_close(&s);
 }
 END_TEST

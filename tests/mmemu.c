@@ -9,9 +9,9 @@
  *
  * WORLD.json: {"team": {"id", "name"}, "users": [{"id", "username",
  * "token", "is_bot"}], "channels": [{"id", "name", "display_name",
- * "type", "members": [user ids]}]}. The port it listens on (on
- * 127.0.0.1) is written to PORT_FILE; every REST call and WebSocket
- * session is logged, one line each, to LOG_FILE (or stdout).
+ * "type", "members": [user ids]}], "pending_post_ttl_ms": 30000}. The port it
+ * listens on (on 127.0.0.1) is written to PORT_FILE; every REST call and
+ * WebSocket session is logged, one line each, to LOG_FILE (or stdout).
  *
  * With MMEMU_TRACE=FILE in the environment, every JSON text it sends or
  * receives is written there, one per line, tagged: EVENT (WebSocket
@@ -123,6 +123,7 @@ static struct {
     struct lws_context *ctx;
     FILE *log, *trace;
     int throttle;
+    long long pending_ttl_ms; /* the world's "pending_post_ttl_ms" */
     volatile sig_atomic_t sig_drop, sig_forget, sig_throttle, sig_stop;
 } W;
 
@@ -530,6 +531,23 @@ app_error(const char *id, const char *message, int status)
                      status);
 }
 
+/* 403: not a member of the channel, not the post's author */
+static void
+forbidden(struct lws *wsi, struct pss *p)
+{
+    respond(wsi, p, 403,
+            app_error("api.context.permissions.app_error",
+                      "You do not have the appropriate permissions.", 403),
+            0);
+}
+
+static void
+no_such_post(struct lws *wsi, struct pss *p)
+{
+    respond(wsi, p, 404,
+            app_error("app.post.get.app_error", "Unable to get post.", 404), 0);
+}
+
 static const char *
 query_arg(const struct pss *p, const char *name, char *out, size_t outlen)
 {
@@ -577,10 +595,7 @@ create_post(struct lws *wsi, struct pss *p)
         goto out;
     }
     if (!c || !is_member(c, p->u)) {
-        respond(wsi, p, 403,
-                app_error("api.context.permissions.app_error",
-                          "You do not have the appropriate permissions.", 403),
-                0);
+        forbidden(wsi, p);
         goto out;
     }
     if (W.throttle > 0) {
@@ -611,7 +626,7 @@ create_post(struct lws *wsi, struct pss *p)
         for (size_t i = 0; i < W.n_posts; i++)
             if (W.posts[i].pending &&
                 strcmp(W.posts[i].pending, pending) == 0 &&
-                now - W.posts[i].pending_at < PENDING_TTL_MS) {
+                now - W.posts[i].pending_at < W.pending_ttl_ms) {
                 logf_("dedupe pending_post_id=%s", pending);
                 respond(wsi, p, 201, json_incref(W.posts[i].j), 0);
                 goto out;
@@ -655,10 +670,7 @@ channel_posts(struct lws *wsi, struct pss *p, struct channel *c)
     if (a && *a) {
         json_t *ap = find_post(a);
         if (!ap) {
-            respond(
-                wsi, p, 404,
-                app_error("app.post.get.app_error", "Unable to get post.", 404),
-                0);
+            no_such_post(wsi, p);
             return;
         }
         after_at =
@@ -735,17 +747,10 @@ handle(struct lws *wsi, struct pss *p)
             json_loadb(p->body.data ? p->body.data : "", p->body.len, 0, NULL);
         const char *msg = json_string_value(json_object_get(in, "message"));
         if (!q || json_integer_value(json_object_get(q, "delete_at"))) {
-            respond(
-                wsi, p, 404,
-                app_error("app.post.get.app_error", "Unable to get post.", 404),
-                0);
+            no_such_post(wsi, p);
         } else if (strcmp(json_string_value(json_object_get(q, "user_id")),
                           p->u->id) != 0) {
-            respond(wsi, p, 403,
-                    app_error("api.context.permissions.app_error",
-                              "You do not have the appropriate permissions.",
-                              403),
-                    0);
+            forbidden(wsi, p);
         } else {
             if (msg) {
                 int64_t now = now_ms();
@@ -769,11 +774,7 @@ handle(struct lws *wsi, struct pss *p)
                                 ? channel_by_id(ch)
                                 : NULL;
         if (!c || !is_member(c, p->u)) {
-            respond(wsi, p, 403,
-                    app_error("api.context.permissions.app_error",
-                              "You do not have the appropriate permissions.",
-                              403),
-                    0);
+            forbidden(wsi, p);
             return;
         }
         json_t *arr = json_array();
@@ -801,11 +802,7 @@ handle(struct lws *wsi, struct pss *p)
     if (get && sscanf(path, "/api/v4/channels/%127[^/]/post%1[s]", a, b) == 2) {
         struct channel *c = channel_by_id(a);
         if (!c || !is_member(c, p->u)) {
-            respond(wsi, p, 403,
-                    app_error("api.context.permissions.app_error",
-                              "You do not have the appropriate permissions.",
-                              403),
-                    0);
+            forbidden(wsi, p);
             return;
         }
         channel_posts(wsi, p, c);
@@ -818,19 +815,12 @@ handle(struct lws *wsi, struct pss *p)
     if (del && sscanf(path, "/api/v4/posts/%127s", a) == 1) {
         json_t *q = find_post(a);
         if (!q || json_integer_value(json_object_get(q, "delete_at"))) {
-            respond(
-                wsi, p, 404,
-                app_error("app.post.get.app_error", "Unable to get post.", 404),
-                0);
+            no_such_post(wsi, p);
             return;
         }
         if (strcmp(json_string_value(json_object_get(q, "user_id")),
                    p->u->id) != 0) {
-            respond(wsi, p, 403,
-                    app_error("api.context.permissions.app_error",
-                              "You do not have the appropriate permissions.",
-                              403),
-                    0);
+            forbidden(wsi, p);
             return;
         }
         int64_t now = now_ms();
@@ -857,11 +847,7 @@ handle(struct lws *wsi, struct pss *p)
                               400),
                     0);
         } else if (!c || !is_member(c, p->u)) {
-            respond(wsi, p, 403,
-                    app_error("api.context.permissions.app_error",
-                              "You do not have the appropriate permissions.",
-                              403),
-                    0);
+            forbidden(wsi, p);
         } else {
             json_t *r =
                 json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:s}", "user_id",
@@ -1150,6 +1136,11 @@ load_world(const char *path)
         return -1;
     }
     json_t *team = json_object_get(w, "team");
+    /* 30 s as on the server; a test may shorten it to play a restart
+       that came later than that */
+    json_t *ttl = json_object_get(w, "pending_post_ttl_ms");
+    W.pending_ttl_ms =
+        json_is_integer(ttl) ? json_integer_value(ttl) : PENDING_TTL_MS;
     W.team_id = jdup(team, "id");
     W.team_name = jdup(team, "name");
     json_t *us = json_object_get(w, "users"),

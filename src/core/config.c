@@ -490,6 +490,28 @@ opt_int(struct vctx *v, const char *path, json_t *obj, const char *key,
     return PF_OK;
 }
 
+/* What every connector has: the secret's file (relative to the config)
+   and the reconnect and keepalive timing. */
+static int
+connection_common(struct vctx *v, struct pf_config *c, json_t *o)
+{
+    struct pf_connector_conf *k = &c->connector;
+    const char *P = "connector";
+    int rc;
+    if (k->password_file) {
+        char *full = pf_path_join(c->base_dir, k->password_file);
+        free(k->password_file);
+        k->password_file = full;
+    }
+    if ((rc = opt_int(v, P, o, "reconnect_min_ms", 10, 600000, 500,
+                      &k->reconnect_min_ms)) ||
+        (rc = opt_int(v, P, o, "reconnect_max_ms", 10, 3600000, 30000,
+                      &k->reconnect_max_ms)) ||
+        (rc = opt_int(v, P, o, "ping_s", 5, 3600, 30, &k->ping_s)))
+        return rc;
+    return PF_OK;
+}
+
 /* "connector" of type mattermost */
 static int
 load_mattermost(struct vctx *v, struct pf_config *c, json_t *o)
@@ -529,16 +551,7 @@ load_mattermost(struct vctx *v, struct pf_config *c, json_t *o)
         return fail(v, P,
                     "neither 'token_file' nor 'token_env' is set (the bot "
                     "account's access token)");
-    if (k->password_file) {
-        char *full = pf_path_join(c->base_dir, k->password_file);
-        free(k->password_file);
-        k->password_file = full;
-    }
-    if ((rc = opt_int(v, P, o, "reconnect_min_ms", 10, 600000, 500,
-                      &k->reconnect_min_ms)) ||
-        (rc = opt_int(v, P, o, "reconnect_max_ms", 10, 3600000, 30000,
-                      &k->reconnect_max_ms)) ||
-        (rc = opt_int(v, P, o, "ping_s", 5, 3600, 30, &k->ping_s)))
+    if ((rc = connection_common(v, c, o)))
         return rc;
     int max_frame = 1024 * 1024;
     if ((rc = opt_int(v, P, o, "max_frame_bytes", 4096, 64 * 1024 * 1024,
@@ -613,20 +626,11 @@ load_connector(struct vctx *v, struct pf_config *c, json_t *o)
         return fail(v, P,
                     "neither 'password_file' nor 'password_env' is set "
                     "(the password itself never goes in the config)");
-    if (k->password_file) {
-        char *full = pf_path_join(c->base_dir, k->password_file);
-        free(k->password_file);
-        k->password_file = full;
-    }
     if (strcmp(k->sasl, "auto") && strcmp(k->sasl, "plain") &&
         strcmp(k->sasl, "scram-sha-256"))
         return fail(v, "connector.sasl",
                     "'%s' is not one of auto, plain, scram-sha-256", k->sasl);
-    if ((rc = opt_int(v, P, o, "reconnect_min_ms", 10, 600000, 500,
-                      &k->reconnect_min_ms)) ||
-        (rc = opt_int(v, P, o, "reconnect_max_ms", 10, 3600000, 30000,
-                      &k->reconnect_max_ms)) ||
-        (rc = opt_int(v, P, o, "ping_s", 5, 3600, 30, &k->ping_s)))
+    if ((rc = connection_common(v, c, o)))
         return rc;
     int max_stanza = 256 * 1024;
     if ((rc = opt_int(v, P, o, "max_stanza_bytes", 4096, 16 * 1024 * 1024,

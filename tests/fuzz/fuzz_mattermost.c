@@ -21,22 +21,9 @@
 #include "connectors/mattermost.h"
 #include "core/log.h"
 #include "core/loop.h"
+#include "frames.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static size_t sink;
-
-static void
-on_event(void *ud, const struct pf_event *ev)
-{
-    const char *f[] = {ev->room,        ev->thread, ev->author_id,
-                       ev->author_name, ev->text,   ev->msg_id,
-                       ev->alt_id,      ev->ref_id, ev->key};
-    (void)ud;
-    for (size_t i = 0; i < sizeof(f) / sizeof(*f); i++)
-        if (f[i])
-            sink += strlen(f[i]);
-}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -56,18 +43,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     o.token = "secret";
     o.max_frame = 64 * 1024;
     struct pf_connector *c =
-        pf_mattermost_new(loop.ctx, &o, on_event, NULL, err, sizeof(err));
+        pf_mattermost_new(loop.ctx, &o, fuzz_on_event, NULL, err, sizeof(err));
     if (!c)
         abort();
     pf_mattermost_pretend(c, "bt1k8q3z7pfy5ewx9c2m4n6r8s", "support/internal",
                           "ch4nn3l1nt3rn4l00000000000");
-    const char *p = (const char *)data, *end = p + size;
-    while (p < end) {
-        const char *z = memchr(p, '\0', (size_t)(end - p));
-        size_t n = z ? (size_t)(z - p) : (size_t)(end - p);
-        pf_mattermost_feed(c, p, n);
-        p += n + (z != NULL);
-    }
+    fuzz_frames(data, size, pf_mattermost_feed, c);
     c->ops->destroy(c);
     return 0;
 }

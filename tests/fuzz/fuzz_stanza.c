@@ -20,22 +20,9 @@
 #include "connectors/xmpp.h"
 #include "core/log.h"
 #include "core/loop.h"
+#include "frames.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static size_t sink;
-
-static void
-on_event(void *ud, const struct pf_event *ev)
-{
-    const char *f[] = {ev->room,        ev->thread, ev->author_id,
-                       ev->author_name, ev->text,   ev->msg_id,
-                       ev->alt_id,      ev->ref_id, ev->key};
-    (void)ud;
-    for (size_t i = 0; i < sizeof(f) / sizeof(*f); i++)
-        if (f[i])
-            sink += strlen(f[i]);
-}
 
 static const char *const login[] = {
     "<stream:features xmlns:stream='http://etherx.jabber.org/streams'>"
@@ -77,20 +64,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     o.nick = "bot";
     o.max_stanza = 64 * 1024;
     struct pf_connector *c =
-        pf_xmpp_new(loop.ctx, &o, on_event, NULL, err, sizeof(err));
+        pf_xmpp_new(loop.ctx, &o, fuzz_on_event, NULL, err, sizeof(err));
     if (!c)
         abort();
     c->ops->join(c, "team@conference.localhost");
     c->ops->join(c, "customer@conference.localhost");
     for (size_t i = 0; i < sizeof(login) / sizeof(*login); i++)
         pf_xmpp_feed(c, login[i], strlen(login[i]));
-    const char *p = (const char *)data, *end = p + size;
-    while (p < end) {
-        const char *z = memchr(p, '\0', (size_t)(end - p));
-        size_t n = z ? (size_t)(z - p) : (size_t)(end - p);
-        pf_xmpp_feed(c, p, n);
-        p += n + (z != NULL);
-    }
+    fuzz_frames(data, size, pf_xmpp_feed, c);
     c->ops->destroy(c);
     return 0;
 }

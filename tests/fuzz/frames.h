@@ -1,0 +1,43 @@
+/*
+ * frames.h - what the connector fuzz targets share: an event callback
+ * that reads every field (so the sanitizers see a bad pointer in any of
+ * them), and the split of an input into NUL-separated frames.
+ */
+#ifndef PF_FUZZ_FRAMES_H
+#define PF_FUZZ_FRAMES_H
+
+#include <stddef.h>
+#include <string.h>
+
+#include "connectors/connector.h"
+
+static size_t fuzz_sink;
+
+static void
+fuzz_on_event(void *ud, const struct pf_event *ev)
+{
+    const char *f[] = {ev->room,        ev->thread, ev->author_id,
+                       ev->author_name, ev->text,   ev->msg_id,
+                       ev->alt_id,      ev->ref_id, ev->key};
+    (void)ud;
+    for (size_t i = 0; i < sizeof(f) / sizeof(*f); i++)
+        if (f[i])
+            fuzz_sink += strlen(f[i]);
+}
+
+/* feed(c, frame, len) for each NUL-separated frame of data */
+static void
+fuzz_frames(const unsigned char *data, size_t size,
+            void (*feed)(struct pf_connector *, const char *, size_t),
+            struct pf_connector *c)
+{
+    const char *p = (const char *)data, *end = p + size;
+    while (p < end) {
+        const char *z = memchr(p, '\0', (size_t)(end - p));
+        size_t n = z ? (size_t)(z - p) : (size_t)(end - p);
+        feed(c, p, n);
+        p += n + (z != NULL);
+    }
+}
+
+#endif
