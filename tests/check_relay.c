@@ -454,6 +454,11 @@ START_TEST(an_echo_of_backstage_talk_is_held)
     scene_open(&s, "echo", NULL, 500);
     tc_say(s.ville, s.iroom,
            "this guy asks the same question for the third time today");
+    /* aino echoes what she has read: on Mattermost two people's posts are
+       two HTTP requests, and a reply sent before the remark arrived
+       would have nothing to echo */
+    ck_assert_ptr_nonnull(tc_wait_msg(
+        s.aino, s.iroom, "the same question for the third time", NULL, WAIT));
     size_t from = s.aino->n;
     unsigned id = say_held(&s,
                            "Hi! You ask the same question for the third time "
