@@ -26,8 +26,8 @@ wake_cb(lws_sorted_usec_list_t *sul)
 }
 
 static void
-record(struct tc_user *u, const char *room, const char *author,
-       const char *text, const char *id, int own)
+record(struct tc_user *u, const char *room, const char *thread,
+       const char *author, const char *text, const char *id, int own)
 {
     if (u->n == u->cap) {
         u->cap = u->cap ? u->cap * 2 : 64;
@@ -38,6 +38,7 @@ record(struct tc_user *u, const char *room, const char *author,
     m->author = pf_xstrdup(author);
     m->text = pf_xstrdup(text);
     m->id = pf_xstrdup(id ? id : "");
+    m->thread = pf_xstrdup(thread ? thread : "");
     m->own = own;
     m->at_ns = pf_now_ns();
     if (u->w->transcript && u->view) {
@@ -61,10 +62,11 @@ on_event(void *ud, const struct pf_event *ev)
             u->ready = 0;
         break;
     case PF_EV_MESSAGE:
-        record(u, ev->room, ev->author_name, ev->text, ev->msg_id, 0);
+        record(u, ev->room, ev->thread, ev->author_name, ev->text, ev->msg_id,
+               0);
         break;
     case PF_EV_POSTED:
-        record(u, ev->room, u->name, ev->text, ev->msg_id, 1);
+        record(u, ev->room, ev->thread, u->name, ev->text, ev->msg_id, 1);
         break;
     case PF_EV_DELETE:
         for (size_t i = 0; i < u->n; i++)
@@ -111,6 +113,7 @@ tc_world_free(struct tc_world *w)
             free(u->msgs[k].author);
             free(u->msgs[k].text);
             free(u->msgs[k].id);
+            free(u->msgs[k].thread);
         }
         free(u->msgs);
         for (size_t k = 0; k < u->n_members; k++)
@@ -222,9 +225,16 @@ tc_wait_member(struct tc_user *u, const char *room, const char *nick,
 void
 tc_say(struct tc_user *u, const char *room, const char *text)
 {
+    tc_say_in(u, room, "", text);
+}
+
+void
+tc_say_in(struct tc_user *u, const char *room, const char *thread,
+          const char *text)
+{
     char *key =
         pf_xasprintf("t-%s-%u-%lld", u->name, ++u->seq, (long long)pf_now_ns());
-    u->c->ops->post(u->c, room, "", text, key);
+    u->c->ops->post(u->c, room, thread, text, key);
     free(key);
 }
 

@@ -24,6 +24,7 @@ struct tc_msg {
     char *author; /* display name */
     char *text;
     char *id;      /* backend id (to react to it) */
+    char *thread;  /* the thread's root id (Mattermost), or "" */
     int own;       /* written by this user */
     int deleted;   /* its author deleted (retracted) it since */
     int64_t at_ns; /* when it arrived (monotonic) */
@@ -78,6 +79,9 @@ int tc_wait_member(struct tc_user *u, const char *room, const char *nick,
 
 /* Say text in room (NULL: nothing); the key is unique. */
 void tc_say(struct tc_user *u, const char *room, const char *text);
+/* The same as a reply in the thread whose first post is thread. */
+void tc_say_in(struct tc_user *u, const char *room, const char *thread,
+               const char *text);
 /* A direct message to another user's id. */
 void tc_dm(struct tc_user *u, const char *to_id, const char *text);
 void tc_react(struct tc_user *u, const char *room, const char *msg_id,

@@ -222,6 +222,25 @@ bot_start(struct scene *s)
     free(log);
 }
 
+static void
+bot_kill(struct scene *s)
+{
+    kill(s->bot.pid, SIGKILL);
+    waitpid(s->bot.pid, NULL, 0);
+    s->bot.pid = 0;
+}
+
+/* start the bot again, not waiting for it: the test users keep talking */
+static void
+bot_restart(struct scene *s, int run)
+{
+    char *cfg = pf_xasprintf("%s/pf.json", s->tmp);
+    char *log = pf_xasprintf("%s/bot-%02d.log", s->tmp, run);
+    ck_assert_int_eq(tc_bot_start(&s->bot, tu_build(), cfg, log), 0);
+    free(cfg);
+    free(log);
+}
+
 /* one of the cast, logged in to the scenario's backend */
 static struct tc_user *
 cast(struct scene *s, const char *name, const char *const *rooms)
@@ -814,6 +833,105 @@ START_TEST(a_dropped_socket_resumes_the_session)
 }
 END_TEST
 
+/* the message's id and thread, copied (the list they are in grows) */
+static void
+ids_of(const struct tc_msg *m, const char *what, char id[64], char thread[64])
+{
+    ck_assert_msg(m != NULL, "no %s", what);
+    snprintf(id, 64, "%s", m->id);
+    snprintf(thread, 64, "%s", m->thread);
+}
+
+/*
+ * Mattermost only (threads are root posts' ids): a reply in the thread
+ * of a mirrored customer message goes in the customer's thread, and her
+ * answers there come back in the internal thread; a hold's notice and
+ * its decision stay in the thread; the pairing survives a restart; a new
+ * reply at the top starts a new pair; and a thread whose first post the
+ * customer deleted does not lose the reply.
+ */
+START_TEST(threads_are_followed_across_the_rooms)
+{
+    struct scene s;
+    char mirror[64], cthread[64], id[64], th[64];
+    scene_open(&s, "thread", NULL, 500);
+    tc_say(s.cust, s.croom, "Hei, missä tilaukseni 4411 on?");
+    ids_of(tc_wait_msg(s.aino, s.iroom, "[customer] asiakas: Hei, missä", NULL,
+                       WAIT),
+           "mirror", mirror, th);
+    ck_assert_str_eq(th, "");
+    ids_of(tc_own(s.cust, s.croom, "tilaukseni 4411"), "customer's post",
+           cthread, th);
+
+    /* aino answers in the mirror's thread */
+    tc_say_in(s.aino, s.iroom, mirror, ">> Hei! Tilauksesi lähti tänään.");
+    ids_of(
+        tc_wait_msg(s.cust, s.croom, "aino: Hei! Tilauksesi lähti", NULL, WAIT),
+        "reply", id, th);
+    ck_assert_str_eq(th, cthread);
+
+    /* the customer answers in her thread */
+    tc_say_in(s.cust, s.croom, cthread, "Kiitos! Entä lasku?");
+    ids_of(
+        tc_wait_msg(s.aino, s.iroom, "[customer] asiakas: Kiitos!", NULL, WAIT),
+        "mirror of the answer", id, th);
+    ck_assert_str_eq(th, mirror);
+
+    /* a hold in the thread: notice and decision there, the copy in hers */
+    size_t from = s.aino->n;
+    tc_say_in(s.aino, s.iroom, mirror,
+              ">> lol this guy is a total idiot, PEBKAC again");
+    const struct tc_msg *n =
+        tc_wait_msg(s.aino, s.iroom, "held #", &from, WAIT);
+    ids_of(n, "notice", id, th);
+    ck_assert_str_eq(th, mirror);
+    say_cmd(s.aino, s.iroom, "!send", hold_id(n), NULL);
+    ids_of(tc_wait_msg(s.aino, s.iroom, "sent to the customer", &from, WAIT),
+           "confirmation", id, th);
+    ck_assert_str_eq(th, mirror);
+    ids_of(tc_wait_msg(s.cust, s.croom, "aino: lol this guy", NULL, WAIT),
+           "sent copy", id, th);
+    ck_assert_str_eq(th, cthread);
+
+    /* a restart: the pairing comes back from the journal */
+    ck_assert_int_eq(tc_bot_stop(&s.bot), 0);
+    bot_restart(&s, 1);
+    ck_assert(wait_logged(&s.bot, "chat ready", WAIT) == 0);
+    tc_say_in(s.aino, s.iroom, mirror, ">> Lasku tulee sähköpostiin.");
+    ids_of(tc_wait_msg(s.cust, s.croom, "aino: Lasku tulee", NULL, WAIT),
+           "reply after the restart", id, th);
+    ck_assert_str_eq(th, cthread);
+
+    /* a reply at the top starts a thread; her answer in it is mirrored
+       in the thread of aino's reply */
+    tc_say(s.aino, s.iroom, ">> Kerro, jos on muuta kysyttävää.");
+    char top[64], aino_top[64];
+    ids_of(tc_wait_msg(s.cust, s.croom, "aino: Kerro, jos", NULL, WAIT),
+           "reply at the top", top, th);
+    ck_assert_str_eq(th, "");
+    ids_of(tc_own(s.aino, s.iroom, "Kerro, jos"), "aino's reply", aino_top, th);
+    tc_say_in(s.cust, s.croom, top, "Ei muuta, kiitos!");
+    ids_of(tc_wait_msg(s.aino, s.iroom, "[customer] asiakas: Ei muuta", NULL,
+                       WAIT),
+           "mirror in aino's thread", id, th);
+    ck_assert_str_eq(th, aino_top);
+
+    /* the customer deletes the first post of her thread (and with it the
+       thread): a reply to it still reaches her, outside any thread */
+    tc_delete(s.cust, s.croom, cthread);
+    tc_pump(&s.w, QUIET);
+    tc_say_in(s.aino, s.iroom, mirror, ">> Tilaus 4411 on perillä huomenna.");
+    ids_of(tc_wait_msg(s.cust, s.croom, "aino: Tilaus 4411 on perillä", NULL,
+                       WAIT),
+           "reply in a deleted thread", id, th);
+    ck_assert_str_eq(th, "");
+    ck_assert(tc_bot_logged(&s.bot, "is gone (HTTP 400); posting outside it"));
+    tc_pump(&s.w, QUIET);
+    ck_assert_uint_eq(tc_count(s.cust, s.croom, "on perillä huomenna"), 1);
+    scene_close(&s);
+}
+END_TEST
+
 /* ---- the queue from a terminal ---- */
 
 /* run build/pokerface ARGS (a shell line); its stdout+stderr, exit code */
@@ -972,25 +1090,6 @@ START_TEST(queue_from_the_command_line)
     scene_close(&s);
 }
 END_TEST
-
-static void
-bot_kill(struct scene *s)
-{
-    kill(s->bot.pid, SIGKILL);
-    waitpid(s->bot.pid, NULL, 0);
-    s->bot.pid = 0;
-}
-
-/* start the bot again, not waiting for it: the test users keep talking */
-static void
-bot_restart(struct scene *s, int run)
-{
-    char *cfg = pf_xasprintf("%s/pf.json", s->tmp);
-    char *log = pf_xasprintf("%s/bot-%02d.log", s->tmp, run);
-    ck_assert_int_eq(tc_bot_start(&s->bot, tu_build(), cfg, log), 0);
-    free(cfg);
-    free(log);
-}
 
 static int
 has_bytes(const char *hay, size_t n, const char *needle)
@@ -1326,6 +1425,7 @@ suite_relay(void)
     tcase_add_test(tc, commands_help_why_and_mistakes);
     tcase_add_test(tc, restart_mid_conversation_relays_once);
     tcase_add_test(tc, a_dropped_socket_resumes_the_session);
+    tcase_add_test(tc, threads_are_followed_across_the_rooms);
     suite_add_tcase(s, tc);
     tc = tcase_create("kill");
     tcase_add_unchecked_fixture(tc, prosody_up, prosody_down);

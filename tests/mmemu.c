@@ -611,9 +611,11 @@ create_post(struct lws *wsi, struct pss *p)
         goto out;
     }
     if (root && *root) {
+        /* the store looks the root up among posts not deleted */
         json_t *r = find_post(root);
-        if (!r || strcmp(json_string_value(json_object_get(r, "channel_id")),
-                         cid) != 0) {
+        if (!r || json_integer_value(json_object_get(r, "delete_at")) ||
+            strcmp(json_string_value(json_object_get(r, "channel_id")), cid) !=
+                0) {
             respond(wsi, p, 400,
                     app_error("api.post.create_post.root_id.app_error",
                               "Invalid RootId parameter.", 400),
@@ -826,6 +828,18 @@ handle(struct lws *wsi, struct pss *p)
         int64_t now = now_ms();
         json_object_set_new(q, "delete_at", json_integer(now));
         json_object_set_new(q, "update_at", json_integer(now));
+        /* as the post store does: a thread's replies go with its root
+           (one event, for the root) */
+        for (size_t i = 0; i < W.n_posts; i++) {
+            json_t *rp = W.posts[i].j;
+            const char *root =
+                json_string_value(json_object_get(rp, "root_id"));
+            if (root && strcmp(root, a) == 0 &&
+                !json_integer_value(json_object_get(rp, "delete_at"))) {
+                json_object_set_new(rp, "delete_at", json_integer(now));
+                json_object_set_new(rp, "update_at", json_integer(now));
+            }
+        }
         respond(wsi, p, 200, json_pack("{s:s}", "status", "OK"), 0);
         post_event("post_deleted", q, p->u);
         return;

@@ -102,6 +102,12 @@ struct pf_connector_ops {
      * XMPP rule (a bare JID, not an occupant's "room/nick").
      */
     int (*addressable)(struct pf_connector *c, const char *user_id);
+    /*
+     * 1 when threads are named by their first post's msg_id (Mattermost's
+     * root_id): an event's thread is then that id, and post() with it as
+     * thread replies in that thread. 0: threads are not followed.
+     */
+    int threads;
 };
 
 struct pf_connector {

@@ -1009,6 +1009,17 @@ on_posted(void *ud, const struct pf_http_resp *r)
         post_later(m, p, backoff_us(m, p->tries));
         return;
     }
+    if (r->status == 400 && p->root) {
+        /* the thread's first post is gone (deleted): the reply is not
+           lost, it goes in the channel instead */
+        pf_warn("mattermost: the thread %s in %s is gone (HTTP 400); "
+                "posting outside it",
+                p->root, p->room ? p->room : "a direct message");
+        free(p->root);
+        p->root = NULL;
+        post_later(m, p, 0);
+        return;
+    }
     char what[300];
     pf_snprintf(what, sizeof(what), "posting in %s was refused",
                 p->room ? p->room : "a direct message");
@@ -1404,7 +1415,7 @@ op_destroy(struct pf_connector *c)
 static const struct pf_connector_ops mm_ops = {
     "mattermost",  op_start,        op_stop,        op_join,  op_post,
     op_direct,     op_react,        op_del,         op_ready, op_destroy,
-    op_post_again, op_resume_after, op_addressable,
+    op_post_again, op_resume_after, op_addressable, 1,
 };
 
 struct pf_connector *

@@ -25,6 +25,7 @@ hold_free(struct pf_hold *x)
     free(x->text);
     free(x->source_id);
     free(x->source_alt_id);
+    free(x->thread);
     free(x->lang);
     free(x->why);
     free(x->words);

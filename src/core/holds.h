@@ -26,6 +26,9 @@ struct pf_hold {
     char *text;          /* the text as held (after an edit, the new one) */
     char *source_id;     /* backend id of the author's message */
     char *source_alt_id; /* the id the author's client gave it */
+    char *thread;        /* the internal thread it was written in (its root
+                            post's id), where its notice goes; "" when
+                            the backend has no threads */
     char *lang;          /* "fi" or "en": the language of the notices */
     char *why;           /* one line: what the rules found */
     char *words;         /* the offending words, quoted, comma-separated */

@@ -38,7 +38,8 @@ enum pf_jrec_type {
     PF_JREC_EXPIRED = 6,  /* dropped unsent after hold_ttl */
     PF_JREC_DROPPED = 7,  /* dropped by a person */
     PF_JREC_CURSOR = 8,   /* the last message handled in a room */
-    PF_JREC_META = 9      /* counters that must never go back */
+    PF_JREC_META = 9,     /* counters that must never go back */
+    PF_JREC_THREAD = 10   /* an internal thread answers a customer's */
 };
 
 /* What replay found besides the records. */

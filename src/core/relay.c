@@ -35,6 +35,8 @@
 #define LAT_MAX 65536
 #define RELAYED_MAX 1024
 #define RECENT_MAX 1024
+#define THREADS_MAX 1024
+#define THREAD_WAIT_MAX 256
 
 struct member {
     char *id, *name;
@@ -79,12 +81,32 @@ struct route {
    arrive; after a restart it is posted again under the same key */
 struct pending {
     char *key, *room, *text;
+    char *thread;  /* the customer thread it goes in, or "" */
+    char *in;      /* the internal thread it answers, or "" */
     uint64_t jseq; /* the record that decided it */
+};
+
+/*
+ * Threads (on backends that have them, connector ops->threads): an
+ * internal thread and the customer thread it answers, by their root
+ * posts' ids. A pair is made when a post starts a thread on one side for
+ * a thread on the other: a customer's message mirrored into the internal
+ * room, a reply relayed to the customer. Replies in either thread then
+ * go in its partner.
+ */
+struct thread_pair {
+    char *in, *cust;
+};
+
+/* a post that will start a thread: its partner is known, its own id
+   comes with PF_EV_POSTED (one of in, cust is NULL) */
+struct thread_wait {
+    char *key, *in, *cust;
 };
 
 /* an outgoing message the journal received but never saw checked */
 struct unchecked {
-    char *route, *msg_id, *alt_id, *author_id, *author_name, *text;
+    char *route, *msg_id, *alt_id, *author_id, *author_name, *text, *thread;
     int64_t ts_ms;
     unsigned tries;
 };
@@ -119,6 +141,10 @@ struct pf_relay {
        handled while a room was being read back are newer than its cursor */
     char *recent[RECENT_MAX];
     size_t recent_pos;
+    struct thread_pair threads[THREADS_MAX]; /* a ring */
+    size_t thread_pos;
+    struct thread_wait twait[THREAD_WAIT_MAX]; /* a ring */
+    size_t twait_pos;
     /* a decision from the control socket: its event, and the answer */
     const struct pf_event *ctl_ev;
     struct pf_buf ctl_answer;
@@ -235,30 +261,42 @@ tell(struct pf_relay *r, struct route *rt, const char *user_id,
     free(line);
 }
 
-/* reply to a command where it was given: the internal room or a DM */
+/*
+ * Reply to a command where it was given: the internal room (in the
+ * command's thread, else in thread, which may be NULL) or a DM.
+ */
 static void
-reply(struct pf_relay *r, struct route *rt, const struct pf_event *ev,
-      const char *text)
+reply_in(struct pf_relay *r, struct route *rt, const struct pf_event *ev,
+         const char *thread, const char *text)
 {
+    char *line, *key;
+    if (ev->thread && *ev->thread)
+        thread = ev->thread;
     if (ev == r->ctl_ev) {
         /* to the command line, and a line in the room for the team */
         pf_buf_addf(&r->ctl_answer, "%s%s", r->ctl_answer.len ? "\n" : "",
                     text);
-        if (rt) {
-            char *line =
-                pf_xasprintf("%s (pokerface queue): %s", ev->author_name, text);
-            char *key = new_key(r, "q");
-            r->conn->ops->post(r->conn, rt->conf->internal_room, "", line, key);
-            free(key);
-            free(line);
-        }
-        return;
-    }
-    if (!ev->room) {
+        line = pf_xasprintf("%s (pokerface queue): %s", ev->author_name, text);
+        key = new_key(r, "q");
+    } else if (!ev->room) {
         r->conn->ops->direct(r->conn, ev->author_id, text);
         return;
+    } else {
+        line = pf_xasprintf("%s: %s", ev->author_name, text);
+        key = new_key(r, "t");
     }
-    tell(r, rt, ev->author_id, ev->author_name, 0, text);
+    if (rt)
+        r->conn->ops->post(r->conn, rt->conf->internal_room,
+                           thread ? thread : "", line, key);
+    free(key);
+    free(line);
+}
+
+static void
+reply(struct pf_relay *r, struct route *rt, const struct pf_event *ev,
+      const char *text)
+{
+    reply_in(r, rt, ev, NULL, text);
 }
 
 static const char *const *
@@ -348,10 +386,103 @@ jwrite(struct pf_relay *r, int type, json_t *o, int sync, uint64_t *seq)
     return rc;
 }
 
-static json_t *
-post_json(const char *room, const char *text, const char *key)
+/* ---- threads ---- */
+
+/* the customer thread that internal thread in answers, or "" */
+static const char *
+cust_thread(const struct pf_relay *r, const char *in)
 {
-    return json_pack("{s:s, s:s, s:s}", "room", room, "text", text, "key", key);
+    for (size_t i = 0; in && *in && i < THREADS_MAX; i++) {
+        const struct thread_pair *t = &r->threads[i];
+        if (t->in && strcmp(t->in, in) == 0)
+            return t->cust;
+    }
+    return "";
+}
+
+/* the internal thread that answers customer thread cust, or "" */
+static const char *
+in_thread(const struct pf_relay *r, const char *cust)
+{
+    for (size_t i = 0; cust && *cust && i < THREADS_MAX; i++) {
+        const struct thread_pair *t = &r->threads[i];
+        if (t->cust && strcmp(t->cust, cust) == 0)
+            return t->in;
+    }
+    return "";
+}
+
+/* in and cust are partners (journal: remember it across restarts) */
+static void
+pair_threads(struct pf_relay *r, const char *in, const char *cust, int journal)
+{
+    if (!in || !*in || !cust || !*cust || *cust_thread(r, in) ||
+        *in_thread(r, cust))
+        return; /* the first pairing stands */
+    struct thread_pair *t = &r->threads[r->thread_pos];
+    free(t->in);
+    free(t->cust);
+    t->in = pf_xstrdup(in);
+    t->cust = pf_xstrdup(cust);
+    r->thread_pos = (r->thread_pos + 1) % THREADS_MAX;
+    if (journal)
+        jwrite(r, PF_JREC_THREAD,
+               json_pack("{s:s, s:s}", "in", in, "cust", cust), 0, NULL);
+}
+
+/* the post with key starts the partner thread of in (or of cust) */
+static void
+await_thread(struct pf_relay *r, const char *key, const char *in,
+             const char *cust)
+{
+    struct thread_wait *w = &r->twait[r->twait_pos];
+    free(w->key);
+    free(w->in);
+    free(w->cust);
+    w->key = pf_xstrdup(key);
+    w->in = in ? pf_xstrdup(in) : NULL;
+    w->cust = cust ? pf_xstrdup(cust) : NULL;
+    r->twait_pos = (r->twait_pos + 1) % THREAD_WAIT_MAX;
+}
+
+/* our post with key arrived as msg_id: a thread it started is paired */
+static void
+thread_posted(struct pf_relay *r, const char *key, const char *msg_id)
+{
+    for (size_t i = 0; key && msg_id && *msg_id && i < THREAD_WAIT_MAX; i++) {
+        struct thread_wait *w = &r->twait[i];
+        if (!w->key || strcmp(w->key, key) != 0)
+            continue;
+        if (w->in)
+            pair_threads(r, w->in, msg_id, 1);
+        else
+            pair_threads(r, msg_id, w->cust, 1);
+        free(w->key);
+        free(w->in);
+        free(w->cust);
+        w->key = w->in = w->cust = NULL;
+        return;
+    }
+}
+
+/* the internal thread an event is in: its root, or itself as a root */
+static const char *
+thread_of(const struct pf_relay *r, const struct pf_event *ev)
+{
+    if (!r->conn->ops->threads)
+        return "";
+    if (ev->thread && *ev->thread)
+        return ev->thread;
+    return id_of(ev);
+}
+
+/* a post to a customer: where, what, under which key, in which thread */
+static json_t *
+post_json(const char *room, const char *thread, const char *in,
+          const char *text, const char *key)
+{
+    return json_pack("{s:s, s:s, s:s, s:s, s:s}", "room", room, "thread",
+                     thread, "in", in, "text", text, "key", key);
 }
 
 static json_t *
@@ -374,13 +505,15 @@ hold_json(const struct pf_hold *h, int full)
         json_object_set_new(
             o, "src_alt",
             json_string(h->source_alt_id ? h->source_alt_id : ""));
+        json_object_set_new(o, "thread",
+                            json_string(h->thread ? h->thread : ""));
     }
     return o;
 }
 
 static void
 pend_add(struct pf_relay *r, const char *key, const char *room,
-         const char *text, uint64_t jseq)
+         const char *thread, const char *in, const char *text, uint64_t jseq)
 {
     for (size_t i = 0; i < r->n_pend; i++)
         if (!strcmp(r->pend[i].key, key))
@@ -392,8 +525,20 @@ pend_add(struct pf_relay *r, const char *key, const char *room,
     struct pending *p = &r->pend[r->n_pend++];
     p->key = pf_xstrdup(key);
     p->room = pf_xstrdup(room);
+    p->thread = pf_xstrdup(thread);
+    p->in = pf_xstrdup(in);
     p->text = pf_xstrdup(text);
     p->jseq = jseq;
+}
+
+static void
+pend_clear(struct pending *p)
+{
+    free(p->key);
+    free(p->room);
+    free(p->thread);
+    free(p->in);
+    free(p->text);
 }
 
 /* the pending post with this key is done; 1 if there was one */
@@ -403,9 +548,7 @@ pend_done(struct pf_relay *r, const char *key)
     for (size_t i = 0; key && i < r->n_pend; i++) {
         if (strcmp(r->pend[i].key, key) != 0)
             continue;
-        free(r->pend[i].key);
-        free(r->pend[i].room);
-        free(r->pend[i].text);
+        pend_clear(&r->pend[i]);
         r->pend[i] = r->pend[--r->n_pend];
         return 1;
     }
@@ -421,6 +564,7 @@ unch_clear(struct unchecked *u)
     free(u->author_id);
     free(u->author_name);
     free(u->text);
+    free(u->thread);
 }
 
 static struct unchecked *
@@ -486,8 +630,8 @@ static void
 replay_post(struct pf_relay *r, json_t *post, uint64_t seq)
 {
     if (json_is_object(post) && *jstr(post, "key"))
-        pend_add(r, jstr(post, "key"), jstr(post, "room"), jstr(post, "text"),
-                 seq);
+        pend_add(r, jstr(post, "key"), jstr(post, "room"), jstr(post, "thread"),
+                 jstr(post, "in"), jstr(post, "text"), seq);
 }
 
 /* one record of the journal, at startup */
@@ -522,6 +666,7 @@ replay_one(void *ud, int type, uint64_t seq, const void *payload, size_t len)
             u->author_id = pf_xstrdup(jstr(o, "author"));
             u->author_name = pf_xstrdup(jstr(o, "name"));
             u->text = pf_xstrdup(jstr(o, "text"));
+            u->thread = pf_xstrdup(jstr(o, "thread"));
             u->ts_ms = jint(o, "ts");
         }
         if ((unsigned)jint(o, "tries") > u->tries)
@@ -546,6 +691,7 @@ replay_one(void *ud, int type, uint64_t seq, const void *payload, size_t len)
         pf_hold_set(&h->text, jstr(o, "text"));
         pf_hold_set(&h->source_id, jstr(o, "src"));
         pf_hold_set(&h->source_alt_id, jstr(o, "src_alt"));
+        pf_hold_set(&h->thread, jstr(o, "thread"));
         pf_hold_set(&h->lang, jstr(o, "lang"));
         pf_hold_set(&h->why, jstr(o, "why"));
         pf_hold_set(&h->words, jstr(o, "words"));
@@ -583,6 +729,9 @@ replay_one(void *ud, int type, uint64_t seq, const void *payload, size_t len)
         }
         break;
     case PF_JREC_CURSOR: set_cursor(r, jstr(o, "room"), jstr(o, "msg")); break;
+    case PF_JREC_THREAD:
+        pair_threads(r, jstr(o, "in"), jstr(o, "cust"), 0);
+        break;
     case PF_JREC_META: {
         if ((unsigned)jint(o, "next_hold") > r->holds.next_id)
             r->holds.next_id = (unsigned)jint(o, "next_hold");
@@ -590,6 +739,9 @@ replay_one(void *ud, int type, uint64_t seq, const void *payload, size_t len)
         size_t i;
         json_array_foreach (seen, i, v)
             handled(r, json_string_value(v));
+        json_array_foreach (json_object_get(o, "threads"), i, v)
+            pair_threads(r, json_string_value(json_array_get(v, 0)),
+                         json_string_value(json_array_get(v, 1)), 0);
         break;
     }
     default:
@@ -662,13 +814,22 @@ compact(struct pf_relay *r)
         if (id)
             json_array_append_new(seen, json_string(id));
     }
+    /* the thread pairs, oldest first */
+    json_t *threads = json_array();
+    for (size_t i = 0; i < THREADS_MAX; i++) {
+        const struct thread_pair *t =
+            &r->threads[(r->thread_pos + i) % THREADS_MAX];
+        if (t->in)
+            json_array_append_new(threads, json_pack("[s, s]", t->in, t->cust));
+    }
     if (rc == PF_OK)
         rc = jwrite(r, PF_JREC_META,
-                    json_pack("{s:I, s:o}", "next_hold",
-                              (json_int_t)r->holds.next_id, "seen", seen),
+                    json_pack("{s:I, s:o, s:o}", "next_hold",
+                              (json_int_t)r->holds.next_id, "seen", seen,
+                              "threads", threads),
                     1, &seq);
     else
-        json_decref(seen);
+        json_decref(seen), json_decref(threads);
     if (rc != PF_OK)
         return;
     r->keep_seq = first ? first : seq;
@@ -709,12 +870,13 @@ j_received(struct pf_relay *r, struct route *rt, const struct pf_event *ev,
            const char *text, unsigned tries)
 {
     return jwrite(r, PF_JREC_RECEIVED,
-                  json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I}",
+                  json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, "
+                            "s:I}",
                             "route", rt->conf->name, "id", id_of(ev), "msg",
                             ev->msg_id, "alt", ev->alt_id, "author",
                             ev->author_id, "name", ev->author_name, "text",
-                            text, "ts", (json_int_t)ev->ts_ms, "tries",
-                            (json_int_t)tries),
+                            text, "thread", ev->thread ? ev->thread : "", "ts",
+                            (json_int_t)ev->ts_ms, "tries", (json_int_t)tries),
                   tries > 0, NULL);
 }
 
@@ -861,13 +1023,16 @@ post_notice(struct pf_relay *r, struct route *rt, struct pf_hold *h, int again,
     pf_buf_addf(&b, f ? " Vanhenee %ld min kuluttua." : " Expires in %ld min.",
                 mins);
     char *key = pf_xasprintf("pf-n%u-%u", h->id, h->edits);
+    /* in the thread of the author's message, where there are threads */
+    const char *thread = h->thread ? h->thread : "";
     if (after_restart) {
-        r->conn->ops->post_again(r->conn, rt->conf->internal_room, "", b.data,
-                                 key);
+        r->conn->ops->post_again(r->conn, rt->conf->internal_room, thread,
+                                 b.data, key);
     } else {
         pf_hold_set(&h->notice_key, key);
         pf_hold_set(&h->notice_id, NULL);
-        r->conn->ops->post(r->conn, rt->conf->internal_room, "", b.data, key);
+        r->conn->ops->post(r->conn, rt->conf->internal_room, thread, b.data,
+                           key);
     }
     free(key);
     pf_buf_release(&b);
@@ -928,14 +1093,21 @@ relayed_by_source(struct pf_relay *r, const char *id)
     return NULL;
 }
 
-/* Post the author's text in the customer room, and remember where it
-   came from: if its author deletes it, the relayed copy goes too. */
+/*
+ * Post the author's text in the customer room, in thread (the partner of
+ * internal thread in; "" when it has none yet, and then this post starts
+ * it), and remember where it came from: if its author deletes it, the
+ * relayed copy goes too.
+ */
 static void
 relay_text(struct pf_relay *r, struct route *rt, const char *author_id,
-           const char *src_id, const char *src_alt, const char *lang,
-           const char *line, const char *key)
+           const char *src_id, const char *src_alt, const char *in,
+           const char *thread, const char *lang, const char *line,
+           const char *key)
 {
-    r->conn->ops->post(r->conn, rt->conf->customer_room, "", line, key);
+    r->conn->ops->post(r->conn, rt->conf->customer_room, thread, line, key);
+    if (!*thread && *in)
+        await_thread(r, key, in, NULL);
     struct relayed *x;
     if (r->n_relayed < RELAYED_MAX) {
         x = &r->relayed[r->n_relayed++];
@@ -1022,6 +1194,7 @@ outgoing(struct pf_relay *r, struct route *rt, const struct pf_event *ev,
         pf_hold_set(&h->text, text);
         pf_hold_set(&h->source_id, ev->msg_id);
         pf_hold_set(&h->source_alt_id, ev->alt_id);
+        pf_hold_set(&h->thread, thread_of(r, ev));
         pf_hold_set(&h->lang, "en");
         pf_hold_set(&h->why, err);
         pf_hold_set(&h->words, "");
@@ -1035,14 +1208,16 @@ outgoing(struct pf_relay *r, struct route *rt, const struct pf_event *ev,
         post_notice(r, rt, h, 0, 0);
         return;
     }
+    const char *in = thread_of(r, ev);
     if (res.action <= PF_ACT_NOTE) {
         char *key = pf_xasprintf("pf-r-%s", id_of(ev));
         char *line = format(rt->conf->relay_format, ev->author_name, text);
+        const char *ct = cust_thread(r, in);
         uint64_t seq;
         json_t *v =
             json_pack("{s:s, s:s, s:o}", "id", id_of(ev), "action",
                       res.action == PF_ACT_NOTE ? "note" : "pass", "post",
-                      post_json(rt->conf->customer_room, line, key));
+                      post_json(rt->conf->customer_room, ct, in, line, key));
         if (jwrite(r, PF_JREC_VERDICT, v, 1, &seq) != PF_OK) {
             journal_failed(r, rt, ev->author_id, ev->author_name,
                            res.msg->ui_lang);
@@ -1051,8 +1226,8 @@ outgoing(struct pf_relay *r, struct route *rt, const struct pf_event *ev,
             return;
         }
         if (r->journal)
-            pend_add(r, key, rt->conf->customer_room, line, seq);
-        relay_text(r, rt, ev->author_id, ev->msg_id, ev->alt_id,
+            pend_add(r, key, rt->conf->customer_room, ct, in, line, seq);
+        relay_text(r, rt, ev->author_id, ev->msg_id, ev->alt_id, in, ct,
                    res.msg->ui_lang, line, key);
         free(line);
         free(key);
@@ -1090,6 +1265,7 @@ outgoing(struct pf_relay *r, struct route *rt, const struct pf_event *ev,
     pf_hold_set(&h->text, text);
     pf_hold_set(&h->source_id, ev->msg_id);
     pf_hold_set(&h->source_alt_id, ev->alt_id);
+    pf_hold_set(&h->thread, in);
     pf_hold_set(&h->lang, res.msg->ui_lang);
     describe(&res, h);
     h->created_ms = pf_wall_us() / 1000;
@@ -1118,7 +1294,7 @@ recheck(struct pf_relay *r)
             memset(&ev, 0, sizeof(ev));
             ev.type = PF_EV_MESSAGE;
             ev.room = rt->conf->internal_room;
-            ev.thread = "";
+            ev.thread = u->thread ? u->thread : "";
             ev.author_id = u->author_id;
             ev.author_name = u->author_name;
             ev.text = u->text;
@@ -1194,19 +1370,21 @@ decide_post(struct pf_relay *r, struct route *rt, struct pf_hold *h,
             const char *lang, const char *key)
 {
     char *line = format(rt->conf->relay_format, h->author_name, text);
+    const char *in = h->thread ? h->thread : "";
+    const char *ct = cust_thread(r, in);
     uint64_t seq;
     if (j_decision(r, h, kind, ev->author_id, ev->author_name,
                    strcmp(kind, "send") ? text : NULL,
-                   post_json(rt->conf->customer_room, line, key),
+                   post_json(rt->conf->customer_room, ct, in, line, key),
                    &seq) != PF_OK) {
         journal_failed(r, rt, ev->author_id, ev->author_name, h->lang);
         free(line);
         return 0;
     }
     if (r->journal)
-        pend_add(r, key, rt->conf->customer_room, line, seq);
-    relay_text(r, rt, h->author_id, h->source_id, h->source_alt_id, lang, line,
-               key);
+        pend_add(r, key, rt->conf->customer_room, ct, in, line, seq);
+    relay_text(r, rt, h->author_id, h->source_id, h->source_alt_id, in, ct,
+               lang, line, key);
     free(line);
     return 1;
 }
@@ -1226,7 +1404,7 @@ do_send(struct pf_relay *r, struct route *rt, struct pf_hold *h,
                 fi(h->lang) ? "#%u lähetetty asiakkaalle (%s päätti)."
                             : "#%u sent to the customer (decided by %s).",
                 h->id, ev->author_name);
-    reply(r, rt, ev, msg);
+    reply_in(r, rt, ev, h->thread, msg);
     r->stats.sent++;
     decided(r, h, "sent");
 }
@@ -1246,7 +1424,9 @@ do_drop(struct pf_relay *r, struct route *rt, struct pf_hold *h,
                 fi(h->lang) ? "#%u hylätty, sitä ei lähetetty."
                             : "#%u dropped; it was not sent.",
                 h->id);
-    reply(r, rt, ev, msg);
+    /* not in the thread of a message its author deleted: the thread went
+       with it */
+    reply_in(r, rt, ev, ev->type == PF_EV_DELETE ? NULL : h->thread, msg);
     r->stats.dropped++;
     decided(r, h, "dropped");
 }
@@ -1274,7 +1454,7 @@ do_edit(struct pf_relay *r, struct route *rt, struct pf_hold *h,
                     fi(h->lang) ? "#%u muokattu ja lähetetty asiakkaalle."
                                 : "#%u edited and sent to the customer.",
                     h->id);
-        reply(r, rt, ev, msg);
+        reply_in(r, rt, ev, h->thread, msg);
         r->stats.sent++;
         decided(r, h, "edited and sent");
         return;
@@ -1326,7 +1506,8 @@ expire(struct pf_relay *r, struct pf_hold *h)
                         fi(h->lang) ? "#%u (%s) vanheni, ei lähetetty."
                                     : "#%u (%s) expired, not sent.",
                         h->id, h->author_name);
-            r->conn->ops->post(r->conn, rt->conf->internal_room, "", line, key);
+            r->conn->ops->post(r->conn, rt->conf->internal_room,
+                               h->thread ? h->thread : "", line, key);
             free(key);
         }
         free(msg);
@@ -1571,7 +1752,13 @@ customer_message(struct pf_relay *r, struct route *rt,
         char *line = format(rt->conf->mirror_format, ev->author_name, ev->text);
         char *key =
             pf_xasprintf("pf-m-%s", ev->msg_id[0] ? ev->msg_id : ev->alt_id);
-        r->conn->ops->post(r->conn, rt->conf->internal_room, "", line, key);
+        /* in the internal thread that answers the customer's thread, or
+           starting it */
+        const char *cust = thread_of(r, ev);
+        const char *in = in_thread(r, cust);
+        r->conn->ops->post(r->conn, rt->conf->internal_room, in, line, key);
+        if (!*in && *cust)
+            await_thread(r, key, NULL, cust);
         free(key);
         free(line);
         r->stats.mirrored++;
@@ -1732,6 +1919,7 @@ pf_relay_event(void *ud, const struct pf_event *ev)
             }
         }
         json_decref(sent);
+        thread_posted(r, ev->key, ev->msg_id);
         /* and of a relayed message, in case its author deletes it */
         for (size_t i = 0; i < r->n_relayed; i++) {
             struct relayed *x = &r->relayed[i];
@@ -1862,9 +2050,12 @@ pf_relay_start(struct pf_relay *r)
                                              : rt->conf->customer_room,
                                            rt->cursor[k]);
     }
-    for (size_t i = 0; i < r->n_pend; i++)
-        r->conn->ops->post_again(r->conn, r->pend[i].room, "", r->pend[i].text,
-                                 r->pend[i].key);
+    for (size_t i = 0; i < r->n_pend; i++) {
+        struct pending *p = &r->pend[i];
+        r->conn->ops->post_again(r->conn, p->room, p->thread, p->text, p->key);
+        if (!*p->thread && *p->in)
+            await_thread(r, p->key, p->in, NULL);
+    }
     for (size_t i = 0; i < r->holds.n; i++) {
         struct pf_hold *h = r->holds.items[i];
         struct route *rt = route_by_name(r, h->route);
@@ -1909,12 +2100,18 @@ pf_relay_free(struct pf_relay *r)
         free(rt->cursor[0]);
         free(rt->cursor[1]);
     }
-    for (size_t i = 0; i < r->n_pend; i++) {
-        free(r->pend[i].key);
-        free(r->pend[i].room);
-        free(r->pend[i].text);
-    }
+    for (size_t i = 0; i < r->n_pend; i++)
+        pend_clear(&r->pend[i]);
     free(r->pend);
+    for (size_t i = 0; i < THREADS_MAX; i++) {
+        free(r->threads[i].in);
+        free(r->threads[i].cust);
+    }
+    for (size_t i = 0; i < THREAD_WAIT_MAX; i++) {
+        free(r->twait[i].key);
+        free(r->twait[i].in);
+        free(r->twait[i].cust);
+    }
     for (size_t i = 0; i < r->n_unch; i++)
         unch_clear(&r->unch[i]);
     free(r->unch);
