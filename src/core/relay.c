@@ -388,28 +388,35 @@ jwrite(struct pf_relay *r, int type, json_t *o, int sync, uint64_t *seq)
 
 /* ---- threads ---- */
 
+/* the partner of thread id (side 0: id is internal, 1: a customer's),
+   newest pairs first: a conversation goes on in its latest threads */
+static const char *
+partner(const struct pf_relay *r, const char *id, int side)
+{
+    for (size_t i = 1; id && *id && i <= THREADS_MAX; i++) {
+        const struct thread_pair *t =
+            &r->threads[(r->thread_pos + THREADS_MAX - i) % THREADS_MAX];
+        const char *mine = side ? t->cust : t->in;
+        if (!mine)
+            break; /* the ring is not full yet */
+        if (strcmp(mine, id) == 0)
+            return side ? t->in : t->cust;
+    }
+    return "";
+}
+
 /* the customer thread that internal thread in answers, or "" */
 static const char *
 cust_thread(const struct pf_relay *r, const char *in)
 {
-    for (size_t i = 0; in && *in && i < THREADS_MAX; i++) {
-        const struct thread_pair *t = &r->threads[i];
-        if (t->in && strcmp(t->in, in) == 0)
-            return t->cust;
-    }
-    return "";
+    return partner(r, in, 0);
 }
 
 /* the internal thread that answers customer thread cust, or "" */
 static const char *
 in_thread(const struct pf_relay *r, const char *cust)
 {
-    for (size_t i = 0; cust && *cust && i < THREADS_MAX; i++) {
-        const struct thread_pair *t = &r->threads[i];
-        if (t->cust && strcmp(t->cust, cust) == 0)
-            return t->in;
-    }
-    return "";
+    return partner(r, cust, 1);
 }
 
 /* in and cust are partners (journal: remember it across restarts) */
