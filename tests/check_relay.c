@@ -893,13 +893,28 @@ START_TEST(threads_are_followed_across_the_rooms)
            "sent copy", id, th);
     ck_assert_str_eq(th, cthread);
 
-    /* a restart: the pairing comes back from the journal */
+    /* a restart: the pairing comes back from the journal, and a hold
+       made before it is still answered in its thread */
+    from = s.aino->n;
+    tc_say_in(s.aino, s.iroom, mirror, ">> what a moron, PEBKAC for sure");
+    n = tc_wait_msg(s.aino, s.iroom, "held #", &from, WAIT);
+    char notice[64];
+    ids_of(n, "second notice", notice, th);
+    ck_assert_str_eq(th, mirror);
     ck_assert_int_eq(tc_bot_stop(&s.bot), 0);
     bot_restart(&s, 1);
     ck_assert(wait_logged(&s.bot, "chat ready", WAIT) == 0);
     tc_say_in(s.aino, s.iroom, mirror, ">> Lasku tulee sähköpostiin.");
     ids_of(tc_wait_msg(s.cust, s.croom, "aino: Lasku tulee", NULL, WAIT),
            "reply after the restart", id, th);
+    ck_assert_str_eq(th, cthread);
+    /* decided by a reaction (an event with no thread of its own) */
+    tc_react(s.aino, s.iroom, notice, "✅");
+    ids_of(tc_wait_msg(s.aino, s.iroom, "sent to the customer", &from, WAIT),
+           "confirmation of the reaction", id, th);
+    ck_assert_str_eq(th, mirror);
+    ids_of(tc_wait_msg(s.cust, s.croom, "aino: what a moron", NULL, WAIT),
+           "copy sent by the reaction", id, th);
     ck_assert_str_eq(th, cthread);
 
     /* a reply at the top starts a thread; her answer in it is mirrored
@@ -1383,6 +1398,25 @@ START_TEST(kill_and_restart_loses_and_duplicates_nothing)
 }
 END_TEST
 
+/* the scenarios written once, for every backend */
+static void
+add_shared_scenarios(TCase *tc)
+{
+    tcase_add_test(tc, clean_reply_is_relayed_and_customer_mirrored);
+    tcase_add_test(tc, hold_then_send);
+    tcase_add_test(tc, hold_then_edit_is_checked_again);
+    tcase_add_test(tc, hold_then_drop);
+    tcase_add_test(tc, an_echo_of_backstage_talk_is_held);
+    tcase_add_test(tc, reactions_on_the_notice_decide);
+    tcase_add_test(tc, an_undecided_hold_expires_unsent);
+    tcase_add_test(tc, only_the_author_or_a_supervisor_decides);
+    tcase_add_test(tc, a_block_needs_a_supervisor_to_send);
+    tcase_add_test(tc, deleting_a_reply_deletes_the_relayed_copy);
+    tcase_add_test(tc, customer_room_is_never_a_command);
+    tcase_add_test(tc, commands_help_why_and_mistakes);
+    tcase_add_test(tc, restart_mid_conversation_relays_once);
+}
+
 Suite *
 suite_relay(void)
 {
@@ -1390,40 +1424,16 @@ suite_relay(void)
     TCase *tc = tcase_create("prosody");
     tcase_add_unchecked_fixture(tc, prosody_up, prosody_down);
     tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, clean_reply_is_relayed_and_customer_mirrored);
-    tcase_add_test(tc, hold_then_send);
-    tcase_add_test(tc, hold_then_edit_is_checked_again);
-    tcase_add_test(tc, hold_then_drop);
-    tcase_add_test(tc, an_echo_of_backstage_talk_is_held);
-    tcase_add_test(tc, reactions_on_the_notice_decide);
-    tcase_add_test(tc, an_undecided_hold_expires_unsent);
-    tcase_add_test(tc, only_the_author_or_a_supervisor_decides);
-    tcase_add_test(tc, a_block_needs_a_supervisor_to_send);
-    tcase_add_test(tc, deleting_a_reply_deletes_the_relayed_copy);
-    tcase_add_test(tc, customer_room_is_never_a_command);
-    tcase_add_test(tc, commands_help_why_and_mistakes);
+    add_shared_scenarios(tc);
     tcase_add_test(tc, queue_from_the_command_line);
     tcase_add_test(tc, damaged_journal_is_reported_and_survived);
     tcase_add_test(tc, a_reply_never_checked_is_checked_after_a_restart);
-    tcase_add_test(tc, restart_mid_conversation_relays_once);
     suite_add_tcase(s, tc);
-    /* the same scenarios on Mattermost */
+    /* the same scenarios on Mattermost, and what only it has */
     tc = tcase_create("mattermost");
     tcase_add_unchecked_fixture(tc, mattermost_up, mattermost_down);
     tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, clean_reply_is_relayed_and_customer_mirrored);
-    tcase_add_test(tc, hold_then_send);
-    tcase_add_test(tc, hold_then_edit_is_checked_again);
-    tcase_add_test(tc, hold_then_drop);
-    tcase_add_test(tc, an_echo_of_backstage_talk_is_held);
-    tcase_add_test(tc, reactions_on_the_notice_decide);
-    tcase_add_test(tc, an_undecided_hold_expires_unsent);
-    tcase_add_test(tc, only_the_author_or_a_supervisor_decides);
-    tcase_add_test(tc, a_block_needs_a_supervisor_to_send);
-    tcase_add_test(tc, deleting_a_reply_deletes_the_relayed_copy);
-    tcase_add_test(tc, customer_room_is_never_a_command);
-    tcase_add_test(tc, commands_help_why_and_mistakes);
-    tcase_add_test(tc, restart_mid_conversation_relays_once);
+    add_shared_scenarios(tc);
     tcase_add_test(tc, a_dropped_socket_resumes_the_session);
     tcase_add_test(tc, threads_are_followed_across_the_rooms);
     suite_add_tcase(s, tc);

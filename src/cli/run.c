@@ -122,6 +122,23 @@ new_xmpp(struct pf_loop *loop, const struct pf_connector_conf *k,
     return pf_xmpp_new(loop->ctx, &xo, pf_relay_event, relay, err, errlen);
 }
 
+static struct pf_connector *
+new_mattermost(struct pf_loop *loop, const struct pf_connector_conf *k,
+               const char *token, struct pf_relay *relay, char *err,
+               size_t errlen)
+{
+    struct pf_mattermost_opts mo;
+    memset(&mo, 0, sizeof(mo));
+    mo.url = k->url;
+    mo.token = token;
+    mo.reconnect_min_ms = k->reconnect_min_ms;
+    mo.reconnect_max_ms = k->reconnect_max_ms;
+    mo.ping_s = k->ping_s;
+    mo.max_frame = k->max_stanza_bytes;
+    return pf_mattermost_new(loop->ctx, &mo, pf_relay_event, relay, err,
+                             errlen);
+}
+
 static void
 wake_cb(lws_sorted_usec_list_t *sul)
 {
@@ -197,21 +214,10 @@ pf_cmd_run(int argc, char **argv)
     pf_loop_catch_signals(&loop);
     struct pf_relay *relay = pf_relay_new(&env.cfg, &env.engine, loop.ctx);
     const struct pf_connector_conf *k = &env.cfg.connector;
-    struct pf_connector *conn;
-    if (strcmp(k->type, "mattermost") == 0) {
-        struct pf_mattermost_opts mo;
-        memset(&mo, 0, sizeof(mo));
-        mo.url = k->url;
-        mo.token = password;
-        mo.reconnect_min_ms = k->reconnect_min_ms;
-        mo.reconnect_max_ms = k->reconnect_max_ms;
-        mo.ping_s = k->ping_s;
-        mo.max_frame = k->max_stanza_bytes;
-        conn = pf_mattermost_new(loop.ctx, &mo, pf_relay_event, relay, err,
-                                 sizeof(err));
-    } else {
-        conn = new_xmpp(&loop, k, password, relay, err, sizeof(err));
-    }
+    struct pf_connector *conn =
+        strcmp(k->type, "mattermost") == 0
+            ? new_mattermost(&loop, k, password, relay, err, sizeof(err))
+            : new_xmpp(&loop, k, password, relay, err, sizeof(err));
     sodium_free(password); /* the connector keeps its own locked copy */
     if (!conn) {
         fprintf(stderr, "pokerface run: connector: %s\n", err);

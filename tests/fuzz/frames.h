@@ -1,15 +1,36 @@
 /*
- * frames.h - what the connector fuzz targets share: an event callback
- * that reads every field (so the sanitizers see a bad pointer in any of
- * them), and the split of an input into NUL-separated frames.
+ * frames.h - what the connector fuzz targets share: the event loop, an
+ * event callback that reads every field (so the sanitizers see a bad
+ * pointer in any of them), and the split of an input into NUL-separated
+ * frames.
  */
 #ifndef PF_FUZZ_FRAMES_H
 #define PF_FUZZ_FRAMES_H
 
+#include <sodium.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "connectors/connector.h"
+#include "core/log.h"
+#include "core/loop.h"
+
+/* the one event loop of the run, made on the first input */
+static struct pf_loop *
+fuzz_loop(void)
+{
+    static struct pf_loop loop;
+    static int inited;
+    char err[256];
+    if (!inited) {
+        pf_log_set_level(getenv("FUZZ_VERBOSE") ? PF_LOG_DEBUG : -1);
+        if (sodium_init() < 0 || pf_loop_init(&loop, err, sizeof(err)))
+            abort();
+        inited = 1;
+    }
+    return &loop;
+}
 
 static size_t fuzz_sink;
 

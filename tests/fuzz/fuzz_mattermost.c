@@ -28,22 +28,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static struct pf_loop loop;
-    static int inited;
+    struct pf_loop *loop = fuzz_loop();
     char err[256];
-    if (!inited) {
-        pf_log_set_level(getenv("FUZZ_VERBOSE") ? PF_LOG_DEBUG : -1);
-        if (sodium_init() < 0 || pf_loop_init(&loop, err, sizeof(err)))
-            abort();
-        inited = 1;
-    }
     struct pf_mattermost_opts o;
     memset(&o, 0, sizeof(o));
     o.url = "http://127.0.0.1:9";
     o.token = "secret";
     o.max_frame = 64 * 1024;
     struct pf_connector *c =
-        pf_mattermost_new(loop.ctx, &o, fuzz_on_event, NULL, err, sizeof(err));
+        pf_mattermost_new(loop->ctx, &o, fuzz_on_event, NULL, err, sizeof(err));
     if (!c)
         abort();
     pf_mattermost_pretend(c, "bt1k8q3z7pfy5ewx9c2m4n6r8s", "support/internal",

@@ -47,15 +47,8 @@ static const char *const login[] = {
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static struct pf_loop loop;
-    static int inited;
+    struct pf_loop *loop = fuzz_loop();
     char err[256];
-    if (!inited) {
-        pf_log_set_level(getenv("FUZZ_VERBOSE") ? PF_LOG_DEBUG : -1);
-        if (sodium_init() < 0 || pf_loop_init(&loop, err, sizeof(err)))
-            abort();
-        inited = 1;
-    }
     struct pf_xmpp_opts o;
     memset(&o, 0, sizeof(o));
     o.url = "ws://127.0.0.1:9/xmpp-websocket";
@@ -64,7 +57,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     o.nick = "bot";
     o.max_stanza = 64 * 1024;
     struct pf_connector *c =
-        pf_xmpp_new(loop.ctx, &o, fuzz_on_event, NULL, err, sizeof(err));
+        pf_xmpp_new(loop->ctx, &o, fuzz_on_event, NULL, err, sizeof(err));
     if (!c)
         abort();
     c->ops->join(c, "team@conference.localhost");
