@@ -1398,7 +1398,10 @@ START_TEST(kill_and_restart_loses_and_duplicates_nothing)
 }
 END_TEST
 
-/* the scenarios written once, for every backend */
+/* the scenarios written once, for every backend, but for
+   restart_mid_conversation_relays_once: each tcase adds it last, because
+   on Prosody the scenes after its server restart could not connect (a CI
+   run showed it; the cause is not known) */
 static void
 add_shared_scenarios(TCase *tc)
 {
@@ -1414,7 +1417,6 @@ add_shared_scenarios(TCase *tc)
     tcase_add_test(tc, deleting_a_reply_deletes_the_relayed_copy);
     tcase_add_test(tc, customer_room_is_never_a_command);
     tcase_add_test(tc, commands_help_why_and_mistakes);
-    tcase_add_test(tc, restart_mid_conversation_relays_once);
 }
 
 Suite *
@@ -1428,6 +1430,7 @@ suite_relay(void)
     tcase_add_test(tc, queue_from_the_command_line);
     tcase_add_test(tc, damaged_journal_is_reported_and_survived);
     tcase_add_test(tc, a_reply_never_checked_is_checked_after_a_restart);
+    tcase_add_test(tc, restart_mid_conversation_relays_once);
     suite_add_tcase(s, tc);
     /* the same scenarios on Mattermost, and what only it has */
     tc = tcase_create("mattermost");
@@ -1436,6 +1439,7 @@ suite_relay(void)
     add_shared_scenarios(tc);
     tcase_add_test(tc, a_dropped_socket_resumes_the_session);
     tcase_add_test(tc, threads_are_followed_across_the_rooms);
+    tcase_add_test(tc, restart_mid_conversation_relays_once);
     suite_add_tcase(s, tc);
     tc = tcase_create("kill");
     tcase_add_unchecked_fixture(tc, prosody_up, prosody_down);
