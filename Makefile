@@ -187,6 +187,7 @@ check test: all $(BUILD)/tests/check_all $(FIXTURES) $(FUZZ_TARGETS:%=$(BUILD)/t
 		$(BUILD)/tests/mmemu
 	PF_BUILD=$(BUILD) $(BUILD)/tests/check_all
 	$(foreach t,$(FUZZ_TARGETS),$(BUILD)/tests/fuzz_$(t) tests/fuzz/corpus/$(t)/* &&) true
+	BUILD=$(BUILD) sh tests/bench/journal.sh 3000 >/dev/null
 	BUILD=$(BUILD) sh tests/test_cli.sh
 	BUILD=$(BUILD) sh tests/test_quality.sh
 	BUILD=$(BUILD) SAN="$(SAN)" CC="$(CC)" sh tests/test_install.sh
