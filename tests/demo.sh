@@ -121,6 +121,11 @@ Conversations, Converse.js...):
 
 In the team room, start a reply to the customer with ">>"; answer a hold
 with !send N, !edit N new text or !drop N (!help lists the commands).
+From another terminal, as this user, review the held ones:
+
+  $BUILD/pokerface queue -c $T/pokerface.json list    (then show, send,
+  edit or drop N; and $BUILD/pokerface status -c $T/pokerface.json)
+
 pokerface's log follows. Press Ctrl-C to stop; everything is removed.
 
 INFO

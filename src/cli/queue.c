@@ -153,8 +153,9 @@ print_when(const char *label, json_t *o, const char *k)
     localtime_r(&t, &tm);
     strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M", &tm);
     long m = minutes_from_now(o, k);
-    printf("%-8s %s (%s%ld min%s)\n", label, buf, m < 0 ? "" : "in ",
-           m < 0 ? -m : m, m < 0 ? " ago" : "");
+    int past = json_integer_value(json_object_get(o, k)) <= pf_wall_us() / 1000;
+    printf("%-8s %s (%s%ld min%s)\n", label, buf, past ? "" : "in ",
+           m < 0 ? -m : m, past ? " ago" : "");
 }
 
 static void
