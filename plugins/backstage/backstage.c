@@ -78,6 +78,13 @@ static const char *const family_names[FAM_COUNT] = {
     "notname",    "request", "demonstrative",
 };
 
+/* the finding labels, "backstage." and the family's name */
+static const char *const family_labels[FAM_N_FINDING] = {
+    "backstage.derogatory", "backstage.slang",     "backstage.aside",
+    "backstage.colleague",  "backstage.mockery",   "backstage.venting",
+    "backstage.gossip",     "backstage.profanity",
+};
+
 static const struct lex_spec lexicon_spec = {
     family_names, FAM_COUNT, FAM_DEROGATORY, FAM_THIRD, "backstage", 0,
 };
@@ -938,9 +945,7 @@ score(struct bs *b, const struct pf_msg *m, struct pf_verdict *v, uint32_t *fam)
             sf = score;
         if (sf < 0.1f)
             continue;
-        char label[PF_LABEL_MAX];
-        snprintf(label, sizeof(label), "backstage.%s", family_names[f]);
-        struct pf_finding *fd = pf_verdict_add(v, label, sf);
+        struct pf_finding *fd = pf_verdict_add(v, family_labels[f], sf);
         if (!fd)
             break;
         /* reason: what it is, and the words */

@@ -168,8 +168,6 @@ lookup(const char *w, size_t n, uint8_t *cls)
              (unsigned char)w[i + 1] == 0xB6))
             umlaut = 1; /* ä ö */
     }
-    if (!built)
-        build();
     const struct entry *e = find(w, n, h);
     *cls = e ? e->classes : 0;
     if (e && e->lang)
@@ -257,15 +255,24 @@ const char *
 pf_text_lang(const struct pf_text *t, uint8_t *wclass)
 {
     unsigned fi = 0, en = 0, unknown = 0;
+    /* which words the lists do not know, for the second pass (the first
+       256 tokens; beyond them it looks again) */
+    uint8_t known[256];
+    if (!built)
+        build();
     for (size_t i = 0; i < t->n_tokens; i++) {
         const struct pf_token *tok = &t->tokens[i];
         const char *w = t->norm + tok->norm_off;
         uint8_t cls = 0;
         if (wclass)
             wclass[i] = 0;
+        if (i < sizeof(known))
+            known[i] = 1;
         if (tok->kind != PF_TOK_WORD || tok->norm_len >= 16)
             continue;
         int l = lookup(w, tok->norm_len, &cls);
+        if (i < sizeof(known))
+            known[i] = l != 0;
         if (wclass)
             wclass[i] = cls;
         if (l == 1)
@@ -286,8 +293,10 @@ pf_text_lang(const struct pf_text *t, uint8_t *wclass)
         const struct pf_token *tok = &t->tokens[i];
         const char *w = t->norm + tok->norm_off;
         uint8_t cls;
-        if (tok->kind != PF_TOK_WORD || tok->norm_len >= 16 ||
-            lookup(w, tok->norm_len, &cls) != 0)
+        if (i < sizeof(known)
+                ? known[i]
+                : tok->kind != PF_TOK_WORD || tok->norm_len >= 16 ||
+                      lookup(w, tok->norm_len, &cls) != 0)
             continue;
         int sh = shape(w, tok->norm_len);
         fi += sh == 1;
