@@ -18,6 +18,7 @@
 
 #include "cli/cli.h"
 #include "core/control.h"
+#include "core/json.h"
 #include "core/util.h"
 
 static const char queue_usage[] =
@@ -129,13 +130,6 @@ call(const struct qopts *o, const char *cmd, json_t *req)
     return a;
 }
 
-static const char *
-str(json_t *o, const char *k)
-{
-    const char *s = json_string_value(json_object_get(o, k));
-    return s ? s : "";
-}
-
 static long
 minutes_from_now(json_t *o, const char *k)
 {
@@ -168,16 +162,17 @@ print_list(json_t *a)
         return;
     }
     json_array_foreach (holds, i, h) {
-        const char *text = str(h, "text");
+        const char *text = pf_json_str(h, "text");
         size_t n = strlen(text), cut = n > 70 ? 70 : n;
         while (cut < n && ((unsigned char)text[cut] & 0xC0) == 0x80)
             cut--; /* not in the middle of a character */
         printf("#%-4lld %-5s %s (%s), %ld min ago, expires in %ld min\n"
                "      %.*s%s\n",
                (long long)json_integer_value(json_object_get(h, "hold")),
-               str(h, "action"), str(h, "name"), str(h, "author"),
-               -minutes_from_now(h, "created"), minutes_from_now(h, "expires"),
-               (int)cut, text, cut < n ? "…" : "");
+               pf_json_str(h, "action"), pf_json_str(h, "name"),
+               pf_json_str(h, "author"), -minutes_from_now(h, "created"),
+               minutes_from_now(h, "expires"), (int)cut, text,
+               cut < n ? "…" : "");
     }
 }
 
@@ -186,16 +181,17 @@ print_show(json_t *h)
 {
     printf("#%lld    %s on route '%s', from %s (%s)\n",
            (long long)json_integer_value(json_object_get(h, "hold")),
-           str(h, "action"), str(h, "route"), str(h, "name"), str(h, "author"));
+           pf_json_str(h, "action"), pf_json_str(h, "route"),
+           pf_json_str(h, "name"), pf_json_str(h, "author"));
     print_when("held", h, "created");
     print_when("expires", h, "expires");
-    printf("text     %s\n", str(h, "text"));
-    printf("why      %s\n", str(h, "why"));
-    if (*str(h, "words"))
-        printf("words    %s\n", str(h, "words"));
-    if (*str(h, "details")) {
+    printf("text     %s\n", pf_json_str(h, "text"));
+    printf("why      %s\n", pf_json_str(h, "why"));
+    if (*pf_json_str(h, "words"))
+        printf("words    %s\n", pf_json_str(h, "words"));
+    if (*pf_json_str(h, "details")) {
         printf("details\n");
-        const char *d = str(h, "details");
+        const char *d = pf_json_str(h, "details");
         while (*d) {
             size_t n = strcspn(d, "\n");
             printf("  %.*s\n", (int)n, d);
@@ -309,8 +305,8 @@ pf_cmd_queue(int argc, char **argv)
                 json_decref(req);
                 return PF_EXIT_ERROR;
             }
-            text = edit_in_editor(str(h, "text"));
-            int same = text && !strcmp(text, str(h, "text"));
+            text = edit_in_editor(pf_json_str(h, "text"));
+            int same = text && !strcmp(text, pf_json_str(h, "text"));
             json_decref(h);
             if (!text || !*text || same) {
                 fprintf(stderr, "pokerface queue: %s; #%lu is still held\n",
@@ -335,7 +331,7 @@ pf_cmd_queue(int argc, char **argv)
     } else if (!strcmp(cmd, "show")) {
         print_show(a);
     } else {
-        printf("%s\n", str(a, "message"));
+        printf("%s\n", pf_json_str(a, "message"));
     }
     json_decref(a);
     return PF_EXIT_OK;
@@ -367,12 +363,13 @@ pf_cmd_status(int argc, char **argv)
     printf("up       %lldd %02lld:%02lld:%02lld\n", up / 86400, up / 3600 % 24,
            up / 60 % 60, up % 60);
     json_array_foreach (json_object_get(a, "backends"), i, v)
-        printf("backend  %s, %s\n", str(v, "type"),
+        printf("backend  %s, %s\n", pf_json_str(v, "type"),
                json_is_true(json_object_get(v, "connected")) ? "connected"
                                                              : "not connected");
     json_array_foreach (json_object_get(a, "routes"), i, v)
-        printf("route    %s: %s -> %s (%lld on the team)\n", str(v, "name"),
-               str(v, "internal_room"), str(v, "customer_room"),
+        printf("route    %s: %s -> %s (%lld on the team)\n",
+               pf_json_str(v, "name"), pf_json_str(v, "internal_room"),
+               pf_json_str(v, "customer_room"),
                (long long)json_integer_value(json_object_get(v, "team")));
 #define N(k) ((long long)json_integer_value(json_object_get(c, k)))
     printf("held     %lld now (%lld since start)\n", N("held"),

@@ -34,6 +34,7 @@
 
 #include "connectors/http.h"
 #include "connectors/ws.h"
+#include "core/json.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "pokerface/plugin.h"
@@ -171,20 +172,6 @@ emit_state(struct mm *m, const char *state)
     emit(m, &ev);
 }
 
-static const char *
-jstr(const json_t *o, const char *key)
-{
-    const char *s = json_string_value(json_object_get(o, key));
-    return s ? s : "";
-}
-
-static int64_t
-jint(const json_t *o, const char *key)
-{
-    json_t *v = json_object_get(o, key);
-    return json_is_integer(v) ? (int64_t)json_integer_value(v) : 0;
-}
-
 static struct room *
 room_by_name(struct mm *m, const char *name)
 {
@@ -282,8 +269,8 @@ api_error(const char *what, const struct pf_http_resp *r)
         return;
     }
     json_t *o = json_loadb(r->body, r->len, 0, NULL);
-    const char *msg = o ? jstr(o, "message") : "";
-    const char *id = o ? jstr(o, "id") : "";
+    const char *msg = o ? pf_json_str(o, "message") : "";
+    const char *id = o ? pf_json_str(o, "id") : "";
     pf_warn("mattermost: %s: HTTP %d%s%s%s%s", what, r->status,
             *msg ? ": " : "", msg, *id ? " " : "", id);
     json_decref(o);
@@ -335,11 +322,11 @@ static void
 handle_post(struct mm *m, const json_t *p, int type, const char *channel_type,
             const char *sender, int catchup, int64_t rx_ns)
 {
-    const char *id = jstr(p, "id");
-    const char *user = jstr(p, "user_id");
-    const char *channel = jstr(p, "channel_id");
-    const char *message = jstr(p, "message");
-    const char *ptype = jstr(p, "type");
+    const char *id = pf_json_str(p, "id");
+    const char *user = pf_json_str(p, "user_id");
+    const char *channel = pf_json_str(p, "channel_id");
+    const char *message = pf_json_str(p, "message");
+    const char *ptype = pf_json_str(p, "type");
     if (strlen(id) != ID_LEN || !*user || !*channel) {
         pf_warn("mattermost: a post without id, user_id or channel_id; "
                 "skipped");
@@ -360,7 +347,7 @@ handle_post(struct mm *m, const json_t *p, int type, const char *channel_type,
         if (r && !catchup) {
             free(r->last_id);
             r->last_id = pf_xstrdup(id);
-            r->last_at = jint(p, "create_at");
+            r->last_at = pf_json_int(p, "create_at");
         }
         /* our own posts are confirmed by the REST answer (PF_EV_POSTED),
            as the XMPP connector confirms them by their reflection */
@@ -380,7 +367,7 @@ handle_post(struct mm *m, const json_t *p, int type, const char *channel_type,
     memset(&ev, 0, sizeof(ev));
     ev.type = type;
     ev.room = r ? r->name : NULL;
-    ev.thread = jstr(p, "root_id");
+    ev.thread = pf_json_str(p, "root_id");
     ev.author_id = user;
     ev.author_name = name;
     ev.text = message;
@@ -388,7 +375,7 @@ handle_post(struct mm *m, const json_t *p, int type, const char *channel_type,
     ev.alt_id = "";
     ev.ref_id = type == PF_EV_MESSAGE ? "" : id;
     ev.key = "";
-    ev.ts_ms = jint(p, type == PF_EV_EDIT ? "edit_at" : "create_at");
+    ev.ts_ms = pf_json_int(p, type == PF_EV_EDIT ? "edit_at" : "create_at");
     ev.rx_ns = rx_ns;
     ev.catchup = catchup;
     ev.own = own;
@@ -421,10 +408,10 @@ reaction(struct mm *m, const json_t *data, int64_t rx_ns)
     json_t *x = inner(data, "reaction", "reaction_added");
     if (!x)
         return;
-    const char *user = jstr(x, "user_id");
-    const char *post = jstr(x, "post_id");
-    const char *name = jstr(x, "emoji_name");
-    const char *channel = jstr(x, "channel_id");
+    const char *user = pf_json_str(x, "user_id");
+    const char *post = pf_json_str(x, "post_id");
+    const char *name = pf_json_str(x, "emoji_name");
+    const char *channel = pf_json_str(x, "channel_id");
     if (!*user || !*post || !*name) {
         pf_warn("mattermost: a reaction without user_id, post_id or "
                 "emoji_name; skipped");
@@ -448,7 +435,7 @@ reaction(struct mm *m, const json_t *data, int64_t rx_ns)
     ev.author_name = who ? who : user;
     ev.text = u;
     ev.ref_id = post;
-    ev.ts_ms = jint(x, "create_at");
+    ev.ts_ms = pf_json_int(x, "create_at");
     ev.rx_ns = rx_ns;
     ev.own = strcmp(user, m->me) == 0;
     emit(m, &ev);
@@ -475,7 +462,7 @@ ready(struct mm *m)
 static void
 ws_event(struct mm *m, json_t *o, int64_t rx_ns)
 {
-    const char *event = jstr(o, "event");
+    const char *event = pf_json_str(o, "event");
     json_t *data = json_object_get(o, "data");
     json_t *bc = json_object_get(o, "broadcast");
     json_t *seqv = json_object_get(o, "seq");
@@ -485,7 +472,7 @@ ws_event(struct mm *m, json_t *o, int64_t rx_ns)
     }
     int64_t seq = (int64_t)json_integer_value(seqv);
     if (strcmp(event, "hello") == 0) {
-        const char *cid = jstr(data, "connection_id");
+        const char *cid = pf_json_str(data, "connection_id");
         int resumed_fail = m->conn_id && strcmp(m->conn_id, cid) != 0;
         free(m->conn_id);
         m->conn_id = pf_xstrdup(cid);
@@ -540,13 +527,13 @@ ws_event(struct mm *m, json_t *o, int64_t rx_ns)
                strcmp(event, "user_removed") == 0) {
         /* user_added names the channel in broadcast; user_removed in data
            (and the user in broadcast when it is us) */
-        const char *ch = jstr(bc, "channel_id");
+        const char *ch = pf_json_str(bc, "channel_id");
         if (!*ch)
-            ch = jstr(data, "channel_id");
+            ch = pf_json_str(data, "channel_id");
         struct room *r = *ch ? room_by_channel(m, ch) : NULL;
-        const char *user = jstr(data, "user_id");
+        const char *user = pf_json_str(data, "user_id");
         if (!*user)
-            user = jstr(bc, "user_id");
+            user = pf_json_str(bc, "user_id");
         if (!r || !*user)
             return;
         if (event[5] == 'r')
@@ -561,12 +548,12 @@ ws_event(struct mm *m, json_t *o, int64_t rx_ns)
 static void
 ws_response(struct mm *m, json_t *o)
 {
-    int64_t reply = jint(o, "seq_reply");
-    const char *status = jstr(o, "status");
+    int64_t reply = pf_json_int(o, "seq_reply");
+    const char *status = pf_json_str(o, "status");
     if (strcmp(status, "OK") != 0) {
         json_t *e = json_object_get(o, "error");
         pf_warn("mattermost: request %lld failed: %s", (long long)reply,
-                e ? jstr(e, "message") : status);
+                e ? pf_json_str(e, "message") : status);
         return;
     }
     if (reply == 1 && m->state == S_AUTH) {
@@ -703,8 +690,8 @@ on_catch(void *ud, const struct pf_http_resp *r)
             list[got++] = p;
     }
     for (size_t a = 1; a < got; a++)
-        for (size_t b = a; b > 0 && jint(list[b - 1], "create_at") >
-                                        jint(list[b], "create_at");
+        for (size_t b = a; b > 0 && pf_json_int(list[b - 1], "create_at") >
+                                        pf_json_int(list[b], "create_at");
              b--) {
             json_t *t = list[b];
             list[b] = list[b - 1];
@@ -712,12 +699,12 @@ on_catch(void *ud, const struct pf_http_resp *r)
         }
     for (size_t k = 0; k < got; k++) {
         json_t *p = list[k];
-        if (jint(p, "delete_at") != 0)
+        if (pf_json_int(p, "delete_at") != 0)
             continue;
-        if (!rm->last_at || jint(p, "create_at") >= rm->last_at) {
+        if (!rm->last_at || pf_json_int(p, "create_at") >= rm->last_at) {
             free(rm->last_id);
-            rm->last_id = pf_xstrdup(jstr(p, "id"));
-            rm->last_at = jint(p, "create_at");
+            rm->last_id = pf_xstrdup(pf_json_str(p, "id"));
+            rm->last_at = pf_json_int(p, "create_at");
         }
         handle_post(m, p, PF_EV_MESSAGE, "O", NULL, 1, 0);
     }
@@ -797,7 +784,8 @@ on_members(void *ud, const struct pf_http_resp *r)
         size_t i;
         json_t *u;
         json_array_foreach (o, i, u) {
-            const char *id = jstr(u, "id"), *name = jstr(u, "username");
+            const char *id = pf_json_str(u, "id"),
+                       *name = pf_json_str(u, "username");
             if (*id && *name)
                 add_member(m, rm, id, name);
         }
@@ -837,7 +825,7 @@ on_channel(void *ud, const struct pf_http_resp *r)
         api_error(what, r);
     } else if (rm) {
         json_t *o = json_loadb(r->body, r->len, 0, NULL);
-        const char *id = jstr(o, "id");
+        const char *id = pf_json_str(o, "id");
         if (strlen(id) == ID_LEN) {
             free(rm->id);
             rm->id = pf_xstrdup(id);
@@ -898,7 +886,7 @@ on_me(void *ud, const struct pf_http_resp *r)
         return;
     }
     json_t *o = r->status == 200 ? json_loadb(r->body, r->len, 0, NULL) : NULL;
-    const char *id = jstr(o, "id");
+    const char *id = pf_json_str(o, "id");
     if (!is_id(id)) {
         api_error("GET /api/v4/users/me", r);
         json_decref(o);
@@ -909,7 +897,7 @@ on_me(void *ud, const struct pf_http_resp *r)
         pf_warn("mattermost: the token now belongs to another user");
     memcpy(m->me, id, ID_LEN + 1);
     free(m->my_name);
-    m->my_name = pf_xstrdup(jstr(o, "username"));
+    m->my_name = pf_xstrdup(pf_json_str(o, "username"));
     json_decref(o);
     pf_info("mattermost: logged in as @%s (%s)", m->my_name, m->me);
     m->boot_pending = 1;
@@ -987,7 +975,7 @@ on_posted(void *ud, const struct pf_http_resp *r)
         return;
     if (r->status == 201 || r->status == 200) {
         json_t *o = json_loadb(r->body, r->len, 0, NULL);
-        const char *id = jstr(o, "id");
+        const char *id = pf_json_str(o, "id");
         post_done(m, p, *id ? id : NULL);
         json_decref(o);
         flush_posts(m);
@@ -1071,10 +1059,10 @@ on_looked(void *ud, const struct pf_http_resp *r)
     const char *found = NULL;
     json_object_foreach (posts, k, v) {
         json_t *props = json_object_get(v, "props");
-        if (strcmp(jstr(v, "user_id"), m->me) == 0 &&
-            strcmp(jstr(props, "pokerface_key"), p->key) == 0 &&
-            jint(v, "delete_at") == 0)
-            found = jstr(v, "id");
+        if (strcmp(pf_json_str(v, "user_id"), m->me) == 0 &&
+            strcmp(pf_json_str(props, "pokerface_key"), p->key) == 0 &&
+            pf_json_int(v, "delete_at") == 0)
+            found = pf_json_str(v, "id");
     }
     if (found) {
         pf_info("mattermost: post %s had arrived before; not sent again",
@@ -1110,7 +1098,7 @@ on_direct_channel(void *ud, const struct pf_http_resp *r)
         return;
     json_t *o =
         r->status / 100 == 2 ? json_loadb(r->body, r->len, 0, NULL) : NULL;
-    const char *id = jstr(o, "id");
+    const char *id = pf_json_str(o, "id");
     if (!is_id(id)) {
         api_error("opening a direct channel", r);
         json_decref(o);

@@ -23,6 +23,7 @@
 
 #include "core/control.h"
 #include "core/holds.h"
+#include "core/json.h"
 #include "core/idset.h"
 #include "core/journal.h"
 #include "core/log.h"
@@ -619,26 +620,14 @@ note_cursor(struct pf_relay *r, const char *room, const char *msg_id)
            json_pack("{s:s, s:s}", "room", room, "msg", msg_id), 0, NULL);
 }
 
-static const char *
-jstr(json_t *o, const char *k)
-{
-    const char *s = json_string_value(json_object_get(o, k));
-    return s ? s : "";
-}
-
-static int64_t
-jint(json_t *o, const char *k)
-{
-    return (int64_t)json_integer_value(json_object_get(o, k));
-}
-
 /* a post a record decided: pending until SENT */
 static void
 replay_post(struct pf_relay *r, json_t *post, uint64_t seq)
 {
-    if (json_is_object(post) && *jstr(post, "key"))
-        pend_add(r, jstr(post, "key"), jstr(post, "room"), jstr(post, "thread"),
-                 jstr(post, "in"), jstr(post, "text"), seq);
+    if (json_is_object(post) && *pf_json_str(post, "key"))
+        pend_add(r, pf_json_str(post, "key"), pf_json_str(post, "room"),
+                 pf_json_str(post, "thread"), pf_json_str(post, "in"),
+                 pf_json_str(post, "text"), seq);
 }
 
 /* one record of the journal, at startup */
@@ -657,7 +646,7 @@ replay_one(void *ud, int type, uint64_t seq, const void *payload, size_t len)
     struct pf_hold *h;
     switch (type) {
     case PF_JREC_RECEIVED: {
-        const char *id = jstr(o, "id");
+        const char *id = pf_json_str(o, "id");
         handled(r, id);
         struct unchecked *u = unch_find(r, id);
         if (!u) {
@@ -667,45 +656,45 @@ replay_one(void *ud, int type, uint64_t seq, const void *payload, size_t len)
             }
             u = &r->unch[r->n_unch++];
             memset(u, 0, sizeof(*u));
-            u->route = pf_xstrdup(jstr(o, "route"));
+            u->route = pf_xstrdup(pf_json_str(o, "route"));
             u->msg_id = pf_xstrdup(id);
-            u->alt_id = pf_xstrdup(jstr(o, "alt"));
-            u->author_id = pf_xstrdup(jstr(o, "author"));
-            u->author_name = pf_xstrdup(jstr(o, "name"));
-            u->text = pf_xstrdup(jstr(o, "text"));
-            u->thread = pf_xstrdup(jstr(o, "thread"));
-            u->ts_ms = jint(o, "ts");
+            u->alt_id = pf_xstrdup(pf_json_str(o, "alt"));
+            u->author_id = pf_xstrdup(pf_json_str(o, "author"));
+            u->author_name = pf_xstrdup(pf_json_str(o, "name"));
+            u->text = pf_xstrdup(pf_json_str(o, "text"));
+            u->thread = pf_xstrdup(pf_json_str(o, "thread"));
+            u->ts_ms = pf_json_int(o, "ts");
         }
-        if ((unsigned)jint(o, "tries") > u->tries)
-            u->tries = (unsigned)jint(o, "tries");
+        if ((unsigned)pf_json_int(o, "tries") > u->tries)
+            u->tries = (unsigned)pf_json_int(o, "tries");
         break;
     }
     case PF_JREC_VERDICT:
-        unch_done(r, jstr(o, "id"));
+        unch_done(r, pf_json_str(o, "id"));
         replay_post(r, json_object_get(o, "post"), seq);
         break;
     case PF_JREC_HELD: {
-        unsigned id = (unsigned)jint(o, "hold");
-        unch_done(r, jstr(o, "msg"));
+        unsigned id = (unsigned)pf_json_int(o, "hold");
+        unch_done(r, pf_json_str(o, "msg"));
         h = pf_holds_get(&r->holds, id);
         if (!h && !(h = pf_holds_add_id(&r->holds, id)))
             break;
-        h->action =
-            strcmp(jstr(o, "action"), "block") ? PF_ACT_HOLD : PF_ACT_BLOCK;
-        pf_hold_set(&h->route, jstr(o, "route"));
-        pf_hold_set(&h->author_id, jstr(o, "author"));
-        pf_hold_set(&h->author_name, jstr(o, "name"));
-        pf_hold_set(&h->text, jstr(o, "text"));
-        pf_hold_set(&h->source_id, jstr(o, "src"));
-        pf_hold_set(&h->source_alt_id, jstr(o, "src_alt"));
-        pf_hold_set(&h->thread, jstr(o, "thread"));
-        pf_hold_set(&h->lang, jstr(o, "lang"));
-        pf_hold_set(&h->why, jstr(o, "why"));
-        pf_hold_set(&h->words, jstr(o, "words"));
-        pf_hold_set(&h->details, jstr(o, "details"));
-        h->edits = (unsigned)jint(o, "edits");
-        h->created_ms = jint(o, "created");
-        h->expires_ms = jint(o, "expires");
+        h->action = strcmp(pf_json_str(o, "action"), "block") ? PF_ACT_HOLD
+                                                              : PF_ACT_BLOCK;
+        pf_hold_set(&h->route, pf_json_str(o, "route"));
+        pf_hold_set(&h->author_id, pf_json_str(o, "author"));
+        pf_hold_set(&h->author_name, pf_json_str(o, "name"));
+        pf_hold_set(&h->text, pf_json_str(o, "text"));
+        pf_hold_set(&h->source_id, pf_json_str(o, "src"));
+        pf_hold_set(&h->source_alt_id, pf_json_str(o, "src_alt"));
+        pf_hold_set(&h->thread, pf_json_str(o, "thread"));
+        pf_hold_set(&h->lang, pf_json_str(o, "lang"));
+        pf_hold_set(&h->why, pf_json_str(o, "why"));
+        pf_hold_set(&h->words, pf_json_str(o, "words"));
+        pf_hold_set(&h->details, pf_json_str(o, "details"));
+        h->edits = (unsigned)pf_json_int(o, "edits");
+        h->created_ms = pf_json_int(o, "created");
+        h->expires_ms = pf_json_int(o, "expires");
         char *key = pf_xasprintf("pf-n%u-%u", h->id, h->edits);
         pf_hold_set(&h->notice_key, key);
         free(key);
@@ -715,33 +704,37 @@ replay_one(void *ud, int type, uint64_t seq, const void *payload, size_t len)
     case PF_JREC_DECISION:
     case PF_JREC_EXPIRED:
     case PF_JREC_DROPPED: {
-        unsigned id = (unsigned)jint(o, "hold");
+        unsigned id = (unsigned)pf_json_int(o, "hold");
         json_t *post = json_object_get(o, "post");
         replay_post(r, post, seq);
         /* an edit that is still held is followed by a HELD record */
-        if (type != PF_JREC_DECISION || strcmp(jstr(o, "kind"), "edit") || post)
+        if (type != PF_JREC_DECISION ||
+            strcmp(pf_json_str(o, "kind"), "edit") || post)
             pf_holds_remove(&r->holds, id);
         if (r->holds.next_id <= id)
             r->holds.next_id = id + 1;
         break;
     }
     case PF_JREC_SENT:
-        pend_done(r, jstr(o, "key"));
+        pend_done(r, pf_json_str(o, "key"));
         for (size_t i = 0; i < r->holds.n; i++) {
             h = r->holds.items[i];
-            if (h->notice_key && !strcmp(h->notice_key, jstr(o, "key"))) {
-                pf_hold_set(&h->notice_id, jstr(o, "msg"));
+            if (h->notice_key &&
+                !strcmp(h->notice_key, pf_json_str(o, "key"))) {
+                pf_hold_set(&h->notice_id, pf_json_str(o, "msg"));
                 h->notice_jseq = seq;
             }
         }
         break;
-    case PF_JREC_CURSOR: set_cursor(r, jstr(o, "room"), jstr(o, "msg")); break;
+    case PF_JREC_CURSOR:
+        set_cursor(r, pf_json_str(o, "room"), pf_json_str(o, "msg"));
+        break;
     case PF_JREC_THREAD:
-        pair_threads(r, jstr(o, "in"), jstr(o, "cust"), 0);
+        pair_threads(r, pf_json_str(o, "in"), pf_json_str(o, "cust"), 0);
         break;
     case PF_JREC_META: {
-        if ((unsigned)jint(o, "next_hold") > r->holds.next_id)
-            r->holds.next_id = (unsigned)jint(o, "next_hold");
+        if ((unsigned)pf_json_int(o, "next_hold") > r->holds.next_id)
+            r->holds.next_id = (unsigned)pf_json_int(o, "next_hold");
         json_t *seen = json_object_get(o, "seen"), *v;
         size_t i;
         json_array_foreach (seen, i, v)
@@ -769,7 +762,7 @@ keep_one(void *ud, int type, uint64_t seq, const void *payload, size_t len)
     switch (type) {
     case PF_JREC_RECEIVED: {
         json_t *o = json_loadb(payload, len, 0, NULL);
-        int keep = unch_find(r, jstr(o, "id")) != NULL;
+        int keep = unch_find(r, pf_json_str(o, "id")) != NULL;
         json_decref(o);
         return keep;
     }
