@@ -1106,16 +1106,6 @@ START_TEST(queue_from_the_command_line)
 }
 END_TEST
 
-static int
-has_bytes(const char *hay, size_t n, const char *needle)
-{
-    size_t k = strlen(needle);
-    for (size_t i = 0; i + k <= n; i++)
-        if (memcmp(hay + i, needle, k) == 0)
-            return 1;
-    return 0;
-}
-
 /*
  * A damaged journal: a record cut short at the end (a crash mid-write)
  * and a flipped bit in the middle are both reported, with where, and the
@@ -1382,14 +1372,14 @@ START_TEST(kill_and_restart_loses_and_duplicates_nothing)
     char *jpath = pf_xasprintf("%s/state/journal", s.tmp);
     char *j = tu_read(jpath, &jn);
     ck_assert_uint_gt(jn, 16);
-    ck_assert_msg(!has_bytes(j, jn, "total idiot") &&
-                      !has_bytes(j, jn, "arrives on Friday") &&
-                      !has_bytes(j, jn, s.aino->id),
+    ck_assert_msg(!tu_has_bytes(j, jn, "total idiot") &&
+                      !tu_has_bytes(j, jn, "arrives on Friday") &&
+                      !tu_has_bytes(j, jn, s.aino->id),
                   "plaintext in %s", jpath);
     for (int k = 0; k < N; k++) {
         char mk[16];
         snprintf(mk, sizeof(mk), "[M%03d]", k);
-        ck_assert_msg(!has_bytes(j, jn, mk), "%s in plaintext in %s", mk,
+        ck_assert_msg(!tu_has_bytes(j, jn, mk), "%s in plaintext in %s", mk,
                       jpath);
     }
     free(j);

@@ -174,3 +174,13 @@ tu_copy(const char *from, const char *to, unsigned mode)
     chmod(to, mode);
     free(d);
 }
+
+int
+tu_has_bytes(const char *data, size_t n, const char *needle)
+{
+    size_t k = strlen(needle);
+    for (size_t i = 0; i + k <= n; i++)
+        if (memcmp(data + i, needle, k) == 0)
+            return 1;
+    return 0;
+}

@@ -50,6 +50,8 @@ void tu_rmrf(const char *path);
 /* a whole file, NUL-terminated, its length in *n (free it) */
 char *tu_read(const char *path, size_t *n);
 void tu_write(const char *path, const void *data, size_t n);
+/* 1 when the n bytes at data hold needle anywhere */
+int tu_has_bytes(const char *data, size_t n, const char *needle);
 /* copy a file, keeping nothing but the bytes; mode applied after */
 void tu_copy(const char *from, const char *to, unsigned mode);
 
