@@ -37,14 +37,6 @@
 
 #define MAX_HITS 256
 
-struct bs {
-    const struct pf_host *h;
-    struct pf_hctx *hctx;
-    struct lexicon lx;
-    float bias;
-    float w_mention, w_vocative, w_team, w_scare;
-};
-
 /* a cue found in the message */
 /* Families of cues. The first ones produce findings ("backstage.NAME");
    the others are context that raises or lowers the score. */
@@ -78,11 +70,14 @@ static const char *const family_names[FAM_COUNT] = {
     "notname",    "request", "demonstrative",
 };
 
-/* the finding labels, "backstage." and the family's name */
-static const char *const family_labels[FAM_N_FINDING] = {
-    "backstage.derogatory", "backstage.slang",     "backstage.aside",
-    "backstage.colleague",  "backstage.mockery",   "backstage.venting",
-    "backstage.gossip",     "backstage.profanity",
+struct bs {
+    const struct pf_host *h;
+    struct pf_hctx *hctx;
+    struct lexicon lx;
+    float bias;
+    float w_mention, w_vocative, w_team, w_scare;
+    /* the finding labels, "backstage.NAME", made once */
+    char labels[FAM_N_FINDING][PF_LABEL_MAX];
 };
 
 static const struct lex_spec lexicon_spec = {
@@ -190,6 +185,9 @@ bs_create(const struct pf_host *h, struct pf_hctx *hctx, void **inst, char *err,
     b->w_vocative = 1.5f;
     b->w_team = 3.5f;
     b->w_scare = 2.0f;
+    for (int f = 0; f < FAM_N_FINDING; f++)
+        snprintf(b->labels[f], sizeof(b->labels[f]), "backstage.%s",
+                 family_names[f]);
     lex_init(&b->lx, h, hctx, &lexicon_spec);
     if ((rc = cfg_float(b, "bias", &b->bias, -20, 20, err, errlen)) ||
         (rc = cfg_float(b, "mention_weight", &b->w_mention, -20, 20, err,
@@ -945,7 +943,7 @@ score(struct bs *b, const struct pf_msg *m, struct pf_verdict *v, uint32_t *fam)
             sf = score;
         if (sf < 0.1f)
             continue;
-        struct pf_finding *fd = pf_verdict_add(v, family_labels[f], sf);
+        struct pf_finding *fd = pf_verdict_add(v, b->labels[f], sf);
         if (!fd)
             break;
         /* reason: what it is, and the words */
