@@ -14,11 +14,15 @@
  *  - HTTP 429 is waited out and the retry keeps its pending_post_id;
  *    a second create with the same pending_post_id returns the first.
  */
+#include <arpa/inet.h>
 #include <jansson.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -855,6 +859,49 @@ START_TEST(a_post_from_before_a_restart_is_looked_for_first)
 }
 END_TEST
 
+/*
+ * A client that goes before its request is read (a bot killed while it
+ * connects) must not take the emulator down: the kill-and-restart test
+ * does that two dozen times. A connection closed at once, one closed in
+ * the middle of a request line, one in the middle of a body.
+ */
+START_TEST(a_peer_that_goes_early_leaves_the_emulator_up)
+{
+    struct mmscene s;
+    mm_open(&s);
+    const char *port = strrchr(s.w.url, ':');
+    ck_assert_ptr_nonnull(port);
+    const char *sends[] = {
+        "",
+        "GET /api/v4/us",
+        "POST /api/v4/posts HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n"
+        "\r\n{",
+    };
+    for (size_t i = 0; i < sizeof(sends) / sizeof(*sends); i++) {
+        struct sockaddr_in a;
+        memset(&a, 0, sizeof(a));
+        a.sin_family = AF_INET;
+        a.sin_port = htons((uint16_t)atoi(port + 1));
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+        size_t n = strlen(sends[i]);
+        ck_assert_int_eq(write(fd, sends[i], n), (ssize_t)n);
+        tc_pump(&s.w, 100);
+        close(fd);
+        tc_pump(&s.w, 100);
+        int st;
+        ck_assert_msg(waitpid(s.emu, &st, WNOHANG) == 0,
+                      "the emulator died after a peer sent \"%s\" and went",
+                      sends[i]);
+    }
+    ck_assert_int_eq(
+        call(&s.w, "tok-aino", "GET", "/api/v4/users/me", NULL, NULL), 200);
+    mm_close(&s);
+}
+END_TEST
+
 Suite *
 suite_mattermost(void)
 {
@@ -870,6 +917,7 @@ suite_mattermost(void)
     tcase_add_test(tc, a_bad_token_is_refused);
     tcase_add_test(tc, rate_limits_and_pending_post_ids);
     tcase_add_test(tc, a_post_from_before_a_restart_is_looked_for_first);
+    tcase_add_test(tc, a_peer_that_goes_early_leaves_the_emulator_up);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -199,12 +199,27 @@ wait_logged(struct tc_bot *b, const char *needle, int ms)
 }
 
 /* like wait_logged, but pumping the test users' loop meanwhile */
+/* a failing test says so when the emulator itself died, not the bot */
+static void
+emulator_alive(struct scene *s)
+{
+    int st;
+    if (s->emu <= 0 || waitpid(s->emu, &st, WNOHANG) != s->emu)
+        return;
+    s->emu = 0;
+    ck_abort_msg("the Mattermost emulator died (%s %d); see %s/emu.log and "
+                 "the test's output",
+                 WIFSIGNALED(st) ? "signal" : "exit",
+                 WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st), s->tmp);
+}
+
 static int
 pump_until_logged(struct scene *s, const char *needle, int ms)
 {
     for (int i = 0; i < ms / 50; i++) {
         if (tc_bot_logged(&s->bot, needle))
             return 0;
+        emulator_alive(s);
         tc_pump(&s->w, 50);
     }
     return -1;

@@ -973,6 +973,13 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
          void *in, size_t len)
 {
     struct pss *p = user;
+    /*
+     * lws calls some of these without per-session storage when a peer
+     * goes before its request was read (a bot killed mid-connect does):
+     * nothing of ours to act on or free then.
+     */
+    if (!p && reason != LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION)
+        return lws_callback_http_dummy(wsi, reason, user, in, len);
     switch (reason) {
     case LWS_CALLBACK_HTTP:
         request_start(wsi, p, (const char *)in);
@@ -1024,7 +1031,7 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
         /* the upgrade request: only /api/v4/websocket[/] */
         char uri[256];
-        if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) <= 0 ||
+        if (!p || lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) <= 0 ||
             (strcmp(uri, "/api/v4/websocket") != 0 &&
              strcmp(uri, "/api/v4/websocket/") != 0))
             return -1;
@@ -1044,7 +1051,7 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
         return 0;
     }
 
-    case LWS_CALLBACK_ESTABLISHED: return p && p->ws ? 0 : -1;
+    case LWS_CALLBACK_ESTABLISHED: return p->ws ? 0 : -1;
 
     case LWS_CALLBACK_RECEIVE:
         if (!p->ws || p->ws->closing)
@@ -1076,7 +1083,7 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     }
 
     case LWS_CALLBACK_CLOSED:
-        if (p && p->ws) {
+        if (p->ws) {
             struct conn *c = p->ws;
             if (c->s) {
                 c->s->live = NULL;
