@@ -456,7 +456,9 @@ START_TEST(phrase_syntax)
           "aside 4.0 phrase/start victor\n"
           "aside 4.0 phrase papa <-\n"
           "aside 4.0 phrase @num golf\n"
-          "aside 4.0 phrase hotel ,\n",
+          "aside 4.0 phrase hotel ,\n"
+          "aside 4.0 phrase india|juliet_oscar november? romeo\n"
+          "aside 4.0 phrase uniform zebra?\n",
           lf);
     fclose(lf);
     char json[4400];
@@ -480,6 +482,15 @@ START_TEST(phrase_syntax)
         {"papa <- that one", "papa <-"},
         {"42 golf", "42 golf"},
         {"hotel, please", "hotel,"},
+        /* the word after the first token is looked at before anything is
+           matched: it may be the second word of the first element, the
+           next element's, or the one after an optional element's */
+        {"india romeo", "india romeo"},
+        {"so india, november romeo", "india, november romeo"},
+        {"juliet oscar romeo", "juliet oscar romeo"},
+        {"juliet. oscar romeo!", "juliet. oscar romeo"},
+        {"say uniform now", "uniform"},
+        {"uniform zebra", "uniform zebra"},
     };
     for (size_t i = 0; i < sizeof(hit) / sizeof(hit[0]); i++) {
         ck_assert_msg(tu_check(&t, hit[i][0], &r) >= PF_ACT_HOLD,
@@ -498,6 +509,9 @@ START_TEST(phrase_syntax)
         "golf 42",                   /* the order counts */
         "hotel please",              /* the comma too */
         "alphabet omega",            /* whole words */
+        "india november",            /* romeo must follow */
+        "india oscar romeo",         /* oscar only after juliet */
+        "juliet romeo",              /* juliet alone is no alternative */
     };
     for (size_t i = 0; i < sizeof(miss) / sizeof(miss[0]); i++)
         ck_assert_msg(tu_check(&t, miss[i], &r) < PF_ACT_HOLD, "matched: %s",

@@ -705,6 +705,54 @@ ph_word_alt(struct lexicon *lx, const char *alt, char *err, size_t errlen,
     return PF_OK;
 }
 
+/* ph->next: see lexicon.h. The word after the phrase's first token is
+   the second word of a two-word alternative ("it_is"), or, after a
+   one-word alternative, the first word of the next element (or of the one
+   after it, while they are optional) */
+static int
+next_add(const struct lexicon *lx, struct ph_phrase *ph,
+         const struct ph_unit *u)
+{
+    if (u->kind != PH_WORD)
+        return -1; /* a prefix, suffix or number: no word to hash */
+    uint32_t h = lex_hash(lx->keys + u->str, u->len) & 255;
+    ph->next[h >> 6] |= 1ULL << (h & 63);
+    return 0;
+}
+
+static void
+next_words(const struct lexicon *lx, struct ph_phrase *ph)
+{
+    memset(ph->next, 0, sizeof(ph->next));
+    ph->has_next = 0;
+    const struct ph_elem *e0 = &lx->ph_elems[ph->e0];
+    if (e0->optional || !e0->word)
+        return;
+    int one_word = 0;
+    for (size_t a = e0->a0; a < e0->a0 + e0->na; a++) {
+        const struct ph_alt *al = &lx->ph_alts[a];
+        if (al->nu == 1)
+            one_word = 1;
+        else if (al->nu == 0 ||
+                 next_add(lx, ph, &lx->ph_units[al->u0 + 1]) != 0)
+            return;
+    }
+    for (size_t i = 1; one_word; i++) {
+        if (i == ph->ne)
+            return; /* the phrase may end after its first word */
+        const struct ph_elem *e = e0 + i;
+        if (e->gap || !e->word)
+            return;
+        for (size_t a = e->a0; a < e->a0 + e->na; a++)
+            if (lx->ph_alts[a].nu == 0 ||
+                next_add(lx, ph, &lx->ph_units[lx->ph_alts[a].u0]) != 0)
+                return;
+        if (!e->optional)
+            break;
+    }
+    ph->has_next = 1;
+}
+
 /*
  * Compile one phrase: elements separated by spaces; "a|b" alternatives,
  * "~N" a gap of up to N words before the next element ("~" = 3), "X?" an
@@ -787,6 +835,7 @@ phrase_compile(struct lexicon *lx, const char *phrase, uint32_t cue, int start,
     ph->e0 = (uint32_t)e0;
     ph->ne = (uint16_t)(lx->n_ph_elems - e0);
     ph->start = (uint8_t)start;
+    next_words(lx, ph);
     /* index it by what it can begin with: the first element's units, and
        the next one's while the ones before are optional. Words and
        punctuation by their text, prefixes and suffixes by theirs (with
@@ -945,6 +994,17 @@ lex_phrase_at(struct lexicon *lx, uint32_t id, const struct pf_msg *m, size_t t,
     const struct ph_phrase *ph = &lx->phrases[id];
     if (ph->start && t != 0)
         return;
+    if (ph->has_next) {
+        /* the word after token t (between two words any punctuation may
+           stand) must be one the second element has */
+        size_t at = skip_punct(m, t + 1);
+        if (at >= m->n_tokens)
+            return;
+        const struct pf_token *nt = &m->tokens[at];
+        uint32_t h = lex_hash(m->norm + nt->norm_off, nt->norm_len) & 255;
+        if (!(ph->next[h >> 6] >> (h & 63) & 1))
+            return;
+    }
     size_t end = elems_match(lx, ph, 0, m, t, 1, 0);
     if (!end)
         return;

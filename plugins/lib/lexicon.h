@@ -118,6 +118,12 @@ struct ph_phrase {
     uint32_t e0; /* elements [e0, e0 + ne) */
     uint16_t ne;
     uint8_t start; /* only at the start of the message */
+    /* when the first element is one token and the second must be the next
+       word, exactly as written: bit (lex_hash(word) & 255) of each word
+       it may be. Most phrases tried fail right there; this says so
+       before matching anything */
+    uint8_t has_next;
+    uint64_t next[4];
 };
 
 struct lexicon {
