@@ -123,20 +123,23 @@ add_key(struct lexicon *lx, const char *s, size_t n)
     return off;
 }
 
+static uint64_t
+bloom_bits(uint32_t h)
+{
+    return 1ULL << (h & 63) | 1ULL << (h >> 6 & 63);
+}
+
 static void
 bloom_add(struct wtable *t, uint32_t h)
 {
-    uint32_t a = h & (BLOOM_BITS - 1), b = (h >> 15) & (BLOOM_BITS - 1);
-    t->bloom[a / 64] |= 1ULL << (a % 64);
-    t->bloom[b / 64] |= 1ULL << (b % 64);
+    t->bloom[h >> 12 & t->bloom_mask] |= bloom_bits(h);
 }
 
 static int
 bloom_may_have(const struct wtable *t, uint32_t h)
 {
-    uint32_t a = h & (BLOOM_BITS - 1), b = (h >> 15) & (BLOOM_BITS - 1);
-    return (t->bloom[a / 64] >> (a % 64) & 1) &&
-           (t->bloom[b / 64] >> (b % 64) & 1);
+    uint64_t b = bloom_bits(h);
+    return (t->bloom[h >> 12 & t->bloom_mask] & b) == b;
 }
 
 const struct wentry *
@@ -199,6 +202,16 @@ wt_add(struct lexicon *lx, struct wtable *t, const char *s, size_t n,
         free(t->slots);
         t->slots = slots;
         t->n_slots = ns;
+        size_t nw = ns / 8;
+        if (nw > BLOOM_MAX_WORDS)
+            nw = BLOOM_MAX_WORDS;
+        free(t->bloom);
+        t->bloom = calloc(nw, sizeof(*t->bloom));
+        if (!t->bloom)
+            abort();
+        t->bloom_mask = nw - 1;
+        for (size_t i = 0; i < t->n; i++)
+            bloom_add(t, t->entries[i].hash);
     }
     const struct wentry *found = wt_find(lx, t, s, n);
     if (found) {
@@ -241,6 +254,7 @@ wt_release(struct wtable *t)
 {
     free(t->slots);
     free(t->entries);
+    free(t->bloom);
     memset(t, 0, sizeof(*t));
 }
 

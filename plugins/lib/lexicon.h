@@ -71,14 +71,19 @@ struct wentry {
     uint32_t next; /* next entry with the same form, or UINT32_MAX */
 };
 
-#define BLOOM_BITS (1u << 17) /* 16 KiB: stays in the L1 cache */
+/* the largest bloom filter a table gets: 16 KiB */
+#define BLOOM_MAX_WORDS 2048
 
 struct wtable {
     uint32_t *slots; /* index into entries + 1, 0 = empty */
     size_t n_slots;  /* power of two */
-    /* two bits per form: most words of a message are in no list, and this
-       says so without touching the big arrays */
-    uint64_t bloom[BLOOM_BITS / 64];
+    /* two bits per form, both in one 64-bit word: most words of a message
+       are in no list, and this says so with one load that is likely in
+       the cache. Eight bits per slot (16+ per form) up to
+       BLOOM_MAX_WORDS, so the small tables (most of them) take a few
+       cache lines, not 16 KiB each */
+    uint64_t *bloom;
+    size_t bloom_mask; /* words - 1 */
     struct wentry *entries;
     size_t n, cap;
     int reverse; /* keys hashed backwards (lex_hash_rev): suffixes */
