@@ -166,10 +166,18 @@ name_words(struct learned *l, const struct pf_msg *m, const struct lm_feats *f,
         per[best] = 0;
         const struct pf_token *tok = &m->tokens[best];
         pf_finding_span(fd, tok->raw.off, tok->raw.len);
-        if (wo + tok->raw.len + 6 < cap)
-            wo += (size_t)snprintf(words + wo, cap - wo, "%s\"%.*s\"",
-                                   wo ? ", " : "", (int)tok->raw.len,
-                                   m->text + tok->raw.off);
+        if (wo + tok->raw.len + 6 < cap) {
+            /* , "word" -- by hand: snprintf here was 2% of a check */
+            if (wo) {
+                memcpy(words + wo, ", ", 2);
+                wo += 2;
+            }
+            words[wo++] = '"';
+            memcpy(words + wo, m->text + tok->raw.off, tok->raw.len);
+            wo += tok->raw.len;
+            words[wo++] = '"';
+            words[wo] = '\0';
+        }
     }
     if (per != stack)
         free(per);
@@ -190,17 +198,14 @@ lm_check(void *inst, const struct pf_msg *m, struct pf_verdict *v)
     char words[160];
     name_words(l, m, &f, fd, words, sizeof(words));
     int fi = m->ui_lang && strcmp(m->ui_lang, "fi") == 0;
-    if (words[0])
-        snprintf(fd->reason, sizeof(fd->reason), "%s: %s",
-                 fi ? "kuulostaa sisäiseltä jutulta"
-                    : "reads like backstage "
-                      "talk",
-                 words);
-    else
-        pf_strlcpy(fd->reason,
-                   fi ? "kuulostaa sisäiseltä jutulta"
-                      : "reads like backstage talk",
-                   sizeof(fd->reason));
+    const char *what =
+        fi ? "kuulostaa sisäiseltä jutulta" : "reads like backstage talk";
+    size_t wl = strlen(what), n = strlen(words);
+    memcpy(fd->reason, what, wl + 1);
+    if (n && wl + 2 + n < sizeof(fd->reason)) {
+        memcpy(fd->reason + wl, ": ", 2);
+        memcpy(fd->reason + wl + 2, words, n + 1);
+    }
     pf_strlcpy(fd->suggestion,
                fi ? "Jos tämä on tarkoitettu tiimille, kirjoita se sisäiseen "
                     "kanavaan ilman vastausetuliitettä."
