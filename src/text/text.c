@@ -24,6 +24,7 @@
  */
 #include "text/text.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,6 +136,26 @@ add_tok(struct prep *p, struct pf_arena *a, size_t u0, size_t u1, int kind)
     t->plain = 0;
 }
 
+/* an ASCII character's unit but for its offsets, from the fold table:
+   one copy per character instead of a store per field */
+static struct unit ascii_unit[128];
+static pthread_once_t ascii_once = PTHREAD_ONCE_INIT;
+
+static void
+ascii_init(void)
+{
+    for (int c = 0; c < 128; c++) {
+        const struct pf_fold_ascii *fa = &pf_fold_ascii_table[c];
+        struct unit *u = &ascii_unit[c];
+        memset(u, 0, sizeof(*u));
+        u->raw_len = 1;
+        u->cls = fa->cls;
+        u->uflags = fa->flags;
+        u->leet = fa->leet;
+        u->nb_len = fa->cls != PF_U_IGNORED;
+    }
+}
+
 /* Stage 1: one unit per grapheme cluster. */
 static void
 make_units(struct prep *p, struct pf_arena *a)
@@ -143,6 +164,7 @@ make_units(struct prep *p, struct pf_arena *a)
     const size_t len = p->len;
     size_t off = 0, n = 0;
     unsigned latin = 0;
+    pthread_once(&ascii_once, ascii_init);
     struct unit *units = pf_arena_alloc(a, (len + 1) * sizeof(*units));
     /* the buffer in locals: the compiler cannot keep p->nb in registers */
     char *nb = p->nb.data;
@@ -150,31 +172,27 @@ make_units(struct prep *p, struct pf_arena *a)
     while (off < len) {
         struct unit *u = &units[n++];
         unsigned char c = s[off];
-        u->raw_off = (uint32_t)off;
-        u->mark = 0;
-        u->fold = 0;
-        u->lookalike = 0;
         /* ASCII not followed by a combining mark, inline: most chat text */
         if (c < 0x80 && (off + 1 >= len || s[off + 1] < 0xCC)) {
-            const struct pf_fold_ascii *fa = &pf_fold_ascii_table[c];
-            u->raw_len = 1;
-            u->cls = fa->cls;
-            u->uflags = fa->flags;
-            u->leet = fa->leet;
+            *u = ascii_unit[c];
+            u->raw_off = (uint32_t)off;
             u->nb_off = (uint32_t)nb_len;
-            u->nb_len = fa->cls != PF_U_IGNORED;
             if (nb_len + 2 > nb_cap) {
                 p->nb.len = nb_len;
                 pf_buf_grow(&p->nb, 64);
                 nb = p->nb.data;
                 nb_cap = p->nb.cap;
             }
-            nb[nb_len] = fa->lower;
+            nb[nb_len] = pf_fold_ascii_table[c].lower;
             nb_len += u->nb_len;
-            latin += fa->cls == PF_U_LETTER;
+            latin += u->cls == PF_U_LETTER;
             off++;
             continue;
         }
+        u->raw_off = (uint32_t)off;
+        u->mark = 0;
+        u->fold = 0;
+        u->lookalike = 0;
         struct pf_fold_info fi;
         p->nb.len = nb_len;
         size_t k = pf_fold_cluster(p->raw, len, off, &p->nb, &fi);
@@ -370,6 +388,8 @@ tokenize_units(struct prep *p, struct pf_arena *a)
                     letters++;
                     upper += up;
                     plain &= !v->lookalike;
+                } else if (is_space(v)) {
+                    break; /* how most words end: no call */
                 } else if (v->cls == PF_U_DIGIT || word_continues(p, i, j)) {
                     plain = 0;
                 } else {
@@ -395,6 +415,9 @@ tokenize_units(struct prep *p, struct pf_arena *a)
             add_tok(p, a, i, j, kind);
             struct tok *nt = &p->t[p->nt - 1];
             nt->plain = (uint8_t)plain;
+            if (plain && kind == PF_TOK_WORD) /* else fold_word marks */
+                for (size_t k = i; k < j; k++)
+                    p->u[k].mark |= UM_INTOK;
             if (first_upper > 0)
                 nt->flags |= PF_TOKF_CAPITALIZED;
             if (letters >= 2 && upper == letters)
@@ -821,12 +844,8 @@ pf_text_prepare(struct pf_text *t, struct pf_arena *a, const char *text,
     for (size_t i = 0; i < p.nt; i++) {
         if (p.t[i].kind != PF_TOK_WORD)
             continue;
-        if (p.t[i].plain) {
-            for (size_t k = p.t[i].u0; k < p.t[i].u1; k++)
-                p.u[k].mark |= UM_INTOK;
-            continue;
-        }
-        fold_word(&p, &p.t[i], pure);
+        if (!p.t[i].plain)
+            fold_word(&p, &p.t[i], pure);
     }
     if (p.one_letter_words >= 3)
         join_letters(&p);
