@@ -69,6 +69,12 @@ START_TEST(finnish_insults_in_every_case)
                 "kusipäähän");
     expect_hold("pölvästikin tajuaisi tämän", "backstage.derogatory",
                 "pölvästikin");
+    /* a clitic of each ending: -ko, -pä (a two-byte letter), -s */
+    expect_hold("oliko se taas idioottiko", "backstage.derogatory",
+                "idioottiko");
+    expect_hold("no pölvästipä soitti taas", "backstage.derogatory",
+                "pölvästipä");
+    expect_hold("mikäs tollos se on", "backstage.derogatory", "tollos");
 }
 END_TEST
 

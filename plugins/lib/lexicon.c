@@ -312,6 +312,7 @@ lex_release(struct lexicon *lx)
     free_strv(lx->clitics, lx->n_clitics);
     free_strv(lx->clitic_forms, lx->n_clitic_forms);
     free(lx->clitic_len);
+    free(lx->clitic_by_last);
     if (lx->scratch)
         hs_free_scratch(lx->scratch);
     for (size_t i = 0; lx->som_db && i < lx->n_regex; i++)
@@ -568,9 +569,9 @@ size_t
 strip_clitic(const struct lexicon *lx, const char *s, size_t n)
 {
     unsigned char last = n ? (unsigned char)s[n - 1] : 0;
-    if (!(lx->clitic_last[last / 64] >> (last % 64) & 1))
-        return n; /* most words: no clitic ends like this */
-    for (size_t i = 0; i < lx->n_clitic_forms; i++) {
+    /* only the forms that end like the word (most words: none) */
+    for (size_t k = lx->clitic_at[last]; k < lx->clitic_at[last + 1]; k++) {
+        size_t i = lx->clitic_by_last[k];
         size_t cl = lx->clitic_len[i];
         if (n > cl + 2 && memcmp(s + n - cl, lx->clitic_forms[i], cl) == 0)
             return n - cl;
@@ -589,7 +590,6 @@ make_clitic_forms(struct lexicon *lx)
     if (!lx->clitic_forms || !lx->clitic_len)
         abort();
     lx->n_clitic_forms = 0;
-    memset(lx->clitic_last, 0, sizeof(lx->clitic_last));
     for (size_t i = 0; i < lx->n_clitics; i++) {
         for (int back = 1; back >= 0; back--) {
             char c[32];
@@ -597,14 +597,32 @@ make_clitic_forms(struct lexicon *lx)
             if (!back &&
                 strcmp(c, lx->clitic_forms[lx->n_clitic_forms - 1]) == 0)
                 continue;
-            size_t cl = strlen(c);
-            if (cl) {
-                unsigned char last = (unsigned char)c[cl - 1];
-                lx->clitic_last[last / 64] |= 1ULL << (last % 64);
-            }
-            lx->clitic_len[lx->n_clitic_forms] = cl;
+            lx->clitic_len[lx->n_clitic_forms] = strlen(c);
             lx->clitic_forms[lx->n_clitic_forms++] = xstrdup(c);
         }
+    }
+    /* grouped by the last byte (a counting sort, stable) */
+    free(lx->clitic_by_last);
+    lx->clitic_by_last =
+        calloc(lx->n_clitic_forms + 1, sizeof(*lx->clitic_by_last));
+    if (!lx->clitic_by_last)
+        abort();
+    memset(lx->clitic_at, 0, sizeof(lx->clitic_at));
+    for (size_t i = 0; i < lx->n_clitic_forms; i++) {
+        size_t cl = lx->clitic_len[i];
+        if (cl)
+            lx->clitic_at[(unsigned char)lx->clitic_forms[i][cl - 1] + 1]++;
+    }
+    for (size_t b = 1; b < 257; b++)
+        lx->clitic_at[b] += lx->clitic_at[b - 1];
+    uint16_t fill[256];
+    memcpy(fill, lx->clitic_at, sizeof(fill));
+    for (size_t i = 0; i < lx->n_clitic_forms; i++) {
+        size_t cl = lx->clitic_len[i];
+        if (cl)
+            lx->clitic_by_last[fill[(unsigned char)
+                                        lx->clitic_forms[i][cl - 1]]++] =
+                (uint16_t)i;
     }
 }
 

@@ -178,7 +178,10 @@ struct lexicon {
     char **clitic_forms; /* both vowel-harmony forms of each clitic */
     size_t *clitic_len;
     size_t n_clitic_forms;
-    uint64_t clitic_last[4]; /* the last bytes of the clitic forms */
+    /* the forms ending in byte b: clitic_by_last[clitic_at[b] ..
+       clitic_at[b + 1]), in the order they were listed */
+    uint16_t clitic_at[257];
+    uint16_t *clitic_by_last;
     float weight_scale[LEX_MAX_FAMILIES];
     struct lex_spec spec;
 };
