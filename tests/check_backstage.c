@@ -464,7 +464,8 @@ START_TEST(phrase_syntax)
           "aside 4.0 phrase @num golf\n"
           "aside 4.0 phrase hotel ,\n"
           "aside 4.0 phrase india|juliet_oscar november? romeo\n"
-          "aside 4.0 phrase uniform zebra?\n",
+          "aside 4.0 phrase uniform zebra?\n"
+          "aside 4.0 phrase ( kilroy\n",
           lf);
     fclose(lf);
     char json[4400];
@@ -497,6 +498,7 @@ START_TEST(phrase_syntax)
         {"juliet. oscar romeo!", "juliet. oscar romeo"},
         {"say uniform now", "uniform"},
         {"uniform zebra", "uniform zebra"},
+        {"see (kilroy was here)", "(kilroy"},
     };
     for (size_t i = 0; i < sizeof(hit) / sizeof(hit[0]); i++) {
         ck_assert_msg(tu_check(&t, hit[i][0], &r) >= PF_ACT_HOLD,
@@ -518,6 +520,7 @@ START_TEST(phrase_syntax)
         "india november",            /* romeo must follow */
         "india oscar romeo",         /* oscar only after juliet */
         "juliet romeo",              /* juliet alone is no alternative */
+        "kilroy was here",           /* the parenthesis too */
     };
     for (size_t i = 0; i < sizeof(miss) / sizeof(miss[0]); i++)
         ck_assert_msg(tu_check(&t, miss[i], &r) < PF_ACT_HOLD, "matched: %s",

@@ -878,15 +878,22 @@ phrase_compile(struct lexicon *lx, const char *phrase, uint32_t cue, int start,
         for (size_t a = e->a0; a < e->a0 + e->na; a++) {
             const struct ph_unit *u = &lx->ph_units[lx->ph_alts[a].u0];
             const char *k = lx->keys + u->str;
+            unsigned char b0 = (unsigned char)k[0],
+                          bl = (unsigned char)k[u->len ? u->len - 1 : 0];
             switch (u->kind) {
-            case PH_WORD:
-            case PH_PUNCT: wt_add(lx, &lx->ph_starts, k, u->len, id); break;
+            case PH_WORD: wt_add(lx, &lx->ph_starts, k, u->len, id); break;
+            case PH_PUNCT:
+                wt_add(lx, &lx->ph_starts, k, u->len, id);
+                lx->ph_punct_first[b0 / 64] |= 1ULL << (b0 % 64);
+                break;
             case PH_PREFIX:
+                lx->ph_prefix_first[b0 / 64] |= 1ULL << (b0 % 64);
                 wt_add(lx, &lx->ph_prefix, k, u->len, id);
                 if (u->len < 32)
                     lx->ph_prefix_lens |= 1u << u->len;
                 break;
             case PH_SUFFIX:
+                lx->ph_suffix_last[bl / 64] |= 1ULL << (bl % 64);
                 wt_add(lx, &lx->ph_suffix, k, u->len, id);
                 if (u->len < 32)
                     lx->ph_suffix_lens |= 1u << u->len;
@@ -1789,6 +1796,13 @@ lex_phrases(struct lexicon *lx, const struct pf_msg *m, lex_hit_fn fn, void *ud)
     lex_phrases_rest(lx, m, fn, ud);
 }
 
+static int
+has_byte(const uint64_t set[4], char c)
+{
+    unsigned char b = (unsigned char)c;
+    return set[b / 64] >> (b % 64) & 1;
+}
+
 /* the phrases that do not begin with a word, and raw regex cues */
 void
 lex_phrases_rest(struct lexicon *lx, const struct pf_msg *m, lex_hit_fn fn,
@@ -1803,6 +1817,8 @@ lex_phrases_rest(struct lexicon *lx, const struct pf_msg *m, lex_hit_fn fn,
             continue;
         if (tok->kind == PF_TOK_PUNCT) {
             /* "<-", "(": by the first character */
+            if (!has_byte(lx->ph_punct_first, w[0]))
+                continue;
             for (e = wt_find(lx, &lx->ph_starts, w, 1); e;
                  e = wt_next(lx, &lx->ph_starts, e))
                 lex_phrase_at(lx, e->cue, m, t, fn, ud);
@@ -1814,23 +1830,27 @@ lex_phrases_rest(struct lexicon *lx, const struct pf_msg *m, lex_hit_fn fn,
         if (tok->kind != PF_TOK_WORD)
             continue;
         uint32_t hs[32];
-        lex_hash_lens(w, n, lx->ph_prefix_lens, 0, hs);
-        for (uint32_t lens = lx->ph_prefix_lens; lens; lens &= lens - 1) {
-            size_t pl = (size_t)__builtin_ctz(lens);
-            if (pl > n)
-                break;
-            for (e = wt_find_h(lx, &lx->ph_prefix, w, pl, hs[pl]); e;
-                 e = wt_next(lx, &lx->ph_prefix, e))
-                lex_phrase_at(lx, e->cue, m, t, fn, ud);
+        if (has_byte(lx->ph_prefix_first, w[0])) {
+            lex_hash_lens(w, n, lx->ph_prefix_lens, 0, hs);
+            for (uint32_t lens = lx->ph_prefix_lens; lens; lens &= lens - 1) {
+                size_t pl = (size_t)__builtin_ctz(lens);
+                if (pl > n)
+                    break;
+                for (e = wt_find_h(lx, &lx->ph_prefix, w, pl, hs[pl]); e;
+                     e = wt_next(lx, &lx->ph_prefix, e))
+                    lex_phrase_at(lx, e->cue, m, t, fn, ud);
+            }
         }
-        lex_hash_lens(w, n, lx->ph_suffix_lens, 1, hs);
-        for (uint32_t lens = lx->ph_suffix_lens; lens; lens &= lens - 1) {
-            size_t sl = (size_t)__builtin_ctz(lens);
-            if (sl + 3 > n)
-                break;
-            for (e = wt_find_h(lx, &lx->ph_suffix, w + n - sl, sl, hs[sl]); e;
-                 e = wt_next(lx, &lx->ph_suffix, e))
-                lex_phrase_at(lx, e->cue, m, t, fn, ud);
+        if (has_byte(lx->ph_suffix_last, w[n - 1])) {
+            lex_hash_lens(w, n, lx->ph_suffix_lens, 1, hs);
+            for (uint32_t lens = lx->ph_suffix_lens; lens; lens &= lens - 1) {
+                size_t sl = (size_t)__builtin_ctz(lens);
+                if (sl + 3 > n)
+                    break;
+                for (e = wt_find_h(lx, &lx->ph_suffix, w + n - sl, sl, hs[sl]);
+                     e; e = wt_next(lx, &lx->ph_suffix, e))
+                    lex_phrase_at(lx, e->cue, m, t, fn, ud);
+            }
         }
     }
     /* raw regex cues: Vectorscan, a space on each side of the text */

@@ -157,6 +157,10 @@ struct lexicon {
        a prefix, a suffix (their lengths in the masks), a number */
     struct wtable ph_starts, ph_prefix, ph_suffix;
     uint32_t ph_prefix_lens, ph_suffix_lens;
+    /* bit b: some phrase begins with punctuation starting with byte b, with
+       a prefix starting with b, with a suffix ending in b; a token no
+       phrase can begin at is passed over without hashing anything */
+    uint64_t ph_punct_first[4], ph_prefix_first[4], ph_suffix_last[4];
     uint32_t *ph_num;
     size_t n_ph_num, cap_ph_num;
     /* raw regex cues (KIND_REGEX), scanned with Vectorscan */
