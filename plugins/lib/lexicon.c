@@ -123,23 +123,10 @@ add_key(struct lexicon *lx, const char *s, size_t n)
     return off;
 }
 
-static uint64_t
-bloom_bits(uint32_t h)
-{
-    return 1ULL << (h & 63) | 1ULL << (h >> 6 & 63);
-}
-
 static void
 bloom_add(struct wtable *t, uint32_t h)
 {
-    t->bloom[h >> 12 & t->bloom_mask] |= bloom_bits(h);
-}
-
-static int
-bloom_may_have(const struct wtable *t, uint32_t h)
-{
-    uint64_t b = bloom_bits(h);
-    return (t->bloom[h >> 12 & t->bloom_mask] & b) == b;
+    t->bloom[h >> 12 & t->bloom_mask] |= wt_bloom_bits(h);
 }
 
 const struct wentry *
@@ -150,15 +137,10 @@ wt_find(const struct lexicon *lx, const struct wtable *t, const char *s,
 }
 
 const struct wentry *
-wt_find_h(const struct lexicon *lx, const struct wtable *t, const char *s,
-          size_t n, uint32_t h)
+wt_probe(const struct lexicon *lx, const struct wtable *t, const char *s,
+         size_t n, uint32_t h)
 {
-    size_t j;
-    if (!t->n_slots)
-        return NULL;
-    if (!bloom_may_have(t, h))
-        return NULL;
-    j = h & (t->n_slots - 1);
+    size_t j = h & (t->n_slots - 1);
     while (t->slots[j]) {
         const struct wentry *e = &t->entries[t->slots[j] - 1];
         const char *k = lx->keys + e->key;

@@ -268,11 +268,30 @@ void lex_hash_lens(const char *w, size_t wl, uint32_t lens, int rev,
 /* Look a normalized form up; returns the first entry or NULL. */
 const struct wentry *wt_find(const struct lexicon *lx, const struct wtable *t,
                              const char *s, size_t n);
-/* The same with the form's lex_hash() already known. */
-const struct wentry *wt_find_h(const struct lexicon *lx, const struct wtable *t,
-                               const char *s, size_t n, uint32_t h);
+/* The slots of t for a form its bloom filter may have (wt_find_h). */
+const struct wentry *wt_probe(const struct lexicon *lx, const struct wtable *t,
+                              const char *s, size_t n, uint32_t h);
 const struct wentry *wt_next(const struct lexicon *lx, const struct wtable *t,
                              const struct wentry *e);
+
+/* The bloom filter's two bits for hash h, in the word h >> 12 picks. */
+static inline uint64_t
+wt_bloom_bits(uint32_t h)
+{
+    return 1ULL << (h & 63) | 1ULL << (h >> 6 & 63);
+}
+
+/* wt_find with the form's lex_hash() already known. Inline: most lookups
+   end at the bloom filter, and a call would cost more than that test. */
+static inline const struct wentry *
+wt_find_h(const struct lexicon *lx, const struct wtable *t, const char *s,
+          size_t n, uint32_t h)
+{
+    uint64_t b = wt_bloom_bits(h);
+    if (!t->n_slots || (t->bloom[h >> 12 & t->bloom_mask] & b) != b)
+        return NULL;
+    return wt_probe(lx, t, s, n, h);
+}
 
 /* s with runs of one letter squeezed to one; returns the new length. */
 size_t squeeze(const char *s, size_t n, char *out, size_t cap);
