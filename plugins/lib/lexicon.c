@@ -45,17 +45,6 @@ xstrdup(const char *s)
 }
 
 uint32_t
-lex_hash(const char *s, size_t n)
-{
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 16777619u;
-    }
-    return h ? h : 1;
-}
-
-uint32_t
 lex_hash_rev(const char *s, size_t n)
 {
     uint32_t h = 2166136261u;
@@ -150,14 +139,6 @@ wt_probe(const struct lexicon *lx, const struct wtable *t, const char *s,
         j = (j + 1) & (t->n_slots - 1);
     }
     return NULL;
-}
-
-const struct wentry *
-wt_next(const struct lexicon *lx, const struct wtable *t,
-        const struct wentry *e)
-{
-    (void)lx;
-    return e->next == UINT32_MAX ? NULL : &t->entries[e->next];
 }
 
 static void
@@ -1009,23 +990,10 @@ elems_match(const struct lexicon *lx, const struct ph_phrase *ph, size_t i,
 }
 
 void
-lex_phrase_at(struct lexicon *lx, uint32_t id, const struct pf_msg *m, size_t t,
-              lex_hit_fn fn, void *ud)
+lex_phrase_match(struct lexicon *lx, uint32_t id, const struct pf_msg *m,
+                 size_t t, lex_hit_fn fn, void *ud)
 {
     const struct ph_phrase *ph = &lx->phrases[id];
-    if (ph->start && t != 0)
-        return;
-    if (ph->has_next) {
-        /* the word after token t (between two words any punctuation may
-           stand) must be one the second element has */
-        size_t at = skip_punct(m, t + 1);
-        if (at >= m->n_tokens)
-            return;
-        const struct pf_token *nt = &m->tokens[at];
-        uint32_t h = lex_hash(m->norm + nt->norm_off, nt->norm_len) & 255;
-        if (!(ph->next[h >> 6] >> (h & 63) & 1))
-            return;
-    }
     size_t end = elems_match(lx, ph, 0, m, t, 1, 0);
     if (!end)
         return;

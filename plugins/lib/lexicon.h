@@ -250,11 +250,44 @@ void lex_phrases(struct lexicon *lx, const struct pf_msg *m, lex_hit_fn fn,
    looks its words up itself (ph_starts, lex_phrase_at). */
 void lex_phrases_rest(struct lexicon *lx, const struct pf_msg *m, lex_hit_fn fn,
                       void *ud);
-/* Try phrase id (a ph_starts entry's cue) beginning at token t. */
-void lex_phrase_at(struct lexicon *lx, uint32_t id, const struct pf_msg *m,
-                   size_t t, lex_hit_fn fn, void *ud);
+/* lex_phrase_at past its quick tests: match phrase id at token t. */
+void lex_phrase_match(struct lexicon *lx, uint32_t id, const struct pf_msg *m,
+                      size_t t, lex_hit_fn fn, void *ud);
 /* The hash the word tables use (FNV-1a; 0 is never a hash). */
-uint32_t lex_hash(const char *s, size_t n);
+static inline uint32_t
+lex_hash(const char *s, size_t n)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 16777619u;
+    }
+    return h ? h : 1;
+}
+/* Try phrase id (a ph_starts entry's cue) beginning at token t. Inline,
+   since most phrases tried fail the first tests: one only at the start
+   of the message, or one whose second word is not the next word (between
+   two words any punctuation may stand). */
+static inline void
+lex_phrase_at(struct lexicon *lx, uint32_t id, const struct pf_msg *m, size_t t,
+              lex_hit_fn fn, void *ud)
+{
+    const struct ph_phrase *ph = &lx->phrases[id];
+    if (ph->start && t != 0)
+        return;
+    if (ph->has_next) {
+        size_t at = t + 1;
+        while (at < m->n_tokens && m->tokens[at].kind == PF_TOK_PUNCT)
+            at++;
+        if (at >= m->n_tokens)
+            return;
+        const struct pf_token *nt = &m->tokens[at];
+        uint32_t h = lex_hash(m->norm + nt->norm_off, nt->norm_len) & 255;
+        if (!(ph->next[h >> 6] >> (h & 63) & 1))
+            return;
+    }
+    lex_phrase_match(lx, id, m, t, fn, ud);
+}
 /* ... of s read backwards: the hash of tables of suffixes (wtable.reverse) */
 uint32_t lex_hash_rev(const char *s, size_t n);
 /*
@@ -271,8 +304,14 @@ const struct wentry *wt_find(const struct lexicon *lx, const struct wtable *t,
 /* The slots of t for a form its bloom filter may have (wt_find_h). */
 const struct wentry *wt_probe(const struct lexicon *lx, const struct wtable *t,
                               const char *s, size_t n, uint32_t h);
-const struct wentry *wt_next(const struct lexicon *lx, const struct wtable *t,
-                             const struct wentry *e);
+/* The next entry with the same form, or NULL. */
+static inline const struct wentry *
+wt_next(const struct lexicon *lx, const struct wtable *t,
+        const struct wentry *e)
+{
+    (void)lx;
+    return e->next == UINT32_MAX ? NULL : &t->entries[e->next];
+}
 
 /* The bloom filter's two bits for hash h, in the word h >> 12 picks. */
 static inline uint64_t
