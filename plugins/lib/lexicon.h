@@ -123,10 +123,13 @@ struct ph_phrase {
     uint32_t e0; /* elements [e0, e0 + ne) */
     uint16_t ne;
     uint8_t start; /* only at the start of the message */
-    /* when the first element is one token and the second must be the next
-       word, exactly as written: bit (lex_hash(word) & 255) of each word
-       it may be. Most phrases tried fail right there; this says so
-       before matching anything */
+    /* the words that may follow the phrase's first token, when they are
+       known exactly: the second word of a two-word first alternative
+       ("it_is"), or the first word of the next element (and of the ones
+       after it while those are optional), with no gap and no prefix,
+       suffix or number among them. Bit (lex_hash(word) & 255) of each;
+       has_next is 0 when any of that does not hold. Most phrases tried
+       fail right there, and lex_phrase_at says so before matching */
     uint8_t has_next;
     uint64_t next[4];
 };
