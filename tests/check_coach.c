@@ -9,10 +9,8 @@
 #include "core/util.h"
 #include "testutil.h"
 
-#define CFG                                                                    \
-    "{\"plugins\": [\"coach\"], \"policy\": {\"labels\": "                     \
-    "{\"missing_apology\": \"note\", \"unanswered_questions\": \"note\", "     \
-    "\"emoji_overuse\": \"note\", \"condescension\": \"note\"}}}"
+/* no policy: every finding must come out a note by itself */
+#define CFG "{\"plugins\": [\"coach\"]}"
 
 static struct tu_engine eng;
 
@@ -178,6 +176,52 @@ START_TEST(condescension)
 }
 END_TEST
 
+/* the action a configuration gives the reply, and coach's score for label */
+static int
+action_with(const char *json, const char *customer, const char *reply,
+            const char *label, float *score)
+{
+    struct tu_engine e;
+    struct pf_result r;
+    tu_engine_open(&e, json, NULL);
+    tu_check_ctx(&e, reply, customer, &r);
+    const struct pf_found *f = tu_find(&r, label);
+    ck_assert_msg(f, "no %s for: %s", label, reply);
+    *score = f->f.score;
+    int action = f->action;
+    tu_engine_close(&e);
+    return action;
+}
+
+/* Coaching is a tip whatever the policy: without policy.labels the
+   clearest finding is a note; a team that wants it held says so. */
+START_TEST(note_by_default)
+{
+    const char *customer = "My order is a week late. Where is it?";
+    const char *reply = "As I already told you, obviously it ships when "
+                        "it ships. Read the FAQ next time 😂😂😂😂😂😂";
+    static const char *const labels[] = {"condescension", "missing_apology",
+                                         "emoji_overuse"};
+    float score;
+    for (size_t i = 0; i < sizeof(labels) / sizeof(*labels); i++) {
+        ck_assert_int_eq(action_with(CFG, customer, reply, labels[i], &score),
+                         PF_ACT_NOTE);
+        ck_assert_msg(score <= 0.55f, "%s %.2f", labels[i], score);
+    }
+    ck_assert_int_eq(action_with("{\"plugins\": [\"coach\"], \"policy\": "
+                                 "{\"labels\": {\"condescension\": "
+                                 "\"hold\"}}}",
+                                 customer, reply, "condescension", &score),
+                     PF_ACT_HOLD);
+    /* max_score lets findings reach the hold threshold */
+    ck_assert_int_eq(action_with("{\"plugins\": [{\"name\": \"coach\", "
+                                 "\"config\": {\"max_score\": 0.9}}]}",
+                                 customer, reply, "condescension", &score),
+                     PF_ACT_HOLD);
+    ck_assert_float_gt(score, 0.6f);
+}
+END_TEST
+
 START_TEST(config_errors)
 {
     struct pf_config c;
@@ -190,6 +234,14 @@ START_TEST(config_errors)
                      0);
     ck_assert_int_ne(pf_engine_open(&e, &c, NULL, err, sizeof(err)), 0);
     ck_assert_msg(strstr(err, "emoji_max"), "%s", err);
+    pf_config_release(&c);
+    ck_assert_int_eq(tu_config(&c,
+                               "{\"plugins\": [{\"name\": \"coach\", "
+                               "\"config\": {\"max_score\": 1.5}}]}",
+                               NULL, err, sizeof(err)),
+                     0);
+    ck_assert_int_ne(pf_engine_open(&e, &c, NULL, err, sizeof(err)), 0);
+    ck_assert_msg(strstr(err, "max_score"), "%s", err);
     pf_config_release(&c);
 }
 END_TEST
@@ -204,6 +256,7 @@ suite_coach(void)
     tcase_add_test(tc, unanswered_questions);
     tcase_add_test(tc, emoji_overuse);
     tcase_add_test(tc, condescension);
+    tcase_add_test(tc, note_by_default);
     tcase_add_test(tc, config_errors);
     suite_add_tcase(s, tc);
     return s;

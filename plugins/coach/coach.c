@@ -25,9 +25,14 @@
  * of some length counts as answered: a rhetorical "Mitä ihmettä?" should
  * not nag.
  *
+ * Coaching is a tip, whatever the policy says of other labels: no finding
+ * scores more than "max_score" (0.55), below the default hold threshold
+ * (0.6), so a configuration that only lists the plugin gets notes. A
+ * team that wants a label held says so in policy.labels.
+ *
  * Config: "emoji_max" (4), "complaint_min" (1.5, the complaint cues'
- * weight that makes a message a complaint), "lexicons", "extra_lexicons",
- * "cache_dir" (as for backstage).
+ * weight that makes a message a complaint), "max_score" (0.55),
+ * "lexicons", "extra_lexicons", "cache_dir" (as for backstage).
  */
 #include <pokerface/plugin.h>
 
@@ -88,7 +93,18 @@ struct coach {
     struct lexicon lx_cond; /* condescension only */
     int emoji_max;
     float complaint_min;
+    float max_score; /* the highest score a finding gets */
 };
+
+/* a finding, its score capped at max_score: coaching is a tip unless the
+   policy makes the label hold */
+static struct pf_finding *
+finding(const struct coach *c, struct pf_verdict *v, const char *label,
+        float score)
+{
+    return pf_verdict_add(v, label,
+                          score < c->max_score ? score : c->max_score);
+}
 
 /* per token: a bit per family of the cues that cover it */
 struct marks {
@@ -223,7 +239,7 @@ missing_apology(struct coach *c, const struct pf_msg *m,
     float score = 0.35f + 0.08f * (complaint - c->complaint_min);
     if (score > 0.9f)
         score = 0.9f;
-    struct pf_finding *f = pf_verdict_add(v, "missing_apology", score);
+    struct pf_finding *f = finding(c, v, "missing_apology", score);
     if (!f)
         return;
     int fi = fi_lang(m);
@@ -552,8 +568,8 @@ unanswered(struct coach *c, const struct pf_msg *m, const struct marks *rk,
     }
     if (!missed)
         return;
-    struct pf_finding *f = pf_verdict_add(v, "unanswered_questions",
-                                          missed == asked ? 0.55f : 0.5f);
+    struct pf_finding *f =
+        finding(c, v, "unanswered_questions", missed == asked ? 0.55f : 0.5f);
     if (!f)
         return;
     int fi = fi_lang(m);
@@ -605,7 +621,7 @@ emoji_overuse(struct coach *c, const struct pf_msg *m, struct pf_verdict *v)
     float score = 0.45f + 0.05f * (float)(n - (n < limit ? n : limit));
     if (score > 0.8f)
         score = 0.8f;
-    struct pf_finding *f = pf_verdict_add(v, "emoji_overuse", score);
+    struct pf_finding *f = finding(c, v, "emoji_overuse", score);
     if (!f)
         return;
     int fi = fi_lang(m);
@@ -628,15 +644,15 @@ emoji_overuse(struct coach *c, const struct pf_msg *m, struct pf_verdict *v)
 /* ---- condescension ---- */
 
 static void
-condescension(const struct pf_msg *m, const struct marks *rk,
-              struct pf_verdict *v)
+condescension(const struct coach *c, const struct pf_msg *m,
+              const struct marks *rk, struct pf_verdict *v)
 {
     if (rk->condescension <= 0)
         return;
     float score = 1.0f / (1.0f + expf(2.5f - rk->condescension));
     if (score < 0.3f)
         return;
-    struct pf_finding *f = pf_verdict_add(v, "condescension", score);
+    struct pf_finding *f = finding(c, v, "condescension", score);
     if (!f)
         return;
     int fi = fi_lang(m);
@@ -679,7 +695,7 @@ coach_check(void *inst, const struct pf_msg *m, struct pf_verdict *v)
     struct coach *c = inst;
     struct marks rk;
     mark_with(m->n_context ? &c->lx : &c->lx_cond, m, &rk);
-    condescension(m, &rk, v);
+    condescension(c, m, &rk, v);
     emoji_overuse(c, m, v);
     if (m->n_context > 0) {
         missing_apology(c, m, &rk, v);
@@ -704,6 +720,7 @@ coach_create(const struct pf_host *h, struct pf_hctx *hctx, void **inst,
     c->hctx = hctx;
     c->emoji_max = 4;
     c->complaint_min = 1.5f;
+    c->max_score = 0.55f;
     rc = h->cfg_int(hctx, "emoji_max", &n);
     if (rc == PF_OK && n >= 1 && n <= 100)
         c->emoji_max = (int)n;
@@ -720,6 +737,15 @@ coach_create(const struct pf_host *h, struct pf_hctx *hctx, void **inst,
         c->complaint_min = (float)d;
     else if (rc != PF_ENOTFOUND) {
         pf_strlcpy(err, "config.complaint_min: expected a number from 0 to 20",
+                   errlen);
+        free(c);
+        return PF_EINVAL;
+    }
+    rc = h->cfg_num(hctx, "max_score", &d);
+    if (rc == PF_OK && d > 0 && d <= 1)
+        c->max_score = (float)d;
+    else if (rc != PF_ENOTFOUND) {
+        pf_strlcpy(err, "config.max_score: expected a number from 0 to 1",
                    errlen);
         free(c);
         return PF_EINVAL;
