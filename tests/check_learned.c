@@ -178,6 +178,7 @@ START_TEST(test_learns_and_remembers)
 {
     char *state = tu_tmpdir();
     struct learner l;
+    umask(022); /* the usual one: the delta must not follow it */
     learner_open(&l, state, "\"max_lessons\": 1000");
     float before = score_of(&l.e, REMARK);
     for (int i = 0; i < 10; i++)
@@ -187,6 +188,15 @@ START_TEST(test_learns_and_remembers)
                   (double)after);
     /* a neighbour of the lesson moves too, a stranger to it hardly */
     learner_close(&l);
+    /* what the team taught is theirs alone, whatever the umask */
+    {
+        char path[4096];
+        struct stat st;
+        snprintf(path, sizeof(path), "%s/learned/learned.delta", state);
+        ck_assert_int_eq(stat(path, &st), 0);
+        ck_assert_msg((st.st_mode & 0777) == 0600, "learned.delta is %03o",
+                      (unsigned)(st.st_mode & 0777));
+    }
 
     learner_open(&l, state, "\"max_lessons\": 1000");
     float again = score_of(&l.e, REMARK);

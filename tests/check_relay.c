@@ -1030,6 +1030,18 @@ START_TEST(queue_from_the_command_line)
     int st;
     char *out;
     scene_open(&s, "queue", NULL, 500);
+    /* the password came from the environment, and is no longer in it */
+    {
+        char *envf = pf_xasprintf("/proc/%d/environ", (int)s.bot.pid);
+        size_t en;
+        char *e = tu_read(envf, &en);
+        ck_assert_ptr_nonnull(e);
+        ck_assert_msg(!tu_has_bytes(e, en, "pw-bot") &&
+                          !tu_has_bytes(e, en, "PF_TEST_BOT_PW="),
+                      "the password is still in %s", envf);
+        free(e);
+        free(envf);
+    }
     unsigned a = say_held(&s, "lol this guy is a total idiot", "idiot");
     unsigned b = say_held(&s, "ok the idiot wants a refund", "idiot");
     unsigned c = say_held(&s, "this customer is such a moron lol", "moron");
@@ -1063,16 +1075,34 @@ START_TEST(queue_from_the_command_line)
     ck_assert_ptr_nonnull(
         tc_wait_msg(s.aino, s.iroom, "(pokerface queue)", NULL, WAIT));
 
-    /* edit with $EDITOR: the new text is checked and sent */
+    /* edit with $EDITOR: the new text is checked and sent; the held text
+       is edited in a private file in the state directory, not in /tmp,
+       and the file is gone afterwards */
     char *nt = pf_xasprintf("%s/new.txt", s.tmp);
+    char *rec = pf_xasprintf("%s/editor.rec", s.tmp);
     const char *fresh = "Your refund is on its way, thank you for waiting.";
     tu_write(nt, fresh, strlen(fresh));
-    char *ed = pf_xasprintf("cp -f '%s'", nt);
+    char *ed = pf_xasprintf("ed() { stat -c '%%a %%n' \"$1\" >'%s'; "
+                            "cp -f '%s' \"$1\"; }; ed",
+                            rec, nt);
     setenv("EDITOR", ed, 1);
     out = cli(&s, &st, "queue -c %s/pf.json edit %u", s.tmp, b);
     ck_assert_msg(st == 0 && strstr(out, "edited and sent"), "queue edit: %s",
                   out);
     free(out);
+    size_t rn;
+    char *r = tu_read(rec, &rn);
+    char *want = pf_xasprintf("600 %s/state/", s.tmp);
+    ck_assert_msg(r && strncmp(r, want, strlen(want)) == 0,
+                  "the editor's file was not private in the state directory: "
+                  "%s",
+                  r ? r : "(not run)");
+    r[strcspn(r, "\n")] = '\0';
+    ck_assert_msg(access(strchr(r, ' ') + 1, F_OK) != 0,
+                  "the editor's file was left behind: %s", r);
+    free(r);
+    free(want);
+    free(rec);
     free(ed);
     free(nt);
     unsetenv("EDITOR");

@@ -4,11 +4,13 @@
 #include "model.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* ---- hashing ---- */
@@ -277,15 +279,22 @@ struct header {
     uint32_t reserved;
 };
 
+/* write a file whole or not at all; mode is the new file's (less the
+   umask): what a team taught the model is theirs alone (0600) */
 static int
-write_atomic(const char *path, const void *a, size_t an, const void *b,
-             size_t bn, uint64_t sum, char *err, size_t errlen)
+write_atomic(const char *path, mode_t mode, const void *a, size_t an,
+             const void *b, size_t bn, uint64_t sum, char *err, size_t errlen)
 {
     char tmp[4096];
     snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
+    unlink(tmp); /* a leftover of a crash; never written through */
+    int fd =
+        open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+    FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
     if (!f) {
         snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+        if (fd >= 0)
+            close(fd);
         return PF_ERR;
     }
     int ok = fwrite(a, 1, an, f) == an && fwrite(b, 1, bn, f) == bn &&
@@ -315,7 +324,7 @@ lm_save(const struct lm_model *md, const char *path, char *err, size_t errlen)
     h.bias = md->bias;
     uint64_t sum =
         checksum(md->w, n, checksum(&h, sizeof(h), 14695981039346656037ULL));
-    return write_atomic(path, &h, sizeof(h), md->w, n, sum, err, errlen);
+    return write_atomic(path, 0644, &h, sizeof(h), md->w, n, sum, err, errlen);
 }
 
 /* read exactly n bytes or fail */
@@ -397,7 +406,7 @@ lm_delta_save(const float *delta, uint32_t bits, const char *path, char *err,
     h.bits = bits;
     uint64_t sum =
         checksum(delta, n, checksum(&h, sizeof(h), 14695981039346656037ULL));
-    return write_atomic(path, &h, sizeof(h), delta, n, sum, err, errlen);
+    return write_atomic(path, 0600, &h, sizeof(h), delta, n, sum, err, errlen);
 }
 
 int

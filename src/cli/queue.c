@@ -86,22 +86,29 @@ parse(int argc, char **argv, const char *cmd, const char *usage,
     return 0;
 }
 
+/* the control socket's path (a new string), or NULL after printing why */
+static char *
+socket_path(const struct qopts *o)
+{
+    if (o->socket)
+        return pf_xstrdup(o->socket);
+    char *dir = pf_cli_state_dir(o->config);
+    if (!dir)
+        return NULL;
+    char *path = pf_path_join(dir, "control.sock");
+    free(dir);
+    return path;
+}
+
 /* send req (stolen) to the bot; the answer, or NULL after printing why */
 static json_t *
 call(const struct qopts *o, const char *cmd, json_t *req)
 {
     char err[1024];
-    char *path = NULL;
-    if (o->socket) {
-        path = pf_xstrdup(o->socket);
-    } else {
-        char *dir = pf_cli_state_dir(o->config);
-        if (!dir) {
-            json_decref(req);
-            return NULL;
-        }
-        path = pf_path_join(dir, "control.sock");
-        free(dir);
+    char *path = socket_path(o);
+    if (!path) {
+        json_decref(req);
+        return NULL;
     }
     char *line = json_dumps(req, JSON_COMPACT);
     json_decref(req);
@@ -200,18 +207,21 @@ print_show(json_t *h)
     }
 }
 
-/* the new text, from $EDITOR on the old one; NULL after saying why */
+/*
+ * The new text, from $EDITOR on the old one; NULL after saying why. The
+ * held text is never in plaintext where others keep files: the file is
+ * made in dir (the bot's state directory, next to its control socket),
+ * mode 0600, and removed afterwards.
+ */
 static char *
-edit_in_editor(const char *old)
+edit_in_editor(const char *old, const char *dir)
 {
     const char *editor = getenv("VISUAL");
     if (!editor || !*editor)
         editor = getenv("EDITOR");
     if (!editor || !*editor)
         editor = "vi";
-    const char *tmp = getenv("TMPDIR");
-    char *path =
-        pf_xasprintf("%s/pokerface-edit-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    char *path = pf_path_join(dir, "edit-XXXXXX");
     int fd = mkstemp(path); /* 0600 */
     if (fd < 0) {
         fprintf(stderr, "pokerface queue: %s: %s\n", path, strerror(errno));
@@ -305,7 +315,11 @@ pf_cmd_queue(int argc, char **argv)
                 json_decref(req);
                 return PF_EXIT_ERROR;
             }
-            text = edit_in_editor(pf_json_str(h, "text"));
+            char *sock = socket_path(&o);
+            char *dir = sock ? pf_dirname(sock) : NULL;
+            text = dir ? edit_in_editor(pf_json_str(h, "text"), dir) : NULL;
+            free(dir);
+            free(sock);
             int same = text && !strcmp(text, pf_json_str(h, "text"));
             json_decref(h);
             if (!text || !*text || same) {

@@ -40,7 +40,30 @@ static const char usage[] =
     "  -v, --verbose      log debug lines too\n"
     "  -h, --help         show this help\n";
 
-/* The password, into sodium_malloc'd memory; NULL with err on failure. */
+extern char **environ;
+
+/*
+ * Take the variable out of the environment. unsetenv() alone is not
+ * enough: /proc/PID/environ shows the process's first environment block
+ * as it is in memory, so the value is wiped there first.
+ */
+static void
+scrub_env(const char *name)
+{
+    size_t n = strlen(name), k = 0;
+    char *found[8];
+    for (char **e = environ; e && *e && k < PF_ARRAY_LEN(found); e++)
+        if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
+            found[k++] = *e;
+    unsetenv(name);
+    while (k > 0) {
+        k--;
+        sodium_memzero(found[k], strlen(found[k]));
+    }
+}
+
+/* The password, into sodium_malloc'd memory; NULL with err on failure. A
+   password from the environment is taken out of it (scrub_env). */
 static char *
 read_password(const struct pf_connector_conf *k, char *err, size_t errlen)
 {
@@ -61,6 +84,7 @@ read_password(const struct pf_connector_conf *k, char *err, size_t errlen)
         if (!out)
             pf_die("out of memory");
         memcpy(out, v, n + 1);
+        scrub_env(k->password_env);
         return out;
     }
     int fd = open(k->password_file, O_RDONLY | O_NOFOLLOW);
@@ -174,6 +198,8 @@ pf_cmd_run(int argc, char **argv)
         return pf_cli_usage_error("run", "unexpected argument '%s'",
                                   argv[optind]);
     pf_log_set_timestamps(1);
+    /* what the bot writes (journal, plugins' state, caches) is private */
+    umask(077);
     if ((rc = pf_cli_open_state(&env, config)))
         return rc;
     if (verbose)
