@@ -269,6 +269,54 @@ START_TEST(compaction_keeps_the_live_records)
 }
 END_TEST
 
+/*
+ * A local user who could put a symbolic link in the state directory
+ * must not choose what the bot overwrites: a link planted at
+ * journal.compact is replaced, not written through, and a journal that
+ * is a link is refused.
+ */
+START_TEST(symbolic_links_are_never_followed)
+{
+    struct pf_journal *j;
+    char err[512], tmp[4200], victim[4200];
+    struct stat st;
+    write_n(6);
+    snprintf(tmp, sizeof(tmp), "%s.compact", path);
+    snprintf(victim, sizeof(victim), "%s/victim", dir);
+    tu_write(victim, "precious\n", 9);
+    ck_assert_int_eq(symlink(victim, tmp), 0);
+    ck_assert_int_eq(
+        pf_journal_open(&j, path, key, NULL, NULL, NULL, err, sizeof(err)),
+        PF_OK);
+    ck_assert_int_eq(pf_journal_compact(j, keep_odd, NULL, err, sizeof(err)),
+                     PF_OK);
+    pf_journal_close(j);
+    size_t n;
+    char *v = tu_read(victim, &n);
+    ck_assert_msg(n == 9 && memcmp(v, "precious\n", 9) == 0,
+                  "the file the link pointed at was overwritten");
+    free(v);
+    ck_assert_int_eq(lstat(path, &st), 0);
+    ck_assert_msg(S_ISREG(st.st_mode), "the journal became a link");
+    struct seen s;
+    struct pf_journal_report rep;
+    ck_assert_int_eq(reopen(&s, &rep, err, sizeof(err)), PF_OK);
+    ck_assert_int_eq(s.n, 3);
+
+    /* the journal itself a link: refused, naming it */
+    unlink(path);
+    ck_assert_int_eq(symlink(victim, path), 0);
+    ck_assert_int_ne(
+        pf_journal_open(&j, path, key, NULL, NULL, NULL, err, sizeof(err)),
+        PF_OK);
+    ck_assert_msg(strstr(err, "symbolic link") && strstr(err, path), "%s", err);
+    v = tu_read(victim, &n);
+    ck_assert_msg(n == 9 && memcmp(v, "precious\n", 9) == 0,
+                  "the file the link pointed at was written");
+    free(v);
+}
+END_TEST
+
 START_TEST(key_files_are_strict)
 {
     char kp[4200], err[512];
@@ -329,6 +377,7 @@ suite_journal(void)
     tcase_add_test(tc, a_flipped_bit_is_reported_and_skipped);
     tcase_add_test(tc, wrong_key_and_not_a_journal);
     tcase_add_test(tc, compaction_keeps_the_live_records);
+    tcase_add_test(tc, symbolic_links_are_never_followed);
     tcase_add_test(tc, key_files_are_strict);
     tcase_add_test(tc, fuzz_seeds_open);
     suite_add_tcase(s, tc);

@@ -71,5 +71,6 @@ Suite *suite_idset(void);
 Suite *suite_mattermost(void);
 Suite *suite_relay(void);
 Suite *suite_hostile(void);
+Suite *suite_state(void);
 
 #endif

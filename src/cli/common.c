@@ -49,6 +49,47 @@ mkdirs(const char *path)
     return rc;
 }
 
+/*
+ * May the bot trust dir with its journal, key and control socket? Only if
+ * nobody else can change what is in it: a directory owned by the user
+ * pokerface runs as, writable by no one else. 0 or -1 with err set.
+ */
+static int
+trusted_state_dir(const char *dir, char *err, size_t errlen)
+{
+    struct stat st;
+    if (stat(dir, &st) != 0) {
+        pf_snprintf(err, errlen, "state directory '%s': %s", dir,
+                    strerror(errno));
+        return -1;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        pf_snprintf(err, errlen, "state directory '%s' is not a directory",
+                    dir);
+        return -1;
+    }
+    if (st.st_uid != geteuid()) {
+        pf_snprintf(err, errlen,
+                    "state directory '%s' is owned by uid %u, not by the "
+                    "user pokerface runs as (uid %u); another user could "
+                    "replace its journal or control socket (chown %u '%s', "
+                    "or use another state_dir)",
+                    dir, (unsigned)st.st_uid, (unsigned)geteuid(),
+                    (unsigned)geteuid(), dir);
+        return -1;
+    }
+    if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+        pf_snprintf(err, errlen,
+                    "state directory '%s' is writable by %s (mode %03o); "
+                    "they could replace its journal or control socket "
+                    "(chmod 700 '%s')",
+                    dir, (st.st_mode & S_IWOTH) ? "everyone" : "its group",
+                    (unsigned)(st.st_mode & 0777), dir);
+        return -1;
+    }
+    return 0;
+}
+
 static char *
 default_state_dir(void)
 {
@@ -126,6 +167,11 @@ open_env(struct pf_cli_env *env, const char *config_path, int with_state)
                     "\"state_dir\" in the configuration\n",
                     env->state_dir ? env->state_dir : "(none: no $HOME)",
                     env->state_dir ? strerror(errno) : "nowhere to keep it");
+            pf_cli_close(env);
+            return PF_EXIT_ERROR;
+        }
+        if (trusted_state_dir(env->state_dir, err, sizeof(err)) != 0) {
+            fprintf(stderr, "pokerface: %s\n", err);
             pf_cli_close(env);
             return PF_EXIT_ERROR;
         }

@@ -361,6 +361,27 @@ pf_control_call(const char *path, const char *request, char *err, size_t errlen)
             close(fd);
         return NULL;
     }
+    /* the bot checks who connects; the client checks who listens: a
+       socket someone else put there gets neither the request (it may
+       carry a decision or an edit's text) nor any trust in its answer */
+    struct ucred cred;
+    socklen_t cn = sizeof(cred);
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cn) != 0 ||
+        cred.uid != geteuid()) {
+        char who[96] = "someone who cannot be told";
+        if (cn == sizeof(cred)) {
+            struct passwd *pw = getpwuid(cred.uid);
+            snprintf(who, sizeof(who), "%s (uid %u)",
+                     pw ? pw->pw_name : "another user", (unsigned)cred.uid);
+        }
+        pf_snprintf(err, errlen,
+                    "%s is not pokerface's: it is served by %s, not by you "
+                    "(uid %u); refusing to talk to it (remove it and "
+                    "restart pokerface)",
+                    path, who, (unsigned)geteuid());
+        close(fd);
+        return NULL;
+    }
     char *line = pf_xasprintf("%s\n", request);
     size_t n = strlen(line), off = 0;
     while (off < n) {

@@ -409,9 +409,27 @@ pf_journal_open(struct pf_journal **out, const char *path,
     j->path = pf_xstrdup(path);
     memcpy(j->key, key, PF_KEY_BYTES);
     sodium_mlock(j->key, sizeof(j->key));
-    j->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    /* never through a symbolic link: whoever planted it would choose
+       what the bot overwrites */
+    j->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (j->fd < 0) {
-        snprintf(err, errlen, "journal %s: %s", path, strerror(errno));
+        if (errno == ELOOP)
+            snprintf(err, errlen,
+                     "journal %s is a symbolic link; refusing to follow it "
+                     "(remove it, or point state_dir at the real directory)",
+                     path);
+        else
+            snprintf(err, errlen, "journal %s: %s", path, strerror(errno));
+        rc = PF_EINVAL;
+        goto fail;
+    }
+    struct stat st;
+    if (fstat(j->fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+        st.st_uid != geteuid()) {
+        snprintf(err, errlen,
+                 "journal %s is not a regular file of the user pokerface "
+                 "runs as (uid %u); refusing to use it",
+                 path, (unsigned)geteuid());
         rc = PF_EINVAL;
         goto fail;
     }
@@ -532,7 +550,11 @@ pf_journal_compact(struct pf_journal *j, pf_journal_fn keep, void *ud,
     struct compact_ctx c = {j, -1, keep, ud, 0, HEADER_LEN};
     struct pf_journal_report rep;
     int rc = PF_EINVAL;
-    c.fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    /* a fresh file: a leftover of a crash is removed (a symbolic link
+       planted there goes, not what it points at), and O_EXCL refuses
+       anything that appears there meanwhile */
+    unlink(tmp);
+    c.fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (c.fd < 0 || write_header(c.fd) != 0) {
         snprintf(err, errlen, "journal %s: cannot compact: %s", tmp,
                  strerror(errno));
