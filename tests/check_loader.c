@@ -192,6 +192,51 @@ START_TEST(writable_files_and_directories_refused)
 }
 END_TEST
 
+/* {"name": "evil", "file": "link.so"} with link.so pointing out of the
+   plugin directory is refused; a link within it is fine */
+START_TEST(a_link_out_of_the_plugin_directory_is_refused)
+{
+    char *dir = tu_tmpdir(), *outside = tu_tmpdir();
+    char *from = pf_path_join(tu_fixture_dir(), "probe.so");
+    char *evil = pf_path_join(outside, "evil.so");
+    char *link = pf_path_join(dir, "link.so");
+    char *inside = pf_path_join(dir, "probe.so");
+    char *alias = pf_path_join(dir, "alias.so");
+    char err[1024];
+    chmod(dir, 0755);
+    chmod(outside, 0755);
+    tu_copy(from, evil, 0644);
+    ck_assert_int_eq(symlink(evil, link), 0);
+    ck_assert_int_ne(open_fixtures("[{\"name\": \"evil\", \"file\": "
+                                   "\"link.so\"}]",
+                                   dir, err, sizeof(err)),
+                     0);
+    ck_assert_msg(strstr(err, "link.so': a link to '") &&
+                      strstr(err, "evil.so', outside the plugin directory"),
+                  "%s", err);
+    /* relative, through .. */
+    unlink(link);
+    char *rel = pf_xasprintf("../%s/evil.so", strrchr(outside, '/') + 1);
+    ck_assert_int_eq(symlink(rel, link), 0);
+    ck_assert_int_ne(open_fixtures("[{\"name\": \"evil\", \"file\": "
+                                   "\"link.so\"}]",
+                                   dir, err, sizeof(err)),
+                     0);
+    ck_assert_msg(strstr(err, "outside the plugin directory"), "%s", err);
+    /* to a file in the directory itself */
+    tu_copy(from, inside, 0644);
+    ck_assert_int_eq(symlink("probe.so", alias), 0);
+    ck_assert_msg(open_fixtures("[{\"name\": \"probe\", \"file\": "
+                                "\"alias.so\"}]",
+                                dir, err, sizeof(err)) == 0,
+                  "%s", err);
+    tu_rmrf(dir);
+    tu_rmrf(outside);
+    free(rel), free(dir), free(outside), free(from), free(evil), free(link);
+    free(inside), free(alias);
+}
+END_TEST
+
 START_TEST(plugins_export_one_symbol)
 {
     /* the shipped plugins are built hidden: no host symbols, no leaks */
@@ -225,6 +270,7 @@ suite_loader(void)
     tcase_add_test(tc, bad_and_duplicate_names);
     tcase_add_test(tc, create_failure_names_the_plugin);
     tcase_add_test(tc, writable_files_and_directories_refused);
+    tcase_add_test(tc, a_link_out_of_the_plugin_directory_is_refused);
     tcase_add_test(tc, plugins_export_one_symbol);
     suite_add_tcase(s, tc);
     return s;

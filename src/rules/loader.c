@@ -8,6 +8,7 @@
  * The host keeps its own zero-extended copy of the plugin's struct: members
  * a plugin built for an older minor does not know about read as NULL.
  */
+#define _XOPEN_SOURCE 700 /* realpath */
 #include "rules/loader.h"
 
 #include <dlfcn.h>
@@ -64,6 +65,36 @@ pf_loader_check_perms(const char *path, int want_dir, char *err, size_t errlen)
     return PF_OK;
 }
 
+/*
+ * The real path of path (dir/file), when it lies directly in the real
+ * dir; else NULL with err naming both. Loading the real path, not path,
+ * means a link swapped after this check is not followed again.
+ */
+static char *
+confined(const char *dir, const char *path, char *err, size_t errlen)
+{
+    char *rdir = realpath(dir, NULL), *real = realpath(path, NULL);
+    char *rparent = real ? pf_dirname(real) : NULL;
+    if (!rdir || !real) {
+        pf_snprintf(err, errlen, "plugin '%s': cannot resolve its path: %s",
+                    path, strerror(errno));
+    } else if (strcmp(rparent, rdir) != 0) {
+        pf_snprintf(err, errlen,
+                    "plugin '%s': a link to '%s', outside the plugin "
+                    "directory '%s'; refusing to load it (plugins are loaded "
+                    "only from that directory)",
+                    path, real, rdir);
+    } else {
+        free(rdir);
+        free(rparent);
+        return real;
+    }
+    free(rdir);
+    free(rparent);
+    free(real);
+    return NULL;
+}
+
 int
 pf_plugin_name_valid(const char *s)
 {
@@ -107,9 +138,23 @@ pf_loader_open(struct pf_loaded *lp, const char *dir, const char *file,
         free(path);
         return rc;
     }
+    /* a symbolic link may point elsewhere in the plugin directory, never
+       out of it: what is loaded is what the checks above and the
+       directory's permissions vouch for */
+    char *real = confined(dir, path, err, errlen);
+    if (!real) {
+        free(path);
+        return PF_EINVAL;
+    }
+    if ((rc = pf_loader_check_perms(real, 0, err, errlen))) {
+        free(real);
+        free(path);
+        return rc;
+    }
 
     dlerror();
-    dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    dl = dlopen(real, RTLD_NOW | RTLD_LOCAL);
+    free(real);
     if (!dl) {
         const char *e = dlerror();
         pf_snprintf(err, errlen,

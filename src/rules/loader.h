@@ -17,7 +17,8 @@ struct pf_loaded {
 };
 
 /*
- * Load dir/file. file must be a plain file name. On failure returns a
+ * Load dir/file. file must be a plain file name; a symbolic link is
+ * followed only to a file directly in dir. On failure returns a
  * negative PF_E* code and writes a message naming the file and the problem
  * into err, e.g. "plugin 'x.so': built for plugin ABI 1.3, newer than this
  * pokerface (1.0); upgrade pokerface or rebuild the plugin".
