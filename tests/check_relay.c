@@ -16,7 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -1007,9 +1009,25 @@ as_nobody(const char *sock)
             dprintf(fd[1], "cannot become nobody");
             _exit(1);
         }
-        char *a =
-            pf_control_call(sock, "{\"cmd\": \"list\"}", err, sizeof(err));
-        dprintf(fd[1], "%s", a ? a : err);
+        /* not pf_control_call(): that refuses a socket of another user
+           before the bot could refuse us (check_state.c tests it) */
+        struct sockaddr_un a;
+        int c = socket(AF_UNIX, SOCK_STREAM, 0);
+        memset(&a, 0, sizeof(a));
+        a.sun_family = AF_UNIX;
+        snprintf(a.sun_path, sizeof(a.sun_path), "%s", sock);
+        if (connect(c, (struct sockaddr *)&a, sizeof(a)) != 0) {
+            snprintf(err, sizeof(err), "%s: %s", sock,
+                     errno == EACCES ? "permission denied" : strerror(errno));
+            dprintf(fd[1], "%s", err);
+            _exit(0);
+        }
+        /* the refusal comes at once; a request the bot never reads
+           would turn its close into a reset */
+        ssize_t n;
+        while ((n = read(c, err, sizeof(err))) > 0)
+            if (write(fd[1], err, (size_t)n) < 0)
+                _exit(1);
         _exit(0);
     }
     close(fd[1]);
