@@ -29,6 +29,13 @@ static void
 record(struct tc_user *u, const char *room, const char *thread,
        const char *author, const char *text, const char *id, int own)
 {
+    /* a message seen live and read back again after a reconnect is one
+       message (two posts are two ids) */
+    for (size_t i = u->n; id && *id && i-- > 0;)
+        if (!strcmp(u->msgs[i].id, id) && !u->msgs[i].own == !own &&
+            (room ? u->msgs[i].room && !strcmp(u->msgs[i].room, room)
+                  : !u->msgs[i].room))
+            return;
     if (u->n == u->cap) {
         u->cap = u->cap ? u->cap * 2 : 64;
         u->msgs = pf_xrealloc(u->msgs, u->cap * sizeof(*u->msgs));

@@ -826,6 +826,50 @@ START_TEST(restart_mid_conversation_relays_once)
 }
 END_TEST
 
+/*
+ * What the bot read back after a restart is handled once, not again at
+ * every later start: the read-back moves the room's cursor as it goes.
+ * A customer's message and a !help written while the bot was down are
+ * mirrored and answered once over three starts with nothing said between.
+ */
+START_TEST(what_was_read_back_is_handled_once_across_restarts)
+{
+    struct scene s;
+    scene_open(&s, "readback", NULL, 500);
+    /* something handled first, so that each room has a cursor */
+    tc_say(s.cust, s.croom, "Hei, onko tilaukseni jo lähtenyt?");
+    ck_assert_ptr_nonnull(tc_wait_msg(
+        s.aino, s.iroom, "[customer] asiakas: Hei, onko", NULL, WAIT));
+    tc_say(s.aino, s.iroom, "katson tämän");
+    tc_pump(&s.w, QUIET);
+    ck_assert_int_eq(tc_bot_stop(&s.bot), 0);
+
+    tc_say(s.cust, s.croom, "Missä paketti 7788 on?");
+    tc_say(s.aino, s.iroom, "!help");
+    tc_pump(&s.w, QUIET);
+    for (int run = 1; run <= 3; run++) {
+        bot_restart(&s, run);
+        ck_assert_msg(pump_until_logged(&s, "chat ready", WAIT) == 0,
+                      "start %d did not get ready; see %s", run, s.bot.log);
+        if (run == 1) {
+            ck_assert_ptr_nonnull(tc_wait_msg(s.aino, s.iroom,
+                                              "[customer] asiakas: Missä "
+                                              "paketti 7788",
+                                              NULL, WAIT));
+            ck_assert_ptr_nonnull(
+                tc_wait_msg(s.aino, s.iroom, "Commands: !send N", NULL, WAIT));
+        }
+        tc_pump(&s.w, 2 * QUIET);
+        if (run < 3)
+            ck_assert_int_eq(tc_bot_stop(&s.bot), 0);
+    }
+    ck_assert_uint_eq(tc_count(s.aino, s.iroom, "Missä paketti 7788"), 1);
+    ck_assert_uint_eq(tc_count(s.aino, s.iroom, "Commands: !send N"), 1);
+    ck_assert_uint_eq(tc_count(s.aino, s.iroom, "onko tilaukseni"), 1);
+    scene_close(&s);
+}
+END_TEST
+
 /* Mattermost: every WebSocket drops, the server keeps the sessions */
 static void
 drop_sockets(struct scene *s)
@@ -1470,6 +1514,7 @@ add_shared_scenarios(TCase *tc)
     tcase_add_test(tc, deleting_a_reply_deletes_the_relayed_copy);
     tcase_add_test(tc, customer_room_is_never_a_command);
     tcase_add_test(tc, commands_help_why_and_mistakes);
+    tcase_add_test(tc, what_was_read_back_is_handled_once_across_restarts);
 }
 
 Suite *

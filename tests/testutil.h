@@ -72,5 +72,6 @@ Suite *suite_mattermost(void);
 Suite *suite_relay(void);
 Suite *suite_hostile(void);
 Suite *suite_state(void);
+Suite *suite_catchup(void);
 
 #endif

@@ -11,7 +11,21 @@
  * Identities: rooms and users are the backend's own ids as strings (for
  * XMPP a room is its bare JID; a user is a bare JID when the room shows
  * real JIDs to the bot, else "room/nick"). Message ids are the backend's
- * stable ids (XMPP: the room's stanza-id), used to deduplicate.
+ * stable ids (XMPP: the room's stanza-id), used to deduplicate. An event
+ * whose author the backend does not name by a stable id (an XMPP
+ * occupant known only by a nick, which anyone may take) is flagged
+ * anonymous: its author_id is a name, not an identity, and it may decide
+ * nothing.
+ *
+ * Resume points: a connector reads back what a room said while it was
+ * away (catch-up), while live messages already flow. A message id is a
+ * resume point when everything the room said up to it has been reported:
+ * reading back from it after a restart loses nothing. Events that move
+ * the resume point say so (in_order); when the point moves over something
+ * that is not reported (the bot's own post, a message seen live before
+ * it came back from the archive), a PF_EV_CURSOR says so. A live message
+ * that arrives while older ones are still being read back is reported
+ * at once, but is not a resume point.
  *
  * Threads: everything runs on the loop thread; callbacks are synchronous
  * and may call back into the connector.
@@ -29,7 +43,9 @@ enum pf_ev_type {
     PF_EV_JOIN,      /* author joined room */
     PF_EV_LEAVE,     /* author left room */
     PF_EV_POSTED,    /* our post with idempotency key `key` arrived as id */
-    PF_EV_DELETE     /* the author deleted (retracted) ref_id */
+    PF_EV_DELETE,    /* the author deleted (retracted) ref_id */
+    PF_EV_CURSOR     /* msg_id in room is a resume point (see above);
+                        nothing else to handle */
 };
 
 struct pf_event {
@@ -50,6 +66,10 @@ struct pf_event {
                                 unknown: the start of the bot's latency */
     int catchup;             /* read back after a reconnect, not live */
     int own;                 /* written by the bot itself */
+    int in_order;            /* msg_id is the room's resume point once this
+                                event is handled (see above) */
+    int anonymous;           /* the author is known only by a name anyone
+                                could take: this event decides nothing */
 };
 
 typedef void (*pf_event_cb)(void *ud, const struct pf_event *ev);

@@ -17,7 +17,13 @@
  *    the connection stays up;
  *  - events are numbered (seq); a gap drops the socket and resumes from
  *    the first missing one; if the server cannot replay them, the
- *    channels are read back from the last post seen;
+ *    channels are read back from their resume point;
+ *  - a channel's resume point (last_id) moves only over posts reported in
+ *    order: read back page by page, or live once the channel is caught
+ *    up. A live post that arrives while older ones are being read back is
+ *    reported but does not move it, so a connection lost in the middle of
+ *    a read-back starts again where the read-back was, and a page is
+ *    never asked for after a post that is newer than what is unread;
  *  - a post keeps its pending_post_id across retries; one whose outcome
  *    is unknown (the connection broke, or it is from before a restart)
  *    is looked for in the channel's recent posts before it is sent;
@@ -51,13 +57,16 @@ struct member {
 };
 
 struct room {
-    char *name; /* as joined: "team/channel" or an id */
-    char *id;   /* channel id, once known */
-    char *last_id;
+    char *name;      /* as joined: "team/channel" or an id */
+    char *id;        /* channel id, once known */
+    char *last_id;   /* resume point: every post up to it was reported */
     int64_t last_at; /* create_at of last_id */
     struct member *members;
     size_t n_members;
-    int want_catchup;
+    int catching;   /* a read-back is under way: live posts are reported
+                       but do not move last_id */
+    unsigned pages; /* counts read-backs: an answer to an older one (from
+                       a connection since lost) is ignored */
 };
 
 struct post {
@@ -82,6 +91,7 @@ struct rreq {
     char *room;
     size_t idx;
     int booting;
+    unsigned pages; /* a read-back page: the room's read-back it is of */
 };
 
 struct mm {
@@ -317,6 +327,38 @@ static void catch_up(struct mm *m);
 
 /* ---- events from the WebSocket ---- */
 
+/* the resume point of r moved to msg_id over something not reported */
+static void
+emit_cursor(struct mm *m, struct room *r, const char *msg_id)
+{
+    struct pf_event ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.type = PF_EV_CURSOR;
+    ev.room = r->name;
+    ev.msg_id = msg_id;
+    ev.in_order = 1;
+    ev.thread = ev.author_id = ev.author_name = ev.alt_id = ev.ref_id = ev.key =
+        ev.text = "";
+    emit(m, &ev);
+}
+
+/*
+ * A new post p in r, read back (catchup) or live: is it the channel's
+ * resume point now? Read back, the pages come in order; live, only when
+ * nothing older is still being read back.
+ */
+static int
+advance(struct room *r, const json_t *p, int catchup)
+{
+    int64_t at = pf_json_int(p, "create_at");
+    if (!r || (!catchup && r->catching) || (r->last_id && at < r->last_at))
+        return 0;
+    free(r->last_id);
+    r->last_id = pf_xstrdup(pf_json_str(p, "id"));
+    r->last_at = at;
+    return 1;
+}
+
 /* one post (already decoded from its JSON string) */
 static void
 handle_post(struct mm *m, const json_t *p, int type, const char *channel_type,
@@ -332,27 +374,26 @@ handle_post(struct mm *m, const json_t *p, int type, const char *channel_type,
                 "skipped");
         return;
     }
-    if (strncmp(ptype, "system_", 7) == 0)
-        return;
     struct room *r = room_by_channel(m, channel);
+    int in_order = type == PF_EV_MESSAGE && advance(r, p, catchup);
+    if (strncmp(ptype, "system_", 7) == 0) {
+        if (in_order)
+            emit_cursor(m, r, id);
+        return;
+    }
     int direct = !r && channel_type && strcmp(channel_type, "D") == 0;
     for (size_t i = 0; !r && !direct && i < m->n_dms; i++)
         direct = strcmp(m->dms[i].channel, channel) == 0;
     if (!r && !direct)
         return; /* a channel we were not asked to be in */
     int own = strcmp(user, m->me) == 0;
-    if (type == PF_EV_MESSAGE) {
-        if (seen_before(m, id))
-            return;
-        if (r && !catchup) {
-            free(r->last_id);
-            r->last_id = pf_xstrdup(id);
-            r->last_at = pf_json_int(p, "create_at");
-        }
-        /* our own posts are confirmed by the REST answer (PF_EV_POSTED),
-           as the XMPP connector confirms them by their reflection */
-        if (own)
-            return;
+    /* our own posts are confirmed by the REST answer (PF_EV_POSTED), as
+       the XMPP connector confirms them by their reflection; a post both
+       seen live and read back is reported once */
+    if (type == PF_EV_MESSAGE && (seen_before(m, id) || own)) {
+        if (in_order)
+            emit_cursor(m, r, id);
+        return;
     }
     const char *name = sender && *sender == '@' ? sender + 1 : sender;
     /* whoever writes in a channel is in it (one added since the member
@@ -379,6 +420,7 @@ handle_post(struct mm *m, const json_t *p, int type, const char *channel_type,
     ev.rx_ns = rx_ns;
     ev.catchup = catchup;
     ev.own = own;
+    ev.in_order = in_order;
     emit(m, &ev);
 }
 
@@ -668,12 +710,22 @@ on_catch(void *ud, const struct pf_http_resp *r)
     struct rreq *q = ud;
     struct mm *m = q->m;
     size_t i = q->idx;
+    unsigned pages = q->pages;
     rreq_free(q);
     m->catch_pending--;
     struct room *rm = &m->rooms[i];
+    if (pages != rm->pages) {
+        /* of a read-back the lost connection started; the new one reads
+           back from the resume point again */
+        catch_done(m);
+        return;
+    }
     if (r->status != 200) {
         api_error("reading back a channel", r);
-        /* tried again on the next connection; go on without it */
+        pf_warn("mattermost: %s: what was said while away could not be "
+                "read back; continuing live",
+                rm->name);
+        rm->catching = 0;
         catch_done(m);
         return;
     }
@@ -699,19 +751,17 @@ on_catch(void *ud, const struct pf_http_resp *r)
         }
     for (size_t k = 0; k < got; k++) {
         json_t *p = list[k];
-        if (pf_json_int(p, "delete_at") != 0)
-            continue;
-        if (!rm->last_at || pf_json_int(p, "create_at") >= rm->last_at) {
-            free(rm->last_id);
-            rm->last_id = pf_xstrdup(pf_json_str(p, "id"));
-            rm->last_at = pf_json_int(p, "create_at");
-        }
-        handle_post(m, p, PF_EV_MESSAGE, "O", NULL, 1, 0);
+        if (pf_json_int(p, "delete_at") == 0)
+            handle_post(m, p, PF_EV_MESSAGE, "O", NULL, 1, 0);
+        else if (advance(rm, p, 1))
+            emit_cursor(m, rm, pf_json_str(p, "id"));
     }
     free(list);
     json_decref(o);
     if (got == PAGE && rm->last_id)
         catch_room(m, i); /* there is more */
+    else
+        rm->catching = 0; /* caught up: live posts move last_id again */
     catch_done(m);
 }
 
@@ -722,10 +772,12 @@ catch_room(struct mm *m, size_t i)
     struct rreq *q = rreq_new(m, NULL, i, 0);
     char *path = pf_xasprintf("/api/v4/channels/%s/posts?after=%s&per_page=%d",
                               r->id, r->last_id, PAGE);
+    q->pages = r->pages;
     m->catch_pending++;
     if (pf_http_request(m->http, "GET", path, NULL, on_catch, q) != 0) {
         m->catch_pending--;
         rreq_free(q);
+        r->catching = 0;
     }
     free(path);
 }
@@ -733,9 +785,13 @@ catch_room(struct mm *m, size_t i)
 static void
 catch_up(struct mm *m)
 {
-    for (size_t i = 0; i < m->n_rooms; i++)
-        if (m->rooms[i].id && m->rooms[i].last_id)
+    for (size_t i = 0; i < m->n_rooms; i++) {
+        struct room *r = &m->rooms[i];
+        r->pages++;
+        r->catching = r->id && r->last_id;
+        if (r->catching)
             catch_room(m, i);
+    }
     catch_done(m);
 }
 

@@ -17,6 +17,18 @@
  *    post's key) or the bot's nick, and never reported as input;
  *  - history the room replays on join (<delay/>) is never reported live;
  *    only the catch-up query reports missed messages, flagged catchup;
+ *  - a room's resume point (last_id) only moves over what has been
+ *    reported in order: archive pages as they are read, live messages
+ *    once the room is caught up on this connection. A live message that
+ *    arrives while the archive is still being read is reported but does
+ *    not move it, so a reconnect in the middle of a catch-up reads back
+ *    from where the archive was left, and nothing is skipped;
+ *  - who wrote a message is the room's word, never a nick alone: live,
+ *    the real JID its occupant joined with; read back, the one real JID
+ *    the archive stored with it (Prosody adds it in rooms that show real
+ *    JIDs to everyone). Anything else is reported anonymous;
+ *  - archive results count only from the room's own address, as answers
+ *    to a query in flight;
  *  - a post stays pending until its reflection arrives; after a reconnect
  *    the room's archive is searched for its key before it is sent again.
  */
@@ -66,6 +78,7 @@ enum state { S_DOWN, S_OPEN, S_AUTH, S_BIND, S_JOIN, S_READY };
 struct member {
     char *nick;
     char *id; /* bare real JID when the room shows it, else room/nick */
+    int real; /* id is a real JID */
 };
 
 struct room {
@@ -75,10 +88,13 @@ struct room {
     unsigned nick_tries;
     struct member *members;
     size_t n_members, cap_members;
-    char *last_id; /* last stanza-id seen: catch-up starts after it */
-    char *catch_q; /* id of the catch-up query in flight */
-    char *look_q;  /* id of the lookback query in flight */
-    int warned_anonymous;
+    char *last_id;  /* resume point: everything up to this stanza-id was
+                       reported; catch-up starts after it */
+    char *catch_q;  /* id of the catch-up query in flight */
+    char *look_q;   /* id of the lookback query in flight */
+    int shows_jids; /* the room shows everyone's real JID (status 100), so
+                       its archive keeps who wrote what */
+    int warned_anonymous, warned_archive;
 };
 
 struct post {
@@ -130,6 +146,21 @@ emit_state(struct xmpp *x, const char *state)
     ev.type = PF_EV_STATE;
     ev.text = state;
     ev.author_id = ev.author_name = ev.msg_id = ev.ref_id = ev.key = "";
+    ev.thread = ev.alt_id = "";
+    emit(x, &ev);
+}
+
+/* the resume point of r moved to msg_id over something not reported */
+static void
+emit_cursor(struct xmpp *x, struct room *r, const char *msg_id)
+{
+    struct pf_event ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.type = PF_EV_CURSOR;
+    ev.room = r->jid;
+    ev.msg_id = msg_id;
+    ev.in_order = 1;
+    ev.author_id = ev.author_name = ev.ref_id = ev.key = ev.text = "";
     ev.thread = ev.alt_id = "";
     emit(x, &ev);
 }
@@ -357,7 +388,7 @@ after_join(struct xmpp *x, struct room *r)
 
 static void
 confirm_post(struct xmpp *x, struct room *r, const char *key,
-             const char *msg_id)
+             const char *msg_id, int in_order)
 {
     struct post **pp = &x->posts;
     while (*pp) {
@@ -376,6 +407,7 @@ confirm_post(struct xmpp *x, struct room *r, const char *key,
             ev.ref_id = "";
             ev.key = p->key;
             ev.own = 1;
+            ev.in_order = in_order && msg_id;
             *pp = p->next;
             emit(x, &ev);
             free(p->room);
@@ -386,6 +418,8 @@ confirm_post(struct xmpp *x, struct room *r, const char *key,
         }
         pp = &p->next;
     }
+    if (in_order && msg_id)
+        emit_cursor(x, r, msg_id);
 }
 
 static int
@@ -397,6 +431,43 @@ is_pending_key(struct xmpp *x, const char *key)
     return 0;
 }
 
+/* 1 when jid (bare or full) is the account bare */
+static int
+same_account(const char *jid, const char *bare_jid)
+{
+    size_t n = strlen(bare_jid);
+    return strncmp(jid, bare_jid, n) == 0 && (!jid[n] || jid[n] == '/');
+}
+
+/*
+ * Who wrote a message read back from r's archive: the real JID the room
+ * stored with it, or NULL when that cannot be known. Prosody keeps it
+ * only in rooms that show real JIDs to everyone, by adding an
+ * <x xmlns='muc#user'><item jid=.../></x> to the archived copy (and
+ * strips every such element from archive answers otherwise). A sender may
+ * put one of its own into its message, and the server keeps that too: so
+ * only a room that shows real JIDs counts, and a message with more than
+ * one such element (someone added one) names nobody.
+ */
+static const char *
+archived_author(const struct room *r, const struct pf_xnode *m,
+                const char **why)
+{
+    const char *jid = NULL;
+    int n = 0;
+    for (const struct pf_xnode *ux = pf_xml_child(m, NS_MUC_USER, "x"); ux;
+         ux = pf_xml_next(ux, NS_MUC_USER, "x")) {
+        const struct pf_xnode *item = pf_xml_child(ux, NS_MUC_USER, "item");
+        n++;
+        jid = item ? pf_xml_attr(item, "jid") : NULL;
+    }
+    *why = !r->shows_jids              ? "the room does not show real JIDs"
+           : n > 1                     ? "its sender added an author of its own"
+           : !jid || !strchr(jid, '@') ? "the archive kept no real JID"
+                                       : NULL;
+    return *why ? NULL : jid;
+}
+
 /*
  * One groupchat message from room r (live, or read back from the archive
  * with archive_id and catchup set).
@@ -406,8 +477,7 @@ groupchat(struct xmpp *x, struct room *r, const struct pf_xnode *m,
           const char *archive_id, int catchup, int64_t stamp)
 {
     const char *from = pf_xml_attr(m, "from"), *nick;
-    room_of(x, from, &nick);
-    if (!nick)
+    if (room_of(x, from, &nick) != r || !nick)
         return; /* from the room itself: subject changes and the like */
     const struct pf_xnode *sid = NULL;
     for (const struct pf_xnode *c = pf_xml_child(m, NS_SID, "stanza-id"); c;
@@ -421,33 +491,52 @@ groupchat(struct xmpp *x, struct room *r, const struct pf_xnode *m,
                                     : NULL;
     const struct pf_xnode *origin = pf_xml_child(m, NS_SID, "origin-id");
     const char *origin_id = origin ? pf_xml_attr(origin, "id") : NULL;
-    int own = strcmp(nick, r->nick) == 0 || is_pending_key(x, origin_id);
+    /* history replayed on join: never live input */
+    int delayed = !archive_id && pf_xml_child(m, NS_DELAY, "delay");
 
-    if (msg_id && (!catchup || archive_id)) {
+    /* the resume point moves over the archive as it is read, and over
+       live messages only once the room is caught up */
+    int in_order = msg_id && *msg_id && !delayed && (archive_id || !r->catch_q);
+    if (in_order) {
         free(r->last_id);
         r->last_id = pf_xstrdup(msg_id);
     }
+    const char *real, *why = NULL;
+    if (archive_id) {
+        real = archived_author(r, m, &why);
+    } else {
+        struct member *mem = find_member(r, nick);
+        real = mem && mem->real ? mem->id : NULL;
+    }
+    /* ours: live, our nick (nobody else has it while we are in the room);
+       read back, our JID (anyone may have taken the nick meanwhile) */
+    int own = real && archive_id ? same_account(real, x->jid)
+                                 : strcmp(nick, r->nick) == 0;
     if (own) {
-        if (origin_id)
-            confirm_post(x, r, origin_id, msg_id);
+        if (origin_id && is_pending_key(x, origin_id))
+            confirm_post(x, r, origin_id, msg_id, in_order);
+        else if (in_order)
+            emit_cursor(x, r, msg_id);
         return;
     }
-    if (!catchup && pf_xml_child(m, NS_DELAY, "delay"))
-        return; /* history replayed on join: never live input */
+    if (delayed)
+        return;
+    if (why && !r->warned_archive) {
+        pf_warn("xmpp: %s: messages read back from the archive do not say "
+                "who wrote them (%s): they decide nothing",
+                r->jid, why);
+        r->warned_archive = 1;
+    }
 
     struct pf_event ev;
     memset(&ev, 0, sizeof(ev));
     ev.room = r->jid;
     ev.thread = "";
     ev.author_name = nick;
-    struct member *mem = find_member(r, nick);
-    char *fallback = NULL;
-    if (mem) {
-        ev.author_id = mem->id;
-    } else {
-        fallback = pf_xasprintf("%s/%s", r->jid, nick);
-        ev.author_id = fallback;
-    }
+    char *who = real ? bare(real) : pf_xasprintf("%s/%s", r->jid, nick);
+    ev.author_id = who;
+    ev.anonymous = !real;
+    ev.in_order = in_order;
     ev.msg_id = msg_id ? msg_id : attr_or(m, "id", "");
     ev.alt_id = attr_or(m, "id", "");
     ev.ref_id = "";
@@ -464,11 +553,13 @@ groupchat(struct xmpp *x, struct room *r, const struct pf_xnode *m,
     const struct pf_xnode *apply = pf_xml_child(m, NS_FASTEN, "apply-to");
     if (!retract && apply && pf_xml_child(apply, NS_RETRACT0, "retract"))
         retract = apply;
+    int emitted = 0;
     if (retract && pf_xml_attr(retract, "id")) {
         ev.type = PF_EV_DELETE;
         ev.ref_id = pf_xml_attr(retract, "id");
         ev.text = "";
         emit(x, &ev);
+        emitted = 1;
     } else if (reactions) {
         ev.type = PF_EV_REACTION;
         ev.ref_id = attr_or(reactions, "id", "");
@@ -477,6 +568,7 @@ groupchat(struct xmpp *x, struct room *r, const struct pf_xnode *m,
              c; c = pf_xml_next(c, NULL, "reaction")) {
             ev.text = c->text;
             emit(x, &ev);
+            emitted = 1;
         }
     } else if (body) {
         const struct pf_xnode *replace = pf_xml_child(m, NS_CORRECT, "replace");
@@ -488,8 +580,11 @@ groupchat(struct xmpp *x, struct room *r, const struct pf_xnode *m,
             ev.type = PF_EV_MESSAGE;
         }
         emit(x, &ev);
+        emitted = 1;
     }
-    free(fallback);
+    if (!emitted && in_order)
+        emit_cursor(x, r, msg_id);
+    free(who);
 }
 
 static void
@@ -531,7 +626,9 @@ mam_result(struct xmpp *x, const struct pf_xnode *m,
     const char *qid = pf_xml_attr(result, "queryid");
     const struct pf_xnode *fwd = pf_xml_child(result, NS_FORWARD, "forwarded");
     const struct pf_xnode *inner = pf_xml_child(fwd, NS_CLIENT, "message");
-    if (!r || !qid || !inner)
+    /* only the room itself answers for its archive: an occupant (from
+       room/nick) can put anything into a private message */
+    if (!r || nick || !qid || !inner)
         return;
     const struct pf_xnode *delay = pf_xml_child(fwd, NS_DELAY, "delay");
     int64_t stamp = delay ? parse_stamp(pf_xml_attr(delay, "stamp")) : 0;
@@ -540,10 +637,16 @@ mam_result(struct xmpp *x, const struct pf_xnode *m,
     } else if (r->look_q && strcmp(qid, r->look_q) == 0) {
         const struct pf_xnode *o = pf_xml_child(inner, NS_SID, "origin-id");
         const char *key = o ? pf_xml_attr(o, "id") : NULL;
-        if (key && is_pending_key(x, key)) {
+        const char *ifrom = pf_xml_attr(inner, "from"), *inick;
+        const char *why;
+        const char *real = archived_author(r, inner, &why);
+        int own =
+            room_of(x, ifrom, &inick) == r && inick &&
+            (real ? same_account(real, x->jid) : strcmp(inick, r->nick) == 0);
+        if (key && own && is_pending_key(x, key)) {
             pf_info("xmpp: %s: post %s had arrived; not sending it again",
                     r->jid, key);
-            confirm_post(x, r, key, pf_xml_attr(result, "id"));
+            confirm_post(x, r, key, pf_xml_attr(result, "id"), 0);
         }
     }
 }
@@ -599,7 +702,7 @@ presence(struct xmpp *x, const struct pf_xnode *p)
         return;
     }
     const struct pf_xnode *ux = pf_xml_child(p, NS_MUC_USER, "x");
-    int self = 0, created = 0;
+    int self = 0, created = 0, nonanonymous = 0;
     for (const struct pf_xnode *s = pf_xml_child(ux, NULL, "status"); s;
          s = pf_xml_next(s, NULL, "status")) {
         const char *code = pf_xml_attr(s, "code");
@@ -607,6 +710,8 @@ presence(struct xmpp *x, const struct pf_xnode *p)
             self = 1;
         if (code && strcmp(code, "201") == 0)
             created = 1;
+        if (code && strcmp(code, "100") == 0)
+            nonanonymous = 1;
     }
     const struct pf_xnode *item = pf_xml_child(ux, NULL, "item");
     const char *real = item ? pf_xml_attr(item, "jid") : NULL;
@@ -641,18 +746,34 @@ presence(struct xmpp *x, const struct pf_xnode *p)
             pf_xml_escape_str(&b, r->jid);
             pf_buf_addstr(&b, "'><query xmlns='" NS_MUC_OWNER
                               "'><x xmlns='jabber:x:data' type='submit'>");
+            /* non-anonymous (whois: anyone): only then does the room's
+               archive keep who wrote what, so that what is read back
+               after a reconnect can be attributed, and decide */
             if (x->configure_rooms)
                 pf_buf_addstr(
                     &b, "<field var='FORM_TYPE'><value>http://jabber.org/"
                         "protocol/muc#roomconfig</value></field><field "
                         "var='muc#roomconfig_persistentroom'><value>1</value>"
-                        "</field>");
+                        "</field><field var='muc#roomconfig_whois'><value>"
+                        "anyone</value></field>");
+            if (x->configure_rooms)
+                nonanonymous = 1;
             pf_buf_addstr(&b, "</x></query></iq>");
             send_buf(x, &b);
         }
         if (!r->joined) {
             r->joined = 1;
+            r->shows_jids = nonanonymous;
+            r->warned_archive = 0;
             pf_info("xmpp: joined %s as %s", r->jid, nick);
+            if (!nonanonymous)
+                pf_warn("xmpp: %s does not show real JIDs to everyone (it "
+                        "is not non-anonymous), so its archive does not keep "
+                        "who wrote what: what is read back from it after a "
+                        "reconnect decides nothing (no commands, no replies "
+                        "held in anyone's name). Make it non-anonymous "
+                        "(muc#roomconfig_whois: anyone)",
+                        r->jid);
             after_join(x, r);
         }
         return;
@@ -660,9 +781,9 @@ presence(struct xmpp *x, const struct pf_xnode *p)
     struct member *m = find_member(r, nick);
     if (!real && !r->warned_anonymous) {
         pf_warn("xmpp: %s does not show the bot who its members are (no "
-                "real JIDs): supervisors and authors are told apart by nick "
-                "there. Make the bot the room's owner or admin, or make the "
-                "room non-anonymous",
+                "real JIDs): nobody can be told apart there, so nothing "
+                "said there decides anything. Make the room non-anonymous "
+                "(muc#roomconfig_whois: anyone)",
                 r->jid);
         r->warned_anonymous = 1;
     }
@@ -670,6 +791,7 @@ presence(struct xmpp *x, const struct pf_xnode *p)
     if (m) {
         free(m->id);
         m->id = id;
+        m->real = real != NULL;
         return;
     }
     if (r->n_members == r->cap_members) {
@@ -680,6 +802,7 @@ presence(struct xmpp *x, const struct pf_xnode *p)
     m = &r->members[r->n_members++];
     m->nick = pf_xstrdup(nick);
     m->id = id;
+    m->real = real != NULL;
     ev.type = PF_EV_JOIN;
     ev.author_id = m->id;
     emit(x, &ev);

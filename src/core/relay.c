@@ -606,18 +606,25 @@ set_cursor(struct pf_relay *r, const char *room, const char *msg_id)
 }
 
 /*
- * msg_id in room was handled: after a restart, read back only what came
- * after it. Not while the connector is reading back what it missed: a
- * live message then may be newer than ones not yet handled.
+ * ev was handled: when its id is a resume point (the connector reported
+ * everything before it), a restart reads back only what came after it.
+ * A live message that arrived while older ones were still being read
+ * back is no resume point: the cursor stays where the read-back is.
  */
 static void
-note_cursor(struct pf_relay *r, const char *room, const char *msg_id)
+note_cursor(struct pf_relay *r, const struct pf_event *ev)
 {
-    if (!room || !msg_id || !*msg_id || !r->conn->ops->ready(r->conn))
+    int internal;
+    if (!ev->in_order || !ev->room || !ev->msg_id || !*ev->msg_id)
         return;
-    set_cursor(r, room, msg_id);
+    struct route *rt = route_by_room(r, ev->room, &internal);
+    if (!rt ||
+        (rt->cursor[internal] && strcmp(rt->cursor[internal], ev->msg_id) == 0))
+        return;
+    set_cursor(r, ev->room, ev->msg_id);
     jwrite(r, PF_JREC_CURSOR,
-           json_pack("{s:s, s:s}", "room", room, "msg", msg_id), 0, NULL);
+           json_pack("{s:s, s:s}", "room", ev->room, "msg", ev->msg_id), 0,
+           NULL);
 }
 
 /* a post a record decided: pending until SENT */
@@ -1353,6 +1360,41 @@ may_decide(struct pf_relay *r, const struct pf_hold *h, int send,
     return 1;
 }
 
+/*
+ * ev's author is known only by a name anyone could take (the connector
+ * could not say who wrote it: an occupant's nick, read back from an
+ * archive that kept no address): it decides nothing, and nothing is held
+ * or sent in that name. Says so in the room; 1 when refused.
+ */
+static int
+refuse_anonymous(struct pf_relay *r, struct route *rt,
+                 const struct pf_event *ev)
+{
+    if (!ev->anonymous || !rt)
+        return 0;
+    const struct pf_msg *m = prepare(r, rt, ev->text, ev->author_id,
+                                     ev->author_name, ev->msg_id, ev->ts_ms, 0);
+    char *msg = pf_xasprintf(
+        m && fi(m->ui_lang)
+            ? "Pahoittelut %s, pokerface ei tiedä, kuka tämän kirjoitti "
+              "(huone ei näytä sille osoitteita), joten se ei päätä mitään "
+              "eikä sitä lähetetä. Kirjoita se uudelleen, kun pokerface on "
+              "huoneessa, ja pyydä huoneen omistajaa tekemään huoneesta "
+              "ei-anonyymi."
+            : "Sorry %s, pokerface cannot tell who wrote this (the room does "
+              "not show it addresses), so it decides nothing and is not "
+              "sent. Write it again while pokerface is in the room, and ask "
+              "the room's owner to make the room non-anonymous.",
+        ev->author_name);
+    r->stats.refused++;
+    pf_info("refused a message on %s from %s: its author is not known by "
+            "address",
+            rt->conf->name, ev->author_id);
+    reply(r, rt, ev, msg);
+    free(msg);
+    return 1;
+}
+
 static void
 decided(struct pf_relay *r, struct pf_hold *h, const char *what)
 {
@@ -1617,6 +1659,8 @@ command(struct pf_relay *r, struct route *rt, const struct pf_event *ev,
         help(r, rt, ev, !strcmp(word, "apua"));
         return;
     }
+    if (refuse_anonymous(r, rt, ev))
+        return;
     if (!strcmp(word, "held")) {
         list_held(r, rt, ev);
         return;
@@ -1784,7 +1828,7 @@ internal_message(struct pf_relay *r, struct route *rt,
         const char *body = text + rl;
         while (*body == ' ' || *body == '\n' || *body == '\t')
             body++;
-        if (*body)
+        if (*body && !refuse_anonymous(r, rt, ev))
             outgoing(r, rt, ev, body, 0);
         return;
     }
@@ -1800,6 +1844,8 @@ edit_event(struct pf_relay *r, struct route *rt, const struct pf_event *ev)
     char why[256];
     if (!h)
         return; /* not held: already relayed or backstage */
+    if (refuse_anonymous(r, rt, ev))
+        return;
     if (!may_decide(r, h, 0, ev->author_id, ev->author_name, why,
                     sizeof(why))) {
         reply(r, rt, ev, why);
@@ -1826,7 +1872,7 @@ reaction_event(struct pf_relay *r, struct route *rt, const struct pf_event *ev)
                !strcmp(ev->text, "✔") || !strcmp(ev->text, "👍");
     int drop = !strcmp(ev->text, "❌") || !strcmp(ev->text, "✖️") ||
                !strcmp(ev->text, "✖") || !strcmp(ev->text, "👎");
-    if (!h || (!send && !drop))
+    if (!h || (!send && !drop) || refuse_anonymous(r, rt, ev))
         return;
     if (!may_decide(r, h, send, ev->author_id, ev->author_name, why,
                     sizeof(why))) {
@@ -1852,6 +1898,8 @@ delete_event(struct pf_relay *r, struct route *rt, const struct pf_event *ev)
 {
     struct pf_hold *h = pf_holds_by_source(&r->holds, ev->ref_id);
     char why[256];
+    if (ev->anonymous)
+        return; /* nobody known deleted anything */
     if (h) {
         if (!may_decide(r, h, 0, ev->author_id, ev->author_name, why,
                         sizeof(why)))
@@ -1904,10 +1952,9 @@ pf_relay_event(void *ud, const struct pf_event *ev)
                                  ev->room ? ev->room : "", "msg", ev->msg_id);
         uint64_t seq = 0;
         /* a post to a customer: no longer pending */
-        if (pend_done(r, ev->key)) {
+        if (pend_done(r, ev->key))
             jwrite(r, PF_JREC_SENT, json_incref(sent), 0, &seq);
-            note_cursor(r, ev->room, ev->msg_id);
-        }
+        note_cursor(r, ev);
         /* learn the backend id of a notice, for reactions */
         for (size_t i = 0; i < r->holds.n; i++) {
             struct pf_hold *h = r->holds.items[i];
@@ -1949,10 +1996,13 @@ pf_relay_event(void *ud, const struct pf_event *ev)
         else
             member_leave(rt->cust, &rt->n_cust, ev->author_id);
         return;
+    case PF_EV_CURSOR: note_cursor(r, ev); return;
     default: break;
     }
-    if (ev->own || seen_before(r, ev->msg_id))
+    if (ev->own || seen_before(r, ev->msg_id)) {
+        note_cursor(r, ev); /* handled before: the read-back moves on */
         return;
+    }
     if (!ev->room) {
         /* a direct message: commands only */
         const char *cp = r->cfg->command_prefix;
@@ -1977,7 +2027,7 @@ pf_relay_event(void *ud, const struct pf_event *ev)
         }
     }
     handled(r, ev->msg_id);
-    note_cursor(r, ev->room, ev->msg_id);
+    note_cursor(r, ev);
     maybe_compact(r);
 }
 
