@@ -25,6 +25,7 @@
 #include <jansson.h>
 
 #include "chat.h"
+#include "connectors/xmpp.h"
 #include "core/control.h"
 #include "core/journal.h"
 #include "core/util.h"
@@ -67,7 +68,7 @@ prosody_up(void)
     g_dir = tu_tmpdir();
     if (prosody("start", "bot:pw-bot aino:pw-aino ville:pw-ville "
                          "sanna:pw-sanna asiakas:pw-asiakas "
-                         "stranger:pw-stranger") != 0) {
+                         "stranger:pw-stranger mallory:pw-mallory") != 0) {
         fprintf(stderr, "check_relay: cannot start prosody in %s\n", g_dir);
         abort();
     }
@@ -1495,6 +1496,137 @@ START_TEST(kill_and_restart_loses_and_duplicates_nothing)
 }
 END_TEST
 
+/* u goes away: its connection closes (on XMPP its nick is free then) */
+static void
+user_away(struct scene *s, struct tc_user *u)
+{
+    u->c->ops->stop(u->c);
+    u->ready = 0;
+    tc_pump(&s->w, QUIET);
+}
+
+/* u is back, and has read what it missed */
+static void
+user_back(struct scene *s, struct tc_user *u)
+{
+    u->c->ops->start(u->c);
+    for (int i = 0; i < 3 * WAIT / 50 && !u->ready; i++)
+        tc_pump(&s->w, 50);
+    ck_assert_msg(u->ready, "%s did not come back", u->name);
+}
+
+/* how many of sanna's view of the queue (!held) contain needle; -1 when
+   no answer came */
+static int
+queue_has(struct scene *s, const char *needle)
+{
+    size_t from = s->sanna->n;
+    tc_say(s->sanna, s->iroom, "!held");
+    const struct tc_msg *m =
+        tc_wait_msg(s->sanna, s->iroom, "sanna: ", &from, WAIT);
+    return m ? strstr(m->text, needle) != NULL : -1;
+}
+
+/*
+ * Decisions taken while the bot is down are read back from the room when
+ * it is up again and applied once, as decided by whoever wrote them (the
+ * room's word for it), whoever holds their nick by then: the author's
+ * and a supervisor's are applied; never one by a colleague, by someone
+ * who took the author's nick while she was away (XMPP), or by someone
+ * who named a supervisor as its author in an element only the server
+ * should add (XMPP). Twice: the bot restarted while everyone is there,
+ * and the chat server restarted with the bot back before anyone else.
+ */
+START_TEST(decisions_taken_while_the_bot_is_down_apply_once)
+{
+    struct scene s;
+    scene_open(&s, "down", ", \"hold_ttl_s\": 7200", 300);
+    const char *internal[] = {s.iroom, NULL};
+    char mk[16];
+    for (int round = 1; round <= 2; round++) {
+        unsigned id[4];
+        for (int k = 0; k < (g_mm ? 3 : 4); k++) {
+            char *t = pf_xasprintf("[%c%d] lol this guy is a total idiot",
+                                   "ABCD"[k], round);
+            id[k] = say_held(&s, t, "idiot");
+            free(t);
+        }
+        bot_kill(&s);
+        say_cmd(s.aino, s.iroom, "!send", id[0], NULL);
+        say_cmd(s.sanna, s.iroom, "!send", id[1], NULL);
+        if (g_mm) {
+            say_cmd(s.ville, s.iroom, "!send", id[2], NULL);
+        } else {
+            /* mallory takes aino's nick while she is away */
+            user_away(&s, s.aino);
+            struct tc_user *imp = tc_user_new(&s.w, "aino", "mallory@localhost",
+                                              "pw-mallory", internal);
+            for (int i = 0; i < WAIT / 50 && !imp->ready; i++)
+                tc_pump(&s.w, 50);
+            ck_assert_msg(imp->ready, "mallory did not get in as aino");
+            say_cmd(imp, s.iroom, "!send", id[2], NULL);
+            for (int i = 0; i < WAIT / 50 && !tc_own(imp, s.iroom, "!send");
+                 i++)
+                tc_pump(&s.w, 50);
+            ck_assert_ptr_nonnull(tc_own(imp, s.iroom, "!send"));
+            user_away(&s, imp);
+            user_back(&s, s.aino);
+            /* ville writes as if the room had said sanna wrote it */
+            char *forged = pf_xasprintf(
+                "<message xmlns='jabber:client' type='groupchat' to='%s' "
+                "id='forged-%d'><body>!send %u</body><x xmlns='http://"
+                "jabber.org/protocol/muc#user'><item affiliation='owner' "
+                "role='moderator' jid='sanna@localhost'/></x></message>",
+                s.iroom, round, id[3]);
+            ck_assert_int_eq(pf_xmpp_send_raw(s.ville->c, forged), 0);
+            free(forged);
+        }
+        tc_pump(&s.w, QUIET); /* archived before the bot reads back */
+        if (round == 1) {
+            bot_restart(&s, round);
+            ck_assert_msg(pump_until_logged(&s, "chat ready", 3 * WAIT) == 0,
+                          "no restart; see %s", s.bot.log);
+        } else {
+            struct tc_user *all[] = {s.aino, s.ville, s.sanna, s.cust,
+                                     s.stranger};
+            for (size_t i = 0; i < 5; i++)
+                user_away(&s, all[i]);
+            outage(&s);
+            bot_restart(&s, round);
+            ck_assert_msg(pump_until_logged(&s, "chat ready", 3 * WAIT) == 0,
+                          "no restart; see %s", s.bot.log);
+            tc_pump(&s.w, QUIET); /* the bot reads back alone */
+            for (size_t i = 0; i < 5; i++)
+                user_back(&s, all[i]);
+        }
+        for (int k = 0; k < 2; k++) {
+            snprintf(mk, sizeof(mk), "[%c%d]", "AB"[k], round);
+            ck_assert_msg(tc_wait_msg(s.cust, s.croom, mk, NULL, 3 * WAIT),
+                          "%s decided by %s while the bot was down was not "
+                          "sent; see %s",
+                          mk, k ? "a supervisor" : "its author", s.bot.log);
+        }
+        tc_pump(&s.w, 2 * QUIET);
+        for (int k = 0; k < 4; k++) {
+            snprintf(mk, sizeof(mk), "[%c%d]", "ABCD"[k], round);
+            ck_assert_msg(tc_count(s.cust, s.croom, mk) == (k < 2),
+                          "%s reached the customer %zu times", mk,
+                          tc_count(s.cust, s.croom, mk));
+        }
+    }
+    for (int round = 1; round <= 2; round++)
+        for (int k = 2; k < (g_mm ? 3 : 4); k++) {
+            snprintf(mk, sizeof(mk), "[%c%d]", "ABCD"[k], round);
+            ck_assert_msg(queue_has(&s, mk) == 1, "%s is no longer held", mk);
+        }
+    if (!g_mm)
+        ck_assert_ptr_nonnull(tc_wait_msg(
+            s.ville, s.iroom, "Sorry ville, pokerface cannot tell who wrote",
+            NULL, WAIT));
+    scene_close(&s);
+}
+END_TEST
+
 /* the scenarios written once, for every backend, but for
    restart_mid_conversation_relays_once: each tcase adds it last, because
    on Prosody the scenes after its server restart could not connect (a CI
@@ -1515,6 +1647,7 @@ add_shared_scenarios(TCase *tc)
     tcase_add_test(tc, customer_room_is_never_a_command);
     tcase_add_test(tc, commands_help_why_and_mistakes);
     tcase_add_test(tc, what_was_read_back_is_handled_once_across_restarts);
+    tcase_add_test(tc, decisions_taken_while_the_bot_is_down_apply_once);
 }
 
 Suite *

@@ -1342,6 +1342,13 @@ pf_xmpp_feed(struct pf_connector *c, const char *frame, size_t len)
     ws_message(c, frame, len);
 }
 
+int
+pf_xmpp_send_raw(struct pf_connector *c, const char *stanza)
+{
+    struct xmpp *x = (struct xmpp *)c;
+    return pf_ws_send(x->ws, stanza, strlen(stanza));
+}
+
 void
 pf_xmpp_set_last_id(struct pf_connector *c, const char *room, const char *id)
 {

@@ -46,4 +46,11 @@ void pf_xmpp_set_last_id(struct pf_connector *c, const char *room,
  */
 void pf_xmpp_feed(struct pf_connector *c, const char *frame, size_t len);
 
+/*
+ * Send one stanza exactly as given, on the connection as it is (the
+ * tests play a client that puts into its message what only a server
+ * should). PF_ENOTFOUND when not connected.
+ */
+int pf_xmpp_send_raw(struct pf_connector *c, const char *stanza);
+
 #endif
