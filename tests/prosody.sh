@@ -87,7 +87,10 @@ CFG
         prosodyctl --config "$dir/prosody.cfg.lua" register \
             "${up%%:*}" localhost "${up#*:}" >/dev/null
     done
-    prosody -F --config "$dir/prosody.cfg.lua" >"$dir/stdout.log" 2>&1 &
+    # a session of its own: a test that restarts the server runs in a
+    # process group that Check kills when the test ends, and the server
+    # must outlive it
+    setsid prosody -F --config "$dir/prosody.cfg.lua" >"$dir/stdout.log" 2>&1 &
     echo $! >"$dir/prosody.pid.start"
     http=$(cat "$dir/http_port")
     for i in $(seq 1 200); do

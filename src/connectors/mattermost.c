@@ -351,10 +351,12 @@ static int
 advance(struct room *r, const json_t *p, int catchup)
 {
     int64_t at = pf_json_int(p, "create_at");
-    if (!r || (!catchup && r->catching) || (r->last_id && at < r->last_at))
+    const char *id = pf_json_str(p, "id");
+    if (!r || (!catchup && r->catching) ||
+        (r->last_id && (at < r->last_at || !strcmp(r->last_id, id))))
         return 0;
     free(r->last_id);
-    r->last_id = pf_xstrdup(pf_json_str(p, "id"));
+    r->last_id = pf_xstrdup(id);
     r->last_at = at;
     return 1;
 }
