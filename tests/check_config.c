@@ -125,6 +125,115 @@ START_TEST(relay_keys)
 }
 END_TEST
 
+#define MM_CONN                                                                \
+    "\"connector\": {\"type\": \"mattermost\", \"url\": "                      \
+    "\"http://127.0.0.1:8065\", \"token_env\": \"TOK\"}"
+
+/* mistakes that used to be accepted without a word, each named by key */
+START_TEST(silent_mistakes_are_errors)
+{
+    const char *pl = "{\"plugins\": [\"backstage\"], ";
+    char j[2048];
+#define E(fmt, want)                                                           \
+    do {                                                                       \
+        snprintf(j, sizeof(j), "%s" fmt "}", pl);                              \
+        expect_error(j, want);                                                 \
+    } while (0)
+    /* the host's own labels always hold: pass or note would do nothing */
+    E("\"policy\": {\"labels\": {\"pokerface.*\": \"pass\"}}",
+      "policy.labels.\"pokerface.*\": 'pass' would have no effect");
+    E("\"policy\": {\"labels\": {\"pokerface.plugin_timeout\": "
+      "\"note\"}}",
+      "'note' would have no effect");
+    E("\"policy\": {\"labels\": {\"pokerface.*\": {\"hold\": 0.9}}}",
+      "thresholds have no effect on pokerface's own labels");
+    /* reconnecting: the first wait longer than the longest */
+    E("\"connector\": {\"type\": \"xmpp\", \"url\": \"ws://h/ws\", "
+      "\"jid\": \"b@h\", \"password_env\": \"PW\", "
+      "\"reconnect_min_ms\": 5000, \"reconnect_max_ms\": 1000}",
+      "connector.reconnect_min_ms: 5000 is above reconnect_max_ms (1000)");
+    E("\"connector\": {\"type\": \"xmpp\", \"url\": \"ws://h/ws\", "
+      "\"jid\": \"b@h\", \"password_env\": \"PW\", "
+      "\"reconnect_min_ms\": 60000}",
+      "reconnect_max_ms (30000, the default)");
+    E("\"connector\": {\"type\": \"xmpp\", \"url\": \"ws://h/ws\", "
+      "\"jid\": \"b@h\", \"password_env\": \"PW\", "
+      "\"reconnect_min_ms\": 1500.5}",
+      "connector.reconnect_min_ms: 1500.5 is not a whole number");
+    /* one secret, from one place */
+    E("\"connector\": {\"type\": \"xmpp\", \"url\": \"ws://h/ws\", "
+      "\"jid\": \"b@h\", \"password_env\": \"PW\", \"password_file\": "
+      "\"pw\"}",
+      "connector.password_env: both 'password_file' and 'password_env'");
+    E("\"connector\": {\"type\": \"mattermost\", \"url\": \"http://h\", "
+      "\"token_env\": \"T\", \"token_file\": \"t\"}",
+      "connector.token_env: both 'token_file' and 'token_env'");
+    /* supervisors are ids: bare JIDs, Mattermost user ids */
+    E(CONN ", \"supervisors\": [\"sanna@localhost\", \"sanna\"]",
+      "supervisors[1]: 'sanna' is not a bare JID");
+    E(CONN ", \"supervisors\": [\"sanna@localhost/phone\"]",
+      "supervisors[0]: 'sanna@localhost/phone' is not a bare JID");
+    E(MM_CONN ", \"supervisors\": [\"sanna\"]",
+      "supervisors[0]: 'sanna' is not a user id");
+    /* rooms are room addresses */
+    E(CONN ", \"routes\": [{\"customer_room\": \"acme-support\", "
+           "\"internal_room\": \"team@conference.localhost\"}]",
+      "routes[0].customer_room: 'acme-support' is not a room address");
+    E(CONN ", \"routes\": [{\"customer_room\": \"c@conference.localhost\", "
+           "\"internal_room\": \"team@conference.localhost/nick\"}]",
+      "routes[0].internal_room: 'team@conference.localhost/nick' is not a "
+      "room address");
+    E(MM_CONN ", \"routes\": [{\"customer_room\": \"acme-customer\", "
+              "\"internal_room\": \"support/acme-team\"}]",
+      "routes[0].customer_room: 'acme-customer' is not a channel");
+    /* a reply prefix that marks nothing, or reads as a command */
+    E(CONN ", \"routes\": [" ROUTE("a", "c", "i") "], \"command_prefix\": "
+                                                  "\">>\"",
+      "routes[0].reply_prefix: \">>\" is the command prefix \">>\"");
+    E(CONN ", \"routes\": [" ROUTE("a", "c", "i") "], \"command_prefix\": "
+                                                  "\">\"",
+      "routes[0].reply_prefix: \">>\" begins with the command prefix");
+    E(CONN ", \"routes\": [{\"customer_room\": \"c@conference.localhost\", "
+           "\"internal_room\": \"i@conference.localhost\", "
+           "\"reply_prefix\": \"  \"}]",
+      "routes[0].reply_prefix: \"  \" is only white space");
+    E(CONN ", \"routes\": [{\"customer_room\": \"c@conference.localhost\", "
+           "\"internal_room\": \"i@conference.localhost\", "
+           "\"reply_prefix\": \" >>\"}]",
+      "starts with white space");
+    /* a number beyond 64 bits: jansson's own error names no key */
+    E("\"max_message_bytes\": 99999999999999999999",
+      "max_message_bytes: 1e+20 is too large");
+    E("\"connector\": {\"type\": \"xmpp\", \"ping_s\": "
+      "-123456789012345678901234}",
+      "connector.ping_s: -1.23457e+23 is too large");
+#undef E
+    /* and what is right still loads: "" (everything is a reply), a
+       Mattermost id and TEAM/CHANNEL, a prefix that only begins like
+       the command prefix the other way round */
+    struct pf_config c;
+    char err[1024];
+    snprintf(j, sizeof(j),
+             "%s" MM_CONN ", \"routes\": [{\"customer_room\": "
+             "\"abcdefghijklmnopqrstuvwxyz\", \"internal_room\": "
+             "\"support/acme-team\", \"reply_prefix\": \"\"}], "
+             "\"supervisors\": [\"0123456789abcdefghijklmnop\"], "
+             "\"command_prefix\": \"!!\"}",
+             pl);
+    ck_assert_msg(tu_config(&c, j, NULL, err, sizeof(err)) == 0, "%s", err);
+    pf_config_release(&c);
+    snprintf(j, sizeof(j),
+             "%s" CONN ", \"routes\": [{\"customer_room\": "
+             "\"c@conference.localhost\", \"internal_room\": "
+             "\"i@conference.localhost\", \"reply_prefix\": \"!\"}], "
+             "\"command_prefix\": \"!!\", \"policy\": {\"labels\": "
+             "{\"pokerface.*\": \"block\"}}}",
+             pl);
+    ck_assert_msg(tu_config(&c, j, NULL, err, sizeof(err)) == 0, "%s", err);
+    pf_config_release(&c);
+}
+END_TEST
+
 START_TEST(comments_are_ignored)
 {
     struct pf_config c;
@@ -253,6 +362,7 @@ suite_config(void)
     tcase_add_test(tc, defaults_and_shorthand);
     tcase_add_test(tc, comments_are_ignored);
     tcase_add_test(tc, relay_keys);
+    tcase_add_test(tc, silent_mistakes_are_errors);
     tcase_add_test(tc, errors_name_the_key);
     tcase_add_test(tc, syntax_errors_have_line_and_column);
     tcase_add_test(tc, missing_file);

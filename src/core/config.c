@@ -134,6 +134,17 @@ get_string(struct vctx *v, const char *path, json_t *obj, const char *key,
     return PF_OK;
 }
 
+/* d for a person: whole numbers in full (67108864, not 6.71089e+07) */
+static const char *
+num_str(double d, char *buf, size_t cap)
+{
+    if (d == (double)(long long)d && d > -1e15 && d < 1e15)
+        snprintf(buf, cap, "%lld", (long long)d);
+    else
+        snprintf(buf, cap, "%g", d);
+    return buf;
+}
+
 static int
 get_number(struct vctx *v, const char *path, json_t *obj, const char *key,
            double lo, double hi, double *out)
@@ -147,8 +158,11 @@ get_number(struct vctx *v, const char *path, json_t *obj, const char *key,
         rc = fail(v, p, "expected a number, got %s", type_name(j));
     } else {
         double d = json_number_value(j);
+        char a[32], b[32], c[32];
         if (d < lo || d > hi)
-            rc = fail(v, p, "%g is out of range (%g to %g)", d, lo, hi);
+            rc = fail(v, p, "%s is out of range (%s to %s)",
+                      num_str(d, a, sizeof(a)), num_str(lo, b, sizeof(b)),
+                      num_str(hi, c, sizeof(c)));
         else
             *out = d;
     }
@@ -431,6 +445,24 @@ load_policy(struct vctx *v, struct pf_config *c, json_t *pol)
             free(path);
             return rc;
         }
+        if (!strncmp(key, "pokerface.", 10)) {
+            /* the host's labels: a plugin failed, crashed or overran */
+            rc = PF_OK;
+            if (r->action == PF_ACT_PASS || r->action == PF_ACT_NOTE)
+                rc = fail(v, path,
+                          "'%s' would have no effect: what pokerface "
+                          "reports itself (a plugin that failed or did not "
+                          "answer) always holds; only \"block\" changes it",
+                          pf_action_name(r->action));
+            else if (r->note >= 0 || r->hold >= 0)
+                rc = fail(v, path,
+                          "thresholds have no effect on pokerface's own "
+                          "labels (they always score 1)");
+            if (rc) {
+                free(path);
+                return rc;
+            }
+        }
         free(path);
         r->label = pf_xstrdup(key);
         p->n_labels++;
@@ -486,7 +518,81 @@ opt_int(struct vctx *v, const char *path, json_t *obj, const char *key,
     int rc = get_number(v, path, obj, key, lo, hi, &d);
     if (rc && rc != PF_ENOTFOUND)
         return rc;
+    if (d != (double)(long long)d) {
+        char *p = sub(path, key);
+        rc = fail(v, p, "%g is not a whole number", d);
+        free(p);
+        return rc;
+    }
     *out = (int)d;
+    return PF_OK;
+}
+
+/* a bare JID: local@domain, without a resource or white space */
+static int
+bare_jid(const char *s)
+{
+    const char *at = strchr(s, '@');
+    if (!at || at == s || !at[1] || strchr(at + 1, '@') || strchr(s, '/'))
+        return 0;
+    for (const char *p = s; *p; p++)
+        if ((unsigned char)*p <= ' ')
+            return 0;
+    return 1;
+}
+
+/* a Mattermost id: 26 lower-case letters and digits */
+static int
+mm_id(const char *s)
+{
+    if (strlen(s) != 26)
+        return 0;
+    for (const char *p = s; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')))
+            return 0;
+    return 1;
+}
+
+/* a Mattermost channel: its id, or TEAM/CHANNEL as in its URL */
+static int
+mm_channel(const char *s)
+{
+    const char *slash = strchr(s, '/');
+    if (mm_id(s))
+        return 1;
+    if (!slash || slash == s || !slash[1] || strchr(slash + 1, '/'))
+        return 0;
+    for (const char *p = s; *p; p++)
+        if ((unsigned char)*p <= ' ')
+            return 0;
+    return 1;
+}
+
+static int
+is_mattermost(const struct pf_config *c)
+{
+    return c->have_connector && !strcmp(c->connector.type, "mattermost");
+}
+
+/* room is an address of the connector's kind (when there is one) */
+static int
+check_room(struct vctx *v, const struct pf_config *c, const char *path,
+           const char *key, const char *room)
+{
+    char p[96];
+    if (!c->have_connector)
+        return PF_OK;
+    snprintf(p, sizeof(p), "%s.%s", path, key);
+    if (is_mattermost(c) && !mm_channel(room))
+        return fail(v, p,
+                    "'%s' is not a channel: TEAM/CHANNEL with the names in "
+                    "its URL (support/acme-customer), or a channel id",
+                    room);
+    if (!is_mattermost(c) && !bare_jid(room))
+        return fail(v, p,
+                    "'%s' is not a room address "
+                    "(room@conference.example.com)",
+                    room);
     return PF_OK;
 }
 
@@ -509,6 +615,13 @@ connection_common(struct vctx *v, struct pf_config *c, json_t *o)
                       &k->reconnect_max_ms)) ||
         (rc = opt_int(v, P, o, "ping_s", 5, 3600, 30, &k->ping_s)))
         return rc;
+    if (k->reconnect_min_ms > k->reconnect_max_ms)
+        return fail(v, "connector.reconnect_min_ms",
+                    "%d is above reconnect_max_ms (%d%s): the first wait "
+                    "would be longer than the longest",
+                    k->reconnect_min_ms, k->reconnect_max_ms,
+                    json_object_get(o, "reconnect_max_ms") ? ""
+                                                           : ", the default");
     return PF_OK;
 }
 
@@ -551,6 +664,10 @@ load_mattermost(struct vctx *v, struct pf_config *c, json_t *o)
         return fail(v, P,
                     "neither 'token_file' nor 'token_env' is set (the bot "
                     "account's access token)");
+    if (k->password_file && k->password_env)
+        return fail(v, "connector.token_env",
+                    "both 'token_file' and 'token_env' are set; which "
+                    "token is meant? keep one");
     if ((rc = connection_common(v, c, o)))
         return rc;
     int max_frame = 1024 * 1024;
@@ -626,6 +743,10 @@ load_connector(struct vctx *v, struct pf_config *c, json_t *o)
         return fail(v, P,
                     "neither 'password_file' nor 'password_env' is set "
                     "(the password itself never goes in the config)");
+    if (k->password_file && k->password_env)
+        return fail(v, "connector.password_env",
+                    "both 'password_file' and 'password_env' are set; which "
+                    "password is meant? keep one");
     if (strcmp(k->sasl, "auto") && strcmp(k->sasl, "plain") &&
         strcmp(k->sasl, "scram-sha-256"))
         return fail(v, "connector.sasl",
@@ -682,6 +803,9 @@ load_routes(struct vctx *v, struct pf_config *c, json_t *arr)
             return fail(v, P, "missing key 'customer_room'");
         if (!r->internal_room || !*r->internal_room)
             return fail(v, P, "missing key 'internal_room'");
+        if ((rc = check_room(v, c, P, "customer_room", r->customer_room)) ||
+            (rc = check_room(v, c, P, "internal_room", r->internal_room)))
+            return rc;
         if (strcmp(r->customer_room, r->internal_room) == 0)
             return fail(v, P,
                         "customer_room and internal_room are the same "
@@ -808,6 +932,19 @@ load_root(struct vctx *v, struct pf_config *c, const struct pf_paths *paths)
     if (sups && (rc = load_strings(v, sups, "supervisors", &c->supervisors,
                                    &c->n_supervisors)))
         return rc;
+    for (size_t i = 0; c->have_connector && i < c->n_supervisors; i++) {
+        const char *sv = c->supervisors[i];
+        char p[48];
+        snprintf(p, sizeof(p), "supervisors[%zu]", i);
+        if (is_mattermost(c) && !mm_id(sv))
+            return fail(v, p,
+                        "'%s' is not a user id (26 letters and digits, in "
+                        "System Console > Users); a username can change "
+                        "hands, so supervisors are named by id",
+                        sv);
+        if (!is_mattermost(c) && !bare_jid(sv))
+            return fail(v, p, "'%s' is not a bare JID (sanna@example.com)", sv);
+    }
     c->hold_ttl_s = 1800;
     if ((rc = get_number(v, "", root, "hold_ttl_s", 1, 7 * 24 * 3600.0,
                          &c->hold_ttl_s)) &&
@@ -821,6 +958,32 @@ load_root(struct vctx *v, struct pf_config *c, const struct pf_paths *paths)
         return fail(v, "command_prefix",
                     "'%s' must be 1 to 4 characters without spaces",
                     c->command_prefix);
+    for (size_t i = 0; i < c->n_routes; i++) {
+        const char *rp = c->routes[i].reply_prefix;
+        char p[64];
+        snprintf(p, sizeof(p), "routes[%zu].reply_prefix", i);
+        if (!*rp)
+            continue; /* everything in the internal room is a reply */
+        if (!rp[strspn(rp, " \t\n\r")])
+            return fail(v, p,
+                        "\"%s\" is only white space: no reply would be told "
+                        "from backstage talk by it; use a visible mark "
+                        "(\">>\"), or \"\" to make everything a reply",
+                        rp);
+        if (strchr(" \t\n\r", rp[0]))
+            return fail(v, p,
+                        "\"%s\" starts with white space, which is never "
+                        "part of a message's start: no reply would match it",
+                        rp);
+        size_t cl = strlen(c->command_prefix);
+        if (!strncmp(rp, c->command_prefix, cl))
+            return fail(v, p,
+                        "\"%s\" %s the command prefix \"%s\": every reply "
+                        "would be read as a command; give them different "
+                        "first characters",
+                        rp, strlen(rp) == cl ? "is" : "begins with",
+                        c->command_prefix);
+    }
     rc = get_string(v, "", root, "state_dir", &s);
     if (rc == PF_OK && *s)
         c->state_dir = pf_path_join(c->base_dir, s);
@@ -860,6 +1023,62 @@ load_root(struct vctx *v, struct pf_config *c, const struct pf_paths *paths)
     return PF_OK;
 }
 
+/* the key path of the first number in j too large for an integer */
+static int
+find_huge(json_t *j, struct pf_buf *path, double *value)
+{
+    size_t len = path->len;
+    if (json_is_real(j)) {
+        *value = json_real_value(j);
+        return *value >= 9.2e18 || *value <= -9.2e18;
+    }
+    if (json_is_object(j)) {
+        const char *key;
+        json_t *val;
+        json_object_foreach (j, key, val) {
+            pf_buf_addf(path, "%s%s", path->len ? "." : "", key);
+            if (find_huge(val, path, value))
+                return 1;
+            path->len = len;
+            if (path->data)
+                path->data[len] = '\0';
+        }
+    } else if (json_is_array(j)) {
+        size_t i;
+        json_t *val;
+        json_array_foreach (j, i, val) {
+            pf_buf_addf(path, "[%zu]", i);
+            if (find_huge(val, path, value))
+                return 1;
+            path->len = len;
+            path->data[len] = '\0';
+        }
+    }
+    return 0;
+}
+
+/*
+ * Jansson refuses an integer beyond 64 bits and says only where it is in
+ * the text; read it again with integers as reals to name its key. 1 when
+ * the error was written.
+ */
+static int
+too_big(struct vctx *v, const char *json)
+{
+    json_error_t je;
+    json_t *j =
+        json_loads(json, JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL, &je);
+    struct pf_buf path = PF_BUF_INIT;
+    double d = 0;
+    int found = j && find_huge(j, &path, &d);
+    if (found)
+        fail(v, path.data,
+             "%g is too large (no setting takes a number beyond 64 bits)", d);
+    pf_buf_release(&path);
+    json_decref(j);
+    return found;
+}
+
 int
 pf_config_load_string(struct pf_config *c, const char *json, const char *name,
                       const char *base_dir, const struct pf_paths *paths,
@@ -874,8 +1093,11 @@ pf_config_load_string(struct pf_config *c, const char *json, const char *name,
     c->base_dir = pf_xstrdup(base_dir ? base_dir : ".");
     c->root = json_loads(json, JSON_REJECT_DUPLICATES, &je);
     if (!c->root) {
-        pf_snprintf(err, errlen, "%s:%d:%d: %s", name, je.line, je.column,
-                    je.text);
+        if (strstr(je.text, "too big") && too_big(&v, json))
+            ; /* named by its key */
+        else
+            pf_snprintf(err, errlen, "%s:%d:%d: %s", name, je.line, je.column,
+                        je.text);
         pf_config_release(c);
         return PF_EINVAL;
     }
