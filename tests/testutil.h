@@ -73,5 +73,6 @@ Suite *suite_relay(void);
 Suite *suite_hostile(void);
 Suite *suite_state(void);
 Suite *suite_catchup(void);
+Suite *suite_confcheck(void);
 
 #endif

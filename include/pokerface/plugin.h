@@ -53,7 +53,7 @@ extern "C" {
 #endif
 
 #define PF_ABI_MAJOR 1
-#define PF_ABI_MINOR 1
+#define PF_ABI_MINOR 2
 
 #if defined(__GNUC__) || defined(__clang__)
 #define PF_EXPORT __attribute__((visibility("default")))
@@ -275,6 +275,14 @@ struct pf_host {
      * "lexicon", "weights.slang", "extra_words[2]". Return PF_OK,
      * PF_ENOTFOUND when absent or PF_ETYPE when the value has another type.
      * Strings stay valid until destroy().
+     *
+     * Read the whole configuration in create(): the host notes what the
+     * getters are asked for while create() runs, and a key of the block
+     * that was never asked for is a configuration error naming the plugin
+     * and the key ("plugins[1].config.scor: unknown key for plugin
+     * 'example' (did you mean 'score'?)"); keys starting with "//" are
+     * comments. A plugin that reads its block with cfg_json() instead
+     * lists its keys in config_keys, or is not checked.
      */
     int (*cfg_str)(struct pf_hctx *h, const char *path, const char **out);
     int (*cfg_int)(struct pf_hctx *h, const char *path, int64_t *out);
@@ -363,7 +371,22 @@ struct pf_plugin {
     void (*learn)(void *inst, const struct pf_msg *msg,
                   const struct pf_decision *d);
 
-    /* 1.1+ members are appended here. */
+    /* 1.2+ members; a plugin built for an older minor has them NULL. */
+    /*
+     * Every label check() may report, NULL-terminated; NULL when the
+     * plugin does not say. The host refuses a policy.labels rule that no
+     * loaded plugin can report ("backstage.derogatry"), so list them all.
+     */
+    const char *const *labels;
+    /*
+     * Keys of the config block the plugin reads other than with the
+     * cfg_* getters in create() (through cfg_json(), say), as paths like
+     * those the getters take; NULL-terminated, or NULL. Each counts as
+     * read, with everything inside it.
+     */
+    const char *const *config_keys;
+
+    /* 1.3+ members are appended here. */
 };
 
 #define PF_PLUGIN_INIT(name, version, description)                             \

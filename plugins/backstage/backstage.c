@@ -988,12 +988,20 @@ bs_check(void *inst, const struct pf_msg *m, struct pf_verdict *v)
     return rc;
 }
 
+/* what check() reports: "backstage." and the finding families' names */
+static const char *const bs_labels[] = {
+    "backstage.derogatory", "backstage.slang",     "backstage.aside",
+    "backstage.colleague",  "backstage.mockery",   "backstage.venting",
+    "backstage.gossip",     "backstage.profanity", NULL,
+};
+
 static const struct pf_plugin plugin = {
     PF_PLUGIN_INIT("backstage", "1.0",
                    "holds replies that read like backstage talk (fi, en)"),
     .create = bs_create,
     .destroy = bs_destroy,
     .check = bs_check,
+    .labels = bs_labels,
 };
 
 PF_EXPORT const struct pf_plugin *

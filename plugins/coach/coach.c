@@ -775,6 +775,14 @@ coach_destroy(void *inst)
     free(c);
 }
 
+static const char *const coach_labels[] = {
+    "missing_apology",
+    "unanswered_questions",
+    "emoji_overuse",
+    "condescension",
+    NULL,
+};
+
 static const struct pf_plugin coach_plugin = {
     PF_ABI_MAJOR,
     PF_ABI_MINOR,
@@ -787,6 +795,8 @@ static const struct pf_plugin coach_plugin = {
     coach_destroy,
     coach_check,
     NULL,
+    NULL,
+    coach_labels,
     NULL,
 };
 

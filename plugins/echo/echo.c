@@ -533,6 +533,8 @@ echo_destroy(void *inst)
     free(ec);
 }
 
+static const char *const echo_labels[] = {"echo.backstage", NULL};
+
 static const struct pf_plugin echo_plugin = {
     PF_PLUGIN_INIT("echo", "1.0",
                    "holds a reply that repeats what the team said backstage"),
@@ -540,6 +542,8 @@ static const struct pf_plugin echo_plugin = {
     echo_destroy,
     echo_check,
     echo_observe,
+    NULL,
+    echo_labels,
     NULL,
 };
 

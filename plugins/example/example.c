@@ -208,12 +208,17 @@ ex_check(void *inst, const struct pf_msg *msg, struct pf_verdict *v)
     return PF_OK;
 }
 
+/* every label check() may report: the host refuses a policy rule for a
+   label no plugin reports, so that a typo in one is not ignored */
+static const char *const ex_labels[] = {"example.placeholder", NULL};
+
 static const struct pf_plugin plugin = {
     PF_PLUGIN_INIT("example", "1.0",
                    "holds replies that still contain template placeholders"),
     .create = ex_create,
     .destroy = ex_destroy,
     .check = ex_check,
+    .labels = ex_labels, /* since ABI 1.2 */
 };
 
 PF_EXPORT const struct pf_plugin *

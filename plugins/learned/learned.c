@@ -285,6 +285,8 @@ lm_learn(void *inst, const struct pf_msg *m, const struct pf_decision *d)
               d->decided_by, y ? "backstage" : "fine", (double)p);
 }
 
+static const char *const lm_labels[] = {"learned.backstage", NULL};
+
 static const struct pf_plugin learned_plugin = {
     PF_ABI_MAJOR,
     PF_ABI_MINOR,
@@ -298,6 +300,8 @@ static const struct pf_plugin learned_plugin = {
     lm_check,
     NULL,
     lm_learn,
+    lm_labels,
+    NULL,
 };
 
 PF_EXPORT const struct pf_plugin *

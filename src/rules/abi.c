@@ -5,7 +5,7 @@
  * built before it. These assertions fail the build instead; if one fires,
  * the change must be reverted or become a new major (see plugin.h). The
  * numbers are those of ABI 1.0 on LP64 (x86-64, arm64), and of the members
- * 1.1 appended.
+ * 1.1 and 1.2 appended.
  */
 #include <stddef.h>
 
@@ -38,7 +38,11 @@ _Static_assert(sizeof(struct pf_host) == 128, "pf_host");
 _Static_assert(offsetof(struct pf_plugin, name) == 16, "pf_plugin.name");
 _Static_assert(offsetof(struct pf_plugin, create) == 40, "pf_plugin.create");
 _Static_assert(offsetof(struct pf_plugin, learn) == 72, "pf_plugin.learn");
-_Static_assert(sizeof(struct pf_plugin) == 80, "pf_plugin");
+/* 1.2 appended these */
+_Static_assert(offsetof(struct pf_plugin, labels) == 80, "pf_plugin.labels");
+_Static_assert(offsetof(struct pf_plugin, config_keys) == 88,
+               "pf_plugin.config_keys");
+_Static_assert(sizeof(struct pf_plugin) == 96, "pf_plugin");
 #endif
 
 /* keep the translation unit non-empty on other platforms */

@@ -16,8 +16,16 @@
 #include "core/log.h"
 #include "text/text.h"
 
-json_t *
-pf_json_path(json_t *root, const char *path)
+/*
+ * Walk a dotted path ("a.b[2].c") from root. Each step, found or not, is
+ * shown to step (when given): the object or array it was taken in, the
+ * member's name (NULL for an array element) or index, and what it found.
+ */
+typedef void (*step_fn)(void *ud, json_t *in, const char *key, size_t index,
+                        json_t *found);
+
+static json_t *
+walk(json_t *root, const char *path, step_fn step, void *ud)
 {
     json_t *cur = root;
     const char *p = path;
@@ -35,8 +43,10 @@ pf_json_path(json_t *root, const char *path)
                 return NULL;
             memcpy(key, p, n);
             key[n] = '\0';
-            cur = json_object_get(cur, key);
-            if (!cur)
+            json_t *next = json_object_get(cur, key);
+            if (step)
+                step(ud, cur, key, 0, next);
+            if (!(cur = next))
                 return NULL;
             p += n;
         }
@@ -48,8 +58,10 @@ pf_json_path(json_t *root, const char *path)
             idx = strtoul(p + 1, &end, 10);
             if (*end != ']' || !json_is_array(cur))
                 return NULL;
-            cur = json_array_get(cur, idx);
-            if (!cur)
+            json_t *next = json_array_get(cur, idx);
+            if (step)
+                step(ud, cur, NULL, idx, next);
+            if (!(cur = next))
                 return NULL;
             p = end + 1;
         }
@@ -62,6 +74,98 @@ pf_json_path(json_t *root, const char *path)
         }
     }
     return cur;
+}
+
+json_t *
+pf_json_path(json_t *root, const char *path)
+{
+    return walk(root, path, NULL, NULL);
+}
+
+/* ---- what a plugin read of its configuration (see host.h) ---- */
+
+static void
+mark(struct pf_hctx *h, json_t *in, const char *key, size_t index, int how)
+{
+    for (size_t i = 0; i < h->n_marks; i++) {
+        struct pf_cfg_mark *m = &h->marks[i];
+        if (m->in == in && m->index == index &&
+            (key ? m->key && !strcmp(m->key, key) : !m->key)) {
+            if (how > m->how)
+                m->how = how;
+            return;
+        }
+    }
+    if (h->n_marks == h->cap_marks) {
+        h->cap_marks = h->cap_marks ? 2 * h->cap_marks : 16;
+        h->marks = pf_xrealloc(h->marks, h->cap_marks * sizeof(*h->marks));
+    }
+    struct pf_cfg_mark *m = &h->marks[h->n_marks++];
+    m->in = in;
+    m->key = key ? pf_xstrdup(key) : NULL;
+    m->index = index;
+    m->how = how;
+}
+
+struct marking {
+    struct pf_hctx *h;
+    json_t *last_in; /* the last step taken */
+    char last_key[256];
+    int last_is_key;
+    size_t last_index;
+};
+
+static void
+mark_step(void *ud, json_t *in, const char *key, size_t index, json_t *found)
+{
+    struct marking *mk = ud;
+    mark(mk->h, in, key, index, found ? PF_CFG_FOUND : PF_CFG_MISSING);
+    mk->last_in = in;
+    mk->last_is_key = key != NULL;
+    if (key)
+        snprintf(mk->last_key, sizeof(mk->last_key), "%s", key);
+    mk->last_index = index;
+}
+
+/*
+ * Resolve path, remembering (while create() runs) every step of it; value:
+ * the getter takes what it finds as one value, so nothing inside it needs
+ * reading (cfg_len, which counts, does not).
+ */
+static json_t *
+walk_marked(struct pf_hctx *h, const char *path, int value)
+{
+    if (!h->recording)
+        return walk(h->config, path, NULL, NULL);
+    struct marking mk;
+    memset(&mk, 0, sizeof(mk));
+    mk.h = h;
+    json_t *j = walk(h->config, path, mark_step, &mk);
+    if (j && value && mk.last_in)
+        mark(h, mk.last_in, mk.last_is_key ? mk.last_key : NULL, mk.last_index,
+             PF_CFG_VALUE);
+    return j;
+}
+
+void
+pf_hctx_record(struct pf_hctx *h, int on)
+{
+    if (on) {
+        for (size_t i = 0; i < h->n_marks; i++)
+            free(h->marks[i].key);
+        h->n_marks = 0;
+        h->read_whole = 0;
+    }
+    h->recording = on;
+}
+
+void
+pf_hctx_declare(struct pf_hctx *h, const char *path)
+{
+    int was = h->recording;
+    h->recording = 1;
+    walk_marked(h, path, 1);
+    h->recording = was;
 }
 
 static void host_log(struct pf_hctx *h, int level, const char *fmt, ...)
@@ -89,12 +193,13 @@ host_log(struct pf_hctx *h, int level, const char *fmt, ...)
     pf_log(level, "plugin '%s': %s", h ? h->name : "?", line);
 }
 
+/* value: see walk_marked() */
 static int
-lookup(struct pf_hctx *h, const char *path, json_t **out)
+lookup(struct pf_hctx *h, const char *path, json_t **out, int value)
 {
     if (!h || !path || !out)
         return PF_EINVAL;
-    *out = pf_json_path(h->config, path);
+    *out = walk_marked(h, path, value);
     return *out ? PF_OK : PF_ENOTFOUND;
 }
 
@@ -102,7 +207,7 @@ static int
 host_cfg_str(struct pf_hctx *h, const char *path, const char **out)
 {
     json_t *j;
-    int rc = lookup(h, path, &j);
+    int rc = lookup(h, path, &j, 1);
     if (rc)
         return rc;
     if (!json_is_string(j))
@@ -115,7 +220,7 @@ static int
 host_cfg_int(struct pf_hctx *h, const char *path, int64_t *out)
 {
     json_t *j;
-    int rc = lookup(h, path, &j);
+    int rc = lookup(h, path, &j, 1);
     if (rc)
         return rc;
     if (json_is_integer(j)) {
@@ -136,7 +241,7 @@ static int
 host_cfg_num(struct pf_hctx *h, const char *path, double *out)
 {
     json_t *j;
-    int rc = lookup(h, path, &j);
+    int rc = lookup(h, path, &j, 1);
     if (rc)
         return rc;
     if (!json_is_number(j))
@@ -149,7 +254,7 @@ static int
 host_cfg_bool(struct pf_hctx *h, const char *path, int *out)
 {
     json_t *j;
-    int rc = lookup(h, path, &j);
+    int rc = lookup(h, path, &j, 1);
     if (rc)
         return rc;
     if (!json_is_boolean(j))
@@ -167,7 +272,7 @@ host_cfg_len(struct pf_hctx *h, const char *path, size_t *out)
         *out = h->config ? json_object_size(h->config) : 0;
         return PF_OK;
     }
-    rc = lookup(h, path, &j);
+    rc = lookup(h, path, &j, 0);
     if (rc)
         return rc;
     if (json_is_array(j))
@@ -184,6 +289,8 @@ host_cfg_json(struct pf_hctx *h)
 {
     if (!h)
         return "{}";
+    if (h->recording)
+        h->read_whole = 1;
     if (!h->config_json) {
         h->config_json =
             h->config ? json_dumps(h->config, JSON_COMPACT | JSON_SORT_KEYS)
@@ -335,6 +442,9 @@ pf_hctx_free(struct pf_hctx *h)
     for (size_t i = 0; i < h->n_paths; i++)
         free(h->paths[i]);
     free(h->paths);
+    for (size_t i = 0; i < h->n_marks; i++)
+        free(h->marks[i].key);
+    free(h->marks);
     free(h);
 }
 

@@ -16,6 +16,7 @@
 
 #include "core/log.h"
 #include "core/util.h"
+#include "rules/confcheck.h"
 #include "rules/verdict.h"
 
 static int
@@ -94,7 +95,9 @@ pf_pipeline_open(struct pf_pipeline **out, const struct pf_config *cfg,
         char perr[PF_REASON_MAX];
         perr[0] = '\0';
         const struct pf_plugin *p = &pl->libs[lib].p;
+        pf_hctx_record(in->hctx, 1);
         rc = p->create(&pf_host_table, in->hctx, &in->inst, perr, sizeof(perr));
+        pf_hctx_record(in->hctx, 0);
         perr[sizeof(perr) - 1] = '\0';
         if (rc != PF_OK) {
             pf_snprintf(err, errlen, "plugin '%s' (%s): create failed: %s",
@@ -105,7 +108,14 @@ pf_pipeline_open(struct pf_pipeline **out, const struct pf_config *cfg,
             rc = rc < 0 ? rc : PF_ERR;
             goto fail;
         }
+        char where[64];
+        snprintf(where, sizeof(where), "plugins[%zu].config", i);
+        if ((rc = pf_plugin_config_check(in->hctx, p, cfg->path, where, err,
+                                         errlen)))
+            goto fail;
     }
+    if ((rc = pf_label_rules_check(pl->libs, pl->n_libs, cfg, err, errlen)))
+        goto fail;
     *out = pl;
     return PF_OK;
 
