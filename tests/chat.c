@@ -3,11 +3,16 @@
  */
 #include "chat.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -328,6 +333,149 @@ tc_count(struct tc_user *u, const char *room, const char *needle)
             strstr(u->msgs[i].text, needle))
             n++;
     return n;
+}
+
+/* ---- the cutting proxy ---- */
+
+#define PROXY_PAIRS 32
+
+static volatile sig_atomic_t proxy_cut;
+
+static void
+proxy_on_usr1(int sig)
+{
+    (void)sig;
+    proxy_cut = 1;
+}
+
+static void
+proxy_loop(int lfd, int to_port)
+{
+    int fd[PROXY_PAIRS][2];
+    size_t n = 0;
+    static char buf[65536];
+    for (;;) {
+        if (proxy_cut) {
+            proxy_cut = 0;
+            for (size_t i = 0; i < n; i++)
+                close(fd[i][0]), close(fd[i][1]);
+            n = 0;
+        }
+        struct pollfd p[1 + 2 * PROXY_PAIRS];
+        p[0].fd = lfd;
+        p[0].events = POLLIN;
+        for (size_t i = 0; i < n; i++)
+            for (int k = 0; k < 2; k++) {
+                p[1 + 2 * i + k].fd = fd[i][k];
+                p[1 + 2 * i + k].events = POLLIN;
+            }
+        if (poll(p, 1 + 2 * n, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            _exit(1);
+        }
+        if (p[0].revents & POLLIN) {
+            int c = accept(lfd, NULL, NULL);
+            struct sockaddr_in a;
+            memset(&a, 0, sizeof(a));
+            a.sin_family = AF_INET;
+            a.sin_port = htons((uint16_t)to_port);
+            a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+            int s = c < 0 ? -1 : socket(AF_INET, SOCK_STREAM, 0);
+            if (s >= 0 && n < PROXY_PAIRS &&
+                connect(s, (struct sockaddr *)&a, sizeof(a)) == 0) {
+                fd[n][0] = c;
+                fd[n][1] = s;
+                n++;
+            } else {
+                if (c >= 0)
+                    close(c);
+                if (s >= 0)
+                    close(s);
+            }
+            continue; /* the pairs moved */
+        }
+        for (size_t i = 0; i < n; i++) {
+            for (int k = 0; k < 2; k++) {
+                short ev = p[1 + 2 * i + k].revents;
+                if (!ev)
+                    continue;
+                ssize_t got = read(fd[i][k], buf, sizeof(buf));
+                ssize_t off = 0;
+                while (got > 0 && off < got) {
+                    ssize_t w =
+                        write(fd[i][!k], buf + off, (size_t)(got - off));
+                    if (w <= 0)
+                        break;
+                    off += w;
+                }
+                if (got <= 0 || off < got) {
+                    close(fd[i][0]);
+                    close(fd[i][1]);
+                    fd[i][0] = fd[n - 1][0];
+                    fd[i][1] = fd[n - 1][1];
+                    n--;
+                    goto next; /* the pairs moved */
+                }
+            }
+        }
+    next:;
+    }
+}
+
+pid_t
+tc_proxy_start(int to_port, int *port)
+{
+    int pfd[2];
+    if (pipe(pfd) != 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        close(pfd[0]);
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = proxy_on_usr1; /* no SA_RESTART: poll wakes up */
+        sigaction(SIGUSR1, &sa, NULL);
+        signal(SIGPIPE, SIG_IGN);
+        int lfd = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in a;
+        socklen_t al = sizeof(a);
+        memset(&a, 0, sizeof(a));
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        int p = -1;
+        if (lfd >= 0 && bind(lfd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+            listen(lfd, 16) == 0 &&
+            getsockname(lfd, (struct sockaddr *)&a, &al) == 0)
+            p = ntohs(a.sin_port);
+        if (write(pfd[1], &p, sizeof(p)) != sizeof(p) || p < 0)
+            _exit(1);
+        close(pfd[1]);
+        proxy_loop(lfd, to_port);
+        _exit(0);
+    }
+    close(pfd[1]);
+    int p = -1;
+    if (read(pfd[0], &p, sizeof(p)) != sizeof(p) || p <= 0) {
+        close(pfd[0]);
+        tc_proxy_stop(pid);
+        return -1;
+    }
+    close(pfd[0]);
+    *port = p;
+    return pid;
+}
+
+void
+tc_proxy_stop(pid_t pid)
+{
+    if (pid <= 0)
+        return;
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
 }
 
 int

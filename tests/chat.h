@@ -116,6 +116,16 @@ void tc_mmemu_stop(pid_t pid);
 /* A Mattermost user id (26 characters) made of a name: "aino000...". */
 void tc_mm_id(char out[27], const char *name);
 
+/*
+ * A TCP relay from a free loopback port to 127.0.0.1:to_port, in a child
+ * process, so that the tests can cut one client's connection (the one
+ * that connects through it) while the server and everyone else stay up:
+ * SIGUSR1 closes every connection through it at once; new ones are
+ * relayed again. Returns its pid and sets *port, or -1.
+ */
+pid_t tc_proxy_start(int to_port, int *port);
+void tc_proxy_stop(pid_t pid);
+
 /* pokerface itself, as a child process. */
 struct tc_bot {
     pid_t pid;

@@ -9,7 +9,9 @@
  *
  * WORLD.json: {"team": {"id", "name"}, "users": [{"id", "username",
  * "token", "is_bot"}], "channels": [{"id", "name", "display_name",
- * "type", "members": [user ids]}], "pending_post_ttl_ms": 30000}. The port it
+ * "type", "members": [user ids]}], "pending_post_ttl_ms": 30000,
+ * "read_back_delay_ms": 0}: a read-back (GET .../posts?after=) is
+ * answered that much later, as a busy server would. The port it
  * listens on (on 127.0.0.1) is written to PORT_FILE; every REST call and
  * WebSocket session is logged, one line each, to LOG_FILE (or stdout).
  *
@@ -23,6 +25,8 @@
  *   SIGUSR1  drop every WebSocket; sessions can be resumed
  *   SIGUSR2  drop every WebSocket and forget the sessions (resumption
  *            fails: a new connection_id and hello)
+ *   SIGWINCH the same for bot accounts only: everyone else stays
+ *            connected (the bot alone has to read back what it missed)
  *   SIGHUP   the next two POST /api/v4/posts get 429, Retry-After: 1
  *   SIGTERM  exit
  *
@@ -108,6 +112,10 @@ struct pss {
     char *resp;
     size_t resp_len, resp_off;
     struct conn *ws;
+    /* a response held back (read_back_delay_ms), sent when this fires */
+    lws_sorted_usec_list_t later;
+    struct lws *wsi;
+    int64_t delay_us;
 };
 
 static struct {
@@ -123,8 +131,10 @@ static struct {
     struct lws_context *ctx;
     FILE *log, *trace;
     int throttle;
-    long long pending_ttl_ms; /* the world's "pending_post_ttl_ms" */
-    volatile sig_atomic_t sig_drop, sig_forget, sig_throttle, sig_stop;
+    long long pending_ttl_ms;     /* the world's "pending_post_ttl_ms" */
+    long long read_back_delay_ms; /* the world's "read_back_delay_ms" */
+    volatile sig_atomic_t sig_drop, sig_forget, sig_forget_bots, sig_throttle,
+        sig_stop;
 } W;
 
 static void
@@ -472,6 +482,13 @@ ws_receive(struct conn *c, const char *in, size_t len)
 /* ---- REST ---- */
 
 static void
+send_later_cb(lws_sorted_usec_list_t *sul)
+{
+    struct pss *p = lws_container_of(sul, struct pss, later);
+    lws_callback_on_writable(p->wsi);
+}
+
+static void
 respond(struct lws *wsi, struct pss *p, int status, json_t *body,
         int retry_after)
 {
@@ -517,6 +534,12 @@ respond(struct lws *wsi, struct pss *p, int status, json_t *body,
     p->resp = txt;
     p->resp_len = n;
     p->resp_off = 0;
+    if (p->delay_us > 0) {
+        p->wsi = wsi;
+        lws_sul_schedule(W.ctx, 0, &p->later, send_later_cb, p->delay_us);
+        p->delay_us = 0; /* the next request on this connection is not */
+        return;
+    }
     lws_callback_on_writable(wsi);
     return;
 fail:
@@ -678,6 +701,8 @@ channel_posts(struct lws *wsi, struct pss *p, struct channel *c)
         after_at =
             (int64_t)json_integer_value(json_object_get(ap, "create_at"));
     }
+    if (a)
+        p->delay_us = W.read_back_delay_ms * 1000;
     json_t *order = json_array(), *posts = json_object();
     /* newest first; "after": the oldest ones after the post, up to
        per_page */
@@ -1023,6 +1048,7 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     }
 
     case LWS_CALLBACK_CLOSED_HTTP:
+        lws_sul_cancel(&p->later);
         free(p->resp);
         p->resp = NULL;
         pf_buf_release(&p->body);
@@ -1112,6 +1138,8 @@ on_signal(int sig)
         W.sig_drop = 1;
     else if (sig == SIGUSR2)
         W.sig_forget = 1;
+    else if (sig == SIGWINCH)
+        W.sig_forget_bots = 1;
     else if (sig == SIGHUP)
         W.sig_throttle = 1;
     else
@@ -1120,11 +1148,18 @@ on_signal(int sig)
         lws_cancel_service(W.ctx);
 }
 
+/* drop the WebSockets (of bot accounts only, with bots), and forget
+   their sessions */
 static void
-drop_all(int forget)
+drop_all(int forget, int bots)
 {
+    size_t kept = 0;
     for (size_t i = 0; i < W.n_sessions; i++) {
         struct session *s = W.sessions[i];
+        if (bots && !s->u->is_bot) {
+            W.sessions[kept++] = s;
+            continue;
+        }
         if (s->live) {
             s->live->closing = 1;
             lws_callback_on_writable(s->live->wsi);
@@ -1133,10 +1168,11 @@ drop_all(int forget)
         }
         if (forget)
             session_free(s);
+        else
+            W.sessions[kept++] = s;
     }
-    if (forget)
-        W.n_sessions = 0;
-    logf_("dropped every WebSocket%s",
+    W.n_sessions = kept;
+    logf_("dropped every %sWebSocket%s", bots ? "bot's " : "",
           forget ? " and forgot the sessions" : "");
 }
 
@@ -1162,6 +1198,8 @@ load_world(const char *path)
     json_t *ttl = json_object_get(w, "pending_post_ttl_ms");
     W.pending_ttl_ms =
         json_is_integer(ttl) ? json_integer_value(ttl) : PENDING_TTL_MS;
+    W.read_back_delay_ms =
+        json_integer_value(json_object_get(w, "read_back_delay_ms"));
     W.team_id = jdup(team, "id");
     W.team_name = jdup(team, "name");
     json_t *us = json_object_get(w, "users"),
@@ -1218,6 +1256,7 @@ main(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGUSR1, &sa, NULL);
     sigaction(SIGUSR2, &sa, NULL);
+    sigaction(SIGWINCH, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
@@ -1252,7 +1291,11 @@ main(int argc, char **argv)
         if (W.sig_drop || W.sig_forget) {
             int forget = W.sig_forget;
             W.sig_drop = W.sig_forget = 0;
-            drop_all(forget);
+            drop_all(forget, 0);
+        }
+        if (W.sig_forget_bots) {
+            W.sig_forget_bots = 0;
+            drop_all(1, 1);
         }
         if (W.sig_throttle) {
             W.sig_throttle = 0;
