@@ -119,6 +119,7 @@ struct scene {
     char bot_id[64]; /* the bot's user id: bot@localhost, or on
                         Mattermost its 26-character id */
     pid_t emu;       /* the Mattermost emulator, or 0 */
+    pid_t proxy;     /* XMPP: the bot connects through it (cut_bot) */
 };
 
 #define mm_id tc_mm_id
@@ -128,7 +129,7 @@ struct scene {
  * customer channels of tag, and the cast with tokens "tok-NAME".
  */
 static void
-emulator_start(struct scene *s, const char *tag)
+emulator_start(struct scene *s, const char *tag, int read_back_delay_ms)
 {
     static const char *const cast[] = {"pokerface", "aino",    "ville",
                                        "sanna",     "asiakas", "stranger"};
@@ -152,14 +153,14 @@ emulator_start(struct scene *s, const char *tag)
     char *cname = pf_xasprintf("asiakas-%s", tag);
     mm_id(ci, "chint");
     mm_id(cc, "chcust");
-    json_t *world =
-        json_pack("{s:{s:s, s:s}, s:o, s:[{s:s, s:s, s:s, s:s, s:[s,s,s,s]}, "
-                  "{s:s, s:s, s:s, s:s, s:[s,s]}]}",
-                  "team", "id", "t3am0000000000000000000000", "name", "support",
-                  "users", users, "channels", "id", ci, "name", iname,
-                  "display_name", "Tiimi (internal)", "type", "O", "members",
-                  bot, aino, ville, sanna, "id", cc, "name", cname,
-                  "display_name", "Asiakas", "type", "O", "members", bot, cust);
+    json_t *world = json_pack(
+        "{s:{s:s, s:s}, s:o, s:i, s:[{s:s, s:s, s:s, s:s, "
+        "s:[s,s,s,s]}, {s:s, s:s, s:s, s:s, s:[s,s]}]}",
+        "team", "id", "t3am0000000000000000000000", "name", "support", "users",
+        users, "read_back_delay_ms", read_back_delay_ms, "channels", "id", ci,
+        "name", iname, "display_name", "Tiimi (internal)", "type", "O",
+        "members", bot, aino, ville, sanna, "id", cc, "name", cname,
+        "display_name", "Asiakas", "type", "O", "members", bot, cust);
     s->emu = tc_mmemu_start(tu_build(), s->tmp, world, s->url, sizeof(s->url));
     json_decref(world);
     ck_assert_msg(s->emu > 0, "the emulator did not start; see %s/emu.log",
@@ -279,17 +280,20 @@ cast(struct scene *s, const char *name, const char *const *rooms)
 /*
  * Rooms named after the scenario; extra is spliced into the config's
  * top level (",\"hold_ttl_s\": 2"), reconnect_ms is the bot's minimum
- * reconnect delay.
+ * reconnect delay. cuttable: the bot's connection alone can be cut
+ * (cut_bot): on XMPP it goes through a proxy.
  */
 static void
-scene_open(struct scene *s, const char *tag, const char *extra,
-           int reconnect_ms)
+scene_open_cuttable(struct scene *s, const char *tag, const char *extra,
+                    int reconnect_ms, int cuttable)
 {
     memset(s, 0, sizeof(*s));
     s->tmp = tu_tmpdir();
-    char *conn, sanna[64];
+    char *conn, sanna[64], bot_url[256];
     if (g_mm) {
-        emulator_start(s, tag);
+        /* a cuttable bot reads back slowly, so that the cuts and live
+           posts come while it does */
+        emulator_start(s, tag, cuttable ? 250 : 0);
         mm_id(sanna, "sanna");
         conn = pf_xasprintf("{\"type\": \"mattermost\", \"url\": \"%s\",\n"
                             "   \"token_env\": \"PF_TEST_BOT_TOKEN\",\n",
@@ -300,10 +304,23 @@ scene_open(struct scene *s, const char *tag, const char *extra,
         snprintf(s->iroom, sizeof(s->iroom), "tiimi-%s" MUC, tag);
         snprintf(s->bot_id, sizeof(s->bot_id), "bot@localhost");
         snprintf(sanna, sizeof(sanna), "sanna@localhost");
+        snprintf(bot_url, sizeof(bot_url), "%s", s->url);
+        if (cuttable) {
+            struct pf_buf b = PF_BUF_INIT;
+            char *pp = pf_xasprintf("%s/http_port", g_dir);
+            int port = 0;
+            ck_assert_int_eq(pf_read_file(pp, 64, &b), 0);
+            s->proxy = tc_proxy_start(atoi(b.data), &port);
+            ck_assert_int_gt(s->proxy, 0);
+            snprintf(bot_url, sizeof(bot_url),
+                     "ws://127.0.0.1:%d/xmpp-websocket", port);
+            pf_buf_release(&b);
+            free(pp);
+        }
         conn = pf_xasprintf("{\"type\": \"xmpp\", \"url\": \"%s\",\n"
                             "   \"jid\": \"bot@localhost\", \"password_env\": "
                             "\"PF_TEST_BOT_PW\",\n   \"nick\": \"pokerface\",",
-                            s->url);
+                            bot_url);
     }
     char *cfg = pf_xasprintf(
         "{\"plugins\": [\"example\", \"backstage\", \"echo\"],\n"
@@ -341,6 +358,24 @@ scene_open(struct scene *s, const char *tag, const char *extra,
     ck_assert_int_eq(tc_wait_member(s->cust, s->croom, "pokerface", WAIT), 0);
 }
 
+static void
+scene_open(struct scene *s, const char *tag, const char *extra,
+           int reconnect_ms)
+{
+    scene_open_cuttable(s, tag, extra, reconnect_ms, 0);
+}
+
+/* the bot's connection breaks, and (Mattermost) its session cannot be
+   resumed; the server and everyone else stay */
+static void
+cut_bot(struct scene *s)
+{
+    if (s->emu)
+        ck_assert_int_eq(kill(s->emu, SIGWINCH), 0);
+    else
+        ck_assert_int_eq(kill(s->proxy, SIGUSR1), 0);
+}
+
 /* Whatever happened, the customer saw no notice and no command reply. */
 static void
 customer_saw_no_backstage(struct scene *s)
@@ -375,6 +410,7 @@ scene_close(struct scene *s)
                   "errors in %s", s->bot.log);
     tc_world_free(&s->w);
     emulator_stop(s);
+    tc_proxy_stop(s->proxy);
     if (!getenv("PF_KEEP"))
         tu_rmrf(s->tmp);
     free(s->tmp);
@@ -1496,6 +1532,299 @@ START_TEST(kill_and_restart_loses_and_duplicates_nothing)
 }
 END_TEST
 
+/* ---- the soak ---- */
+
+/* whether the bot's log has needle after byte *off; *off moves to the
+   end of what was read (only new lines are read each time) */
+static int
+logged_since(const struct tc_bot *b, const char *needle, long *off)
+{
+    FILE *f = fopen(b->log, "r");
+    int found = 0;
+    if (!f)
+        return 0;
+    if (fseek(f, *off, SEEK_SET) == 0) {
+        char line[4096];
+        long at = *off;
+        while (fgets(line, sizeof(line), f)) {
+            size_t n = strlen(line);
+            if (n && line[n - 1] != '\n')
+                break; /* half a line: read it again next time */
+            at += (long)n;
+            found |= strstr(line, needle) != NULL;
+        }
+        *off = at;
+    }
+    fclose(f);
+    return found;
+}
+
+/* the marker [Snnnn] in a text, or -1 */
+static int
+soak_marker(const char *t)
+{
+    const char *p = strstr(t, "[S");
+    return p && p[2] >= '0' && p[2] <= '9' ? atoi(p + 2) : -1;
+}
+
+/* how many times each marker reached u in room */
+static void
+soak_counts(struct tc_user *u, const char *room, unsigned *count, int n)
+{
+    memset(count, 0, (size_t)n * sizeof(*count));
+    for (size_t i = 0; i < u->n; i++) {
+        const struct tc_msg *m = &u->msgs[i];
+        int k = m->own || !m->room || strcmp(m->room, room)
+                    ? -1
+                    : soak_marker(m->text);
+        if (k >= 0 && k < n)
+            count[k]++;
+    }
+}
+
+/* the queue, from the bot's control socket: marker -> hold number;
+   returns how many markers are held more than once */
+static int
+soak_queue(struct scene *s, unsigned *hold_of, int n)
+{
+    int twice = 0;
+    char err[512];
+    char *sock = pf_xasprintf("%s/state/control.sock", s->tmp);
+    char *a = pf_control_call(sock, "{\"cmd\": \"list\"}", err, sizeof(err));
+    ck_assert_msg(a != NULL, "the queue: %s", err);
+    json_t *o = json_loads(a, 0, NULL), *h;
+    size_t i;
+    memset(hold_of, 0, (size_t)n * sizeof(*hold_of));
+    json_array_foreach (json_object_get(o, "holds"), i, h) {
+        int k = soak_marker(json_string_value(json_object_get(h, "text")));
+        if (k < 0 || k >= n)
+            continue;
+        twice += hold_of[k] != 0;
+        hold_of[k] = (unsigned)json_integer_value(json_object_get(h, "hold"));
+    }
+    json_decref(o);
+    free(a);
+    free(sock);
+    return twice;
+}
+
+/* did u get the notice of hold id ("u: held #id,") */
+static int
+soak_told(struct tc_user *u, const char *room, unsigned id)
+{
+    char want[64];
+    snprintf(want, sizeof(want), "%s: held #%u,", u->name, id);
+    for (size_t i = 0; i < u->n; i++)
+        if (!u->msgs[i].own && u->msgs[i].room &&
+            !strcmp(u->msgs[i].room, room) &&
+            !strncmp(u->msgs[i].text, want, strlen(want)))
+            return 1;
+    return 0;
+}
+
+/*
+ * A read-back of many pages while the team goes on writing: the bot is
+ * killed while 450 replies are written, and started again while aino
+ * writes more; on Mattermost the server answers each page of the
+ * read-back late, so that live posts come between pages. Every reply
+ * reaches the customer once (on today's main, Mattermost asked for the
+ * second page after the newest live post, and lost the rest).
+ */
+START_TEST(a_long_read_back_with_live_replies_loses_nothing)
+{
+    enum { BACKLOG = 450, LIVE = 40 };
+    struct scene s;
+    unsigned count[BACKLOG + LIVE];
+    scene_open_cuttable(&s, "pages", NULL, 200, 1);
+    tc_say(s.aino, s.iroom, ">> [S9999] Hello, one moment please.");
+    ck_assert_ptr_nonnull(tc_wait_msg(s.cust, s.croom, "[S9999]", NULL, WAIT));
+    bot_kill(&s);
+    for (int i = 0; i < BACKLOG; i++) {
+        char *t = pf_xasprintf(">> [S%04d] Your order %d is on its way.", i, i);
+        tc_say(s.aino, s.iroom, t);
+        free(t);
+        tc_pump(&s.w, 2);
+    }
+    tc_pump(&s.w, QUIET);
+    bot_restart(&s, 1);
+    long off = 0;
+    int live = 0;
+    for (; live < LIVE && !logged_since(&s.bot, "chat ready", &off); live++) {
+        char *t = pf_xasprintf(">> [S%04d] Your order %d is on its way.",
+                               BACKLOG + live, BACKLOG + live);
+        tc_say(s.ville, s.iroom, t);
+        free(t);
+        tc_pump(&s.w, 50);
+    }
+    int missing = 1;
+    for (int tries = 0; missing && tries < 3 * WAIT / 100; tries++) {
+        tc_pump(&s.w, 100);
+        soak_counts(s.cust, s.croom, count, BACKLOG + live);
+        missing = 0;
+        for (int k = 0; k < BACKLOG + live; k++)
+            missing += !count[k];
+    }
+    tc_pump(&s.w, QUIET);
+    soak_counts(s.cust, s.croom, count, BACKLOG + live);
+    int lost = 0, dup = 0;
+    for (int k = 0; k < BACKLOG + live; k++) {
+        lost += !count[k];
+        dup += count[k] > 1;
+    }
+    ck_assert_msg(live > 0, "no reply was written during the read-back");
+    ck_assert_msg(!lost && !dup,
+                  "%d of %d replies lost, %d duplicated (%d written during "
+                  "the read-back); see %s",
+                  lost, BACKLOG + live, dup, live, s.bot.log);
+    scene_close(&s);
+}
+END_TEST
+
+/*
+ * The soak of issue 12: aino and ville send a burst of replies (one in
+ * five held), while the bot's connection is cut again and again, each
+ * time a second cut while it is reading back what the first made it
+ * miss, and the bot is killed and restarted twice. Then every passing
+ * reply reached the customer exactly once, no held one at all, every
+ * held one is in the queue and its author was told; and of those a
+ * supervisor approves, each arrives once. PF_SOAK_N sets the number of
+ * replies (2000), PF_SOAK_SEED repeats a run.
+ */
+START_TEST(a_burst_with_cuts_and_kills_loses_nothing)
+{
+    int n = getenv("PF_SOAK_N") ? atoi(getenv("PF_SOAK_N")) : 2000;
+    unsigned seed = getenv("PF_SOAK_SEED")
+                        ? (unsigned)strtoul(getenv("PF_SOAK_SEED"), NULL, 10)
+                        : (unsigned)time(NULL);
+    enum { CUTS = 6 };
+    const char *readback =
+        g_mm ? "reading back what was missed" : "catching up after";
+    struct scene s;
+    int64_t t0 = pf_now_ns();
+    ck_assert_int_ge(n, 50);
+    srand(seed);
+    scene_open_cuttable(&s, "soak", ", \"hold_ttl_s\": 7200", 150, 1);
+    unsigned *count = pf_xcalloc((size_t)n, sizeof(*count));
+    unsigned *hold_of = pf_xcalloc((size_t)n, sizeof(*hold_of));
+    unsigned *approved = pf_xcalloc((size_t)n, sizeof(*approved));
+    long off = 0;
+    int cuts = 0, cuts_in_readback = 0, kills = 0, run = 1, armed = 0;
+    for (int i = 0; i < n; i++) {
+        struct tc_user *who = i % 2 ? s.ville : s.aino;
+        char *t = i % 5 == 0
+                      ? pf_xasprintf(">> [S%04d] lol this guy is a total "
+                                     "idiot, PEBKAC again",
+                                     i)
+                      : pf_xasprintf(">> [S%04d] Hello! Your order is on its "
+                                     "way and arrives on Friday.",
+                                     i);
+        tc_say(who, s.iroom, t);
+        free(t);
+        tc_pump(&s.w, 1 + rand() % 3);
+        if (i % (n / (CUTS + 1)) == n / (CUTS + 1) / 2) {
+            /* a cut; the next one comes while the bot reads back */
+            logged_since(&s.bot, readback, &off);
+            cut_bot(&s);
+            cuts++;
+            armed = 1;
+        } else if (armed && logged_since(&s.bot, readback, &off)) {
+            tc_pump(&s.w, rand() % 20);
+            cut_bot(&s);
+            cuts++;
+            cuts_in_readback++;
+            armed = 0;
+        }
+        if (i == n / 3 || i == 2 * n / 3) {
+            bot_kill(&s);
+            kills++;
+            bot_restart(&s, ++run);
+            off = 0;
+            armed = 0;
+        }
+    }
+    /* settle: everything passing arrives */
+    int missing = n;
+    for (int tries = 0; missing && tries < 600; tries++) {
+        tc_pump(&s.w, 100);
+        emulator_alive(&s);
+        soak_counts(s.cust, s.croom, count, n);
+        missing = 0;
+        for (int k = 0; k < n; k++)
+            missing += k % 5 && !count[k];
+    }
+    tc_pump(&s.w, 2 * QUIET);
+    /* the queue; a supervisor approves every other held reply */
+    int held_twice = soak_queue(&s, hold_of, n);
+    int n_approved = 0;
+    for (int k = 0; k < n; k += 10)
+        if (hold_of[k]) {
+            say_cmd(s.sanna, s.iroom, "!send", hold_of[k], NULL);
+            approved[k] = hold_of[k];
+            n_approved++;
+        }
+    for (int tries = 0; tries < 300; tries++) {
+        tc_pump(&s.w, 100);
+        soak_counts(s.cust, s.croom, count, n);
+        int waiting = 0;
+        for (int k = 0; k < n; k += 10)
+            waiting += approved[k] && !count[k];
+        if (!waiting)
+            break;
+    }
+    tc_pump(&s.w, 3 * QUIET);
+    soak_counts(s.cust, s.croom, count, n);
+    unsigned *left = pf_xcalloc((size_t)n, sizeof(*left));
+    soak_queue(&s, left, n);
+    int lost = 0, dup = held_twice, undecided_sent = 0, untold = 0,
+        vanished = 0, held = 0;
+    for (int k = 0; k < n; k++) {
+        struct tc_user *who = k % 2 ? s.ville : s.aino;
+        if (k % 5) {
+            lost += count[k] == 0;
+            dup += count[k] > 1;
+        } else {
+            held++;
+            if (!hold_of[k])
+                vanished++;
+            else if (!soak_told(who, s.iroom, hold_of[k]))
+                untold++;
+            if (approved[k]) {
+                lost += count[k] == 0;
+                dup += count[k] > 1;
+            } else {
+                undecided_sent += count[k] > 0;
+                vanished += !left[k] && hold_of[k];
+            }
+        }
+        if (count[k] != (k % 5 == 0 && !approved[k] ? 0u : 1u))
+            fprintf(stderr, "soak: [S%04d] reached the customer %u times\n", k,
+                    count[k]);
+    }
+    int secs = (int)((pf_now_ns() - t0) / 1000000000);
+    fprintf(stderr,
+            "soak on %s (seed %u): %d replies (%d passing, %d held, %d "
+            "approved), %d cuts (%d while reading back), %d kills: %d lost, "
+            "%d duplicated, %d sent without a decision, %d holds whose author "
+            "was not told, %d held ones missing from the queue; %d s\n",
+            g_mm ? "mattermost" : "prosody", seed, n, n - held, held,
+            n_approved, cuts, cuts_in_readback, kills, lost, dup,
+            undecided_sent, untold, vanished, secs);
+    ck_assert_int_ge(cuts_in_readback, 3);
+    ck_assert_int_eq(kills, 2);
+    ck_assert_int_eq(lost, 0);
+    ck_assert_int_eq(dup, 0);
+    ck_assert_int_eq(undecided_sent, 0);
+    ck_assert_int_eq(untold, 0);
+    ck_assert_int_eq(vanished, 0);
+    ck_assert_int_gt(n_approved, n / 20);
+    free(count);
+    free(hold_of);
+    free(approved);
+    free(left);
+    scene_close(&s);
+}
+END_TEST
+
 /* u goes away: its connection closes (on XMPP its nick is free then) */
 static void
 user_away(struct scene *s, struct tc_user *u)
@@ -1648,6 +1977,7 @@ add_shared_scenarios(TCase *tc)
     tcase_add_test(tc, commands_help_why_and_mistakes);
     tcase_add_test(tc, what_was_read_back_is_handled_once_across_restarts);
     tcase_add_test(tc, decisions_taken_while_the_bot_is_down_apply_once);
+    tcase_add_test(tc, a_long_read_back_with_live_replies_loses_nothing);
     tcase_add_test(tc, restart_mid_conversation_relays_once);
 }
 
@@ -1680,6 +2010,16 @@ suite_relay(void)
     tcase_add_unchecked_fixture(tc, mattermost_up, mattermost_down);
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, kill_and_restart_loses_and_duplicates_nothing);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("soak");
+    tcase_add_unchecked_fixture(tc, prosody_up, prosody_down);
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, a_burst_with_cuts_and_kills_loses_nothing);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("soak-mattermost");
+    tcase_add_unchecked_fixture(tc, mattermost_up, mattermost_down);
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, a_burst_with_cuts_and_kills_loses_nothing);
     suite_add_tcase(s, tc);
     return s;
 }
