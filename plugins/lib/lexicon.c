@@ -99,11 +99,17 @@ static uint32_t
 add_key(struct lexicon *lx, const char *s, size_t n)
 {
     if (lx->keys_len + n + 1 > lx->keys_cap) {
+        /* s may be a key already in keys (phrase_compile indexes a
+           phrase by its own units): keep where it is across the realloc */
+        uintptr_t at = (uintptr_t)s, base = (uintptr_t)lx->keys;
+        int inside = lx->keys && at >= base && at < base + lx->keys_len;
         size_t cap = lx->keys_cap ? lx->keys_cap * 2 : 4096;
         while (cap < lx->keys_len + n + 1)
             cap *= 2;
         lx->keys = xrealloc(lx->keys, cap);
         lx->keys_cap = cap;
+        if (inside)
+            s = lx->keys + (at - base);
     }
     uint32_t off = (uint32_t)lx->keys_len;
     memcpy(lx->keys + off, s, n);
