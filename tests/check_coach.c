@@ -96,6 +96,91 @@ START_TEST(missing_apology)
 }
 END_TEST
 
+/* regret counts as an apology, in the words people use for it */
+START_TEST(apology_regret)
+{
+    const char *late = "The plumber never showed up and I took the day off "
+                       "for nothing.";
+    static const char *const en[] = {
+        "That shouldn't have happened. He will come tomorrow at 8.",
+        "That's on us: he will come tomorrow at 8.",
+        "We let you down there. He will come tomorrow at 8.",
+        "I really wish your day had gone differently; he comes at 8.",
+        "Ugh, that sounds really frustrating. He comes tomorrow at 8.",
+        "We should have called you. He comes tomorrow at 8.",
+    };
+    for (size_t i = 0; i < sizeof(en) / sizeof(*en); i++)
+        expect_not(late, en[i], "missing_apology");
+    expect(late, "He will come tomorrow at 8.", "missing_apology");
+
+    const char *rikki = "Uusi astianpesukone vuotaa jo toista kertaa.";
+    static const char *const fi[] = {
+        "Harmittaa tosi paljon! Huoltomies tulee huomenna.",
+        "Tämä meni meiltä pieleen. Huoltomies tulee huomenna.",
+        "Näin ei olisi pitänyt käydä. Huoltomies tulee huomenna.",
+        "Kurja juttu, huoltomies tulee huomenna.",
+        "Meidän olisi pitänyt tarkistaa liitokset. Huoltomies tulee "
+        "huomenna.",
+    };
+    for (size_t i = 0; i < sizeof(fi) / sizeof(*fi); i++)
+        expect_not(rikki, fi[i], "missing_apology");
+    expect(rikki, "Huoltomies tulee huomenna.", "missing_apology");
+    /* "ikävä kyllä" is "unfortunately", no regret */
+    expect(rikki, "Ikävä kyllä huoltomies pääsee vasta maanantaina.",
+           "missing_apology");
+    /* condolences are what a bereaved customer is owed */
+    expect_not("Äitini kuoli, enkä päässyt vastaanotolle.",
+               "Otan osaa. Uusi aika on sinulle maksuton.", "missing_apology");
+}
+END_TEST
+
+/* complaints in the forms people write them: inflected, spoken, told
+   as a broken promise, a regression, or something staff did */
+START_TEST(complaint_forms)
+{
+    const char *reply = "A new one ships on Monday.";
+    const char *vastaus = "Uusi lähtee maanantaina.";
+    static const char *const en[] = {
+        "You quoted me 120 € and then charged 165 €.",
+        "Same problem again after your last update.",
+        "Your courier forgot to close the gate and the dog got out.",
+        "We paid for the premium plan and got the basic one.",
+        "It stopped charging after only two weeks. Seriously?",
+        "The website said in stock but the order was cancelled.",
+    };
+    for (size_t i = 0; i < sizeof(en) / sizeof(*en); i++)
+        expect(en[i], reply, "missing_apology");
+    static const char *const fi[] = {
+        "Tuoli tuli rikkinäisenä.",
+        "Tilaamani kaappi ei koskaan tullu perille.",
+        "Kaikki kuvat on kadonnu päivityksen jälkeen!",
+        "Siivooja jätti ikkunan auki koko viikonlopuksi.",
+        "Sivulla luki toimitus 2 päivässä, mutta nyt on mennyt viikko.",
+        "Laturi ei toiminu alusta asti ja meiltä jäi työt tekemättä.",
+    };
+    for (size_t i = 0; i < sizeof(fi) / sizeof(*fi); i++)
+        expect(fi[i], vastaus, "missing_apology");
+
+    /* "!" makes a complaint of a mention of an error */
+    expect("Laskussa on virhe!", "Korjattu lasku on liitteenä.",
+           "missing_apology");
+
+    /* the customer's own mistake, lateness or confusion is no complaint
+       about the service */
+    expect_not("I accidentally ordered the wrong size. Can I swap it?",
+               "Sure, swap it in the app.", "missing_apology");
+    expect_not("Sorry, I'll be late with the payment this month.",
+               "That's fine, pay by the 15th.", "missing_apology");
+    expect_not("Ostin vahingossa väärän kokoisen. Voiko vaihtaa?",
+               "Voi, vaihto onnistuu sovelluksessa.", "missing_apology");
+    expect_not("En vieläkään tajua miten kuitin saa ladattua.",
+               "Kuitti löytyy kohdasta Tilaukset.", "missing_apology");
+    /* good news is no complaint, however it ends */
+    expect_not("Thanks, my bike is back and rides great!", "Enjoy!",
+               "missing_apology");
+}
+END_TEST
+
 START_TEST(unanswered_questions)
 {
     struct pf_result r;
@@ -137,6 +222,87 @@ START_TEST(unanswered_questions)
 }
 END_TEST
 
+/* where one question ends and the next begins */
+START_TEST(question_parts)
+{
+    /* a lone question is no finding: that takes two */
+    expect_not("Can I bring my dog to the class?", "Only on weekdays.",
+               "unanswered_questions");
+    /* punctuation inside a word ends nothing: "4K:n", ".fi" */
+    expect_not("Toimiiko sovellus Go:ssa? Entä maksaako se?",
+               "Toimii, ja se on ilmainen.", "unanswered_questions");
+    expect("Paljonko .com-osoite maksaa vuodessa ja saako siihen "
+           "sähköpostin?",
+           "Osoite maksaa 15 € vuodessa.", "unanswered_questions");
+    /* "or" gives one question two sides */
+    expect_not("How much is a parking permit, and can I buy it online or "
+               "do I need to visit the office?",
+               "A permit is 40 € a month, and you can buy it online.",
+               "unanswered_questions");
+    /* a lead-in that only asks to be told is no question of its own */
+    expect_not("Voisitteko kertoa, paljonko vuokravakuus on?",
+               "Vakuus on kahden kuukauden vuokra.", "unanswered_questions");
+    expect_not("Could you check whether my card is still active?",
+               "Yes, it's active until May.", "unanswered_questions");
+    /* but "where is it" asks, and "why and when" are two */
+    expect("Where is it, and why is it so late?",
+           "It is at the terminal in Vantaa.", "unanswered_questions");
+    expect("Miksi ja milloin tilini suljettiin?",
+           "Tili suljettiin eilen illalla.", "unanswered_questions");
+}
+END_TEST
+
+/* which words and answers answer which question */
+START_TEST(question_answers)
+{
+    /* "yes to both", "molemmat", "yes, yes and yes" answer them all */
+    expect_not("Can I pause my membership? And can I transfer it?",
+               "Yes to both: pause and transfer are under My plan.",
+               "unanswered_questions");
+    expect_not("Voiko tunnille tuoda kaverin? Entä oman maton?",
+               "Molemmat käyvät hyvin.", "unanswered_questions");
+    expect_not("Saako kortin jäädyttää? Entä siirtää toiselle? Ja onko "
+               "siitä maksua?",
+               "Kyllä, kyllä ja kyllä: jäädytys ja siirto maksavat 5 €.",
+               "unanswered_questions");
+    /* a topic word both questions share answers neither */
+    expect("How often should I service my bike, and which chain oil do you "
+           "recommend for my bike?",
+           "For a road bike we recommend Finish Line Dry.",
+           "unanswered_questions");
+    /* an opening "yes" answers the question its sentence is about */
+    expect("Is the jacket in stock in size L? Is it waterproof?",
+           "Yes, it's fully waterproof with taped seams.",
+           "unanswered_questions");
+    /* "per month" is a price, "every 20 minutes" a frequency: neither
+       says when; "16:45" does */
+    expect("When does the pool open, and how much is a monthly pass?",
+           "A pass is 45 € per month.", "unanswered_questions");
+    expect("What time does the last bus leave, and where does it stop?",
+           "They run every 20 minutes from stop 4.", "unanswered_questions");
+    expect_not("What time does the last bus leave, and where does it stop?",
+               "The last one leaves at 23:40 from stop 4.",
+               "unanswered_questions");
+    /* a question that wants a time is not answered by its topic alone */
+    expect("How long does the repair take, and can I wait at the shop?",
+           "The repair is done at our Vantaa shop, and you can wait in the "
+           "lounge.",
+           "unanswered_questions");
+    /* a price word deep inside a yes/no question does not ask a price */
+    expect("Is installation included in the price? And how long does it "
+           "take?",
+           "The washer is 499 € and it takes an hour.", "unanswered_questions");
+    /* a compound and its first part: vahvistusmerkki / vahvistus */
+    expect_not("Miten saan vahvistusmerkin tilille ja kauanko se kestää?",
+               "Vahvistuksen teet asetuksista, ja käsittely kestää päivän.",
+               "unanswered_questions");
+    /* a mixed-language customer's words, found in a reply in another */
+    expect_not("Moi, do you have a sauna, ja onko teillä pyyhevuokraus?",
+               "Hi! Yes, there's a sauna. Pyyhevuokraus maksaa 3 €.",
+               "unanswered_questions");
+}
+END_TEST
+
 START_TEST(emoji_overuse)
 {
     struct pf_result r;
@@ -173,6 +339,99 @@ START_TEST(condescension)
                "condescension");
     expect_not("How do I reset the router?",
                "Press the reset button for ten seconds.", "condescension");
+}
+END_TEST
+
+/* the families of talking down, in both languages, with words between */
+START_TEST(condescension_forms)
+{
+    const char *q = "How do I change my password?";
+    const char *k = "Miten vaihdan salasanan?";
+    static const char *const en[] = {
+        /* what was said before */
+        "As I've now told you twice, it's under Settings.",
+        "As our support already explained to you, it's under Settings.",
+        "For the third time: it's under Settings.",
+        /* what they should have read */
+        "As stated in the welcome email, it's under Settings.",
+        "Like the manual says, it's under Settings.",
+        "It's under Settings. This is stated on the first page of the "
+        "guide.",
+        /* reproach */
+        "You should have checked Settings. It's there.",
+        "You'd know this if you'd read the guide: it's under Settings.",
+        "It's under Settings; please read the guide carefully next time.",
+        "It's under Settings, just so you know for future reference.",
+        /* what anyone knows, how easy it is */
+        "As any user should know, it's under Settings.",
+        "It's under Settings, which I'm sure you understand.",
+        "Surely you know where Settings is?",
+        "It's under Settings. It really isn't complicated.",
+        "It's under Settings, that's literally what the word means.",
+        "Settings exist for a reason. It's there.",
+    };
+    for (size_t i = 0; i < sizeof(en) / sizeof(*en); i++)
+        expect(q, en[i], "condescension");
+    static const char *const fi[] = {
+        "Kuten edellisessä viestissäni jo kerroin, se on asetuksissa.",
+        "Kuten ohjeissa lukee, se on asetuksissa.",
+        "Jos olisit vilkaissut ohjetta, olisit löytänyt sen itsekin.",
+        "Se on asetuksissa. Lue ohje huolellisesti tällä kertaa.",
+        "Kai sä tiedät missä asetukset on?",
+        "Se on asetuksissa, ei se sen vaikeampaa ole.",
+        "Se on asetuksissa, sehän on ihan perustoiminto.",
+        "Se on asetuksissa. Tämän pitäisi olla aika selvää.",
+        "Kannattaa jatkossa lukea ohjeet ennen kuin kysyy.",
+    };
+    for (size_t i = 0; i < sizeof(fi) / sizeof(*fi); i++)
+        expect(k, fi[i], "condescension");
+
+    /* the same words that talk down nobody */
+    expect_not(q,
+               "You should have received a reset email; it's also under "
+               "Settings.",
+               "condescension");
+    expect_not(q, "Don't worry, it's not complicated: open Settings.",
+               "condescension");
+    expect_not(q,
+               "It's under Settings. Next time you can also use the "
+               "app.",
+               "condescension");
+    expect_not(k, "Asentaja tarkistaa jatkossa lukituksen aina kahdesti.",
+               "condescension");
+    expect_not(k, "Kuten sovimme, vaihdoin salasanan puolestasi.",
+               "condescension");
+}
+END_TEST
+
+/* explaining the obvious: defining a word the customer or the reply
+   itself just used */
+START_TEST(over_explaining)
+{
+    struct pf_result r;
+    const char *reply = "Insert the filter into the holder. The holder is a "
+                        "plastic frame that sits under the lid.";
+    const struct pf_found *f =
+        coach("Where does the filter go?", reply, "condescension", &r);
+    ck_assert_msg(f, "no condescension for: %s", reply);
+    ck_assert(tu_span_is(&r, reply, "holder is a"));
+    expect("Miten suodatin vaihdetaan?",
+           "Suodatin laitetaan kehikkoon. Kehikko on se muovinen osa, joka "
+           "on kannen alla.",
+           "condescension");
+    expect("Which way do I turn the valve?",
+           "Turn the valve anticlockwise. Anticlockwise means the opposite "
+           "way to a clock's hands.",
+           "condescension");
+    /* not when the customer asked what a word means */
+    expect_not("What does 'anticlockwise' mean?",
+               "Anticlockwise means the opposite way to a clock's hands.",
+               "condescension");
+    /* nor a definition of a word nobody used */
+    expect_not("Where does the filter go?",
+               "Under the lid: the holder is a frame that keeps it in "
+               "place.",
+               "condescension");
 }
 END_TEST
 
@@ -253,9 +512,15 @@ suite_coach(void)
     TCase *tc = tcase_create("coach");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, missing_apology);
+    tcase_add_test(tc, apology_regret);
+    tcase_add_test(tc, complaint_forms);
     tcase_add_test(tc, unanswered_questions);
+    tcase_add_test(tc, question_parts);
+    tcase_add_test(tc, question_answers);
     tcase_add_test(tc, emoji_overuse);
     tcase_add_test(tc, condescension);
+    tcase_add_test(tc, condescension_forms);
+    tcase_add_test(tc, over_explaining);
     tcase_add_test(tc, note_by_default);
     tcase_add_test(tc, config_errors);
     suite_add_tcase(s, tc);
