@@ -125,6 +125,15 @@ START_TEST(apology_regret)
     for (size_t i = 0; i < sizeof(fi) / sizeof(*fi); i++)
         expect_not(rikki, fi[i], "missing_apology");
     expect(rikki, "Huoltomies tulee huomenna.", "missing_apology");
+    /* the formal and the possessive forms */
+    expect_not(rikki, "Valitamme tapahtunutta. Huoltomies tulee huomenna.",
+               "missing_apology");
+    expect_not(rikki, "Tämä on täysin vikamme. Huoltomies tulee huomenna.",
+               "missing_apology");
+    expect_not(rikki, "Esitämme anteeksipyyntömme; huoltomies tulee huomenna.",
+               "missing_apology");
+    expect_not(late, "Forgive the mix-up: he comes tomorrow at 8.",
+               "missing_apology");
     /* "ikävä kyllä" is "unfortunately", no regret */
     expect(rikki, "Ikävä kyllä huoltomies pääsee vasta maanantaina.",
            "missing_apology");
