@@ -38,15 +38,19 @@
 #include <string.h>
 
 static const char *const family_names[F_COUNT] = {
-    "complaint",   "apology",       "regret",
-    "not_apology", "condescension", "not_condescension",
-    "define",      "point",         "relative",
-    "function",    "ask_time",      "ask_price",
-    "ask_place",   "ask_reason",    "wh",
-    "ask",         "ans_time",      "not_time",
-    "ans_price",   "ans_place",     "ans_reason",
-    "ans_yesno",   "ans_all",       "and",
-    "or",          "greeting",
+    "complaint",     "apology",
+    "regret",        "not_apology",
+    "condescension", "not_condescension",
+    "define",        "point",
+    "function",      "ask_time",
+    "ask_price",     "ask_place",
+    "ask_reason",    "wh",
+    "ask",           "ans_time",
+    "not_time",      "ans_price",
+    "ans_place",     "ans_reason",
+    "ans_yesno",     "ans_all",
+    "and",           "or",
+    "greeting",
 };
 
 static const struct lex_spec lexicon_spec = {
@@ -63,7 +67,7 @@ static const struct lex_spec condescension_spec = {
     -1,
     "coach",
     1u << F_CONDESCENSION | 1u << F_NOT_CONDESCENSION | 1u << F_DEFINE |
-        1u << F_POINT | 1u << F_RELATIVE,
+        1u << F_POINT,
 };
 
 struct pf_finding *

@@ -30,10 +30,9 @@ enum family {
     F_CONDESCENSION, /* as I already told you */
     F_NOT_CONDESCENSION, /* "as we agreed": covers words that talk down
                             only elsewhere */
-    F_DEFINE,            /* means, tarkoittaa: defines the word before it */
-    F_POINT,             /* is a, on se: defines the word before it when a
-                            "that"/"joka" or a noun follows */
-    F_RELATIVE,          /* that, which, joka, jossa */
+    F_DEFINE,            /* means, "is a ... that": defines the word before */
+    F_POINT,             /* on se: defines the word before it when a noun
+                            follows ("on se laatikko") */
     F_FUNCTION,          /* function words: not what a question is about */
     F_ASK_TIME,          /* when, milloin, how long */
     F_ASK_PRICE,         /* how much, paljonko */

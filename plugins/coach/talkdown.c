@@ -15,7 +15,7 @@
  *  - over-explaining the obvious: defining words the customer or the
  *    reply itself just used ("...in the paper tray. The paper tray is a
  *    drawer that...", "Profiili-sivu on se sivu, jossa"), found from the
- *    define and point families' words after the repeated word.
+ *    define and point families' phrases after the repeated word.
  */
 #include "coach.h"
 
@@ -48,20 +48,12 @@ defined_word(const struct pf_msg *m, const struct marks *mk, size_t d0)
     return SIZE_MAX;
 }
 
-/* "is a", "on se" define only before what they point at: a relative
-   clause ("a machine that sucks up dust", "se sivu, jossa") or, in
-   Finnish, a noun right after "se" ("se laatikko") */
+/* "on se" defines only before what it points at, a noun: "se laatikko",
+   not "se, että" */
 static int
 points(const struct pf_msg *m, const struct marks *mk, size_t d1)
 {
-    for (size_t t = d1; t < mk->n && t < d1 + 4; t++) {
-        if (coach_has(mk, t, F_RELATIVE))
-            return 1;
-        if (sentence_end(m, t))
-            break;
-    }
-    return strcmp(coach_lang(m), "fi") == 0 && d1 < mk->n &&
-           coach_content_word(m, mk, d1);
+    return d1 < mk->n && coach_content_word(m, mk, d1);
 }
 
 /* Has the word w been used before: 2 earlier in the reply, 1 in the
