@@ -137,6 +137,12 @@ START_TEST(apology_regret)
     /* "ikävä kyllä" is "unfortunately", no regret */
     expect(rikki, "Ikävä kyllä huoltomies pääsee vasta maanantaina.",
            "missing_apology");
+    /* empathy with the feeling is regret too */
+    expect_not(late, "I understand that it feels unfair. He comes at 8.",
+               "missing_apology");
+    /* "shouldn't be a problem" reassures, it regrets nothing */
+    expect(rikki, "Sen ei pitäisi olla ongelma, huoltomies tulee huomenna.",
+           "missing_apology");
     /* condolences are what a bereaved customer is owed */
     expect_not("Äitini kuoli, enkä päässyt vastaanotolle.",
                "Otan osaa. Uusi aika on sinulle maksuton.", "missing_apology");
@@ -297,6 +303,23 @@ START_TEST(question_answers)
            "The repair is done at our Vantaa shop, and you can wait in the "
            "lounge.",
            "unanswered_questions");
+    /* a date answers when; the verb that asks does not answer */
+    expect_not("Voiko laskun maksaa kahdessa erässä ja milloin eka erä "
+               "pitäisi maksaa?",
+               "Voi! Ensimmäinen erä erääntyy 31.10.", "unanswered_questions");
+    expect("Mistä näen laskut? Ja näkyykö siellä myös maksetut?",
+           "Laskut näkyy Oma sivu -osiossa.", "unanswered_questions");
+    /* a yes opening a later sentence answers the next question */
+    expect_not("Saako kanavalle lisätä kirjanpitäjän? Ja näkeekö hän vanhat "
+               "viestit?",
+               "Joo, lisää hänet asetuksista. Ja kyllä, uudet jäsenet "
+               "näkevät koko historian.",
+               "unanswered_questions");
+    /* "am I allowed" starts a question of its own */
+    expect("How much is winter storage, and am I allowed to paint the hull "
+           "myself?",
+           "Winter storage is 890 € including lift-out.",
+           "unanswered_questions");
     /* a price word deep inside a yes/no question does not ask a price */
     expect("Is installation included in the price? And how long does it "
            "take?",
@@ -378,6 +401,9 @@ START_TEST(condescension_forms)
         "It's under Settings. It really isn't complicated.",
         "It's under Settings, that's literally what the word means.",
         "Settings exist for a reason. It's there.",
+        "As stated clearly in the guide, it's under Settings.",
+        "Have you actually tried Settings? Most problems are people not "
+        "checking the basics.",
     };
     for (size_t i = 0; i < sizeof(en) / sizeof(*en); i++)
         expect(q, en[i], "condescension");
@@ -391,6 +417,8 @@ START_TEST(condescension_forms)
         "Se on asetuksissa, sehän on ihan perustoiminto.",
         "Se on asetuksissa. Tämän pitäisi olla aika selvää.",
         "Kannattaa jatkossa lukea ohjeet ennen kuin kysyy.",
+        "Se on asetuksissa, kuten kaikissa muissakin palveluissa, joten ei "
+        "pitäisi olla mikään mysteeri.",
     };
     for (size_t i = 0; i < sizeof(fi) / sizeof(*fi); i++)
         expect(k, fi[i], "condescension");

@@ -124,6 +124,10 @@ add_question(const struct coach *c, const struct pf_msg *m,
         if (!coach_content_word(m, mk, t))
             continue;
         q->n_content++;
+        /* the verb that asks ("näkyykö") is answered by yes or no, and
+           its stem ("näkyy") is in many a reply to other questions */
+        if (q->yesno && t == q->verb && t + 1 < t1)
+            continue;
         if (q->n_stems < Q_STEMS &&
             coach_stem(c, m, t, lang, q->stems[q->n_stems], COACH_STEM_LEN) > 0)
             q->n_stems++;
@@ -351,23 +355,34 @@ yes_target(const struct pf_msg *m, const struct marks *rk,
     return best >= 0 ? best : first;
 }
 
-/* "Yes, yes and yes", "Kyllä ja kyllä": how many yes/no answers open the
-   reply, before its first content word */
+/* How many yes/no answers does the reply give: a run of them before its
+   first content word ("Yes, yes and yes", "Kyllä ja kyllä"), or one
+   opening each of its sentences ("Joo, lisää ne... Ja kyllä, uudet
+   jäsenet näkevät...")? */
 static size_t
-opening_yeses(const struct pf_msg *m, const struct marks *rk)
+yeses(const struct pf_msg *m, const struct marks *rk)
 {
-    size_t n = 0;
-    for (size_t t = 0; t < rk->n && !coach_content_word(m, rk, t); t++) {
+    size_t run = 0, opening = 0, t = 0;
+    for (; t < rk->n && !coach_content_word(m, rk, t); t++) {
         if (coach_ends(m, t, ".!?\n"))
             break;
-        n += coach_has(rk, t, F_ANS_YESNO);
+        run += coach_has(rk, t, F_ANS_YESNO);
     }
-    return n;
+    for (t = 0; t < rk->n; t++) {
+        while (t < rk->n &&
+               (m->tokens[t].kind != PF_TOK_WORD || coach_has(rk, t, F_AND) ||
+                coach_has(rk, t, F_GREETING)))
+            t++;
+        opening += coach_has(rk, t, F_ANS_YESNO);
+        while (t < rk->n && !coach_ends(m, t, ".!?\n"))
+            t++;
+    }
+    return run > opening ? run : opening;
 }
 
 /* an answer of the kind asked for: a time for "when" (not the "month" of
-   "4.90 €/month" nor the "minutes" of "every 20 minutes"; "15:00" is
-   one), a price for "how much" */
+   "4.90 €/month" nor the "minutes" of "every 20 minutes"; "15:00" and
+   "31.10." are), a price for "how much" */
 static int
 kind_answer(const struct pf_msg *m, const struct marks *rk, int kind)
 {
@@ -376,8 +391,12 @@ kind_answer(const struct pf_msg *m, const struct marks *rk, int kind)
     int ans = ans_of[kind - F_ASK_TIME];
     for (size_t t = 0; t < rk->n; t++) {
         const struct pf_token *tok = &m->tokens[t];
+        const char *w = m->norm + tok->norm_off;
+        /* "15:00", and a date "31.10." (not the price "4.90 €") */
         if (kind == F_ASK_TIME && tok->kind == PF_TOK_NUMBER &&
-            memchr(m->norm + tok->norm_off, ':', tok->norm_len))
+            (memchr(w, ':', tok->norm_len) ||
+             (memchr(w, '.', tok->norm_len) &&
+              !coach_has(rk, t + 1, F_ANS_PRICE))))
             return 1;
         if (coach_has(rk, t, ans) &&
             !(kind == F_ASK_TIME && coach_has(rk, t, F_NOT_TIME)))
@@ -487,7 +506,7 @@ coach_unanswered(struct coach *c, const struct pf_msg *m,
     long yes_q = yes_target(m, rk, &ss, qs, nq);
     unsigned char by_words[MAX_QUESTIONS];
     words_answer(&ss, qs, nq, by_words);
-    size_t yeses = opening_yeses(m, rk), yesno_seen = 0;
+    size_t n_yes = yeses(m, rk), yesno_seen = 0;
     int all = coach_any(rk, 0, rk->n, F_ANS_ALL);
     char list[PF_REASON_MAX - 40]; /* leaves room for the lead-in */
     size_t lo = 0, missed = 0;
@@ -503,8 +522,8 @@ coach_unanswered(struct coach *c, const struct pf_msg *m,
             how = "the kind of answer it asks for";
         if (!how && (long)i == yes_q && yes_no_answer(m, rk, cm, q))
             how = "yes or no";
-        if (!how && q->yesno && yeses >= 2 && yesno_seen < yeses)
-            how = "one of the yeses it opens with";
+        if (!how && q->yesno && n_yes >= 2 && yesno_seen < n_yes)
+            how = "one of the yeses the reply gives";
         yesno_seen += (size_t)q->yesno;
         if (!how && all)
             how = "an answer to all";
