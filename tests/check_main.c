@@ -18,6 +18,7 @@ main(void)
     srunner_add_suite(sr, suite_loader());
     srunner_add_suite(sr, suite_pipeline());
     srunner_add_suite(sr, suite_confcheck());
+    srunner_add_suite(sr, suite_worker());
     srunner_add_suite(sr, suite_example());
     srunner_add_suite(sr, suite_backstage());
     srunner_add_suite(sr, suite_coach());

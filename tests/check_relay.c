@@ -38,6 +38,8 @@
 static char *g_dir; /* the Prosody instance */
 static char g_url[256];
 static int g_mm; /* the scenarios run on Mattermost (the emulator) */
+/* the next scene's "plugins" (NULL: example, backstage and echo) */
+static const char *g_plugins;
 
 static const char *
 srcdir(void)
@@ -323,14 +325,15 @@ scene_open_cuttable(struct scene *s, const char *tag, const char *extra,
                             bot_url);
     }
     char *cfg = pf_xasprintf(
-        "{\"plugins\": [\"example\", \"backstage\", \"echo\"],\n"
+        "{\"plugins\": %s,\n"
         " \"connector\": %s \"reconnect_min_ms\": %d,\n"
         "   \"reconnect_max_ms\": %d},\n"
         " \"routes\": [{\"name\": \"%s\", \"customer_room\": \"%s\",\n"
         "   \"internal_room\": \"%s\"}],\n"
         " \"supervisors\": [\"%s\"], \"state_dir\": "
         "\"state\"%s}\n",
-        conn, reconnect_ms, reconnect_ms * 2, tag, s->croom, s->iroom, sanna,
+        g_plugins ? g_plugins : "[\"example\", \"backstage\", \"echo\"]", conn,
+        reconnect_ms, reconnect_ms * 2, tag, s->croom, s->iroom, sanna,
         extra ? extra : "");
     free(conn);
     ck_assert_int_eq(tc_state_dir(s->tmp), 0);
@@ -1956,6 +1959,135 @@ START_TEST(decisions_taken_while_the_bot_is_down_apply_once)
 }
 END_TEST
 
+/* ---- plugins that hang or crash ---- */
+
+/* a plugin directory of the test's own: the shipped plugins and hazard */
+static char *
+hazard_plugin_dir(const char *tmp)
+{
+    static const char *const shipped[] = {"example", "backstage"};
+    char *dir = pf_xasprintf("%s/plugins", tmp);
+    ck_assert_int_eq(mkdir(dir, 0755), 0);
+    for (size_t i = 0; i < PF_ARRAY_LEN(shipped); i++) {
+        char *from = pf_xasprintf("%s/plugins/%s.so", tu_build(), shipped[i]);
+        char *to = pf_xasprintf("%s/%s.so", dir, shipped[i]);
+        tu_copy(from, to, 0644);
+        free(from);
+        free(to);
+    }
+    char *from = pf_xasprintf("%s/hazard.so", tu_fixture_dir());
+    char *to = pf_xasprintf("%s/hazard.so", dir);
+    tu_copy(from, to, 0644);
+    free(from);
+    free(to);
+    return dir;
+}
+
+/* aino's reply reaches the customer (the checks work) */
+static void
+relayed_fine(struct scene *s, const char *text)
+{
+    char *line = pf_xasprintf(">> %s", text);
+    char *seen = pf_xasprintf("aino: %s", text);
+    tc_say(s->aino, s->iroom, line);
+    ck_assert_msg(tc_wait_msg(s->cust, s->croom, seen, NULL, WAIT) != NULL,
+                  "not relayed: %s", text);
+    free(line);
+    free(seen);
+}
+
+/* the hold's notice for text, which must say why */
+static unsigned
+held_because(struct scene *s, const char *text, const char *why)
+{
+    size_t from = s->aino->n;
+    int64_t t0 = pf_now_us();
+    unsigned id = say_held(s, text, NULL);
+    const struct tc_msg *n = tc_wait_msg(s->aino, s->iroom, why, &from, WAIT);
+    ck_assert_msg(n != NULL, "the notice for '%s' does not say '%s'", text,
+                  why);
+    ck_assert_msg(strstr(n->text, "'hazard'"),
+                  "the notice does not name the plugin: %s", n->text);
+    /* stopped at twice its budget (100 ms), not after WAIT */
+    ck_assert_msg(pf_now_us() - t0 < 5000000, "the notice took %.1f s",
+                  (double)(pf_now_us() - t0) / 1e6);
+    return id;
+}
+
+/*
+ * A plugin whose check() never returns, one that crashes, and one whose
+ * observe() never returns: each time the message is held, naming the
+ * plugin and what happened, the bot keeps relaying, answering commands
+ * and `pokerface status`, and it is the same process throughout; the
+ * plugins are started again in a new worker.
+ */
+START_TEST(a_plugin_that_hangs_or_crashes_does_not_stop_the_bot)
+{
+    struct scene s;
+    char *tmp = tu_tmpdir();
+    char *pdir = hazard_plugin_dir(tmp);
+    char *extra = pf_xasprintf(", \"plugin_dir\": \"%s\"", pdir);
+    g_plugins = "[\"example\", {\"name\": \"hazard\", \"budget_ms\": 100, "
+                "\"config\": {\"loop_on\": \"LOOPME\", \"crash_on\": "
+                "\"CRASHME\", \"observe_loop_on\": \"STALLME\"}}, "
+                "\"backstage\"]";
+    scene_open(&s, "hazard", extra, 500);
+    g_plugins = NULL;
+    pid_t pid = s.bot.pid;
+    int st;
+    char *out;
+
+    relayed_fine(&s, "Hello! Your order left our warehouse today.");
+
+    /* check() never returns */
+    unsigned a = held_because(&s, "Your refund is on its way LOOPME",
+                              "did not answer within 200 ms");
+    out = cli(&s, &st, "status -c %s/pf.json", s.tmp);
+    ck_assert_msg(st == 0 && strstr(out, "held     1 now") &&
+                      strstr(out, "checks   in a worker process") &&
+                      strstr(out, "1 stopped"),
+                  "status: %s", out);
+    free(out);
+    relayed_fine(&s, "Your parcel arrives on Friday.");
+
+    /* check() crashes */
+    held_because(&s, "Thanks for waiting CRASHME", "crashed in check()");
+    relayed_fine(&s, "The invoice is attached to this message.");
+
+    /* observe() of backstage talk never returns: the next reply is not
+       checked, so held */
+    tc_say(s.ville, s.iroom, "STALLME coffee anyone?");
+    held_because(&s, "All set, have a nice day!", "observe()");
+    relayed_fine(&s, "We have refunded the shipping costs.");
+
+    /* a person still decides: the held one goes when aino says so */
+    size_t from = s.aino->n;
+    say_cmd(s.aino, s.iroom, "!send", a, NULL);
+    ck_assert_ptr_nonnull(
+        tc_wait_msg(s.aino, s.iroom, "sent to the customer", &from, WAIT));
+    ck_assert_ptr_nonnull(tc_wait_msg(
+        s.cust, s.croom, "aino: Your refund is on its way", NULL, WAIT));
+    /* nothing else that was held reached the customer */
+    assert_none(&s, s.cust, s.croom, "CRASHME");
+    assert_none(&s, s.cust, s.croom, "All set");
+    out = cli(&s, &st, "status -c %s/pf.json", s.tmp);
+    ck_assert_msg(st == 0 &&
+                      strstr(out, "started again 3 time(s): 2 stopped, 1 "
+                                  "crashed"),
+                  "status: %s", out);
+    free(out);
+    /* the same bot all along */
+    ck_assert_int_eq(s.bot.pid, pid);
+    ck_assert_int_eq(kill(pid, 0), 0);
+    ck_assert(tc_bot_logged(&s.bot, "plugin 'hazard' crashed in check()"));
+    scene_close(&s);
+    free(extra);
+    free(pdir);
+    tu_rmrf(tmp);
+    free(tmp);
+}
+END_TEST
+
 /* the scenarios written once, for every backend (those that restart the
    server too: tests/prosody.sh starts Prosody in a session of its own, so
    the server a test restarted outlives the test's process group, which
@@ -1992,6 +2124,7 @@ suite_relay(void)
     tcase_add_test(tc, queue_from_the_command_line);
     tcase_add_test(tc, damaged_journal_is_reported_and_survived);
     tcase_add_test(tc, a_reply_never_checked_is_checked_after_a_restart);
+    tcase_add_test(tc, a_plugin_that_hangs_or_crashes_does_not_stop_the_bot);
     suite_add_tcase(s, tc);
     /* the same scenarios on Mattermost, and what only it has */
     tc = tcase_create("mattermost");
@@ -2000,6 +2133,7 @@ suite_relay(void)
     add_shared_scenarios(tc);
     tcase_add_test(tc, a_dropped_socket_resumes_the_session);
     tcase_add_test(tc, threads_are_followed_across_the_rooms);
+    tcase_add_test(tc, a_plugin_that_hangs_or_crashes_does_not_stop_the_bot);
     suite_add_tcase(s, tc);
     tc = tcase_create("kill");
     tcase_add_unchecked_fixture(tc, prosody_up, prosody_down);

@@ -139,6 +139,9 @@ expect_in "$T/out" "backstage  p50" "bench per plugin"
 expect_exit 0 "bench --json" -- "$PF" bench --json -n 100 "$T/corpus.jsonl"
 expect_in "$T/out" '"messages_per_second":' "bench json"
 expect_exit 2 "bench bad -n" -- "$PF" bench -n zero "$T/corpus.jsonl"
+expect_exit 0 "bench --isolated" -- "$PF" bench --isolated -n 300 "$T/corpus.jsonl"
+expect_in "$T/out" "backstage  p50" "bench --isolated per plugin"
+expect_in "$T/err" "plugins started in a worker process" "bench --isolated uses a worker"
 
 # --- run: what it refuses before connecting ---
 expect_exit 2 "run without -c" -- "$PF" run
@@ -183,6 +186,13 @@ expect_in "$T/err" "can be read by others (mode 644)" "run refuses a 0644 passwo
 sed 's/"password_env": "PF_TEST_UNSET_PW", *//; s/"jid"/"password": "x", "jid"/' "$T/run.json" >"$T/run3.json"
 expect_exit 2 "a password in the config" -- "$PF" run -c "$T/run3.json"
 expect_in "$T/err" "connector.password: the password never goes in the configuration" "the config may not hold the password"
+# a plugin's create() and its config keys are checked in the worker
+# process the plugins run in; its error stops run, naming the key
+sed 's/"plugins": \["backstage"\]/"plugins": [{"name": "backstage", "config": {"extra_lexicon": []}}]/' \
+    "$T/run.json" >"$T/run5.json"
+expect_exit 2 "run with a typo in a plugin's config" -- \
+    env PF_TEST_UNSET_PW=pw "$PF" run -c "$T/run5.json"
+expect_in "$T/err" "plugins[0].config.extra_lexicon: unknown key for plugin 'backstage' (did you mean 'extra_lexicons'?)" "run names the plugin's key"
 sed 's/"c@conference.localhost"/"i@conference.localhost"/' "$T/run.json" >"$T/run4.json"
 expect_exit 2 "a room that is both" -- "$PF" run -c "$T/run4.json"
 expect_in "$T/err" "routes[0]" "the route is named"

@@ -74,5 +74,6 @@ Suite *suite_hostile(void);
 Suite *suite_state(void);
 Suite *suite_catchup(void);
 Suite *suite_confcheck(void);
+Suite *suite_worker(void);
 
 #endif

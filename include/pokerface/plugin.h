@@ -14,10 +14,15 @@
  *
  * Contract, in short:
  *
- *  - Threads. Every callback runs on the bot's single event-loop thread, one
- *    at a time. check() must not block: no file or network I/O, no sleeping.
- *    Read files in create(). The host times every check() and turns a message
- *    whose check overran its budget or failed into a hold (fail closed).
+ *  - Threads and processes. Callbacks run one at a time, on one thread. In
+ *    the bot (pokerface run) that thread is in a worker process of its own,
+ *    forked from the bot, so that a plugin that hangs or crashes cannot stop
+ *    it. check() must not block: no file or network I/O, no sleeping. Read
+ *    files in create(). The host times every check() and turns a message
+ *    whose check overran its budget or failed into a hold (fail closed); a
+ *    callback still running at twice its budget, or one that crashes, ends
+ *    the worker process (SIGKILL), the message is held, and the instances
+ *    are created again in a new one: keep on disk what must survive that.
  *  - Memory. Nothing allocated on one side of the boundary is freed on the
  *    other. Everything the host passes in is borrowed for the duration of the
  *    call. Findings are written into host-owned fixed-size buffers.

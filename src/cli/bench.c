@@ -33,6 +33,9 @@ static const char usage[] =
     "\n"
     "  -c, --config FILE  configuration (default: the built-in one)\n"
     "  -n N               messages to check in each phase (default 200000)\n"
+    "      --isolated     check in a worker process, as pokerface run does\n"
+    "                     (what keeping a hung or crashed plugin from\n"
+    "                     stopping the bot costs)\n"
     "      --cpu K        pin the process to CPU K\n"
     "      --json         machine-readable output\n"
     "  -h, --help         show this help\n";
@@ -135,12 +138,13 @@ pf_cmd_bench(int argc, char **argv)
         {"config", required_argument, NULL, 'c'},
         {"cpu", required_argument, NULL, 'p'},
         {"json", no_argument, NULL, 'j'},
+        {"isolated", no_argument, NULL, 'i'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *config = NULL;
     long n_checks = 200000, cpu = -1;
-    int want_json = 0, c, rc;
+    int want_json = 0, isolated = 0, c, rc;
     struct pf_cli_env env;
 
     optind = 1;
@@ -163,6 +167,7 @@ pf_cmd_bench(int argc, char **argv)
                                           optarg);
             break;
         case 'j': want_json = 1; break;
+        case 'i': isolated = 1; break;
         case 'h': fputs(usage, stdout); return PF_EXIT_OK;
         default: return pf_cli_usage_error("bench", "unknown option");
         }
@@ -186,6 +191,14 @@ pf_cmd_bench(int argc, char **argv)
     }
     if ((rc = pf_cli_open(&env, config)))
         goto out_msgs;
+    if (isolated) {
+        char err[1024];
+        if (pf_engine_isolate(&env.engine, err, sizeof(err)) != PF_OK) {
+            fprintf(stderr, "pokerface bench: %s\n", err);
+            rc = PF_EXIT_ERROR;
+            goto out;
+        }
+    }
 
     struct pf_result r;
     size_t bytes = 0;

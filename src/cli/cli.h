@@ -42,7 +42,8 @@ int pf_cli_open(struct pf_cli_env *env, const char *config_path);
  * The same with a state directory (pokerface run): the config's
  * "state_dir", else $STATE_DIRECTORY (systemd), $XDG_STATE_HOME/pokerface
  * or ~/.local/state/pokerface; created 0700. A state directory that
- * another user owns or may write to is refused, with the fix.
+ * another user owns or may write to is refused, with the fix. The
+ * plugins are loaded, not created: pf_engine_isolate() does that.
  */
 int pf_cli_open_state(struct pf_cli_env *env, const char *config_path);
 void pf_cli_close(struct pf_cli_env *env);

@@ -176,8 +176,11 @@ open_env(struct pf_cli_env *env, const char *config_path, int with_state)
             return PF_EXIT_ERROR;
         }
     }
-    rc = pf_engine_open(&env->engine, &env->cfg, env->state_dir, err,
-                        sizeof(err));
+    /* run creates the plugins in a worker process (pf_engine_isolate) */
+    rc = with_state ? pf_engine_load(&env->engine, &env->cfg, env->state_dir,
+                                     err, sizeof(err))
+                    : pf_engine_open(&env->engine, &env->cfg, env->state_dir,
+                                     err, sizeof(err));
     if (rc) {
         fprintf(stderr, "pokerface: %s\n", err);
         pf_cli_close(env);

@@ -392,6 +392,21 @@ pf_cmd_status(int argc, char **argv)
            "%lld, refused %lld\n",
            N("relayed"), N("sent"), N("dropped"), N("expired"), N("refused"));
 #undef N
+    json_t *ck = json_object_get(a, "checks");
+    if (json_is_true(json_object_get(ck, "worker"))) {
+#define K(k) ((long long)json_integer_value(json_object_get(ck, k)))
+        if (K("pid"))
+            printf("checks   in a worker process (pid %lld)", K("pid"));
+        else
+            printf("checks   paused: every reply is held");
+        if (K("starts") > 1)
+            printf("; started again %lld time(s): %lld stopped, %lld "
+                   "crashed; last: %s",
+                   K("starts") - 1, K("timeouts"), K("crashes"),
+                   pf_json_str(ck, "last"));
+        putchar('\n');
+#undef K
+    }
     printf("journal  %lld bytes, %lld post(s) awaiting confirmation\n",
            (long long)json_integer_value(json_object_get(a, "journal_bytes")),
            (long long)json_integer_value(json_object_get(c, "pending")));

@@ -230,6 +230,14 @@ pf_cmd_run(int argc, char **argv)
         fprintf(stderr, "pokerface run: %s\n", err);
         goto fail_early;
     }
+    /* the plugins in a process of their own, so that one that hangs or
+       crashes cannot stop the bot; forked now, once the password is out
+       of the environment and before the event loop opens anything */
+    if (pf_engine_isolate(&env.engine, err, sizeof(err)) != PF_OK) {
+        fprintf(stderr, "pokerface: %s\n", err);
+        sodium_free(password);
+        goto fail_early;
+    }
 
     struct pf_loop loop;
     if (pf_loop_init(&loop, err, sizeof(err))) {

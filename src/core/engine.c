@@ -11,11 +11,12 @@
 
 #include "core/log.h"
 #include "core/util.h"
+#include "core/worker.h"
 #include "text/text.h"
 
-int
-pf_engine_open(struct pf_engine *e, const struct pf_config *cfg,
-               const char *state_dir, char *err, size_t errlen)
+static int
+open_engine(struct pf_engine *e, const struct pf_config *cfg,
+            const char *state_dir, int create, char *err, size_t errlen)
 {
     memset(e, 0, sizeof(*e));
     e->cfg = cfg;
@@ -24,10 +25,53 @@ pf_engine_open(struct pf_engine *e, const struct pf_config *cfg,
         if (cfg->policy.labels[i].action == PF_ACT_BLOCK)
             e->max_action = PF_ACT_BLOCK;
     pf_arena_init(&e->arena, 64 * 1024);
-    int rc = pf_pipeline_open(&e->pl, cfg, state_dir, err, errlen);
+    int rc = create ? pf_pipeline_open(&e->pl, cfg, state_dir, err, errlen)
+                    : pf_pipeline_load(&e->pl, cfg, state_dir, err, errlen);
     if (rc)
         pf_arena_release(&e->arena);
     return rc;
+}
+
+int
+pf_engine_open(struct pf_engine *e, const struct pf_config *cfg,
+               const char *state_dir, char *err, size_t errlen)
+{
+    return open_engine(e, cfg, state_dir, 1, err, errlen);
+}
+
+int
+pf_engine_load(struct pf_engine *e, const struct pf_config *cfg,
+               const char *state_dir, char *err, size_t errlen)
+{
+    return open_engine(e, cfg, state_dir, 0, err, errlen);
+}
+
+int
+pf_engine_isolate(struct pf_engine *e, char *err, size_t errlen)
+{
+    if (e->worker)
+        return PF_OK;
+    /* instances made here are made again, there */
+    pf_pipeline_uncreate(e->pl);
+    return pf_worker_start(&e->worker, e, err, errlen);
+}
+
+const struct pf_worker_stats *
+pf_engine_worker_stats(const struct pf_engine *e)
+{
+    return e->worker ? pf_worker_stats(e->worker) : NULL;
+}
+
+json_t *
+pf_engine_status(const struct pf_engine *e)
+{
+    const struct pf_worker_stats *st = pf_engine_worker_stats(e);
+    if (!st)
+        return json_pack("{s:b}", "worker", 0);
+    return json_pack("{s:b, s:I, s:I, s:I, s:I, s:s}", "worker", 1, "pid",
+                     (json_int_t)st->pid, "starts", (json_int_t)st->starts,
+                     "timeouts", (json_int_t)st->timeouts, "crashes",
+                     (json_int_t)st->crashes, "last", st->last);
 }
 
 void
@@ -41,6 +85,8 @@ pf_engine_open_bare(struct pf_engine *e, const struct pf_config *cfg)
 void
 pf_engine_close(struct pf_engine *e)
 {
+    if (e->worker)
+        pf_worker_stop(e->worker);
     pf_pipeline_free(e->pl);
     pf_arena_release(&e->arena);
     memset(e, 0, sizeof(*e));
@@ -171,6 +217,13 @@ pf_engine_check(struct pf_engine *e, const struct pf_input *in,
 
     memset(r, 0, sizeof(*r));
     local.flags |= PF_MSG_OUTGOING;
+    if (e->worker) {
+        pf_arena_reset(&e->arena);
+        rc = pf_worker_check(e->worker, &local, r, &e->arena, err, errlen);
+        if (rc == PF_OK && precise)
+            r->total_ns = pf_now_ns() - t0;
+        return rc;
+    }
     if ((rc = pf_engine_prepare(e, &local, &m, err, errlen)))
         return rc;
     int64_t t1 = precise ? pf_now_ns() : 0;
@@ -189,6 +242,37 @@ pf_engine_check(struct pf_engine *e, const struct pf_input *in,
     r->text_ns = t1 - t0;
     r->total_ns = precise ? pf_now_ns() - t0 : 0;
     return PF_OK;
+}
+
+void
+pf_engine_observe(struct pf_engine *e, const struct pf_input *in)
+{
+    const struct pf_msg *m;
+    char err[128];
+    if (e->worker) {
+        pf_worker_observe(e->worker, in);
+        return;
+    }
+    if (pf_engine_prepare(e, in, &m, err, sizeof(err)) == PF_OK)
+        pf_pipeline_observe(e->pl, m);
+    else
+        pf_debug("not shown to the plugins: %s", err);
+}
+
+void
+pf_engine_learn(struct pf_engine *e, const struct pf_input *in,
+                const struct pf_decision *d)
+{
+    const struct pf_msg *m;
+    char err[128];
+    if (e->worker) {
+        pf_worker_learn(e->worker, in, d);
+        return;
+    }
+    if (pf_engine_prepare(e, in, &m, err, sizeof(err)) == PF_OK)
+        pf_pipeline_learn(e->pl, m, d);
+    else
+        pf_debug("not shown to the plugins: %s", err);
 }
 
 size_t

@@ -6,6 +6,7 @@
 #ifndef PF_ENGINE_H
 #define PF_ENGINE_H
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -14,9 +15,13 @@
 #include "core/policy.h"
 #include "rules/pipeline.h"
 
+struct pf_worker;
+
 struct pf_engine {
     const struct pf_config *cfg; /* borrowed; outlives the engine */
     struct pf_pipeline *pl;
+    /* checks run in a worker process (pf_engine_isolate()), or NULL */
+    struct pf_worker *worker;
     struct pf_arena arena; /* everything of the last check */
     int precise; /* measure text_ns and each plugin to the nanosecond */
     /*
@@ -59,13 +64,31 @@ struct pf_result {
 /* Open the pipeline the config describes; err says what failed. */
 int pf_engine_open(struct pf_engine *e, const struct pf_config *cfg,
                    const char *state_dir, char *err, size_t errlen);
+/*
+ * The same without creating the plugin instances: pf_engine_isolate()
+ * creates them in a worker process. Until then the engine holds every
+ * message (no plugin runs).
+ */
+int pf_engine_load(struct pf_engine *e, const struct pf_config *cfg,
+                   const char *state_dir, char *err, size_t errlen);
+/*
+ * Run the plugins in a worker process from now on (core/worker.h): the
+ * instances are created there (any created here are destroyed first),
+ * and checks, observe() and learn() go there.
+ * err says what failed (a create(), an unknown config key). Call it after
+ * pf_engine_load(), before the process holds what a worker should not
+ * inherit (pokerface run: after the password was taken out of the
+ * environment, before the event loop).
+ */
+int pf_engine_isolate(struct pf_engine *e, char *err, size_t errlen);
 void pf_engine_close(struct pf_engine *e);
 
 /*
  * Check one outgoing message. The result lives until the next call.
  * Returns PF_OK, PF_EINVAL (invalid UTF-8) or PF_ETOOBIG (over
  * max_message_bytes) with err set; the message was then not checked and
- * must not be sent.
+ * must not be sent. Isolated, r->msg has only text, text_len, lang and
+ * ui_lang, and r->run.explain is all NULL.
  */
 int pf_engine_check(struct pf_engine *e, const struct pf_input *in,
                     struct pf_result *r, char *err, size_t errlen);
@@ -81,6 +104,21 @@ void pf_engine_open_bare(struct pf_engine *e, const struct pf_config *cfg);
    message lives until the next call. */
 int pf_engine_prepare(struct pf_engine *e, const struct pf_input *in,
                       const struct pf_msg **out, char *err, size_t errlen);
+
+/*
+ * Show the plugins backstage talk or a customer's message (in->flags has
+ * PF_MSG_BACKSTAGE or PF_MSG_CUSTOMER), or what a person decided about a
+ * held message (learn). Not checked; nothing comes back.
+ */
+void pf_engine_observe(struct pf_engine *e, const struct pf_input *in);
+void pf_engine_learn(struct pf_engine *e, const struct pf_input *in,
+                     const struct pf_decision *d);
+
+/* The worker's counters when the engine is isolated, else NULL. */
+const struct pf_worker_stats *pf_engine_worker_stats(const struct pf_engine *e);
+/* Where the checks run, for pokerface status: {"worker": false} or
+   {"worker": true, "pid", "starts", "timeouts", "crashes", "last"}. */
+json_t *pf_engine_status(const struct pf_engine *e);
 
 /* Instance names, in pipeline order. */
 size_t pf_engine_n_plugins(const struct pf_engine *e);

@@ -1045,7 +1045,25 @@ post_notice(struct pf_relay *r, struct route *rt, struct pf_hold *h, int again,
     pf_buf_release(&b);
 }
 
-/* text prepared for the plugins' observe() or learn() (not checked) */
+/* a message for the plugins' observe() or learn() (not checked) */
+static void
+input_of(struct pf_relay *r, struct route *rt, const char *text,
+         const char *author_id, const char *author_name, const char *msg_id,
+         int64_t ts_ms, uint32_t flags, struct pf_input *in)
+{
+    memset(in, 0, sizeof(*in));
+    in->text = text;
+    in->len = strlen(text);
+    in->author_id = author_id;
+    in->author_name = author_name;
+    in->route = rt->conf->name;
+    in->platform = r->conn->ops->name;
+    in->msg_id = msg_id;
+    in->ts_ms = ts_ms;
+    in->flags = flags;
+}
+
+/* text prepared (its language, for the answer in the chat) */
 static const struct pf_msg *
 prepare(struct pf_relay *r, struct route *rt, const char *text,
         const char *author_id, const char *author_name, const char *msg_id,
@@ -1054,16 +1072,7 @@ prepare(struct pf_relay *r, struct route *rt, const char *text,
     struct pf_input in;
     const struct pf_msg *m;
     char err[128];
-    memset(&in, 0, sizeof(in));
-    in.text = text;
-    in.len = strlen(text);
-    in.author_id = author_id;
-    in.author_name = author_name;
-    in.route = rt->conf->name;
-    in.platform = r->conn->ops->name;
-    in.msg_id = msg_id;
-    in.ts_ms = ts_ms;
-    in.flags = flags;
+    input_of(r, rt, text, author_id, author_name, msg_id, ts_ms, flags, &in);
     if (pf_engine_prepare(r->engine, &in, &m, err, sizeof(err)) == PF_OK)
         return m;
     pf_debug("not shown to the plugins: %s", err);
@@ -1074,10 +1083,9 @@ static void
 learn(struct pf_relay *r, struct route *rt, struct pf_hold *h, int kind,
       const char *by, const char *new_text)
 {
-    const struct pf_msg *m = prepare(r, rt, h->text, h->author_id,
-                                     h->author_name, NULL, 0, PF_MSG_OUTGOING);
-    if (!m)
-        return;
+    struct pf_input in;
+    input_of(r, rt, h->text, h->author_id, h->author_name, NULL, 0,
+             PF_MSG_OUTGOING, &in);
     struct pf_decision d;
     memset(&d, 0, sizeof(d));
     d.size = sizeof(d);
@@ -1085,7 +1093,7 @@ learn(struct pf_relay *r, struct route *rt, struct pf_hold *h, int kind,
     d.decided_by = by;
     d.by_supervisor = is_supervisor(r, by);
     d.new_text = new_text;
-    pf_pipeline_learn(r->engine->pl, m, &d);
+    pf_engine_learn(r->engine, &in, &d);
 }
 
 /* the relayed message that came from the author's message id, or NULL */
@@ -1771,11 +1779,10 @@ static void
 observe(struct pf_relay *r, struct route *rt, const struct pf_event *ev,
         uint32_t flags)
 {
-    const struct pf_msg *m =
-        prepare(r, rt, ev->text, ev->author_id, ev->author_name, ev->msg_id,
-                ev->ts_ms, flags);
-    if (m)
-        pf_pipeline_observe(r->engine->pl, m);
+    struct pf_input in;
+    input_of(r, rt, ev->text, ev->author_id, ev->author_name, ev->msg_id,
+             ev->ts_ms, flags, &in);
+    pf_engine_observe(r->engine, &in);
 }
 
 static void
@@ -2228,7 +2235,7 @@ pf_relay_control(struct pf_relay *r, json_t *req, const char *user)
                           (json_int_t)r->routes[i].n_cust));
         json_t *backends = json_pack("[{s:s, s:b}]", "type", r->conn->ops->name,
                                      "connected", r->conn->ops->ready(r->conn));
-        return json_pack(
+        json_t *o = json_pack(
             "{s:b, s:o, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, "
             "s:I, s:I}",
             "ok", 1, "backends", backends, "routes", routes, "counts", "held",
@@ -2240,6 +2247,8 @@ pf_relay_control(struct pf_relay *r, json_t *req, const char *user)
             (json_int_t)((pf_wall_us() / 1000 - r->started_ms) / 1000),
             "journal_bytes",
             (json_int_t)(r->journal ? pf_journal_size(r->journal) : 0));
+        json_object_set_new(o, "checks", pf_engine_status(r->engine));
+        return o;
     }
     json_t *jid = json_object_get(req, "id");
     if (!json_is_integer(jid) || json_integer_value(jid) <= 0 ||

@@ -19,6 +19,7 @@
 const char *const pf_host_labels[] = {
     PF_LABEL_PLUGIN_ERROR,
     PF_LABEL_PLUGIN_TIMEOUT,
+    PF_LABEL_PLUGIN_CRASH,
     NULL,
 };
 

@@ -9,6 +9,7 @@
 #include "rules/pipeline.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,7 +52,7 @@ find_or_load(struct pf_pipeline *pl, const struct pf_config *cfg,
 }
 
 int
-pf_pipeline_open(struct pf_pipeline **out, const struct pf_config *cfg,
+pf_pipeline_load(struct pf_pipeline **out, const struct pf_config *cfg,
                  const char *state_dir, char *err, size_t errlen)
 {
     struct pf_pipeline *pl = pf_xcalloc(1, sizeof(*pl));
@@ -72,7 +73,7 @@ pf_pipeline_open(struct pf_pipeline **out, const struct pf_config *cfg,
             goto fail;
         in->name = pf_xstrdup(pc->name);
         in->lib = lib;
-        in->enabled = 1;
+        in->conf_index = i;
         in->budget_ns =
             (int64_t)((pc->budget_ms > 0 ? pc->budget_ms
                                          : cfg->policy.plugin_budget_ms) *
@@ -91,28 +92,6 @@ pf_pipeline_open(struct pf_pipeline **out, const struct pf_config *cfg,
                                cfg->data_dir, sd, &pl->svc);
         free(sd);
         pl->n_inst++;
-
-        char perr[PF_REASON_MAX];
-        perr[0] = '\0';
-        const struct pf_plugin *p = &pl->libs[lib].p;
-        pf_hctx_record(in->hctx, 1);
-        rc = p->create(&pf_host_table, in->hctx, &in->inst, perr, sizeof(perr));
-        pf_hctx_record(in->hctx, 0);
-        perr[sizeof(perr) - 1] = '\0';
-        if (rc != PF_OK) {
-            pf_snprintf(err, errlen, "plugin '%s' (%s): create failed: %s",
-                        pc->name, pl->libs[lib].path,
-                        *perr ? perr : "no reason given");
-            in->inst = NULL;
-            in->enabled = 0;
-            rc = rc < 0 ? rc : PF_ERR;
-            goto fail;
-        }
-        char where[64];
-        snprintf(where, sizeof(where), "plugins[%zu].config", i);
-        if ((rc = pf_plugin_config_check(in->hctx, p, cfg->path, where, err,
-                                         errlen)))
-            goto fail;
     }
     if ((rc = pf_label_rules_check(pl->libs, pl->n_libs, cfg, err, errlen)))
         goto fail;
@@ -125,17 +104,92 @@ fail:
     return rc;
 }
 
+/* the watchdog's view (pf_stage): callback what of instance i begins, or
+   (i = -1) the host's own work does */
+static inline void
+stage(struct pf_pipeline *pl, int i, int what)
+{
+    struct pf_stage *st = pl->stage;
+    if (!st)
+        return;
+    atomic_fetch_add_explicit(&st->calls, 1, memory_order_relaxed);
+    atomic_store_explicit(&st->since_ns, pf_coarse_ns(), memory_order_relaxed);
+    atomic_store_explicit(&st->what, what, memory_order_relaxed);
+    atomic_store_explicit(&st->inst, i, memory_order_release);
+}
+
+int
+pf_pipeline_create(struct pf_pipeline *pl, const struct pf_config *cfg,
+                   char *err, size_t errlen)
+{
+    for (size_t i = 0; i < pl->n_inst; i++) {
+        struct pf_instance *in = &pl->inst[i];
+        const struct pf_plugin *p = &pl->libs[in->lib].p;
+        char perr[PF_REASON_MAX];
+        int rc;
+        perr[0] = '\0';
+        pf_hctx_record(in->hctx, 1);
+        stage(pl, (int)i, PF_STAGE_CREATE);
+        rc = p->create(&pf_host_table, in->hctx, &in->inst, perr, sizeof(perr));
+        stage(pl, -1, PF_STAGE_HOST);
+        pf_hctx_record(in->hctx, 0);
+        perr[sizeof(perr) - 1] = '\0';
+        if (rc != PF_OK) {
+            pf_snprintf(err, errlen, "plugin '%s' (%s): create failed: %s",
+                        in->name, pl->libs[in->lib].path,
+                        *perr ? perr : "no reason given");
+            in->inst = NULL;
+            pf_pipeline_uncreate(pl);
+            return rc < 0 ? rc : PF_ERR;
+        }
+        in->enabled = 1;
+        char where[64];
+        snprintf(where, sizeof(where), "plugins[%zu].config", in->conf_index);
+        if ((rc = pf_plugin_config_check(in->hctx, p, cfg->path, where, err,
+                                         errlen))) {
+            pf_pipeline_uncreate(pl);
+            return rc;
+        }
+    }
+    return PF_OK;
+}
+
+void
+pf_pipeline_uncreate(struct pf_pipeline *pl)
+{
+    for (size_t i = 0; i < pl->n_inst; i++) {
+        struct pf_instance *in = &pl->inst[i];
+        if (in->inst) {
+            stage(pl, (int)i, PF_STAGE_DESTROY);
+            pl->libs[in->lib].p.destroy(in->inst);
+            stage(pl, -1, PF_STAGE_HOST);
+        }
+        in->inst = NULL;
+        in->enabled = 0;
+    }
+}
+
+int
+pf_pipeline_open(struct pf_pipeline **out, const struct pf_config *cfg,
+                 const char *state_dir, char *err, size_t errlen)
+{
+    int rc = pf_pipeline_load(out, cfg, state_dir, err, errlen);
+    if (rc == PF_OK && (rc = pf_pipeline_create(*out, cfg, err, errlen))) {
+        pf_pipeline_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
 void
 pf_pipeline_free(struct pf_pipeline *pl)
 {
     if (!pl)
         return;
+    pf_pipeline_uncreate(pl);
     for (size_t i = 0; i < pl->n_inst; i++) {
-        struct pf_instance *in = &pl->inst[i];
-        if (in->inst)
-            pl->libs[in->lib].p.destroy(in->inst);
-        pf_hctx_free(in->hctx);
-        free(in->name);
+        pf_hctx_free(pl->inst[i].hctx);
+        free(pl->inst[i].name);
     }
     for (size_t i = 0; i < pl->n_libs; i++)
         pf_loader_close(&pl->libs[i]);
@@ -183,7 +237,16 @@ pf_pipeline_check(struct pf_pipeline *pl, const struct pf_msg *msg,
         struct pf_verdict v;
         struct pf_buf cap_buf = PF_BUF_INIT;
         if (!in->enabled) {
+            /* never created (or destroyed): it cannot check, so the
+               message is not checked */
             run->plugin_ns[i] = -1;
+            struct pf_found *f = add_found(run, &cap, a, in->name);
+            pf_strlcpy(f->f.label, PF_LABEL_PLUGIN_ERROR, sizeof(f->f.label));
+            f->f.score = 1;
+            pf_snprintf(f->f.reason, sizeof(f->f.reason),
+                        "plugin '%s' is not running; held until a person "
+                        "looks",
+                        in->name);
             continue;
         }
         if (settled) {
@@ -200,7 +263,9 @@ pf_pipeline_check(struct pf_pipeline *pl, const struct pf_msg *msg,
         /* coarse: one reading per plugin, its start the last one's end
            (the host's own work in between is charged to the next) */
         int64_t t0 = pl->precise ? pf_now_ns() : last;
+        stage(pl, (int)i, PF_STAGE_CHECK);
         int rc = p->check(in->inst, msg, &v);
+        stage(pl, -1, PF_STAGE_HOST);
         last = pl->precise ? pf_now_ns() : pf_coarse_ns();
         int64_t dt = last - t0;
 
@@ -270,8 +335,11 @@ pf_pipeline_observe(struct pf_pipeline *pl, const struct pf_msg *msg)
     for (size_t i = 0; i < pl->n_inst; i++) {
         struct pf_instance *in = &pl->inst[i];
         const struct pf_plugin *p = &pl->libs[in->lib].p;
-        if (in->enabled && p->observe)
+        if (in->enabled && p->observe) {
+            stage(pl, (int)i, PF_STAGE_OBSERVE);
             p->observe(in->inst, msg);
+            stage(pl, -1, PF_STAGE_HOST);
+        }
     }
 }
 
@@ -282,7 +350,10 @@ pf_pipeline_learn(struct pf_pipeline *pl, const struct pf_msg *msg,
     for (size_t i = 0; i < pl->n_inst; i++) {
         struct pf_instance *in = &pl->inst[i];
         const struct pf_plugin *p = &pl->libs[in->lib].p;
-        if (in->enabled && p->learn)
+        if (in->enabled && p->learn) {
+            stage(pl, (int)i, PF_STAGE_LEARN);
             p->learn(in->inst, msg, d);
+            stage(pl, -1, PF_STAGE_HOST);
+        }
     }
 }

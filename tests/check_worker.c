@@ -1,0 +1,296 @@
+/*
+ * check_worker.c - the plugins in a worker process (core/worker.c), on
+ * the engine directly: a check() that never returns is stopped at twice
+ * its budget and one that crashes is survived, each holding its message
+ * with a label and a reason naming the plugin; a plugin that fails on
+ * every message holds every message, never passes one, and after three
+ * failures in a row the checks pause and hold without trying; a create()
+ * that fails is an error at the start; and the worker process ends with
+ * the engine. (check_relay.c has the same end to end, with status.)
+ */
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/util.h"
+#include "core/worker.h"
+#include "rules/pipeline.h"
+#include "testutil.h"
+
+struct iso {
+    struct pf_config cfg;
+    struct pf_engine e;
+};
+
+/* an engine on the fixtures, its plugins in a worker; rc of isolate */
+static int
+iso_open(struct iso *t, const char *json, char *err, size_t errlen)
+{
+    ck_assert_int_eq(tu_config(&t->cfg, json, tu_fixture_dir(), err, errlen),
+                     0);
+    ck_assert_int_eq(pf_engine_load(&t->e, &t->cfg, NULL, err, errlen), 0);
+    return pf_engine_isolate(&t->e, err, errlen);
+}
+
+static void
+iso_close(struct iso *t)
+{
+    pf_engine_close(&t->e);
+    pf_config_release(&t->cfg);
+}
+
+static int
+check(struct iso *t, const char *text, struct pf_result *r)
+{
+    struct pf_input in;
+    char err[256];
+    memset(&in, 0, sizeof(in));
+    in.text = text;
+    in.len = strlen(text);
+    ck_assert_int_eq(pf_engine_check(&t->e, &in, r, err, sizeof(err)), PF_OK);
+    return r->action;
+}
+
+/* the one finding of a held result: its label, and words in its reason */
+static void
+held_for(const struct pf_result *r, const char *label, const char *plugin,
+         const char *why)
+{
+    ck_assert_int_ge(r->action, PF_ACT_HOLD);
+    const struct pf_found *f = tu_find(r, label);
+    ck_assert_msg(f != NULL, "no %s finding (%zu findings, first %s)", label,
+                  r->n_found, r->n_found ? r->found[0].f.label : "-");
+    ck_assert_str_eq(f->plugin, plugin);
+    ck_assert_msg(strstr(f->f.reason, why), "reason: %s", f->f.reason);
+}
+
+#define HAZARD(cfg)                                                            \
+    "{\"plugins\": [{\"name\": \"probe\", \"config\": {\"word\": "             \
+    "\"pebkac\"}}, {\"name\": \"hazard\", \"budget_ms\": 100, "                \
+    "\"config\": " cfg "}]}"
+
+START_TEST(a_hung_or_crashed_check_holds_and_the_next_is_checked)
+{
+    struct iso t;
+    struct pf_result r;
+    char err[512];
+    ck_assert_msg(iso_open(&t,
+                           HAZARD("{\"loop_on\": \"LOOPME\", \"crash_on\": "
+                                  "\"CRASHME\"}"),
+                           err, sizeof(err)) == PF_OK,
+                  "%s", err);
+    const struct pf_worker_stats *st = pf_engine_worker_stats(&t.e);
+    ck_assert_ptr_nonnull(st);
+    pid_t first = st->pid;
+    ck_assert_int_gt(first, 0);
+    ck_assert_int_ne(first, getpid());
+
+    /* the worker checks: findings come back with their spans */
+    ck_assert_int_eq(check(&t, "taas pebkac", &r), PF_ACT_HOLD);
+    ck_assert(tu_span_is(&r, "taas pebkac", "pebkac"));
+    ck_assert_str_eq(tu_find(&r, "probe.hit")->plugin, "probe");
+    ck_assert_int_eq(check(&t, "all good", &r), PF_ACT_PASS);
+
+    /* never returns: stopped at twice its budget (200 ms) */
+    int64_t t0 = pf_now_us();
+    check(&t, "please LOOPME", &r);
+    held_for(&r, "pokerface.plugin_timeout", "hazard",
+             "plugin 'hazard' did not answer within 200 ms");
+    ck_assert_msg(pf_now_us() - t0 < 2000000, "took %lld us",
+                  (long long)(pf_now_us() - t0));
+    ck_assert_str_eq(r.msg->text, "please LOOPME");
+    ck_assert_int_eq(st->timeouts, 1);
+    /* the old worker is gone, a new one checks */
+    ck_assert_int_ne(kill(first, 0), 0);
+    ck_assert_int_eq(check(&t, "all good", &r), PF_ACT_PASS);
+    ck_assert_int_ne(st->pid, first);
+
+    /* crashes */
+    check(&t, "CRASHME now", &r);
+    held_for(&r, "pokerface.plugin_crash", "hazard",
+             "plugin 'hazard' crashed in check() (");
+    ck_assert_int_eq(st->crashes, 1);
+    ck_assert_int_eq(check(&t, "taas pebkac", &r), PF_ACT_HOLD);
+    ck_assert_ptr_nonnull(tu_find(&r, "probe.hit"));
+    ck_assert_int_eq(st->starts, 3);
+    ck_assert_int_eq(st->failures, 0);
+
+    pid_t last = st->pid;
+    iso_close(&t);
+    ck_assert_int_ne(kill(last, 0), 0); /* reaped, not left behind */
+}
+END_TEST
+
+/* a plugin that crashes on every message: no message ever passes */
+START_TEST(a_plugin_that_always_fails_holds_everything_and_pauses)
+{
+    struct iso t;
+    struct pf_result r;
+    char err[512];
+    ck_assert_msg(
+        iso_open(&t, HAZARD("{\"crash_on\": \"\"}"), err, sizeof(err)) == PF_OK,
+        "%s", err);
+    const struct pf_worker_stats *st = pf_engine_worker_stats(&t.e);
+    for (int i = 0; i < 3; i++) {
+        check(&t, "a perfectly good reply", &r);
+        held_for(&r, "pokerface.plugin_crash", "hazard", "crashed in check()");
+    }
+    ck_assert_int_eq(st->failures, 3);
+    /* paused: held without trying, at once */
+    int64_t t0 = pf_now_us();
+    for (int i = 0; i < 20; i++) {
+        check(&t, "another good reply", &r);
+        held_for(&r, "pokerface.plugin_error", "pokerface",
+                 "the checks are paused after 3 failures in a row");
+    }
+    ck_assert_int_lt(pf_now_us() - t0, 500000);
+    ck_assert_int_eq(st->pid, 0);
+    ck_assert_int_eq(st->starts, 3);
+    /* after the pause (1 s), tried again: and held again */
+    struct timespec ts = {1, 200 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    check(&t, "a reply after the pause", &r);
+    held_for(&r, "pokerface.plugin_crash", "hazard", "crashed in check()");
+    ck_assert_int_eq(st->starts, 4);
+    /* learn and observe meanwhile are dropped, not fatal */
+    struct pf_input in;
+    memset(&in, 0, sizeof(in));
+    in.text = "backstage";
+    in.len = 9;
+    in.flags = PF_MSG_BACKSTAGE;
+    pf_engine_observe(&t.e, &in);
+    iso_close(&t);
+}
+END_TEST
+
+START_TEST(a_create_that_fails_is_an_error_at_the_start)
+{
+    struct iso t;
+    char err[512];
+    ck_assert_int_ne(iso_open(&t,
+                              "{\"plugins\": [{\"name\": \"probe\", "
+                              "\"config\": {\"fail_create\": \"no lexicon "
+                              "here\"}}]}",
+                              err, sizeof(err)),
+                     PF_OK);
+    ck_assert_msg(strstr(err, "plugin 'probe'") &&
+                      strstr(err, "create failed: no lexicon here"),
+                  "%s", err);
+    iso_close(&t);
+    /* and an unknown key, found in the worker */
+    ck_assert_int_ne(iso_open(&t,
+                              "{\"plugins\": [{\"name\": \"probe\", "
+                              "\"config\": {\"wrod\": \"x\"}}]}",
+                              err, sizeof(err)),
+                     PF_OK);
+    ck_assert_msg(strstr(err, "plugins[0].config.wrod: unknown key for "
+                              "plugin 'probe' (did you mean 'word'?)"),
+                  "%s", err);
+    iso_close(&t);
+    /* not isolated, and not created: nothing passes unchecked */
+    struct pf_result r;
+    ck_assert_int_eq(tu_config(&t.cfg, "{\"plugins\": [\"probe\"]}",
+                               tu_fixture_dir(), err, sizeof(err)),
+                     0);
+    ck_assert_int_eq(pf_engine_load(&t.e, &t.cfg, NULL, err, sizeof(err)), 0);
+    ck_assert_int_eq(check(&t, "hello", &r), PF_ACT_HOLD);
+    ck_assert_ptr_nonnull(tu_find(&r, "pokerface.plugin_error"));
+    iso_close(&t);
+}
+END_TEST
+
+/* what a worker answers is read as untrusted: the seed of the fuzz
+   target parses, and a finding naming no instance, a span beyond the
+   text, a NaN score or a cut frame are each caught */
+START_TEST(a_worker_answer_is_checked_before_it_is_believed)
+{
+    static struct pf_instance inst[3];
+    static char *const names[] = {"example", "backstage", "learned"};
+    struct pf_pipeline pl;
+    struct pf_config cfg;
+    struct pf_engine e;
+    struct pf_arena a;
+    struct pf_input in;
+    struct pf_result r;
+    char err[256];
+    const char *text = "Hei, tää ääliö taas 🙄";
+    memset(&pl, 0, sizeof(pl));
+    memset(&cfg, 0, sizeof(cfg));
+    memset(&e, 0, sizeof(e));
+    for (int i = 0; i < 3; i++)
+        inst[i].name = names[i];
+    pl.inst = inst;
+    pl.n_inst = 3;
+    cfg.policy.note_threshold = 0.3;
+    cfg.policy.hold_threshold = 0.6;
+    e.cfg = &cfg;
+    e.pl = &pl;
+    pf_arena_init(&a, 4096);
+    memset(&in, 0, sizeof(in));
+    in.text = text;
+    in.len = strlen(text);
+
+    size_t n;
+    char *seed = tu_read("tests/fuzz/corpus/worker/two-findings", &n);
+    ck_assert_int_eq(
+        pf_worker_parse_result(&e, 1, seed, n, &in, &r, &a, err, sizeof(err)),
+        PF_OK);
+    ck_assert_uint_eq(r.n_found, 2);
+    ck_assert_str_eq(r.found[0].plugin, "backstage");
+    ck_assert(tu_span_is(&r, text, "ääliö"));
+    ck_assert_int_eq(r.action, PF_ACT_HOLD); /* decided here, again */
+    ck_assert_str_eq(r.msg->ui_lang, "fi");
+    /* not the answer to this check */
+    ck_assert_int_eq(
+        pf_worker_parse_result(&e, 2, seed, n, &in, &r, &a, err, sizeof(err)),
+        1);
+    /* cut short anywhere */
+    for (size_t cut = 0; cut < n; cut += 7)
+        ck_assert_int_eq(pf_worker_parse_result(&e, 1, seed, cut, &in, &r, &a,
+                                                err, sizeof(err)),
+                         1);
+    /* the frame: type 4, seq 8, rc 4, action 4, score 8, "fi" 7, "fi" 7,
+       text_ns 8, total_ns 8, n_inst 4, 3 x 8, n_found 4: 90 bytes; then
+       each finding: instance 4, action 4, the struct */
+    size_t f0 = 90, score = f0 + 8, spans = score + 4 + 48 + 256 + 512;
+    uint32_t idx = 3;
+    memcpy(seed + f0, &idx, 4); /* no such instance */
+    ck_assert_int_eq(
+        pf_worker_parse_result(&e, 1, seed, n, &in, &r, &a, err, sizeof(err)),
+        1);
+    idx = 1;
+    memcpy(seed + f0, &idx, 4);
+    uint32_t far[2] = {1000, 5};
+    memcpy(seed + spans + 4, far, sizeof(far)); /* beyond the text */
+    float nan = (float)NAN;
+    memcpy(seed + score, &nan, sizeof(nan));
+    ck_assert_int_eq(
+        pf_worker_parse_result(&e, 1, seed, n, &in, &r, &a, err, sizeof(err)),
+        PF_OK);
+    ck_assert_uint_eq(r.found[0].f.n_spans, 0);
+    ck_assert(r.found[0].f.score == 1.0f); /* NaN holds */
+    ck_assert_int_eq(r.action, PF_ACT_HOLD);
+    free(seed);
+    pf_arena_release(&a);
+}
+END_TEST
+
+Suite *
+suite_worker(void)
+{
+    Suite *s = suite_create("worker");
+    TCase *tc = tcase_create("worker");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, a_hung_or_crashed_check_holds_and_the_next_is_checked);
+    tcase_add_test(tc, a_plugin_that_always_fails_holds_everything_and_pauses);
+    tcase_add_test(tc, a_create_that_fails_is_an_error_at_the_start);
+    tcase_add_test(tc, a_worker_answer_is_checked_before_it_is_believed);
+    suite_add_tcase(s, tc);
+    return s;
+}
