@@ -161,6 +161,78 @@ struct pf_addressee {
 };
 
 /*
+ * A segment of a message (ABI 1.2): a sentence, a line, a parenthesised or
+ * bracketed part, a quoted part or a clause split off at a discourse marker
+ * ("btw", "lol", "tho", "mutta", "ps"). Real accidents are one backstage
+ * sentence inside a long, polite reply, so rules judge a reply segment by
+ * segment: a greeting or a helpful paragraph must not dilute the remark next
+ * to them.
+ *
+ * Top-level segments (parent == PF_SEG_NONE) follow each other and cover
+ * every token of the message once. A nested segment (a parenthesis, a
+ * bracket, a quotation) lies inside its parent; its tokens count as its own,
+ * not the parent's: pf_msg.token_segment gives each token's innermost
+ * segment. The cue counts below are over the segment's own tokens.
+ *
+ * The host may make this struct longer in a later minor: step through
+ * pf_msg.segments with pf_msg_segment(), never with segments[i].
+ */
+enum pf_seg_kind {
+    PF_SEG_SENTENCE = 0, /* a sentence, or a line without sentence ends */
+    PF_SEG_CLAUSE = 1,   /* split off a sentence at a marker or a dash */
+    PF_SEG_PAREN = 2,    /* ( ... ), nested */
+    PF_SEG_BRACKET = 3,  /* [ ... ] or { ... }, nested */
+    PF_SEG_QUOTE = 4     /* "...": nested; a line starting with '>' */
+};
+
+#define PF_SEG_NONE UINT32_MAX
+
+/*
+ * Segment flags:
+ *   FIRST, LAST      the first / last top-level segment
+ *   LINE_START       begins a line (or the message)
+ *   GREETING         opens with a greeting ("Hi Emma,", "Hei Laura")
+ *   SIGNOFF          a closing or signature ("Best wishes, Tom", "t. Minna")
+ *   AFTER_SIGNOFF    comes after a closing: a trailing aside
+ *   MARKER           opens (or closes) with a discourse marker: btw, ps,
+ *                    lol, tho, fyi, mutta, muuten
+ *   QUESTION         ends with a question mark
+ *   LOWER_START      its first word is written in lower case
+ *   QUOTED           every word in it is inside quotation marks
+ *   VOCATIVE         opens with a capitalized name or @mention followed by
+ *                    a comma, a colon or a request: "Jess can you", "@priya"
+ */
+#define PF_SEGF_FIRST 0x0001
+#define PF_SEGF_LAST 0x0002
+#define PF_SEGF_LINE_START 0x0004
+#define PF_SEGF_GREETING 0x0008
+#define PF_SEGF_SIGNOFF 0x0010
+#define PF_SEGF_AFTER_SIGNOFF 0x0020
+#define PF_SEGF_MARKER 0x0040
+#define PF_SEGF_QUESTION 0x0080
+#define PF_SEGF_LOWER_START 0x0100
+#define PF_SEGF_QUOTED 0x0200
+#define PF_SEGF_VOCATIVE 0x0400
+
+struct pf_segment {
+    struct pf_span raw; /* from its first to its last token, in text */
+    uint32_t tok0;      /* tokens [tok0, tok1), nested segments' included */
+    uint32_t tok1;
+    uint32_t parent; /* index of the enclosing segment, or PF_SEG_NONE */
+    uint16_t kind;   /* enum pf_seg_kind */
+    uint16_t flags;  /* PF_SEGF_* */
+    /* cues over its own tokens */
+    uint16_t words;     /* word tokens */
+    uint16_t second;    /* talks to the reader: you, your, sinä, teille */
+    uint16_t third;     /* about a person: he, she, hän, se asiakas */
+    uint16_t first;     /* the author or the team: I, me, we, mä, me */
+    uint16_t colleague; /* a team member's name or an @mention */
+    uint16_t customer;  /* a customer's name */
+    uint16_t informal;  /* chat register: lol, tbh, mä, sä, toi, niinku */
+    uint16_t caps;      /* words typed in capitals */
+};
+
+/*
  * One message, prepared once by the host and shared by all plugins. Borrowed
  * for the duration of the callback.
  *
@@ -206,11 +278,29 @@ struct pf_msg {
     size_t n_customers;
     /* Whom the message talks to; never NULL from a 1.1 host. */
     const struct pf_addressee *addressee;
+
+    /* 1.2+ members; test them with PF_MSG_HAS(). */
+    /* The message's segments in text order (a nested one right after the
+       segment it starts in); at least one when there is a token. Step
+       with pf_msg_segment(): segment_size is the host's sizeof. */
+    const struct pf_segment *segments;
+    size_t n_segments;
+    size_t segment_size;
+    /* n_tokens entries: the innermost segment each token belongs to. */
+    const uint32_t *token_segment;
 };
 
 /* Does this host's pf_msg have member m (added after 1.0)? */
 #define PF_MSG_HAS(msg, m)                                                     \
     (offsetof(struct pf_msg, m) + sizeof((msg)->m) <= (msg)->size)
+
+/* Segment i of m (ABI 1.2; check PF_MSG_HAS(m, segments) first). */
+static inline const struct pf_segment *
+pf_msg_segment(const struct pf_msg *m, size_t i)
+{
+    return (const struct pf_segment *)((const char *)m->segments +
+                                       i * m->segment_size);
+}
 
 #define PF_LABEL_MAX 48    /* [a-z0-9._-]+, e.g. "backstage.slang" */
 #define PF_REASON_MAX 256  /* for a person, UTF-8 */

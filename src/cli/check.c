@@ -122,6 +122,29 @@ explain(FILE *f, struct pf_cli_env *env, const struct pf_result *r, int color)
             fputs("/masked", f);
     }
     fputc('\n', f);
+    long decided = pf_result_segment(r);
+    for (size_t i = 0; i < m->n_segments; i++) {
+        const struct pf_segment *s = pf_msg_segment(m, i);
+        static const char *const flag_names[] = {
+            "first",     "last",          "line",     "greeting",
+            "signoff",   "after-signoff", "marker",   "question",
+            "lowercase", "quoted",        "vocative",
+        };
+        fprintf(f, "  %s%ssegment %zu%s %s", i == 0 ? "" : "",
+                s->parent == PF_SEG_NONE ? "" : "  ", i,
+                (long)i == decided ? " (decided)" : "",
+                pf_segment_kind_name(s->kind));
+        for (size_t k = 0; k < PF_ARRAY_LEN(flag_names); k++)
+            if (s->flags & (1u << k))
+                fprintf(f, " %s", flag_names[k]);
+        fprintf(f,
+                "; words %u, you %u, third %u, I/we %u, colleague %u, "
+                "customer %u, informal %u\n",
+                s->words, s->second, s->third, s->first, s->colleague,
+                s->customer, s->informal);
+        fprintf(f, "  %s    > %.*s\n", s->parent == PF_SEG_NONE ? "" : "  ",
+                (int)s->raw.len, m->text + s->raw.off);
+    }
     for (size_t i = 0; i < r->run.n_inst; i++) {
         fprintf(f, "%splugin %s%s  ", dim,
                 pf_engine_plugin_name(&env->engine, i), reset);

@@ -142,6 +142,7 @@ pf_engine_prepare(struct pf_engine *e, const struct pf_input *in,
     if ((rc = pf_text_prepare(&t, &e->arena, text, in->len, err, errlen)))
         return rc;
     struct pf_msg *m = make_msg(e, &t, in->flags);
+    e->bidi_off = t.bidi_off;
     if (in->author_id)
         m->author_id = in->author_id;
     if (in->author_name)
@@ -163,6 +164,7 @@ pf_engine_prepare(struct pf_engine *e, const struct pf_input *in,
     struct pf_addressee *ad = pf_arena_alloc(&e->arena, sizeof(*ad));
     pf_addressee_read(m, t.wclass, ad);
     m->addressee = ad;
+    pf_segments_read(m, t.wclass, &e->arena);
     m->ts_ms = in->ts_ms ? in->ts_ms : pf_wall_us() / 1000;
 
     if (in->n_context) {
@@ -195,6 +197,44 @@ pf_engine_prepare(struct pf_engine *e, const struct pf_input *in,
     }
     *out = m;
     return PF_OK;
+}
+
+/*
+ * Text with bidirectional override, embedding or isolate controls can show
+ * the customer something else than what the rules read ("The \u202Etoidi"
+ * reads "The idiot"): the host holds it itself, whatever the plugins and
+ * the policy say (a pokerface.* label always holds).
+ */
+static void
+bidi_finding(struct pf_engine *e, const struct pf_msg *m, struct pf_result *r)
+{
+    struct pf_found *f = pf_arena_calloc(&e->arena, r->n_found + 1, sizeof(*f));
+    if (r->n_found)
+        memcpy(f, r->found, r->n_found * sizeof(*f));
+    struct pf_found *x = &f[r->n_found];
+    int fi = strcmp(m->ui_lang, "fi") == 0;
+    x->plugin = "pokerface";
+    x->f.score = 1.0f;
+    pf_strlcpy(x->f.label, PF_LABEL_BIDI, sizeof(x->f.label));
+    pf_strlcpy(x->f.reason,
+               fi ? "tekstissä on näkymättömiä suunnanvaihtomerkkejä "
+                    "(U+202A–202E, U+2066–2069): asiakas näkisi muuta kuin "
+                    "mitä tarkistettiin"
+                  : "the text has invisible direction controls (U+202A-202E, "
+                    "U+2066-2069): the customer would see something else "
+                    "than what was checked",
+               sizeof(x->f.reason));
+    pf_strlcpy(x->f.suggestion,
+               fi ? "Kirjoita viesti uudelleen ilman niitä."
+                  : "Write the message again without them.",
+               sizeof(x->f.suggestion));
+    /* from the first control to the end of its line */
+    size_t a = e->bidi_off, b = a;
+    while (b < m->text_len && m->text[b] != '\n')
+        b++;
+    pf_finding_span(&x->f, (uint32_t)a, (uint32_t)(b - a));
+    r->found = f;
+    r->n_found++;
 }
 
 /* the findings so far already give the most severe action there is */
@@ -236,6 +276,8 @@ pf_engine_check(struct pf_engine *e, const struct pf_input *in,
     pf_pipeline_check(e->pl, m, &e->arena, &r->run);
     r->found = r->run.found;
     r->n_found = r->run.n_found;
+    if (e->bidi_off < m->text_len)
+        bidi_finding(e, m, r);
     r->action =
         pf_policy_decide(&e->cfg->policy, r->found, r->n_found, &r->score);
     r->msg = m;
@@ -285,4 +327,30 @@ const char *
 pf_engine_plugin_name(const struct pf_engine *e, size_t i)
 {
     return e->pl->inst[i].name;
+}
+
+long
+pf_result_segment(const struct pf_result *r)
+{
+    const struct pf_found *best = NULL;
+    const struct pf_msg *m = r->msg;
+    if (!m || !m->segments || r->action == PF_ACT_PASS)
+        return -1;
+    for (size_t i = 0; i < r->n_found; i++) {
+        const struct pf_found *x = &r->found[i];
+        if (x->action != r->action || x->f.n_spans == 0)
+            continue;
+        if (!best || x->f.score > best->f.score)
+            best = x;
+    }
+    if (!best)
+        return -1;
+    uint32_t off = best->f.spans[0].off;
+    for (size_t t = 0; t < m->n_tokens; t++) {
+        const struct pf_token *tok = &m->tokens[t];
+        if (off < tok->raw.off + tok->raw.len &&
+            off + best->f.spans[0].len > tok->raw.off)
+            return (long)m->token_segment[t];
+    }
+    return -1;
 }

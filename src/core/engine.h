@@ -17,6 +17,9 @@
 
 struct pf_worker;
 
+/* the label of the host's own finding on text with bidi controls */
+#define PF_LABEL_BIDI "pokerface.bidi"
+
 struct pf_engine {
     const struct pf_config *cfg; /* borrowed; outlives the engine */
     struct pf_pipeline *pl;
@@ -32,7 +35,8 @@ struct pf_engine {
      * change what happens to it, and the hold names what caused it.
      */
     int complete;
-    int max_action; /* PF_ACT_UNSET: never skip */
+    int max_action;  /* PF_ACT_UNSET: never skip */
+    size_t bidi_off; /* of the last prepared message (pf_text.bidi_off) */
 };
 
 struct pf_input {
@@ -60,6 +64,13 @@ struct pf_result {
     int64_t text_ns;          /* time spent preparing the text */
     int64_t total_ns;
 };
+
+/*
+ * The segment of r->msg that decided: the one holding the first word of
+ * the strongest finding that gave the message its action, or -1 when no
+ * finding did (a pass) or the finding names no words.
+ */
+long pf_result_segment(const struct pf_result *r);
 
 /* Open the pipeline the config describes; err says what failed. */
 int pf_engine_open(struct pf_engine *e, const struct pf_config *cfg,

@@ -23,8 +23,14 @@ _Static_assert(offsetof(struct pf_msg, team) == 144, "pf_msg.team");
 /* 1.1 appended these */
 _Static_assert(offsetof(struct pf_msg, customers) == 160, "pf_msg.customers");
 _Static_assert(offsetof(struct pf_msg, addressee) == 176, "pf_msg.addressee");
-_Static_assert(sizeof(struct pf_msg) == 184, "pf_msg");
 _Static_assert(sizeof(struct pf_addressee) == 24, "pf_addressee");
+/* 1.2 appended these */
+_Static_assert(offsetof(struct pf_msg, segments) == 184, "pf_msg.segments");
+_Static_assert(offsetof(struct pf_msg, token_segment) == 208,
+               "pf_msg.token_segment");
+_Static_assert(sizeof(struct pf_msg) == 216, "pf_msg");
+_Static_assert(sizeof(struct pf_segment) == 40, "pf_segment");
+_Static_assert(offsetof(struct pf_segment, words) == 24, "pf_segment.words");
 _Static_assert(offsetof(struct pf_finding, label) == 4, "pf_finding.label");
 _Static_assert(offsetof(struct pf_finding, reason) == 52, "pf_finding.reason");
 _Static_assert(offsetof(struct pf_finding, spans) == 824, "pf_finding.spans");

@@ -9,9 +9,8 @@
 
 #include <string.h>
 
-/* does token t spell name (its first word), case aside? */
-static int
-names(const struct pf_msg *m, size_t t, const char *name)
+int
+pf_text_names(const struct pf_msg *m, size_t t, const char *name)
 {
     const struct pf_token *tok = &m->tokens[t];
     const char *w = m->text + tok->raw.off;
@@ -73,7 +72,7 @@ pf_addressee_read(const struct pf_msg *m, const uint8_t *wc,
         if (!(tok->flags & PF_TOKF_CAPITALIZED))
             continue;
         for (size_t i = 0; i < m->n_team; i++) {
-            if (names(m, t, m->team[i])) {
+            if (pf_text_names(m, t, m->team[i])) {
                 a->colleague++;
                 if (a->colleague_tok < 0)
                     a->colleague_tok = (int32_t)t;
@@ -81,7 +80,7 @@ pf_addressee_read(const struct pf_msg *m, const uint8_t *wc,
             }
         }
         for (size_t i = 0; i < m->n_customers; i++) {
-            if (names(m, t, m->customers[i])) {
+            if (pf_text_names(m, t, m->customers[i])) {
                 a->customer_name++;
                 if (a->customer_tok < 0)
                     a->customer_tok = (int32_t)t;

@@ -103,6 +103,39 @@ lookalike(int32_t cp)
     }
 }
 
+/* Latin small capitals, which NFKC leaves alone: ɪᴅɪᴏᴛ reads "idiot" */
+static char
+small_capital(int32_t cp)
+{
+    switch (cp) {
+    case 0x1D00: return 'a';
+    case 0x0299: return 'b';
+    case 0x1D04: return 'c';
+    case 0x1D05: return 'd';
+    case 0x1D07: return 'e';
+    case 0xA730: return 'f';
+    case 0x0262: return 'g';
+    case 0x029C: return 'h';
+    case 0x026A: return 'i';
+    case 0x1D0A: return 'j';
+    case 0x1D0B: return 'k';
+    case 0x029F: return 'l';
+    case 0x1D0D: return 'm';
+    case 0x0274: return 'n';
+    case 0x1D0F: return 'o';
+    case 0x1D18: return 'p';
+    case 0x0280: return 'r';
+    case 0xA731: return 's';
+    case 0x1D1B: return 't';
+    case 0x1D1C: return 'u';
+    case 0x1D20: return 'v';
+    case 0x1D21: return 'w';
+    case 0x028F: return 'y';
+    case 0x1D22: return 'z';
+    default: return 0;
+    }
+}
+
 static int
 is_emoji_cp(int32_t cp)
 {
@@ -430,6 +463,11 @@ fold_slow(const char *raw, size_t len, size_t off, struct pf_buf *out,
                 info->lookalike = lookalike(first);
         } else if (first < 0x0250 || (first >= 0x1E00 && first <= 0x1EFF)) {
             info->flags |= PF_UF_LATIN;
+        } else if (n == 1 && small_capital(first)) {
+            char lower = small_capital(first);
+            info->flags |= PF_UF_LATIN;
+            pf_buf_add(out, &lower, 1);
+            return pos - off;
         }
     }
     if (is_extra_invisible(first)) {

@@ -74,6 +74,33 @@ static const char *const greeting_words[] = {
     "evening", "hei", "moi", "moikka", "moro", "terve", "heippa",
     "huomenta", "tervehdys", "hyvää", "päivää", "iltaa",
 };
+static const char *const first_words[] = {
+    "i", "i'm", "i've", "i'll", "i'd", "me", "my", "mine", "myself", "we",
+    "we're", "we've", "we'll", "we'd", "us", "our", "ours", "minä", "mä",
+    "mää", "minun", "mun", "minulle", "mulle", "minulla", "mulla", "minua",
+    "mua", "minulta", "multa", "meidän", "meille", "meillä", "meitä",
+    "meiltä", "meistä", "olen", "oon", "olemme", "ollaan",
+};
+/* chat register: what a formal reply to a customer does not say */
+static const char *const informal_words[] = {
+    "lol", "lmao", "lmfao", "rofl", "omg", "omfg", "wtf", "ffs", "smh",
+    "tbh", "imo", "imho", "idk", "ikr", "fml", "ugh", "meh", "gonna",
+    "wanna", "gotta", "kinda", "sorta", "ya", "yea", "yeah", "yep", "nope",
+    "nah", "dude", "bro", "btw", "fyi", "tho", "cuz", "coz", "pls", "plz",
+    "thx", "lmk", "brb", "jk", "haha", "hahaha", "xd", "mä", "sä", "mää",
+    "sää", "mun", "sun", "mulle", "sulle", "mulla", "sulla", "multa",
+    "sulta", "mua", "sua", "toi", "tää", "noi", "nää", "ton", "tän", "tota",
+    "niinku", "nii", "joo", "jep", "juu", "okei", "oke", "sit", "sitte",
+    "vaa", "vähä", "mut", "oon", "oot", "ootko", "ollu", "tullu", "kato",
+    "kattoo", "tsekkaa", "tsekkaan", "meiän", "teiän", "jotai", "mitää",
+    "apua", "huoh", "argh", "jees", "jeps", "hoh", "pff", "pfff",
+};
+/* words that open or close an aside inside a sentence */
+static const char *const marker_words[] = {
+    "btw", "fyi", "ps", "muuten", "anyway", "anyways", "tho", "though",
+    "lol", "lmao", "haha", "hahaha", "xd", "jk", "mutta", "mut", "but",
+    "sivumennen", "psst", "jsyk",
+};
 /* clang-format on */
 
 /*
@@ -150,6 +177,9 @@ build(void)
     enter(person_nouns, N(person_nouns), 0, PF_WC_PERSON);
     enter(pointer_words, N(pointer_words), 0, PF_WC_POINTER);
     enter(greeting_words, N(greeting_words), 0, PF_WC_GREETING);
+    enter(first_words, N(first_words), 0, PF_WC_FIRST);
+    enter(informal_words, N(informal_words), 0, PF_WC_INFORMAL);
+    enter(marker_words, N(marker_words), 0, PF_WC_MARKER);
     built = 1;
 }
 

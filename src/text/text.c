@@ -830,6 +830,18 @@ pf_text_prepare(struct pf_text *t, struct pf_arena *a, const char *text,
             snprintf(err, errlen, "invalid UTF-8: %s", where);
         return PF_EINVAL;
     }
+    t->bidi_off = len;
+    for (const char *e = memchr(text, 0xE2, len); e;
+         e = memchr(e + 1, 0xE2, len - (size_t)(e + 1 - text))) {
+        size_t o = (size_t)(e - text);
+        unsigned char b1 = o + 2 < len ? (unsigned char)e[1] : 0;
+        unsigned char b2 = o + 2 < len ? (unsigned char)e[2] : 0;
+        if ((b1 == 0x80 && b2 >= 0xAA && b2 <= 0xAE) ||
+            (b1 == 0x81 && b2 >= 0xA6 && b2 <= 0xA9)) {
+            t->bidi_off = o;
+            break;
+        }
+    }
     memset(&p, 0, sizeof(p));
     p.raw = text;
     p.len = len;

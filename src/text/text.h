@@ -28,7 +28,11 @@ struct pf_text {
     struct pf_token *tokens;
     size_t n_tokens;
     const char *lang; /* "fi", "en", "mixed", "und" (static string) */
-    uint8_t *wclass;  /* per token: PF_WC_* classes of closed-class words */
+    /* the first bidirectional embedding, override or isolate control
+       (U+202A..U+202E, U+2066..U+2069) in text, or text_len when none:
+       with them, what a reader sees is not what was checked */
+    size_t bidi_off;
+    uint8_t *wclass; /* per token: PF_WC_* classes of closed-class words */
 };
 
 /* pf_text.wclass bits */
@@ -37,6 +41,9 @@ struct pf_text {
 #define PF_WC_PERSON 0x04   /* customer, asiakas (a person noun) */
 #define PF_WC_POINTER 0x08  /* this, the, se, tää */
 #define PF_WC_GREETING 0x10 /* hi, hei, moi */
+#define PF_WC_FIRST 0x20    /* I, me, we, mä, me, meidän */
+#define PF_WC_INFORMAL 0x40 /* chat register: lol, tbh, gonna, mä, toi */
+#define PF_WC_MARKER 0x80   /* opens or closes an aside: btw, ps, lol, tho */
 
 /*
  * Prepare text[0..len) (need not be NUL-terminated, but see pf_msg.text).
@@ -54,6 +61,21 @@ const char *pf_text_lang(const struct pf_text *t, uint8_t *wclass);
    the pf_text's). */
 void pf_addressee_read(const struct pf_msg *m, const uint8_t *wclass,
                        struct pf_addressee *a);
+
+/* Does token t of m spell name (its first word, ASCII case aside)? */
+int pf_text_names(const struct pf_msg *m, size_t t, const char *name);
+
+/*
+ * Split m into segments (struct pf_segment, plugin.h) and count each one's
+ * cues; m's tokens, team and customers must be set, wclass is the
+ * pf_text's. Sets m->segments, n_segments, segment_size and token_segment,
+ * allocated from a.
+ */
+void pf_segments_read(struct pf_msg *m, const uint8_t *wclass,
+                      struct pf_arena *a);
+
+/* Printable name of a segment kind ("sentence", "paren", ...). */
+const char *pf_segment_kind_name(unsigned kind);
 
 /* Printable name of a token kind ("word", "emoji", ...). */
 const char *pf_text_kind_name(unsigned kind);
