@@ -71,7 +71,7 @@ LIB_OBJS := $(filter-out $(BUILD)/obj/src/main.o,$(OBJS))
 
 DATA_SRC := config/pokerface.example.json $(wildcard config/lexicons/*)
 MODEL := $(BUILD)/share/pokerface/models/learned.model
-TRAINING := $(sort $(wildcard config/training/*.jsonl))
+TRAINING := $(sort $(wildcard config/training/messages.*.jsonl))
 DATA := $(BUILD)/share/pokerface/pokerface.json $(MODEL) \
 	$(patsubst config/%,$(BUILD)/share/pokerface/%,$(wildcard config/lexicons/*))
 

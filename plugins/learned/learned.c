@@ -6,8 +6,14 @@
  * remark with no rude word in it ("guess who's back", "no nyt se löysi sen
  * virtanapin").
  *
- * Finding: "learned.backstage", scored by the model, naming the words that
- * pushed the score up most.
+ * A reply is scored segment by segment (ABI 1.2) and is as backstage as
+ * its most backstage segment. Finding: "learned.backstage", naming that
+ * segment and the words in it that pushed the score up most. The model
+ * carries its operating point (the probability its training chose for a
+ * low false-hold rate); the finding's score is 0.6, the default policy's
+ * hold threshold, at that point and rises to 1 above it, and nothing is
+ * reported below it. So "ok", "kiitos" or "thanks!" never get a finding,
+ * whatever the policy says.
  *
  * Online learning: what people decide about held messages moves the model
  * a little (learn()): sent as it was is a false alarm, edited or dropped a
@@ -19,7 +25,8 @@
  *
  * Config: "model" (a path; default DATADIR/models/learned.model),
  * "learning" (true), "rate" (0.05), "max_shift" (1.0), "max_lessons" (50),
- * "min_score" (0.5: below it, no finding).
+ * "threshold" (the operating point as a probability; default the
+ * model's own).
  */
 #include <pokerface/plugin.h>
 
@@ -45,7 +52,7 @@ struct learned {
     struct lm_model md;
     float *delta; /* online adjustments, or NULL when not learning */
     char delta_path[4096];
-    float rate, max_shift, min_score;
+    float rate, max_shift, threshold;
     unsigned max_lessons;
     struct teacher teachers[TEACHERS];
 };
@@ -65,11 +72,11 @@ lm_create(const struct pf_host *h, struct pf_hctx *hctx, void **inst, char *err,
     }
     l->h = h;
     l->hctx = hctx;
-    double rate = 0.05, max_shift = 1.0, min_score = 0.5;
+    double rate = 0.05, max_shift = 1.0, threshold = -1;
     if ((rc = pl_cfg_number(h, hctx, "rate", 0, 1, &rate, err, errlen)) ||
         (rc = pl_cfg_number(h, hctx, "max_shift", 0, 10, &max_shift, err,
                             errlen)) ||
-        (rc = pl_cfg_number(h, hctx, "min_score", 0, 1, &min_score, err,
+        (rc = pl_cfg_number(h, hctx, "threshold", 0.01, 0.99, &threshold, err,
                             errlen)) ||
         (rc = pl_cfg_number(h, hctx, "max_lessons", 0, 100000, &lessons, err,
                             errlen))) {
@@ -78,7 +85,6 @@ lm_create(const struct pf_host *h, struct pf_hctx *hctx, void **inst, char *err,
     }
     l->rate = (float)rate;
     l->max_shift = (float)max_shift;
-    l->min_score = (float)min_score;
     l->max_lessons = (unsigned)lessons;
     rc = h->cfg_bool(hctx, "learning", &learning);
     if (rc != PF_OK && rc != PF_ENOTFOUND) {
@@ -100,6 +106,7 @@ lm_create(const struct pf_host *h, struct pf_hctx *hctx, void **inst, char *err,
         free(l);
         return rc;
     }
+    l->threshold = threshold > 0 ? (float)threshold : l->md.threshold;
     const char *state = h->state_dir(hctx);
     if (learning && state) {
         l->delta = calloc((size_t)1 << l->md.bits, sizeof(float));
@@ -125,8 +132,9 @@ lm_create(const struct pf_host *h, struct pf_hctx *hctx, void **inst, char *err,
     }
     h->log(hctx, PF_LOG_DEBUG,
            "model %s: 2^%u weights, trained on %u "
-           "examples%s",
-           path, l->md.bits, l->md.n_examples, l->delta ? ", learning" : "");
+           "messages, holds from %.3f%s",
+           path, l->md.bits, l->md.n_examples, (double)l->threshold,
+           l->delta ? ", learning" : "");
     *inst = l;
     return PF_OK;
 }
@@ -142,7 +150,8 @@ lm_destroy(void *inst)
     free(l);
 }
 
-/* The words that pushed the score up most, as spans, and quoted. */
+/* The words of segment seg that pushed the score up most, as spans, and
+   quoted. */
 static void
 name_words(struct learned *l, const struct pf_msg *m, const struct lm_feats *f,
            struct pf_finding *fd, char *words, size_t cap)
@@ -159,7 +168,7 @@ name_words(struct learned *l, const struct pf_msg *m, const struct lm_feats *f,
         for (size_t t = 0; t < n; t++)
             /* the strongest word always (a hold names its words), the
                next ones when they matter */
-            if (per[t] > (k ? 0.3f : 0.0f) && (best == n || per[t] > per[best]))
+            if (per[t] > (k ? 1.0f : 0.0f) && (best == n || per[t] > per[best]))
                 best = t;
         if (best == n)
             break;
@@ -183,28 +192,67 @@ name_words(struct learned *l, const struct pf_msg *m, const struct lm_feats *f,
         free(per);
 }
 
+/* append s[0..n) to buf (cap bytes) at *o, always terminated; the host
+   cuts a reason at a character boundary */
+static void
+append(char *buf, size_t cap, size_t *o, const char *s, size_t n)
+{
+    if (*o + n >= cap)
+        n = cap - 1 - *o;
+    memcpy(buf + *o, s, n);
+    *o += n;
+    buf[*o] = '\0';
+}
+
+/* the finding's score: 0.6 (the default hold threshold) at the operating
+   point, 1 at certainty */
+static float
+scaled(const struct learned *l, float p)
+{
+    float t = l->threshold;
+    return 0.6f + 0.4f * (p - t) / (1.0f - t);
+}
+
 static int
 lm_check(void *inst, const struct pf_msg *m, struct pf_verdict *v)
 {
     struct learned *l = inst;
     struct lm_feats f;
-    lm_featurize(m, l->md.mask, &f);
-    float p = lm_sigmoid(lm_margin(&l->md, l->delta, &f));
-    if (p < l->min_score)
+    long seg;
+    float p = lm_score(&l->md, l->delta, m, &seg, &f);
+    if (seg < 0 || p < l->threshold)
         return PF_OK;
-    struct pf_finding *fd = pf_verdict_add(v, "learned.backstage", p);
+    struct pf_finding *fd =
+        pf_verdict_add(v, "learned.backstage", scaled(l, p));
     if (!fd)
         return PF_OK;
     char words[160];
     name_words(l, m, &f, fd, words, sizeof(words));
     int fi = m->ui_lang && strcmp(m->ui_lang, "fi") == 0;
+    size_t o = 0, cap = sizeof(fd->reason);
     const char *what =
         fi ? "kuulostaa sisäiseltä jutulta" : "reads like backstage talk";
-    size_t wl = strlen(what), n = strlen(words);
-    memcpy(fd->reason, what, wl + 1);
-    if (n && wl + 2 + n < sizeof(fd->reason)) {
-        memcpy(fd->reason + wl, ": ", 2);
-        memcpy(fd->reason + wl + 2, words, n + 1);
+    append(fd->reason, cap, &o, what, strlen(what));
+    if (lm_n_segments(m) > 1 && PF_MSG_HAS(m, segments)) {
+        /* name the segment when there is more than one: in "..." */
+        const struct pf_segment *s = pf_msg_segment(m, (size_t)seg);
+        size_t n = s->raw.len;
+        const char *txt = m->text + s->raw.off;
+        int cut = 0;
+        if (n > 90) {
+            n = 90;
+            while (n > 0 && ((unsigned char)txt[n] & 0xC0) == 0x80)
+                n--;
+            cut = 1;
+        }
+        const char *in = fi ? " kohdassa \"" : " in \"";
+        append(fd->reason, cap, &o, in, strlen(in));
+        append(fd->reason, cap, &o, txt, n);
+        append(fd->reason, cap, &o, cut ? "\xe2\x80\xa6\"" : "\"", cut ? 4 : 1);
+    }
+    if (words[0]) {
+        append(fd->reason, cap, &o, ": ", 2);
+        append(fd->reason, cap, &o, words, strlen(words));
     }
     pf_strlcpy(fd->suggestion,
                fi ? "Jos tämä on tarkoitettu tiimille, kirjoita se sisäiseen "
@@ -264,8 +312,11 @@ lm_learn(void *inst, const struct pf_msg *m, const struct pf_decision *d)
         return;
     }
     struct lm_feats f;
-    lm_featurize(m, l->md.mask, &f);
-    float p = lm_sigmoid(lm_margin(&l->md, l->delta, &f));
+    long seg;
+    /* the segment that decided is the one that learns */
+    float p = lm_score(&l->md, l->delta, m, &seg, &f);
+    if (seg < 0)
+        return;
     int other = d->by_supervisor ||
                 (d->decided_by && strcmp(d->decided_by, m->author_id) != 0);
     float g = (p - (float)y) * l->rate * (other ? 2.0f : 1.0f);

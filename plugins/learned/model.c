@@ -44,6 +44,7 @@ enum {
     K_PAIR,
     K_EMOJI,
     K_SHAPE,
+    K_OPENER,
 };
 
 static void
@@ -65,38 +66,31 @@ enum {
     S_BANG,
     S_CAPS,
     S_QUOTED,
-    S_LANG_FI,
-    S_LANG_EN,
-    S_LANG_OTHER,
-    S_NAME_COMMA,
+    S_LANG,
+    S_KIND,
+    S_FLAG, /* value: the flag's bit number */
     S_SECOND,
     S_THIRD,
-    S_GREETING,
-    S_CUSTOMER_NAME,
-    S_COLLEAGUE,
-    S_COLLEAGUE_FIRST,
-    S_COLLEAGUE_WORD,
+    S_FIRST,
     S_THIRD_NO_SECOND,
+    S_COLLEAGUE,
+    S_CUSTOMER,
+    S_INFORMAL,
+    S_N_TOP,
+    S_MSG_GREETING,
+    S_REGISTER_SHIFT,
+    S_CASE_SHIFT,
+    S_ABOUT_IN_REPLY,
+    S_ONLY,
     S_N
 };
 static const char *const shape_name[S_N] = {
-    "len",
-    "question",
-    "bang",
-    "caps",
-    "quoted",
-    "lang-fi",
-    "lang-en",
-    "lang-other",
-    "name-comma",
-    "second",
-    "third",
-    "greeting",
-    "customer-name",
-    "colleague",
-    "colleague-first",
-    "colleague-word",
-    "third-no-second",
+    "len",          "question",       "bang",       "caps",
+    "quoted",       "lang",           "kind",       "flag",
+    "second",       "third",          "first",      "third-no-second",
+    "colleague",    "customer",       "informal",   "n-top",
+    "msg-greeting", "register-shift", "case-shift", "about-in-reply",
+    "only",
 };
 static uint32_t shape_hash[S_N];
 static pthread_once_t shape_once = PTHREAD_ONCE_INIT;
@@ -120,25 +114,100 @@ bucket(size_t n)
     return n < 4 ? 0 : n < 9 ? 1 : n < 17 ? 2 : n < 33 ? 3 : 4;
 }
 
+static int
+has_segments(const struct pf_msg *m)
+{
+    return PF_MSG_HAS(m, token_segment) && m->segments && m->n_segments &&
+           m->token_segment;
+}
+
+size_t
+lm_n_segments(const struct pf_msg *m)
+{
+    return has_segments(m) ? m->n_segments : 1;
+}
+
+int
+lm_scored(const struct pf_msg *m, size_t i)
+{
+    if (!has_segments(m))
+        return i == 0 && m->n_tokens > 0;
+    const struct pf_segment *s = pf_msg_segment(m, i);
+    if (s->kind == PF_SEG_QUOTE || (s->flags & PF_SEGF_QUOTED))
+        return 0;
+    for (uint32_t t = s->tok0; t < s->tok1; t++) {
+        if (m->token_segment[t] != i)
+            continue;
+        unsigned k = m->tokens[t].kind;
+        if (k == PF_TOK_WORD || k == PF_TOK_EMOJI || k == PF_TOK_MENTION)
+            return 1;
+    }
+    return 0;
+}
+
 void
-lm_featurize(const struct pf_msg *m, uint32_t mask, struct lm_feats *f)
+lm_context(const struct pf_msg *m, struct lm_ctx *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->lang = strcmp(m->lang, "fi") == 0   ? 0
+              : strcmp(m->lang, "en") == 0 ? 1
+                                           : 2;
+    c->formal = 1;
+    if (!has_segments(m)) {
+        c->n_top = 1;
+        return;
+    }
+    for (size_t i = 0; i < m->n_segments; i++) {
+        const struct pf_segment *s = pf_msg_segment(m, i);
+        if (s->parent == PF_SEG_NONE)
+            c->n_top++;
+        if (s->flags & PF_SEGF_GREETING)
+            c->greeting = 1;
+        if (s->second)
+            c->second = 1;
+        if (s->informal) {
+            c->formal = 0;
+            c->informal_segs++;
+        }
+        if (s->words && !(s->flags & PF_SEGF_LOWER_START))
+            c->upper_starts++;
+    }
+}
+
+void
+lm_featurize(const struct pf_msg *m, size_t si, const struct lm_ctx *c,
+             uint32_t mask, struct lm_feats *f)
 {
     uint32_t prev = 0;
     size_t words = 0;
     unsigned caps = 0, quoted = 0, question = 0, bang = 0;
+    int opener = 1;
+    size_t t0 = 0, t1 = m->n_tokens;
+    const struct pf_segment *seg = NULL;
     pthread_once(&shape_once, shape_init);
     f->n = 0;
-    for (size_t t = 0; t < m->n_tokens; t++) {
+    if (has_segments(m)) {
+        seg = pf_msg_segment(m, si);
+        t0 = seg->tok0;
+        t1 = seg->tok1;
+    }
+    for (size_t t = t0; t < t1; t++) {
         const struct pf_token *tok = &m->tokens[t];
         const char *w = m->norm + tok->norm_off;
         size_t n = tok->norm_len;
         uint32_t h;
         int32_t ti = (int32_t)t;
+        if (seg && m->token_segment[t] != si)
+            continue;
         switch (tok->kind) {
         case PF_TOK_WORD:
             words++;
             h = hbytes(K_WORD, w, n);
             add(f, h, mask, ti);
+            if (opener) {
+                add(f, mix(h ^ K_OPENER), mask, ti);
+                opener = 0;
+            }
             if (n >= 5) {
                 add(f, hbytes(K_PREFIX, w, 3), mask, ti);
                 add(f, hbytes(K_SUFFIX, w + n - 3, 3), mask, ti);
@@ -161,41 +230,96 @@ lm_featurize(const struct pf_msg *m, uint32_t mask, struct lm_feats *f)
             bang += n && w[0] == '!';
             continue;
         }
-        if (tok->kind != PF_TOK_WORD)
+        if (tok->kind != PF_TOK_WORD) {
             add(f, h, mask, ti);
+            if (opener && tok->kind == PF_TOK_MENTION) {
+                add(f, mix(h ^ K_OPENER), mask, ti);
+                opener = 0;
+            }
+        }
         if (prev)
             add(f, mix(prev * 31u + h) ^ (uint32_t)K_PAIR, mask, ti);
         prev = h;
     }
-    /* the shape of the message */
+    /* the shape of the segment */
     shape(f, mask, S_LEN, bucket(words));
     shape(f, mask, S_QUESTION, question > 0);
     shape(f, mask, S_BANG, bang > 0);
     shape(f, mask, S_CAPS, caps > 0);
     shape(f, mask, S_QUOTED, quoted > 0);
-    shape(f, mask,
-          strcmp(m->lang, "fi") == 0   ? S_LANG_FI
-          : strcmp(m->lang, "en") == 0 ? S_LANG_EN
-                                       : S_LANG_OTHER,
-          1);
-    if (m->n_tokens >= 2 && m->tokens[0].kind == PF_TOK_WORD &&
-        (m->tokens[0].flags & PF_TOKF_CAPITALIZED) &&
-        m->tokens[1].kind == PF_TOK_PUNCT &&
-        m->norm[m->tokens[1].norm_off] == ',')
-        shape(f, mask, S_NAME_COMMA, 1);
-    if (PF_MSG_HAS(m, addressee) && m->addressee) {
-        const struct pf_addressee *a = m->addressee;
-        shape(f, mask, S_SECOND, a->second > 0);
-        shape(f, mask, S_THIRD, a->third > 0);
-        shape(f, mask, S_GREETING, a->greeting > 0);
-        shape(f, mask, S_CUSTOMER_NAME, a->customer_name > 0);
-        shape(f, mask, S_COLLEAGUE, a->colleague > 0);
-        shape(f, mask, S_COLLEAGUE_FIRST,
-              a->colleague_tok >= 0 && a->colleague_tok <= 1);
-        if (a->colleague_tok >= 0)
-            add(f, shape_hash[S_COLLEAGUE_WORD], mask, a->colleague_tok);
-        shape(f, mask, S_THIRD_NO_SECOND, a->third > 0 && a->second == 0);
+    shape(f, mask, S_LANG, (unsigned)c->lang);
+    shape(f, mask, S_N_TOP,
+          c->n_top <= 1   ? 0
+          : c->n_top <= 3 ? 1
+          : c->n_top <= 7 ? 2
+                          : 3);
+    if (c->n_top <= 1)
+        shape(f, mask, S_ONLY, 1);
+    if (!seg) {
+        /* a 1.1 host: the whole message, whom it talks to */
+        if (PF_MSG_HAS(m, addressee) && m->addressee) {
+            const struct pf_addressee *a = m->addressee;
+            shape(f, mask, S_SECOND, a->second > 0);
+            shape(f, mask, S_THIRD, a->third > 0);
+            shape(f, mask, S_COLLEAGUE, a->colleague > 0);
+            shape(f, mask, S_CUSTOMER, a->customer_name > 0);
+            shape(f, mask, S_THIRD_NO_SECOND, a->third > 0 && a->second == 0);
+        }
+        return;
     }
+    shape(f, mask, S_KIND, seg->kind);
+    for (unsigned b = 0; b < 16; b++)
+        if (seg->flags & (1u << b))
+            shape(f, mask, S_FLAG, b);
+    shape(f, mask, S_SECOND, seg->second > 0);
+    shape(f, mask, S_THIRD, seg->third > 0);
+    shape(f, mask, S_FIRST, seg->first > 0);
+    shape(f, mask, S_THIRD_NO_SECOND, seg->third > 0 && seg->second == 0);
+    shape(f, mask, S_COLLEAGUE, seg->colleague > 0);
+    shape(f, mask, S_CUSTOMER, seg->customer > 0);
+    shape(f, mask, S_INFORMAL, seg->informal > 1 ? 2 : seg->informal);
+    if (!(seg->flags & PF_SEGF_GREETING))
+        shape(f, mask, S_MSG_GREETING, (unsigned)c->greeting);
+    /* the contrasts that give an aside away inside a reply */
+    if (seg->informal && c->informal_segs == 1 && c->n_top > 1)
+        shape(f, mask, S_REGISTER_SHIFT, 1);
+    if ((seg->flags & PF_SEGF_LOWER_START) && c->upper_starts >= 2)
+        shape(f, mask, S_CASE_SHIFT, 1);
+    if (seg->third && !seg->second && c->second)
+        shape(f, mask, S_ABOUT_IN_REPLY, 1);
+}
+
+float
+lm_score(const struct lm_model *md, const float *delta, const struct pf_msg *m,
+         long *seg, struct lm_feats *f)
+{
+    struct lm_ctx c;
+    struct lm_feats tmp, *best_f = f, *cur = &tmp;
+    float best = 0;
+    size_t n = lm_n_segments(m);
+    lm_context(m, &c);
+    *seg = -1;
+    f->n = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!lm_scored(m, i))
+            continue;
+        lm_featurize(m, i, &c, md->mask, cur);
+        float z = lm_margin(md, delta, cur);
+        if (*seg < 0 || z > best) {
+            struct lm_feats *x = best_f;
+            best = z;
+            *seg = (long)i;
+            best_f = cur;
+            cur = x;
+        }
+    }
+    if (best_f != f) {
+        memcpy(f->idx, best_f->idx, best_f->n * sizeof(*f->idx));
+        memcpy(f->val, best_f->val, best_f->n * sizeof(*f->val));
+        memcpy(f->tok, best_f->tok, best_f->n * sizeof(*f->tok));
+        f->n = best_f->n;
+    }
+    return *seg < 0 ? 0.0f : lm_sigmoid(best);
 }
 
 float
@@ -276,7 +400,7 @@ struct header {
     char magic[8];
     uint32_t version, feature_version, bits, n_examples;
     float bias;
-    uint32_t reserved;
+    float threshold; /* version 2; reserved (0) in version 1 */
 };
 
 /* write a file whole or not at all; mode is the new file's (less the
@@ -317,11 +441,12 @@ lm_save(const struct lm_model *md, const char *path, char *err, size_t errlen)
     size_t n = ((size_t)1 << md->bits) * sizeof(float);
     memset(&h, 0, sizeof(h));
     memcpy(h.magic, MODEL_MAGIC, 8);
-    h.version = 1;
+    h.version = 2;
     h.feature_version = LM_FEATURE_VERSION;
     h.bits = md->bits;
     h.n_examples = md->n_examples;
     h.bias = md->bias;
+    h.threshold = md->threshold;
     uint64_t sum =
         checksum(md->w, n, checksum(&h, sizeof(h), 14695981039346656037ULL));
     return write_atomic(path, 0644, &h, sizeof(h), md->w, n, sum, err, errlen);
@@ -350,10 +475,10 @@ lm_load(struct lm_model *md, const char *path, char *err, size_t errlen)
         fclose(f);
         return PF_EINVAL;
     }
-    if (h.version != 1 || h.feature_version != LM_FEATURE_VERSION) {
+    if (h.version != 2 || h.feature_version != LM_FEATURE_VERSION) {
         snprintf(err, errlen,
                  "model '%s' is version %u with features %u; this plugin "
-                 "reads 1 with features %u: train it again",
+                 "reads 2 with features %u: train it again",
                  path, h.version, h.feature_version, LM_FEATURE_VERSION);
         fclose(f);
         return PF_EINVAL;
@@ -388,8 +513,17 @@ lm_load(struct lm_model *md, const char *path, char *err, size_t errlen)
             return PF_EINVAL;
         }
     }
+    if (!isfinite(h.bias) || !isfinite(h.threshold) || h.threshold <= 0 ||
+        h.threshold >= 1) {
+        snprintf(err, errlen,
+                 "model '%s' has no valid operating point (threshold %g)", path,
+                 (double)h.threshold);
+        lm_free(md);
+        return PF_EINVAL;
+    }
     md->bias = h.bias;
     md->n_examples = h.n_examples;
+    md->threshold = h.threshold;
     return PF_OK;
 }
 

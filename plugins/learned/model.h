@@ -1,17 +1,28 @@
 /*
- * model.h - the learned classifier: features of a message, a logistic
- * regression over them, training, and the model file. Compiled into the
- * learned plugin (which predicts and learns online) and into pokerface
- * itself (`pokerface train`), so both see a message the same way.
+ * model.h - the learned classifier: features of a message's segments, a
+ * logistic regression over them, training, and the model file. Compiled
+ * into the learned plugin (which predicts and learns online) and into
+ * pokerface itself (`pokerface train`, `pokerface eval --loso`), so both
+ * see a message the same way.
  *
- * Features (hashed into 2^bits weights, each with a sign from its hash):
- *   - every word, number class, emoji and @mention as normalized;
- *   - a word's first and last three bytes (Finnish endings, typos);
- *   - pairs of neighbouring words;
- *   - the shape: length, questions, exclamations, capitals, quotes, a name
- *     and a comma at the start, the language;
- *   - whom it talks to (ABI 1.1): second and third person, a greeting, the
- *     customer's name, a colleague's name or @mention (and at the start).
+ * A reply is judged segment by segment (struct pf_segment, ABI 1.2): each
+ * sentence, clause, parenthesis or trailing aside gets its own score, and
+ * the message is as backstage as its most backstage segment, so a greeting
+ * and three helpful paragraphs cannot dilute the one remark among them.
+ *
+ * Features of a segment (hashed into 2^bits weights, each with a sign
+ * from its hash), from its own tokens:
+ *   - every word, number class, emoji and @mention as normalized; a
+ *     word's first and last three bytes (Finnish endings, typos); pairs of
+ *     neighbouring words; the word it opens with;
+ *   - its shape: kind (sentence, clause, parenthesis...), place (first,
+ *     last, after the closing), length, question, capitals, quotes, a
+ *     marker (btw, lol, tho), lower case start, a name opening it;
+ *   - whom it talks to: second and third person, the author's person, a
+ *     colleague's or the customer's name, chat register;
+ *   - the message around it: a greeting elsewhere, how many segments, and
+ *     the contrasts that give an aside away: chat register or talk about
+ *     a third person inside a reply that otherwise talks to the reader.
  * Each feature remembers the token it came from, so a prediction can name
  * the words that pushed it up.
  */
@@ -22,7 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LM_FEATURE_VERSION 3
+#define LM_FEATURE_VERSION 4
 #define LM_MAX_FEATURES 1024
 
 struct lm_feats {
@@ -37,11 +48,37 @@ struct lm_model {
     uint32_t mask;
     float bias;
     float *w;
-    uint32_t n_examples; /* it was trained on */
+    uint32_t n_examples; /* messages it was trained on */
+    /* The operating point: a segment scoring at least this is backstage
+       talk. Chosen by `pokerface train` on held-out folds of its own
+       training data for a target false-hold rate. */
+    float threshold;
 };
 
-/* The features of m; mask is the model's. */
-void lm_featurize(const struct pf_msg *m, uint32_t mask, struct lm_feats *f);
+/* What the features of every segment share: the message around it. */
+struct lm_ctx {
+    unsigned n_top;    /* top-level segments */
+    int greeting;      /* the message opens with a greeting */
+    int second;        /* some segment talks to the reader */
+    int formal;        /* no segment is in chat register */
+    int informal_segs; /* segments in chat register */
+    int upper_starts;  /* segments that start with a capital */
+    int lang;          /* 0 fi, 1 en, 2 other */
+};
+
+void lm_context(const struct pf_msg *m, struct lm_ctx *c);
+
+/*
+ * May segment i of m be scored? Not a quotation (the customer's words),
+ * and it has a word, an emoji or an @mention of its own. A message from a
+ * host without segments (ABI 1.1) is one segment, i == 0.
+ */
+int lm_scored(const struct pf_msg *m, size_t i);
+size_t lm_n_segments(const struct pf_msg *m);
+
+/* The features of segment i of m; mask is the model's. */
+void lm_featurize(const struct pf_msg *m, size_t i, const struct lm_ctx *c,
+                  uint32_t mask, struct lm_feats *f);
 
 /* w . x + bias, with delta (or NULL) added to the weights. */
 float lm_margin(const struct lm_model *md, const float *delta,
@@ -59,9 +96,18 @@ int lm_alloc(struct lm_model *md, uint32_t bits);
 void lm_free(struct lm_model *md);
 
 /*
- * The model file: "PFLEARN1", version, feature version, bits, bias,
- * examples, weights (little-endian floats), and a 64-bit checksum of all
- * that. Load refuses anything else with a message naming the problem.
+ * The most backstage segment of m: its index into *seg (or -1 when none
+ * may be scored), its features into f, and its probability returned.
+ * delta may be NULL.
+ */
+float lm_score(const struct lm_model *md, const float *delta,
+               const struct pf_msg *m, long *seg, struct lm_feats *f);
+
+/*
+ * The model file: "PFLEARN1", version 2, feature version, bits, bias,
+ * examples, the threshold, weights (little-endian floats), and a 64-bit
+ * checksum of all that. Load refuses anything else with a message naming
+ * the problem.
  */
 int lm_load(struct lm_model *md, const char *path, char *err, size_t errlen);
 int lm_save(const struct lm_model *md, const char *path, char *err,

@@ -16,12 +16,17 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/trainset.h"
+#include "core/log.h"
 #include "core/util.h"
 
 static const char usage[] =
     "usage: pokerface eval [-c CONFIG] [--json] [--errors] FILE...\n"
+    "       pokerface eval --loso [-c CONFIG] [--json] [--measure SRC,...]\n"
+    "                      FILE...\n"
     "\n"
     "Run the rules over labelled JSON-lines corpora and report how well\n"
     "they do: recall (how many of the messages that should be held were),\n"
@@ -30,7 +35,18 @@ static const char usage[] =
     "label and per category. Conversation files (customer + reply + expect)\n"
     "get precision, recall and F1 per expected label.\n"
     "\n"
+    "With --loso (leave one source out), FILEs are sources, named by the\n"
+    "file (messages.travel.jsonl and conversations.travel.jsonl are the\n"
+    "source \"travel\"). For each source, the learned model is trained on\n"
+    "the messages of all the other sources (its operating point chosen on\n"
+    "them too), and the rules with that model are measured on the source\n"
+    "left out: figures on text that nothing was fitted on. Each source's\n"
+    "figures are printed, then the worst.\n"
+    "\n"
     "  -c, --config FILE  configuration (default: the built-in one)\n"
+    "      --loso         leave one source out (see above)\n"
+    "      --measure LIST with --loso, leave out only these sources\n"
+    "                     (comma-separated; the others only train)\n"
     "      --json         machine-readable output\n"
     "      --errors       list every miss and false alarm with its findings\n"
     "  -h, --help         show this help\n";
@@ -430,6 +446,278 @@ print_file(const struct file_eval *fe, int show_errors)
     }
 }
 
+static void
+fe_release(struct file_eval *fe)
+{
+    counts_release(&fe->labels);
+    counts_release(&fe->cats);
+    for (size_t k = 0; k < fe->n_ls; k++)
+        free(fe->ls[k].label);
+    free(fe->ls);
+    json_decref(fe->errors);
+}
+
+/* one left-out source: its messages and conversations, summed */
+struct fold {
+    const char *source;
+    int measured;
+    float threshold;
+    unsigned n_msg, n_conv;
+    unsigned tp, fp, fn, tn;
+    struct labelstat *ls;
+    size_t n_ls;
+};
+
+static void
+fold_add(struct fold *fo, const struct file_eval *fe)
+{
+    if (fe->kind == 0) {
+        fo->n_msg += fe->n;
+        fo->tp += fe->tp, fo->fp += fe->fp, fo->fn += fe->fn, fo->tn += fe->tn;
+        return;
+    }
+    fo->n_conv += fe->n;
+    for (size_t i = 0; i < fe->n_ls; i++) {
+        struct labelstat *s = NULL;
+        for (size_t k = 0; k < fo->n_ls; k++)
+            if (strcmp(fo->ls[k].label, fe->ls[i].label) == 0)
+                s = &fo->ls[k];
+        if (!s) {
+            fo->ls = pf_xrealloc(fo->ls, (fo->n_ls + 1) * sizeof(*fo->ls));
+            s = &fo->ls[fo->n_ls++];
+            memset(s, 0, sizeof(*s));
+            s->label = pf_xstrdup(fe->ls[i].label);
+        }
+        s->tp += fe->ls[i].tp, s->fp += fe->ls[i].fp, s->fn += fe->ls[i].fn;
+    }
+}
+
+static double
+f1(const struct labelstat *s)
+{
+    double p = ratio(s->tp, s->tp + s->fp), r = ratio(s->tp, s->tp + s->fn);
+    return p + r > 0 ? 2 * p * r / (p + r) : 0;
+}
+
+/* the learned plugin's instances: every plugin whose file is learned.so */
+static void
+use_model(struct pf_config *cfg, const char *path)
+{
+    for (size_t i = 0; i < cfg->n_plugins; i++) {
+        struct pf_plugin_conf *pc = &cfg->plugins[i];
+        const char *b = strrchr(pc->file, '/');
+        b = b ? b + 1 : pc->file;
+        if (strcmp(b, "learned.so") != 0)
+            continue;
+        if (!pc->config)
+            pc->config = json_object();
+        json_object_set_new(pc->config, "model", json_string(path));
+    }
+}
+
+static int
+in_list(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = list; p && *p;) {
+        const char *e = strchr(p, ',');
+        size_t k = e ? (size_t)(e - p) : strlen(p);
+        if (k == n && strncmp(p, name, n) == 0)
+            return 1;
+        p = e ? e + 1 : NULL;
+    }
+    return 0;
+}
+
+static int
+loso(const char *config, char **files, int n_files, const char *measure,
+     int want_json, int want_errors)
+{
+    struct pf_cli_env env;
+    char err[1024];
+    int rc = PF_EXIT_OK;
+    memset(&env, 0, sizeof(env));
+    pf_paths_detect(&env.paths);
+    char *def = config ? NULL : pf_config_default_path(&env.paths);
+    if (pf_config_load(&env.cfg, config ? config : def, &env.paths, err,
+                       sizeof(err))) {
+        fprintf(stderr, "pokerface: configuration error: %s\n", err);
+        free(def);
+        pf_paths_release(&env.paths);
+        return PF_EXIT_ERROR;
+    }
+    free(def);
+    env.have_cfg = 1;
+    pf_log_set_level(env.cfg.log_level);
+
+    /* every message of every source, prepared and featurized once */
+    struct pf_engine bare;
+    struct trainset ts;
+    struct ts_opts o = {{30, 0.2f, 1e-6f, 1}, 0.015f, 4};
+    pf_engine_open_bare(&bare, &env.cfg);
+    ts_init(&ts, 18);
+    for (int i = 0; i < n_files && rc == PF_EXIT_OK; i++)
+        if (ts_load(&ts, &bare, files[i], (const char *const *)env.cfg.team,
+                    env.cfg.n_team, "eval"))
+            rc = PF_EXIT_ERROR;
+    pf_engine_close(&bare);
+    if (rc) {
+        ts_release(&ts);
+        pf_cli_close(&env);
+        return rc;
+    }
+    const char *tmpdir = getenv("TMPDIR");
+    char model[4096];
+    snprintf(model, sizeof(model), "%s/pokerface-loso-XXXXXX",
+             tmpdir && *tmpdir ? tmpdir : "/tmp");
+    int fd = mkstemp(model);
+    if (fd < 0) {
+        fprintf(stderr, "pokerface eval: %s: %s\n", model, strerror(errno));
+        ts_release(&ts);
+        pf_cli_close(&env);
+        return PF_EXIT_ERROR;
+    }
+    close(fd);
+    use_model(&env.cfg, model);
+
+    struct fold *folds = pf_xcalloc(ts.n_sources + 1, sizeof(*folds));
+    unsigned char *use = pf_xcalloc(ts.n_msg + 1, 1);
+    json_t *jfolds = json_array();
+    for (size_t s = 0; s < ts.n_sources && rc == PF_EXIT_OK; s++) {
+        struct fold *fo = &folds[s];
+        fo->source = ts.sources[s];
+        if (measure && !in_list(measure, fo->source))
+            continue;
+        fo->measured = 1;
+        struct lm_model md;
+        size_t held_out = 0;
+        for (size_t m = 0; m < ts.n_msg; m++) {
+            use[m] = ts.msg[m].source != s;
+            held_out += !use[m];
+        }
+        lm_alloc(&md, ts.bits);
+        ts_fit(&ts, use, &o, &md);
+        fo->threshold = md.threshold;
+        if (lm_save(&md, model, err, sizeof(err))) {
+            fprintf(stderr, "pokerface eval: %s\n", err);
+            lm_free(&md);
+            rc = PF_EXIT_ERROR;
+            break;
+        }
+        lm_free(&md);
+        if (pf_engine_open(&env.engine, &env.cfg, NULL, err, sizeof(err))) {
+            fprintf(stderr, "pokerface: %s\n", err);
+            rc = PF_EXIT_ERROR;
+            break;
+        }
+        env.engine.complete = 1;
+        if (!want_json)
+            printf("== %s left out: model trained on %zu messages of the "
+                   "other sources, holds from %.3f\n",
+                   fo->source, ts.n_msg - held_out, (double)fo->threshold);
+        for (int i = 0; i < n_files; i++) {
+            char *src = ts_source_name(files[i]);
+            int mine = strcmp(src, fo->source) == 0;
+            free(src);
+            if (!mine)
+                continue;
+            struct file_eval fe;
+            memset(&fe, 0, sizeof(fe));
+            if (eval_file(&env, files[i], &fe) != 0) {
+                rc = PF_EXIT_ERROR;
+                continue;
+            }
+            if (fe.n)
+                fold_add(fo, &fe);
+            if (!want_json && fe.n)
+                print_file(&fe, want_errors);
+            fe_release(&fe);
+        }
+        pf_engine_close(&env.engine);
+    }
+    unlink(model);
+
+    /* the summary and the worst */
+    double worst_recall = 2, worst_fhr = -1, worst_f1 = 2;
+    const char *wr = NULL, *wf = NULL, *wc = NULL;
+    if (!want_json)
+        printf("\nleave one source out: each source measured with a model "
+               "trained on the others\n  %-16s %6s %7s %7s   %s\n",
+               "source", "msgs", "recall", "FHR", "coaching F1");
+    for (size_t s = 0; s < ts.n_sources; s++) {
+        struct fold *fo = &folds[s];
+        if (!fo->measured || (!fo->n_msg && !fo->n_conv))
+            continue;
+        double r = ratio(fo->tp, fo->tp + fo->fn);
+        double fhr = ratio(fo->fp, fo->fp + fo->tn);
+        json_t *jf = json_pack("{s:s, s:i, s:i, s:f}", "source", fo->source,
+                               "messages", fo->n_msg, "conversations",
+                               fo->n_conv, "threshold", (double)fo->threshold);
+        if (fo->n_msg) {
+            json_object_set_new(jf, "recall", json_real(r));
+            json_object_set_new(jf, "false_hold_rate", json_real(fhr));
+            if (fo->tp + fo->fn && r < worst_recall)
+                worst_recall = r, wr = fo->source;
+            if (fo->fp + fo->tn && fhr > worst_fhr)
+                worst_fhr = fhr, wf = fo->source;
+        }
+        json_t *jl = json_object();
+        for (size_t k = 0; k < fo->n_ls; k++) {
+            double x = f1(&fo->ls[k]);
+            json_object_set_new(jl, fo->ls[k].label, json_real(x));
+            if (x < worst_f1)
+                worst_f1 = x, wc = fo->source;
+        }
+        json_object_set_new(jf, "coaching_f1", jl);
+        json_array_append_new(jfolds, jf);
+        if (!want_json) {
+            printf("  %-16s %6u", fo->source, fo->n_msg);
+            if (fo->n_msg)
+                printf(" %7.3f %7.3f  ", r, fhr);
+            else
+                printf(" %7s %7s  ", "-", "-");
+            for (size_t k = 0; k < fo->n_ls; k++)
+                printf(" %s %.2f", fo->ls[k].label, f1(&fo->ls[k]));
+            putchar('\n');
+        }
+    }
+    if (want_json) {
+        json_t *o2 = json_pack("{s:o}", "folds", jfolds);
+        json_t *w = json_object();
+        if (wr)
+            json_object_set_new(w, "recall", json_real(worst_recall));
+        if (wf)
+            json_object_set_new(w, "false_hold_rate", json_real(worst_fhr));
+        if (wc)
+            json_object_set_new(w, "coaching_f1", json_real(worst_f1));
+        json_object_set_new(o2, "worst", w);
+        char *js = json_dumps(o2, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+                                      JSON_REAL_PRECISION(4));
+        puts(js);
+        free(js);
+        json_decref(o2);
+    } else {
+        json_decref(jfolds);
+        printf("  worst: recall %.3f (%s), false-hold rate %.3f (%s)",
+               wr ? worst_recall : 0.0, wr ? wr : "-", wf ? worst_fhr : 0.0,
+               wf ? wf : "-");
+        if (wc)
+            printf(", coaching F1 %.3f (%s)", worst_f1, wc);
+        putchar('\n');
+    }
+    for (size_t s = 0; s < ts.n_sources; s++) {
+        for (size_t k = 0; k < folds[s].n_ls; k++)
+            free(folds[s].ls[k].label);
+        free(folds[s].ls);
+    }
+    free(folds);
+    free(use);
+    ts_release(&ts);
+    pf_config_release(&env.cfg);
+    pf_paths_release(&env.paths);
+    return rc;
+}
+
 int
 pf_cmd_eval(int argc, char **argv)
 {
@@ -437,11 +725,13 @@ pf_cmd_eval(int argc, char **argv)
         {"config", required_argument, NULL, 'c'},
         {"json", no_argument, NULL, 'j'},
         {"errors", no_argument, NULL, 'e'},
+        {"loso", no_argument, NULL, 'L'},
+        {"measure", required_argument, NULL, 'm'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *config = NULL;
-    int want_json = 0, want_errors = 0, c, rc = PF_EXIT_OK;
+    const char *config = NULL, *measure = NULL;
+    int want_json = 0, want_errors = 0, want_loso = 0, c, rc = PF_EXIT_OK;
     struct pf_cli_env env;
 
     optind = 1;
@@ -450,12 +740,19 @@ pf_cmd_eval(int argc, char **argv)
         case 'c': config = optarg; break;
         case 'j': want_json = 1; break;
         case 'e': want_errors = 1; break;
+        case 'L': want_loso = 1; break;
+        case 'm': measure = optarg; break;
         case 'h': fputs(usage, stdout); return PF_EXIT_OK;
         default: return pf_cli_usage_error("eval", "unknown option");
         }
     }
     if (optind >= argc)
         return pf_cli_usage_error("eval", "no corpus file given");
+    if (measure && !want_loso)
+        return pf_cli_usage_error("eval", "--measure goes with --loso");
+    if (want_loso)
+        return loso(config, argv + optind, argc - optind, measure, want_json,
+                    want_errors);
     if ((rc = pf_cli_open(&env, config)))
         return rc;
     env.engine.complete = 1; /* every plugin: all findings shown */
@@ -473,12 +770,7 @@ pf_cmd_eval(int argc, char **argv)
             print_file(&fe, want_errors);
         if (fe.bad_lines)
             rc = PF_EXIT_ERROR;
-        counts_release(&fe.labels);
-        counts_release(&fe.cats);
-        for (size_t k = 0; k < fe.n_ls; k++)
-            free(fe.ls[k].label);
-        free(fe.ls);
-        json_decref(fe.errors);
+        fe_release(&fe);
     }
     if (want_json) {
         json_t *o = json_pack("{s:o}", "files", all);
