@@ -76,6 +76,9 @@ struct bs {
     struct lexicon lx;
     float bias;
     float w_mention, w_vocative, w_team, w_scare;
+    /* per finding family: the score from which it holds (reported as 0.6,
+       the default policy's hold threshold) */
+    float hold_from[FAM_N_FINDING];
     /* the finding labels, "backstage.NAME", made once */
     char labels[FAM_N_FINDING][PF_LABEL_MAX];
 };
@@ -186,6 +189,12 @@ bs_create(const struct pf_host *h, struct pf_hctx *hctx, void **inst, char *err,
     b->w_team = 3.5f;
     b->w_scare = 2.0f;
     for (int f = 0; f < FAM_N_FINDING; f++)
+        b->hold_from[f] = 0.6f;
+    /* an insult holds from a lower score, and so does any swear word that
+       survived the guards: nothing to gain from letting them through */
+    b->hold_from[FAM_DEROGATORY] = 0.5f;
+    b->hold_from[FAM_PROFANITY] = 0.3f;
+    for (int f = 0; f < FAM_N_FINDING; f++)
         snprintf(b->labels[f], sizeof(b->labels[f]), "backstage.%s",
                  family_names[f]);
     lex_init(&b->lx, h, hctx, &lexicon_spec);
@@ -199,6 +208,13 @@ bs_create(const struct pf_host *h, struct pf_hctx *hctx, void **inst, char *err,
         (rc = cfg_float(b, "scare_quote_weight", &b->w_scare, -20, 20, err,
                         errlen)))
         goto fail;
+    for (int f = 0; f < FAM_N_FINDING; f++) {
+        char key[64];
+        snprintf(key, sizeof(key), "hold_from.%s", family_names[f]);
+        if ((rc = cfg_float(b, key, &b->hold_from[f], 0.05f, 0.95f, err,
+                            errlen)))
+            goto fail;
+    }
     for (int f = 0; f < FAM_COUNT; f++) {
         char key[64];
         snprintf(key, sizeof(key), "family_weights.%s", family_names[f]);
@@ -285,25 +301,168 @@ add_cue_hits(struct scan *s, const struct wentry *e, size_t t,
     }
 }
 
-/* '*' in a masked token stands for one character */
+/* '*' in a masked token stands for one or two characters: k*sipää,
+   idi*tti (idiootti) */
 static int
 masked_match(const char *pat, size_t pn, const char *key)
 {
-    size_t i = 0, k = 0;
-    while (i < pn && key[k]) {
-        if (pat[i] == '*') {
-            i++;
+    if (pn == 0)
+        return *key == '\0';
+    if (*pat == '*') {
+        const char *k = key;
+        for (int skip = 0; skip < 2 && *k; skip++) {
             /* skip one UTF-8 character of key */
             k++;
-            while (((unsigned char)key[k] & 0xC0) == 0x80)
+            while (((unsigned char)*k & 0xC0) == 0x80)
                 k++;
-            continue;
+            if (masked_match(pat + 1, pn - 1, k))
+                return 1;
         }
-        if (pat[i] != key[k])
-            return 0;
-        i++, k++;
+        return 0;
     }
-    return i == pn && key[k] == '\0';
+    return *key == *pat && masked_match(pat + 1, pn - 1, key + 1);
+}
+
+static int
+word_tok(const struct pf_msg *m, size_t t)
+{
+    return t < m->n_tokens && m->tokens[t].kind == PF_TOK_WORD;
+}
+
+static void
+add_evasion_hits(struct scan *s, const struct wtable *tab, const char *key,
+                 size_t kl, size_t t, int any_family, float min_weight)
+{
+    const struct lexicon *lx = &s->bs->lx;
+    const struct pf_token *tok = &s->m->tokens[t];
+    const struct wentry *q = wt_find(lx, tab, key, kl);
+    for (; q; q = wt_next(lx, tab, q)) {
+        const struct cue *c = &lx->cues[q->cue];
+        if (c->family >= FAM_N_FINDING || c->weight < min_weight ||
+            (!any_family && c->family != FAM_DEROGATORY &&
+             c->family != FAM_PROFANITY))
+            continue;
+        add_hit(s, q->cue, c->family, c->weight * lx->weight_scale[c->family],
+                t, t + 1, tok->norm_off, tok->norm_off + tok->norm_len);
+    }
+}
+
+/*
+ * A word the lists do not know, written to get past them:
+ *  - folded by the host (1d10tti, i.d.i.o.t, Cyrillic look-alikes): any
+ *    family, with doubled letters squeezed and ä/ö as a/o;
+ *  - vowels stretched (idiooootti, moooron): runs of three or more of a
+ *    letter squeezed;
+ *  - written without ä and ö (aalio, kusipaa);
+ *  - a long word with a letter dropped or doubled (idiotti): squeezed.
+ * Plain words only meet insults and swear words, and doubled letters are
+ * only squeezed where that cannot turn a word into another (asia, aasia).
+ */
+static void
+evasion(struct scan *s, size_t t, char *sq, size_t cap)
+{
+    const struct lexicon *lx = &s->bs->lx;
+    const struct pf_token *tok = &s->m->tokens[t];
+    const char *w = s->m->norm + tok->norm_off;
+    size_t wl = tok->norm_len, ql;
+    if (tok->flags & (PF_TOKF_LEET | PF_TOKF_JOINED | PF_TOKF_LOOKALIKE)) {
+        ql = squeeze(w, wl, sq, cap);
+        add_evasion_hits(s, &lx->squeezed, sq, ql, t, 1, 0);
+        return;
+    }
+    int run3 = 0;
+    for (size_t i = 2; i < wl; i++)
+        if (w[i] == w[i - 1] && w[i] == w[i - 2] && w[i] >= 'a' && w[i] <= 'z')
+            run3 = 1;
+    if (run3 || wl >= 7) {
+        ql = squeeze(w, wl, sq, cap);
+        add_evasion_hits(s, &lx->squeezed, sq, ql, t, 0, run3 ? 0 : 3.5f);
+    }
+    if (wl >= 4 && !memchr(w, 0xC3, wl))
+        add_evasion_hits(s, &lx->plain, w, wl, t, 0, 0);
+}
+
+/*
+ * Leetspeak at the end of a word, which the text layer leaves alone so
+ * that codes such as mp3 or salasana123 stay as typed: "ääli0", "kusip44".
+ * Read the trailing digits and symbols as letters and look again, for
+ * insults and swearing only.
+ */
+static void
+trailing_leet(struct scan *s, size_t t)
+{
+    static const char from[] = "01345789@$!", to[] = "oieastbgasi";
+    const struct lexicon *lx = &s->bs->lx;
+    const struct pf_msg *m = s->m;
+    const struct pf_token *tok = &m->tokens[t];
+    const char *w = m->norm + tok->norm_off;
+    size_t wl = tok->norm_len, k = wl, letters = 0;
+    char buf[64], sq[64];
+    if (wl < 4 || wl >= sizeof(buf))
+        return;
+    while (k > 0 && strchr(from, w[k - 1]) && w[k - 1])
+        k--;
+    if (k == wl)
+        return;
+    for (size_t i = 0; i < k; i++)
+        letters += ((unsigned char)w[i] & 0xC0) != 0x80;
+    if (letters < 3)
+        return;
+    memcpy(buf, w, wl);
+    for (size_t i = k; i < wl; i++)
+        buf[i] = to[strchr(from, w[i]) - from];
+    size_t ql = squeeze(buf, wl, sq, sizeof(sq));
+    const struct wentry *q = wt_find(lx, &lx->squeezed, sq, ql);
+    for (; q; q = wt_next(lx, &lx->squeezed, q)) {
+        const struct cue *c = &lx->cues[q->cue];
+        if (c->family == FAM_DEROGATORY || c->family == FAM_PROFANITY)
+            add_hit(s, q->cue, c->family,
+                    c->weight * lx->weight_scale[c->family], t, t + 1,
+                    tok->norm_off, tok->norm_off + wl);
+    }
+}
+
+/*
+ * A word split in two to get past a filter: "id iot", "mor-on",
+ * "kusi pää". Two short neighbouring words (or two around a hyphen or a
+ * dot) that make an insult or a swear word together are one.
+ */
+static void
+split_word(struct scan *s, size_t t)
+{
+    const struct lexicon *lx = &s->bs->lx;
+    const struct pf_msg *m = s->m;
+    size_t u = t + 1;
+    char joined[64], sq[64];
+    if (!word_tok(m, t) || m->tokens[t].norm_len < 2 ||
+        m->tokens[t].norm_len > 8)
+        return;
+    /* across a hyphen, a dot or an underscore typed between the halves */
+    if (u < m->n_tokens && m->tokens[u].kind == PF_TOK_PUNCT &&
+        m->tokens[u].norm_len == 1 &&
+        strchr("-._", m->norm[m->tokens[u].norm_off]) &&
+        m->tokens[u].raw.off == m->tokens[t].raw.off + m->tokens[t].raw.len)
+        u++;
+    if (!word_tok(m, u) || m->tokens[u].norm_len < 2 ||
+        m->tokens[u].norm_len > 8)
+        return;
+    const struct pf_token *a = &m->tokens[t], *b = &m->tokens[u];
+    size_t n = a->norm_len + b->norm_len;
+    if (n < 5 || n >= sizeof(joined))
+        return;
+    memcpy(joined, m->norm + a->norm_off, a->norm_len);
+    memcpy(joined + a->norm_len, m->norm + b->norm_off, b->norm_len);
+    size_t ql = squeeze(joined, n, sq, sizeof(sq));
+    const struct wentry *q = wt_find(lx, &lx->squeezed, sq, ql);
+    for (; q; q = wt_next(lx, &lx->squeezed, q)) {
+        const struct cue *c = &lx->cues[q->cue];
+        if (c->family != FAM_DEROGATORY && c->family != FAM_PROFANITY)
+            continue;
+        /* neither half is a word of its own family already: "paska
+           homma" is two words, not one */
+        add_hit(s, q->cue, c->family, c->weight * lx->weight_scale[c->family],
+                t, u + 1, a->norm_off, b->norm_off + b->norm_len);
+    }
 }
 
 static void
@@ -359,18 +518,13 @@ token_cues(struct scan *s)
         }
         if (tok->kind != PF_TOK_WORD)
             continue;
-        /* evasion: 1d10tti -> idiotti ~ idiootti */
-        if (tok->flags & (PF_TOKF_LEET | PF_TOKF_JOINED | PF_TOKF_LOOKALIKE)) {
-            size_t ql = squeeze(w, wl, sq, sizeof(sq));
-            const struct wentry *q = wt_find(lx, &lx->squeezed, sq, ql);
-            for (; q; q = wt_next(lx, &lx->squeezed, q)) {
-                const struct cue *c = &lx->cues[q->cue];
-                if (c->family < FAM_N_FINDING)
-                    add_hit(s, q->cue, c->family,
-                            c->weight * lx->weight_scale[c->family], t, t + 1,
-                            tok->norm_off, tok->norm_off + wl);
-            }
-        }
+        /* evasion: 1d10tti, idiooootti, idiotti, aalio, kusip44 all meet
+           their word once ä/ö/å are read as a/o/a and letter runs
+           squeezed; a plain word only for insults and swearing, and only
+           when it is long enough not to meet an innocent word */
+        evasion(s, t, sq, sizeof(sq));
+        split_word(s, t);
+        trailing_leet(s, t);
         if (tok->flags & PF_TOKF_MASKED) {
             for (size_t i = 0; i < lx->words.n; i++) {
                 const struct wentry *we = &lx->words.entries[i];
@@ -533,24 +687,37 @@ same_name(const char *a, size_t an, const char *b)
     return 1;
 }
 
+/* can, could, will, would, do, did, is, are, have, has */
+static int
+is_auxiliary(const struct pf_msg *m, size_t t)
+{
+    static const char *const aux[] = {"can", "could", "will", "would", "do",
+                                      "did", "is",    "are",  "have",  "has"};
+    const char *w = m->norm + m->tokens[t].norm_off;
+    size_t n = m->tokens[t].norm_len;
+    for (size_t i = 0; i < sizeof(aux) / sizeof(*aux); i++)
+        if (strlen(aux[i]) == n && memcmp(aux[i], w, n) == 0)
+            return 1;
+    return 0;
+}
+
 /*
  * A message that opens by addressing someone by name ("Sanna, ota sä tää",
  * "Jari voitko", "hey Sam,") talks to a colleague, unless the name is
  * followed by a surname (a customer greeted by full name).
  */
 static void
-vocative(struct scan *s)
+vocative_at(struct scan *s, size_t t, size_t end, int first)
 {
     const struct pf_msg *m = s->m;
-    size_t t = 0;
-    while (t < m->n_tokens && m->tokens[t].kind != PF_TOK_WORD)
+    while (t < end && m->tokens[t].kind != PF_TOK_WORD)
         t++;
     /* skip a greeting or an interjection: "Hei Liisa, ...", "hey Sam," */
-    if (t + 1 < m->n_tokens &&
+    if (t + 1 < end &&
         (tok_is_family(s, t, FAM_FACING) || tok_is_family(s, t, FAM_NOTNAME)) &&
         m->tokens[t + 1].kind == PF_TOK_WORD)
         t++;
-    if (t >= m->n_tokens)
+    if (t >= end)
         return;
     const struct pf_token *name = &m->tokens[t];
     if (!is_cap_word(name) || tok_is_family(s, t, FAM_NOTNAME) ||
@@ -568,10 +735,11 @@ vocative(struct scan *s)
         for (size_t i = 0; i < m->n_customers; i++)
             if (same_name(m->text + name->raw.off, name->raw.len,
                           m->customers[i])) {
-                s->to_customer = 1;
+                if (first)
+                    s->to_customer = 1;
                 return;
             }
-    if (t + 1 >= m->n_tokens)
+    if (t + 1 >= end)
         return;
     const struct pf_token *next = &m->tokens[t + 1];
     const char *nn = m->norm + next->norm_off;
@@ -582,9 +750,14 @@ vocative(struct scan *s)
         return;
     /* a request right after the name: "Jari voitko", "Sam, ping me" */
     size_t after = t + 1 + (size_t)comma;
-    int request = after < m->n_tokens && tok_is_family(s, after, FAM_REQUEST);
+    int request = after < end && tok_is_family(s, after, FAM_REQUEST);
+    /* "Sam can you..." asks; "Sam will call you tomorrow" tells the
+       customer who calls: an auxiliary asks only before "you" */
+    if (request && after + 1 < end && is_auxiliary(m, after) &&
+        !tok_is_family(s, after + 1, FAM_SECOND))
+        request = 0;
     int question = 0;
-    for (size_t k = t + 1; k < m->n_tokens; k++)
+    for (size_t k = t + 1; k < end; k++)
         if (m->tokens[k].flags & PF_TOKF_QUESTION)
             question = 1;
     float w;
@@ -595,7 +768,7 @@ vocative(struct scan *s)
     } else if (request) {
         w = s->bs->w_vocative * 2.0f;
         label = "a name and a request at the start";
-    } else if (comma && question) {
+    } else if (comma && question && first) {
         w = s->bs->w_vocative;
         label = "a name at the start of a question";
     } else {
@@ -606,6 +779,28 @@ vocative(struct scan *s)
                             name->norm_off, name->norm_off + name->norm_len);
     if (h)
         h->label = label;
+}
+
+/*
+ * Each sentence that opens by addressing someone by name talks to them:
+ * "Jess can you double-check..." in the middle of a reply too.
+ */
+static void
+vocative(struct scan *s)
+{
+    const struct pf_msg *m = s->m;
+    if (!PF_MSG_HAS(m, segments) || !m->segments || m->n_segments == 0) {
+        vocative_at(s, 0, m->n_tokens, 1);
+        return;
+    }
+    int first = 1;
+    for (size_t i = 0; i < m->n_segments; i++) {
+        const struct pf_segment *g = pf_msg_segment(m, i);
+        if (g->parent != PF_SEG_NONE || g->kind == PF_SEG_QUOTE)
+            continue;
+        vocative_at(s, g->tok0, g->tok1, first);
+        first = 0;
+    }
 }
 
 /*
@@ -698,9 +893,15 @@ apply_guards(struct scan *s)
         }
         if (!word_fam)
             continue;
-        /* names: Pelle Lindqvist, Dick Andersson; Mr Entitled is a jab */
+        /* names: Pelle Lindqvist, Dick Andersson; Mr Entitled is a jab;
+           "Hei Urpo," greets someone called Urpo */
         if (h->t1 == h->t0 + 1) {
             const struct pf_token *tok = &m->tokens[h->t0];
+            if (is_cap_word(tok) && h->t0 > 0 &&
+                tok_is_family(s, h->t0 - 1, FAM_FACING)) {
+                h->dead = 1, h->why = G_NAME;
+                continue;
+            }
             if (is_cap_word(tok)) {
                 int prev_hon =
                     fam_hit_near(s, FAM_HONORIFIC, h->t0, h->t1, 2, 0);
@@ -861,13 +1062,77 @@ explain_hits(const struct bs *b, const struct scan *s)
     }
 }
 
+/* a family's score on the policy's scale: h (its hold_from) becomes 0.6,
+   the default hold threshold; 0 and 1 stay */
+static float
+remap(float x, float h)
+{
+    return x < h ? 0.6f * x / h : 0.6f + 0.4f * (x - h) / (1.0f - h);
+}
+
+/* the segment a hit belongs to: its first token's (0 without segments) */
+static uint32_t
+hit_segment(const struct pf_msg *m, const struct hit *h)
+{
+    if (!PF_MSG_HAS(m, token_segment) || !m->token_segment ||
+        h->t0 >= m->n_tokens)
+        return 0;
+    return m->token_segment[h->t0];
+}
+
+#define MAX_SEGS 64
+
+/* the cue sums of one segment */
+struct seg_sum {
+    uint32_t seg;
+    float fam[FAM_COUNT];
+    int n[FAM_COUNT];
+};
+
+static float
+clampf(float x, float lo, float hi)
+{
+    return x < lo ? lo : x > hi ? hi : x;
+}
+
+/*
+ * The log-odds of segment g: the bias, its cues, talk about a third person
+ * anywhere in the message (capped), and the context of the segment itself:
+ * the author's person, and talking to the reader or a greeting, thanks or
+ * an apology, which lower it -- but never an insult's or a swear word's:
+ * "Your refund went out, you are a moron" is no kinder for the "you".
+ */
+static float
+seg_z(const struct bs *b, const struct seg_sum *g, float third, float *pos)
+{
+    float p = 0;
+    for (int f = 0; f < FAM_N_FINDING; f++)
+        p += g->fam[f];
+    float ctx = third + clampf(g->fam[FAM_FIRST], -1.0f, 1.0f);
+    int insult = (g->n[FAM_DEROGATORY] && g->fam[FAM_DEROGATORY] > 0) ||
+                 (g->n[FAM_PROFANITY] && g->fam[FAM_PROFANITY] > 0);
+    /* in "Jess, can you check..." the "you" is the colleague */
+    if (!insult && !(g->n[FAM_COLLEAGUE] && g->fam[FAM_COLLEAGUE] > 0))
+        ctx += clampf(g->fam[FAM_SECOND], -1.6f, 0.0f);
+    if (!insult)
+        ctx += clampf(g->fam[FAM_FACING], -4.0f, 0.0f);
+    *pos = p;
+    return b->bias + p + ctx;
+}
+
+/*
+ * Score a message segment by segment: each cue counts in the segment it
+ * is in, and the message is as backstage as its most backstage segment,
+ * so a greeting or thanks elsewhere in a long reply cannot dilute a remark.
+ */
 static int
 score(struct bs *b, const struct pf_msg *m, struct pf_verdict *v, uint32_t *fam)
 {
     struct hit hits[MAX_HITS];
     struct scan s = {b, m, hits, 0, fam, fam + m->n_tokens, 0};
-    float fam_sum[FAM_COUNT] = {0};
-    int fam_n[FAM_COUNT] = {0};
+    struct seg_sum segs[MAX_SEGS];
+    size_t n_segs = 0;
+    float third = 0;
     int explain = (m->flags & PF_MSG_EXPLAIN) != 0;
     int fi = m->ui_lang && strcmp(m->ui_lang, "fi") == 0;
 
@@ -882,7 +1147,7 @@ score(struct bs *b, const struct pf_msg *m, struct pf_verdict *v, uint32_t *fam)
     index_hits(&s);
     apply_guards(&s);
 
-    /* each cue counts once, at its strongest */
+    /* each cue counts once, at its strongest, in its segment */
     for (size_t i = 0; i < s.n; i++) {
         struct hit *h = &hits[i];
         int dup = 0;
@@ -897,53 +1162,83 @@ score(struct bs *b, const struct pf_msg *m, struct pf_verdict *v, uint32_t *fam)
         }
         if (dup)
             continue;
-        fam_sum[h->family] += h->w;
-        fam_n[h->family]++;
+        if (h->family == FAM_THIRD) {
+            third += h->w;
+            continue;
+        }
+        uint32_t sg = hit_segment(m, h);
+        size_t k = 0;
+        while (k < n_segs && segs[k].seg != sg)
+            k++;
+        if (k == n_segs) {
+            if (n_segs == MAX_SEGS)
+                k = MAX_SEGS - 1; /* the rest count with the last one */
+            else {
+                memset(&segs[n_segs], 0, sizeof(segs[0]));
+                segs[n_segs++].seg = sg;
+            }
+        }
+        segs[k].fam[h->family] += h->w;
+        segs[k].n[h->family]++;
     }
-    /* context, capped per family: many "you"s are still one reader */
-    static const struct {
-        int family;
-        float lo, hi;
-    } caps[] = {
-        {FAM_THIRD, 0.0f, 1.5f},
-        {FAM_SECOND, -1.6f, 0.0f},
-        {FAM_FIRST, -1.0f, 1.0f},
-        {FAM_FACING, -4.0f, 0.0f},
-    };
-    float ctx = 0;
-    for (size_t i = 0; i < sizeof(caps) / sizeof(*caps); i++) {
-        float x = fam_sum[caps[i].family];
-        ctx += x < caps[i].lo ? caps[i].lo : x > caps[i].hi ? caps[i].hi : x;
+    third = clampf(third, 0.0f, 1.5f);
+    /* the most backstage segment */
+    long top_seg = -1;
+    float top_z = 0, top_pos = 0;
+    for (size_t k = 0; k < n_segs; k++) {
+        float pos;
+        float z = seg_z(b, &segs[k], third, &pos);
+        if (pos <= 0)
+            continue;
+        if (top_seg < 0 || z > top_z) {
+            top_seg = (long)k;
+            top_z = z;
+            top_pos = pos;
+        }
     }
-    float pos = 0;
-    int top = -1;
-    for (int f = 0; f < FAM_N_FINDING; f++) {
-        pos += fam_sum[f];
-        if (fam_n[f] && (top < 0 || fam_sum[f] > fam_sum[top]))
-            top = f;
-    }
-    float z = b->bias + pos + ctx;
-    float score = sigmoid(z);
+    float score = top_seg < 0 ? sigmoid(b->bias + third) : sigmoid(top_z);
 
     if (explain) {
         explain_hits(b, &s);
-        b->h->log(b->hctx, PF_LOG_DEBUG,
-                  "score = sigmoid(bias %.2f + cues %.2f + context %.2f) = "
-                  "%.3f",
-                  b->bias, pos, ctx, score);
+        if (top_seg >= 0)
+            b->h->log(b->hctx, PF_LOG_DEBUG,
+                      "score = sigmoid(bias %.2f + cues %.2f + context %.2f) "
+                      "= %.3f, in segment %u",
+                      b->bias, top_pos, top_z - b->bias - top_pos, score,
+                      segs[top_seg].seg);
+        else
+            b->h->log(b->hctx, PF_LOG_DEBUG,
+                      "score = sigmoid(bias %.2f + cues 0.00 + context "
+                      "%.2f) = %.3f: no cue left",
+                      b->bias, third, score);
     }
-    if (top < 0 || fam_sum[top] <= 0)
+    if (top_seg < 0)
         return PF_OK;
 
+    /* one finding per family, scored in its best segment, never above the
+       message's score */
     for (int f = 0; f < FAM_N_FINDING; f++) {
-        if (!fam_n[f] || fam_sum[f] <= 0)
+        float best = -1;
+        for (size_t k = 0; k < n_segs; k++) {
+            float pos;
+            if (!segs[k].n[f] || segs[k].fam[f] <= 0)
+                continue;
+            float z = seg_z(b, &segs[k], third, &pos);
+            /* this family's share of the segment */
+            float sf = sigmoid(z - pos + segs[k].fam[f]);
+            if ((long)k == top_seg && segs[k].fam[f] >= top_pos * 0.5f)
+                sf = score;
+            if (sf > best)
+                best = sf;
+        }
+        if (best < 0)
             continue;
-        float sf = f == top ? score : sigmoid(b->bias + fam_sum[f] + ctx);
-        if (sf > score)
-            sf = score;
-        if (sf < 0.1f)
+        if (best > score)
+            best = score;
+        if (best < 0.1f)
             continue;
-        struct pf_finding *fd = pf_verdict_add(v, b->labels[f], sf);
+        struct pf_finding *fd =
+            pf_verdict_add(v, b->labels[f], remap(best, b->hold_from[f]));
         if (!fd)
             break;
         /* reason: what it is, and the words */

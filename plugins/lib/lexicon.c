@@ -78,19 +78,42 @@ squeeze(const char *s, size_t n, char *out, size_t cap)
 {
     size_t o = 0;
     for (size_t i = 0; i < n && o + 1 < cap; i++) {
-        if (o > 0 && out[o - 1] == s[i] && (unsigned char)s[i] < 0x80 &&
-            s[i] >= 'a' && s[i] <= 'z')
-            continue;
-        /* squeeze doubled two-byte letters (ää, öö) too */
-        if (o >= 2 && i + 1 < n && (unsigned char)s[i] >= 0xC0 &&
-            out[o - 2] == s[i] && out[o - 1] == s[i + 1]) {
-            i++;
-            continue;
+        char c = s[i];
+        /* ä, ö and å as a, o and a: ääliö, aalio and ääli0 meet */
+        if ((unsigned char)c == 0xC3 && i + 1 < n) {
+            unsigned char d = (unsigned char)s[i + 1];
+            if (d == 0xA4 || d == 0xA5 || d == 0xB6) {
+                c = d == 0xB6 ? 'o' : 'a';
+                i++;
+            }
         }
-        out[o++] = s[i];
+        if (o > 0 && out[o - 1] == c && c >= 'a' && c <= 'z')
+            continue;
+        out[o++] = c;
     }
     out[o] = '\0';
     return o;
+}
+
+size_t
+deumlaut(const char *s, size_t n, char *out, size_t cap)
+{
+    size_t o = 0;
+    int any = 0;
+    for (size_t i = 0; i < n && o + 1 < cap; i++) {
+        char c = s[i];
+        if ((unsigned char)c == 0xC3 && i + 1 < n) {
+            unsigned char d = (unsigned char)s[i + 1];
+            if (d == 0xA4 || d == 0xA5 || d == 0xB6) {
+                c = d == 0xB6 ? 'o' : 'a';
+                i++;
+                any = 1;
+            }
+        }
+        out[o++] = c;
+    }
+    out[o] = '\0';
+    return any ? o : 0;
 }
 
 /* ---- the word tables ---- */
@@ -263,6 +286,7 @@ lex_release(struct lexicon *lx)
     free(lx->keys);
     wt_release(&lx->words);
     wt_release(&lx->squeezed);
+    wt_release(&lx->plain);
     wt_release(&lx->prefixes);
     wt_release(&lx->modifiers);
     wt_release(&lx->heads);
@@ -332,6 +356,8 @@ add_form(struct lexicon *lx, const char *form, size_t n, uint32_t cue)
     wt_add(lx, &lx->words, form, n, cue);
     size_t m = squeeze(form, n, sq, sizeof(sq));
     wt_add(lx, &lx->squeezed, sq, m, cue);
+    if ((m = deumlaut(form, n, sq, sizeof(sq))))
+        wt_add(lx, &lx->plain, sq, m, cue);
 }
 
 /* ---- Finnish morphology ---- */

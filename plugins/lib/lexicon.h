@@ -143,6 +143,8 @@ struct lexicon {
     size_t keys_len, keys_cap;
     struct wtable words;     /* exact forms */
     struct wtable squeezed;  /* forms with doubled letters squeezed */
+    struct wtable plain;     /* forms with ä, ö, å written a, o, a (only
+                                those that have them) */
     struct wtable prefixes;  /* KIND_PREFIX items */
     struct wtable modifiers; /* nominatives of Finnish insults, for compounds */
     struct wtable heads;     /* person words a compound may end in */
@@ -335,8 +337,13 @@ wt_find_h(const struct lexicon *lx, const struct wtable *t, const char *s,
     return wt_probe(lx, t, s, n, h);
 }
 
-/* s with runs of one letter squeezed to one; returns the new length. */
+/* s with ä, ö, å read as a, o, a and runs of one letter squeezed to one
+   (idiooootti, idiotti and idiootti meet); returns the new length. */
 size_t squeeze(const char *s, size_t n, char *out, size_t cap);
+
+/* s with ä, ö, å written a, o, a; returns the new length, or 0 when s has
+   none of them. */
+size_t deumlaut(const char *s, size_t n, char *out, size_t cap);
 
 /* Strip one Finnish clitic (kin, kaan, ...) from the end; new length or n. */
 size_t strip_clitic(const struct lexicon *lx, const char *s, size_t n);
