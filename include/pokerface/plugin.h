@@ -114,6 +114,8 @@ enum pf_tok_kind {
  *   JOINED       spaced or dotted letters joined: i.d.i.o.t
  *   MASKED       letters masked with '*': k*sipää
  *   QUESTION     a PUNCT token with a question mark
+ *   NAME         (1.2) a capitalized common first name or a team member's
+ *                name: Sanna, Jess, Mikko
  */
 #define PF_TOKF_CAPITALIZED 0x0001
 #define PF_TOKF_ALLCAPS 0x0002
@@ -124,6 +126,7 @@ enum pf_tok_kind {
 #define PF_TOKF_JOINED 0x0040
 #define PF_TOKF_MASKED 0x0080
 #define PF_TOKF_QUESTION 0x0100
+#define PF_TOKF_NAME 0x0200
 
 struct pf_token {
     struct pf_span raw; /* the token in pf_msg.text, as typed */
@@ -199,8 +202,10 @@ enum pf_seg_kind {
  *   QUESTION         ends with a question mark
  *   LOWER_START      its first word is written in lower case
  *   QUOTED           every word in it is inside quotation marks
- *   VOCATIVE         opens with a capitalized name or @mention followed by
- *                    a comma, a colon or a request: "Jess can you", "@priya"
+ *   VOCATIVE         opens with a name (a team member's, a common first
+ *                    name) or an @mention followed by a comma, a colon, a
+ *                    dash, a request or a question: "Jess can you",
+ *                    "@priya", "Sanna, voitko", "Ville - was it 15 or 19?"
  */
 #define PF_SEGF_FIRST 0x0001
 #define PF_SEGF_LAST 0x0002
@@ -230,6 +235,8 @@ struct pf_segment {
     uint16_t customer;  /* a customer's name */
     uint16_t informal;  /* chat register: lol, tbh, mä, sä, toi, niinku */
     uint16_t caps;      /* words typed in capitals */
+    uint16_t names;     /* other people's first names: Mikko, Jess */
+    uint16_t reserved;
 };
 
 /*

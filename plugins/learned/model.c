@@ -39,8 +39,6 @@ hbytes(uint32_t kind, const char *s, size_t n)
 
 enum {
     K_WORD = 1,
-    K_PREFIX,
-    K_SUFFIX,
     K_PAIR,
     K_EMOJI,
     K_SHAPE,
@@ -82,6 +80,7 @@ enum {
     S_CASE_SHIFT,
     S_ABOUT_IN_REPLY,
     S_ONLY,
+    S_NAMES,
     S_N
 };
 static const char *const shape_name[S_N] = {
@@ -90,7 +89,7 @@ static const char *const shape_name[S_N] = {
     "second",       "third",          "first",      "third-no-second",
     "colleague",    "customer",       "informal",   "n-top",
     "msg-greeting", "register-shift", "case-shift", "about-in-reply",
-    "only",
+    "only",         "names",
 };
 static uint32_t shape_hash[S_N];
 static pthread_once_t shape_once = PTHREAD_ONCE_INIT;
@@ -202,15 +201,13 @@ lm_featurize(const struct pf_msg *m, size_t si, const struct lm_ctx *c,
         switch (tok->kind) {
         case PF_TOK_WORD:
             words++;
-            h = hbytes(K_WORD, w, n);
+            /* a name is a name, whoever it is: "#name, can you..." */
+            h = (tok->flags & PF_TOKF_NAME) ? hbytes(K_WORD, "#name", 5)
+                                            : hbytes(K_WORD, w, n);
             add(f, h, mask, ti);
             if (opener) {
                 add(f, mix(h ^ K_OPENER), mask, ti);
                 opener = 0;
-            }
-            if (n >= 5) {
-                add(f, hbytes(K_PREFIX, w, 3), mask, ti);
-                add(f, hbytes(K_SUFFIX, w + n - 3, 3), mask, ti);
             }
             if (tok->flags & PF_TOKF_ALLCAPS)
                 caps++;
@@ -278,6 +275,10 @@ lm_featurize(const struct pf_msg *m, size_t si, const struct lm_ctx *c,
     shape(f, mask, S_COLLEAGUE, seg->colleague > 0);
     shape(f, mask, S_CUSTOMER, seg->customer > 0);
     shape(f, mask, S_INFORMAL, seg->informal > 1 ? 2 : seg->informal);
+    if (PF_MSG_HAS(m, segments) &&
+        m->segment_size >=
+            offsetof(struct pf_segment, names) + sizeof(seg->names))
+        shape(f, mask, S_NAMES, seg->names > 1 ? 2 : seg->names);
     if (!(seg->flags & PF_SEGF_GREETING))
         shape(f, mask, S_MSG_GREETING, (unsigned)c->greeting);
     /* the contrasts that give an aside away inside a reply */
@@ -594,7 +595,11 @@ lm_train(struct lm_model *md, struct lm_example *ex, size_t n,
     size_t *order = malloc((n ? n : 1) * sizeof(size_t));
     float gb = 0;
     uint64_t seed = o->seed ? o->seed : 88172645463325252ULL;
-    if (!g2 || !order)
+    /* the weights averaged over the second half of the epochs: steadier
+       on writers it never saw than the last step's */
+    double *avg = calloc(nw, sizeof(double)), avg_b = 0;
+    unsigned n_avg = 0;
+    if (!g2 || !order || !avg)
         abort();
     for (size_t i = 0; i < n; i++)
         order[i] = i;
@@ -615,12 +620,26 @@ lm_train(struct lm_model *md, struct lm_example *ex, size_t n,
             md->bias -= o->rate * g / sqrtf(gb + 1e-8f);
             for (size_t i = 0; i < x->n; i++) {
                 uint32_t j = x->idx[i];
+                if (o->keep && !o->keep[j])
+                    continue;
                 float gi = g * x->val[i] + o->l2 * md->w[j];
                 g2[j] += gi * gi;
                 md->w[j] -= o->rate * gi / sqrtf(g2[j] + 1e-8f);
             }
         }
+        if (e >= o->epochs / 2) {
+            for (size_t j = 0; j < nw; j++)
+                avg[j] += md->w[j];
+            avg_b += md->bias;
+            n_avg++;
+        }
     }
+    if (n_avg) {
+        for (size_t j = 0; j < nw; j++)
+            md->w[j] = (float)(avg[j] / n_avg);
+        md->bias = (float)(avg_b / n_avg);
+    }
+    free(avg);
     md->n_examples = (uint32_t)n;
     free(g2);
     free(order);

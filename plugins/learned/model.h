@@ -12,9 +12,11 @@
  *
  * Features of a segment (hashed into 2^bits weights, each with a sign
  * from its hash), from its own tokens:
- *   - every word, number class, emoji and @mention as normalized; a
- *     word's first and last three bytes (Finnish endings, typos); pairs of
- *     neighbouring words; the word it opens with;
+ *   - every word, number class, emoji and @mention as normalized (a first
+ *     name as "#name", whoever it is); pairs of neighbouring words; the
+ *     word it opens with. (Word pieces -- the first and last three bytes
+ *     -- were tried and dropped: on writers the model never saw they
+ *     added noise, recall at 2% false holds fell by about 0.03);
  *   - its shape: kind (sentence, clause, parenthesis...), place (first,
  *     last, after the closing), length, question, capitals, quotes, a
  *     marker (btw, lol, tho), lower case start, a name opening it;
@@ -33,7 +35,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LM_FEATURE_VERSION 4
+#define LM_FEATURE_VERSION 5
 #define LM_MAX_FEATURES 1024
 
 struct lm_feats {
@@ -134,6 +136,9 @@ struct lm_train_opts {
     float rate;      /* AdaGrad base rate, 0.2 */
     float l2;        /* per step, 1e-6 */
     uint64_t seed;   /* shuffle */
+    /* per weight: 0 leaves it at zero (a feature seen too rarely to
+       trust); NULL trains every weight */
+    const uint8_t *keep;
 };
 
 void lm_train(struct lm_model *md, struct lm_example *ex, size_t n,

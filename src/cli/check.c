@@ -120,6 +120,8 @@ explain(FILE *f, struct pf_cli_env *env, const struct pf_result *r, int color)
             fputs("/joined", f);
         if (t->flags & PF_TOKF_MASKED)
             fputs("/masked", f);
+        if (t->flags & PF_TOKF_NAME)
+            fputs("/name", f);
     }
     fputc('\n', f);
     long decided = pf_result_segment(r);

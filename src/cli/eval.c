@@ -553,7 +553,7 @@ loso(const char *config, char **files, int n_files, const char *measure,
     /* every message of every source, prepared and featurized once */
     struct pf_engine bare;
     struct trainset ts;
-    struct ts_opts o = {{30, 0.2f, 1e-6f, 1}, 0.015f, 4};
+    struct ts_opts o = {{30, 0.2f, 1e-6f, 1, NULL}, 0.015f, 4};
     pf_engine_open_bare(&bare, &env.cfg);
     ts_init(&ts, 18);
     for (int i = 0; i < n_files && rc == PF_EXIT_OK; i++)

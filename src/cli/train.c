@@ -166,7 +166,7 @@ pf_cmd_train(int argc, char **argv)
     };
     const char *out = NULL;
     double cv = 0, bits = 18, d = 0;
-    struct ts_opts o = {{30, 0.2f, 1e-6f, 1}, 0.015f, 4};
+    struct ts_opts o = {{30, 0.2f, 1e-6f, 1, NULL}, 0.015f, 4};
     const char **team = pf_xcalloc((size_t)argc + 1, sizeof(*team));
     size_t n_team = 0;
     int c;

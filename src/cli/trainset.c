@@ -289,7 +289,35 @@ fit_once(const struct trainset *ts, const unsigned char *use,
         ex[i].weight = ex[i].y ? wp : wn;
     memset(md->w, 0, ((size_t)1 << md->bits) * sizeof(float));
     md->bias = 0;
-    lm_train(md, ex, n, o);
+    /* a feature seen in fewer than min_df of the messages is noise: one
+       writer's word, one product's name */
+    size_t nw = (size_t)1 << md->bits;
+    const unsigned min_df = 2;
+    uint8_t *keep = pf_xcalloc(nw, 1);
+    uint32_t *last = pf_xcalloc(nw, sizeof(*last));
+    for (size_t m = 0; m < ts->n_msg; m++) {
+        const struct ts_msg *x = &ts->msg[m];
+        if (use && !use[m])
+            continue;
+        for (size_t i = 0; i < x->n_seg; i++) {
+            const struct ts_seg *sg = &ts->seg[x->seg0 + i];
+            for (uint32_t k = 0; k < sg->n; k++) {
+                uint32_t j = sg->idx[k];
+                if (last[j] == m + 1)
+                    continue;
+                last[j] = (uint32_t)(m + 1);
+                if (keep[j] < 255)
+                    keep[j]++;
+            }
+        }
+    }
+    for (size_t j = 0; j < nw; j++)
+        keep[j] = keep[j] >= min_df;
+    struct lm_train_opts oo = *o;
+    oo.keep = keep;
+    lm_train(md, ex, n, &oo);
+    free(keep);
+    free(last);
     free(ex);
 }
 
@@ -340,9 +368,23 @@ ts_fit(const struct trainset *ts, const unsigned char *use,
     size_t n_pass = 0;
     unsigned next[2] = {0, 0};
     struct lm_model tmp;
-    /* stratified folds in file order */
+    /* folds by source when there are enough of them: the operating point
+       is then chosen on writers the fold's model never saw, which is
+       what it will meet; else stratified folds in file order */
+    unsigned *src_fold = pf_xcalloc(ts->n_sources + 1, sizeof(*src_fold));
+    unsigned n_used_src = 0;
+    for (size_t sidx = 0; sidx < ts->n_sources; sidx++) {
+        int used = 0;
+        for (size_t m = 0; m < ts->n_msg && !used; m++)
+            used = ts->msg[m].source == sidx && (!use || use[m]);
+        if (used)
+            src_fold[sidx] = n_used_src++ % k;
+    }
+    int by_source = n_used_src >= k;
     for (size_t m = 0; m < ts->n_msg; m++)
-        fold[m] = next[ts->msg[m].y]++ % k;
+        fold[m] =
+            by_source ? src_fold[ts->msg[m].source] : next[ts->msg[m].y]++ % k;
+    free(src_fold);
     lm_alloc(&tmp, ts->bits);
     for (unsigned f = 0; f < k; f++) {
         for (size_t m = 0; m < ts->n_msg; m++)

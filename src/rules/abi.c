@@ -29,7 +29,7 @@ _Static_assert(offsetof(struct pf_msg, segments) == 184, "pf_msg.segments");
 _Static_assert(offsetof(struct pf_msg, token_segment) == 208,
                "pf_msg.token_segment");
 _Static_assert(sizeof(struct pf_msg) == 216, "pf_msg");
-_Static_assert(sizeof(struct pf_segment) == 40, "pf_segment");
+_Static_assert(sizeof(struct pf_segment) == 44, "pf_segment");
 _Static_assert(offsetof(struct pf_segment, words) == 24, "pf_segment.words");
 _Static_assert(offsetof(struct pf_finding, label) == 4, "pf_finding.label");
 _Static_assert(offsetof(struct pf_finding, reason) == 52, "pf_finding.reason");

@@ -41,7 +41,7 @@ ends_nne(const struct pf_msg *m, size_t t)
 }
 
 void
-pf_addressee_read(const struct pf_msg *m, const uint8_t *wc,
+pf_addressee_read(const struct pf_msg *m, const uint16_t *wc,
                   struct pf_addressee *a)
 {
     memset(a, 0, sizeof(*a));
@@ -50,7 +50,7 @@ pf_addressee_read(const struct pf_msg *m, const uint8_t *wc,
     int first_word = 1;
     for (size_t t = 0; t < m->n_tokens; t++) {
         const struct pf_token *tok = &m->tokens[t];
-        uint8_t c = wc ? wc[t] : 0;
+        uint16_t c = wc ? wc[t] : 0;
         if (tok->flags & PF_TOKF_QUESTION)
             a->question++;
         if (tok->kind == PF_TOK_MENTION) {

@@ -95,6 +95,71 @@ static const char *const informal_words[] = {
     "kattoo", "tsekkaa", "tsekkaan", "meiän", "teiän", "jotai", "mitää",
     "apua", "huoh", "argh", "jees", "jeps", "hoh", "pff", "pfff",
 };
+/* Common first names (Finnish, Swedish, English and others), for telling
+   a colleague addressed by name ("Jess, can you...", "Oskar muista...")
+   from the start of an ordinary sentence, with or without a team roster.
+   Names that are also common words (Onni, Toivo, Satu) are left out. */
+static const char *const first_names[] = {
+    "aapo", "aarne", "aaro", "aaron", "aatu", "adam", "adrian", "ahmed",
+    "aila", "aino", "aira", "aki", "alan", "albert", "aleksanteri", "aleksi",
+    "alex", "alexander", "ali", "alice", "amanda", "amber", "amelia", "amy",
+    "anastasia", "anders", "andrea", "andrew", "angela", "anil", "anna",
+    "anne", "anneli", "anni", "annika", "anthony", "anu", "ari", "arja",
+    "arto", "arttu", "ashley", "astrid", "atte", "auli", "barbara",
+    "benjamin", "beth", "björn", "brandon", "brian", "carlos", "caroline",
+    "catherine", "charles", "charlie", "charlotte", "chloe", "chris",
+    "christian", "christina", "christopher", "claire", "daniel", "david",
+    "deborah", "dennis", "diana", "diego", "dmitri", "donna", "dylan",
+    "edward", "eemeli", "eero", "eetu", "eeva", "eija", "eino", "eleanor",
+    "elena", "elias", "elina", "elizabeth", "ella", "ellen", "elli", "ellie",
+    "elsa", "emil", "emilia", "emily", "emma", "enni", "eric", "erik",
+    "erkki", "esa", "esko", "essi", "ethan", "eveliina", "fatima", "felix",
+    "fiona", "francesca", "frank", "freja", "gary", "george", "giulia",
+    "grace", "gustav", "hanna", "hannah", "hannele", "hannu", "harri",
+    "harry", "hassan", "heather", "heidi", "heikki", "heini", "helen",
+    "helena", "helmi", "henna", "henri", "henrik", "henry", "hilkka", "hilla",
+    "ian", "ida", "iida", "iina", "iiris", "ilkka", "ilona", "ingrid",
+    "inkeri", "irja", "irma", "isabella", "ismo", "ivan", "jaakko", "jaana",
+    "jacob", "james", "jane", "jani", "janna", "janne", "jari", "jarkko",
+    "jarmo", "jasmin", "jason", "jenna", "jenni", "jennifer", "jere",
+    "jeremy", "jess", "jesse", "jessica", "joe", "joel", "johan", "johanna",
+    "john", "jonas", "jonathan", "joni", "jonna", "jonne", "joona", "joonas",
+    "jorma", "joseph", "joshua", "jouni", "juha", "juhani", "juho", "jukka",
+    "julia", "julie", "julius", "jussi", "justin", "juuso", "jyrki",
+    "kaarina", "kaija", "kaisa", "kaisu", "kalle", "karen", "kari", "karin",
+    "kasper", "katariina", "kate", "katherine", "kathleen", "kati", "katie",
+    "katja", "katri", "keith", "kelly", "kerttu", "kevin", "kim", "kimmo",
+    "kirsi", "kirsti", "krista", "kristian", "kristiina", "kyösti", "laila",
+    "lari", "lars", "lasse", "laura", "lauren", "lauri", "leena", "leevi",
+    "leila", "liisa", "linda", "linnea", "lisa", "lotta", "luca", "lucas",
+    "lucia", "lucy", "lukas", "luke", "maarit", "magnus", "maija", "maiju",
+    "marco", "maria", "marika", "marita", "marja", "marjatta", "marjo",
+    "marjut", "markku", "marko", "markus", "martti", "mary", "matias",
+    "matthew", "matti", "megan", "melissa", "merja", "mervi", "michael",
+    "michelle", "mika", "mikael", "mike", "mikko", "milla", "minna", "mira",
+    "mirja", "miro", "mirva", "mohammed", "moritz", "natalia", "natalie",
+    "nathan", "nelli", "nicholas", "nick", "nicole", "niilo", "niklas",
+    "niko", "nikolai", "nils", "nina", "noah", "noora", "olga", "oliver",
+    "olivia", "olli", "omar", "oona", "oscar", "oskar", "oskari", "otto",
+    "outi", "paavo", "pablo", "pasi", "patrick", "patrik", "paula", "pauli",
+    "pauliina", "pavel", "pekka", "pentti", "pertti", "peter", "petra",
+    "petri", "petteri", "philip", "pia", "piia", "pirjo", "pirkko", "priya",
+    "päivi", "rachel", "raija", "raili", "raimo", "raj", "rasmus", "rebecca",
+    "reetta", "reijo", "richard", "riikka", "riitta", "riku", "risto",
+    "ritva", "robert", "ronja", "roope", "ryan", "saara", "saija", "sakari",
+    "salla", "sami", "samu", "samuel", "samuli", "sanjay", "sanna", "sanni",
+    "santeri", "sara", "sarah", "sari", "sauli", "scott", "sean", "seija",
+    "senja", "seppo", "sergei", "siiri", "silja", "simo", "sirkka", "sirpa",
+    "sofia", "sonja", "sophie", "stephanie", "stephen", "steven", "sulo",
+    "susan", "susanna", "suvi", "sven", "taina", "taneli", "tapani", "tapio",
+    "tarja", "teemu", "teija", "teppo", "terhi", "thomas", "tiia", "tiina",
+    "timo", "timothy", "tobias", "tom", "tommi", "toni", "topi", "tuija",
+    "tuomas", "tuomo", "turo", "tuula", "tuulikki", "tyler", "ukko", "ulla",
+    "urpo", "valtteri", "veera", "veikko", "veli", "venla", "victoria",
+    "vilho", "ville", "vilma", "virpi", "väinö", "william", "wilma", "yrjö",
+    "yusuf", "zoe",
+};
+
 /* words that open or close an aside inside a sentence */
 static const char *const marker_words[] = {
     "btw", "fyi", "ps", "muuten", "anyway", "anyways", "tho", "though",
@@ -110,11 +175,12 @@ static const char *const marker_words[] = {
  */
 struct entry {
     const char *w;
-    uint8_t len, lang, classes;
+    uint8_t len, lang;
+    uint16_t classes;
 };
 
-#define SLOTS 1024
-#define MAX_ENTRIES 512
+#define SLOTS 4096
+#define MAX_ENTRIES 2048
 
 static struct entry entries[MAX_ENTRIES];
 static size_t n_entries;
@@ -142,7 +208,7 @@ find(const char *w, size_t n, uint32_t h)
 }
 
 static void
-enter(const char *const *list, size_t n, uint8_t lang, uint8_t cls)
+enter(const char *const *list, size_t n, uint8_t lang, uint16_t cls)
 {
     for (size_t i = 0; i < n; i++) {
         size_t len = strlen(list[i]);
@@ -180,13 +246,14 @@ build(void)
     enter(first_words, N(first_words), 0, PF_WC_FIRST);
     enter(informal_words, N(informal_words), 0, PF_WC_INFORMAL);
     enter(marker_words, N(marker_words), 0, PF_WC_MARKER);
+    enter(first_names, N(first_names), 0, PF_WC_NAME);
     built = 1;
 }
 
 /* 1 Finnish, 2 English, 3 neither but has ä or ö, 0 none of these; the
    word's classes into *cls */
 static int
-lookup(const char *w, size_t n, uint8_t *cls)
+lookup(const char *w, size_t n, uint16_t *cls)
 {
     uint32_t h = 2166136261u;
     int umlaut = 0;
@@ -282,7 +349,7 @@ verdict(unsigned fi, unsigned en)
 }
 
 const char *
-pf_text_lang(const struct pf_text *t, uint8_t *wclass)
+pf_text_lang(const struct pf_text *t, uint16_t *wclass)
 {
     unsigned fi = 0, en = 0, unknown = 0;
     /* which words the lists do not know, for the second pass (the first
@@ -293,7 +360,7 @@ pf_text_lang(const struct pf_text *t, uint8_t *wclass)
     for (size_t i = 0; i < t->n_tokens; i++) {
         const struct pf_token *tok = &t->tokens[i];
         const char *w = t->norm + tok->norm_off;
-        uint8_t cls = 0;
+        uint16_t cls = 0;
         if (wclass)
             wclass[i] = 0;
         if (i < sizeof(known))
@@ -322,7 +389,7 @@ pf_text_lang(const struct pf_text *t, uint8_t *wclass)
     for (size_t i = 0; unknown && i < t->n_tokens; i++) {
         const struct pf_token *tok = &t->tokens[i];
         const char *w = t->norm + tok->norm_off;
-        uint8_t cls;
+        uint16_t cls;
         if (i < sizeof(known)
                 ? known[i]
                 : tok->kind != PF_TOK_WORD || tok->norm_len >= 16 ||

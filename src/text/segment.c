@@ -30,7 +30,7 @@
 
 struct seg_builder {
     struct pf_msg *m;
-    const uint8_t *wc;
+    const uint16_t *wc;
     struct pf_segment *seg;
     size_t n, cap;
     size_t last_top; /* the last top-level segment */
@@ -169,7 +169,7 @@ next_word(const struct pf_msg *m, size_t t, size_t hi)
 }
 
 static int
-has(const struct seg_builder *b, size_t t, uint8_t cls)
+has(const struct seg_builder *b, size_t t, uint16_t cls)
 {
     return b->wc && t < b->m->n_tokens && (b->wc[t] & cls);
 }
@@ -227,6 +227,15 @@ spaced_dash(const struct pf_msg *m, size_t t)
                                   memcmp(w, "\xe2\x80\x94", 3) == 0));
 }
 
+static size_t
+words_between(const struct pf_msg *m, size_t a, size_t b)
+{
+    size_t n = 0;
+    for (size_t t = a; t < b; t++)
+        n += m->tokens[t].kind == PF_TOK_WORD;
+    return n;
+}
+
 /*
  * Where clauses of the sentence [t0, t1) begin, written into starts (at
  * most cap); returns how many. A clause begins at a marker that opens an
@@ -249,7 +258,8 @@ clause_starts(const struct seg_builder *b, size_t t0, size_t t1,
             continue;
         }
         if ((is_punct(m, t, ';') || spaced_dash(m, t)) && t + 1 < t1 &&
-            next_word(m, t + 1, t1) < t1) {
+            next_word(m, t + 1, t1) < t1 &&
+            words_between(m, n ? starts[n - 1] : t0, t) >= 2) {
             starts[n++] = t + 1;
             last_comma = SIZE_MAX;
             continue;
@@ -347,10 +357,26 @@ request_word(const struct pf_msg *m, size_t t)
         "hoidatko",  "ehditkö",      "ehtisitkö",   "tiedätkö",  "tiiätkö",
         "muistatko", "onko",         "oisko",       "ois",       "laita",
         "laitatko",  "pystytkö",     "pystyisitkö", "viitsitkö", "viitsisitkö",
-        "jatkatko",
+        "jatkatko",  "muista",       "muistathan",  "soita",     "soitatko",
+        "vastaa",    "vastaatko",    "lähetä",      "lähetätkö", "kysy",
+        "kysytkö",   "was",          "were",        "should",    "need",
+        "let",       "let's",        "remind",      "send",      "call",
+        "ask",       "tarkista",     "tarkistatko", "huomaa",    "katsoisitko",
     };
     for (size_t i = 0; i < PF_ARRAY_LEN(req); i++)
         if (tok_is(m, t, req[i]))
+            return 1;
+    return 0;
+}
+
+/* does segment si end with a question mark (its own tokens)? */
+static int
+question_seg(const struct seg_builder *b, uint32_t si)
+{
+    const struct pf_segment *s = &b->seg[si];
+    for (size_t t = s->tok1; t > s->tok0; t--)
+        if (b->tok_seg[t - 1] == si &&
+            (b->m->tokens[t - 1].flags & PF_TOKF_QUESTION))
             return 1;
     return 0;
 }
@@ -365,7 +391,7 @@ count(struct seg_builder *b, uint32_t si)
     size_t quoted = 0;
     for (size_t t = s->tok0; t < s->tok1; t++) {
         const struct pf_token *tok = &m->tokens[t];
-        uint8_t c = b->wc ? b->wc[t] : 0;
+        uint16_t c = b->wc ? b->wc[t] : 0;
         if (b->tok_seg[t] != si)
             continue;
         if (tok->kind == PF_TOK_MENTION) {
@@ -409,18 +435,38 @@ count(struct seg_builder *b, uint32_t si)
                     s->customer++;
                     break;
                 }
-            /* "Jess can you", "Sanna, voitko", "Mikko:" at the start */
+            int customer = 0;
+            if (!team)
+                for (size_t i = 0; i < m->n_customers; i++)
+                    if (pf_text_names(m, t, m->customers[i]))
+                        customer = 1;
+            if ((c & PF_WC_NAME) && !team && !customer &&
+                !(tok->flags & PF_TOKF_ALLCAPS))
+                s->names++;
+            /* the host's own tokens, in its arena: flag the names */
+            if (((c & PF_WC_NAME) || team) && !customer &&
+                !(tok->flags & PF_TOKF_ALLCAPS))
+                ((struct pf_token *)m->tokens)[t].flags |= PF_TOKF_NAME;
+            /* "Jess can you", "Sanna, voitko", "Mikko:", "Ville - was it
+               15 or 19?" at the start: a name and then a request, or a
+               separator, or a question. A word that is not a known name
+               needs a comma and a request: "Kev, can you" */
             if (first_word && team)
                 s->flags |= PF_SEGF_VOCATIVE;
-            else if (first_word &&
+            else if (first_word && !customer &&
                      !(c & (PF_WC_GREETING | PF_WC_SECOND | PF_WC_FIRST |
                             PF_WC_THIRD)) &&
                      t + 1 < m->n_tokens && b->tok_seg[t + 1] == si) {
                 size_t k = t + 1;
-                if (is_punct(m, k, ',') || is_punct(m, k, ':'))
+                int sep = 0;
+                if (is_punct(m, k, ',') || is_punct(m, k, ':') ||
+                    spaced_dash(m, k)) {
                     k++;
-                if (k < s->tok1 && is_word(m, k) && request_word(m, k) &&
-                    !(m->tokens[k].flags & PF_TOKF_CAPITALIZED))
+                    sep = 1;
+                }
+                int req = k < s->tok1 && is_word(m, k) && request_word(m, k) &&
+                          !(m->tokens[k].flags & PF_TOKF_CAPITALIZED);
+                if ((c & PF_WC_NAME) ? req || question_seg(b, si) : sep && req)
                     s->flags |= PF_SEGF_VOCATIVE;
             }
         }
@@ -568,7 +614,7 @@ sentence(struct seg_builder *b, size_t t0, size_t t1, int line_start,
 }
 
 void
-pf_segments_read(struct pf_msg *m, const uint8_t *wc, struct pf_arena *a)
+pf_segments_read(struct pf_msg *m, const uint16_t *wc, struct pf_arena *a)
 {
     struct seg_builder b;
     size_t nt = m->n_tokens;

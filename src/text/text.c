@@ -864,7 +864,7 @@ pf_text_prepare(struct pf_text *t, struct pf_arena *a, const char *text,
     flag_tokens(&p);
     emit(&p, a, t);
     pf_buf_release(&p.nb);
-    t->wclass = pf_arena_alloc(a, t->n_tokens + 1);
+    t->wclass = pf_arena_alloc(a, (t->n_tokens + 1) * sizeof(*t->wclass));
     t->lang = pf_text_lang(t, t->wclass);
     return PF_OK;
 }

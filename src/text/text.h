@@ -32,7 +32,7 @@ struct pf_text {
        (U+202A..U+202E, U+2066..U+2069) in text, or text_len when none:
        with them, what a reader sees is not what was checked */
     size_t bidi_off;
-    uint8_t *wclass; /* per token: PF_WC_* classes of closed-class words */
+    uint16_t *wclass; /* per token: PF_WC_* classes of closed-class words */
 };
 
 /* pf_text.wclass bits */
@@ -44,6 +44,7 @@ struct pf_text {
 #define PF_WC_FIRST 0x20    /* I, me, we, mä, me, meidän */
 #define PF_WC_INFORMAL 0x40 /* chat register: lol, tbh, gonna, mä, toi */
 #define PF_WC_MARKER 0x80   /* opens or closes an aside: btw, ps, lol, tho */
+#define PF_WC_NAME 0x100    /* a common first name: Sanna, Jess, Mikko */
 
 /*
  * Prepare text[0..len) (need not be NUL-terminated, but see pf_msg.text).
@@ -55,11 +56,11 @@ int pf_text_prepare(struct pf_text *t, struct pf_arena *a, const char *text,
 
 /* The language guess on its own (used by pf_text_prepare); fills
    wclass (n_tokens entries) when it is not NULL. */
-const char *pf_text_lang(const struct pf_text *t, uint8_t *wclass);
+const char *pf_text_lang(const struct pf_text *t, uint16_t *wclass);
 
 /* Whom m talks to (m's tokens, team and customers must be set; wclass is
    the pf_text's). */
-void pf_addressee_read(const struct pf_msg *m, const uint8_t *wclass,
+void pf_addressee_read(const struct pf_msg *m, const uint16_t *wclass,
                        struct pf_addressee *a);
 
 /* Does token t of m spell name (its first word, ASCII case aside)? */
@@ -71,7 +72,7 @@ int pf_text_names(const struct pf_msg *m, size_t t, const char *name);
  * pf_text's. Sets m->segments, n_segments, segment_size and token_segment,
  * allocated from a.
  */
-void pf_segments_read(struct pf_msg *m, const uint8_t *wclass,
+void pf_segments_read(struct pf_msg *m, const uint16_t *wclass,
                       struct pf_arena *a);
 
 /* Printable name of a segment kind ("sentence", "paren", ...). */
