@@ -343,6 +343,78 @@ open_with(const char *config_block, char *err, size_t errlen)
     return rc;
 }
 
+START_TEST(remark_inside_a_polite_reply)
+{
+    /* the greeting, the thanks and the helpful sentences around it do not
+       dilute it: each segment is weighed on its own */
+    expect_hold("Hei Laura, kulkutagisi on nyt aktivoitu uudelleen ja voit "
+                "käyttää sitä heti. Kiitos kärsivällisyydestäsi! Helvetin "
+                "lukkojärjestelmä kaatuu joka toinen viikko",
+                "backstage.profanity", "Helvetin");
+    expect_hold("Hi Emma, thanks for your message! Your session is moved to "
+                "Tuesday at 18:00. Jess can you double-check Ollie actually "
+                "has that slot free? Looking forward to seeing you there!",
+                "backstage.colleague", "Jess");
+    expect_hold("Dear Mr Lee,\n\nthank you for your patience. The "
+                "replacement ships today and you will get the tracking code "
+                "by email.\n\nKind regards,\nAnna\n\nwhat a moron tbh",
+                "backstage.derogatory", "moron");
+}
+END_TEST
+
+START_TEST(talking_to_the_reader_does_not_soften_an_insult)
+{
+    expect_hold("Your refund went out on Monday, you are a moron.",
+                "backstage.derogatory", "moron");
+    expect_hold("Thanks for waiting, you imbecile", "backstage.derogatory",
+                "imbecile");
+    expect_hold("Your order ships today, dumbass.", "backstage.derogatory",
+                "dumbass");
+    expect_hold("Kiitos viestistäsi, senkin ääliö.", "backstage.derogatory",
+                "ääliö");
+    /* but a negated insult to the reader is no insult */
+    expect_pass("You are not an idiot for asking, it is a good question.");
+}
+END_TEST
+
+START_TEST(more_evasions)
+{
+    /* written to get past a word list */
+    expect_hold("idiooot", "backstage.derogatory", "idiooot");
+    expect_hold("what a moooron", "backstage.derogatory", "moooron");
+    expect_hold("the customer is an id iot", "backstage.derogatory", NULL);
+    expect_hold("such a mor-on", "backstage.derogatory", NULL);
+    expect_hold("taas tää idiotti", "backstage.derogatory", "idiotti");
+    expect_hold("taas tää idi*tti", "backstage.derogatory", "idi*tti");
+    expect_hold("mikä aalio", "backstage.derogatory", "aalio");
+    expect_hold("mikä ääli0", "backstage.derogatory", "ääli0");
+    expect_hold("taas se kusip44", "backstage.derogatory", "kusip44");
+    expect_hold("\xc9\xaa\xe1\xb4\x85\xc9\xaa\xe1\xb4\x8f\xe1\xb4\x9b "
+                "in billing",
+                "backstage.derogatory", NULL); /* small capitals */
+    expect_hold("total $h!tbox tho", "backstage.profanity", "$h!tbox");
+    /* and none of that turns an innocent word into an insult */
+    expect_pass("Koska asia koskee yritystiliä, kollegamme ottaa sinuun "
+                "yhteyttä maanantaina.");
+    expect_pass("Tuuli on kova tänään, lautta voi myöhästyä.");
+    expect_pass("The shiitake mushrooms are in aisle 4.");
+}
+END_TEST
+
+START_TEST(names_greetings_and_handoffs)
+{
+    /* a capitalized word right after a greeting is a name */
+    expect_pass("Hei Urpo, verkkotunnus on nyt siirretty nimiisi.");
+    /* "Sam will call you" tells the customer who calls */
+    expect_pass("Kev will take it from here, he'll reply within the hour.");
+    expect_pass("Sam will call you tomorrow morning about the refund.");
+    /* a colleague asked by name in the middle of a reply */
+    expect_hold("Your parcel is on its way. Sam, can you check the address "
+                "in the CRM?",
+                "backstage.colleague", "Sam");
+}
+END_TEST
+
 START_TEST(lexicon_errors_name_file_and_line)
 {
     char *dir = tu_tmpdir();
@@ -604,6 +676,10 @@ suite_backstage(void)
     tcase_add_test(tc, hard_innocent_cases_pass);
     tcase_add_test(tc, reasons_in_the_message_language);
     tcase_add_test(tc, explain_shows_the_reasoning);
+    tcase_add_test(tc, remark_inside_a_polite_reply);
+    tcase_add_test(tc, talking_to_the_reader_does_not_soften_an_insult);
+    tcase_add_test(tc, more_evasions);
+    tcase_add_test(tc, names_greetings_and_handoffs);
     tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);
     tc = tcase_create("config");

@@ -142,8 +142,11 @@ static void
 learner_open(struct learner *l, const char *state, const char *cfg)
 {
     char json[4096], err[512];
+    /* every score shown: the operating point at its lowest */
     snprintf(json, sizeof(json),
-             "{\"plugins\": [{\"name\": \"learned\", \"config\": {%s}}]}", cfg);
+             "{\"plugins\": [{\"name\": \"learned\", \"config\": "
+             "{\"threshold\": 0.01%s%s}}]}",
+             *cfg ? ", " : "", cfg);
     ck_assert_int_eq(tu_config(&l->c, json, NULL, err, sizeof(err)), 0);
     ck_assert_msg(pf_engine_open(&l->e, &l->c, state, err, sizeof(err)) ==
                       PF_OK,
@@ -295,6 +298,90 @@ START_TEST(test_damaged_delta)
 }
 END_TEST
 
+/* the learned finding for text, or NULL */
+static const struct pf_found *
+found_for(struct tu_engine *t, const char *text, struct pf_result *r)
+{
+    tu_check(t, text, r);
+    return tu_find(r, "learned.backstage");
+}
+
+START_TEST(test_operating_point_is_the_plugins)
+{
+    /* no policy at all: short ordinary replies get no finding, a remark
+       holds (the plugin reports 0.6, the default hold threshold, at its
+       operating point) */
+    struct tu_engine t;
+    struct pf_result r;
+    tu_engine_open(&t, "{\"plugins\": [\"learned\"]}", NULL);
+    static const char *const fine[] = {"ok",     "kiitos",    "thanks!",
+                                       "👍",      "hoidettu",  "thanks, done",
+                                       "Selvä!", "sure thing"};
+    for (size_t i = 0; i < PF_ARRAY_LEN(fine); i++)
+        ck_assert_msg(!found_for(&t, fine[i], &r), "'%s' got a finding",
+                      fine[i]);
+    const struct pf_found *f = found_for(&t, REMARK, &r);
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(r.action, PF_ACT_HOLD);
+    tu_engine_close(&t);
+    /* the operating point may be moved: the finding is 0.6 there */
+    tu_engine_open(&t,
+                   "{\"plugins\": [{\"name\": \"learned\", \"config\": "
+                   "{\"threshold\": 0.01}}]}",
+                   NULL);
+    f = found_for(&t, "ok", &r);
+    ck_assert_msg(f && f->f.score >= 0.6f, "'ok' at threshold 0.01: %.2f",
+                  f ? (double)f->f.score : 0.0);
+    ck_assert_ptr_null(found_for(&t, REPLY, &r));
+    tu_engine_close(&t);
+}
+END_TEST
+
+START_TEST(test_remark_inside_a_reply)
+{
+    /* one remark in a long polite reply: as backstage as the remark, and
+       the finding names its segment */
+    struct tu_engine t;
+    struct pf_result r;
+    tu_engine_open(&t, "{\"plugins\": [\"learned\"]}", NULL);
+    const struct pf_found *alone = found_for(&t, REMARK, &r);
+    ck_assert_ptr_nonnull(alone);
+    float score = alone->f.score;
+    const char *inside = REPLY " " REMARK "\n\nIf anything is unclear, just "
+                               "reply to this message. Have a lovely "
+                               "weekend!\n\nBest regards,\nAnna";
+    const struct pf_found *f = found_for(&t, inside, &r);
+    ck_assert_msg(f && f->f.score > score - 0.05f,
+                  "inside a reply: %.2f, alone %.2f",
+                  f ? (double)f->f.score : 0.0, (double)score);
+    ck_assert_msg(strstr(f->f.reason, " in \"guess who is calling again"), "%s",
+                  f->f.reason);
+    /* its words are in the remark */
+    size_t at = strlen(REPLY) + 1;
+    for (size_t i = 0; i < f->f.n_spans; i++)
+        ck_assert_uint_ge(f->f.spans[i].off, at);
+    tu_engine_close(&t);
+}
+END_TEST
+
+START_TEST(test_old_model_refused)
+{
+    char *dir = tu_tmpdir(), path[4096], err[1024];
+    size_t n;
+    char *good = tu_read(model_path, &n);
+    uint32_t v1 = 1; /* the model file version, after the magic */
+    memcpy(good + 8, &v1, 4);
+    snprintf(path, sizeof(path), "%s/old.model", dir);
+    tu_write(path, good, n);
+    ck_assert_int_ne(open_with_model(path, err, sizeof(err)), PF_OK);
+    ck_assert_msg(strstr(err, "version 1") && strstr(err, "reads 2"), "%s",
+                  err);
+    free(good);
+    tu_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
 Suite *
 suite_learned(void)
 {
@@ -307,6 +394,9 @@ suite_learned(void)
     tcase_add_test(tc, test_learns_and_remembers);
     tcase_add_test(tc, test_bounded);
     tcase_add_test(tc, test_damaged_delta);
+    tcase_add_test(tc, test_operating_point_is_the_plugins);
+    tcase_add_test(tc, test_remark_inside_a_reply);
+    tcase_add_test(tc, test_old_model_refused);
     suite_add_tcase(s, tc);
     return s;
 }

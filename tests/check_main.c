@@ -13,6 +13,7 @@ main(void)
     if (sodium_init() < 0)
         return EXIT_FAILURE;
     SRunner *sr = srunner_create(suite_text());
+    srunner_add_suite(sr, suite_segment());
     srunner_add_suite(sr, suite_config());
     srunner_add_suite(sr, suite_policy());
     srunner_add_suite(sr, suite_loader());

@@ -30,6 +30,41 @@ START_TEST(findings_with_spans)
 }
 END_TEST
 
+START_TEST(direction_controls_hold)
+{
+    /* "The \u202Etoidi\u202C in billing" shows the customer "The idiot in
+       billing": the host holds text with bidi controls whatever the
+       plugins say (the probe finds nothing here) */
+    struct tu_engine t;
+    struct pf_result r;
+    tu_engine_open(&t, PROBE("{\"word\": \"zzz\"}"), tu_fixture_dir());
+    static const char *const bidi[] = {
+        "The \xe2\x80\xaetoidi\xe2\x80\xac in billing", /* RLO, PDF */
+        "ok \xe2\x80\xaa",
+        "ok \xe2\x80\xab",
+        "ok \xe2\x80\xad", /* LRE RLE LRO */
+        "ok \xe2\x81\xa6x\xe2\x81\xa9",
+        "ok \xe2\x81\xa7",
+        "ok \xe2\x81\xa8",
+    };
+    for (size_t i = 0; i < sizeof(bidi) / sizeof(*bidi); i++) {
+        ck_assert_int_eq(tu_check(&t, bidi[i], &r), PF_ACT_HOLD);
+        const struct pf_found *f = tu_find(&r, "pokerface.bidi");
+        ck_assert_msg(f, "no pokerface.bidi for case %zu", i);
+        ck_assert_uint_eq(f->f.n_spans, 1);
+        ck_assert_msg(strstr(f->f.reason, "direction"), "%s", f->f.reason);
+    }
+    /* the spans of the first: from the control to the end of the line */
+    tu_check(&t, bidi[0], &r);
+    ck_assert(
+        tu_span_is(&r, bidi[0], "\xe2\x80\xaetoidi\xe2\x80\xac in billing"));
+    /* the marks that only hint a direction (LRM, RLM) are harmless */
+    ck_assert_int_eq(tu_check(&t, "ok \xe2\x80\x8e\xe2\x80\x8f", &r),
+                     PF_ACT_PASS);
+    tu_engine_close(&t);
+}
+END_TEST
+
 START_TEST(check_error_holds_naming_the_plugin)
 {
     struct tu_engine t;
@@ -335,6 +370,7 @@ suite_pipeline(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, findings_with_spans);
     tcase_add_test(tc, check_error_holds_naming_the_plugin);
+    tcase_add_test(tc, direction_controls_hold);
     tcase_add_test(tc, nan_score_holds);
     tcase_add_test(tc, overrun_budget_holds);
     tcase_add_test(tc, garbage_findings_are_cleaned);

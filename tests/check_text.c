@@ -138,6 +138,19 @@ START_TEST(lookalikes_folded_in_latin_words)
 }
 END_TEST
 
+START_TEST(small_capitals_folded)
+{
+    /* ɪᴅɪᴏᴛ: Latin small capitals, which NFKC leaves alone */
+    struct pf_text t =
+        prep("the \xc9\xaa\xe1\xb4\x85\xc9\xaa\xe1\xb4\x8f\xe1\xb4\x9b "
+             "in \xca\x99\xc9\xaa\xca\x9f\xca\x9f\xc9\xaa\xc9\xb4\xc9\xa2");
+    ck_assert_str_eq(t.norm, "the idiot in billing");
+    ck_assert_uint_eq(t.n_tokens, 4);
+    ck_assert_str_eq(tok_raw(&t, 1),
+                     "\xc9\xaa\xe1\xb4\x85\xc9\xaa\xe1\xb4\x8f\xe1\xb4\x9b");
+}
+END_TEST
+
 START_TEST(leetspeak_in_mixed_words)
 {
     struct pf_text t = prep("1d10tti m0r0n ID10T $h!t ääl1ö p4sk4");
@@ -409,6 +422,7 @@ suite_text(void)
     tcase_add_test(tc, casefold_and_compatibility);
     tcase_add_test(tc, invisible_characters_dropped);
     tcase_add_test(tc, lookalikes_folded_in_latin_words);
+    tcase_add_test(tc, small_capitals_folded);
     tcase_add_test(tc, leetspeak_in_mixed_words);
     tcase_add_test(tc, spaced_letters_joined);
     tcase_add_test(tc, masked_letters);

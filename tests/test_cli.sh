@@ -241,8 +241,41 @@ printf '{"text": "fine", "label": "pass"}\n{"text": "x", "label": "maybe"}\n' >"
 expect_exit 2 "train on a bad label" -- "$PF" train -o "$T/d.model" "$T/bad.jsonl"
 expect_in "$T/err" "bad.jsonl:2:" "train names the bad line"
 if [ -e "$T/d.model" ]; then fail "a failed train wrote a model"; else ok; fi
+printf '{"text": "hi there, all done", "label": "hold", "segment": "not in it"}\n' >"$T/badseg.jsonl"
+expect_exit 2 "train on a segment that is not in the text" -- "$PF" train -o "$T/d.model" "$T/badseg.jsonl"
+expect_in "$T/err" 'badseg.jsonl:1: "segment" is not a part of "text"' "the bad segment is named"
+expect_exit 0 "train reports its operating point" -- "$PF" train -o "$T/e.model" $TR/messages.seed.jsonl $TR/messages.t1.jsonl
+expect_in "$T/out" "holds from 0." "the operating point is said"
 expect_exit 2 "train with no output" -- "$PF" train $TR/*.jsonl
 expect_exit 2 "train --cv 1" -- "$PF" train --cv 1 $TR/*.jsonl
+
+# --- eval --loso: each source measured by a model that never saw it ---
+# source "odd" says its backstage remarks in words no other source has
+# ("zqvx ploorg"): left out, the model cannot know them (had it seen
+# them, it would hold every one)
+mkdir -p "$T/loso"
+head -n 150 $TR/messages.t1.jsonl >"$T/loso/messages.one.jsonl"
+head -n 150 $TR/messages.t2.jsonl >"$T/loso/messages.two.jsonl"
+head -n 20 $TR/conversations.t2.jsonl >"$T/loso/conversations.two.jsonl"
+i=0
+while [ $i -lt 30 ]; do
+    printf '{"id": "o%d", "label": "hold", "category": "odd", "text": "zqvx ploorg %d fnarp"}\n' $i $i
+    printf '{"id": "p%d", "label": "pass", "category": "normal", "text": "Your order %d ships on Monday."}\n' $i $i
+    i=$((i + 1))
+done >"$T/loso/messages.odd.jsonl"
+expect_exit 0 "eval --loso" -- "$PF" eval --loso "$T"/loso/*.jsonl
+expect_in "$T/out" "== odd left out: model trained on 300 messages of the other sources" "the left-out source is not trained on"
+expect_in "$T/out" "leave one source out:" "--loso summary"
+expect_in "$T/out" "  worst: recall" "--loso worst"
+odd=$(awk '$1 == "odd" && NF >= 4 { print $3 }' "$T/out")
+if awk -v r="$odd" 'BEGIN { exit !(r != "" && r + 0 < 0.5) }'; then ok; else
+    fail "eval --loso: the left-out source's unseen words were held (recall '$odd')"
+fi
+expect_in "$T/out" "unanswered_questions" "--loso measures the conversations of a source too"
+expect_exit 0 "eval --loso --measure" -- "$PF" eval --loso --measure odd --json "$T"/loso/*.jsonl
+expect_in "$T/out" '"source": "odd"' "--measure leaves out the one named"
+expect_not_in "$T/out" '"source": "one"' "--measure leaves out only the one named"
+expect_exit 2 "--measure without --loso" -- "$PF" eval --measure odd "$T"/loso/messages.odd.jsonl
 
 # --- a plugin's bad setting names the plugin and the key ---
 printf '{"plugins": [{"name": "echo", "config": {"min_share": 7}}]}\n' >"$T/badecho.json"

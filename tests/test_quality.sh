@@ -1,48 +1,103 @@
 #!/bin/sh
-# test_quality.sh - the shipped rules on the in-repo labelled corpora
-# (tests/corpus/, written for this; never ../shared/corpus). Messages:
-# recall of what must be held, and no false holds. Conversations: F1 of
-# each coaching label. A regression here means a lexicon or scoring change
-# broke something that worked.
+# test_quality.sh - how well the shipped rules hold backstage talk that
+# nothing was fitted on, and that ordinary replies always pass.
+#
+# 1. Leave one source out (pokerface eval --loso) over every labelled
+#    source in config/training/: for each source, the learned model is
+#    trained on all the others and the rules are measured on it. Bars per
+#    source: hold recall, false-hold rate, and F1 of each coaching label.
+#    The bars sit a little under what the sources reach today, so a change
+#    that makes detection worse on text it was not fitted on fails here.
+#    (The dev source shaped the word lists long ago, so its figures are
+#    optimistic; it is held to the same bars anyway.)
+# 2. Short ordinary replies are never held, with the example configuration
+#    and with one that only lists the plugins.
 set -u
 BUILD=${BUILD:-build}
-MIN_RECALL=0.90
-# about one in thirty: a false hold costs the author one click, a miss
-# can cost the customer
-MAX_FALSE_HOLD=0.035
-MIN_F1=0.85
+PF="$BUILD/pokerface"
+MIN_RECALL=0.78
+MAX_FALSE_HOLD=0.045
+# coaching is measured here too; its bar is low until the coach plugin's
+# rework lands (issue 13, item 5)
+MIN_F1=0.40
 fails=0
-for f in tests/corpus/*.jsonl; do
-    out=$("$BUILD/pokerface" eval "$f") || { echo "FAIL: eval $f"; fails=1; continue; }
-    case "$f" in
-    */conversations-*)
-        bad=$(printf '%s\n' "$out" | awk -v m="$MIN_F1" \
-            'NR > 2 && NF == 7 && $7 + 0 < m { print $1 " F1 " $7 }')
-        if [ -z "$bad" ]; then
-            echo "test_quality.sh: $f: every coaching label F1 >= $MIN_F1"
-        else
-            echo "FAIL: $f: $bad (min $MIN_F1)"
-            "$BUILD/pokerface" eval --errors "$f" | sed -n '/^  miss\|^  false/,$p'
-            fails=1
-        fi
-        continue
-        ;;
-    esac
-    # messages-b and -c are kept as blind checks of the learned model: never
-    # trained on, their bar is about what the model reached when first
-    # shown them
-    min_recall=$MIN_RECALL
-    case "$f" in */messages-[bc].jsonl) min_recall=0.80 ;; esac
-    line=$(printf '%s\n' "$out" | sed -n 2p)
-    recall=$(printf '%s\n' "$line" | sed -n 's/.*hold recall \([0-9.]*\).*/\1/p')
-    fh=$(printf '%s\n' "$line" | sed -n 's/.*false-hold rate \([0-9.]*\).*/\1/p')
-    if awk -v r="$recall" -v f="$fh" -v mr="$min_recall" -v mf="$MAX_FALSE_HOLD" \
-        'BEGIN { exit !(r >= mr && f <= mf) }'; then
-        echo "test_quality.sh: $f: recall $recall, false-hold rate $fh"
-    else
-        echo "FAIL: $f: recall $recall (min $min_recall), false-hold rate $fh (max $MAX_FALSE_HOLD)"
-        "$BUILD/pokerface" eval --errors "$f" | sed -n '/^  miss\|^  false/,$p'
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+
+"$PF" eval --loso config/training/*.jsonl >"$T/loso.txt" 2>"$T/loso.err" || {
+    echo "FAIL: pokerface eval --loso: $(cat "$T/loso.err")"
+    exit 1
+}
+# the summary's rows: SOURCE MSGS RECALL FHR [LABEL F1]... -> one line per
+# source: NAME RECALL FHR LOWEST_F1 ITS_LABEL ("-" where there is none)
+awk '/^leave one source out/ { on = 1; getline; next }
+     /^  worst:/ { on = 0 }
+     on && NF >= 4 {
+         low = "-"; lab = "-"
+         for (i = 5; i + 1 <= NF; i += 2)
+             if (low == "-" || $(i + 1) + 0 < low + 0) { low = $(i + 1); lab = $i }
+         print $1, $3, $4, low, lab
+     }' "$T/loso.txt" >"$T/folds"
+while read -r src recall fhr f1 label; do
+    line="test_quality.sh: $src left out: recall $recall, false-hold rate $fhr, lowest coaching F1 $f1 ($label)"
+    bad=$(awk -v r="$recall" -v f="$fhr" -v c="$f1" -v mr="$MIN_RECALL" \
+        -v mf="$MAX_FALSE_HOLD" -v mc="$MIN_F1" 'BEGIN {
+            if (r != "-" && r + 0 < mr) printf "recall %s < %s; ", r, mr
+            if (f != "-" && f + 0 > mf) printf "false-hold rate %s > %s; ", f, mf
+            if (c != "-" && c + 0 < mc) printf "coaching F1 %s < %s; ", c, mc
+        }')
+    if [ -n "$bad" ]; then
+        echo "FAIL: $src left out: $bad"
         fails=1
+    else
+        echo "$line"
     fi
-done
+done <"$T/folds"
+[ -s "$T/folds" ] || { echo "FAIL: no source measured"; fails=1; }
+
+# short ordinary replies: never held, whatever the configuration
+printf '{"plugins": ["example", "backstage", "learned", "echo", "coach"]}\n' >"$T/minimal.json"
+held=0
+while IFS= read -r reply; do
+    for cfg in "" "$T/minimal.json"; do
+        if [ -n "$cfg" ]; then
+            "$PF" check -c "$cfg" "$reply" >"$T/out" 2>&1
+        else
+            "$PF" check "$reply" >"$T/out" 2>&1
+        fi
+        rc=$?
+        if [ "$rc" -ne 0 ]; then
+            echo "FAIL: '$reply' is not passed (${cfg:-example config}): $(head -n 3 "$T/out")"
+            held=$((held + 1))
+        fi
+    done
+done <<'EOF'
+ok
+OK!
+kiitos!
+Kiitos paljon!
+thanks, done
+Thanks!
+thank you :)
+👍
+👍👍
+done ✅
+hoidettu
+Selvä, kiitos!
+sure thing
+no problem
+Ei hätää!
+Have a nice day!
+Hyvää päivänjatkoa!
+I'll check and get back to you.
+Tarkistan asian ja palaan pian.
+Sorry for the wait!
+Pahoittelut viiveestä!
+You're welcome 😊
+Ole hyvä!
+Yes, it's on its way.
+Kyllä, se on matkalla.
+EOF
+[ "$held" -eq 0 ] && echo "test_quality.sh: 25 short ordinary replies pass with both configurations"
+[ "$held" -eq 0 ] || fails=1
 [ "$fails" -eq 0 ]

@@ -56,6 +56,7 @@ int tu_has_bytes(const char *data, size_t n, const char *needle);
 void tu_copy(const char *from, const char *to, unsigned mode);
 
 Suite *suite_text(void);
+Suite *suite_segment(void);
 Suite *suite_config(void);
 Suite *suite_loader(void);
 Suite *suite_pipeline(void);

@@ -706,8 +706,23 @@ is_auxiliary(const struct pf_msg *m, size_t t)
  * "Jari voitko", "hey Sam,") talks to a colleague, unless the name is
  * followed by a surname (a customer greeted by full name).
  */
+/* the same word, case aside? */
+static int
+same_token(const struct pf_msg *m, size_t a, size_t b)
+{
+    const struct pf_token *x = &m->tokens[a], *y = &m->tokens[b];
+    return x->norm_len == y->norm_len &&
+           memcmp(m->norm + x->norm_off, m->norm + y->norm_off, x->norm_len) ==
+               0;
+}
+
+/*
+ * greeted: the token of the name the message's greeting used ("Hi Emma,"),
+ * or SIZE_MAX. A request to someone else by name later in the reply ("Jess
+ * can you double-check...") is to a colleague.
+ */
 static void
-vocative_at(struct scan *s, size_t t, size_t end, int first)
+vocative_at(struct scan *s, size_t t, size_t end, int first, size_t *greeted)
 {
     const struct pf_msg *m = s->m;
     while (t < end && m->tokens[t].kind != PF_TOK_WORD)
@@ -715,8 +730,11 @@ vocative_at(struct scan *s, size_t t, size_t end, int first)
     /* skip a greeting or an interjection: "Hei Liisa, ...", "hey Sam," */
     if (t + 1 < end &&
         (tok_is_family(s, t, FAM_FACING) || tok_is_family(s, t, FAM_NOTNAME)) &&
-        m->tokens[t + 1].kind == PF_TOK_WORD)
+        m->tokens[t + 1].kind == PF_TOK_WORD) {
         t++;
+        if (first && is_cap_word(&m->tokens[t]))
+            *greeted = t;
+    }
     if (t >= end)
         return;
     const struct pf_token *name = &m->tokens[t];
@@ -765,6 +783,11 @@ vocative_at(struct scan *s, size_t t, size_t end, int first)
     if (team) {
         w = s->bs->w_team;
         label = "a team member's name";
+    } else if (request && !first && *greeted != SIZE_MAX &&
+               !same_token(m, t, *greeted)) {
+        /* "Hi Emma, ... Jess can you": not the one greeted */
+        w = s->bs->w_vocative * 2.0f + 1.0f;
+        label = "a request to someone else than the one greeted";
     } else if (request) {
         w = s->bs->w_vocative * 2.0f;
         label = "a name and a request at the start";
@@ -789,8 +812,9 @@ static void
 vocative(struct scan *s)
 {
     const struct pf_msg *m = s->m;
+    size_t greeted = SIZE_MAX;
     if (!PF_MSG_HAS(m, segments) || !m->segments || m->n_segments == 0) {
-        vocative_at(s, 0, m->n_tokens, 1);
+        vocative_at(s, 0, m->n_tokens, 1, &greeted);
         return;
     }
     int first = 1;
@@ -798,7 +822,7 @@ vocative(struct scan *s)
         const struct pf_segment *g = pf_msg_segment(m, i);
         if (g->parent != PF_SEG_NONE || g->kind == PF_SEG_QUOTE)
             continue;
-        vocative_at(s, g->tok0, g->tok1, first);
+        vocative_at(s, g->tok0, g->tok1, first, &greeted);
         first = 0;
     }
 }

@@ -56,6 +56,7 @@ static const char *const second_words[] = {
 };
 static const char *const third_words[] = {
     "he", "she", "him", "her", "his", "hers", "himself", "herself",
+    "he's", "she's", "he'll", "she'll", "he'd", "she'd",
     "guy", "dude", "lady", "bloke", "fella", "chap",
     "hän", "häntä", "hänen", "hänelle", "häneltä", "hänellä", "hänestä",
     "häneen", "tyyppi", "tyyppiä", "tyypin", "tyypille", "äijä", "äijää",

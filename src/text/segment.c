@@ -647,6 +647,11 @@ pf_segments_read(struct pf_msg *m, const uint16_t *wc, struct pf_arena *a)
         else if (t > t0 && depth == 0 && !closing(m, t) &&
                  m->tokens[t].kind != PF_TOK_EMOJI &&
                  (ends_sentence(m, t - 1) ||
+                  /* "(Don't tell him yet.) The fix..." */
+                  (t >= 2 && is_punct(m, t - 1, ')') &&
+                   (is_punct(m, t - 2, '.') || is_punct(m, t - 2, '!') ||
+                    is_punct(m, t - 2, '?')) &&
+                   (m->tokens[t].flags & PF_TOKF_CAPITALIZED)) ||
                   (m->tokens[t - 1].kind == PF_TOK_EMOJI &&
                    (m->tokens[t].flags & PF_TOKF_SENT_START))))
             brk = 1;
