@@ -193,7 +193,7 @@ bs_create(const struct pf_host *h, struct pf_hctx *hctx, void **inst, char *err,
     /* an insult holds from a lower score, and so does any swear word that
        survived the guards: nothing to gain from letting them through */
     b->hold_from[FAM_DEROGATORY] = 0.5f;
-    b->hold_from[FAM_PROFANITY] = 0.3f;
+    b->hold_from[FAM_PROFANITY] = 0.35f;
     for (int f = 0; f < FAM_N_FINDING; f++)
         snprintf(b->labels[f], sizeof(b->labels[f]), "backstage.%s",
                  family_names[f]);
@@ -452,11 +452,14 @@ split_word(struct scan *s, size_t t)
         return;
     memcpy(joined, m->norm + a->norm_off, a->norm_len);
     memcpy(joined + a->norm_len, m->norm + b->norm_off, b->norm_len);
-    size_t ql = squeeze(joined, n, sq, sizeof(sq));
-    const struct wentry *q = wt_find(lx, &lx->squeezed, sq, ql);
-    for (; q; q = wt_next(lx, &lx->squeezed, q)) {
+    /* the joined word as it is, and a strong one: "hop on" is not a
+       squeezed "hoopon" */
+    (void)sq;
+    const struct wentry *q = wt_find(lx, &lx->words, joined, n);
+    for (; q; q = wt_next(lx, &lx->words, q)) {
         const struct cue *c = &lx->cues[q->cue];
-        if (c->family != FAM_DEROGATORY && c->family != FAM_PROFANITY)
+        if ((c->family != FAM_DEROGATORY && c->family != FAM_PROFANITY) ||
+            c->weight < 3.0f)
             continue;
         /* neither half is a word of its own family already: "paska
            homma" is two words, not one */
@@ -738,6 +741,10 @@ vocative_at(struct scan *s, size_t t, size_t end, int first, size_t *greeted)
     if (t >= end)
         return;
     const struct pf_token *name = &m->tokens[t];
+    /* after the first sentence, any sentence opens with a capital: only a
+       name counts there ("Jess can you", not "Online check-in...") */
+    if (!first && !(name->flags & PF_TOKF_NAME))
+        return;
     if (!is_cap_word(name) || tok_is_family(s, t, FAM_NOTNAME) ||
         tok_is_family(s, t, FAM_FACING) || tok_is_family(s, t, FAM_FIRST) ||
         tok_is_family(s, t, FAM_SECOND) || tok_is_family(s, t, FAM_THIRD) ||

@@ -132,18 +132,17 @@ explain(FILE *f, struct pf_cli_env *env, const struct pf_result *r, int color)
             "signoff",   "after-signoff", "marker",   "question",
             "lowercase", "quoted",        "vocative",
         };
-        fprintf(f, "  %s%ssegment %zu%s %s", i == 0 ? "" : "",
-                s->parent == PF_SEG_NONE ? "" : "  ", i,
-                (long)i == decided ? " (decided)" : "",
+        fprintf(f, "  %ssegment %zu%s %s", s->parent == PF_SEG_NONE ? "" : "  ",
+                i, (long)i == decided ? " (decided)" : "",
                 pf_segment_kind_name(s->kind));
         for (size_t k = 0; k < PF_ARRAY_LEN(flag_names); k++)
             if (s->flags & (1u << k))
                 fprintf(f, " %s", flag_names[k]);
         fprintf(f,
                 "; words %u, you %u, third %u, I/we %u, colleague %u, "
-                "customer %u, informal %u\n",
+                "customer %u, names %u, informal %u\n",
                 s->words, s->second, s->third, s->first, s->colleague,
-                s->customer, s->informal);
+                s->customer, s->names, s->informal);
         fprintf(f, "  %s    > %.*s\n", s->parent == PF_SEG_NONE ? "" : "  ",
                 (int)s->raw.len, m->text + s->raw.off);
     }
