@@ -317,6 +317,62 @@ START_TEST(cues_per_segment)
 }
 END_TEST
 
+START_TEST(addressee_is_the_sum_of_the_segments)
+{
+    /* the engine counts whom a message talks to on the way through its
+       segments; it must be what pf_addressee_read counts */
+    static const char *const team[] = {"Sanna", "Mikko"};
+    static const char *const texts[] = {
+        "Hi Laura, your order ships today. Sanna can you check? He's "
+        "such a pain.",
+        "hei, tilauksenne on matkalla. Mikko sano et se asiakas soitti "
+        "taas?? @ville katso",
+        "Thanks! (this guy again lol) Do you need anything else? Kalle?",
+        "ok",
+        "",
+    };
+    for (size_t i = 0; i < PF_ARRAY_LEN(texts); i++) {
+        struct pf_input in;
+        const struct pf_msg *m;
+        char err[128];
+        static const char *const cust[] = {"Kalle"};
+        memset(&in, 0, sizeof(in));
+        in.text = texts[i];
+        in.len = strlen(texts[i]);
+        in.team = team;
+        in.n_team = 2;
+        in.customers = cust;
+        in.n_customers = 1;
+        ck_assert_int_eq(pf_engine_prepare(&eng, &in, &m, err, sizeof(err)), 0);
+        struct pf_text t;
+        struct pf_arena a;
+        struct pf_addressee want;
+        pf_arena_init(&a, 0);
+        ck_assert_int_eq(pf_text_prepare(&t, &a, texts[i], strlen(texts[i]),
+                                         err, sizeof(err)),
+                         0);
+        pf_addressee_read(m, t.wclass, &want);
+        const struct pf_addressee *got = m->addressee;
+        ck_assert_msg(got->second == want.second && got->third == want.third &&
+                          got->greeting == want.greeting &&
+                          got->customer_name == want.customer_name &&
+                          got->colleague == want.colleague &&
+                          got->question == want.question &&
+                          got->colleague_tok == want.colleague_tok &&
+                          got->customer_tok == want.customer_tok,
+                      "'%s': %u %u %u %u %u %u %d %d, want %u %u %u %u %u %u "
+                      "%d %d",
+                      texts[i], got->second, got->third, got->greeting,
+                      got->customer_name, got->colleague, got->question,
+                      got->colleague_tok, got->customer_tok, want.second,
+                      want.third, want.greeting, want.customer_name,
+                      want.colleague, want.question, want.colleague_tok,
+                      want.customer_tok);
+        pf_arena_release(&a);
+    }
+}
+END_TEST
+
 START_TEST(huge_and_random_input)
 {
     /* more sentences than segments: the rest joins the last one */
@@ -371,6 +427,7 @@ suite_segment(void)
     tcase_add_test(tc, vocatives);
     tcase_add_test(tc, names_are_flagged);
     tcase_add_test(tc, cues_per_segment);
+    tcase_add_test(tc, addressee_is_the_sum_of_the_segments);
     tcase_add_test(tc, huge_and_random_input);
     suite_add_tcase(s, tc);
     return s;

@@ -182,7 +182,7 @@ struct pf_addressee {
  */
 enum pf_seg_kind {
     PF_SEG_SENTENCE = 0, /* a sentence, or a line without sentence ends */
-    PF_SEG_CLAUSE = 1,   /* split off a sentence at a marker or a dash */
+    PF_SEG_CLAUSE = 1,   /* split off a sentence at a marker or a ';' */
     PF_SEG_PAREN = 2,    /* ( ... ), nested */
     PF_SEG_BRACKET = 3,  /* [ ... ] or { ... }, nested */
     PF_SEG_QUOTE = 4     /* "...": nested; a line starting with '>' */

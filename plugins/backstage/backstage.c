@@ -79,6 +79,10 @@ struct bs {
     /* per finding family: the score from which it holds (reported as 0.6,
        the default policy's hold threshold) */
     float hold_from[FAM_N_FINDING];
+    /* the first three bytes of every insult and swear word, as written,
+       squeezed and without ä/ö (a bit each, hashed): a word that starts
+       otherwise needs no evasion lookup */
+    uint64_t evade3[64];
     /* the finding labels, "backstage.NAME", made once */
     char labels[FAM_N_FINDING][PF_LABEL_MAX];
 };
@@ -171,6 +175,59 @@ cfg_float(struct bs *b, const char *path, float *out, float lo, float hi,
     return PF_OK;
 }
 
+/*
+ * A hash of the first three letters of squeeze(w) (ä, ö as a, o, runs of
+ * a letter as one), computed without squeezing the rest. Every way a word
+ * can meet an insult here (squeezed, without ä/ö, split in two) keeps
+ * these letters, so a word whose hash no insult has needs no lookup.
+ */
+static unsigned
+sq_prefix3(const char *w, size_t n)
+{
+    unsigned h = 0;
+    char last = 0;
+    int got = 0;
+    for (size_t i = 0; i < n && got < 3; i++) {
+        char c = w[i];
+        if ((unsigned char)c == 0xC3 && i + 1 < n) {
+            unsigned char d = (unsigned char)w[i + 1];
+            if (d == 0xA4 || d == 0xA5 || d == 0xB6) {
+                c = d == 0xB6 ? 'o' : 'a';
+                i++;
+            }
+        }
+        if (got && c == last && c >= 'a' && c <= 'z')
+            continue;
+        h = h * 31u + (unsigned char)c;
+        last = c;
+        got++;
+    }
+    return h & 4095u;
+}
+
+static int
+evade3_has(const struct bs *b, const char *w, size_t n)
+{
+    unsigned h = sq_prefix3(w, n);
+    return (b->evade3[h >> 6] >> (h & 63)) & 1u;
+}
+
+static void
+evade3_init(struct bs *b)
+{
+    const struct lexicon *lx = &b->lx;
+    memset(b->evade3, 0, sizeof(b->evade3));
+    for (size_t i = 0; i < lx->words.n; i++) {
+        const struct wentry *we = &lx->words.entries[i];
+        const struct cue *c = &lx->cues[we->cue];
+        const char *key = lx->keys + we->key;
+        if (c->family != FAM_DEROGATORY && c->family != FAM_PROFANITY)
+            continue;
+        unsigned h = sq_prefix3(key, strlen(key));
+        b->evade3[h >> 6] |= 1ull << (h & 63);
+    }
+}
+
 static int
 bs_create(const struct pf_host *h, struct pf_hctx *hctx, void **inst, char *err,
           size_t errlen)
@@ -247,6 +304,7 @@ bs_create(const struct pf_host *h, struct pf_hctx *hctx, void **inst, char *err,
     }
     if ((rc = lex_load_config(&b->lx, "backstage-*.txt", err, errlen)))
         goto fail;
+    evade3_init(b);
     *inst = b;
     return PF_OK;
 fail:
@@ -335,7 +393,7 @@ add_evasion_hits(struct scan *s, const struct wtable *tab, const char *key,
 {
     const struct lexicon *lx = &s->bs->lx;
     const struct pf_token *tok = &s->m->tokens[t];
-    const struct wentry *q = wt_find(lx, tab, key, kl);
+    const struct wentry *q = wt_find_h(lx, tab, key, kl, lex_hash(key, kl));
     for (; q; q = wt_next(lx, tab, q)) {
         const struct cue *c = &lx->cues[q->cue];
         if (c->family >= FAM_N_FINDING || c->weight < min_weight ||
@@ -370,15 +428,20 @@ evasion(struct scan *s, size_t t, char *sq, size_t cap)
         add_evasion_hits(s, &lx->squeezed, sq, ql, t, 1, 0);
         return;
     }
-    int run3 = 0;
-    for (size_t i = 2; i < wl; i++)
-        if (w[i] == w[i - 1] && w[i] == w[i - 2] && w[i] >= 'a' && w[i] <= 'z')
+    if (wl < 4 || !evade3_has(s->bs, w, wl))
+        return;
+    int run3 = 0, umlaut = 0;
+    for (size_t i = 0; i < wl; i++) {
+        umlaut |= (unsigned char)w[i] == 0xC3;
+        if (i >= 2 && w[i] == w[i - 1] && w[i] == w[i - 2] && w[i] >= 'a' &&
+            w[i] <= 'z')
             run3 = 1;
+    }
     if (run3 || wl >= 7) {
         ql = squeeze(w, wl, sq, cap);
         add_evasion_hits(s, &lx->squeezed, sq, ql, t, 0, run3 ? 0 : 3.5f);
     }
-    if (wl >= 4 && !memchr(w, 0xC3, wl))
+    if (!umlaut)
         add_evasion_hits(s, &lx->plain, w, wl, t, 0, 0);
 }
 
@@ -400,6 +463,10 @@ trailing_leet(struct scan *s, size_t t)
     char buf[64], sq[64];
     if (wl < 4 || wl >= sizeof(buf))
         return;
+    /* most words end in a letter */
+    if (w[wl - 1] != '@' && w[wl - 1] != '$' && w[wl - 1] != '!' &&
+        (w[wl - 1] < '0' || w[wl - 1] > '9'))
+        return;
     while (k > 0 && strchr(from, w[k - 1]) && w[k - 1])
         k--;
     if (k == wl)
@@ -412,7 +479,8 @@ trailing_leet(struct scan *s, size_t t)
     for (size_t i = k; i < wl; i++)
         buf[i] = to[strchr(from, w[i]) - from];
     size_t ql = squeeze(buf, wl, sq, sizeof(sq));
-    const struct wentry *q = wt_find(lx, &lx->squeezed, sq, ql);
+    const struct wentry *q =
+        wt_find_h(lx, &lx->squeezed, sq, ql, lex_hash(sq, ql));
     for (; q; q = wt_next(lx, &lx->squeezed, q)) {
         const struct cue *c = &lx->cues[q->cue];
         if (c->family == FAM_DEROGATORY || c->family == FAM_PROFANITY)
@@ -452,10 +520,13 @@ split_word(struct scan *s, size_t t)
         return;
     memcpy(joined, m->norm + a->norm_off, a->norm_len);
     memcpy(joined + a->norm_len, m->norm + b->norm_off, b->norm_len);
+    if (!evade3_has(s->bs, joined, n))
+        return;
     /* the joined word as it is, and a strong one: "hop on" is not a
        squeezed "hoopon" */
     (void)sq;
-    const struct wentry *q = wt_find(lx, &lx->words, joined, n);
+    const struct wentry *q =
+        wt_find_h(lx, &lx->words, joined, n, lex_hash(joined, n));
     for (; q; q = wt_next(lx, &lx->words, q)) {
         const struct cue *c = &lx->cues[q->cue];
         if ((c->family != FAM_DEROGATORY && c->family != FAM_PROFANITY) ||
@@ -532,9 +603,11 @@ token_cues(struct scan *s)
             for (size_t i = 0; i < lx->words.n; i++) {
                 const struct wentry *we = &lx->words.entries[i];
                 const struct cue *c = &lx->cues[we->cue];
-                if (c->family >= FAM_N_FINDING)
+                const char *key = lx->keys + we->key;
+                if (c->family >= FAM_N_FINDING ||
+                    (w[0] != '*' && w[0] != key[0]))
                     continue;
-                if (masked_match(w, wl, lx->keys + we->key))
+                if (masked_match(w, wl, key))
                     add_hit(s, we->cue, c->family,
                             c->weight * lx->weight_scale[c->family], t, t + 1,
                             tok->norm_off, tok->norm_off + wl);

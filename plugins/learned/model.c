@@ -91,20 +91,26 @@ static const char *const shape_name[S_N] = {
     "msg-greeting", "register-shift", "case-shift", "about-in-reply",
     "only",         "names",
 };
-static uint32_t shape_hash[S_N];
+/* each shape feature with each value (0..SHAPE_VALUES-1), hashed once */
+#define SHAPE_VALUES 16
+static uint32_t shape_hash[S_N][SHAPE_VALUES];
 static pthread_once_t shape_once = PTHREAD_ONCE_INIT;
 
 static void
 shape_init(void)
 {
-    for (int i = 0; i < S_N; i++)
-        shape_hash[i] = hbytes(K_SHAPE, shape_name[i], strlen(shape_name[i]));
+    for (int i = 0; i < S_N; i++) {
+        uint32_t h = hbytes(K_SHAPE, shape_name[i], strlen(shape_name[i]));
+        for (unsigned v = 0; v < SHAPE_VALUES; v++)
+            shape_hash[i][v] = mix(h + (v + 1u) * 0x9e3779b9u);
+    }
 }
 
 static void
 shape(struct lm_feats *f, uint32_t mask, int which, unsigned value)
 {
-    add(f, mix(shape_hash[which] + (value + 1u) * 0x9e3779b9u), mask, -1);
+    add(f, shape_hash[which][value < SHAPE_VALUES ? value : SHAPE_VALUES - 1],
+        mask, -1);
 }
 
 static unsigned

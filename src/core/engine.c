@@ -162,9 +162,8 @@ pf_engine_prepare(struct pf_engine *e, const struct pf_input *in,
         m->n_customers = in->n_customers;
     }
     struct pf_addressee *ad = pf_arena_alloc(&e->arena, sizeof(*ad));
-    pf_addressee_read(m, t.wclass, ad);
+    pf_segments_read(m, t.wclass, &e->arena, ad);
     m->addressee = ad;
-    pf_segments_read(m, t.wclass, &e->arena);
     m->ts_ms = in->ts_ms ? in->ts_ms : pf_wall_us() / 1000;
 
     if (in->n_context) {

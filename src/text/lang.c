@@ -164,6 +164,41 @@ static const char *const first_names[] = {
     "wilma", "yrjö", "yusuf", "zoe",
 };
 
+/* for segments (segment.c): what asks someone to do something, what a
+   full stop after does not end a sentence, closings, and "but" */
+static const char *const request_words[] = {
+    "can", "could", "would", "will", "pls", "please", "plz", "check", "ping",
+    "take", "grab", "have", "did", "do", "any", "is", "are", "you",
+    "voitko", "voisitko", "voiks", "voisiksä", "katso", "katotko",
+    "kattoisitko", "tsekkaa", "tsekkaisitko", "ota", "otatko", "hoida",
+    "hoidatko", "ehditkö", "ehtisitkö", "tiedätkö", "tiiätkö", "muistatko",
+    "onko", "oisko", "ois", "laita", "laitatko", "pystytkö", "pystyisitkö",
+    "viitsitkö", "viitsisitkö", "jatkatko", "muista", "muistathan", "soita",
+    "soitatko", "vastaa", "vastaatko", "lähetä", "lähetätkö", "kysy",
+    "kysytkö", "was", "were", "should", "need", "let", "let's", "remind",
+    "send", "call", "ask", "tarkista", "tarkistatko", "huomaa",
+    "katsoisitko",
+};
+static const char *const abbreviations[] = {
+    "mr", "mrs", "ms", "dr", "st", "vs", "etc", "e.g", "i.e", "esim", "mm",
+    "ns", "ym", "yms", "jne", "ks", "vrt", "klo", "huom", "puh", "tel",
+    "no", "nro", "ca", "approx", "inc", "ltd", "oy", "ab", "yst", "terv",
+};
+static const char *const closings[] = {
+    "regards", "cheers", "terveisin", "terveiset", "kiittäen", "br",
+    "sincerely", "yours", "thanks", "kiitos", "best", "t", "terv", "yst",
+    "warmly",
+};
+static const char *const closing_first[] = {
+    "kind", "best", "warm", "many", "ystävällisin", "parhain", "hyvää",
+    "mukavaa", "all", "thank", "with",
+};
+static const char *const closing_second[] = {
+    "regards", "wishes", "terveisin", "you", "päivänjatkoa", "jatkoa", "the",
+    "thanks", "best",
+};
+static const char *const but_words[] = {"but", "mutta", "mut", "though"};
+
 /* words that open or close an aside inside a sentence */
 static const char *const marker_words[] = {
     "btw", "fyi", "ps", "muuten", "anyway", "anyways", "tho", "though",
@@ -251,6 +286,12 @@ build(void)
     enter(informal_words, N(informal_words), 0, PF_WC_INFORMAL);
     enter(marker_words, N(marker_words), 0, PF_WC_MARKER);
     enter(first_names, N(first_names), 0, PF_WC_NAME);
+    enter(request_words, N(request_words), 0, PF_WC_REQUEST);
+    enter(abbreviations, N(abbreviations), 0, PF_WC_ABBR);
+    enter(closings, N(closings), 0, PF_WC_CLOSING);
+    enter(closing_first, N(closing_first), 0, PF_WC_CLOSING1);
+    enter(closing_second, N(closing_second), 0, PF_WC_CLOSING2);
+    enter(but_words, N(but_words), 0, PF_WC_BUT);
     built = 1;
 }
 

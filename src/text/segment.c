@@ -1,7 +1,7 @@
 /*
  * segment.c - a message split into segments (struct pf_segment in
  * plugin.h): sentences and lines, the clauses split off at a discourse
- * marker ("btw", "lol", "tho", "mutta") or at a semicolon or a spaced dash,
+ * marker ("btw", "lol", "tho", "mutta") or at a semicolon,
  * parenthesised, bracketed and quoted parts, and the greeting, the closing
  * and what comes after the closing. Each segment gets the cues of its own
  * tokens: whom it talks to, the author's person, the register.
@@ -35,23 +35,16 @@ struct seg_builder {
     size_t n, cap;
     size_t last_top; /* the last top-level segment */
     uint32_t *tok_seg;
+    uint8_t *tinfo; /* per token: TI_* */
+    /* for the message's pf_addressee, counted on the way */
+    uint16_t questions;
+    int32_t colleague_tok, customer_tok;
 };
 
-/* the normalized bytes of token t */
-static const char *
-tw(const struct pf_msg *m, size_t t, size_t *n)
-{
-    *n = m->tokens[t].norm_len;
-    return m->norm + m->tokens[t].norm_off;
-}
-
-static int
-tok_is(const struct pf_msg *m, size_t t, const char *s)
-{
-    size_t n, k = strlen(s);
-    const char *w = tw(m, t, &n);
-    return n == k && memcmp(w, s, k) == 0;
-}
+/* seg_builder.tinfo bits: white space around a token, found once */
+#define TI_NL_BEFORE 0x01 /* a line break between the previous token and it */
+#define TI_SP_BEFORE 0x02 /* white space (or the start) right before it */
+#define TI_SP_AFTER 0x04  /* white space (or the end) right after it */
 
 static int
 is_punct(const struct pf_msg *m, size_t t, char c)
@@ -61,58 +54,47 @@ is_punct(const struct pf_msg *m, size_t t, char c)
            m->norm[tok->norm_off] == c;
 }
 
-/* a newline in the raw text between tokens a and b (a < b) */
+/* a newline in the raw text right before token t (t > 0) */
 static int
-newline_between(const struct pf_msg *m, size_t a, size_t b)
+newline_before(const struct seg_builder *b, size_t t)
 {
-    uint32_t from = m->tokens[a].raw.off + m->tokens[a].raw.len;
-    uint32_t to = m->tokens[b].raw.off;
-    return from < to && memchr(m->text + from, '\n', to - from) != NULL;
+    return (b->tinfo[t] & TI_NL_BEFORE) != 0;
 }
 
 /* white space in the raw text right before / after token t */
 static int
-space_before(const struct pf_msg *m, size_t t)
+space_before(const struct seg_builder *b, size_t t)
 {
-    uint32_t o = m->tokens[t].raw.off;
-    return o == 0 || m->text[o - 1] == ' ' || m->text[o - 1] == '\n' ||
-           m->text[o - 1] == '\t';
+    return (b->tinfo[t] & TI_SP_BEFORE) != 0;
 }
 
 static int
-space_after(const struct pf_msg *m, size_t t)
+space_after(const struct seg_builder *b, size_t t)
 {
-    uint32_t e = m->tokens[t].raw.off + m->tokens[t].raw.len;
-    return e >= m->text_len || m->text[e] == ' ' || m->text[e] == '\n' ||
-           m->text[e] == '\t';
+    return (b->tinfo[t] & TI_SP_AFTER) != 0;
 }
 
-/* words after which a full stop does not end a sentence */
 static int
-abbreviation(const struct pf_msg *m, size_t t)
+has(const struct seg_builder *b, size_t t, uint16_t cls)
 {
-    static const char *const abbr[] = {
-        "mr",   "mrs",  "ms",  "dr",  "st",   "vs",  "etc", "e.g",    "i.e",
-        "esim", "mm",   "ns",  "ym",  "yms",  "jne", "ks",  "vrt",    "klo",
-        "n",    "huom", "puh", "tel", "no",   "nro", "ca",  "approx", "inc",
-        "ltd",  "oy",   "ab",  "yst", "terv", "t",   "p",   "s",
-    };
-    size_t n;
-    const char *w = tw(m, t, &n);
-    if (m->tokens[t].kind != PF_TOK_WORD)
-        return 0;
-    if (n == 1)
-        return 1; /* an initial: J. Smith */
-    for (size_t i = 0; i < PF_ARRAY_LEN(abbr); i++)
-        if (strlen(abbr[i]) == n && memcmp(abbr[i], w, n) == 0)
-            return 1;
-    return 0;
+    return b->wc && t < b->m->n_tokens && (b->wc[t] & cls);
+}
+
+/* words after which a full stop does not end a sentence (PF_WC_ABBR), and
+   initials */
+static int
+abbreviation(const struct seg_builder *b, size_t t)
+{
+    const struct pf_token *tok = &b->m->tokens[t];
+    return tok->kind == PF_TOK_WORD &&
+           (tok->norm_len == 1 || has(b, t, PF_WC_ABBR));
 }
 
 /* does a sentence end after punctuation token t? */
 static int
-ends_sentence(const struct pf_msg *m, size_t t)
+ends_sentence(const struct seg_builder *b, size_t t)
 {
+    const struct pf_msg *m = b->m;
     const struct pf_token *tok = &m->tokens[t];
     const char *w = m->norm + tok->norm_off;
     int stop = 0, dot = 0;
@@ -132,22 +114,23 @@ ends_sentence(const struct pf_msg *m, size_t t)
         return 0;
     if (tok->norm_len >= 2)
         return 1; /* ... */
-    if (!space_after(m, t))
+    if (!space_after(b, t))
         return 0; /* a dot inside something: 3.5, www.x */
     /* a date or an ordinal: "30.4. asti", "2. kerros" */
     if (t > 0 && m->tokens[t - 1].kind == PF_TOK_NUMBER &&
         t + 1 < m->n_tokens && m->tokens[t + 1].kind == PF_TOK_WORD &&
         !(m->tokens[t + 1].flags & PF_TOKF_CAPITALIZED))
         return 0;
-    return !(t > 0 && abbreviation(m, t - 1));
+    return !(t > 0 && abbreviation(b, t - 1));
 }
 
 /* closing punctuation that stays with the sentence it ends: ") ] " ' */
 static int
-closing(const struct pf_msg *m, size_t t)
+closing(const struct seg_builder *b, size_t t)
 {
+    const struct pf_msg *m = b->m;
     return is_punct(m, t, ')') || is_punct(m, t, ']') ||
-           (m->tokens[t].kind == PF_TOK_PUNCT && !space_before(m, t) &&
+           (m->tokens[t].kind == PF_TOK_PUNCT && !space_before(b, t) &&
             (m->text[m->tokens[t].raw.off] == '"' ||
              m->text[m->tokens[t].raw.off] == '\'' ||
              (unsigned char)m->text[m->tokens[t].raw.off] == 0xE2));
@@ -168,24 +151,19 @@ next_word(const struct pf_msg *m, size_t t, size_t hi)
     return t;
 }
 
-static int
-has(const struct seg_builder *b, size_t t, uint16_t cls)
-{
-    return b->wc && t < b->m->n_tokens && (b->wc[t] & cls);
-}
-
 /*
  * The matching ')' or ']' of an opening one at t on the same line, or
  * SIZE_MAX: not a smiley ":)" or a list number "1)", with a word inside.
  */
 static size_t
-match_close(const struct pf_msg *m, size_t t, char open, char close)
+match_close(const struct seg_builder *b, size_t t, char open, char close)
 {
+    const struct pf_msg *m = b->m;
     size_t words = 0;
-    if (!space_before(m, t) && t > 0 && !is_punct(m, t - 1, '"'))
+    if (!space_before(b, t) && t > 0 && !is_punct(m, t - 1, '"'))
         return SIZE_MAX; /* f(x), a:(  */
     for (size_t k = t + 1; k < m->n_tokens && k < t + 80; k++) {
-        if (newline_between(m, k - 1, k))
+        if (newline_before(b, k))
             return SIZE_MAX;
         if (is_punct(m, k, open))
             return SIZE_MAX; /* no nesting */
@@ -216,10 +194,11 @@ open_seg(struct seg_builder *b, size_t t0, unsigned kind, uint32_t parent)
 
 /* a spaced dash: " - ", " – ", " — " */
 static int
-spaced_dash(const struct pf_msg *m, size_t t)
+spaced_dash(const struct seg_builder *b, size_t t)
 {
+    const struct pf_msg *m = b->m;
     const struct pf_token *tok = &m->tokens[t];
-    if (tok->kind != PF_TOK_PUNCT || !space_before(m, t) || !space_after(m, t))
+    if (tok->kind != PF_TOK_PUNCT || !space_before(b, t) || !space_after(b, t))
         return 0;
     const char *w = m->text + tok->raw.off;
     return (tok->raw.len == 1 && w[0] == '-') ||
@@ -239,7 +218,7 @@ words_between(const struct pf_msg *m, size_t a, size_t b)
 /*
  * Where clauses of the sentence [t0, t1) begin, written into starts (at
  * most cap); returns how many. A clause begins at a marker that opens an
- * aside (", btw ...", "lol this guy"), after a semicolon or a spaced dash,
+ * aside (", btw ...", "lol this guy"), after a semicolon,
  * and at the comma before a clause that ends with a marker (", total
  * shitbox tho").
  */
@@ -253,15 +232,20 @@ clause_starts(const struct seg_builder *b, size_t t0, size_t t1,
     for (size_t t = t0; t < t1 && n < cap; t++) {
         if (nested[t - t0])
             continue;
-        if (is_punct(m, t, ',')) {
-            last_comma = t;
-            continue;
-        }
-        if ((is_punct(m, t, ';') || spaced_dash(m, t)) && t + 1 < t1 &&
-            next_word(m, t + 1, t1) < t1 &&
-            words_between(m, n ? starts[n - 1] : t0, t) >= 2) {
-            starts[n++] = t + 1;
-            last_comma = SIZE_MAX;
+        if (m->tokens[t].kind == PF_TOK_PUNCT) {
+            if (is_punct(m, t, ',')) {
+                last_comma = t;
+                continue;
+            }
+            /* (a spaced dash was tried too: it cut "Let's fix this ASAP
+               - does noon suit you?" into fragments that read like
+               remarks, and held more innocent replies) */
+            if (is_punct(m, t, ';') && t + 1 < t1 &&
+                next_word(m, t + 1, t1) < t1 &&
+                words_between(m, n ? starts[n - 1] : t0, t) >= 2) {
+                starts[n++] = t + 1;
+                last_comma = SIZE_MAX;
+            }
             continue;
         }
         if (!has(b, t, PF_WC_MARKER) || t == first)
@@ -276,9 +260,7 @@ clause_starts(const struct seg_builder *b, size_t t0, size_t t1,
             continue;
         }
         /* "but" and "mutta" open a clause only after a comma */
-        if ((tok_is(m, t, "but") || tok_is(m, t, "mutta") ||
-             tok_is(m, t, "mut") || tok_is(m, t, "though")) &&
-            !(t > t0 && is_punct(m, t - 1, ',')))
+        if (has(b, t, PF_WC_BUT) && !(t > t0 && is_punct(m, t - 1, ',')))
             continue;
         starts[n++] = t;
         last_comma = SIZE_MAX;
@@ -288,41 +270,21 @@ clause_starts(const struct seg_builder *b, size_t t0, size_t t1,
 
 /* a closing line: "Best regards", "Ystävällisin terveisin", "t. Minna" */
 static int
-signoff_words(const struct pf_msg *m, size_t t, size_t t1)
+signoff_words(const struct seg_builder *b, size_t t, size_t t1)
 {
-    static const char *const one[] = {
-        "regards", "cheers",    "terveisin", "terveiset", "kiittäen",
-        "br",      "sincerely", "yours",     "thanks",    "kiitos",
-        "best",    "t",         "terv",      "yst",       "warmly",
-    };
-    static const char *const first_of_two[] = {
-        "kind",  "best",    "warm", "many",  "ystävällisin", "parhain",
-        "hyvää", "mukavaa", "all",  "thank", "with",
-    };
+    const struct pf_msg *m = b->m;
     size_t w0 = next_word(m, t, t1);
     if (w0 >= t1)
         return 0;
-    for (size_t i = 0; i < PF_ARRAY_LEN(first_of_two); i++) {
-        if (!tok_is(m, w0, first_of_two[i]))
-            continue;
-        size_t w1 = next_word(m, w0 + 1, t1);
-        if (w1 < t1 && (tok_is(m, w1, "regards") || tok_is(m, w1, "wishes") ||
-                        tok_is(m, w1, "terveisin") || tok_is(m, w1, "you") ||
-                        tok_is(m, w1, "päivänjatkoa") ||
-                        tok_is(m, w1, "jatkoa") || tok_is(m, w1, "the") ||
-                        tok_is(m, w1, "thanks") || tok_is(m, w1, "best")))
-            return 1;
-    }
-    for (size_t i = 0; i < PF_ARRAY_LEN(one); i++) {
-        if (!tok_is(m, w0, one[i]))
-            continue;
-        /* "Thanks," alone on its line, or "Best, Tom", not "Thanks for
-           waiting, your order..." */
-        size_t w1 = next_word(m, w0 + 1, t1);
-        return w1 >= t1 || (m->tokens[w1].flags & PF_TOKF_CAPITALIZED) ||
-               is_punct(m, w0 + 1, ',') || is_punct(m, w0 + 1, '.');
-    }
-    return 0;
+    size_t w1 = next_word(m, w0 + 1, t1);
+    if (has(b, w0, PF_WC_CLOSING1) && w1 < t1 && has(b, w1, PF_WC_CLOSING2))
+        return 1;
+    if (!has(b, w0, PF_WC_CLOSING))
+        return 0;
+    /* "Thanks," alone on its line, or "Best, Tom", not "Thanks for
+       waiting, your order..." */
+    return w1 >= t1 || (m->tokens[w1].flags & PF_TOKF_CAPITALIZED) ||
+           is_punct(m, w0 + 1, ',') || is_punct(m, w0 + 1, '.');
 }
 
 /* a line of one to four capitalized words and nothing else: a name, a
@@ -341,32 +303,6 @@ name_line(const struct pf_msg *m, size_t t0, size_t t1)
         words++;
     }
     return words >= 1 && words <= 4;
-}
-
-/* requests that follow a colleague's name: "Jess can you", "Sanna voitko" */
-static int
-request_word(const struct pf_msg *m, size_t t)
-{
-    static const char *const req[] = {
-        "can",       "could",        "would",       "will",      "pls",
-        "please",    "plz",          "check",       "ping",      "take",
-        "grab",      "have",         "did",         "do",        "any",
-        "is",        "are",          "you",         "voitko",    "voisitko",
-        "voiks",     "voisiksä",     "katso",       "katotko",   "kattoisitko",
-        "tsekkaa",   "tsekkaisitko", "ota",         "otatko",    "hoida",
-        "hoidatko",  "ehditkö",      "ehtisitkö",   "tiedätkö",  "tiiätkö",
-        "muistatko", "onko",         "oisko",       "ois",       "laita",
-        "laitatko",  "pystytkö",     "pystyisitkö", "viitsitkö", "viitsisitkö",
-        "jatkatko",  "muista",       "muistathan",  "soita",     "soitatko",
-        "vastaa",    "vastaatko",    "lähetä",      "lähetätkö", "kysy",
-        "kysytkö",   "was",          "were",        "should",    "need",
-        "let",       "let's",        "remind",      "send",      "call",
-        "ask",       "tarkista",     "tarkistatko", "huomaa",    "katsoisitko",
-    };
-    for (size_t i = 0; i < PF_ARRAY_LEN(req); i++)
-        if (tok_is(m, t, req[i]))
-            return 1;
-    return 0;
 }
 
 /* does segment si end with a question mark (its own tokens)? */
@@ -394,7 +330,11 @@ count(struct seg_builder *b, uint32_t si)
         uint16_t c = b->wc ? b->wc[t] : 0;
         if (b->tok_seg[t] != si)
             continue;
+        if (tok->flags & PF_TOKF_QUESTION)
+            b->questions++;
         if (tok->kind == PF_TOK_MENTION) {
+            if (b->colleague_tok < 0 || (int32_t)t < b->colleague_tok)
+                b->colleague_tok = (int32_t)t;
             s->colleague++;
             if (first_word)
                 s->flags |= PF_SEGF_VOCATIVE;
@@ -424,22 +364,23 @@ count(struct seg_builder *b, uint32_t si)
             s->caps++;
         if (tok->flags & PF_TOKF_CAPITALIZED) {
             int team = 0;
+            int customer = 0;
             for (size_t i = 0; i < m->n_team; i++)
                 if (pf_text_names(m, t, m->team[i])) {
                     s->colleague++;
+                    if (b->colleague_tok < 0 || (int32_t)t < b->colleague_tok)
+                        b->colleague_tok = (int32_t)t;
                     team = 1;
                     break;
                 }
             for (size_t i = 0; !team && i < m->n_customers; i++)
                 if (pf_text_names(m, t, m->customers[i])) {
                     s->customer++;
+                    if (b->customer_tok < 0 || (int32_t)t < b->customer_tok)
+                        b->customer_tok = (int32_t)t;
+                    customer = 1;
                     break;
                 }
-            int customer = 0;
-            if (!team)
-                for (size_t i = 0; i < m->n_customers; i++)
-                    if (pf_text_names(m, t, m->customers[i]))
-                        customer = 1;
             if ((c & PF_WC_NAME) && !team && !customer &&
                 !(tok->flags & PF_TOKF_ALLCAPS))
                 s->names++;
@@ -460,11 +401,12 @@ count(struct seg_builder *b, uint32_t si)
                 size_t k = t + 1;
                 int sep = 0;
                 if (is_punct(m, k, ',') || is_punct(m, k, ':') ||
-                    spaced_dash(m, k)) {
+                    spaced_dash(b, k)) {
                     k++;
                     sep = 1;
                 }
-                int req = k < s->tok1 && is_word(m, k) && request_word(m, k) &&
+                int req = k < s->tok1 && is_word(m, k) &&
+                          has(b, k, PF_WC_REQUEST) &&
                           !(m->tokens[k].flags & PF_TOKF_CAPITALIZED);
                 if ((c & PF_WC_NAME) ? req || question_seg(b, si) : sep && req)
                     s->flags |= PF_SEGF_VOCATIVE;
@@ -480,7 +422,7 @@ count(struct seg_builder *b, uint32_t si)
             continue;
         if (m->tokens[t - 1].flags & PF_TOKF_QUESTION)
             s->flags |= PF_SEGF_QUESTION;
-        if (m->tokens[t - 1].kind != PF_TOK_PUNCT || !closing(m, t - 1))
+        if (m->tokens[t - 1].kind != PF_TOK_PUNCT || !closing(b, t - 1))
             break;
     }
     /* a marker at either end */
@@ -536,11 +478,14 @@ sentence(struct seg_builder *b, size_t t0, size_t t1, int line_start,
          t++) {
         size_t z = SIZE_MAX;
         unsigned kind = 0;
+        if (m->tokens[t].kind != PF_TOK_PUNCT &&
+            !(m->tokens[t].flags & PF_TOKF_QUOTED))
+            continue;
         if (is_punct(m, t, '(')) {
-            z = match_close(m, t, '(', ')');
+            z = match_close(b, t, '(', ')');
             kind = PF_SEG_PAREN;
         } else if (is_punct(m, t, '[')) {
-            z = match_close(m, t, '[', ']');
+            z = match_close(b, t, '[', ']');
             kind = PF_SEG_BRACKET;
         } else if ((m->tokens[t].flags & PF_TOKF_QUOTED) && t > t0) {
             size_t e = t, words = 0;
@@ -614,13 +559,18 @@ sentence(struct seg_builder *b, size_t t0, size_t t1, int line_start,
 }
 
 void
-pf_segments_read(struct pf_msg *m, const uint16_t *wc, struct pf_arena *a)
+pf_segments_read(struct pf_msg *m, const uint16_t *wc, struct pf_arena *a,
+                 struct pf_addressee *ad)
 {
     struct seg_builder b;
     size_t nt = m->n_tokens;
     memset(&b, 0, sizeof(b));
     b.m = m;
     b.wc = wc;
+    b.colleague_tok = b.customer_tok = -1;
+    memset(ad, 0, sizeof(*ad));
+    ad->size = sizeof(*ad);
+    ad->colleague_tok = ad->customer_tok = -1;
     /* at most one top-level per token, and one nested per two tokens */
     size_t cap = nt + nt / 2 + 1;
     if (cap > MAX_SEGMENTS)
@@ -634,6 +584,27 @@ pf_segments_read(struct pf_msg *m, const uint16_t *wc, struct pf_arena *a)
     m->n_segments = 0;
     if (nt == 0)
         return;
+    /* the white space around each token, once */
+    b.tinfo = pf_arena_alloc(a, nt);
+    for (size_t t = 0; t < nt; t++) {
+        uint32_t o = m->tokens[t].raw.off;
+        uint32_t e = o + m->tokens[t].raw.len;
+        uint32_t prev_end =
+            t ? m->tokens[t - 1].raw.off + m->tokens[t - 1].raw.len : 0;
+        uint8_t f = 0;
+        if (o == 0 || m->text[o - 1] == ' ' || m->text[o - 1] == '\n' ||
+            m->text[o - 1] == '\t')
+            f |= TI_SP_BEFORE;
+        if (e >= m->text_len || m->text[e] == ' ' || m->text[e] == '\n' ||
+            m->text[e] == '\t')
+            f |= TI_SP_AFTER;
+        for (uint32_t k = prev_end; t && k < o; k++)
+            if (m->text[k] == '\n') {
+                f |= TI_NL_BEFORE;
+                break;
+            }
+        b.tinfo[t] = f;
+    }
 
     /* sentences: at a line break, after . ! ? … (not after an
        abbreviation), and at a capitalized word after an emoji */
@@ -642,11 +613,14 @@ pf_segments_read(struct pf_msg *m, const uint16_t *wc, struct pf_arena *a)
     int depth = 0; /* inside parentheses: no sentence break */
     for (size_t t = 0; t < nt; t++) {
         int brk = 0, nl = 0;
-        if (t > t0 && newline_between(m, t - 1, t))
+        unsigned prev = t ? m->tokens[t - 1].kind : PF_TOK_WORD;
+        if (t > t0 && newline_before(&b, t))
             brk = nl = 1;
-        else if (t > t0 && depth == 0 && !closing(m, t) &&
-                 m->tokens[t].kind != PF_TOK_EMOJI &&
-                 (ends_sentence(m, t - 1) ||
+        /* the common case first: after a word, nothing ends */
+        else if (t > t0 && depth == 0 &&
+                 (prev == PF_TOK_PUNCT || prev == PF_TOK_EMOJI) &&
+                 m->tokens[t].kind != PF_TOK_EMOJI && !closing(&b, t) &&
+                 (ends_sentence(&b, t - 1) ||
                   /* "(Don't tell him yet.) The fix..." */
                   (t >= 2 && is_punct(m, t - 1, ')') &&
                    (is_punct(m, t - 2, '.') || is_punct(m, t - 2, '!') ||
@@ -662,17 +636,35 @@ pf_segments_read(struct pf_msg *m, const uint16_t *wc, struct pf_arena *a)
             line_start = nl;
             depth = 0;
         }
+        if (m->tokens[t].kind != PF_TOK_PUNCT)
+            continue;
         if (is_punct(m, t, '('))
-            depth += match_close(m, t, '(', ')') != SIZE_MAX;
+            depth += match_close(&b, t, '(', ')') != SIZE_MAX;
         else if (is_punct(m, t, ')') && depth > 0)
             depth--;
     }
     sentence(&b, t0, nt, line_start, is_punct(m, t0, '>') && line_start);
     m->n_segments = b.n;
 
-    /* cues, then the message-level flags */
-    for (uint32_t i = 0; i < b.n; i++)
+    /* cues, then the message-level flags; the message's addressee is the
+       sum of its segments' */
+    for (uint32_t i = 0; i < b.n; i++) {
+        const struct pf_segment *g = &b.seg[i];
         count(&b, i);
+        ad->second += g->second;
+        ad->third += g->third;
+        ad->colleague += g->colleague;
+        ad->customer_name += g->customer;
+    }
+    ad->question = b.questions;
+    ad->colleague_tok = b.colleague_tok;
+    ad->customer_tok = b.customer_tok;
+    {
+        size_t w0 = 0;
+        while (w0 < nt && m->tokens[w0].kind != PF_TOK_WORD)
+            w0++;
+        ad->greeting = w0 < nt && has(&b, w0, PF_WC_GREETING);
+    }
     size_t first = SIZE_MAX, last = SIZE_MAX;
     for (size_t i = 0; i < b.n; i++) {
         if (b.seg[i].parent != PF_SEG_NONE)
@@ -702,7 +694,7 @@ pf_segments_read(struct pf_msg *m, const uint16_t *wc, struct pf_arena *a)
         if (!signed_off) {
             if ((s->flags & PF_SEGF_LINE_START) && i != first &&
                 s->raw.off * 2 >= m->text_len / 2 &&
-                signoff_words(m, s->tok0, s->tok1)) {
+                signoff_words(&b, s->tok0, s->tok1)) {
                 s->flags |= PF_SEGF_SIGNOFF;
                 signed_off = 1;
             }
