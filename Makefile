@@ -104,7 +104,7 @@ $(BUILD)/obj/tests/%.o: tests/%.c
 
 # Plugins see only the public header; group/other write bits are dropped
 # because the loader refuses writable plugin files and directories.
-$(BUILD)/plugins/%.so: $$(wildcard plugins/%/*.c plugins/%/*.h) $$($$*_SRCS) include/pokerface/plugin.h
+$(BUILD)/plugins/%.so: $$(wildcard plugins/$$*/*.c plugins/$$*/*.h) $$($$*_SRCS) include/pokerface/plugin.h
 	@mkdir -p $(@D)
 	$(CC) -D_POSIX_C_SOURCE=200809L -Iinclude $(PLUGIN_CFLAGS) \
 		$($*_CFLAGS) $(PLUGIN_LDFLAGS) -o $@ $(filter %.c,$^) $($*_LIBS)

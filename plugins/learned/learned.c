@@ -13,7 +13,9 @@
  * low false-hold rate); the finding's score is 0.6, the default policy's
  * hold threshold, at that point and rises to 1 above it, and nothing is
  * reported below it. So "ok", "kiitos" or "thanks!" never get a finding,
- * whatever the policy says.
+ * whatever the policy says. A message of four words or fewer needs more:
+ * the model's threshold for short messages, set above every short
+ * message its training held out that should pass.
  *
  * Online learning: what people decide about held messages moves the model
  * a little (learn()): sent as it was is a false alarm, edited or dropped a
@@ -26,7 +28,8 @@
  * Config: "model" (a path; default DATADIR/models/learned.model),
  * "learning" (true), "rate" (0.05), "max_shift" (1.0), "max_lessons" (50),
  * "threshold" (the operating point as a probability; default the
- * model's own).
+ * model's own; a message of four words or fewer needs the model's
+ * threshold for short messages too, which is never below it).
  */
 #include <pokerface/plugin.h>
 
@@ -52,7 +55,7 @@ struct learned {
     struct lm_model md;
     float *delta; /* online adjustments, or NULL when not learning */
     char delta_path[4096];
-    float rate, max_shift, threshold;
+    float rate, max_shift, threshold, threshold_short;
     unsigned max_lessons;
     struct teacher teachers[TEACHERS];
 };
@@ -107,6 +110,9 @@ lm_create(const struct pf_host *h, struct pf_hctx *hctx, void **inst, char *err,
         return rc;
     }
     l->threshold = threshold > 0 ? (float)threshold : l->md.threshold;
+    l->threshold_short = l->md.threshold_short > l->threshold
+                             ? l->md.threshold_short
+                             : l->threshold;
     const char *state = h->state_dir(hctx);
     if (learning && state) {
         l->delta = calloc((size_t)1 << l->md.bits, sizeof(float));
@@ -205,11 +211,10 @@ append(char *buf, size_t cap, size_t *o, const char *s, size_t n)
 }
 
 /* the finding's score: 0.6 (the default hold threshold) at the operating
-   point, 1 at certainty */
+   point t, 1 at certainty */
 static float
-scaled(const struct learned *l, float p)
+scaled(float t, float p)
 {
-    float t = l->threshold;
     return 0.6f + 0.4f * (p - t) / (1.0f - t);
 }
 
@@ -220,10 +225,11 @@ lm_check(void *inst, const struct pf_msg *m, struct pf_verdict *v)
     struct lm_feats f;
     long seg;
     float p = lm_score(&l->md, l->delta, m, &seg, &f);
-    if (seg < 0 || p < l->threshold)
+    float t = lm_is_short(m) ? l->threshold_short : l->threshold;
+    if (seg < 0 || p < t)
         return PF_OK;
     struct pf_finding *fd =
-        pf_verdict_add(v, "learned.backstage", scaled(l, p));
+        pf_verdict_add(v, "learned.backstage", scaled(t, p));
     if (!fd)
         return PF_OK;
     char words[160];

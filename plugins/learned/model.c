@@ -212,7 +212,7 @@ lm_featurize(const struct pf_msg *m, size_t si, const struct lm_ctx *c,
                                             : hbytes(K_WORD, w, n);
             add(f, h, mask, ti);
             if (opener) {
-                add(f, mix(h ^ K_OPENER), mask, ti);
+                add(f, mix(h ^ K_OPENER ^ (uint32_t)(c->lang << 8)), mask, ti);
                 opener = 0;
             }
             if (tok->flags & PF_TOKF_ALLCAPS)
@@ -236,7 +236,7 @@ lm_featurize(const struct pf_msg *m, size_t si, const struct lm_ctx *c,
         if (tok->kind != PF_TOK_WORD) {
             add(f, h, mask, ti);
             if (opener && tok->kind == PF_TOK_MENTION) {
-                add(f, mix(h ^ K_OPENER), mask, ti);
+                add(f, mix(h ^ K_OPENER ^ (uint32_t)(c->lang << 8)), mask, ti);
                 opener = 0;
             }
         }
@@ -294,6 +294,16 @@ lm_featurize(const struct pf_msg *m, size_t si, const struct lm_ctx *c,
         shape(f, mask, S_CASE_SHIFT, 1);
     if (seg->third && !seg->second && c->second)
         shape(f, mask, S_ABOUT_IN_REPLY, 1);
+}
+
+int
+lm_is_short(const struct pf_msg *m)
+{
+    size_t words = 0;
+    for (size_t t = 0; t < m->n_tokens; t++)
+        if (m->tokens[t].kind == PF_TOK_WORD && ++words > LM_SHORT_WORDS)
+            return 0;
+    return 1;
 }
 
 float
@@ -407,7 +417,9 @@ struct header {
     char magic[8];
     uint32_t version, feature_version, bits, n_examples;
     float bias;
-    float threshold; /* version 2; reserved (0) in version 1 */
+    float threshold;       /* version 2; reserved (0) in version 1 */
+    float threshold_short; /* version 2 */
+    uint32_t reserved;
 };
 
 /* write a file whole or not at all; mode is the new file's (less the
@@ -454,6 +466,7 @@ lm_save(const struct lm_model *md, const char *path, char *err, size_t errlen)
     h.n_examples = md->n_examples;
     h.bias = md->bias;
     h.threshold = md->threshold;
+    h.threshold_short = md->threshold_short;
     uint64_t sum =
         checksum(md->w, n, checksum(&h, sizeof(h), 14695981039346656037ULL));
     return write_atomic(path, 0644, &h, sizeof(h), md->w, n, sum, err, errlen);
@@ -521,7 +534,8 @@ lm_load(struct lm_model *md, const char *path, char *err, size_t errlen)
         }
     }
     if (!isfinite(h.bias) || !isfinite(h.threshold) || h.threshold <= 0 ||
-        h.threshold >= 1) {
+        h.threshold >= 1 || !isfinite(h.threshold_short) ||
+        h.threshold_short < h.threshold || h.threshold_short >= 1) {
         snprintf(err, errlen,
                  "model '%s' has no valid operating point (threshold %g)", path,
                  (double)h.threshold);
@@ -531,6 +545,7 @@ lm_load(struct lm_model *md, const char *path, char *err, size_t errlen)
     md->bias = h.bias;
     md->n_examples = h.n_examples;
     md->threshold = h.threshold;
+    md->threshold_short = h.threshold_short;
     return PF_OK;
 }
 

@@ -35,7 +35,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LM_FEATURE_VERSION 5
+#define LM_FEATURE_VERSION 6
 #define LM_MAX_FEATURES 1024
 
 struct lm_feats {
@@ -55,7 +55,15 @@ struct lm_model {
        talk. Chosen by `pokerface train` on held-out folds of its own
        training data for a target false-hold rate. */
     float threshold;
+    /* ... and for a short message (lm_is_short()): above every short
+       message to pass those folds held, so "ok", "no problem" or
+       "kiitos!" are not held on a word or two of evidence */
+    float threshold_short;
 };
+
+/* A message of LM_SHORT_WORDS words or fewer. */
+#define LM_SHORT_WORDS 4
+int lm_is_short(const struct pf_msg *m);
 
 /* What the features of every segment share: the message around it. */
 struct lm_ctx {
@@ -107,8 +115,8 @@ float lm_score(const struct lm_model *md, const float *delta,
 
 /*
  * The model file: "PFLEARN1", version 2, feature version, bits, bias,
- * examples, the threshold, weights (little-endian floats), and a 64-bit
- * checksum of all that. Load refuses anything else with a message naming
+ * examples, the two thresholds, weights (little-endian floats), and a
+ * 64-bit checksum of all that. Load refuses anything else with a message naming
  * the problem.
  */
 int lm_load(struct lm_model *md, const char *path, char *err, size_t errlen);

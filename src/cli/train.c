@@ -118,7 +118,9 @@ cross_validate(const struct trainset *ts, unsigned k, const struct ts_opts *o)
             float p = ts_predict(&md, ts, i);
             for (int t = 0; t < N_THRESH; t++)
                 tally(&all, t, ts->msg[i].y, p >= thresholds[t]);
-            tally(&all, N_THRESH, ts->msg[i].y, p >= md.threshold);
+            tally(
+                &all, N_THRESH, ts->msg[i].y,
+                p >= (ts->msg[i].is_short ? md.threshold_short : md.threshold));
         }
         lm_free(&md);
     }
@@ -271,16 +273,20 @@ pf_cmd_train(int argc, char **argv)
             float p = ts_predict(&md, &ts, i);
             for (int t = 0; t < N_THRESH; t++)
                 tally(&fit, t, ts.msg[i].y, p >= thresholds[t]);
-            tally(&fit, N_THRESH, ts.msg[i].y, p >= md.threshold);
+            tally(&fit, N_THRESH, ts.msg[i].y,
+                  p >=
+                      (ts.msg[i].is_short ? md.threshold_short : md.threshold));
         }
         if (lm_save(&md, out, err, sizeof(err)) != PF_OK) {
             fprintf(stderr, "pokerface train: %s\n", err);
             rc = PF_EXIT_ERROR;
         } else {
             printf("trained on %zu messages (%zu to hold; %zu segments), 2^%u "
-                   "weights, %u epochs, holds from %.3f: %s\n",
+                   "weights, %u epochs, holds from %.3f (%.3f for a message "
+                   "of %d words or fewer): %s\n",
                    ts.n_msg, pos, ts.n_seg, (unsigned)bits, o.lm.epochs,
-                   (double)md.threshold, out);
+                   (double)md.threshold, (double)md.threshold_short,
+                   LM_SHORT_WORDS, out);
             char own[16];
             snprintf(own, sizeof(own), "%.3f", (double)md.threshold);
             print_counts(

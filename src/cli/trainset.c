@@ -203,6 +203,7 @@ ts_load(struct trainset *ts, struct pf_engine *eng, const char *path,
         x->seg0 = ts->n_seg;
         x->y = y;
         x->annotated = at != NULL;
+        x->is_short = lm_is_short(m);
         x->source = source;
         struct lm_ctx ctx;
         lm_context(m, &ctx);
@@ -366,6 +367,7 @@ ts_fit(const struct trainset *ts, const unsigned char *use,
     unsigned *fold = pf_xcalloc(ts->n_msg + 1, sizeof(*fold));
     float *pass = pf_xmalloc((ts->n_msg + 1) * sizeof(*pass));
     size_t n_pass = 0;
+    float short_max = 0;
     unsigned next[2] = {0, 0};
     struct lm_model tmp;
     /* folds by source when there are enough of them: the operating point
@@ -391,8 +393,15 @@ ts_fit(const struct trainset *ts, const unsigned char *use,
             inner[m] = (!use || use[m]) && fold[m] != f;
         fit_mil(ts, inner, &o->lm, &tmp);
         for (size_t m = 0; m < ts->n_msg; m++)
-            if ((!use || use[m]) && fold[m] == f && !ts->msg[m].y)
-                pass[n_pass++] = ts_predict(&tmp, ts, m);
+            if ((!use || use[m]) && fold[m] == f && !ts->msg[m].y) {
+                float p = ts_predict(&tmp, ts, m);
+                if (ts->msg[m].is_short) {
+                    if (p > short_max)
+                        short_max = p;
+                } else {
+                    pass[n_pass++] = p;
+                }
+            }
     }
     lm_free(&tmp);
     /* the lowest threshold that holds at most target_fhr of them */
@@ -409,6 +418,9 @@ ts_fit(const struct trainset *ts, const unsigned char *use,
         used += !use || use[m];
     md->n_examples = (uint32_t)used;
     md->threshold = t;
+    md->threshold_short = short_max + 1e-4f > t ? short_max + 1e-4f : t;
+    if (md->threshold_short > 0.995f)
+        md->threshold_short = 0.995f;
     free(inner);
     free(fold);
     free(pass);

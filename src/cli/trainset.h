@@ -19,7 +19,10 @@
  * The operating point (lm_model.threshold) is chosen on held-out folds of
  * the training messages, never on the messages it is then used on: the
  * lowest probability at which at most target_fhr of the passing messages
- * are held, a message scoring as its most backstage segment.
+ * are held, a message scoring as its most backstage segment. For short
+ * messages (lm_is_short) it is set above every short passing message of
+ * those folds (threshold_short): a word or two is too little evidence to
+ * hold "ok" or "no problem" on.
  *
  * Sources: a file's source is its name without the directory, a leading
  * "messages." or "conversations.", and the extension: messages.travel.jsonl
@@ -46,6 +49,7 @@ struct ts_msg {
     size_t seg0, n_seg; /* its scorable segments in trainset.seg */
     int y;              /* 1 hold, 0 pass */
     int annotated;      /* it said which words are backstage */
+    int is_short;       /* lm_is_short() */
     unsigned source;    /* index into trainset.sources */
     char *text;         /* for --errors */
 };

@@ -36,20 +36,21 @@ struct pf_text {
 };
 
 /* pf_text.wclass bits */
-#define PF_WC_SECOND 0x01     /* you, sinä, teille */
-#define PF_WC_THIRD 0x02      /* he, hän, this guy */
-#define PF_WC_PERSON 0x04     /* customer, asiakas (a person noun) */
-#define PF_WC_POINTER 0x08    /* this, the, se, tää */
-#define PF_WC_GREETING 0x10   /* hi, hei, moi */
-#define PF_WC_FIRST 0x20      /* I, me, we, mä, me, meidän */
-#define PF_WC_INFORMAL 0x40   /* chat register: lol, tbh, gonna, mä, toi */
-#define PF_WC_MARKER 0x80     /* opens or closes an aside: btw, ps, lol, tho */
-#define PF_WC_NAME 0x100      /* a common first name: Sanna, Jess, Mikko */
-#define PF_WC_REQUEST 0x200   /* asks someone: can, voitko, muista, check */
-#define PF_WC_ABBR 0x400      /* a full stop after it ends no sentence: esim */
-#define PF_WC_CLOSING 0x800   /* a closing on its own: regards, terveisin */
-#define PF_WC_CLOSING1 0x1000 /* opens a two-word closing: kind, ystävällisin \
-                               */
+#define PF_WC_SECOND 0x01   /* you, sinä, teille */
+#define PF_WC_THIRD 0x02    /* he, hän, this guy */
+#define PF_WC_PERSON 0x04   /* customer, asiakas (a person noun) */
+#define PF_WC_POINTER 0x08  /* this, the, se, tää */
+#define PF_WC_GREETING 0x10 /* hi, hei, moi */
+#define PF_WC_FIRST 0x20    /* I, me, we, mä, me, meidän */
+#define PF_WC_INFORMAL 0x40 /* chat register: lol, tbh, gonna, mä, toi */
+#define PF_WC_MARKER 0x80   /* opens or closes an aside: btw, ps, lol, tho */
+#define PF_WC_NAME 0x100    /* a common first name: Sanna, Jess, Mikko */
+#define PF_WC_REQUEST 0x200 /* asks someone: can, voitko, muista, check */
+#define PF_WC_ABBR 0x400    /* a full stop after it ends no sentence: esim */
+#define PF_WC_CLOSING 0x800 /* a closing on its own: regards, terveisin */
+#define PF_WC_CLOSING1                                                         \
+    0x1000 /* opens a two-word closing: kind, ystävällisin                   \
+            */
 #define PF_WC_CLOSING2 0x2000 /* ends one: regards, wishes, terveisin */
 #define PF_WC_BUT 0x4000      /* but, mutta: opens a clause after a comma */
 
