@@ -40,6 +40,8 @@ static char g_url[256];
 static int g_mm; /* the scenarios run on Mattermost (the emulator) */
 /* the next scene's "plugins" (NULL: example, backstage and echo) */
 static const char *g_plugins;
+/* spliced into the next scene's XMPP connector config ("\"k\": v,") */
+static const char *g_xmpp_extra = "";
 
 static const char *
 srcdir(void)
@@ -319,10 +321,11 @@ scene_open_cuttable(struct scene *s, const char *tag, const char *extra,
             pf_buf_release(&b);
             free(pp);
         }
-        conn = pf_xasprintf("{\"type\": \"xmpp\", \"url\": \"%s\",\n"
-                            "   \"jid\": \"bot@localhost\", \"password_env\": "
-                            "\"PF_TEST_BOT_PW\",\n   \"nick\": \"pokerface\",",
-                            bot_url);
+        conn =
+            pf_xasprintf("{\"type\": \"xmpp\", \"url\": \"%s\",\n"
+                         "   \"jid\": \"bot@localhost\", \"password_env\": "
+                         "\"PF_TEST_BOT_PW\",\n   \"nick\": \"pokerface\", %s",
+                         bot_url, g_xmpp_extra);
     }
     char *cfg = pf_xasprintf(
         "{\"plugins\": %s,\n"
@@ -1860,6 +1863,52 @@ queue_has(struct scene *s, const char *needle)
 }
 
 /*
+ * XMPP only: a room that does not show real JIDs to everyone (the bot
+ * made it without configuring it, so Prosody's default, semi-anonymous,
+ * holds) keeps no authors in its archive. Live, the bot (its owner) sees
+ * who is who and decisions work; what it reads back after a restart
+ * decides nothing, whoever holds the nick: a reply is not sent or held,
+ * a !send does not release, and the writer is told why. On today's main
+ * aino's !send read back released the hold (by her nick).
+ */
+START_TEST(what_is_read_back_from_a_semi_anonymous_room_decides_nothing)
+{
+    struct scene s;
+    g_xmpp_extra = "\"configure_rooms\": false,";
+    scene_open(&s, "semianon", ", \"hold_ttl_s\": 7200", 300);
+    g_xmpp_extra = "";
+    unsigned a = say_held(&s, "[X1] lol this guy is a total idiot", "idiot");
+    tc_say(s.aino, s.iroom, ">> [X0] Your order is on its way.");
+    ck_assert_ptr_nonnull(tc_wait_msg(s.cust, s.croom, "[X0]", NULL, WAIT));
+    bot_kill(&s);
+    say_cmd(s.aino, s.iroom, "!send", a, NULL);
+    tc_say(s.aino, s.iroom, ">> [X2] Your refund went out today.");
+    tc_pump(&s.w, QUIET);
+    bot_restart(&s, 1);
+    ck_assert_msg(pump_until_logged(&s, "chat ready", 3 * WAIT) == 0,
+                  "no restart; see %s", s.bot.log);
+    tc_pump(&s.w, 3 * QUIET);
+    ck_assert_msg(tc_count(s.cust, s.croom, "[X1]") == 0,
+                  "a !send read back by nick released the hold");
+    ck_assert_msg(tc_count(s.cust, s.croom, "[X2]") == 0,
+                  "a reply read back by nick was sent");
+    ck_assert_ptr_nonnull(tc_wait_msg(s.aino, s.iroom,
+                                      "Sorry aino, pokerface cannot tell who "
+                                      "wrote",
+                                      NULL, WAIT));
+    tc_pump(&s.w, QUIET);
+    ck_assert_uint_eq(tc_count(s.aino, s.iroom, "cannot tell who wrote"), 2);
+    ck_assert_msg(tc_bot_logged(&s.bot, "does not show real JIDs to everyone"),
+                  "no warning about the room; see %s", s.bot.log);
+    ck_assert_int_eq(queue_has(&s, "[X1]"), 1);
+    /* live, she is known again: her !send counts */
+    say_cmd(s.aino, s.iroom, "!send", a, NULL);
+    ck_assert_ptr_nonnull(tc_wait_msg(s.cust, s.croom, "[X1]", NULL, WAIT));
+    scene_close(&s);
+}
+END_TEST
+
+/*
  * Decisions taken while the bot is down are read back from the room when
  * it is up again and applied once, as decided by whoever wrote them (the
  * room's word for it), whoever holds their nick by then: the author's
@@ -2125,6 +2174,8 @@ suite_relay(void)
     tcase_add_test(tc, damaged_journal_is_reported_and_survived);
     tcase_add_test(tc, a_reply_never_checked_is_checked_after_a_restart);
     tcase_add_test(tc, a_plugin_that_hangs_or_crashes_does_not_stop_the_bot);
+    tcase_add_test(
+        tc, what_is_read_back_from_a_semi_anonymous_room_decides_nothing);
     suite_add_tcase(s, tc);
     /* the same scenarios on Mattermost, and what only it has */
     tc = tcase_create("mattermost");
