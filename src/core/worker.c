@@ -55,6 +55,9 @@ enum { W_DOWN = 0, W_STARTING, W_READY };
 #define LEARN_MIN_NS (5000 * MS)
 #define DESTROY_NS (2000 * MS)
 #define BACKOFF_MAX_NS (60000 * MS)
+/* whatever the shared page says (the worker can write anything there),
+   no wait is longer than this */
+#define WAIT_MAX_NS (2 * START_NS)
 #define SLICE_MS 5 /* how often the watchdog looks */
 
 struct pf_worker {
@@ -574,13 +577,22 @@ overran(struct pf_worker *w, struct failure *f)
     int what = atomic_load_explicit(&st->what, memory_order_relaxed);
     int64_t since = atomic_load_explicit(&st->since_ns, memory_order_relaxed);
     int64_t now = pf_coarse_ns();
-    if (what == PF_STAGE_IDLE)
+    if (what < PF_STAGE_IDLE || what > PF_STAGE_DESTROY)
+        what = PF_STAGE_HOST; /* the page was scribbled on */
+    if (inst < 0 || (size_t)inst >= w->e->pl->n_inst || what < PF_STAGE_CREATE)
+        inst = -1;
+    if (what == PF_STAGE_IDLE || since > now)
         since = w->waiting_since; /* our request not taken up yet */
     int64_t allow = allowance(w, inst, what);
-    if (now - since <= allow)
+    if (now - w->waiting_since > WAIT_MAX_NS) {
+        allow = WAIT_MAX_NS;
+        inst = -1;
+    } else if (now - since <= allow) {
         return 0;
-    if (atomic_load_explicit(&st->calls, memory_order_acquire) != calls)
+    } else if (atomic_load_explicit(&st->calls, memory_order_acquire) !=
+               calls) {
         return 0; /* it moved on meanwhile */
+    }
     f->label = PF_LABEL_PLUGIN_TIMEOUT;
     f->inst = inst;
     if (inst >= 0 && what == PF_STAGE_CHECK)
@@ -633,9 +645,12 @@ died(struct pf_worker *w, struct failure *f)
     int what = atomic_load_explicit(&w->stage->what, memory_order_relaxed);
     char how[128];
     reap(w, how, sizeof(how));
+    if (inst < 0 || (size_t)inst >= w->e->pl->n_inst ||
+        what < PF_STAGE_CREATE || what > PF_STAGE_DESTROY)
+        inst = -1; /* in pokerface's own code, or the page is garbage */
     f->label = PF_LABEL_PLUGIN_CRASH;
     f->inst = inst;
-    if (inst >= 0 && what >= PF_STAGE_CREATE && what <= PF_STAGE_DESTROY)
+    if (inst >= 0)
         pf_snprintf(f->reason, sizeof(f->reason),
                     "plugin '%s' crashed in %s (%s)%s; held until a person "
                     "looks",
