@@ -121,6 +121,17 @@ START_TEST(a_hung_or_crashed_check_holds_and_the_next_is_checked)
     ck_assert_int_eq(st->starts, 3);
     ck_assert_int_eq(st->failures, 0);
 
+    /* killed between two messages: replaced, and the next message is
+       checked as usual, not held for it */
+    ck_assert_int_eq(kill(st->pid, SIGKILL), 0);
+    struct timespec ts = {0, 100 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    ck_assert_int_eq(check(&t, "all good", &r), PF_ACT_PASS);
+    ck_assert_int_eq(st->crashes, 2);
+    ck_assert_int_eq(st->starts, 4);
+    ck_assert_msg(strstr(st->last, "ended between two messages (signal 9"),
+                  "%s", st->last);
+
     pid_t last = st->pid;
     iso_close(&t);
     ck_assert_int_ne(kill(last, 0), 0); /* reaped, not left behind */

@@ -841,10 +841,42 @@ failed(struct pf_worker *w, const struct failure *f)
         pf_warn("%s", err);
 }
 
+/*
+ * Did the worker end between two messages (killed from outside, out of
+ * memory)? Then it is counted and replaced now, and the message about to
+ * be sent is checked as usual: it had no part in it.
+ */
+static void
+ended_meanwhile(struct pf_worker *w)
+{
+    int st;
+    if (w->pid <= 0 || waitpid(w->pid, &st, WNOHANG) != w->pid)
+        return;
+    struct failure f;
+    memset(&f, 0, sizeof(f));
+    f.label = PF_LABEL_PLUGIN_CRASH;
+    f.inst = -1;
+    if (WIFSIGNALED(st))
+        pf_snprintf(f.reason, sizeof(f.reason),
+                    "the checks ended between two messages (signal %d, %s)",
+                    WTERMSIG(st), strsignal(WTERMSIG(st)));
+    else
+        pf_snprintf(f.reason, sizeof(f.reason),
+                    "the checks ended between two messages (status %d)",
+                    WEXITSTATUS(st));
+    close(w->fd);
+    w->fd = -1;
+    w->pid = 0;
+    w->st.pid = 0;
+    w->state = W_DOWN;
+    failed(w, &f);
+}
+
 /* a worker to send to: 0, or -1 with f (no worker now) */
 static int
 usable(struct pf_worker *w, struct failure *f)
 {
+    ended_meanwhile(w);
     if (w->state == W_DOWN) {
         char err[256];
         int64_t now = pf_coarse_ns();
