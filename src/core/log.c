@@ -5,6 +5,12 @@
  * command line code (the one piece of static state outside struct pf_app;
  * threading it through every call would only add noise). Everything runs on
  * one thread.
+ *
+ * Every line is made safe before it is written (pf_log_escape): much of
+ * what is logged comes from the network (JIDs, nicks, texts a server
+ * sent), and a newline in it would start a forged line, an escape
+ * sequence would drive the terminal, a bidi override would reorder what
+ * a reader sees. One call is always exactly one line.
  */
 #include "core/log.h"
 
@@ -53,13 +59,88 @@ pf_log_level_name(int level)
     }
 }
 
+/* the length of the UTF-8 sequence at s (n bytes left), 0 if invalid */
+static size_t
+utf8_len(const unsigned char *s, size_t n)
+{
+    size_t len = s[0] >= 0xF0 ? 4 : s[0] >= 0xE0 ? 3 : 2;
+    if (s[0] < 0xC2 || s[0] > 0xF4 || len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++)
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+    /* no overlong three- and four-byte forms, nothing past U+10FFFF */
+    if ((s[0] == 0xE0 && s[1] < 0xA0) || (s[0] == 0xF0 && s[1] < 0x90) ||
+        (s[0] == 0xF4 && s[1] > 0x8F))
+        return 0;
+    return len;
+}
+
+/* is the code point of the sequence at s (len bytes) one to escape? */
+static int
+unsafe_cp(const unsigned char *s, size_t len, unsigned *cp)
+{
+    if (len == 2)
+        *cp = (unsigned)(s[0] & 0x1F) << 6 | (s[1] & 0x3F);
+    else if (len == 3)
+        *cp = (unsigned)(s[0] & 0x0F) << 12 | (unsigned)(s[1] & 0x3F) << 6 |
+              (s[2] & 0x3F);
+    else
+        return 0;
+    return (*cp >= 0x80 && *cp <= 0x9F) ||     /* C1 controls */
+           *cp == 0x2028 || *cp == 0x2029 ||   /* line, paragraph sep. */
+           (*cp >= 0x200E && *cp <= 0x200F) || /* LRM, RLM */
+           (*cp >= 0x202A && *cp <= 0x202E) || /* embeddings, overrides */
+           (*cp >= 0x2066 && *cp <= 0x2069);   /* isolates */
+}
+
+void
+pf_log_escape(const char *in, char *out, size_t cap)
+{
+    const unsigned char *s = (const unsigned char *)in;
+    size_t o = 0, n = strlen(in);
+    if (!cap)
+        return;
+    for (size_t i = 0; i < n;) {
+        char esc[12];
+        size_t el = 0, adv = 1;
+        unsigned cp;
+        if (s[i] == '\n')
+            el = (size_t)snprintf(esc, sizeof(esc), "\\n");
+        else if (s[i] == '\r')
+            el = (size_t)snprintf(esc, sizeof(esc), "\\r");
+        else if (s[i] == '\t')
+            el = (size_t)snprintf(esc, sizeof(esc), "\\t");
+        else if (s[i] < 0x20 || s[i] == 0x7F)
+            el = (size_t)snprintf(esc, sizeof(esc), "\\x%02x", s[i]);
+        else if (s[i] >= 0x80) {
+            size_t len = utf8_len(s + i, n - i);
+            if (!len)
+                el = (size_t)snprintf(esc, sizeof(esc), "\\x%02x", s[i]);
+            else if (unsafe_cp(s + i, len, &cp))
+                el = (size_t)snprintf(esc, sizeof(esc), "\\u%04x", cp);
+            if (len)
+                adv = len; /* printable ones are copied as they are */
+        }
+        const char *src = el ? esc : (const char *)s + i;
+        size_t sl = el ? el : adv;
+        if (o + sl >= cap)
+            break; /* never half an escape or half a character */
+        memcpy(out + o, src, sl);
+        o += sl;
+        i += adv;
+    }
+    out[o] = '\0';
+}
+
 void
 pf_vlog(int level, const char *fmt, va_list ap)
 {
-    char line[2048];
+    char raw[2048], line[4096];
     if (level > log_level)
         return;
-    vsnprintf(line, sizeof(line), fmt, ap);
+    vsnprintf(raw, sizeof(raw), fmt, ap);
+    pf_log_escape(raw, line, sizeof(line));
     if (log_sink) {
         log_sink(log_sink_ud, level, line);
         return;

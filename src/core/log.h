@@ -33,4 +33,13 @@ void pf_vlog(int level, const char *fmt, va_list ap) PF_ATTR_PRINTF(2, 0);
 
 const char *pf_log_level_name(int level);
 
+/*
+ * Copy in to out (cap bytes, always NUL-terminated) with everything that
+ * could break a log line or a terminal written as an escape: control
+ * characters (\n, \x1b), C1 controls, line and paragraph separators and
+ * bidi controls (\u2028, \u202e), bytes that are not UTF-8 (\xff). Every
+ * log line goes through it; cut at cap on a character boundary.
+ */
+void pf_log_escape(const char *in, char *out, size_t cap);
+
 #endif
