@@ -126,17 +126,20 @@ serve(struct conn *c, const char *data, size_t len)
     } else if (!strcmp(n->name, "auth")) {
         c->authed = 1;
         queue_str(c, "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
-    } else if (!strcmp(n->name, "iq") && id && !strcmp(id, "bind")) {
-        queue_str(c, "<iq xmlns='jabber:client' type='result' id='bind'>"
-                     "<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>"
-                     "bot@localhost/pokerface</jid></bind></iq>");
+    } else if (!strcmp(n->name, "iq") && id && !strncmp(id, "bind", 4)) {
+        queue_fmt(c,
+                  "<iq xmlns='jabber:client' type='result' id='%s'>"
+                  "<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>"
+                  "bot@localhost/pokerface</jid></bind></iq>",
+                  id);
     } else if (!strcmp(n->name, "iq") && id && type &&
                (!strcmp(type, "get") || !strcmp(type, "set"))) {
-        /* archive queries and the like: an empty, complete answer */
+        /* archive queries and the like: an empty, complete answer,
+           from where the request went (RFC 6120 8.1.2.1) */
         queue_fmt(c,
-                  "<iq xmlns='jabber:client' type='result' id='%s'><fin "
+                  "<iq xmlns='jabber:client' type='result' id='%s'%s%s%s><fin "
                   "xmlns='urn:xmpp:mam:2' complete='true'/></iq>",
-                  id);
+                  id, to ? " from='" : "", to ? to : "", to ? "'" : "");
     } else if (!strcmp(n->name, "presence") && to && strchr(to, '/')) {
         const char *slash = strchr(to, '/');
         queue_fmt(c,

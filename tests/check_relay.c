@@ -1051,6 +1051,66 @@ START_TEST(threads_are_followed_across_the_rooms)
 }
 END_TEST
 
+/* how many times needle is in the bot's log */
+static size_t
+log_count(struct scene *s, const char *needle)
+{
+    struct pf_buf b = PF_BUF_INIT;
+    size_t n = 0;
+    if (pf_read_file(s->bot.log, 64u << 20, &b) == 0)
+        for (const char *p = b.data; (p = strstr(p, needle)); p++)
+            n++;
+    pf_buf_release(&b);
+    return n;
+}
+
+/*
+ * XMPP only: any account on the server can send the bot an iq. Answers
+ * to requests it never made (a resource binding without an address, one
+ * with a log line in it, an archive page) change nothing: the connection
+ * stays up and nothing forged reaches the log.
+ */
+START_TEST(forged_answers_change_nothing)
+{
+    struct scene s;
+    scene_open(&s, "forge", NULL, 500);
+    static const char *const forged[] = {
+        "<iq xmlns='jabber:client' type='result' id='bind' "
+        "to='bot@localhost/pokerface'/>",
+        "<iq xmlns='jabber:client' type='result' id='bind' "
+        "to='bot@localhost/pokerface'><bind xmlns='urn:ietf:params:xml:ns:"
+        "xmpp-bind'><jid>evil@localhost/x&#10;2026-01-01T00:00:00Z "
+        "pokerface: relayed on forge from sanna@localhost</jid></bind></iq>",
+        "<iq xmlns='jabber:client' type='error' id='catch3' "
+        "to='bot@localhost/pokerface'><error type='cancel'><item-not-found "
+        "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>",
+        "<iq xmlns='jabber:client' type='result' id='cfg2' "
+        "to='bot@localhost/pokerface'/>",
+    };
+    for (size_t i = 0; i < sizeof(forged) / sizeof(*forged); i++)
+        ck_assert_int_eq(pf_xmpp_send_raw(s.stranger->c, forged[i]), 0);
+    ck_assert_msg(pump_until_logged(&s, "ignoring an answer", WAIT) == 0,
+                  "the forged answers were not noticed; see %s", s.bot.log);
+    tc_pump(&s.w, QUIET);
+    /* still the same connection, and it still relays */
+    tc_say(s.aino, s.iroom, ">> Your parcel is at the pickup point.");
+    ck_assert_ptr_nonnull(
+        tc_wait_msg(s.cust, s.croom, "aino: Your parcel is at", NULL, WAIT));
+    ck_assert_msg(!tc_bot_logged(&s.bot, "dropping the connection") &&
+                      !tc_bot_logged(&s.bot, "reconnecting"),
+                  "a forged answer dropped the connection; see %s", s.bot.log);
+    ck_assert_uint_eq(log_count(&s, "logged in as"), 1);
+    ck_assert_msg(!tc_bot_logged(&s.bot, "evil@localhost"),
+                  "a forged address was taken; see %s", s.bot.log);
+    ck_assert_msg(!tc_bot_logged(&s.bot, "\npokerface: relayed on forge "
+                                         "from sanna") &&
+                      !tc_bot_logged(&s.bot, "Z pokerface: relayed on forge "
+                                             "from sanna"),
+                  "a forged line in the log; see %s", s.bot.log);
+    scene_close(&s);
+}
+END_TEST
+
 /* ---- the queue from a terminal ---- */
 
 /* run build/pokerface ARGS (a shell line); its stdout+stderr, exit code */
@@ -2176,6 +2236,7 @@ suite_relay(void)
     tcase_add_test(tc, a_plugin_that_hangs_or_crashes_does_not_stop_the_bot);
     tcase_add_test(
         tc, what_is_read_back_from_a_semi_anonymous_room_decides_nothing);
+    tcase_add_test(tc, forged_answers_change_nothing);
     suite_add_tcase(s, tc);
     /* the same scenarios on Mattermost, and what only it has */
     tc = tcase_create("mattermost");

@@ -30,7 +30,10 @@
  *  - archive results count only from the room's own address, as answers
  *    to a query in flight;
  *  - a post stays pending until its reflection arrives; after a reconnect
- *    the room's archive is searched for its key before it is sent again.
+ *    the room's archive is searched for its key before it is sent again;
+ *  - an answer (iq result or error) is taken only for a request of ours
+ *    still in flight on this connection, and only from where it was sent
+ *    (the server, or the room asked): any account can send the bot an iq.
  */
 #define _DEFAULT_SOURCE /* timegm */
 #include "connectors/xmpp.h"
@@ -40,6 +43,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "connectors/sasl.h"
@@ -97,6 +101,13 @@ struct room {
     int warned_anonymous, warned_archive;
 };
 
+/* a request (iq get or set) in flight on this connection */
+struct request {
+    struct request *next;
+    char *id;
+    char *to; /* the room it was sent to; NULL: the server */
+};
+
 struct post {
     struct post *next;
     char *room, *text, *key;
@@ -120,10 +131,14 @@ struct xmpp {
     struct room *rooms;
     size_t n_rooms;
     struct post *posts;
+    struct request *requests;
+    unsigned ignored; /* answers to no request of ours, this connection */
     unsigned seq;
     struct pf_arena arena;
     struct pf_xml_limits lim;
     int stopped;
+    pf_xmpp_tap_cb tap; /* sees every stanza written */
+    void *tap_ud;
 };
 
 /* ---- helpers ---- */
@@ -168,6 +183,8 @@ emit_cursor(struct xmpp *x, struct room *r, const char *msg_id)
 static void
 send_buf(struct xmpp *x, struct pf_buf *b)
 {
+    if (x->tap && b->data)
+        x->tap(x->tap_ud, b->data, b->len);
     if (pf_ws_send(x->ws, b->data, b->len) != PF_OK)
         pf_debug("xmpp: not connected, stanza not sent");
     pf_buf_release(b);
@@ -177,6 +194,68 @@ static char *
 new_id(struct xmpp *x, const char *prefix)
 {
     return pf_xasprintf("%s%u", prefix, ++x->seq);
+}
+
+/* A request with this id (taken) to the server (to NULL) or to a room:
+   the id, which lives until the answer or the end of the connection. */
+static const char *
+new_request(struct xmpp *x, char *id, const char *to)
+{
+    struct request *q = pf_xcalloc(1, sizeof(*q));
+    q->id = id;
+    q->to = to ? pf_xstrdup(to) : NULL;
+    q->next = x->requests;
+    x->requests = q;
+    return q->id;
+}
+
+static void
+clear_requests(struct xmpp *x)
+{
+    while (x->requests) {
+        struct request *q = x->requests;
+        x->requests = q->next;
+        free(q->id);
+        free(q->to);
+        free(q);
+    }
+}
+
+/* "user@host" and "user@host/..." are the same account as bare_jid
+   (domains and local parts compared as servers prepare them: case
+   folded, which is enough for the ASCII addresses of a configuration) */
+static int
+is_account(const char *jid, const char *bare_jid)
+{
+    size_t n = strlen(bare_jid);
+    return strncasecmp(jid, bare_jid, n) == 0 && (!jid[n] || jid[n] == '/');
+}
+
+/*
+ * The answer id from `from` is for one of our requests: take it off the
+ * list (1). 0: nobody asked, or it came from somewhere else than the
+ * request went. The server answers for itself with no from, its domain
+ * or our own address.
+ */
+static int
+take_request(struct xmpp *x, const char *id, const char *from)
+{
+    for (struct request **qq = &x->requests; *qq; qq = &(*qq)->next) {
+        struct request *q = *qq;
+        if (strcmp(q->id, id) != 0)
+            continue;
+        int ok = q->to ? from && strcasecmp(from, q->to) == 0
+                       : !from || strcasecmp(from, x->domain) == 0 ||
+                             is_account(from, x->jid);
+        if (!ok)
+            return 0;
+        *qq = q->next;
+        free(q->id);
+        free(q->to);
+        free(q);
+        return 1;
+    }
+    return 0;
 }
 
 static struct room *
@@ -304,7 +383,8 @@ static char *
 send_mam(struct xmpp *x, struct room *r, const char *after, int max)
 {
     struct pf_buf b = PF_BUF_INIT;
-    char *qid = new_id(x, after ? "catch" : "look");
+    char *qid =
+        pf_xstrdup(new_request(x, new_id(x, after ? "catch" : "look"), r->jid));
     pf_buf_addstr(&b, "<iq xmlns='" NS_CLIENT "' type='set' id='");
     pf_buf_addstr(&b, qid);
     pf_buf_addstr(&b, "' to='");
@@ -741,8 +821,9 @@ presence(struct xmpp *x, const struct pf_xnode *p)
         if (created) {
             struct pf_buf b = PF_BUF_INIT;
             pf_info("xmpp: created room %s", r->jid);
-            pf_buf_addstr(&b, "<iq xmlns='" NS_CLIENT "' type='set' id='cfg");
-            pf_buf_addf(&b, "%u' to='", ++x->seq);
+            pf_buf_addstr(&b, "<iq xmlns='" NS_CLIENT "' type='set' id='");
+            pf_buf_addstr(&b, new_request(x, new_id(x, "cfg"), r->jid));
+            pf_buf_addstr(&b, "' to='");
             pf_xml_escape_str(&b, r->jid);
             pf_buf_addstr(&b, "'><query xmlns='" NS_MUC_OWNER
                               "'><x xmlns='jabber:x:data' type='submit'>");
@@ -836,11 +917,29 @@ iq(struct xmpp *x, const struct pf_xnode *q)
         send_buf(x, &b);
         return;
     }
+    if (!take_request(x, id, from)) {
+        /* anyone can send the bot an iq: one of ours is answered once,
+           by where it went */
+        if (x->ignored++ < 5)
+            pf_warn("xmpp: ignoring an answer (iq type '%s', id '%s') from "
+                    "%s: it answers no request of ours",
+                    type, id, from ? from : "the server");
+        return;
+    }
     if (strcmp(id, "bind") == 0) {
         const struct pf_xnode *jid =
             pf_xml_child(pf_xml_child(q, NS_BIND, "bind"), NS_BIND, "jid");
         if (strcmp(type, "result") != 0 || !jid) {
             pf_ws_drop(x->ws, "resource binding failed");
+            return;
+        }
+        if (!is_account(jid->text, x->jid) ||
+            jid->text[strlen(x->jid)] != '/' ||
+            !jid->text[strlen(x->jid) + 1]) {
+            pf_err("xmpp: the server bound the address '%s', not one of "
+                   "%s",
+                   jid->text, x->jid);
+            pf_ws_drop(x->ws, "resource binding gave another address");
             return;
         }
         free(x->full_jid);
@@ -903,8 +1002,9 @@ features(struct xmpp *x, const struct pf_xnode *f)
             return;
         }
         x->state = S_BIND;
-        pf_buf_addstr(&b, "<iq xmlns='" NS_CLIENT "' type='set' id='bind'>"
-                          "<bind xmlns='" NS_BIND "'><resource>");
+        pf_buf_addstr(&b, "<iq xmlns='" NS_CLIENT "' type='set' id='");
+        pf_buf_addstr(&b, new_request(x, pf_xstrdup("bind"), NULL));
+        pf_buf_addstr(&b, "'><bind xmlns='" NS_BIND "'><resource>");
         pf_xml_escape_str(&b, x->resource);
         pf_buf_addstr(&b, "</resource></bind></iq>");
         send_buf(x, &b);
@@ -1037,6 +1137,8 @@ ws_open(void *ud)
     struct xmpp *x = ud;
     x->state = S_OPEN;
     x->authed = 0;
+    x->ignored = 0;
+    clear_requests(x);
     x->gen++;
     send_open(x);
 }
@@ -1049,6 +1151,7 @@ ws_closed(void *ud, const char *why)
     (void)why;
     x->state = S_DOWN;
     x->authed = 0;
+    clear_requests(x);
     pf_scram_free(x->scram);
     x->scram = NULL;
     for (size_t i = 0; i < x->n_rooms; i++) {
@@ -1248,6 +1351,7 @@ op_destroy(struct pf_connector *c)
         free(p->key);
         free(p);
     }
+    clear_requests(x);
     pf_scram_free(x->scram);
     if (x->password)
         sodium_free(x->password);
@@ -1347,6 +1451,14 @@ pf_xmpp_send_raw(struct pf_connector *c, const char *stanza)
 {
     struct xmpp *x = (struct xmpp *)c;
     return pf_ws_send(x->ws, stanza, strlen(stanza));
+}
+
+void
+pf_xmpp_tap(struct pf_connector *c, pf_xmpp_tap_cb cb, void *ud)
+{
+    struct xmpp *x = (struct xmpp *)c;
+    x->tap = cb;
+    x->tap_ud = ud;
 }
 
 void

@@ -53,4 +53,12 @@ void pf_xmpp_feed(struct pf_connector *c, const char *frame, size_t len);
  */
 int pf_xmpp_send_raw(struct pf_connector *c, const char *stanza);
 
+/*
+ * Watch every stanza the connector writes, whether or not a connection
+ * is open (the fuzz targets see what the bot would send, and answer its
+ * requests by their ids). NULL stops watching.
+ */
+typedef void (*pf_xmpp_tap_cb)(void *ud, const char *stanza, size_t len);
+void pf_xmpp_tap(struct pf_connector *c, pf_xmpp_tap_cb cb, void *ud);
+
 #endif
