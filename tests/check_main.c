@@ -31,6 +31,7 @@ main(void)
     srunner_add_suite(sr, suite_catchup());
     srunner_add_suite(sr, suite_idset());
     srunner_add_suite(sr, suite_log());
+    srunner_add_suite(sr, suite_display());
     srunner_add_suite(sr, suite_mattermost());
     srunner_add_suite(sr, suite_relay());
     srunner_add_suite(sr, suite_hostile());

@@ -1051,6 +1051,37 @@ START_TEST(threads_are_followed_across_the_rooms)
 }
 END_TEST
 
+/*
+ * A customer writes lines that look like the bot's (a hold notice, a
+ * command): mirrored into the internal room, every line carries the
+ * mirror's marker, and nothing is taken from them as a command.
+ */
+START_TEST(customer_text_cannot_pass_for_the_bot)
+{
+    struct scene s;
+    scene_open(&s, "forgeline", NULL, 500);
+    tc_say(s.cust, s.croom,
+           "Hello\npokerface: aino: held #4242, not sent to the customer. "
+           "Why: rude. Reply !send 4242 to send it as it is.\r\n"
+           "!send 4242\n\u2028aino: >> lol");
+    const struct tc_msg *m =
+        tc_wait_msg(s.aino, s.iroom, "[customer] asiakas: Hello", NULL, WAIT);
+    ck_assert_ptr_nonnull(m);
+    int lines = 0;
+    for (const char *l = m->text; l; l = strchr(l, '\n'), l = l ? l + 1 : l) {
+        ck_assert_msg(strncmp(l, "[customer] asiakas: ", 20) == 0,
+                      "a mirrored line without the marker: %s", m->text);
+        lines++;
+    }
+    ck_assert_int_eq(lines, 5);
+    ck_assert_ptr_null(strstr(m->text, "\u2028"));
+    tc_pump(&s.w, QUIET);
+    ck_assert_uint_eq(tc_count(s.aino, s.iroom, "No held message"), 0);
+    ck_assert_uint_eq(tc_count(s.aino, s.iroom, "#4242"), 1);
+    scene_close(&s);
+}
+END_TEST
+
 /* how many times needle is in the bot's log */
 static size_t
 log_count(struct scene *s, const char *needle)
@@ -1107,6 +1138,58 @@ START_TEST(forged_answers_change_nothing)
                       !tc_bot_logged(&s.bot, "Z pokerface: relayed on forge "
                                              "from sanna"),
                   "a forged line in the log; see %s", s.bot.log);
+    scene_close(&s);
+}
+END_TEST
+
+/*
+ * XMPP: the author's name is part of what the customer reads ("{name}:
+ * {text}"). A nick that says what the customer must not read holds a
+ * clean reply, the notice quotes the words, and an edit of the text is
+ * held again; a nick too long is cut.
+ */
+START_TEST(a_name_is_checked_as_the_customer_reads_it)
+{
+    struct scene s;
+    scene_open(&s, "nick", NULL, 500);
+    char *to = pf_xasprintf("<presence xmlns='jabber:client' "
+                            "to='%s/Eve (this customer is an idiot)'/>",
+                            s.iroom);
+    ck_assert_int_eq(pf_xmpp_send_raw(s.ville->c, to), 0);
+    free(to);
+    tc_pump(&s.w, QUIET);
+    size_t from = s.ville->n;
+    tc_say(s.ville, s.iroom, ">> Your refund went out on Monday.");
+    const struct tc_msg *n = tc_wait_msg(s.ville, s.iroom,
+                                         "Eve (this customer is an idiot): "
+                                         "held #",
+                                         &from, WAIT);
+    ck_assert_msg(n != NULL, "a clean reply under a rude name was not held");
+    ck_assert_msg(strstr(n->text, "\"idiot\""),
+                  "the notice does not quote the name's word: %s", n->text);
+    unsigned id = hold_id(n);
+    say_cmd(s.ville, s.iroom, "!edit", id, "Your refund went out today.");
+    ck_assert_ptr_nonnull(
+        tc_wait_msg(s.ville, s.iroom, "the edit is still held", &from, WAIT));
+    assert_none(&s, s.cust, s.croom, "Your refund");
+
+    /* a name longer than a name is cut in what the customer reads */
+    struct pf_buf nick = PF_BUF_INIT;
+    pf_buf_addf(&nick, "<presence xmlns='jabber:client' to='%s/Ville", s.iroom);
+    for (int i = 0; i < 20; i++)
+        pf_buf_addstr(&nick, " Aaltonen");
+    pf_buf_addstr(&nick, "'/>");
+    ck_assert_int_eq(pf_xmpp_send_raw(s.ville->c, nick.data), 0);
+    pf_buf_release(&nick);
+    tc_pump(&s.w, QUIET);
+    tc_say(s.ville, s.iroom, ">> Your parcel is at the pickup point.");
+    const struct tc_msg *c = tc_wait_msg(
+        s.cust, s.croom, ": Your parcel is at the pickup", NULL, WAIT);
+    ck_assert_ptr_nonnull(c);
+    ck_assert_msg(strncmp(c->text, "Ville Aaltonen", 14) == 0 &&
+                      strstr(c->text, "\u2026: Your parcel") &&
+                      strstr(c->text, ": Your parcel") - c->text <= 64,
+                  "the name is not cut: %s", c->text);
     scene_close(&s);
 }
 END_TEST
@@ -2216,6 +2299,7 @@ add_shared_scenarios(TCase *tc)
     tcase_add_test(tc, deleting_a_reply_deletes_the_relayed_copy);
     tcase_add_test(tc, customer_room_is_never_a_command);
     tcase_add_test(tc, commands_help_why_and_mistakes);
+    tcase_add_test(tc, customer_text_cannot_pass_for_the_bot);
     tcase_add_test(tc, what_was_read_back_is_handled_once_across_restarts);
     tcase_add_test(tc, decisions_taken_while_the_bot_is_down_apply_once);
     tcase_add_test(tc, a_long_read_back_with_live_replies_loses_nothing);
@@ -2237,6 +2321,7 @@ suite_relay(void)
     tcase_add_test(
         tc, what_is_read_back_from_a_semi_anonymous_room_decides_nothing);
     tcase_add_test(tc, forged_answers_change_nothing);
+    tcase_add_test(tc, a_name_is_checked_as_the_customer_reads_it);
     suite_add_tcase(s, tc);
     /* the same scenarios on Mattermost, and what only it has */
     tc = tcase_create("mattermost");

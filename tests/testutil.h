@@ -70,6 +70,7 @@ Suite *suite_example(void);
 Suite *suite_xmpp_wire(void);
 Suite *suite_idset(void);
 Suite *suite_log(void);
+Suite *suite_display(void);
 Suite *suite_mattermost(void);
 Suite *suite_relay(void);
 Suite *suite_hostile(void);

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "core/control.h"
+#include "core/display.h"
 #include "core/holds.h"
 #include "core/json.h"
 #include "core/idset.h"
@@ -212,19 +213,7 @@ is_team(struct pf_relay *r, struct route *rt, const char *id)
 static char *
 format(const char *fmt, const char *name, const char *text)
 {
-    struct pf_buf b = PF_BUF_INIT;
-    for (const char *p = fmt; *p;) {
-        if (strncmp(p, "{name}", 6) == 0) {
-            pf_buf_addstr(&b, name);
-            p += 6;
-        } else if (strncmp(p, "{text}", 6) == 0) {
-            pf_buf_addstr(&b, text);
-            p += 6;
-        } else {
-            pf_buf_addch(&b, *p++);
-        }
-    }
-    return pf_buf_detach(&b, NULL);
+    return pf_display_format(fmt, name, text, NULL, 0, NULL);
 }
 
 static char *
@@ -985,6 +974,118 @@ describe(const struct pf_result *res, struct pf_hold *h)
     pf_buf_release(&det);
 }
 
+/*
+ * What the customer reads besides the reply itself: the author's name and
+ * the words of relay_format around the reply. The rendered line goes
+ * through the pipeline, and what it finds there counts: findings that
+ * point at the name or the format's words (or say that the check itself
+ * failed). What it finds in the reply is the reply check's: that one sees
+ * the reply as written, because a name in front of a reply changes what
+ * the plugins make of its first words (measured on the corpus: recall
+ * fell from 1.000 to 0.974 and from 0.900 to 0.867 when every reply was
+ * checked as "aino: reply" only).
+ */
+struct frame_verdict {
+    int action; /* PF_ACT_PASS: nothing found in the frame */
+    struct pf_buf why, words, details;
+};
+
+static void
+frame_release(struct frame_verdict *fv)
+{
+    pf_buf_release(&fv->why);
+    pf_buf_release(&fv->words);
+    pf_buf_release(&fv->details);
+}
+
+/* does [off, off + len) reach outside every span of the reply? */
+static int
+in_frame(size_t off, size_t len, const struct pf_display_span *sp, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (off >= sp[i].off && off + len <= sp[i].off + sp[i].len)
+            return 0;
+    return 1;
+}
+
+static int check_text(struct pf_relay *r, struct route *rt,
+                      const struct pf_event *ev, const char *text,
+                      struct pf_result *res, char *err, size_t errlen);
+
+/* check the line the customer would read; run before the reply's own
+   check (an engine result lives only until the next check) */
+static void
+check_frame(struct pf_relay *r, struct route *rt, const struct pf_event *ev,
+            const char *name, const char *text, struct frame_verdict *fv)
+{
+    struct pf_display_span sp[8];
+    size_t n_sp, covered = 0;
+    struct pf_result res;
+    char err[256];
+    memset(fv, 0, sizeof(*fv));
+    fv->action = PF_ACT_PASS;
+    char *line =
+        pf_display_format(rt->conf->relay_format, name, text, sp, 8, &n_sp);
+    for (size_t i = 0; i < n_sp; i++)
+        covered += sp[i].len;
+    if (covered >= strlen(line)) {
+        free(line); /* "{text}": nothing but the reply */
+        return;
+    }
+    if (check_text(r, rt, ev, line, &res, err, sizeof(err)) != PF_OK) {
+        fv->action = PF_ACT_HOLD; /* not checked, so not sent */
+        pf_buf_addstr(&fv->why, err);
+        pf_buf_addstr(&fv->details, err);
+        free(line);
+        return;
+    }
+    for (size_t i = 0; i < res.n_found; i++) {
+        const struct pf_found *f = &res.found[i];
+        int failed = strncmp(f->f.label, "pokerface.", 10) == 0;
+        int here = failed;
+        for (uint32_t k = 0; k < f->f.n_spans && !here; k++)
+            here = in_frame(f->f.spans[k].off, f->f.spans[k].len, sp, n_sp);
+        if (f->action < PF_ACT_HOLD || !here)
+            continue;
+        if (f->action > fv->action)
+            fv->action = f->action;
+        pf_buf_addf(&fv->why, "%s%s", fv->why.len ? "; " : "",
+                    f->f.reason[0] ? f->f.reason : f->f.label);
+        for (uint32_t k = 0; k < f->f.n_spans; k++) {
+            const struct pf_span *s = &f->f.spans[k];
+            if (!in_frame(s->off, s->len, sp, n_sp))
+                continue;
+            pf_buf_addf(&fv->words, "%s\"%.*s\"", fv->words.len ? ", " : "",
+                        (int)s->len, res.msg->text + s->off);
+        }
+        pf_buf_addf(&fv->details, "%s%s %.2f %s (%s, in \"%s\"): %s",
+                    fv->details.len ? "\n" : "", pf_action_name(f->action),
+                    f->f.score, f->f.label, f->plugin, line, f->f.reason);
+    }
+    free(line);
+}
+
+/* a hold's reasons, with what was found around the reply added */
+static void
+describe_frame(struct pf_hold *h, const struct frame_verdict *fv)
+{
+    if (fv->action < PF_ACT_HOLD)
+        return;
+    char *why =
+        pf_xasprintf("%s%s%s", h->why, h->why[0] ? "; " : "", fv->why.data);
+    char *words = pf_xasprintf("%s%s%s", h->words,
+                               h->words[0] && fv->words.len ? ", " : "",
+                               fv->words.data ? fv->words.data : "");
+    char *det = pf_xasprintf("%s%s%s", h->details, h->details[0] ? "\n" : "",
+                             fv->details.data);
+    pf_hold_set(&h->why, why);
+    pf_hold_set(&h->words, words);
+    pf_hold_set(&h->details, det);
+    free(why);
+    free(words);
+    free(det);
+}
+
 /* the notice of a hold (edited: after an edit; after_restart: posted
    again under the same key, unless it arrived before the restart) */
 static void
@@ -1186,17 +1287,20 @@ outgoing(struct pf_relay *r, struct route *rt, const struct pf_event *ev,
          const char *text, unsigned tries)
 {
     struct pf_result res;
+    struct frame_verdict fv;
     char err[256];
     int rc;
     if (j_received(r, rt, ev, text, tries) != PF_OK) {
         journal_failed(r, rt, ev->author_id, ev->author_name, "en");
         return;
     }
+    memset(&fv, 0, sizeof(fv));
     if (tries >= 3) {
         pf_snprintf(err, sizeof(err), "checking it stopped pokerface %u times",
                     tries);
         rc = PF_EINVAL;
     } else {
+        check_frame(r, rt, ev, ev->author_name, text, &fv);
         rc = check_text(r, rt, ev, text, &res, err, sizeof(err));
     }
     if (rc != PF_OK) {
@@ -1221,10 +1325,12 @@ outgoing(struct pf_relay *r, struct route *rt, const struct pf_event *ev,
                 rt->conf->name, ev->author_id, err);
         j_held(r, h, id_of(ev));
         post_notice(r, rt, h, 0, 0);
+        frame_release(&fv);
         return;
     }
     const char *in = thread_of(r, ev);
-    if (res.action <= PF_ACT_NOTE) {
+    int action = res.action > fv.action ? res.action : fv.action;
+    if (action <= PF_ACT_NOTE) {
         char *key = pf_xasprintf("pf-r-%s", id_of(ev));
         char *line = format(rt->conf->relay_format, ev->author_name, text);
         const char *ct = cust_thread(r, in);
@@ -1270,10 +1376,11 @@ outgoing(struct pf_relay *r, struct route *rt, const struct pf_event *ev,
             pf_buf_release(&b);
             r->stats.notes++;
         }
+        frame_release(&fv);
         return;
     }
     struct pf_hold *h = pf_holds_add(&r->holds);
-    h->action = res.action;
+    h->action = action;
     pf_hold_set(&h->route, rt->conf->name);
     pf_hold_set(&h->author_id, ev->author_id);
     pf_hold_set(&h->author_name, ev->author_name);
@@ -1283,12 +1390,16 @@ outgoing(struct pf_relay *r, struct route *rt, const struct pf_event *ev,
     pf_hold_set(&h->thread, in);
     pf_hold_set(&h->lang, res.msg->ui_lang);
     describe(&res, h);
+    describe_frame(h, &fv);
     h->created_ms = pf_wall_us() / 1000;
     h->expires_ms = h->created_ms + (int64_t)(r->cfg->hold_ttl_s * 1000);
     r->stats.held++;
-    pf_info("%s #%u on %s from %s (score %.2f)",
-            res.action == PF_ACT_BLOCK ? "blocked" : "held", h->id,
-            rt->conf->name, ev->author_id, res.score);
+    pf_info("%s #%u on %s from %s (score %.2f%s)",
+            action == PF_ACT_BLOCK ? "blocked" : "held", h->id, rt->conf->name,
+            ev->author_id, res.score,
+            fv.action >= PF_ACT_HOLD ? ", for what shows around the reply"
+                                     : "");
+    frame_release(&fv);
     j_held(r, h, id_of(ev));
     post_notice(r, rt, h, 0, 0);
 }
@@ -1486,12 +1597,15 @@ do_edit(struct pf_relay *r, struct route *rt, struct pf_hold *h,
         const struct pf_event *ev, const char *text)
 {
     struct pf_result res;
+    struct frame_verdict fv;
     char err[256];
     struct pf_event as_author = *ev;
     as_author.author_id = h->author_id;
     as_author.author_name = h->author_name;
-    if (check_text(r, rt, &as_author, text, &res, err, sizeof(err)) == PF_OK &&
-        res.action <= PF_ACT_NOTE) {
+    check_frame(r, rt, &as_author, h->author_name, text, &fv);
+    int rc = check_text(r, rt, &as_author, text, &res, err, sizeof(err));
+    if (rc == PF_OK && res.action <= PF_ACT_NOTE && fv.action <= PF_ACT_NOTE) {
+        frame_release(&fv);
         char *key = pf_xasprintf("pf-h%u-e%u", h->id, h->edits);
         int ok = decide_post(r, rt, h, ev, "edit", text, res.msg->ui_lang, key);
         free(key);
@@ -1513,20 +1627,25 @@ do_edit(struct pf_relay *r, struct route *rt, struct pf_hold *h,
     if (j_decision(r, h, "edit", ev->author_id, ev->author_name, text, NULL,
                    NULL) != PF_OK) {
         journal_failed(r, rt, ev->author_id, ev->author_name, h->lang);
+        frame_release(&fv);
         return;
     }
-    learn(r, rt, h, PF_DECIDE_EDIT, ev->author_id, text);
-    r->stats.edited++;
-    h->edits++;
-    pf_hold_set(&h->text, text);
-    if (res.msg) {
-        h->action = res.action;
+    /* what the check said, before learn() prepares another message (the
+       engine's result lives only until then) */
+    if (rc == PF_OK) {
+        h->action = res.action > fv.action ? res.action : fv.action;
         pf_hold_set(&h->lang, res.msg->ui_lang);
         describe(&res, h);
+        describe_frame(h, &fv);
     } else {
         pf_hold_set(&h->why, err);
         pf_hold_set(&h->words, "");
     }
+    frame_release(&fv);
+    learn(r, rt, h, PF_DECIDE_EDIT, ev->author_id, text);
+    r->stats.edited++;
+    h->edits++;
+    pf_hold_set(&h->text, text);
     h->expires_ms = pf_wall_us() / 1000 + (int64_t)(r->cfg->hold_ttl_s * 1000);
     pf_info("edit of #%u on %s held again", h->id, rt->conf->name);
     j_held(r, h, h->source_id);
@@ -1614,11 +1733,12 @@ list_held(struct pf_relay *r, struct route *rt, const struct pf_event *ev)
             continue;
         if (rt && strcmp(h->route, rt->conf->name) != 0 && !sup)
             continue;
-        size_t tl = strlen(h->text);
-        pf_buf_addf(&b, "%s#%u %s (%s, %ld min): %.60s%s", b.len ? "\n" : "",
-                    h->id, h->action == PF_ACT_BLOCK ? "blocked" : "held",
+        char *excerpt = pf_display_line(h->text, 64, "");
+        pf_buf_addf(&b, "%s#%u %s (%s, %ld min): %s", b.len ? "\n" : "", h->id,
+                    h->action == PF_ACT_BLOCK ? "blocked" : "held",
                     h->author_name, (long)((now - h->created_ms) / 60000),
-                    h->text, tl > 60 ? "…" : "");
+                    excerpt);
+        free(excerpt);
     }
     reply(r, rt, ev, b.data ? b.data : "No held messages.");
     pf_buf_release(&b);
@@ -1800,7 +1920,9 @@ customer_message(struct pf_relay *r, struct route *rt,
     /* show plugins the customer's side of the conversation */
     observe(r, rt, ev, PF_MSG_CUSTOMER);
     if (rt->conf->mirror) {
-        char *line = format(rt->conf->mirror_format, ev->author_name, ev->text);
+        /* every line marked: none can pass for one of the bot's */
+        char *line = pf_display_quote(rt->conf->mirror_format, ev->author_name,
+                                      ev->text);
         char *key =
             pf_xasprintf("pf-m-%s", ev->msg_id[0] ? ev->msg_id : ev->alt_id);
         /* in the internal thread that answers the customer's thread, or
@@ -1939,10 +2061,9 @@ delete_event(struct pf_relay *r, struct route *rt, const struct pf_event *ev)
     x->src_id[0] = x->src_alt[0] = '\0'; /* once */
 }
 
-void
-pf_relay_event(void *ud, const struct pf_event *ev)
+static void
+relay_event(struct pf_relay *r, const struct pf_event *ev)
 {
-    struct pf_relay *r = ud;
     int internal = 0;
     struct route *rt;
 
@@ -2036,6 +2157,20 @@ pf_relay_event(void *ud, const struct pf_event *ev)
     handled(r, ev->msg_id);
     note_cursor(r, ev);
     maybe_compact(r);
+}
+
+void
+pf_relay_event(void *ud, const struct pf_event *ev)
+{
+    /* a name as everyone will see it, in notices and in front of a reply:
+       one short line (display.h) */
+    char *id = pf_display_name(ev->author_id ? ev->author_id : "", "?");
+    char *name = pf_display_name(ev->author_name ? ev->author_name : "", id);
+    struct pf_event e = *ev;
+    e.author_name = name;
+    relay_event(ud, &e);
+    free(name);
+    free(id);
 }
 
 /* ---- lifecycle ---- */
