@@ -688,8 +688,17 @@ direct_message(struct xmpp *x, const struct pf_xnode *m)
         slash ? pf_xstrndup(who, (size_t)(slash - who)) : pf_xstrdup(who);
     ev.author_name = name;
     ev.text = body->text;
-    ev.msg_id = attr_or(m, "id", "");
-    ev.alt_id = ev.msg_id;
+    /* the id its sender chose is no stable id: two people's clients
+       number their messages alike, and a sender may reuse one. The
+       server's stanza-id for our account is, where it keeps one. */
+    ev.msg_id = "";
+    for (const struct pf_xnode *c = pf_xml_child(m, NS_SID, "stanza-id"); c;
+         c = pf_xml_next(c, NS_SID, "stanza-id")) {
+        const char *by = pf_xml_attr(c, "by");
+        if (by && strcasecmp(by, x->jid) == 0)
+            ev.msg_id = attr_or(c, "id", "");
+    }
+    ev.alt_id = attr_or(m, "id", "");
     ev.ref_id = ev.key = "";
     ev.ts_ms = pf_wall_us() / 1000;
     emit(x, &ev);
