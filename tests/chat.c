@@ -62,6 +62,23 @@ record(struct tc_user *u, const char *room, const char *thread,
     }
 }
 
+/* what an XMPP test user's server sends that no event reports */
+static void
+on_frame(void *ud, int in, const char *frame, size_t len)
+{
+    struct tc_user *u = ud;
+    if (!in || len < 9)
+        return;
+    char *f = pf_xstrndup(frame, len);
+    if (strncmp(f, "<iq", 3) != 0 &&
+        !(strncmp(f, "<presence", 9) == 0 && strstr(f, "type='error'"))) {
+        free(f);
+        return;
+    }
+    u->frames = pf_xrealloc(u->frames, (u->n_frames + 1) * sizeof(char *));
+    u->frames[u->n_frames++] = f;
+}
+
 static void
 on_event(void *ud, const struct pf_event *ev)
 {
@@ -131,6 +148,9 @@ tc_world_free(struct tc_world *w)
         for (size_t k = 0; k < u->n_members; k++)
             free(u->members[k]);
         free(u->members);
+        for (size_t k = 0; k < u->n_frames; k++)
+            free(u->frames[k]);
+        free(u->frames);
         free(u->name);
         free(u->id);
         free(u);
@@ -170,6 +190,8 @@ tc_user_new(struct tc_world *w, const char *name, const char *jid,
     o.reconnect_max_ms = 400;
     o.configure_rooms = 1;
     u->c = pf_xmpp_new(w->loop.ctx, &o, on_event, u, err, sizeof(err));
+    if (u->c)
+        pf_xmpp_tap(u->c, on_frame, u);
 made:
     if (!u->c) {
         fprintf(stderr, "tc_user_new: %s\n", err);
@@ -476,6 +498,64 @@ tc_proxy_stop(pid_t pid)
         return;
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
+}
+
+const char *
+tc_wait_frame(struct tc_user *u, const char *needle, int timeout_ms)
+{
+    int64_t until = pf_now_ns() + (int64_t)timeout_ms * 1000000;
+    for (;;) {
+        for (size_t i = 0; i < u->n_frames; i++)
+            if (strstr(u->frames[i], needle))
+                return u->frames[i];
+        if (pf_now_ns() > until)
+            return NULL;
+        tc_pump(u->w, 10);
+    }
+}
+
+int
+tc_iq(struct tc_user *u, const char *id, const char *iq, const char **answer,
+      int timeout_ms)
+{
+    char *want = pf_xasprintf("id='%s'", id);
+    size_t from = u->n_frames;
+    int rc = -1;
+    if (answer)
+        *answer = NULL;
+    if (pf_xmpp_send_raw(u->c, iq) != 0)
+        goto out;
+    int64_t until = pf_now_ns() + (int64_t)timeout_ms * 1000000;
+    while (pf_now_ns() < until) {
+        for (size_t i = from; i < u->n_frames; i++) {
+            if (!strstr(u->frames[i], want))
+                continue;
+            if (answer)
+                *answer = u->frames[i];
+            rc = strstr(u->frames[i], "type='result'") ? 0 : -1;
+            goto out;
+        }
+        tc_pump(u->w, 10);
+    }
+out:
+    free(want);
+    return rc;
+}
+
+int
+tc_affiliate(struct tc_user *u, const char *room, const char *jid,
+             const char *affiliation)
+{
+    char id[32];
+    snprintf(id, sizeof(id), "tc-aff-%u", ++u->seq);
+    char *iq = pf_xasprintf(
+        "<iq xmlns='jabber:client' type='set' id='%s' to='%s'><query "
+        "xmlns='http://jabber.org/protocol/muc#admin'><item affiliation='%s' "
+        "jid='%s'/></query></iq>",
+        id, room, affiliation, jid);
+    int rc = tc_iq(u, id, iq, NULL, 10000);
+    free(iq);
+    return rc;
 }
 
 int

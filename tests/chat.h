@@ -45,6 +45,9 @@ struct tc_user {
     unsigned seq;
     const char *view; /* when set (and the world has a transcript), what
                          this user sees is printed under this label */
+    char **frames;    /* XMPP: answers (iq) and refusals (presence errors)
+                         the server sent, as they came */
+    size_t n_frames;
 };
 
 struct tc_world {
@@ -125,6 +128,22 @@ void tc_mm_id(char out[27], const char *name);
  */
 pid_t tc_proxy_start(int to_port, int *port);
 void tc_proxy_stop(pid_t pid);
+
+/*
+ * XMPP: send a request (an iq with id='id') as u and wait for the answer
+ * with that id: 0 for a result, -1 for an error or none in timeout_ms.
+ * The answer's frame (borrowed from u->frames) in *answer if given.
+ */
+int tc_iq(struct tc_user *u, const char *id, const char *iq,
+          const char **answer, int timeout_ms);
+/* XMPP: u, an owner or admin of room, gives jid this affiliation
+   ("member", "owner", "none"); 0 or -1. */
+int tc_affiliate(struct tc_user *u, const char *room, const char *jid,
+                 const char *affiliation);
+/* XMPP: the first frame u got from the server containing needle, waiting
+   up to timeout_ms; NULL when none came. */
+const char *tc_wait_frame(struct tc_user *u, const char *needle,
+                          int timeout_ms);
 
 /* pokerface itself, as a child process. */
 struct tc_bot {

@@ -349,14 +349,27 @@ scene_open_cuttable(struct scene *s, const char *tag, const char *extra,
     free(cfg);
 
     /* the bot first: it creates the rooms, so it owns them and sees who
-       is who (real JIDs) */
+       is who (real JIDs); they are members-only, and sanna, a supervisor,
+       owns them with the bot: she adds the team and the customer */
     bot_start(s);
     ck_assert_int_eq(tc_world_init(&s->w, s->url), 0);
     const char *internal[] = {s->iroom, NULL};
     const char *customer[] = {s->croom, NULL};
+    s->sanna = cast(s, "sanna", internal);
+    ck_assert_msg(tc_wait_ready(&s->w, WAIT) == 0, "sanna not ready");
+    if (!g_mm) {
+        static const char *const team[] = {"aino", "ville", "mallory"};
+        for (size_t i = 0; i < sizeof(team) / sizeof(*team); i++) {
+            char *jid = pf_xasprintf("%s@localhost", team[i]);
+            ck_assert_int_eq(tc_affiliate(s->sanna, s->iroom, jid, "member"),
+                             0);
+            free(jid);
+        }
+        ck_assert_int_eq(
+            tc_affiliate(s->sanna, s->croom, "asiakas@localhost", "member"), 0);
+    }
     s->aino = cast(s, "aino", internal);
     s->ville = cast(s, "ville", internal);
-    s->sanna = cast(s, "sanna", internal);
     s->cust = cast(s, "asiakas", customer);
     s->stranger = cast(s, "stranger", NULL);
     ck_assert_msg(tc_wait_ready(&s->w, WAIT) == 0, "test users not ready");
@@ -394,7 +407,9 @@ customer_saw_no_backstage(struct scene *s)
     };
     for (size_t i = 0; i < s->cust->n; i++) {
         const struct tc_msg *m = &s->cust->msgs[i];
-        if (m->own)
+        /* what he saw where he should not be (a test let him in): that
+           is what the team is warned about */
+        if (m->own || (m->room && !strcmp(m->room, s->iroom)))
             continue;
         for (size_t k = 0; k < sizeof(never) / sizeof(*never); k++)
             ck_assert_msg(!strstr(m->text, never[k]),
@@ -653,6 +668,60 @@ START_TEST(an_undecided_hold_expires_unsent)
 }
 END_TEST
 
+/* what anyone not on the team gets for any command */
+#define NEUTRAL_ANSWER "its commands are not for you"
+
+/*
+ * A customer (or anyone not on the team) who writes commands to the bot
+ * learns nothing about holds: one answer, the same for a hold that
+ * exists, one that does not, the list and the reasons; no numbers, no
+ * names. The hold stays as it was.
+ */
+START_TEST(outsiders_get_one_neutral_answer)
+{
+    struct scene s;
+    scene_open(&s, "outsider", NULL, 500);
+    unsigned id = say_held(&s, "ok the idiot wants a refund", "idiot");
+    char cmds[6][32];
+    snprintf(cmds[0], 32, "!send %u", id);
+    snprintf(cmds[1], 32, "!send %u", id + 1000);
+    snprintf(cmds[2], 32, "!why %u", id);
+    snprintf(cmds[3], 32, "!drop %u", id);
+    snprintf(cmds[4], 32, "!held");
+    snprintf(cmds[5], 32, "!help");
+    struct tc_user *who[] = {s.stranger, s.cust};
+    for (size_t u = 0; u < 2; u++) {
+        size_t from = who[u]->n;
+        for (size_t i = 0; i < 6; i++) {
+            tc_dm(who[u], s.bot_id, cmds[i]);
+            tc_pump(&s.w, 100); /* in order, one at a time */
+        }
+        const struct tc_msg *first = NULL;
+        for (size_t i = 0; i < 6; i++) {
+            const struct tc_msg *m = tc_wait_msg(who[u], NULL, "", &from, WAIT);
+            ck_assert_msg(m != NULL, "%s got %zu answers of 6", who[u]->name,
+                          i);
+            if (!first)
+                first = m;
+            ck_assert_str_eq(m->text, first->text);
+        }
+        ck_assert_msg(
+            strstr(first->text, NEUTRAL_ANSWER) && !strchr(first->text, '#') &&
+                !strpbrk(first->text, "0123456789") &&
+                !strstr(first->text, "aino") && !strstr(first->text, "held"),
+            "the answer says something: %s", first->text);
+    }
+    assert_none(&s, s.cust, s.croom, "idiot");
+    /* nothing was decided */
+    size_t af = s.aino->n;
+    tc_say(s.aino, s.iroom, "!held");
+    char *want = pf_xasprintf("#%u held (aino", id);
+    ck_assert_ptr_nonnull(tc_wait_msg(s.aino, s.iroom, want, &af, WAIT));
+    free(want);
+    scene_close(&s);
+}
+END_TEST
+
 START_TEST(only_the_author_or_a_supervisor_decides)
 {
     struct scene s;
@@ -664,12 +733,13 @@ START_TEST(only_the_author_or_a_supervisor_decides)
                                       "Sorry ville, only aino or a supervisor "
                                       "can decide",
                                       NULL, WAIT));
-    /* someone outside the team, privately */
+    /* someone outside the team, privately: not even told who may */
     char *cmd = pf_xasprintf("!send %u", id);
     tc_dm(s.stranger, s.bot_id, cmd);
     free(cmd);
     ck_assert_ptr_nonnull(
-        tc_wait_msg(s.stranger, NULL, "only aino or a supervisor", NULL, WAIT));
+        tc_wait_msg(s.stranger, NULL, NEUTRAL_ANSWER, NULL, WAIT));
+    ck_assert_uint_eq(tc_count(s.stranger, NULL, "aino"), 0);
     assert_none(&s, s.cust, s.croom, "idiot");
     /* the supervisor may */
     size_t from = s.sanna->n;
@@ -1094,6 +1164,100 @@ log_count(struct scene *s, const char *needle)
     pf_buf_release(&b);
     return n;
 }
+
+/*
+ * XMPP: the rooms the bot creates are members-only, hidden and
+ * non-anonymous: someone no owner added cannot join them, and the bot
+ * sees who is who.
+ */
+START_TEST(rooms_the_bot_creates_are_locked)
+{
+    struct scene s;
+    scene_open(&s, "locked", NULL, 500);
+    const char *rooms[] = {s.iroom, s.croom};
+    for (int i = 0; i < 2; i++) {
+        char *join = pf_xasprintf("<presence xmlns='jabber:client' to='%s/"
+                                  "stranger'><x xmlns='http://jabber.org/"
+                                  "protocol/muc'/></presence>",
+                                  rooms[i]);
+        ck_assert_int_eq(pf_xmpp_send_raw(s.stranger->c, join), 0);
+        free(join);
+        char *from = pf_xasprintf("from='%s/stranger'", rooms[i]);
+        const char *f = tc_wait_frame(s.stranger, from, WAIT);
+        free(from);
+        ck_assert_msg(f && strstr(f, "registration-required"),
+                      "a stranger was not refused from %s: %s", rooms[i],
+                      f ? f : "no answer");
+        /* what the room says of itself, to its owner */
+        char id[32];
+        snprintf(id, sizeof(id), "disco%d", i);
+        char *q = pf_xasprintf("<iq xmlns='jabber:client' type='get' id='%s' "
+                               "to='%s'><query xmlns='http://jabber.org/"
+                               "protocol/disco#info'/></iq>",
+                               id, rooms[i]);
+        const char *a;
+        ck_assert_int_eq(tc_iq(s.sanna, id, q, &a, WAIT), 0);
+        free(q);
+        ck_assert_msg(strstr(a, "muc_membersonly") && strstr(a, "muc_hidden") &&
+                          strstr(a, "muc_nonanonymous") &&
+                          strstr(a, "muc_persistent"),
+                      "%s is not locked: %s", rooms[i], a);
+    }
+    scene_close(&s);
+}
+END_TEST
+
+/*
+ * XMPP: someone opened the internal room, and the customer came in. The
+ * team is told there who it is, and so is the log; his commands there
+ * get the answer any outsider gets, and what he writes in his own room
+ * is still mirrored.
+ */
+START_TEST(a_customer_in_the_internal_room_is_named)
+{
+    struct scene s;
+    scene_open(&s, "intruder", NULL, 500);
+    unsigned id = say_held(&s, "ok the idiot wants a refund", "idiot");
+    char *open = pf_xasprintf(
+        "<iq xmlns='jabber:client' type='set' id='open1' to='%s'><query "
+        "xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:"
+        "data' type='submit'><field var='FORM_TYPE'><value>http://jabber.org/"
+        "protocol/muc#roomconfig</value></field><field var='muc#roomconfig_"
+        "membersonly'><value>0</value></field></x></query></iq>",
+        s.iroom);
+    ck_assert_int_eq(tc_iq(s.sanna, "open1", open, NULL, WAIT), 0);
+    free(open);
+    size_t from = s.aino->n;
+    s.cust->c->ops->join(s.cust->c, s.iroom);
+    ck_assert_int_eq(tc_wait_member(s.aino, s.iroom, "asiakas", WAIT), 0);
+    const struct tc_msg *w =
+        tc_wait_msg(s.aino, s.iroom,
+                    "Warning: asiakas (asiakas@localhost) is in this room "
+                    "but not on the team",
+                    &from, WAIT);
+    ck_assert_msg(w && strstr(w->text, "Varoitus: asiakas"),
+                  "the team was not warned");
+    ck_assert(tc_bot_logged(&s.bot, "asiakas (asiakas@localhost) is in the "
+                                    "internal room"));
+    /* his command there */
+    say_cmd(s.cust, s.iroom, "!send", id, NULL);
+    ck_assert_ptr_nonnull(
+        tc_wait_msg(s.aino, s.iroom, NEUTRAL_ANSWER, &from, WAIT));
+    /* his own room is still mirrored while he is in ours */
+    tc_say(s.cust, s.croom, "Onko tilaukseni jo matkalla?");
+    ck_assert_ptr_nonnull(tc_wait_msg(
+        s.aino, s.iroom, "[customer] asiakas: Onko tilaukseni", NULL, WAIT));
+    /* nothing was decided, and he is warned about once */
+    assert_none(&s, s.cust, s.croom, "idiot");
+    ck_assert_uint_eq(tc_count(s.aino, s.iroom, "Warning: asiakas"), 1);
+    size_t af = s.aino->n;
+    tc_say(s.aino, s.iroom, "!held");
+    char *want = pf_xasprintf("#%u held (aino", id);
+    ck_assert_ptr_nonnull(tc_wait_msg(s.aino, s.iroom, want, &af, WAIT));
+    free(want);
+    scene_close(&s);
+}
+END_TEST
 
 /*
  * XMPP only: any account on the server can send the bot an iq. Answers
@@ -2295,6 +2459,7 @@ add_shared_scenarios(TCase *tc)
     tcase_add_test(tc, reactions_on_the_notice_decide);
     tcase_add_test(tc, an_undecided_hold_expires_unsent);
     tcase_add_test(tc, only_the_author_or_a_supervisor_decides);
+    tcase_add_test(tc, outsiders_get_one_neutral_answer);
     tcase_add_test(tc, a_block_needs_a_supervisor_to_send);
     tcase_add_test(tc, deleting_a_reply_deletes_the_relayed_copy);
     tcase_add_test(tc, customer_room_is_never_a_command);
@@ -2321,6 +2486,8 @@ suite_relay(void)
     tcase_add_test(
         tc, what_is_read_back_from_a_semi_anonymous_room_decides_nothing);
     tcase_add_test(tc, forged_answers_change_nothing);
+    tcase_add_test(tc, rooms_the_bot_creates_are_locked);
+    tcase_add_test(tc, a_customer_in_the_internal_room_is_named);
     tcase_add_test(tc, a_name_is_checked_as_the_customer_reads_it);
     suite_add_tcase(s, tc);
     /* the same scenarios on Mattermost, and what only it has */

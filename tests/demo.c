@@ -4,7 +4,9 @@
  *   demo_chat WS_URL AGENT_PW SUPERVISOR_PW CUSTOMER_PW
  *
  * Aino (agent) and Sanna (supervisor) are in the team's internal room,
- * Kalle (customer) in the customer room, pokerface in both. Four short
+ * Kalle (customer) in the customer room, pokerface in both. The rooms
+ * are members-only: Sanna, whom pokerface made their owner, adds Aino and
+ * Kalle first. Four short
  * scenes, in English and Finnish: a clean reply relayed, and three held
  * replies that end with !send, !edit and !drop. Everything Aino and Kalle
  * see is printed as it arrives. Exits non-zero if any step does not
@@ -91,8 +93,17 @@ main(int argc, char **argv)
     if (getenv("DEMO_FAST"))
         pause_ms = 50;
     const char *team[] = {TEAM, NULL}, *cust[] = {CUST, NULL};
-    aino = tc_user_new(&w, "aino", "aino@localhost", argv[2], team);
+    /* pokerface made both rooms members-only, and Sanna (the supervisor)
+       their owner with it: she lets Aino into the team's room and Kalle
+       into his own */
     sanna = tc_user_new(&w, "sanna", "sanna@localhost", argv[3], team);
+    if (tc_wait_ready(&w, WAIT) != 0 ||
+        tc_affiliate(sanna, TEAM, "aino@localhost", "member") != 0 ||
+        tc_affiliate(sanna, CUST, "kalle@localhost", "member") != 0) {
+        fprintf(stderr, "demo: the supervisor could not add the members\n");
+        return 1;
+    }
+    aino = tc_user_new(&w, "aino", "aino@localhost", argv[2], team);
     kalle = tc_user_new(&w, "kalle", "kalle@localhost", argv[4], cust);
     if (tc_wait_ready(&w, WAIT) != 0 ||
         tc_wait_member(aino, TEAM, "pokerface", WAIT) != 0 ||
@@ -172,7 +183,6 @@ main(int argc, char **argv)
         }
     }
     printf("\nKalle received %zu replies and none of the held texts.\n", seen);
-    (void)sanna;
     tc_world_free(&w);
     return 0;
 }

@@ -118,6 +118,9 @@ Conversations, Converse.js...):
              kalle@localhost  password $KALLE_PW   (customer)
   rooms      tiimi-demo@conference.localhost    the team's internal room
              asiakas-demo@conference.localhost  the customer's room
+             (members-only and hidden: pokerface created them and made
+             sanna their owner, who added aino and kalle; add another
+             account as a member from sanna's client to let it in)
 
 In the team room, start a reply to the customer with ">>"; answer a hold
 with !send N, !edit N new text or !drop N (!help lists the commands).

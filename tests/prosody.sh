@@ -9,7 +9,8 @@
 # Writes DIR/prosody.cfg.lua, DIR/http_port, DIR/c2s_port (plain XMPP
 # clients) and DIR/ws_url; data (rooms,
 # their archives) lives in DIR/data and survives a restart. Rooms are
-# persistent and archived (muc_mam), so messages carry a stanza-id.
+# persistent and archived (muc_mam), so messages carry a stanza-id, and
+# locked down: hidden, members-only, non-anonymous.
 set -eu
 
 cmd=${1:?usage: prosody.sh start|stop|restart DIR [USER:PASSWORD ...]}
@@ -75,7 +76,12 @@ VirtualHost "localhost"
 Component "conference.localhost" "muc"
   modules_enabled = { "muc_mam" }
   restrict_room_creation = false
-  muc_room_default_public = true
+  -- rooms locked down as the README says: hidden, members-only,
+  -- non-anonymous (everyone's real JID shown, so the archive keeps who
+  -- wrote what); pokerface configures the rooms it creates so anyway
+  muc_room_default_public = false
+  muc_room_default_members_only = true
+  muc_room_default_public_jids = true
   muc_room_default_persistent = true
   muc_log_by_default = true
 CFG

@@ -127,9 +127,10 @@ read_password(const struct pf_connector_conf *k, char *err, size_t errlen)
 }
 
 static struct pf_connector *
-new_xmpp(struct pf_loop *loop, const struct pf_connector_conf *k,
+new_xmpp(struct pf_loop *loop, const struct pf_config *cfg,
          const char *password, struct pf_relay *relay, char *err, size_t errlen)
 {
+    const struct pf_connector_conf *k = &cfg->connector;
     struct pf_xmpp_opts xo;
     memset(&xo, 0, sizeof(xo));
     xo.url = k->url;
@@ -143,6 +144,10 @@ new_xmpp(struct pf_loop *loop, const struct pf_connector_conf *k,
     xo.ping_s = k->ping_s;
     xo.max_stanza = k->max_stanza_bytes;
     xo.configure_rooms = k->configure_rooms;
+    /* the supervisors own the rooms the bot creates with it, so that they
+       can add the team as members */
+    xo.room_owners = (const char *const *)cfg->supervisors;
+    xo.n_room_owners = cfg->n_supervisors;
     return pf_xmpp_new(loop->ctx, &xo, pf_relay_event, relay, err, errlen);
 }
 
@@ -251,7 +256,7 @@ pf_cmd_run(int argc, char **argv)
     struct pf_connector *conn =
         strcmp(k->type, "mattermost") == 0
             ? new_mattermost(&loop, k, password, relay, err, sizeof(err))
-            : new_xmpp(&loop, k, password, relay, err, sizeof(err));
+            : new_xmpp(&loop, &env.cfg, password, relay, err, sizeof(err));
     sodium_free(password); /* the connector keeps its own locked copy */
     if (!conn) {
         fprintf(stderr, "pokerface run: connector: %s\n", err);

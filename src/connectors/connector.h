@@ -70,6 +70,10 @@ struct pf_event {
                                 event is handled (see above) */
     int anonymous;           /* the author is known only by a name anyone
                                 could take: this event decides nothing */
+    int member;              /* JOIN: the account is on the room's member
+                                list (XMPP: affiliation member, admin or
+                                owner; Mattermost: a channel member), not
+                                only present in it */
 };
 
 typedef void (*pf_event_cb)(void *ud, const struct pf_event *ev);

@@ -234,6 +234,7 @@ add_member(struct mm *m, struct room *r, const char *id, const char *name)
     ev.author_name = name;
     ev.thread = ev.text = ev.msg_id = ev.alt_id = ev.ref_id = ev.key = "";
     ev.own = strcmp(id, m->me) == 0;
+    ev.member = 1; /* channel members are its member list */
     emit(m, &ev);
 }
 

@@ -61,6 +61,7 @@
 #define NS_MUC "http://jabber.org/protocol/muc"
 #define NS_MUC_USER "http://jabber.org/protocol/muc#user"
 #define NS_MUC_OWNER "http://jabber.org/protocol/muc#owner"
+#define NS_MUC_ADMIN "http://jabber.org/protocol/muc#admin"
 #define NS_SID "urn:xmpp:sid:0"
 #define NS_DELAY "urn:xmpp:delay"
 #define NS_MAM "urn:xmpp:mam:2"
@@ -81,8 +82,9 @@ enum state { S_DOWN, S_OPEN, S_AUTH, S_BIND, S_JOIN, S_READY };
 
 struct member {
     char *nick;
-    char *id; /* bare real JID when the room shows it, else room/nick */
-    int real; /* id is a real JID */
+    char *id;       /* bare real JID when the room shows it, else room/nick */
+    int real;       /* id is a real JID */
+    int affiliated; /* member, admin or owner of the room */
 };
 
 struct room {
@@ -96,6 +98,8 @@ struct room {
                        reported; catch-up starts after it */
     char *catch_q;  /* id of the catch-up query in flight */
     char *look_q;   /* id of the lookback query in flight */
+    unsigned setup; /* requests configuring the room we created, in
+                       flight: nobody else can join before they are done */
     int shows_jids; /* the room shows everyone's real JID (status 100), so
                        its archive keeps who wrote what */
     int warned_anonymous, warned_archive;
@@ -122,6 +126,8 @@ struct xmpp {
     char *jid, *user, *domain, *resource, *nick, *full_jid, *sasl_pref;
     char *password; /* sodium_malloc'd */
     int configure_rooms;
+    char **owners; /* made owners of the rooms the bot creates */
+    size_t n_owners;
     int cleartext; /* ws:// to another machine */
     enum state state;
     unsigned gen;  /* counts connections */
@@ -184,7 +190,7 @@ static void
 send_buf(struct xmpp *x, struct pf_buf *b)
 {
     if (x->tap && b->data)
-        x->tap(x->tap_ud, b->data, b->len);
+        x->tap(x->tap_ud, 0, b->data, b->len);
     if (pf_ws_send(x->ws, b->data, b->len) != PF_OK)
         pf_debug("xmpp: not connected, stanza not sent");
     pf_buf_release(b);
@@ -409,7 +415,7 @@ send_mam(struct xmpp *x, struct room *r, const char *after, int max)
 static int
 room_busy(const struct room *r)
 {
-    return !r->joined || r->catch_q || r->look_q;
+    return !r->joined || r->catch_q || r->look_q || r->setup;
 }
 
 /* send what this connection has not sent yet, in order */
@@ -804,6 +810,10 @@ presence(struct xmpp *x, const struct pf_xnode *p)
     }
     const struct pf_xnode *item = pf_xml_child(ux, NULL, "item");
     const char *real = item ? pf_xml_attr(item, "jid") : NULL;
+    const char *aff = item ? pf_xml_attr(item, "affiliation") : NULL;
+    int affiliated =
+        aff && (strcmp(aff, "member") == 0 || strcmp(aff, "admin") == 0 ||
+                strcmp(aff, "owner") == 0);
     struct pf_event ev;
     memset(&ev, 0, sizeof(ev));
     ev.room = r->jid;
@@ -832,24 +842,43 @@ presence(struct xmpp *x, const struct pf_xnode *p)
             pf_info("xmpp: created room %s", r->jid);
             pf_buf_addstr(&b, "<iq xmlns='" NS_CLIENT "' type='set' id='");
             pf_buf_addstr(&b, new_request(x, new_id(x, "cfg"), r->jid));
+            r->setup++;
             pf_buf_addstr(&b, "' to='");
             pf_xml_escape_str(&b, r->jid);
             pf_buf_addstr(&b, "'><query xmlns='" NS_MUC_OWNER
                               "'><x xmlns='jabber:x:data' type='submit'>");
-            /* non-anonymous (whois: anyone): only then does the room's
-               archive keep who wrote what, so that what is read back
-               after a reconnect can be attributed, and decide */
+            /* persistent; members-only and hidden, so that only whom
+               its owners add can join it, or find it; non-anonymous
+               (whois: anyone): only then does the room's archive keep
+               who wrote what, so that what is read back after a
+               reconnect can be attributed, and decide */
             if (x->configure_rooms)
                 pf_buf_addstr(
                     &b, "<field var='FORM_TYPE'><value>http://jabber.org/"
                         "protocol/muc#roomconfig</value></field><field "
                         "var='muc#roomconfig_persistentroom'><value>1</value>"
-                        "</field><field var='muc#roomconfig_whois'><value>"
-                        "anyone</value></field>");
+                        "</field><field var='muc#roomconfig_membersonly'>"
+                        "<value>1</value></field><field var='muc#roomconfig_"
+                        "publicroom'><value>0</value></field><field "
+                        "var='muc#roomconfig_whois'><value>anyone</value>"
+                        "</field>");
             if (x->configure_rooms)
                 nonanonymous = 1;
             pf_buf_addstr(&b, "</x></query></iq>");
             send_buf(x, &b);
+            /* the supervisors own it with the bot: they add the team */
+            for (size_t i = 0; x->configure_rooms && i < x->n_owners; i++) {
+                pf_buf_addstr(&b, "<iq xmlns='" NS_CLIENT "' type='set' id='");
+                pf_buf_addstr(&b, new_request(x, new_id(x, "own"), r->jid));
+                r->setup++;
+                pf_buf_addstr(&b, "' to='");
+                pf_xml_escape_str(&b, r->jid);
+                pf_buf_addstr(&b, "'><query xmlns='" NS_MUC_ADMIN
+                                  "'><item affiliation='owner' jid='");
+                pf_xml_escape_str(&b, x->owners[i]);
+                pf_buf_addstr(&b, "'/></query></iq>");
+                send_buf(x, &b);
+            }
         }
         if (!r->joined) {
             r->joined = 1;
@@ -879,9 +908,17 @@ presence(struct xmpp *x, const struct pf_xnode *p)
     }
     char *id = real ? bare(real) : pf_xasprintf("%s/%s", r->jid, nick);
     if (m) {
+        int changed = m->affiliated != affiliated || strcmp(m->id, id) != 0;
         free(m->id);
         m->id = id;
         m->real = real != NULL;
+        m->affiliated = affiliated;
+        if (changed) { /* told again: who it is, or whether a member */
+            ev.type = PF_EV_JOIN;
+            ev.author_id = m->id;
+            ev.member = affiliated;
+            emit(x, &ev);
+        }
         return;
     }
     if (r->n_members == r->cap_members) {
@@ -893,8 +930,10 @@ presence(struct xmpp *x, const struct pf_xnode *p)
     m->nick = pf_xstrdup(nick);
     m->id = id;
     m->real = real != NULL;
+    m->affiliated = affiliated;
     ev.type = PF_EV_JOIN;
     ev.author_id = m->id;
+    ev.member = affiliated;
     emit(x, &ev);
 }
 
@@ -933,6 +972,23 @@ iq(struct xmpp *x, const struct pf_xnode *q)
             pf_warn("xmpp: ignoring an answer (iq type '%s', id '%s') from "
                     "%s: it answers no request of ours",
                     type, id, from ? from : "the server");
+        return;
+    }
+    if (strncmp(id, "cfg", 3) == 0 || strncmp(id, "own", 3) == 0) {
+        /* the room we created, configured (from is the room: checked) */
+        struct room *r = find_room(x, from, strlen(from));
+        if (strcmp(type, "result") != 0) {
+            const struct pf_xnode *e = pf_xml_child(q, NS_CLIENT, "error");
+            pf_warn("xmpp: %s: could not %s: %s", from,
+                    id[0] == 'c' ? "configure the room (members-only, hidden, "
+                                   "non-anonymous)"
+                                 : "make a supervisor its owner",
+                    e && e->child ? e->child->name : "unknown");
+        }
+        if (r && r->setup) {
+            r->setup--;
+            room_settled(x, r);
+        }
         return;
     }
     if (strcmp(id, "bind") == 0) {
@@ -1110,6 +1166,8 @@ ws_message(void *ud, const char *data, size_t len)
     struct pf_xnode *n;
     char err[256];
     x->rx_ns = pf_now_ns();
+    if (x->tap)
+        x->tap(x->tap_ud, 1, data, len);
     pf_arena_reset(&x->arena);
     if (pf_xml_parse(&x->arena, data, len, &x->lim, &n, err, sizeof(err)) !=
         PF_OK) {
@@ -1166,6 +1224,7 @@ ws_closed(void *ud, const char *why)
     for (size_t i = 0; i < x->n_rooms; i++) {
         struct room *r = &x->rooms[i];
         r->joined = 0;
+        r->setup = 0;
         free(r->catch_q);
         free(r->look_q);
         r->catch_q = r->look_q = NULL;
@@ -1371,6 +1430,9 @@ op_destroy(struct pf_connector *c)
     free(x->nick);
     free(x->full_jid);
     free(x->sasl_pref);
+    for (size_t i = 0; i < x->n_owners; i++)
+        free(x->owners[i]);
+    free(x->owners);
     pf_arena_release(&x->arena);
     free(x);
 }
@@ -1411,6 +1473,11 @@ pf_xmpp_new(struct lws_context *ctx, const struct pf_xmpp_opts *o,
     x->nick = pf_xstrdup(o->nick && *o->nick ? o->nick : x->user);
     x->sasl_pref = pf_xstrdup(sp);
     x->configure_rooms = o->configure_rooms;
+    if (o->n_room_owners) {
+        x->owners = pf_xcalloc(o->n_room_owners, sizeof(*x->owners));
+        for (size_t i = 0; i < o->n_room_owners; i++)
+            x->owners[x->n_owners++] = pf_xstrdup(o->room_owners[i]);
+    }
     x->cleartext = strncmp(o->url ? o->url : "", "ws://", 5) == 0 &&
                    strncmp(o->url + 5, "127.", 4) != 0 &&
                    strncmp(o->url + 5, "localhost", 9) != 0 &&

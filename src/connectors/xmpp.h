@@ -26,7 +26,12 @@ struct pf_xmpp_opts {
     int reconnect_min_ms, reconnect_max_ms;
     int ping_s;
     size_t max_stanza;   /* default 256 KiB */
-    int configure_rooms; /* make rooms the bot creates persistent */
+    int configure_rooms; /* make rooms the bot creates persistent,
+                            members-only, hidden and non-anonymous */
+    /* made owners of the rooms the bot creates (the supervisors), so that
+       they can add the team as members */
+    const char *const *room_owners;
+    size_t n_room_owners;
 };
 
 /* NULL with err set when the options are unusable. */
@@ -54,11 +59,13 @@ void pf_xmpp_feed(struct pf_connector *c, const char *frame, size_t len);
 int pf_xmpp_send_raw(struct pf_connector *c, const char *stanza);
 
 /*
- * Watch every stanza the connector writes, whether or not a connection
- * is open (the fuzz targets see what the bot would send, and answer its
- * requests by their ids). NULL stops watching.
+ * Watch every frame the connector reads (in: 1) and every stanza it
+ * writes, whether or not a connection is open (in: 0): the fuzz targets
+ * see what the bot would send and answer its requests by their ids, the
+ * tests read answers the connector takes no event from. NULL stops.
  */
-typedef void (*pf_xmpp_tap_cb)(void *ud, const char *stanza, size_t len);
+typedef void (*pf_xmpp_tap_cb)(void *ud, int in, const char *stanza,
+                               size_t len);
 void pf_xmpp_tap(struct pf_connector *c, pf_xmpp_tap_cb cb, void *ud);
 
 #endif

@@ -57,6 +57,16 @@ unlink_slot(struct pf_idset *s, int32_t i)
 }
 
 int
+pf_idset_has(const struct pf_idset *s, const char *id)
+{
+    uint64_t h = fnv1a(id);
+    for (int32_t i = s->buckets[h & (2 * s->cap - 1)]; i != -1; i = s->next[i])
+        if (s->hash[i] == h && strcmp(s->ids[i], id) == 0)
+            return 1;
+    return 0;
+}
+
+int
 pf_idset_seen(struct pf_idset *s, const char *id)
 {
     uint64_t h = fnv1a(id);

@@ -23,5 +23,7 @@ void pf_idset_init(struct pf_idset *s, size_t cap);
 void pf_idset_release(struct pf_idset *s);
 /* 1 when id was already there; else 0, and it is added. */
 int pf_idset_seen(struct pf_idset *s, const char *id);
+/* 1 when id is there (nothing is added). */
+int pf_idset_has(const struct pf_idset *s, const char *id);
 
 #endif

@@ -25,6 +25,7 @@
 #include "core/display.h"
 #include "core/holds.h"
 #include "core/json.h"
+#include "core/people.h"
 #include "core/idset.h"
 #include "core/journal.h"
 #include "core/log.h"
@@ -39,10 +40,6 @@
 #define RECENT_MAX 1024
 #define THREADS_MAX 1024
 #define THREAD_WAIT_MAX 256
-
-struct member {
-    char *id, *name;
-};
 
 /* a message relayed to a customer, kept so that it can be deleted */
 struct relayed {
@@ -68,10 +65,8 @@ relayed_clear(struct relayed *x)
 
 struct route {
     const struct pf_route_conf *conf;
-    struct member *team; /* who is in the internal room */
-    size_t n_team, cap_team;
-    struct member *cust; /* who is in the customer room */
-    size_t n_cust, cap_cust;
+    struct pf_people team;   /* who is in the internal room */
+    struct pf_people cust;   /* who is in the customer room */
     char *ctx[CONTEXT_MSGS]; /* the customer's recent messages, oldest first */
     size_t n_ctx;
     /* the last message handled in each room (0: customer, 1: internal):
@@ -122,6 +117,9 @@ struct pf_relay {
     size_t n_routes;
     struct pf_holds holds;
     struct pf_idset seen; /* message ids already handled */
+    /* accounts seen in a customer room that are neither supervisors nor
+       members of that route's internal room: customers */
+    struct pf_idset customers;
     lws_sorted_usec_list_t tick;
     unsigned seq;
     int running;
@@ -200,11 +198,35 @@ is_supervisor(struct pf_relay *r, const char *id)
     return 0;
 }
 
+/*
+ * Who is on the team of a route: a supervisor, or someone in its internal
+ * room who is not a customer. A customer is someone seen in a customer
+ * room who is not on the internal room's member list (XMPP: affiliation
+ * member, admin or owner): in a room anyone may join, being there proves
+ * nothing, and a customer who joined it stays a customer.
+ */
+static int
+is_customer(struct pf_relay *r, struct route *rt, const char *id)
+{
+    const struct pf_person *p = pf_people_find(&rt->team, id);
+    return !is_supervisor(r, id) && !(p && p->member) &&
+           pf_idset_has(&r->customers, id);
+}
+
 static int
 is_team(struct pf_relay *r, struct route *rt, const char *id)
 {
-    for (size_t i = 0; i < rt->n_team; i++)
-        if (strcmp(rt->team[i].id, id) == 0)
+    if (is_supervisor(r, id))
+        return 1;
+    return pf_people_find(&rt->team, id) && !is_customer(r, rt, id);
+}
+
+/* on the team of some route (a command in a direct message) */
+static int
+team_anywhere(struct pf_relay *r, const char *id)
+{
+    for (size_t i = 0; i < r->n_routes; i++)
+        if (is_team(r, &r->routes[i], id))
             return 1;
     return is_supervisor(r, id);
 }
@@ -294,8 +316,8 @@ team_names(struct route *rt, size_t *n)
 {
     static const char *names[64];
     size_t k = 0;
-    for (size_t i = 0; i < rt->n_team && k < 64; i++)
-        names[k++] = rt->team[i].name;
+    for (size_t i = 0; i < rt->team.n && k < 64; i++)
+        names[k++] = rt->team.v[i].name;
     *n = k;
     return names;
 }
@@ -306,9 +328,9 @@ customer_names(struct pf_relay *r, struct route *rt, size_t *n)
 {
     static const char *names[64];
     size_t k = 0;
-    for (size_t i = 0; i < rt->n_cust && k < 64; i++)
-        if (!is_team(r, rt, rt->cust[i].id))
-            names[k++] = rt->cust[i].name;
+    for (size_t i = 0; i < rt->cust.n && k < 64; i++)
+        if (!is_team(r, rt, rt->cust.v[i].id))
+            names[k++] = rt->cust.v[i].name;
     *n = k;
     return names;
 }
@@ -1765,6 +1787,31 @@ parse_id(const char *s, unsigned *id, const char **rest)
     return 1;
 }
 
+/*
+ * Commands are the team's. Anyone else gets one answer, the same whatever
+ * they asked: nothing in it says whether a hold exists, its number or its
+ * author. In an internal room that is a customer who got in (someone
+ * there may have written a command while the bot was away and be gone
+ * since: being in the room now is not asked); privately, anyone who is
+ * neither a supervisor nor on the team of some route now. 0 when that
+ * answer was given.
+ */
+static int
+may_command(struct pf_relay *r, struct route *rt, const struct pf_event *ev)
+{
+    if (ev == r->ctl_ev || (rt ? !is_customer(r, rt, ev->author_id)
+                               : team_anywhere(r, ev->author_id)))
+        return 1;
+    pf_info("a command from %s, who is not on the team%s%s: answered that "
+            "there are none for them",
+            ev->author_id, rt ? " of route " : "", rt ? rt->conf->name : "");
+    reply(r, rt, ev,
+          "pokerface välittää tämän keskustelun viestit; sen komennot eivät "
+          "ole sinua varten. / pokerface relays the messages of this "
+          "conversation; its commands are not for you.");
+    return 0;
+}
+
 static void
 command(struct pf_relay *r, struct route *rt, const struct pf_event *ev,
         const char *cmdline)
@@ -1783,6 +1830,8 @@ command(struct pf_relay *r, struct route *rt, const struct pf_event *ev,
     const char *rest = "";
     char why[256];
 
+    if (!may_command(r, rt, ev))
+        return;
     if (!strcmp(word, "help") || !strcmp(word, "apua")) {
         help(r, rt, ev, !strcmp(word, "apua"));
         return;
@@ -1861,36 +1910,60 @@ command(struct pf_relay *r, struct route *rt, const struct pf_event *ev,
 
 /* ---- events ---- */
 
+/*
+ * A customer is in the internal room of rt, where the team talks about
+ * customers and decides what they read: the team is told there, once
+ * while they stay, and the log says so.
+ */
 static void
-member_join(struct member **list, size_t *n, size_t *cap, const char *id,
-            const char *name)
+warn_outsider(struct pf_relay *r, struct route *rt, struct pf_person *p)
 {
-    for (size_t i = 0; i < *n; i++) {
-        if (strcmp((*list)[i].id, id) == 0) {
-            free((*list)[i].name);
-            (*list)[i].name = pf_xstrdup(name);
-            return;
-        }
-    }
-    if (*n == *cap) {
-        *cap = *cap ? *cap * 2 : 16;
-        *list = pf_xrealloc(*list, *cap * sizeof(**list));
-    }
-    (*list)[*n].id = pf_xstrdup(id);
-    (*list)[*n].name = pf_xstrdup(name);
-    (*n)++;
+    if (p->warned)
+        return;
+    p->warned = 1;
+    pf_warn("%s (%s) is in the internal room %s of route '%s' but is not on "
+            "the team: they were in a customer room and are not a member of "
+            "the internal room. They can read backstage talk and hold "
+            "notices there; make the room members-only and take them out",
+            p->name, p->id, rt->conf->internal_room, rt->conf->name);
+    char *msg = pf_xasprintf(
+        "Varoitus: %s (%s) on tässä huoneessa mutta ei tiimissä: hän on ollut "
+        "asiakkaan huoneessa eikä ole tämän huoneen jäsen. Hän näkee kaiken, "
+        "mitä täällä kirjoitetaan. Poistakaa hänet ja tehkää huoneesta vain "
+        "jäsenille avoin. / Warning: %s (%s) is in this room but not on the "
+        "team: they have been in a customer room and are not a member of this "
+        "room. They can read everything written here. Remove them and make "
+        "the room members-only.",
+        p->name, p->id, p->name, p->id);
+    char *key = new_key(r, "w");
+    r->conn->ops->post(r->conn, rt->conf->internal_room, "", msg, key);
+    free(key);
+    free(msg);
 }
 
+/* someone joined one of rt's rooms (or their name or membership changed) */
 static void
-member_leave(struct member *list, size_t *n, const char *id)
+joined(struct pf_relay *r, struct route *rt, int internal,
+       const struct pf_event *ev)
 {
-    for (size_t i = 0; i < *n; i++) {
-        if (strcmp(list[i].id, id) == 0) {
-            free(list[i].id);
-            free(list[i].name);
-            list[i] = list[--*n];
-            return;
-        }
+    if (internal) {
+        struct pf_person *p = pf_people_join(&rt->team, ev->author_id,
+                                             ev->author_name, ev->member);
+        if (is_customer(r, rt, p->id))
+            warn_outsider(r, rt, p);
+        return;
+    }
+    pf_people_join(&rt->cust, ev->author_id, ev->author_name, ev->member);
+    struct pf_person *in = pf_people_find(&rt->team, ev->author_id);
+    if (ev->own || is_supervisor(r, ev->author_id) || (in && in->member))
+        return;
+    pf_idset_seen(&r->customers, ev->author_id);
+    /* and in an internal room already? */
+    for (size_t i = 0; i < r->n_routes; i++) {
+        struct route *o = &r->routes[i];
+        struct pf_person *p = pf_people_find(&o->team, ev->author_id);
+        if (p && is_customer(r, o, p->id))
+            warn_outsider(r, o, p);
     }
 }
 
@@ -2001,7 +2074,8 @@ reaction_event(struct pf_relay *r, struct route *rt, const struct pf_event *ev)
                !strcmp(ev->text, "✔") || !strcmp(ev->text, "👍");
     int drop = !strcmp(ev->text, "❌") || !strcmp(ev->text, "✖️") ||
                !strcmp(ev->text, "✖") || !strcmp(ev->text, "👎");
-    if (!h || (!send && !drop) || refuse_anonymous(r, rt, ev))
+    if (!h || (!send && !drop) || !may_command(r, rt, ev) ||
+        refuse_anonymous(r, rt, ev))
         return;
     if (!may_decide(r, h, send, ev->author_id, ev->author_name, why,
                     sizeof(why))) {
@@ -2113,16 +2187,10 @@ relay_event(struct pf_relay *r, const struct pf_event *ev)
         rt = route_by_room(r, ev->room, &internal);
         if (!rt)
             return;
-        if (internal && ev->type == PF_EV_JOIN)
-            member_join(&rt->team, &rt->n_team, &rt->cap_team, ev->author_id,
-                        ev->author_name);
-        else if (internal)
-            member_leave(rt->team, &rt->n_team, ev->author_id);
-        else if (ev->type == PF_EV_JOIN)
-            member_join(&rt->cust, &rt->n_cust, &rt->cap_cust, ev->author_id,
-                        ev->author_name);
+        if (ev->type == PF_EV_JOIN)
+            joined(r, rt, internal, ev);
         else
-            member_leave(rt->cust, &rt->n_cust, ev->author_id);
+            pf_people_leave(internal ? &rt->team : &rt->cust, ev->author_id);
         return;
     case PF_EV_CURSOR: note_cursor(r, ev); return;
     default: break;
@@ -2188,6 +2256,7 @@ pf_relay_new(const struct pf_config *cfg, struct pf_engine *engine,
     for (size_t i = 0; i < cfg->n_routes; i++)
         r->routes[i].conf = &cfg->routes[i];
     pf_idset_init(&r->seen, SEEN_MAX);
+    pf_idset_init(&r->customers, SEEN_MAX);
     r->relayed = pf_xcalloc(RELAYED_MAX, sizeof(*r->relayed));
     pf_holds_init(&r->holds);
     return r;
@@ -2277,16 +2346,8 @@ pf_relay_free(struct pf_relay *r)
     lws_sul_cancel(&r->tick);
     for (size_t i = 0; i < r->n_routes; i++) {
         struct route *rt = &r->routes[i];
-        for (size_t k = 0; k < rt->n_team; k++) {
-            free(rt->team[k].id);
-            free(rt->team[k].name);
-        }
-        free(rt->team);
-        for (size_t k = 0; k < rt->n_cust; k++) {
-            free(rt->cust[k].id);
-            free(rt->cust[k].name);
-        }
-        free(rt->cust);
+        pf_people_release(&rt->team);
+        pf_people_release(&rt->cust);
         for (size_t k = 0; k < rt->n_ctx; k++)
             free(rt->ctx[k]);
         free(rt->cursor[0]);
@@ -2313,6 +2374,7 @@ pf_relay_free(struct pf_relay *r)
         pf_journal_close(r->journal);
     free(r->routes);
     pf_idset_release(&r->seen);
+    pf_idset_release(&r->customers);
     free(r->lat);
     for (size_t i = 0; i < r->n_relayed; i++)
         relayed_clear(&r->relayed[i]);
@@ -2366,8 +2428,8 @@ pf_relay_control(struct pf_relay *r, json_t *req, const char *user)
                           r->routes[i].conf->name, "customer_room",
                           r->routes[i].conf->customer_room, "internal_room",
                           r->routes[i].conf->internal_room, "team",
-                          (json_int_t)r->routes[i].n_team, "customer_side",
-                          (json_int_t)r->routes[i].n_cust));
+                          (json_int_t)r->routes[i].team.n, "customer_side",
+                          (json_int_t)r->routes[i].cust.n));
         json_t *backends = json_pack("[{s:s, s:b}]", "type", r->conn->ops->name,
                                      "connected", r->conn->ops->ready(r->conn));
         json_t *o = json_pack(
