@@ -225,9 +225,10 @@ declared(const struct pf_pipeline *pl, const char *plugin, const char *label)
 START_TEST(shipped_plugins_declare_every_label_they_report)
 {
     struct tu_engine t;
-    static const char *const files[] = {"config/training/messages.seed-a.jsonl",
-                                        "config/training/messages.seed-b.jsonl",
-                                        "config/training/conversations.seed-a.jsonl"};
+    static const char *const files[] = {
+        "config/training/messages.seed-a.jsonl",
+        "config/training/messages.seed-b.jsonl",
+        "config/training/conversations.seed-a.jsonl"};
     size_t n_found = 0;
     tu_engine_open(&t,
                    "{\"plugins\": [\"example\", \"backstage\", \"learned\", "

@@ -574,7 +574,8 @@ raw_closed(void *ud, const char *why)
     ((struct raw *)ud)->closed = 1;
 }
 
-static const struct pf_ws_ops raw_ops = {raw_open, raw_message, raw_closed};
+static const struct pf_ws_ops raw_ops = {raw_open, raw_message, raw_closed,
+                                         NULL};
 
 static struct pf_ws *
 raw_connect(struct mmscene *s, struct raw *r)

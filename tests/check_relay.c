@@ -36,10 +36,13 @@
 #define QUIET 600  /* ms: how long "nothing arrives" is watched */
 
 static char *g_dir; /* the Prosody instance */
+/* a scene's own configuration, where it needs one (reset by scene_open):
+   keys added to "connector", and the plugins */
+#define PLUGINS "[\"example\", \"backstage\", \"echo\"]"
+static const char *g_conn_extra = "", *g_route_extra = "";
+static const char *g_plugins = PLUGINS;
 static char g_url[256];
 static int g_mm; /* the scenarios run on Mattermost (the emulator) */
-/* the next scene's "plugins" (NULL: example, backstage and echo) */
-static const char *g_plugins;
 /* spliced into the next scene's XMPP connector config ("\"k\": v,") */
 static const char *g_xmpp_extra = "";
 
@@ -330,15 +333,19 @@ scene_open_cuttable(struct scene *s, const char *tag, const char *extra,
     char *cfg = pf_xasprintf(
         "{\"plugins\": %s,\n"
         " \"connector\": %s \"reconnect_min_ms\": %d,\n"
-        "   \"reconnect_max_ms\": %d},\n"
+        "   \"reconnect_max_ms\": %d%s},\n"
         " \"routes\": [{\"name\": \"%s\", \"customer_room\": \"%s\",\n"
-        "   \"internal_room\": \"%s\"}],\n"
+        "   \"internal_room\": \"%s\"%s}],\n"
         " \"supervisors\": [\"%s\"], \"state_dir\": "
         "\"state\"%s}\n",
-        g_plugins ? g_plugins : "[\"example\", \"backstage\", \"echo\"]", conn,
-        reconnect_ms, reconnect_ms * 2, tag, s->croom, s->iroom, sanna,
+        g_plugins ? g_plugins : PLUGINS, conn, reconnect_ms, reconnect_ms * 2,
+        g_conn_extra, tag, s->croom, s->iroom, g_route_extra, sanna,
         extra ? extra : "");
     free(conn);
+    /* rooms the bot creates and configures are members-only */
+    int locked = !g_mm && !strstr(g_xmpp_extra, "\"configure_rooms\": false");
+    g_plugins = PLUGINS;
+    g_conn_extra = g_route_extra = "";
     ck_assert_int_eq(tc_state_dir(s->tmp), 0);
     char *path = pf_xasprintf("%s/pf.json", s->tmp);
     FILE *f = fopen(path, "w");
@@ -357,7 +364,7 @@ scene_open_cuttable(struct scene *s, const char *tag, const char *extra,
     const char *customer[] = {s->croom, NULL};
     s->sanna = cast(s, "sanna", internal);
     ck_assert_msg(tc_wait_ready(&s->w, WAIT) == 0, "sanna not ready");
-    if (!g_mm) {
+    if (locked) {
         static const char *const team[] = {"aino", "ville", "mallory"};
         for (size_t i = 0; i < sizeof(team) / sizeof(*team); i++) {
             char *jid = pf_xasprintf("%s@localhost", team[i]);
@@ -664,6 +671,105 @@ START_TEST(an_undecided_hold_expires_unsent)
         tc_wait_msg(s.aino, s.iroom, "No held message", &from, WAIT));
     assert_none(&s, s.cust, s.croom, "idiot");
     ck_assert(tc_bot_logged(&s.bot, "expired #"));
+    scene_close(&s);
+}
+END_TEST
+
+/* aino's reply of about `bytes` bytes of plain words, with a marker */
+static char *
+long_reply(const char *marker, size_t bytes)
+{
+    struct pf_buf b = PF_BUF_INIT;
+    pf_buf_addf(&b, ">> %s ", marker);
+    while (b.len + 40 < bytes)
+        pf_buf_addstr(&b, "Your order is on its way to you today. ");
+    return pf_buf_detach(&b, NULL);
+}
+
+/* what every author is told of a reply too long for the chat server */
+#define TOO_LONG "Your reply was not sent to the customer: it is too long"
+
+/*
+ * A reply too long for what the server takes in a post (with the name
+ * and the signature in relay_format around it: Mattermost's 16383
+ * characters, or the stanza limit on XMPP) is not lost without a word:
+ * nothing is sent, and its author is told in both languages; the log
+ * names the author and the room.
+ */
+START_TEST(a_reply_too_long_to_post_is_not_lost)
+{
+    struct scene s;
+    char sig[1100];
+    memset(sig, 0, sizeof(sig));
+    strcpy(sig, "\\n\\n-- \\nAcme Oy");
+    while (strlen(sig) < 1000)
+        strcat(sig, " / asiakaspalvelu, arkisin 8-16");
+    char *route = pf_xasprintf(", \"relay_format\": \"{name}: {text}%s\"", sig);
+    g_route_extra = route;
+    if (!g_mm)
+        g_conn_extra = ", \"max_stanza_bytes\": 32768";
+    scene_open(&s, "toolong", NULL, 500);
+    free(route);
+    /* it arrives whole (on XMPP, under the bot's 32768 bytes with the
+       room's envelope), but with the name and signature it does not fit */
+    char *t = long_reply("[L1]", g_mm ? 16300 : 32768 - 700);
+    size_t from = s.aino->n;
+    tc_say(s.aino, s.iroom, t);
+    free(t);
+    const struct tc_msg *m =
+        tc_wait_msg(s.aino, s.iroom, TOO_LONG, &from, WAIT);
+    ck_assert_msg(m != NULL, "aino was not told; see %s", s.bot.log);
+    ck_assert_msg(strstr(m->text, "aino: ") == m->text &&
+                      strstr(m->text, "Vastaustasi ei lähetetty"),
+                  "not to aino in both languages: %s", m->text);
+    char *line = pf_xasprintf("a reply from aino (%s) in %s on route "
+                              "'toolong' is too long",
+                              s.aino->id, s.iroom);
+    ck_assert_msg(tc_bot_logged(&s.bot, line), "no log line '%s'; see %s", line,
+                  s.bot.log);
+    free(line);
+    assert_none(&s, s.cust, s.croom, "[L1]");
+    /* and a reply that fits still goes */
+    tc_say(s.aino, s.iroom, ">> Your refund went out on Monday.");
+    ck_assert_ptr_nonnull(
+        tc_wait_msg(s.cust, s.croom, "aino: Your refund went out", NULL, WAIT));
+    scene_close(&s);
+}
+END_TEST
+
+/*
+ * !held with a long queue: ten holds an answer, and the way to the next
+ * page; every answer short whatever the queue (before, one answer listed
+ * every hold, and over the server's stanza limit it closed the stream).
+ */
+START_TEST(a_long_queue_is_listed_in_pages)
+{
+    struct scene s;
+    scene_open(&s, "pages", ", \"hold_ttl_s\": 7200", 500);
+    unsigned first = 0;
+    for (int i = 0; i < 12; i++) {
+        char *t = pf_xasprintf("[P%02d] lol this guy is a total idiot", i);
+        unsigned id = say_held(&s, t, "idiot");
+        free(t);
+        if (!first)
+            first = id;
+    }
+    size_t from = s.aino->n;
+    tc_say(s.aino, s.iroom, "!held");
+    const struct tc_msg *m =
+        tc_wait_msg(s.aino, s.iroom, "aino: #", &from, WAIT);
+    ck_assert_ptr_nonnull(m);
+    ck_assert_msg(strstr(m->text, "[P00]") && strstr(m->text, "[P09]") &&
+                      !strstr(m->text, "[P10]") &&
+                      strstr(m->text, "page 1 of 2: !held 2"),
+                  "the first page: %s", m->text);
+    tc_say(s.aino, s.iroom, "!held 2");
+    m = tc_wait_msg(s.aino, s.iroom, "aino: #", &from, WAIT);
+    ck_assert_ptr_nonnull(m);
+    ck_assert_msg(strstr(m->text, "[P10]") && strstr(m->text, "[P11]") &&
+                      !strstr(m->text, "[P09]") &&
+                      strstr(m->text, "page 2 of 2"),
+                  "the second page: %s", m->text);
     scene_close(&s);
 }
 END_TEST
@@ -1255,6 +1361,97 @@ START_TEST(a_customer_in_the_internal_room_is_named)
     char *want = pf_xasprintf("#%u held (aino", id);
     ck_assert_ptr_nonnull(tc_wait_msg(s.aino, s.iroom, want, &af, WAIT));
     free(want);
+    scene_close(&s);
+}
+END_TEST
+
+/*
+ * XMPP: a reply bigger than the bot reads (max_stanza_bytes under what
+ * the server takes) is not lost without a word: its author is told, in
+ * both languages, and the log names author and room; nothing is sent.
+ */
+START_TEST(a_reply_too_big_to_read_is_not_lost)
+{
+    struct scene s;
+    g_conn_extra = ", \"max_stanza_bytes\": 32768";
+    scene_open(&s, "toobig", NULL, 500);
+    char *t = long_reply("[B1]", 40000);
+    size_t from = s.aino->n;
+    tc_say(s.aino, s.iroom, t);
+    free(t);
+    const struct tc_msg *m =
+        tc_wait_msg(s.aino, s.iroom, TOO_LONG, &from, WAIT);
+    ck_assert_msg(m != NULL, "aino was not told; see %s", s.bot.log);
+    ck_assert_msg(strstr(m->text, "aino: ") == m->text &&
+                      strstr(m->text, "Vastaustasi ei lähetetty") &&
+                      strstr(m->text, "at most 32768"),
+                  "not the notice: %s", m->text);
+    char *line = pf_xasprintf("a reply from aino (%s) in %s on route "
+                              "'toobig' is too long",
+                              s.aino->id, s.iroom);
+    ck_assert_msg(tc_bot_logged(&s.bot, line), "no log line '%s'; see %s", line,
+                  s.bot.log);
+    free(line);
+    /* the customer's too: the team hears of it */
+    t = long_reply("[B2]", 40000);
+    tc_say(s.cust, s.croom, t + 3);
+    free(t);
+    ck_assert_ptr_nonnull(tc_wait_msg(s.aino, s.iroom,
+                                      "[customer] asiakas: (viesti, jota ei "
+                                      "voi näyttää",
+                                      NULL, WAIT));
+    assert_none(&s, s.cust, s.croom, "[B1]");
+    /* told once, also after a reconnect reads the room back */
+    outage(&s);
+    ck_assert(pump_until_logged(&s, "reconnecting", WAIT) == 0);
+    for (int i = 0; i < WAIT / 50 && !s.aino->ready; i++)
+        tc_pump(&s.w, 50);
+    tc_pump(&s.w, 4 * QUIET);
+    ck_assert_uint_eq(tc_count(s.aino, s.iroom, TOO_LONG), 1);
+    scene_close(&s);
+}
+END_TEST
+
+/*
+ * XMPP, the bot set to a bigger stanza than the server takes: the server
+ * closes the stream for the post (policy-violation). The post is given
+ * up after the second time, with a log line; its author is told; the bot
+ * does not reconnect for ever.
+ */
+START_TEST(a_post_the_server_refuses_is_given_up)
+{
+    struct scene s;
+    char sig[2100];
+    memset(sig, 0, sizeof(sig));
+    strcpy(sig, " --");
+    while (strlen(sig) < 2000)
+        strcat(sig, " Acme Oy, asiakaspalvelu");
+    char *route = pf_xasprintf(", \"relay_format\": \"{name}: {text}%s\"", sig);
+    g_route_extra = route;
+    g_conn_extra = ", \"max_stanza_bytes\": 1048576";
+    g_plugins = "[\"example\"]";
+    scene_open(&s, "refused", ", \"policy\": {\"plugin_budget_ms\": 10000}",
+               300);
+    free(route);
+    /* within Prosody's 262144 bytes as aino sends it; over, as posted */
+    char *t = long_reply("[R1]", 262144 - 1000);
+    size_t from = s.aino->n;
+    tc_say(s.aino, s.iroom, t);
+    free(t);
+    const struct tc_msg *m =
+        tc_wait_msg(s.aino, s.iroom, "aino: your reply could not be delivered",
+                    &from, 3 * WAIT);
+    ck_assert_msg(m != NULL, "aino was not told; see %s", s.bot.log);
+    ck_assert(tc_bot_logged(&s.bot, "it is given up, not sent again"));
+    /* and it stays given up */
+    tc_pump(&s.w, 3000);
+    size_t n = log_count(&s, "reconnecting in");
+    ck_assert_msg(n >= 1 && n <= 3, "%zu reconnects; see %s", n, s.bot.log);
+    assert_none(&s, s.cust, s.croom, "[R1]");
+    tc_say(s.aino, s.iroom, ">> Your refund went out on Monday.");
+    ck_assert_ptr_nonnull(
+        tc_wait_msg(s.cust, s.croom, "aino: Your refund went out", NULL, WAIT));
+    ck_assert_uint_eq(log_count(&s, "reconnecting in"), n);
     scene_close(&s);
 }
 END_TEST
@@ -2460,6 +2657,8 @@ add_shared_scenarios(TCase *tc)
     tcase_add_test(tc, an_undecided_hold_expires_unsent);
     tcase_add_test(tc, only_the_author_or_a_supervisor_decides);
     tcase_add_test(tc, outsiders_get_one_neutral_answer);
+    tcase_add_test(tc, a_reply_too_long_to_post_is_not_lost);
+    tcase_add_test(tc, a_long_queue_is_listed_in_pages);
     tcase_add_test(tc, a_block_needs_a_supervisor_to_send);
     tcase_add_test(tc, deleting_a_reply_deletes_the_relayed_copy);
     tcase_add_test(tc, customer_room_is_never_a_command);
@@ -2487,6 +2686,8 @@ suite_relay(void)
         tc, what_is_read_back_from_a_semi_anonymous_room_decides_nothing);
     tcase_add_test(tc, forged_answers_change_nothing);
     tcase_add_test(tc, rooms_the_bot_creates_are_locked);
+    tcase_add_test(tc, a_reply_too_big_to_read_is_not_lost);
+    tcase_add_test(tc, a_post_the_server_refuses_is_given_up);
     tcase_add_test(tc, a_customer_in_the_internal_room_is_named);
     tcase_add_test(tc, a_name_is_checked_as_the_customer_reads_it);
     suite_add_tcase(s, tc);

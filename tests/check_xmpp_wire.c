@@ -86,6 +86,37 @@ START_TEST(refuses_hostile_input)
 }
 END_TEST
 
+/* the start of a stanza too big to keep still says who wrote what */
+START_TEST(reads_the_start_of_a_stanza)
+{
+    struct pf_xnode *n;
+    char err[256];
+    const char *head =
+        "<message xmlns='jabber:client' type='groupchat' from='team@conf/aino' "
+        "id='m1'><body>&gt;&gt; Your order is on its way. Your ord";
+    ck_assert_int_eq(pf_xml_parse_head(&arena, head, strlen(head), NULL, &n,
+                                       err, sizeof(err)),
+                     PF_OK);
+    ck_assert_str_eq(pf_xml_attr(n, "from"), "team@conf/aino");
+    const struct pf_xnode *b = pf_xml_child(n, "jabber:client", "body");
+    ck_assert_ptr_nonnull(b);
+    ck_assert_str_eq(b->text, ">> Your order is on its way. Your ord");
+    /* cut inside a tag or a character: what came before */
+    const char *cut = "<message xmlns='jabber:client' from='a@b/c'><body>"
+                      "h\xc3\xa4\xc3";
+    ck_assert_int_eq(
+        pf_xml_parse_head(&arena, cut, strlen(cut), NULL, &n, err, sizeof(err)),
+        PF_OK);
+    ck_assert_str_eq(pf_xml_child(n, NULL, "body")->text, "h\xc3\xa4");
+    /* what a whole frame may not have, a head may not either */
+    const char *bad = "<!DOCTYPE x [<!ENTITY a 'b'>]><message xmlns='jabber:"
+                      "client'><body>&a;";
+    ck_assert_int_ne(
+        pf_xml_parse_head(&arena, bad, strlen(bad), NULL, &n, err, sizeof(err)),
+        PF_OK);
+}
+END_TEST
+
 START_TEST(enforces_limits)
 {
     struct pf_xnode *r;
@@ -231,6 +262,7 @@ suite_xmpp_wire(void)
     tcase_add_test(tc, parses_a_groupchat_message);
     tcase_add_test(tc, refuses_hostile_input);
     tcase_add_test(tc, enforces_limits);
+    tcase_add_test(tc, reads_the_start_of_a_stanza);
     tcase_add_test(tc, random_bytes_never_crash);
     tcase_add_test(tc, escaping);
     tcase_set_timeout(tc, 60);

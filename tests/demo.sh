@@ -46,7 +46,7 @@ pw() { head -c 12 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 10; }
 BOT_PW=$(pw) AINO_PW=$(pw) SANNA_PW=$(pw) KALLE_PW=$(pw)
 
 echo "== starting Prosody on 127.0.0.1"
-bash tests/prosody.sh start "$T/prosody" "bot:$BOT_PW" "aino:$AINO_PW" \
+PROSODY_LOCKED_ROOMS=1 bash tests/prosody.sh start "$T/prosody" "bot:$BOT_PW" "aino:$AINO_PW" \
     "sanna:$SANNA_PW" "kalle:$KALLE_PW"
 URL=$(cat "$T/prosody/ws_url")
 C2S=$(cat "$T/prosody/c2s_port")

@@ -626,7 +626,12 @@ create_post(struct lws *wsi, struct pss *p)
         respond(wsi, p, 429, NULL, 1);
         goto out;
     }
-    if (!msg || strlen(msg) > 16383 * 4) {
+    /* the server counts characters (runes), as utf8.RuneCountInString:
+       more than PostMessageMaxRunesV2 (16383) is refused */
+    size_t runes = 0;
+    for (const char *q = msg ? msg : ""; *q; q++)
+        runes += ((unsigned char)*q & 0xC0) != 0x80;
+    if (!msg || runes > 16383) {
         respond(wsi, p, 400,
                 app_error("model.post.is_valid.msg.app_error",
                           "Invalid message.", 400),

@@ -9,8 +9,8 @@
 # Writes DIR/prosody.cfg.lua, DIR/http_port, DIR/c2s_port (plain XMPP
 # clients) and DIR/ws_url; data (rooms,
 # their archives) lives in DIR/data and survives a restart. Rooms are
-# persistent and archived (muc_mam), so messages carry a stanza-id, and
-# locked down: hidden, members-only, non-anonymous.
+# persistent and archived (muc_mam), so messages carry a stanza-id; with
+# PROSODY_LOCKED_ROOMS=1 also hidden, members-only and non-anonymous.
 set -eu
 
 cmd=${1:?usage: prosody.sh start|stop|restart DIR [USER:PASSWORD ...]}
@@ -50,6 +50,14 @@ start() {
         c2s=$(free_port)
         http=$(free_port)
         while [ "$http" = "$c2s" ]; do http=$(free_port); done
+        # PROSODY_LOCKED_ROOMS=1 (make demo): rooms are made locked down
+        # as the README says: hidden, members-only, non-anonymous. The
+        # tests keep Prosody's defaults, so that they can make rooms of
+        # both kinds (pokerface configures the rooms it creates anyway)
+        local public=true members_only=false public_jids=false
+        if [ -n "${PROSODY_LOCKED_ROOMS:-}" ]; then
+            public=false members_only=true public_jids=true
+        fi
         cat >"$dir/prosody.cfg.lua" <<CFG
 -- test-only Prosody: loopback, no TLS, foreground (prosody -F)
 run_as_root = true
@@ -76,12 +84,9 @@ VirtualHost "localhost"
 Component "conference.localhost" "muc"
   modules_enabled = { "muc_mam" }
   restrict_room_creation = false
-  -- rooms locked down as the README says: hidden, members-only,
-  -- non-anonymous (everyone's real JID shown, so the archive keeps who
-  -- wrote what); pokerface configures the rooms it creates so anyway
-  muc_room_default_public = false
-  muc_room_default_members_only = true
-  muc_room_default_public_jids = true
+  muc_room_default_public = $public
+  muc_room_default_members_only = $members_only
+  muc_room_default_public_jids = $public_jids
   muc_room_default_persistent = true
   muc_log_by_default = true
 CFG

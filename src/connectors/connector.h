@@ -44,8 +44,15 @@ enum pf_ev_type {
     PF_EV_LEAVE,     /* author left room */
     PF_EV_POSTED,    /* our post with idempotency key `key` arrived as id */
     PF_EV_DELETE,    /* the author deleted (retracted) ref_id */
-    PF_EV_CURSOR     /* msg_id in room is a resume point (see above);
+    PF_EV_CURSOR,    /* msg_id in room is a resume point (see above);
                         nothing else to handle */
+    PF_EV_TOOBIG,    /* a message from author in room (NULL: a direct
+                        one) was too big to read: `bytes` long, over the
+                        `limit`; text is what its start said, msg_id and
+                        alt_id what is known of its ids */
+    PF_EV_FAILED     /* our post with key `key` in room was refused by
+                        the server and is given up (text: why); it is
+                        not posted again */
 };
 
 struct pf_event {
@@ -74,6 +81,8 @@ struct pf_event {
                                 list (XMPP: affiliation member, admin or
                                 owner; Mattermost: a channel member), not
                                 only present in it */
+    size_t bytes, limit;     /* TOOBIG: the message's size and the most
+                                the bot reads */
 };
 
 typedef void (*pf_event_cb)(void *ud, const struct pf_event *ev);
@@ -132,6 +141,13 @@ struct pf_connector_ops {
      * thread replies in that thread. 0: threads are not followed.
      */
     int threads;
+    /*
+     * 1 when the server takes a post of text in room `to` (or a direct
+     * message, when `to` is a user) by its size: the server's stanza or
+     * post limit. post() and direct() refuse what does not fit
+     * (PF_ETOOBIG), so a caller shortens or refuses it first.
+     */
+    int (*fits)(struct pf_connector *c, const char *to, const char *text);
 };
 
 struct pf_connector {

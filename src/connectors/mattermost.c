@@ -694,7 +694,7 @@ ws_closed(void *ud, const char *why)
         emit_state(m, "disconnected");
 }
 
-static const struct pf_ws_ops ws_ops = {ws_open, ws_message, ws_closed};
+static const struct pf_ws_ops ws_ops = {ws_open, ws_message, ws_closed, NULL};
 
 /* ---- catching up after a session was lost ---- */
 
@@ -1073,6 +1073,21 @@ on_posted(void *ud, const struct pf_http_resp *r)
     api_error(what, r);
     pf_err("mattermost: a post in %s was refused (HTTP %d) and is not sent",
            p->room ? p->room : "a direct message", r->status);
+    if (p->room && p->key) {
+        char why[64];
+        pf_snprintf(why, sizeof(why), "HTTP %d", r->status);
+        struct pf_event ev;
+        memset(&ev, 0, sizeof(ev));
+        ev.type = PF_EV_FAILED;
+        ev.room = p->room;
+        ev.thread = ev.msg_id = ev.alt_id = ev.ref_id = "";
+        ev.author_id = m->me;
+        ev.author_name = m->my_name ? m->my_name : "";
+        ev.text = why;
+        ev.key = p->key;
+        ev.own = 1;
+        emit(m, &ev);
+    }
     post_done(m, p, NULL);
     flush_posts(m);
 }
@@ -1308,10 +1323,30 @@ op_join(struct pf_connector *c, const char *room)
     return PF_OK;
 }
 
+/* Mattermost refuses a post longer than 16383 characters (runes), its
+   MaxPostSize since 5.0 */
+#define MAX_POST_RUNES 16383
+
+static int
+op_fits(struct pf_connector *c, const char *to, const char *text)
+{
+    size_t runes = 0;
+    (void)c;
+    (void)to;
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+        runes += (*p & 0xC0) != 0x80;
+    return runes <= MAX_POST_RUNES;
+}
+
 static int
 op_post(struct pf_connector *c, const char *room, const char *thread,
         const char *text, const char *key)
 {
+    if (!op_fits(c, room, text)) {
+        pf_warn("mattermost: a post in %s is over %d characters; not sent",
+                room, MAX_POST_RUNES);
+        return PF_ETOOBIG;
+    }
     return add_post((struct mm *)c, room, thread, text, key, 0);
 }
 
@@ -1319,6 +1354,8 @@ static int
 op_post_again(struct pf_connector *c, const char *room, const char *thread,
               const char *text, const char *key)
 {
+    if (!op_fits(c, room, text))
+        return PF_ETOOBIG;
     return add_post((struct mm *)c, room, thread, text, key, 1);
 }
 
@@ -1328,6 +1365,12 @@ op_direct(struct pf_connector *c, const char *user, const char *text)
     struct mm *m = (struct mm *)c;
     if (!is_id(user))
         return PF_EINVAL;
+    if (!op_fits(c, user, text)) {
+        pf_warn("mattermost: a direct message to %s is over %d characters; "
+                "not sent",
+                user, MAX_POST_RUNES);
+        return PF_ETOOBIG;
+    }
     struct post *p = pf_xcalloc(1, sizeof(*p));
     p->to_user = pf_xstrdup(user);
     p->text = pf_xstrdup(text);
@@ -1462,7 +1505,7 @@ op_destroy(struct pf_connector *c)
 static const struct pf_connector_ops mm_ops = {
     "mattermost",  op_start,        op_stop,        op_join,  op_post,
     op_direct,     op_react,        op_del,         op_ready, op_destroy,
-    op_post_again, op_resume_after, op_addressable, 1,
+    op_post_again, op_resume_after, op_addressable, 1,        op_fits,
 };
 
 struct pf_connector *

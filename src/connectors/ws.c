@@ -40,6 +40,7 @@ struct pf_ws {
     lws_retry_bo_t retry;
     struct pf_buf rx;
     int rx_dropping;
+    size_t rx_size; /* of a message being dropped: its whole size */
     struct outmsg *out_head, *out_tail;
     int open, closing, stopping;
     struct pf_ws_ops ops;
@@ -281,19 +282,29 @@ pf_ws_lws_callback(struct lws *wsi, enum lws_callback_reasons reason,
             pf_warn("%s: binary frame ignored", w->name);
             break;
         }
+        if (!w->rx_dropping && w->rx.len + len > w->max_message) {
+            pf_warn("%s: message over %zu bytes dropped", w->name,
+                    w->max_message);
+            w->rx_dropping = 1;
+            w->rx_size = w->rx.len;
+            if (w->rx.len > PF_WS_HEAD)
+                w->rx.len = PF_WS_HEAD; /* only its start is kept */
+        }
         if (!w->rx_dropping) {
-            if (w->rx.len + len > w->max_message) {
-                pf_warn("%s: message over %zu bytes dropped", w->name,
-                        w->max_message);
-                w->rx_dropping = 1;
-                pf_buf_reset(&w->rx);
-            } else {
-                pf_buf_add(&w->rx, in, len);
-            }
+            pf_buf_add(&w->rx, in, len);
+        } else {
+            w->rx_size += len;
+            if (w->rx.len < PF_WS_HEAD)
+                pf_buf_add(&w->rx, in,
+                           len < PF_WS_HEAD - w->rx.len
+                               ? len
+                               : PF_WS_HEAD - w->rx.len);
         }
         if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi)) {
             if (!w->rx_dropping && w->rx.len)
                 w->ops.message(w->ud, w->rx.data, w->rx.len);
+            else if (w->rx_dropping && w->ops.too_big)
+                w->ops.too_big(w->ud, w->rx.data, w->rx.len, w->rx_size);
             w->rx_dropping = 0;
             pf_buf_reset(&w->rx);
         }

@@ -33,7 +33,12 @@ struct pf_ws_ops {
     void (*message)(void *ud, const char *data, size_t len);
     /* the connection is gone (a reconnect follows unless stopped) */
     void (*closed)(void *ud, const char *why);
+    /* optional: a message over max_message was dropped; its first bytes
+       (up to PF_WS_HEAD) and its whole size, to say what was lost */
+    void (*too_big)(void *ud, const char *head, size_t len, size_t size);
 };
+
+#define PF_WS_HEAD 8192
 
 /* NULL with err set for a bad URL. */
 struct pf_ws *pf_ws_new(struct lws_context *ctx, const struct pf_ws_opts *o,

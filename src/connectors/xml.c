@@ -170,10 +170,11 @@ on_entity(void *ud, const XML_Char *name, int is_param, const XML_Char *value,
     refuse(ud, PF_EINVAL, "an entity declaration ('%s')", name);
 }
 
-int
-pf_xml_parse(struct pf_arena *a, const char *buf, size_t len,
-             const struct pf_xml_limits *lim, struct pf_xnode **root, char *err,
-             size_t errlen)
+/* whole: a whole frame; else the start of one (pf_xml_parse_head) */
+static int
+parse(struct pf_arena *a, const char *buf, size_t len,
+      const struct pf_xml_limits *lim, struct pf_xnode **root, char *err,
+      size_t errlen, int whole)
 {
     static const struct pf_xml_limits def = PF_XML_LIMITS_DEFAULT;
     struct pstate s;
@@ -182,7 +183,7 @@ pf_xml_parse(struct pf_arena *a, const char *buf, size_t len,
     *root = NULL;
     if (!lim)
         lim = &def;
-    if (len > lim->max_bytes) {
+    if (whole && len > lim->max_bytes) {
         snprintf(err, errlen, "stanza of %zu bytes, over the limit of %zu", len,
                  lim->max_bytes);
         return PF_ETOOBIG;
@@ -209,7 +210,8 @@ pf_xml_parse(struct pf_arena *a, const char *buf, size_t len,
     /* belt and braces: DTDs are refused above anyway */
     XML_SetBillionLaughsAttackProtectionMaximumAmplification(s.p, 10.0f);
 #endif
-    if (XML_Parse(s.p, buf, (int)len, XML_TRUE) == XML_STATUS_ERROR &&
+    if (XML_Parse(s.p, buf, (int)len, whole ? XML_TRUE : XML_FALSE) ==
+            XML_STATUS_ERROR &&
         !s.failed) {
         enum XML_Error e = XML_GetErrorCode(s.p);
         snprintf(err, errlen, "malformed XML: %s at line %lu column %lu",
@@ -224,14 +226,37 @@ pf_xml_parse(struct pf_arena *a, const char *buf, size_t len,
         snprintf(err, errlen, "no element");
         rc = PF_EINVAL;
     }
-    /* text buffers of elements left open by an error */
-    for (unsigned i = 0; i < s.depth; i++)
-        pf_buf_release(&s.stack[i].text);
+    /* elements left open: by an error, or where the head was cut (their
+       text so far is theirs) */
+    for (unsigned i = 0; i < s.depth; i++) {
+        struct open_el *e = &s.stack[i];
+        if (!whole && rc == PF_OK && e->text.len) {
+            e->node->text = pf_arena_strndup(a, e->text.data, e->text.len);
+            e->node->text_len = e->text.len;
+        }
+        pf_buf_release(&e->text);
+    }
     free(s.stack);
     XML_ParserFree(s.p);
     if (rc == PF_OK)
         *root = s.root;
     return rc;
+}
+
+int
+pf_xml_parse(struct pf_arena *a, const char *buf, size_t len,
+             const struct pf_xml_limits *lim, struct pf_xnode **root, char *err,
+             size_t errlen)
+{
+    return parse(a, buf, len, lim, root, err, errlen, 1);
+}
+
+int
+pf_xml_parse_head(struct pf_arena *a, const char *buf, size_t len,
+                  const struct pf_xml_limits *lim, struct pf_xnode **root,
+                  char *err, size_t errlen)
+{
+    return parse(a, buf, len, lim, root, err, errlen, 0);
 }
 
 int

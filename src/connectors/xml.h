@@ -53,6 +53,16 @@ int pf_xml_parse(struct pf_arena *a, const char *buf, size_t len,
                  const struct pf_xml_limits *lim, struct pf_xnode **root,
                  char *err, size_t errlen);
 
+/*
+ * Parse the start of a frame that was too big to keep (its first bytes):
+ * the elements begun there, the ones left open with the text they had so
+ * far. The same refusals as pf_xml_parse (but for the size); a cut in
+ * the middle of a tag or a character is not an error.
+ */
+int pf_xml_parse_head(struct pf_arena *a, const char *buf, size_t len,
+                      const struct pf_xml_limits *lim, struct pf_xnode **root,
+                      char *err, size_t errlen);
+
 /* First child with this namespace (NULL: any) and local name, or NULL. */
 const struct pf_xnode *pf_xml_child(const struct pf_xnode *n, const char *ns,
                                     const char *name);

@@ -33,7 +33,14 @@
  *    the room's archive is searched for its key before it is sent again;
  *  - an answer (iq result or error) is taken only for a request of ours
  *    still in flight on this connection, and only from where it was sent
- *    (the server, or the room asked): any account can send the bot an iq.
+ *    (the server, or the room asked): any account can send the bot an iq;
+ *  - nothing is sent that the server would refuse for its size (the
+ *    smaller of max_stanza and what the server advertises, XEP-0478); a
+ *    post the server refuses anyway (an error with its id, or the stream
+ *    closed with policy-violation twice while it was the oldest in
+ *    flight) is given up and reported, never sent again and again;
+ *  - a stanza too big to read is not lost without a word: what its start
+ *    says (who wrote it, where) is reported (PF_EV_TOOBIG).
  */
 #define _DEFAULT_SOURCE /* timegm */
 #include "connectors/xmpp.h"
@@ -74,6 +81,13 @@
 #define NS_FASTEN "urn:xmpp:fasten:0"
 #define NS_PING "urn:xmpp:ping"
 #define NS_STANZAS "urn:ietf:params:xml:ns:xmpp-stanzas"
+#define NS_LIMITS "urn:xmpp:stream-limits:0"
+#define NS_XSTREAMS "urn:ietf:params:xml:ns:xmpp-streams"
+
+/* a post's frame around its text, room and key (keys are shorter than
+   KEY_MAX): send_post's, which is the longest the bot writes */
+#define KEY_MAX 128
+#define FRAME_BYTES 256
 
 #define MAM_PAGE 50
 #define LOOKBACK 100
@@ -115,9 +129,11 @@ struct request {
 struct post {
     struct post *next;
     char *room, *text, *key;
-    unsigned gen; /* the connection it last went out on (0: never); one
-                     sent on an earlier connection is looked for in the
-                     room before it is sent again */
+    unsigned gen;     /* the connection it last went out on (0: never); one
+                         sent on an earlier connection is looked for in the
+                         room before it is sent again */
+    unsigned strikes; /* streams closed for a policy violation while it
+                         was the oldest post in flight */
 };
 
 struct xmpp {
@@ -142,6 +158,7 @@ struct xmpp {
     unsigned seq;
     struct pf_arena arena;
     struct pf_xml_limits lim;
+    size_t server_limit; /* what the server says it takes (0: unknown) */
     int stopped;
     pf_xmpp_tap_cb tap; /* sees every stanza written */
     void *tap_ud;
@@ -235,6 +252,42 @@ is_account(const char *jid, const char *bare_jid)
 {
     size_t n = strlen(bare_jid);
     return strncasecmp(jid, bare_jid, n) == 0 && (!jid[n] || jid[n] == '/');
+}
+
+/* bytes s takes escaped (pf_xml_escape) */
+static size_t
+escaped_len(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++) {
+        switch (*s) {
+        case '&': n += 5; break;
+        case '<':
+        case '>': n += 4; break;
+        case '"':
+        case '\'': n += 6; break;
+        default:
+            n += (unsigned char)*s >= 0x20 || *s == '\t' || *s == '\n' ||
+                 *s == '\r';
+        }
+    }
+    return n;
+}
+
+/* the most the server takes in one stanza */
+static size_t
+stanza_limit(const struct xmpp *x)
+{
+    return x->server_limit && x->server_limit < x->lim.max_bytes
+               ? x->server_limit
+               : x->lim.max_bytes;
+}
+
+static int
+fits(const struct xmpp *x, const char *to, const char *text)
+{
+    return escaped_len(text) + escaped_len(to) + 2 * KEY_MAX + FRAME_BYTES <=
+           stanza_limit(x);
 }
 
 /*
@@ -508,6 +561,36 @@ confirm_post(struct xmpp *x, struct room *r, const char *key,
         emit_cursor(x, r, msg_id);
 }
 
+/* The server refused post p: it is given up, and the relay is told. */
+static void
+give_up(struct xmpp *x, struct post *p, const char *why)
+{
+    for (struct post **pp = &x->posts; *pp; pp = &(*pp)->next) {
+        if (*pp != p)
+            continue;
+        *pp = p->next;
+        pf_warn("xmpp: %s: the server refused post %s (%s); it is given up, "
+                "not sent again",
+                p->room, p->key, why);
+        struct pf_event ev;
+        memset(&ev, 0, sizeof(ev));
+        ev.type = PF_EV_FAILED;
+        ev.room = p->room;
+        ev.thread = ev.msg_id = ev.alt_id = ev.ref_id = "";
+        ev.author_id = x->jid;
+        ev.author_name = x->nick;
+        ev.text = why;
+        ev.key = p->key;
+        ev.own = 1;
+        emit(x, &ev);
+        free(p->room);
+        free(p->text);
+        free(p->key);
+        free(p);
+        return;
+    }
+}
+
 static int
 is_pending_key(struct xmpp *x, const char *key)
 {
@@ -758,8 +841,20 @@ message(struct xmpp *x, const struct pf_xnode *m)
     }
     if (type && strcmp(type, "error") == 0) {
         const struct pf_xnode *e = pf_xml_child(m, NS_CLIENT, "error");
-        pf_warn("xmpp: message error from %s: %s", from ? from : "?",
-                e && e->child ? e->child->name : "unknown");
+        const char *cond = e && e->child ? e->child->name : "unknown";
+        const char *etype = attr_or(e, "type", "cancel");
+        const char *id = pf_xml_attr(m, "id");
+        struct room *er = room_of(x, from, &nick);
+        pf_warn("xmpp: message error from %s: %s", from ? from : "?", cond);
+        /* one of our posts, refused by its room: retried later only when
+           the server says so (type wait), and not for ever */
+        for (struct post *p = x->posts; er && !nick && id && p; p = p->next) {
+            if (strcmp(p->key, id) != 0 || strcmp(p->room, er->jid) != 0)
+                continue;
+            if (strcmp(etype, "wait") != 0 || ++p->strikes >= 3)
+                give_up(x, p, cond);
+            break;
+        }
         return;
     }
     struct room *r = room_of(x, from, &nick);
@@ -1060,6 +1155,15 @@ iq(struct xmpp *x, const struct pf_xnode *q)
 static void
 features(struct xmpp *x, const struct pf_xnode *f)
 {
+    /* XEP-0478: what the server takes in one stanza */
+    const struct pf_xnode *mb = pf_xml_child(
+        pf_xml_child(f, NS_LIMITS, "limits"), NS_LIMITS, "max-bytes");
+    if (mb) {
+        char *end;
+        unsigned long long v = strtoull(mb->text, &end, 10);
+        if (end != mb->text && !*end && v >= 1024)
+            x->server_limit = v > SIZE_MAX ? SIZE_MAX : (size_t)v;
+    }
     if (x->authed) {
         struct pf_buf b = PF_BUF_INIT;
         if (!pf_xml_child(f, NS_BIND, "bind")) {
@@ -1159,6 +1263,98 @@ sasl(struct xmpp *x, const struct pf_xnode *s)
     }
 }
 
+/*
+ * The server closed the stream for a policy violation (Prosody: a stanza
+ * over its size limit). The oldest post sent on this connection and not
+ * yet back is the likeliest cause: twice so, and it is given up, or it
+ * would be sent after every reconnect, for ever.
+ */
+static void
+policy_violation(struct xmpp *x)
+{
+    for (struct post *p = x->posts; p; p = p->next) {
+        if (p->gen != x->gen)
+            continue;
+        if (++p->strikes >= 2)
+            give_up(x, p,
+                    "the server closed the stream for a policy "
+                    "violation twice after it was sent");
+        return;
+    }
+}
+
+/*
+ * A stanza over the limit was dropped: what its start says. A message in
+ * a room (live, or an archive page's) or a direct one is reported with
+ * who wrote it; anything else is only logged.
+ */
+static void
+ws_too_big(void *ud, const char *head, size_t len, size_t size)
+{
+    struct xmpp *x = ud;
+    struct pf_xnode *n;
+    char err[256];
+    pf_arena_reset(&x->arena);
+    if (pf_xml_parse_head(&x->arena, head, len, &x->lim, &n, err,
+                          sizeof(err)) != PF_OK ||
+        !pf_xml_is(n, NS_CLIENT, "message")) {
+        pf_warn("xmpp: a stanza of %zu bytes from the server, over the limit "
+                "of %zu, was dropped unread",
+                size, x->lim.max_bytes);
+        return;
+    }
+    const struct pf_xnode *m = n, *result = pf_xml_child(n, NS_MAM, "result");
+    const char *archive_id = NULL, *nick;
+    struct room *r = room_of(x, pf_xml_attr(n, "from"), &nick);
+    if (result) {
+        /* an archive page's message: only from the room itself */
+        if (!r || nick)
+            return;
+        archive_id = pf_xml_attr(result, "id");
+        m = pf_xml_child(pf_xml_child(result, NS_FORWARD, "forwarded"),
+                         NS_CLIENT, "message");
+        if (room_of(x, pf_xml_attr(m, "from"), &nick) != r)
+            return;
+    }
+    const char *type = attr_or(m, "type", "normal");
+    const struct pf_xnode *body = pf_xml_child(m, NS_CLIENT, "body");
+    struct pf_event ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.type = PF_EV_TOOBIG;
+    ev.thread = ev.ref_id = ev.key = "";
+    ev.text = body ? body->text : "";
+    ev.msg_id = archive_id ? archive_id : "";
+    ev.alt_id = attr_or(m, "id", "");
+    ev.bytes = size;
+    ev.limit = x->lim.max_bytes;
+    ev.catchup = archive_id != NULL;
+    ev.ts_ms = pf_wall_us() / 1000;
+    char *who = NULL;
+    if (r && nick && strcmp(type, "groupchat") == 0) {
+        if (strcmp(nick, r->nick) == 0)
+            return; /* ours */
+        struct member *mem = find_member(r, nick);
+        ev.room = r->jid;
+        ev.author_name = nick;
+        ev.anonymous = !(mem && mem->real) || archive_id;
+        who = mem && mem->real && !archive_id
+                  ? pf_xstrdup(mem->id)
+                  : pf_xasprintf("%s/%s", r->jid, nick);
+    } else if (!r && pf_xml_attr(m, "from") && strcmp(type, "error") != 0 &&
+               strcmp(type, "groupchat") != 0) {
+        who = bare(pf_xml_attr(m, "from"));
+        ev.author_name = who;
+    } else {
+        pf_warn("xmpp: a message of %zu bytes from %s, over the limit of %zu, "
+                "was dropped unread",
+                size, attr_or(m, "from", "the server"), x->lim.max_bytes);
+        return;
+    }
+    ev.author_id = who;
+    emit(x, &ev);
+    free(who);
+}
+
 static void
 ws_message(void *ud, const char *data, size_t len)
 {
@@ -1184,6 +1380,8 @@ ws_message(void *ud, const char *data, size_t len)
     } else if (pf_xml_is(n, NS_STREAMS, "error")) {
         pf_warn("xmpp: stream error from the server: %s",
                 n->child ? n->child->name : "unknown");
+        if (pf_xml_child(n, NS_XSTREAMS, "policy-violation"))
+            policy_violation(x);
         pf_ws_drop(x->ws, "stream error");
     } else if (strcmp(n->ns, NS_SASL) == 0) {
         sasl(x, n);
@@ -1233,7 +1431,8 @@ ws_closed(void *ud, const char *why)
         emit_state(x, "disconnected");
 }
 
-static const struct pf_ws_ops ws_ops = {ws_open, ws_message, ws_closed};
+static const struct pf_ws_ops ws_ops = {ws_open, ws_message, ws_closed,
+                                        ws_too_big};
 
 /* ---- the connector ops ---- */
 
@@ -1284,10 +1483,16 @@ add_post(struct xmpp *x, const char *room, const char *text, const char *key,
          int again)
 {
     struct room *r = find_room(x, room, strlen(room));
-    if (!r || !key || !*key)
+    if (!r || !key || !*key || strlen(key) >= KEY_MAX)
         return PF_EINVAL;
     if (is_pending_key(x, key))
         return PF_OK; /* the same post again: already on its way */
+    if (!fits(x, room, text)) {
+        pf_warn("xmpp: %s: a post of %zu bytes is over what the server takes "
+                "(%zu bytes in a stanza); not sent",
+                room, strlen(text), stanza_limit(x));
+        return PF_ETOOBIG;
+    }
     struct post *p = pf_xcalloc(1, sizeof(*p));
     p->room = pf_xstrdup(room);
     p->text = pf_xstrdup(text);
@@ -1331,6 +1536,12 @@ op_direct(struct pf_connector *c, const char *user, const char *text)
     struct pf_buf b = PF_BUF_INIT;
     if (!strchr(user, '@') || x->state < S_JOIN)
         return PF_EINVAL;
+    if (!fits(x, user, text)) {
+        pf_warn("xmpp: a direct message of %zu bytes to %s is over what the "
+                "server takes (%zu bytes in a stanza); not sent",
+                strlen(text), user, stanza_limit(x));
+        return PF_ETOOBIG;
+    }
     char *id = new_id(x, "dm");
     pf_buf_addstr(&b, "<message xmlns='" NS_CLIENT "' type='chat' to='");
     pf_xml_escape_str(&b, user);
@@ -1388,6 +1599,12 @@ op_del(struct pf_connector *c, const char *room, const char *msg_id)
 }
 
 static int
+op_fits(struct pf_connector *c, const char *to, const char *text)
+{
+    return fits((struct xmpp *)c, to, text);
+}
+
+static int
 op_ready(struct pf_connector *c)
 {
     return ((struct xmpp *)c)->state == S_READY;
@@ -1441,7 +1658,7 @@ static const struct pf_connector_ops xmpp_ops = {
     "xmpp",   op_start,   op_stop,       op_join,
     op_post,  op_direct,  op_react,      op_del,
     op_ready, op_destroy, op_post_again, pf_xmpp_set_last_id,
-    NULL,     0,
+    NULL,     0,          op_fits,
 };
 
 struct pf_connector *
@@ -1520,6 +1737,25 @@ void
 pf_xmpp_feed(struct pf_connector *c, const char *frame, size_t len)
 {
     ws_message(c, frame, len);
+}
+
+void
+pf_xmpp_feed_open(struct pf_connector *c)
+{
+    ws_open(c);
+}
+
+void
+pf_xmpp_feed_closed(struct pf_connector *c)
+{
+    ws_closed(c, "closed");
+}
+
+void
+pf_xmpp_feed_too_big(struct pf_connector *c, const char *head, size_t len,
+                     size_t size)
+{
+    ws_too_big(c, head, len, size);
 }
 
 int

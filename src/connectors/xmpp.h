@@ -50,6 +50,13 @@ void pf_xmpp_set_last_id(struct pf_connector *c, const char *room,
  * target drive the stanza handling this way, without a socket).
  */
 void pf_xmpp_feed(struct pf_connector *c, const char *frame, size_t len);
+/* ... and the rest of what the transport reports: the connection opened
+   (a stream starts), it closed, a frame too big to read came (its start
+   and its size). */
+void pf_xmpp_feed_open(struct pf_connector *c);
+void pf_xmpp_feed_closed(struct pf_connector *c);
+void pf_xmpp_feed_too_big(struct pf_connector *c, const char *head, size_t len,
+                          size_t size);
 
 /*
  * Send one stanza exactly as given, on the connection as it is (the

@@ -44,7 +44,7 @@
 /* a message relayed to a customer, kept so that it can be deleted */
 struct relayed {
     char *src_id, *src_alt; /* the author's message in the internal room */
-    char *author_id, *route;
+    char *author_id, *author_name, *route;
     char *key;       /* our post's idempotency key */
     char *posted_id; /* its id in the customer room, once known */
     int delete_wanted;
@@ -57,6 +57,7 @@ relayed_clear(struct relayed *x)
     free(x->src_id);
     free(x->src_alt);
     free(x->author_id);
+    free(x->author_name);
     free(x->route);
     free(x->key);
     free(x->posted_id);
@@ -254,6 +255,67 @@ addressable(const struct pf_relay *r, const char *user_id)
     return strchr(user_id, '@') && !strchr(user_id, '/');
 }
 
+/*
+ * text as the server takes it in a post to `to` (a room, or a user for a
+ * direct message): cut, with "…", when it is longer than that. Notices,
+ * answers and mirrored lines are shortened; a reply to a customer never
+ * is (fits_customer).
+ */
+static char *
+fitted(struct pf_relay *r, const char *to, const char *text)
+{
+    const struct pf_connector_ops *o = r->conn->ops;
+    if (!o->fits || o->fits(r->conn, to, text))
+        return pf_xstrdup(text);
+    size_t lo = 0, hi = strlen(text);
+    char *best = pf_xstrdup("\xe2\x80\xa6");
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo + 1) / 2;
+        size_t keep = pf_display_cut(text, mid);
+        char *c = pf_xasprintf("%.*s\xe2\x80\xa6", (int)keep, text);
+        if (o->fits(r->conn, to, c)) {
+            free(best);
+            best = c;
+            lo = mid;
+        } else {
+            free(c);
+            hi = mid - 1;
+        }
+    }
+    pf_debug("a post to %s was cut to %zu bytes to fit", to, strlen(best));
+    return best;
+}
+
+/* a post in an internal room, shortened to fit */
+static void
+post_internal(struct pf_relay *r, const char *room, const char *thread,
+              const char *text, const char *key, int again)
+{
+    char *t = fitted(r, room, text);
+    if (again)
+        r->conn->ops->post_again(r->conn, room, thread, t, key);
+    else
+        r->conn->ops->post(r->conn, room, thread, t, key);
+    free(t);
+}
+
+/* a direct message, shortened to fit */
+static void
+send_direct(struct pf_relay *r, const char *user, const char *text)
+{
+    char *t = fitted(r, user, text);
+    r->conn->ops->direct(r->conn, user, t);
+    free(t);
+}
+
+/* does line fit in a post to rt's customer? */
+static int
+fits_customer(struct pf_relay *r, struct route *rt, const char *line)
+{
+    return !r->conn->ops->fits ||
+           r->conn->ops->fits(r->conn, rt->conf->customer_room, line);
+}
+
 /* A direct message when the user has a real address, else a line in the
    internal room that names them. */
 static void
@@ -261,14 +323,14 @@ tell(struct pf_relay *r, struct route *rt, const char *user_id,
      const char *user_name, int direct_ok, const char *text)
 {
     if (direct_ok && addressable(r, user_id)) {
-        r->conn->ops->direct(r->conn, user_id, text);
+        send_direct(r, user_id, text);
         return;
     }
     if (!rt)
         return;
     char *line = pf_xasprintf("%s: %s", user_name, text);
     char *key = new_key(r, "t");
-    r->conn->ops->post(r->conn, rt->conf->internal_room, "", line, key);
+    post_internal(r, rt->conf->internal_room, "", line, key, 0);
     free(key);
     free(line);
 }
@@ -291,15 +353,15 @@ reply_in(struct pf_relay *r, struct route *rt, const struct pf_event *ev,
         line = pf_xasprintf("%s (pokerface queue): %s", ev->author_name, text);
         key = new_key(r, "q");
     } else if (!ev->room) {
-        r->conn->ops->direct(r->conn, ev->author_id, text);
+        send_direct(r, ev->author_id, text);
         return;
     } else {
         line = pf_xasprintf("%s: %s", ev->author_name, text);
         key = new_key(r, "t");
     }
     if (rt)
-        r->conn->ops->post(r->conn, rt->conf->internal_room,
-                           thread ? thread : "", line, key);
+        post_internal(r, rt->conf->internal_room, thread ? thread : "", line,
+                      key, 0);
     free(key);
     free(line);
 }
@@ -1156,13 +1218,11 @@ post_notice(struct pf_relay *r, struct route *rt, struct pf_hold *h, int again,
     /* in the thread of the author's message, where there are threads */
     const char *thread = h->thread ? h->thread : "";
     if (after_restart) {
-        r->conn->ops->post_again(r->conn, rt->conf->internal_room, thread,
-                                 b.data, key);
+        post_internal(r, rt->conf->internal_room, thread, b.data, key, 1);
     } else {
         pf_hold_set(&h->notice_key, key);
         pf_hold_set(&h->notice_id, NULL);
-        r->conn->ops->post(r->conn, rt->conf->internal_room, thread, b.data,
-                           key);
+        post_internal(r, rt->conf->internal_room, thread, b.data, key, 0);
     }
     free(key);
     pf_buf_release(&b);
@@ -1239,9 +1299,9 @@ relayed_by_source(struct pf_relay *r, const char *id)
  */
 static void
 relay_text(struct pf_relay *r, struct route *rt, const char *author_id,
-           const char *src_id, const char *src_alt, const char *in,
-           const char *thread, const char *lang, const char *line,
-           const char *key)
+           const char *author_name, const char *src_id, const char *src_alt,
+           const char *in, const char *thread, const char *lang,
+           const char *line, const char *key)
 {
     r->conn->ops->post(r->conn, rt->conf->customer_room, thread, line, key);
     if (!*thread && *in)
@@ -1257,6 +1317,7 @@ relay_text(struct pf_relay *r, struct route *rt, const char *author_id,
     x->src_id = pf_xstrdup(src_id ? src_id : "");
     x->src_alt = pf_xstrdup(src_alt ? src_alt : "");
     x->author_id = pf_xstrdup(author_id);
+    x->author_name = pf_xstrdup(author_name);
     x->route = pf_xstrdup(rt->conf->name);
     x->key = pf_xstrdup(key);
     x->posted_id = NULL;
@@ -1300,6 +1361,37 @@ pf_relay_latency(const struct pf_relay *r, double q, int64_t *ns)
 }
 
 /*
+ * A reply that cannot reach the customer for its size: bytes long, over
+ * what the bot reads (limit, when it never got to read it) or what the
+ * server takes in a post. Nothing of it is sent; its author is told, in
+ * both languages (the reply's was never known), where they wrote it.
+ */
+static void
+too_long(struct pf_relay *r, struct route *rt, const struct pf_event *ev,
+         size_t bytes, size_t limit)
+{
+    char lim_fi[64] = "", lim_en[64] = "";
+    if (limit) {
+        pf_snprintf(lim_fi, sizeof(lim_fi), "; enintään %zu", limit);
+        pf_snprintf(lim_en, sizeof(lim_en), "; at most %zu", limit);
+    }
+    pf_warn("a reply from %s (%s) in %s on route '%s' is too long for the "
+            "chat server (%zu bytes%s): not %s, not sent; its author was told",
+            ev->author_name, ev->author_id, ev->room, rt->conf->name, bytes,
+            lim_en, limit ? "read" : "checked");
+    char *msg = pf_xasprintf(
+        "Vastaustasi ei lähetetty asiakkaalle: se on liian pitkä "
+        "chat-palvelimelle (%zu tavua%s). Lyhennä sitä tai jaa se useaan "
+        "viestiin. / Your reply was not sent to the customer: it is too long "
+        "for the chat server (%zu bytes%s). Shorten it or split it into "
+        "several replies.",
+        bytes, lim_fi, bytes, lim_en);
+    reply(r, rt, ev, msg);
+    free(msg);
+    r->stats.too_long++;
+}
+
+/*
  * A new outgoing message: check it, then relay it or hold it. tries > 0:
  * the journal had it unchecked after a restart (checking it may be what
  * stopped the bot: after three tries it is held unchecked).
@@ -1312,6 +1404,15 @@ outgoing(struct pf_relay *r, struct route *rt, const struct pf_event *ev,
     struct frame_verdict fv;
     char err[256];
     int rc;
+    /* one the server would refuse is not checked, held or sent: its
+       author is told at once */
+    char *whole = format(rt->conf->relay_format, ev->author_name, text);
+    int fit = fits_customer(r, rt, whole);
+    free(whole);
+    if (!fit) {
+        too_long(r, rt, ev, strlen(text), 0);
+        return;
+    }
     if (j_received(r, rt, ev, text, tries) != PF_OK) {
         journal_failed(r, rt, ev->author_id, ev->author_name, "en");
         return;
@@ -1370,8 +1471,8 @@ outgoing(struct pf_relay *r, struct route *rt, const struct pf_event *ev,
         }
         if (r->journal)
             pend_add(r, key, rt->conf->customer_room, ct, in, line, seq);
-        relay_text(r, rt, ev->author_id, ev->msg_id, ev->alt_id, in, ct,
-                   res.msg->ui_lang, line, key);
+        relay_text(r, rt, ev->author_id, ev->author_name, ev->msg_id,
+                   ev->alt_id, in, ct, res.msg->ui_lang, line, key);
         free(line);
         free(key);
         if (ev->rx_ns && !ev->catchup)
@@ -1556,6 +1657,22 @@ decide_post(struct pf_relay *r, struct route *rt, struct pf_hold *h,
     const char *in = h->thread ? h->thread : "";
     const char *ct = cust_thread(r, in);
     uint64_t seq;
+    if (!fits_customer(r, rt, line)) {
+        char msg[400];
+        pf_snprintf(msg, sizeof(msg),
+                    "#%u on liian pitkä chat-palvelimelle (%zu tavua), joten "
+                    "sitä ei lähetetty; lyhennä se: %sedit %u <teksti>. / #%u "
+                    "is too long for the chat server (%zu bytes), so it was "
+                    "not sent; shorten it: %sedit %u <text>.",
+                    h->id, strlen(text), r->cfg->command_prefix, h->id, h->id,
+                    strlen(text), r->cfg->command_prefix, h->id);
+        pf_warn("#%u on %s is too long for the chat server (%zu bytes): not "
+                "sent, still held",
+                h->id, rt->conf->name, strlen(text));
+        reply_in(r, rt, ev, h->thread, msg);
+        free(line);
+        return 0;
+    }
     if (j_decision(r, h, kind, ev->author_id, ev->author_name,
                    strcmp(kind, "send") ? text : NULL,
                    post_json(rt->conf->customer_room, ct, in, line, key),
@@ -1566,8 +1683,8 @@ decide_post(struct pf_relay *r, struct route *rt, struct pf_hold *h,
     }
     if (r->journal)
         pend_add(r, key, rt->conf->customer_room, ct, in, line, seq);
-    relay_text(r, rt, h->author_id, h->source_id, h->source_alt_id, in, ct,
-               lang, line, key);
+    relay_text(r, rt, h->author_id, h->author_name, h->source_id,
+               h->source_alt_id, in, ct, lang, line, key);
     free(line);
     return 1;
 }
@@ -1697,8 +1814,8 @@ expire(struct pf_relay *r, struct pf_hold *h)
                         fi(h->lang) ? "#%u (%s) vanheni, ei lähetetty."
                                     : "#%u (%s) expired, not sent.",
                         h->id, h->author_name);
-            r->conn->ops->post(r->conn, rt->conf->internal_room,
-                               h->thread ? h->thread : "", line, key);
+            post_internal(r, rt->conf->internal_room,
+                          h->thread ? h->thread : "", line, key, 0);
             free(key);
         }
         free(msg);
@@ -1743,18 +1860,42 @@ help(struct pf_relay *r, struct route *rt, const struct pf_event *ev, int f)
     free(msg);
 }
 
+static int
+cmp_hold_id(const void *a, const void *b)
+{
+    const struct pf_hold *x = *(const struct pf_hold *const *)a;
+    const struct pf_hold *y = *(const struct pf_hold *const *)b;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* holds listed in one answer: an answer stays short whatever the queue */
+#define HELD_PAGE 10
+
+/* !held [page]: one's holds (a supervisor's: all), oldest first */
 static void
-list_held(struct pf_relay *r, struct route *rt, const struct pf_event *ev)
+list_held(struct pf_relay *r, struct route *rt, const struct pf_event *ev,
+          unsigned page)
 {
     struct pf_buf b = PF_BUF_INIT;
     int sup = is_supervisor(r, ev->author_id);
     int64_t now = pf_wall_us() / 1000;
+    struct pf_hold **v = pf_xmalloc((r->holds.n + 1) * sizeof(*v));
+    size_t n = 0;
     for (size_t i = 0; i < r->holds.n; i++) {
-        const struct pf_hold *h = r->holds.items[i];
+        struct pf_hold *h = r->holds.items[i];
         if (!sup && strcmp(h->author_id, ev->author_id) != 0)
             continue;
         if (rt && strcmp(h->route, rt->conf->name) != 0 && !sup)
             continue;
+        v[n++] = h;
+    }
+    qsort(v, n, sizeof(*v), cmp_hold_id);
+    size_t pages = (n + HELD_PAGE - 1) / HELD_PAGE;
+    if (page < 1)
+        page = 1;
+    for (size_t i = (size_t)(page - 1) * HELD_PAGE;
+         i < n && i < (size_t)page * HELD_PAGE; i++) {
+        const struct pf_hold *h = v[i];
         char *excerpt = pf_display_line(h->text, 64, "");
         pf_buf_addf(&b, "%s#%u %s (%s, %ld min): %s", b.len ? "\n" : "", h->id,
                     h->action == PF_ACT_BLOCK ? "blocked" : "held",
@@ -1762,8 +1903,21 @@ list_held(struct pf_relay *r, struct route *rt, const struct pf_event *ev)
                     excerpt);
         free(excerpt);
     }
+    if (pages > 1 && page < pages)
+        pf_buf_addf(&b,
+                    "\n(%zu held, page %u of %zu: %sheld %u for the next / "
+                    "%zu pidätettyä, sivu %u/%zu: %sheld %u näyttää "
+                    "seuraavat)",
+                    n, page, pages, r->cfg->command_prefix, page + 1, n, page,
+                    pages, r->cfg->command_prefix, page + 1);
+    else if (pages > 1 || (page > 1 && n))
+        pf_buf_addf(&b,
+                    "%s(%zu held, page %u of %zu / %zu pidätettyä, sivu "
+                    "%u/%zu)",
+                    b.len ? "\n" : "", n, page, pages, n, page, pages);
     reply(r, rt, ev, b.data ? b.data : "No held messages.");
     pf_buf_release(&b);
+    free(v);
 }
 
 /* "!cmd N rest": parse N; *rest points after it */
@@ -1839,7 +1993,11 @@ command(struct pf_relay *r, struct route *rt, const struct pf_event *ev,
     if (refuse_anonymous(r, rt, ev))
         return;
     if (!strcmp(word, "held")) {
-        list_held(r, rt, ev);
+        unsigned page = 1;
+        const char *after;
+        if (!parse_id(args, &page, &after))
+            page = 1;
+        list_held(r, rt, ev, page);
         return;
     }
     if (strcmp(word, "send") && strcmp(word, "edit") && strcmp(word, "drop") &&
@@ -1936,7 +2094,7 @@ warn_outsider(struct pf_relay *r, struct route *rt, struct pf_person *p)
         "the room members-only.",
         p->name, p->id, p->name, p->id);
     char *key = new_key(r, "w");
-    r->conn->ops->post(r->conn, rt->conf->internal_room, "", msg, key);
+    post_internal(r, rt->conf->internal_room, "", msg, key, 0);
     free(key);
     free(msg);
 }
@@ -2002,7 +2160,7 @@ customer_message(struct pf_relay *r, struct route *rt,
            starting it */
         const char *cust = thread_of(r, ev);
         const char *in = in_thread(r, cust);
-        r->conn->ops->post(r->conn, rt->conf->internal_room, in, line, key);
+        post_internal(r, rt->conf->internal_room, in, line, key, 0);
         if (!*in && *cust)
             await_thread(r, key, NULL, cust);
         free(key);
@@ -2135,6 +2293,102 @@ delete_event(struct pf_relay *r, struct route *rt, const struct pf_event *ev)
     x->src_id[0] = x->src_alt[0] = '\0'; /* once */
 }
 
+/*
+ * A message too big to read: its start says who wrote it and where. A
+ * reply's author is told it was not sent; a customer's message is
+ * announced in the internal room, so nobody waits for an answer to it.
+ */
+static void
+too_big(struct pf_relay *r, const struct pf_event *ev)
+{
+    int internal;
+    struct route *rt = route_by_room(r, ev->room, &internal);
+    /* once, live or read back again (the start has the sender's id) */
+    char *key = pf_xasprintf("big:%s/%s", ev->room ? ev->room : "dm",
+                             ev->alt_id[0] ? ev->alt_id : ev->msg_id);
+    int seen = seen_before(r, ev->msg_id) ||
+               (ev->alt_id[0] || ev->msg_id[0] ? seen_before(r, key) : 0);
+    handled(r, ev->msg_id);
+    free(key);
+    if (seen)
+        return;
+    if (!rt) {
+        pf_warn("a message of %zu bytes from %s%s%s, over the %zu the bot "
+                "reads, was not read",
+                ev->bytes, ev->author_id, ev->room ? " in " : "",
+                ev->room ? ev->room : "", ev->limit);
+        return;
+    }
+    if (!internal) {
+        pf_warn("a message of %zu bytes from %s (%s) in the customer room %s "
+                "of route '%s', over the %zu the bot reads, was not read or "
+                "mirrored",
+                ev->bytes, ev->author_name, ev->author_id, ev->room,
+                rt->conf->name, ev->limit);
+        char *what = pf_xasprintf("(viesti, jota ei voi näyttää: %zu tavua, "
+                                  "liian pitkä / a message too long to show: "
+                                  "%zu bytes)",
+                                  ev->bytes, ev->bytes);
+        char *line =
+            pf_display_quote(rt->conf->mirror_format, ev->author_name, what);
+        char *k = new_key(r, "b");
+        post_internal(r, rt->conf->internal_room, "", line, k, 0);
+        free(k);
+        free(line);
+        free(what);
+        return;
+    }
+    const char *text = ev->text, *rp = rt->conf->reply_prefix;
+    while (*text == ' ' || *text == '\n' || *text == '\t')
+        text++;
+    if (*rp && strncmp(text, rp, strlen(rp)) != 0) {
+        pf_info("a message of %zu bytes from %s in %s, not a reply, was over "
+                "the %zu the bot reads",
+                ev->bytes, ev->author_id, ev->room, ev->limit);
+        return;
+    }
+    too_long(r, rt, ev, ev->bytes, ev->limit);
+}
+
+/*
+ * The server refused one of our posts after all, and the connector gave
+ * it up. A reply to a customer is not posted again (not after a restart
+ * either), and its author is told.
+ */
+static void
+post_failed(struct pf_relay *r, const struct pf_event *ev)
+{
+    if (pend_done(r, ev->key))
+        jwrite(r, PF_JREC_SENT,
+               json_pack("{s:s, s:s, s:s, s:b}", "key", ev->key, "room",
+                         ev->room ? ev->room : "", "msg", "", "failed", 1),
+               0, NULL);
+    for (size_t i = 0; i < r->n_relayed; i++) {
+        struct relayed *x = &r->relayed[i];
+        if (strcmp(x->key, ev->key) != 0)
+            continue;
+        struct route *rt = route_by_name(r, x->route);
+        r->stats.failed++;
+        pf_warn("a reply from %s on route '%s' was refused by the chat "
+                "server (%s): not sent; its author was told",
+                x->author_id, x->route, ev->text);
+        /* in the room, not privately: a post waits for the connection
+           (the server may be closing this one), a direct message not */
+        char *msg = pf_xasprintf(
+            x->fi ? "%s: vastaustasi ei voitu toimittaa asiakkaalle: "
+                    "chat-palvelin hylkäsi sen (%s). Sitä ei lähetetty."
+                  : "%s: your reply could not be delivered to the customer: "
+                    "the chat server refused it (%s). It was not sent.",
+            x->author_name, ev->text);
+        char *k = new_key(r, "f");
+        if (rt)
+            post_internal(r, rt->conf->internal_room, "", msg, k, 0);
+        free(k);
+        free(msg);
+        return;
+    }
+}
+
 static void
 relay_event(struct pf_relay *r, const struct pf_event *ev)
 {
@@ -2193,6 +2447,8 @@ relay_event(struct pf_relay *r, const struct pf_event *ev)
             pf_people_leave(internal ? &rt->team : &rt->cust, ev->author_id);
         return;
     case PF_EV_CURSOR: note_cursor(r, ev); return;
+    case PF_EV_TOOBIG: too_big(r, ev); return;
+    case PF_EV_FAILED: post_failed(r, ev); return;
     default: break;
     }
     if (ev->own || seen_before(r, ev->msg_id)) {

@@ -32,6 +32,8 @@ struct pf_relay;
 struct pf_relay_stats {
     unsigned relayed, mirrored, held, sent, edited, dropped, expired, refused,
         notes;
+    unsigned too_long; /* replies too long to read or to post */
+    unsigned failed;   /* replies the server refused after all */
 };
 
 /* cfg and engine are borrowed and outlive the relay. */
