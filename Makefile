@@ -6,8 +6,9 @@
 #   make asan       the whole suite under AddressSanitizer + UBSan (build-asan/)
 #   make deps       install the Debian packages pokerface needs (apt-get)
 #   make install    PREFIX=/usr/local DESTDIR= ; make uninstall
-#   make fuzz       libFuzzer on XMPP stanzas, Mattermost events and journal
-#                   replay (clang), FUZZ_SECONDS each
+#   make fuzz       libFuzzer on XMPP stanzas, the XMPP connector's whole
+#                   session, Mattermost events and journal replay (clang),
+#                   FUZZ_SECONDS each
 #   make fmt        clang-format the sources; make fmt-check only checks
 #   make clean
 
@@ -81,7 +82,7 @@ FIXTURE_NAMES := $(basename $(notdir $(wildcard tests/fixtures/plugins/*.c)))
 FIXTURES := $(FIXTURE_NAMES:%=$(BUILD)/tests/plugins/%.so) \
 	$(BUILD)/tests/plugins/frozen_v1_0.so
 
-FUZZ_TARGETS := stanza journal mattermost worker
+FUZZ_TARGETS := stanza journal mattermost worker session
 FUZZ_SECONDS ?= 60
 FUZZ_BUILD := build-fuzz
 
