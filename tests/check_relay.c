@@ -1884,24 +1884,30 @@ marker(const char *t)
 static int
 read_queue(struct scene *s, unsigned *hold_of, int n)
 {
-    size_t from = s->sanna->n;
-    tc_say(s->sanna, s->iroom, "!held");
-    const struct tc_msg *m =
-        tc_wait_msg(s->sanna, s->iroom, "sanna: ", &from, 3000);
-    if (!m)
-        return 0;
-    for (const char *line = m->text; line && *line;) {
-        const char *hash = strchr(line, '#');
-        const char *nl = strchr(line, '\n');
-        if (hash && (!nl || hash < nl)) {
-            unsigned id = (unsigned)strtoul(hash + 1, NULL, 10);
-            int k = marker(hash);
-            if (k >= 0 && k < n)
-                hold_of[k] = id;
+    /* page by page: ten holds an answer */
+    for (unsigned page = 1;; page++) {
+        size_t from = s->sanna->n;
+        char cmd[32];
+        snprintf(cmd, sizeof(cmd), "!held %u", page);
+        tc_say(s->sanna, s->iroom, cmd);
+        const struct tc_msg *m =
+            tc_wait_msg(s->sanna, s->iroom, "sanna: ", &from, 3000);
+        if (!m)
+            return 0;
+        for (const char *line = m->text; line && *line;) {
+            const char *hash = strchr(line, '#');
+            const char *nl = strchr(line, '\n');
+            if (hash && (!nl || hash < nl)) {
+                unsigned id = (unsigned)strtoul(hash + 1, NULL, 10);
+                int k = marker(hash);
+                if (k >= 0 && k < n)
+                    hold_of[k] = id;
+            }
+            line = nl ? nl + 1 : NULL;
         }
-        line = nl ? nl + 1 : NULL;
+        if (!strstr(m->text, "for the next"))
+            return 1;
     }
-    return 1;
 }
 
 /*
