@@ -1071,6 +1071,8 @@ describe(const struct pf_result *res, struct pf_hold *h)
  */
 struct frame_verdict {
     int action; /* PF_ACT_PASS: nothing found in the frame */
+    int failed; /* the check itself failed (why says how): the message is
+                   held unchecked, and not checked a second time */
     struct pf_buf why, words, details;
 };
 
@@ -1118,6 +1120,7 @@ check_frame(struct pf_relay *r, struct route *rt, const struct pf_event *ev,
     }
     if (check_text(r, rt, ev, line, &res, err, sizeof(err)) != PF_OK) {
         fv->action = PF_ACT_HOLD; /* not checked, so not sent */
+        fv->failed = 1;
         pf_buf_addstr(&fv->why, err);
         pf_buf_addstr(&fv->details, err);
         free(line);
@@ -1133,6 +1136,9 @@ check_frame(struct pf_relay *r, struct route *rt, const struct pf_event *ev,
             continue;
         if (f->action > fv->action)
             fv->action = f->action;
+        /* a plugin failed on the line (hung, crashed): it would fail on
+           the reply too, so it is not asked again */
+        fv->failed |= failed;
         pf_buf_addf(&fv->why, "%s%s", fv->why.len ? "; " : "",
                     f->f.reason[0] ? f->f.reason : f->f.label);
         for (uint32_t k = 0; k < f->f.n_spans; k++) {
@@ -1424,7 +1430,12 @@ outgoing(struct pf_relay *r, struct route *rt, const struct pf_event *ev,
         rc = PF_EINVAL;
     } else {
         check_frame(r, rt, ev, ev->author_name, text, &fv);
-        rc = check_text(r, rt, ev, text, &res, err, sizeof(err));
+        if (fv.failed) {
+            pf_snprintf(err, sizeof(err), "%s", fv.why.data);
+            rc = PF_EINVAL;
+        } else {
+            rc = check_text(r, rt, ev, text, &res, err, sizeof(err));
+        }
     }
     if (rc != PF_OK) {
         /* not checked, so not sent: hold it with the reason */
@@ -1742,7 +1753,11 @@ do_edit(struct pf_relay *r, struct route *rt, struct pf_hold *h,
     as_author.author_id = h->author_id;
     as_author.author_name = h->author_name;
     check_frame(r, rt, &as_author, h->author_name, text, &fv);
-    int rc = check_text(r, rt, &as_author, text, &res, err, sizeof(err));
+    int rc = PF_EINVAL;
+    if (fv.failed)
+        pf_snprintf(err, sizeof(err), "%s", fv.why.data);
+    else
+        rc = check_text(r, rt, &as_author, text, &res, err, sizeof(err));
     if (rc == PF_OK && res.action <= PF_ACT_NOTE && fv.action <= PF_ACT_NOTE) {
         frame_release(&fv);
         char *key = pf_xasprintf("pf-h%u-e%u", h->id, h->edits);
