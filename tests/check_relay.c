@@ -1415,8 +1415,9 @@ END_TEST
 /*
  * XMPP, the bot set to a bigger stanza than the server takes: the server
  * closes the stream for the post (policy-violation). The post is given
- * up after the second time, with a log line; its author is told; the bot
- * does not reconnect for ever.
+ * up after the second time (or the fourth, when Prosody's stream error
+ * is lost as it closes the socket), with a log line; its author is told;
+ * the bot does not reconnect for ever.
  */
 START_TEST(a_post_the_server_refuses_is_given_up)
 {
@@ -1446,7 +1447,9 @@ START_TEST(a_post_the_server_refuses_is_given_up)
     /* and it stays given up */
     tc_pump(&s.w, 3000);
     size_t n = log_count(&s, "reconnecting in");
-    ck_assert_msg(n >= 1 && n <= 3, "%zu reconnects; see %s", n, s.bot.log);
+    /* twice with the stream error; Prosody's error is sometimes lost as it
+       closes the socket, and a close without one counts half */
+    ck_assert_msg(n >= 1 && n <= 4, "%zu reconnects; see %s", n, s.bot.log);
     assert_none(&s, s.cust, s.croom, "[R1]");
     tc_say(s.aino, s.iroom, ">> Your refund went out on Monday.");
     ck_assert_ptr_nonnull(

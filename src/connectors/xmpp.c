@@ -36,9 +36,9 @@
  *    (the server, or the room asked): any account can send the bot an iq;
  *  - nothing is sent that the server would refuse for its size (the
  *    smaller of max_stanza and what the server advertises, XEP-0478); a
- *    post the server refuses anyway (an error with its id, or the stream
- *    closed with policy-violation twice while it was the oldest in
- *    flight) is given up and reported, never sent again and again;
+ *    post the server refuses anyway (an error with its id, or connections
+ *    that ended while it was the oldest in flight: see strike()) is given
+ *    up and reported, never sent again and again;
  *  - a stanza too big to read is not lost without a word: what its start
  *    says (who wrote it, where) is reported (PF_EV_TOOBIG).
  */
@@ -88,6 +88,8 @@
    KEY_MAX): send_post's, which is the longest the bot writes */
 #define KEY_MAX 128
 #define FRAME_BYTES 256
+/* strikes that give a post up (see strike()) */
+#define STRIKES_MAX 4
 
 #define MAM_PAGE 50
 #define LOOKBACK 100
@@ -132,8 +134,9 @@ struct post {
     unsigned gen;     /* the connection it last went out on (0: never); one
                          sent on an earlier connection is looked for in the
                          room before it is sent again */
-    unsigned strikes; /* streams closed for a policy violation while it
-                         was the oldest post in flight */
+    unsigned strikes; /* connections that ended while it was the oldest
+                         post in flight: 2 for a policy violation, 1
+                         for a close without a word; wait errors 1 */
 };
 
 struct xmpp {
@@ -159,6 +162,7 @@ struct xmpp {
     struct pf_arena arena;
     struct pf_xml_limits lim;
     size_t server_limit; /* what the server says it takes (0: unknown) */
+    int stream_error;    /* the server ended this connection with one */
     int stopped;
     pf_xmpp_tap_cb tap; /* sees every stanza written */
     void *tap_ud;
@@ -851,7 +855,7 @@ message(struct xmpp *x, const struct pf_xnode *m)
         for (struct post *p = x->posts; er && !nick && id && p; p = p->next) {
             if (strcmp(p->key, id) != 0 || strcmp(p->room, er->jid) != 0)
                 continue;
-            if (strcmp(etype, "wait") != 0 || ++p->strikes >= 3)
+            if (strcmp(etype, "wait") != 0 || ++p->strikes >= STRIKES_MAX)
                 give_up(x, p, cond);
             break;
         }
@@ -1264,21 +1268,26 @@ sasl(struct xmpp *x, const struct pf_xnode *s)
 }
 
 /*
- * The server closed the stream for a policy violation (Prosody: a stanza
- * over its size limit). The oldest post sent on this connection and not
- * yet back is the likeliest cause: twice so, and it is given up, or it
- * would be sent after every reconnect, for ever.
+ * The connection ended while posts were on their way: for a policy
+ * violation (Prosody: a stanza over its size limit; weight 2), or without
+ * a word (weight 1: Prosody's stream error can be lost as it closes the
+ * socket). The oldest post sent on this connection and not yet back is
+ * the likeliest cause: after STRIKES_MAX it is given up, or it would be
+ * sent after every reconnect, for ever. A post in flight when the
+ * connection is lost for other reasons is back on the next one, and its
+ * strikes go with it.
  */
 static void
-policy_violation(struct xmpp *x)
+strike(struct xmpp *x, unsigned weight)
 {
     for (struct post *p = x->posts; p; p = p->next) {
         if (p->gen != x->gen)
             continue;
-        if (++p->strikes >= 2)
+        p->strikes += weight;
+        if (p->strikes >= STRIKES_MAX)
             give_up(x, p,
-                    "the server closed the stream for a policy "
-                    "violation twice after it was sent");
+                    "the connection ended each time it was sent, for a "
+                    "policy violation");
         return;
     }
 }
@@ -1380,8 +1389,9 @@ ws_message(void *ud, const char *data, size_t len)
     } else if (pf_xml_is(n, NS_STREAMS, "error")) {
         pf_warn("xmpp: stream error from the server: %s",
                 n->child ? n->child->name : "unknown");
+        x->stream_error = 1;
         if (pf_xml_child(n, NS_XSTREAMS, "policy-violation"))
-            policy_violation(x);
+            strike(x, 2);
         pf_ws_drop(x->ws, "stream error");
     } else if (strcmp(n->ns, NS_SASL) == 0) {
         sasl(x, n);
@@ -1403,6 +1413,7 @@ ws_open(void *ud)
     x->state = S_OPEN;
     x->authed = 0;
     x->ignored = 0;
+    x->stream_error = 0;
     clear_requests(x);
     x->gen++;
     send_open(x);
@@ -1414,6 +1425,8 @@ ws_closed(void *ud, const char *why)
     struct xmpp *x = ud;
     int was = x->state;
     (void)why;
+    if (!x->stream_error && !x->stopped)
+        strike(x, 1);
     x->state = S_DOWN;
     x->authed = 0;
     clear_requests(x);
