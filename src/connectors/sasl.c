@@ -217,6 +217,8 @@ pf_scram_final(struct pf_scram *s, const char *password,
     char *without_proof = pf_buf_detach(&b, NULL);
     pf_buf_addf(&b, "%s,%s,%s", s->client_first_bare, server_first,
                 without_proof);
+    /* a second challenge (a broken or hostile server) replaces the first */
+    free(s->auth_message);
     s->auth_message = pf_buf_detach(&b, NULL);
 
     hmac(stored, SHA_LEN, s->auth_message, strlen(s->auth_message), sig);
