@@ -228,6 +228,11 @@ START_TEST(quotations)
     ck_assert_uint_eq(g->kind, PF_SEG_QUOTE);
     ck_assert(g->flags & PF_SEGF_QUOTED);
     ck_assert_uint_ne(g->parent, PF_SEG_NONE);
+    /* a sentence that opens with a long quotation: one segment (this
+       looped for ever once; the fuzz target found it) */
+    m = prep("\"this is the worst shop ever\" is what you wrote.");
+    check_invariants(m);
+    ck_assert_uint_eq(m->n_segments, 1);
     /* a short quotation stays in its sentence: scare quotes are a cue */
     m = prep("The customer is an \"IT expert\" again.");
     ck_assert_uint_eq(m->n_segments, 1);

@@ -493,15 +493,15 @@ sentence(struct seg_builder *b, size_t t0, size_t t1, int line_start,
                 words += is_word(m, e);
                 e++;
             }
-            /* with its quotation marks when they are there */
-            if (words >= 3 && e < t1) {
-                z = e;
-                kind = PF_SEG_QUOTE;
-                t = t - 1;
-            } else {
+            /* with its quotation marks when they are there; the quoted run
+               is passed over whether it makes a part or not */
+            if (words < 3 || e >= t1 || t - 1 == t0) {
                 t = e;
                 continue;
             }
+            z = e;
+            kind = PF_SEG_QUOTE;
+            t = t - 1;
         }
         if (z == SIZE_MAX || z >= t1)
             continue;
