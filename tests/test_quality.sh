@@ -23,9 +23,9 @@ MIN_RECALL_SHARED=0.84
 MAX_FALSE_HOLD_SHARED=0.035
 MIN_RECALL=0.70
 MAX_FALSE_HOLD=0.075
-# coaching is measured here too; its bar is low until the coach plugin's
-# rework lands (issue 13, item 5)
-MIN_F1=0.40
+# coaching: the lowest label on any source left out (missing_apology on
+# saas-trades is the weak one today)
+MIN_F1=0.65
 fails=0
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
