@@ -2618,7 +2618,15 @@ START_TEST(a_plugin_that_hangs_or_crashes_does_not_stop_the_bot)
 
     /* observe() of backstage talk never returns: the next reply is not
        checked, so held */
-    tc_say(s.ville, s.iroom, "STALLME coffee anyone?");
+    {
+        /* aino answers after she has seen ville's remark, so the server
+           has sent it to the bot before her reply (under ASan the two
+           could reach the bot the other way round) */
+        size_t seen = s.aino->n;
+        tc_say(s.ville, s.iroom, "STALLME coffee anyone?");
+        ck_assert_ptr_nonnull(
+            tc_wait_msg(s.aino, s.iroom, "STALLME", &seen, WAIT));
+    }
     held_because(&s, "All set, have a nice day!", "observe()");
     relayed_fine(&s, "We have refunded the shipping costs.");
 
