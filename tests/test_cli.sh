@@ -65,7 +65,14 @@ expect_in "$T/err" "invalid UTF-8: byte 0xff at offset 4" "invalid UTF-8 named"
 expect_in "$T/err" "the message was not checked" "not checked said"
 expect_exit 0 "empty message" -- sh -c "printf '' | \"$PF\" check"
 yes 'Your order ships on Monday, thank you for waiting.' | head -c 1000000 >"$T/big"
-expect_exit 0 "1 MB message" -- sh -c "\"$PF\" check <\"$T/big\""
+# checked, not refused: passed, or held when a slow build (ASan) makes a
+# plugin overrun its budget on a megabyte
+"$PF" check <"$T/big" >"$T/out" 2>"$T/err"
+rc=$?
+if [ "$rc" -eq 0 ] || [ "$rc" -eq 1 ]; then ok; else
+    fail "1 MB message: exit $rc, want 0 or 1"; sed 's/^/    /' "$T/err"
+fi
+expect_not_in "$T/err" "not checked" "a 1 MB message is checked"
 head -c 2000000 /dev/zero | tr '\0' 'a' >"$T/huge"
 expect_exit 2 "2 MB message" -- sh -c "\"$PF\" check <\"$T/huge\""
 expect_in "$T/err" "message too large" "too large named"
