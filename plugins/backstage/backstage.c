@@ -83,6 +83,10 @@ struct bs {
        squeezed and without ä/ö (a bit each, hashed): a word that starts
        otherwise needs no evasion lookup */
     uint64_t evade3[64];
+    /* the words of the finding families grouped by their first byte, for
+       masked words (k*sipää): by_first[by_start[c] .. by_start[c + 1]) */
+    uint32_t *by_first;
+    uint32_t by_start[257];
     /* the finding labels, "backstage.NAME", made once */
     char labels[FAM_N_FINDING][PF_LABEL_MAX];
 };
@@ -212,6 +216,32 @@ evade3_has(const struct bs *b, const char *w, size_t n)
     return (b->evade3[h >> 6] >> (h & 63)) & 1u;
 }
 
+/* group the finding families' words by first byte (masked words) */
+static int
+by_first_init(struct bs *b)
+{
+    const struct lexicon *lx = &b->lx;
+    memset(b->by_start, 0, sizeof(b->by_start));
+    for (size_t i = 0; i < lx->words.n; i++) {
+        const struct wentry *we = &lx->words.entries[i];
+        if (lx->cues[we->cue].family < FAM_N_FINDING)
+            b->by_start[(unsigned char)lx->keys[we->key] + 1]++;
+    }
+    for (int c = 0; c < 256; c++)
+        b->by_start[c + 1] += b->by_start[c];
+    b->by_first = malloc((b->by_start[256] + 1) * sizeof(*b->by_first));
+    if (!b->by_first)
+        return PF_ENOMEM;
+    uint32_t fill[256];
+    memcpy(fill, b->by_start, sizeof(fill));
+    for (size_t i = 0; i < lx->words.n; i++) {
+        const struct wentry *we = &lx->words.entries[i];
+        if (lx->cues[we->cue].family < FAM_N_FINDING)
+            b->by_first[fill[(unsigned char)lx->keys[we->key]]++] = (uint32_t)i;
+    }
+    return PF_OK;
+}
+
 static void
 evade3_init(struct bs *b)
 {
@@ -305,9 +335,14 @@ bs_create(const struct pf_host *h, struct pf_hctx *hctx, void **inst, char *err,
     if ((rc = lex_load_config(&b->lx, "backstage-*.txt", err, errlen)))
         goto fail;
     evade3_init(b);
+    if ((rc = by_first_init(b))) {
+        pf_strlcpy(err, "out of memory", errlen);
+        goto fail;
+    }
     *inst = b;
     return PF_OK;
 fail:
+    free(b->by_first);
     lex_release(&b->lx);
     free(b);
     return rc;
@@ -317,6 +352,7 @@ static void
 bs_destroy(void *inst)
 {
     struct bs *b = inst;
+    free(b->by_first);
     lex_release(&b->lx);
     free(b);
 }
@@ -505,8 +541,11 @@ little_word(const struct pf_msg *m, size_t t)
     };
     const char *w = m->norm + m->tokens[t].norm_off;
     size_t n = m->tokens[t].norm_len;
+    if (n > 3)
+        return 0;
     for (size_t i = 0; i < sizeof(little) / sizeof(*little); i++)
-        if (strlen(little[i]) == n && memcmp(little[i], w, n) == 0)
+        if (little[i][0] == w[0] && strlen(little[i]) == n &&
+            memcmp(little[i], w, n) == 0)
             return 1;
     return 0;
 }
@@ -535,10 +574,7 @@ split_word(struct scan *s, size_t t)
     if (!word_tok(m, u) || m->tokens[u].norm_len < 2 ||
         m->tokens[u].norm_len > 8)
         return;
-    /* with a space between, two real words are two words: "to open" is
-       not "toopen" */
-    if (u == t + 1 && (little_word(m, t) || little_word(m, u)))
-        return;
+
     const struct pf_token *a = &m->tokens[t], *b = &m->tokens[u];
     size_t n = a->norm_len + b->norm_len;
     if (n < 5 || n >= sizeof(joined))
@@ -546,6 +582,10 @@ split_word(struct scan *s, size_t t)
     memcpy(joined, m->norm + a->norm_off, a->norm_len);
     memcpy(joined + a->norm_len, m->norm + b->norm_off, b->norm_len);
     if (!evade3_has(s->bs, joined, n))
+        return;
+    /* with a space between, two real words are two words: "to open" is
+       not "toopen" */
+    if (u == t + 1 && (little_word(m, t) || little_word(m, u)))
         return;
     /* the joined word as it is, and a strong one: "hop on" is not a
        squeezed "hoopon" */
@@ -625,13 +665,16 @@ token_cues(struct scan *s)
         split_word(s, t);
         trailing_leet(s, t);
         if (tok->flags & PF_TOKF_MASKED) {
-            for (size_t i = 0; i < lx->words.n; i++) {
-                const struct wentry *we = &lx->words.entries[i];
+            /* the words starting with its first letter (all of them when
+               that is masked too) */
+            const struct bs *bs = s->bs;
+            unsigned fc = (unsigned char)w[0];
+            uint32_t i0 = fc == '*' ? 0 : bs->by_start[fc];
+            uint32_t i1 = fc == '*' ? bs->by_start[256] : bs->by_start[fc + 1];
+            for (uint32_t i = i0; i < i1; i++) {
+                const struct wentry *we = &lx->words.entries[bs->by_first[i]];
                 const struct cue *c = &lx->cues[we->cue];
                 const char *key = lx->keys + we->key;
-                if (c->family >= FAM_N_FINDING ||
-                    (w[0] != '*' && w[0] != key[0]))
-                    continue;
                 if (masked_match(w, wl, key))
                     add_hit(s, we->cue, c->family,
                             c->weight * lx->weight_scale[c->family], t, t + 1,

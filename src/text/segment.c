@@ -35,16 +35,10 @@ struct seg_builder {
     size_t n, cap;
     size_t last_top; /* the last top-level segment */
     uint32_t *tok_seg;
-    uint8_t *tinfo; /* per token: TI_* */
     /* for the message's pf_addressee, counted on the way */
     uint16_t questions;
     int32_t colleague_tok, customer_tok;
 };
-
-/* seg_builder.tinfo bits: white space around a token, found once */
-#define TI_NL_BEFORE 0x01 /* a line break between the previous token and it */
-#define TI_SP_BEFORE 0x02 /* white space (or the start) right before it */
-#define TI_SP_AFTER 0x04  /* white space (or the end) right after it */
 
 static int
 is_punct(const struct pf_msg *m, size_t t, char c)
@@ -54,24 +48,38 @@ is_punct(const struct pf_msg *m, size_t t, char c)
            m->norm[tok->norm_off] == c;
 }
 
-/* a newline in the raw text right before token t (t > 0) */
+/* a newline in the raw text between token t - 1 and token t (t > 0) */
 static int
 newline_before(const struct seg_builder *b, size_t t)
 {
-    return (b->tinfo[t] & TI_NL_BEFORE) != 0;
+    const struct pf_msg *m = b->m;
+    uint32_t from = m->tokens[t - 1].raw.off + m->tokens[t - 1].raw.len;
+    for (uint32_t k = from; k < m->tokens[t].raw.off; k++)
+        if (m->text[k] == '\n')
+            return 1;
+    return 0;
 }
 
-/* white space in the raw text right before / after token t */
+static int
+is_space_byte(char c)
+{
+    return c == ' ' || c == '\n' || c == '\t';
+}
+
+/* white space (or the start, the end) right before / after token t */
 static int
 space_before(const struct seg_builder *b, size_t t)
 {
-    return (b->tinfo[t] & TI_SP_BEFORE) != 0;
+    uint32_t o = b->m->tokens[t].raw.off;
+    return o == 0 || is_space_byte(b->m->text[o - 1]);
 }
 
 static int
 space_after(const struct seg_builder *b, size_t t)
 {
-    return (b->tinfo[t] & TI_SP_AFTER) != 0;
+    const struct pf_msg *m = b->m;
+    uint32_t e = m->tokens[t].raw.off + m->tokens[t].raw.len;
+    return e >= m->text_len || is_space_byte(m->text[e]);
 }
 
 static int
@@ -584,28 +592,6 @@ pf_segments_read(struct pf_msg *m, const uint16_t *wc, struct pf_arena *a,
     m->n_segments = 0;
     if (nt == 0)
         return;
-    /* the white space around each token, once */
-    b.tinfo = pf_arena_alloc(a, nt);
-    for (size_t t = 0; t < nt; t++) {
-        uint32_t o = m->tokens[t].raw.off;
-        uint32_t e = o + m->tokens[t].raw.len;
-        uint32_t prev_end =
-            t ? m->tokens[t - 1].raw.off + m->tokens[t - 1].raw.len : 0;
-        uint8_t f = 0;
-        if (o == 0 || m->text[o - 1] == ' ' || m->text[o - 1] == '\n' ||
-            m->text[o - 1] == '\t')
-            f |= TI_SP_BEFORE;
-        if (e >= m->text_len || m->text[e] == ' ' || m->text[e] == '\n' ||
-            m->text[e] == '\t')
-            f |= TI_SP_AFTER;
-        for (uint32_t k = prev_end; t && k < o; k++)
-            if (m->text[k] == '\n') {
-                f |= TI_NL_BEFORE;
-                break;
-            }
-        b.tinfo[t] = f;
-    }
-
     /* sentences: at a line break, after . ! ? … (not after an
        abbreviation), and at a capitalized word after an emoji */
     size_t t0 = 0;
