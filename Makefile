@@ -73,7 +73,13 @@ LIB_OBJS := $(filter-out $(BUILD)/obj/src/main.o,$(OBJS))
 DATA_SRC := config/pokerface.example.json $(wildcard config/lexicons/*)
 MODEL := $(BUILD)/share/pokerface/models/learned.model
 TRAINING := $(sort $(wildcard config/training/messages.*.jsonl))
-DATA := $(BUILD)/share/pokerface/pokerface.json $(MODEL) \
+# the coach plugin's model learns from every conversation source but the
+# two shared ones left for measuring it (travel, saas-trades)
+COACH_MODEL := $(BUILD)/share/pokerface/models/coach.model
+COACH_TRAIN := $(BUILD)/coach-train
+COACH_TRAINING := $(filter-out $(patsubst %,config/training/conversations.%.jsonl,travel saas-trades),\
+	$(sort $(wildcard config/training/conversations.*.jsonl)))
+DATA := $(BUILD)/share/pokerface/pokerface.json $(MODEL) $(COACH_MODEL) \
 	$(patsubst config/%,$(BUILD)/share/pokerface/%,$(wildcard config/lexicons/*))
 
 TEST_SRCS := $(wildcard tests/check_*.c) tests/testutil.c tests/chat.c
@@ -119,6 +125,15 @@ $(BUILD)/share/pokerface/pokerface.json: config/pokerface.example.json
 $(MODEL): $(BUILD)/pokerface $(TRAINING)
 	@mkdir -p $(@D)
 	$(BUILD)/pokerface train -o $@ $(TRAINING) >/dev/null
+
+# the coach plugin's model, trained the same way (plugins/coach/model.h);
+# its trainer links the host's text layer, as pokerface train does
+$(COACH_TRAIN): $(BUILD)/obj/plugins/coach/train/coach_train.o $(BUILD)/obj/plugins/coach/model.o $(LIB_OBJS)
+	$(CC) $(SANFLAGS) $(LDFLAGS) -o $@ $^ $(HOST_LIBS)
+
+$(COACH_MODEL): $(COACH_TRAIN) $(COACH_TRAINING)
+	@mkdir -p $(@D)
+	$(COACH_TRAIN) -o $@ $(COACH_TRAINING) >/dev/null
 
 $(BUILD)/share/pokerface/lexicons/%: config/lexicons/%
 	@mkdir -p $(@D)
@@ -235,7 +250,7 @@ install: all $(BUILD)/pokerface-plugin.pc
 		$(DESTDIR)$(PREFIX)/share/pokerface/pokerface.json
 	install -m 644 $(wildcard config/lexicons/*) $(DESTDIR)$(PREFIX)/share/pokerface/lexicons/
 	install -d $(DESTDIR)$(PREFIX)/share/pokerface/models
-	install -m 644 $(MODEL) $(DESTDIR)$(PREFIX)/share/pokerface/models/
+	install -m 644 $(MODEL) $(COACH_MODEL) $(DESTDIR)$(PREFIX)/share/pokerface/models/
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/pokerface \
@@ -245,7 +260,7 @@ uninstall:
 	-rmdir $(DESTDIR)$(PREFIX)/include/pokerface
 
 FMT_FILES := $(wildcard src/*.c src/*/*.c src/*/*.h include/pokerface/*.h \
-	plugins/*/*.[ch] tests/*.c tests/*.h tests/fixtures/plugins/*.[ch] tests/abi/*.c \
+	plugins/*/*.[ch] plugins/*/*/*.c tests/*.c tests/*.h tests/fixtures/plugins/*.[ch] tests/abi/*.c \
 	tests/fuzz/*.c tests/bench/*.c)
 
 fmt:

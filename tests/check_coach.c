@@ -4,7 +4,9 @@
  * finding naming what it is about.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "core/util.h"
 #include "testutil.h"
@@ -542,6 +544,180 @@ START_TEST(config_errors)
 }
 END_TEST
 
+/* the lexicons with the model's second opinion (plugins/coach/model.h):
+   it keeps them from coaching a customer who thanks for a fix, and finds
+   a complaint in words no list has */
+static const char *const thanks[][2] = {
+    {"Thank you so much, the refund for the double charge arrived today!",
+     "You're welcome, have a great weekend!"},
+    {"Kiitos, tuplaveloitus on nyt hyvitetty, kaikki kunnossa!",
+     "Kiva kuulla, mukavaa viikonloppua!"},
+    {"Kiitos nopeasta avusta, rikkinäinen lamppu vaihdettiin heti.",
+     "Kiitos palautteesta, välitämme sen tiimille!"},
+};
+static const char *const unlisted[][2] = {
+    {"The cleaner skipped the kitchen entirely this week.",
+     "The cleaner will come back on Friday to do the kitchen."},
+    {"You billed me for a gym month I had already frozen.",
+     "The freeze is now registered and the invoice credited."},
+    {"Siivooja jätti keittiön kokonaan siivoamatta tällä viikolla.",
+     "Siivooja tulee perjantaina siivoamaan keittiön."},
+};
+
+START_TEST(apology_model)
+{
+    for (size_t i = 0; i < sizeof(thanks) / sizeof(*thanks); i++)
+        expect_not(thanks[i][0], thanks[i][1], "missing_apology");
+    for (size_t i = 0; i < sizeof(unlisted) / sizeof(*unlisted); i++)
+        expect(unlisted[i][0], unlisted[i][1], "missing_apology");
+    /* the model alone finds nothing where the reply apologises */
+    expect_not(unlisted[0][0],
+               "Sorry about that! The cleaner will come back on Friday.",
+               "missing_apology");
+    expect_not(unlisted[2][0],
+               "Pahoittelut! Siivooja tulee perjantaina siivoamaan keittiön.",
+               "missing_apology");
+
+    /* "model": false: the lexicons alone, which read all of them the
+       other way */
+    struct tu_engine lex;
+    struct pf_result r;
+    tu_engine_open(&lex,
+                   "{\"plugins\": [{\"name\": \"coach\", \"config\": "
+                   "{\"model\": false}}]}",
+                   NULL);
+    for (size_t i = 0; i < sizeof(thanks) / sizeof(*thanks); i++) {
+        tu_check_ctx(&lex, thanks[i][1], thanks[i][0], &r);
+        ck_assert_msg(tu_find(&r, "missing_apology"), "%s", thanks[i][0]);
+    }
+    for (size_t i = 0; i < sizeof(unlisted) / sizeof(*unlisted); i++) {
+        tu_check_ctx(&lex, unlisted[i][1], unlisted[i][0], &r);
+        ck_assert_msg(!tu_find(&r, "missing_apology"), "%s", unlisted[i][0]);
+    }
+    tu_engine_close(&lex);
+}
+END_TEST
+
+/* the error of a coach configured with "model": M, or "" when it opens */
+static void
+model_error(const char *model_json, char *err, size_t errlen)
+{
+    struct pf_config c;
+    struct pf_engine e;
+    char json[1024];
+    snprintf(json, sizeof(json),
+             "{\"plugins\": [{\"name\": \"coach\", \"config\": "
+             "{\"model\": %s}}]}",
+             model_json);
+    err[0] = '\0';
+    ck_assert_int_eq(tu_config(&c, json, NULL, err, errlen), 0);
+    if (pf_engine_open(&e, &c, NULL, err, errlen) == 0) {
+        err[0] = '\0';
+        pf_engine_close(&e);
+    }
+    pf_config_release(&c);
+}
+
+/* a model file that is not whole is refused, naming it and the problem */
+START_TEST(model_file)
+{
+    char *dir = tu_tmpdir(), path[1024], arg[1100], from[1024], err[1024];
+    size_t n;
+    snprintf(from, sizeof(from), "%s/share/pokerface/models/coach.model",
+             tu_build());
+    char *model = tu_read(from, &n);
+    ck_assert_uint_gt(n, 64);
+
+    snprintf(path, sizeof(path), "%s/coach.model", dir);
+    snprintf(arg, sizeof(arg), "\"%s\"", path);
+    tu_write(path, model, n);
+    model_error(arg, err, sizeof(err));
+    ck_assert_msg(err[0] == '\0', "%s", err);
+
+    tu_write(path, model, n - 1); /* truncated */
+    model_error(arg, err, sizeof(err));
+    ck_assert_msg(strstr(err, path) && strstr(err, "damaged"), "%s", err);
+
+    model[100] ^= 0x40; /* a weight changed */
+    tu_write(path, model, n);
+    model_error(arg, err, sizeof(err));
+    ck_assert_msg(strstr(err, path) && strstr(err, "damaged"), "%s", err);
+
+    tu_write(path, "PFLEARN1 and more", 17); /* another kind of file */
+    model_error(arg, err, sizeof(err));
+    ck_assert_msg(strstr(err, "not a coach model"), "%s", err);
+
+    snprintf(arg, sizeof(arg), "\"%s/none.model\"", dir);
+    model_error(arg, err, sizeof(err));
+    ck_assert_msg(strstr(err, "none.model"), "%s", err);
+
+    model_error("3", err, sizeof(err));
+    ck_assert_msg(strstr(err, "config.model"), "%s", err);
+    model_error("true", err, sizeof(err)); /* the shipped model */
+    ck_assert_msg(err[0] == '\0', "%s", err);
+    free(model);
+    tu_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
+/* exit status of sh -c cmd */
+static int
+run(const char *cmd)
+{
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* build/coach-train: the same conversations give the same model, byte
+   for byte; a bad line is an error naming the file and the line */
+START_TEST(model_training)
+{
+    char *dir = tu_tmpdir(), cmd[4096], a[1024], b[1024], data[1024];
+    snprintf(data, sizeof(data), "%s/conversations.mine.jsonl", dir);
+    static const char lines[] =
+        "{\"customer\": \"The parcel is late again.\", \"reply\": \"It "
+        "arrives on Monday.\", \"expect\": [\"missing_apology\"]}\n"
+        "{\"customer\": \"When do you open?\", \"reply\": \"At 9.\", "
+        "\"expect\": [\"none\"]}\n";
+    tu_write(data, lines, strlen(lines));
+    snprintf(a, sizeof(a), "%s/a.model", dir);
+    snprintf(b, sizeof(b), "%s/b.model", dir);
+    for (int i = 0; i < 2; i++) {
+        snprintf(cmd, sizeof(cmd), "'%s/coach-train' -o '%s' '%s' >/dev/null",
+                 tu_build(), i ? b : a, data);
+        ck_assert_int_eq(run(cmd), 0);
+    }
+    size_t na, nb;
+    char *ma = tu_read(a, &na), *mb = tu_read(b, &nb);
+    ck_assert_uint_eq(na, nb);
+    ck_assert(memcmp(ma, mb, na) == 0);
+    free(ma);
+    free(mb);
+
+    /* leaving out the only source leaves nothing to learn from */
+    snprintf(cmd, sizeof(cmd),
+             "'%s/coach-train' -o '%s' --leave-out mine '%s' 2>/dev/null",
+             tu_build(), a, data);
+    ck_assert_int_eq(run(cmd), 2);
+
+    static const char bad[] = "{\"customer\": \"Hi\", \"reply\": \"Hi\", "
+                              "\"expect\": [\"none\"]}\n{\"reply\": 3}\n";
+    tu_write(data, bad, strlen(bad));
+    snprintf(cmd, sizeof(cmd),
+             "'%s/coach-train' -o '%s' '%s' 2>'%s/err' >/dev/null", tu_build(),
+             a, data, dir);
+    ck_assert_int_eq(run(cmd), 2);
+    snprintf(a, sizeof(a), "%s/err", dir);
+    char *msg = tu_read(a, &na);
+    ck_assert_msg(strstr(msg, "conversations.mine.jsonl:2: expected"), "%s",
+                  msg);
+    free(msg);
+    tu_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
 Suite *
 suite_coach(void)
 {
@@ -560,6 +736,9 @@ suite_coach(void)
     tcase_add_test(tc, over_explaining);
     tcase_add_test(tc, note_by_default);
     tcase_add_test(tc, config_errors);
+    tcase_add_test(tc, apology_model);
+    tcase_add_test(tc, model_file);
+    tcase_add_test(tc, model_training);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -27,9 +27,14 @@
  * (0.6), so a configuration that only lists the plugin gets notes. A
  * team that wants a label held says so in policy.labels.
  *
+ * missing_apology also asks a small learned model (model.h, trained at
+ * build time on config/training/conversations.*.jsonl) what it makes of
+ * the conversation: see apology.c.
+ *
  * Config: "emoji_max" (4), "complaint_min" (1.5, the complaint cues'
- * weight that makes a message a complaint), "max_score" (0.55),
- * "lexicons", "extra_lexicons", "cache_dir" (as for backstage).
+ * weight that makes a message a complaint), "max_score" (0.55), "model"
+ * (a path; default DATADIR/models/coach.model; false: the lexicons
+ * alone), "lexicons", "extra_lexicons", "cache_dir" (as for backstage).
  */
 #include "coach.h"
 
@@ -337,7 +342,9 @@ coach_create(const struct pf_host *h, struct pf_hctx *hctx, void **inst,
     struct coach *c = calloc(1, sizeof(*c));
     int64_t n;
     double d;
-    int rc;
+    int rc, on;
+    const char *path;
+    char def[4096];
     if (!c) {
         pf_strlcpy(err, "out of memory", errlen);
         return PF_ENOMEM;
@@ -367,6 +374,22 @@ coach_create(const struct pf_host *h, struct pf_hctx *hctx, void **inst,
     else if (rc != PF_ENOTFOUND)
         return config_error(c, err, errlen,
                             "config.max_score: expected a number from 0 to 1");
+    /* "model": a file, or false for the lexicons alone */
+    snprintf(def, sizeof(def), "%s/models/coach.model", h->data_dir(hctx));
+    path = def;
+    rc = h->cfg_bool(hctx, "model", &on);
+    if (rc == PF_ETYPE)
+        rc = h->cfg_path(hctx, "model", &path);
+    else if (rc == PF_OK && !on)
+        path = NULL;
+    if (rc != PF_OK && rc != PF_ENOTFOUND)
+        return config_error(c, err, errlen,
+                            "config.model: expected a file name or false");
+    if (path && (rc = cm_load(&c->md, path, err, errlen)) != PF_OK) {
+        free(c);
+        return rc;
+    }
+    c->has_model = path != NULL;
     lex_init(&c->lx, h, hctx, &lexicon_spec);
     lex_init(&c->lx_cond, h, hctx, &condescension_spec);
     if ((rc = lex_load_config(&c->lx, "coach-*.txt", err, errlen)) != PF_OK ||
@@ -374,6 +397,7 @@ coach_create(const struct pf_host *h, struct pf_hctx *hctx, void **inst,
             PF_OK) {
         lex_release(&c->lx);
         lex_release(&c->lx_cond);
+        cm_free(&c->md);
         free(c);
         return rc;
     }
@@ -389,6 +413,7 @@ coach_destroy(void *inst)
         return;
     lex_release(&c->lx);
     lex_release(&c->lx_cond);
+    cm_free(&c->md);
     free(c);
 }
 

@@ -6,7 +6,8 @@
  *
  *   coach.c     the plugin: configuration, marking, emoji_overuse
  *   apology.c   missing_apology: does the customer complain, does the
- *               reply apologise
+ *               reply apologise (the lexicons, with the model's opinion)
+ *   model.c     the learned model missing_apology consults (model.h)
  *   questions.c unanswered_questions: the customer's questions and which
  *               of them the reply answers
  *   talkdown.c  condescension: the lexicon's cues and over-explaining
@@ -20,6 +21,7 @@
 #include <stdint.h>
 
 #include "../lib/lexicon.h"
+#include "model.h"
 
 enum family {
     F_COMPLAINT = 0, /* the customer is unhappy: late, wrong, broken */
@@ -64,6 +66,8 @@ struct coach {
     int emoji_max;
     float complaint_min;
     float max_score; /* the highest score a finding gets */
+    struct cm_model md;
+    int has_model; /* "model": false turns it off */
 };
 
 /* per token: a bit per family of the cues that cover it */
