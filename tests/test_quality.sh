@@ -23,9 +23,10 @@ MIN_RECALL_SHARED=0.84
 MAX_FALSE_HOLD_SHARED=0.035
 MIN_RECALL=0.70
 MAX_FALSE_HOLD=0.075
-# coaching: the lowest label on any source left out (missing_apology on
-# saas-trades is the weak one today)
-MIN_F1=0.65
+# coaching: the lowest label on any source left out; issue 13 asks F1
+# 0.80 for each label on the worst (unanswered_questions on saas-trades,
+# 0.83, is the lowest today)
+MIN_F1=0.80
 fails=0
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
