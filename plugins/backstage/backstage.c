@@ -192,14 +192,7 @@ sq_prefix3(const char *w, size_t n)
     char last = 0;
     int got = 0;
     for (size_t i = 0; i < n && got < 3; i++) {
-        char c = w[i];
-        if ((unsigned char)c == 0xC3 && i + 1 < n) {
-            unsigned char d = (unsigned char)w[i + 1];
-            if (d == 0xA4 || d == 0xA5 || d == 0xB6) {
-                c = d == 0xB6 ? 'o' : 'a';
-                i++;
-            }
-        }
+        char c = lex_plain_char(w, n, &i);
         if (got && c == last && c >= 'a' && c <= 'z')
             continue;
         h = h * 31u + (unsigned char)c;

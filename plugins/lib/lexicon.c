@@ -78,15 +78,8 @@ squeeze(const char *s, size_t n, char *out, size_t cap)
 {
     size_t o = 0;
     for (size_t i = 0; i < n && o + 1 < cap; i++) {
-        char c = s[i];
         /* ä, ö and å as a, o and a: ääliö, aalio and ääli0 meet */
-        if ((unsigned char)c == 0xC3 && i + 1 < n) {
-            unsigned char d = (unsigned char)s[i + 1];
-            if (d == 0xA4 || d == 0xA5 || d == 0xB6) {
-                c = d == 0xB6 ? 'o' : 'a';
-                i++;
-            }
-        }
+        char c = lex_plain_char(s, n, &i);
         if (o > 0 && out[o - 1] == c && c >= 'a' && c <= 'z')
             continue;
         out[o++] = c;
@@ -101,15 +94,9 @@ deumlaut(const char *s, size_t n, char *out, size_t cap)
     size_t o = 0;
     int any = 0;
     for (size_t i = 0; i < n && o + 1 < cap; i++) {
-        char c = s[i];
-        if ((unsigned char)c == 0xC3 && i + 1 < n) {
-            unsigned char d = (unsigned char)s[i + 1];
-            if (d == 0xA4 || d == 0xA5 || d == 0xB6) {
-                c = d == 0xB6 ? 'o' : 'a';
-                i++;
-                any = 1;
-            }
-        }
+        size_t at = i;
+        char c = lex_plain_char(s, n, &i);
+        any |= i != at;
         out[o++] = c;
     }
     out[o] = '\0';

@@ -337,6 +337,21 @@ wt_find_h(const struct lexicon *lx, const struct wtable *t, const char *s,
     return wt_probe(lx, t, s, n, h);
 }
 
+/* The byte at s[*i], with ä, ö and å (two bytes) read as a, o and a: then
+ *i is moved to the second byte. */
+static inline char
+lex_plain_char(const char *s, size_t n, size_t *i)
+{
+    if ((unsigned char)s[*i] == 0xC3 && *i + 1 < n) {
+        unsigned char d = (unsigned char)s[*i + 1];
+        if (d == 0xA4 || d == 0xA5 || d == 0xB6) {
+            (*i)++;
+            return d == 0xB6 ? 'o' : 'a';
+        }
+    }
+    return s[*i];
+}
+
 /* s with ä, ö, å read as a, o, a and runs of one letter squeezed to one
    (idiooootti, idiotti and idiootti meet); returns the new length. */
 size_t squeeze(const char *s, size_t n, char *out, size_t cap);
