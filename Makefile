@@ -65,20 +65,20 @@ learned_LIBS := -lm
 learned_SRCS := plugins/lib/config.h
 echo_SRCS := plugins/lib/config.h
 
-# the learned plugin's model code is also pokerface train's
-SRCS := $(wildcard src/*.c src/*/*.c) plugins/learned/model.c
+# the learned and coach plugins' model code is also pokerface train's (and
+# eval --loso's)
+SRCS := $(wildcard src/*.c src/*/*.c) plugins/learned/model.c \
+	plugins/coach/model.c
 OBJS := $(SRCS:%.c=$(BUILD)/obj/%.o)
 LIB_OBJS := $(filter-out $(BUILD)/obj/src/main.o,$(OBJS))
 
 DATA_SRC := config/pokerface.example.json $(wildcard config/lexicons/*)
 MODEL := $(BUILD)/share/pokerface/models/learned.model
 TRAINING := $(sort $(wildcard config/training/messages.*.jsonl))
-# the coach plugin's model learns from every conversation source but the
-# two shared ones left for measuring it (travel, saas-trades)
+# the coach plugin's model learns from every conversation source (eval
+# --loso trains it again without the source it measures)
 COACH_MODEL := $(BUILD)/share/pokerface/models/coach.model
-COACH_TRAIN := $(BUILD)/coach-train
-COACH_TRAINING := $(filter-out $(patsubst %,config/training/conversations.%.jsonl,travel saas-trades),\
-	$(sort $(wildcard config/training/conversations.*.jsonl)))
+COACH_TRAINING := $(sort $(wildcard config/training/conversations.*.jsonl))
 DATA := $(BUILD)/share/pokerface/pokerface.json $(MODEL) $(COACH_MODEL) \
 	$(patsubst config/%,$(BUILD)/share/pokerface/%,$(wildcard config/lexicons/*))
 
@@ -126,14 +126,10 @@ $(MODEL): $(BUILD)/pokerface $(TRAINING)
 	@mkdir -p $(@D)
 	$(BUILD)/pokerface train -o $@ $(TRAINING) >/dev/null
 
-# the coach plugin's model, trained the same way (plugins/coach/model.h);
-# its trainer links the host's text layer, as pokerface train does
-$(COACH_TRAIN): $(BUILD)/obj/plugins/coach/train/coach_train.o $(BUILD)/obj/plugins/coach/model.o $(LIB_OBJS)
-	$(CC) $(SANFLAGS) $(LDFLAGS) -o $@ $^ $(HOST_LIBS)
-
-$(COACH_MODEL): $(COACH_TRAIN) $(COACH_TRAINING)
+# the coach plugin's model, trained the same way (plugins/coach/model.h)
+$(COACH_MODEL): $(BUILD)/pokerface $(COACH_TRAINING)
 	@mkdir -p $(@D)
-	$(COACH_TRAIN) -o $@ $(COACH_TRAINING) >/dev/null
+	$(BUILD)/pokerface train --coach -o $@ $(COACH_TRAINING) >/dev/null
 
 $(BUILD)/share/pokerface/lexicons/%: config/lexicons/%
 	@mkdir -p $(@D)

@@ -669,8 +669,8 @@ run(const char *cmd)
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-/* build/coach-train: the same conversations give the same model, byte
-   for byte; a bad line is an error naming the file and the line */
+/* pokerface train --coach: the same conversations give the same model,
+   byte for byte; a bad line is an error naming the file and the line */
 START_TEST(model_training)
 {
     char *dir = tu_tmpdir(), cmd[4096], a[1024], b[1024], data[1024];
@@ -684,7 +684,8 @@ START_TEST(model_training)
     snprintf(a, sizeof(a), "%s/a.model", dir);
     snprintf(b, sizeof(b), "%s/b.model", dir);
     for (int i = 0; i < 2; i++) {
-        snprintf(cmd, sizeof(cmd), "'%s/coach-train' -o '%s' '%s' >/dev/null",
+        snprintf(cmd, sizeof(cmd),
+                 "'%s/pokerface' train --coach -o '%s' '%s' >/dev/null",
                  tu_build(), i ? b : a, data);
         ck_assert_int_eq(run(cmd), 0);
     }
@@ -695,9 +696,12 @@ START_TEST(model_training)
     free(ma);
     free(mb);
 
-    /* leaving out the only source leaves nothing to learn from */
+    /* one label only leaves nothing to learn from */
+    static const char one[] = "{\"customer\": \"Hi\", \"reply\": \"Hi\", "
+                              "\"expect\": [\"none\"]}\n";
+    tu_write(data, one, strlen(one));
     snprintf(cmd, sizeof(cmd),
-             "'%s/coach-train' -o '%s' --leave-out mine '%s' 2>/dev/null",
+             "'%s/pokerface' train --coach -o '%s' '%s' 2>/dev/null",
              tu_build(), a, data);
     ck_assert_int_eq(run(cmd), 2);
 
@@ -705,8 +709,8 @@ START_TEST(model_training)
                               "\"expect\": [\"none\"]}\n{\"reply\": 3}\n";
     tu_write(data, bad, strlen(bad));
     snprintf(cmd, sizeof(cmd),
-             "'%s/coach-train' -o '%s' '%s' 2>'%s/err' >/dev/null", tu_build(),
-             a, data, dir);
+             "'%s/pokerface' train --coach -o '%s' '%s' 2>'%s/err' >/dev/null",
+             tu_build(), a, data, dir);
     ck_assert_int_eq(run(cmd), 2);
     snprintf(a, sizeof(a), "%s/err", dir);
     char *msg = tu_read(a, &na);

@@ -18,10 +18,11 @@
  * messages. Word lists tuned on some writers over-fire and under-fire on
  * others; the model, trained on many writers, is a second opinion that
  * corrects them where it is sure: a finding of the lexicons stands unless
- * the model gives it less than MODEL_VETO, and with no apology cue in the
- * reply the model alone makes a finding from MODEL_ALONE, unless the
- * customer apologises for asking (the model has seen few of those). Both
- * were chosen leaving one source out at a time (the model trained on the
+ * the model gives it less than MODEL_VETO (or always, when the reply's
+ * only sorry apologises for nothing: the model cannot read that), and with no
+ * apology cue in the reply the model alone makes a finding from MODEL_ALONE,
+ * unless the customer apologises for asking (the model has seen few of those).
+ * Both were chosen leaving one source out at a time (the model trained on the
  * other sources), with word lists that had not seen the source either:
  * an earlier version of the lists, and the lists without the cues only
  * that source used.
@@ -147,7 +148,12 @@ coach_missing_apology(struct coach *c, const struct pf_msg *m,
         struct cm_feats f;
         cm_featurize(m->context[m->n_context - 1], m, c->md.mask, &f);
         p = cm_predict(&c->md, &f);
-        found = p >= (lexicons ? MODEL_VETO : MODEL_ALONE);
+        /* the model reads words, not "no need to be sorry": where the
+           lexicons saw a sorry that apologises for nothing, its word is
+           no reason to drop their finding */
+        int hollow = coach_any(reply, 0, reply->n, F_NOT_APOLOGY);
+        found =
+            p >= (lexicons ? MODEL_VETO : MODEL_ALONE) || (lexicons && hollow);
         if (explain) {
             COACH_EXPLAIN(c,
                           "missing_apology: the model says %.3f: %s (it "

@@ -3,8 +3,9 @@
  * regression over the words of the customer's last message and of the
  * reply, giving the probability that the customer complains and the reply
  * does not apologise. Compiled into the coach plugin (which predicts) and
- * into build/coach-train (which fits it on config/training/
- * conversations.*.jsonl at build time), so both see a conversation the
+ * into pokerface (`pokerface train --coach` fits it on config/training/
+ * conversations.*.jsonl at build time; `pokerface eval --loso` fits it
+ * again without the source it measures), so both see a conversation the
  * same way.
  *
  * Features (hashed into 2^bits weights, each with a sign from its hash):

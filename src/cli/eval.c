@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/coachset.h"
 #include "cli/trainset.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -39,9 +40,10 @@ static const char usage[] =
     "file (messages.travel.jsonl and conversations.travel.jsonl are the\n"
     "source \"travel\"). For each source, the learned model is trained on\n"
     "the messages of all the other sources (its operating point chosen on\n"
-    "them too), and the rules with that model are measured on the source\n"
-    "left out: figures on text that nothing was fitted on. Each source's\n"
-    "figures are printed, then the worst.\n"
+    "them too), and so is the coach plugin's model, on their conversations;\n"
+    "the rules with those models are measured on the source left out:\n"
+    "figures on text that no model was fitted on. Each source's figures\n"
+    "are printed, then the worst.\n"
     "\n"
     "  -c, --config FILE  configuration (default: the built-in one)\n"
     "      --loso         leave one source out (see above)\n"
@@ -499,19 +501,23 @@ f1(const struct labelstat *s)
     return p + r > 0 ? 2 * p * r / (p + r) : 0;
 }
 
-/* the learned plugin's instances: every plugin whose file is learned.so */
+/* the instances of one plugin (every plugin whose file is so_name) use
+   the model at path, or none (NULL: "model": false), except those the
+   configuration runs without their model (off[i]) */
 static void
-use_model(struct pf_config *cfg, const char *path)
+use_model(struct pf_config *cfg, const char *so_name, const char *path,
+          const unsigned char *off)
 {
     for (size_t i = 0; i < cfg->n_plugins; i++) {
         struct pf_plugin_conf *pc = &cfg->plugins[i];
         const char *b = strrchr(pc->file, '/');
         b = b ? b + 1 : pc->file;
-        if (strcmp(b, "learned.so") != 0)
+        if (strcmp(b, so_name) != 0 || off[i])
             continue;
         if (!pc->config)
             pc->config = json_object();
-        json_object_set_new(pc->config, "model", json_string(path));
+        json_object_set_new(pc->config, "model",
+                            path ? json_string(path) : json_false());
     }
 }
 
@@ -550,35 +556,57 @@ loso(const char *config, char **files, int n_files, const char *measure,
     env.have_cfg = 1;
     pf_log_set_level(env.cfg.log_level);
 
-    /* every message of every source, prepared and featurized once */
+    /* every message and conversation of every source, prepared and
+       featurized once */
     struct pf_engine bare;
     struct trainset ts;
+    struct coachset cs;
     struct ts_opts o = {{30, 0.2f, 1e-6f, 1, NULL}, 0.015f, 4};
+    const struct cm_train_opts co = {30, 0.2f, 1e-4f, 1};
     pf_engine_open_bare(&bare, &env.cfg);
     ts_init(&ts, 18);
+    cs_init(&cs, CM_BITS);
     for (int i = 0; i < n_files && rc == PF_EXIT_OK; i++)
         if (ts_load(&ts, &bare, files[i], (const char *const *)env.cfg.team,
-                    env.cfg.n_team, "eval"))
+                    env.cfg.n_team, "eval") ||
+            cs_load(&cs, &ts, &bare, files[i], "eval"))
             rc = PF_EXIT_ERROR;
     pf_engine_close(&bare);
     if (rc) {
         ts_release(&ts);
+        cs_release(&cs);
         pf_cli_close(&env);
         return rc;
     }
+    /* each fold's models, in files of our own */
     const char *tmpdir = getenv("TMPDIR");
-    char model[4096];
+    char model[4096], coach_model[4096];
     snprintf(model, sizeof(model), "%s/pokerface-loso-XXXXXX",
              tmpdir && *tmpdir ? tmpdir : "/tmp");
-    int fd = mkstemp(model);
-    if (fd < 0) {
-        fprintf(stderr, "pokerface eval: %s: %s\n", model, strerror(errno));
+    snprintf(coach_model, sizeof(coach_model), "%s/pokerface-loso-XXXXXX",
+             tmpdir && *tmpdir ? tmpdir : "/tmp");
+    int fd = mkstemp(model), cfd = fd < 0 ? -1 : mkstemp(coach_model);
+    if (fd < 0 || cfd < 0) {
+        fprintf(stderr, "pokerface eval: %s: %s\n",
+                fd < 0 ? model : coach_model, strerror(errno));
+        if (fd >= 0) {
+            close(fd);
+            unlink(model);
+        }
         ts_release(&ts);
+        cs_release(&cs);
         pf_cli_close(&env);
         return PF_EXIT_ERROR;
     }
     close(fd);
-    use_model(&env.cfg, model);
+    close(cfd);
+    /* the plugins the configuration runs without a model stay so */
+    unsigned char *off = pf_xcalloc(env.cfg.n_plugins + 1, 1);
+    for (size_t i = 0; i < env.cfg.n_plugins; i++)
+        off[i] =
+            json_is_false(json_object_get(env.cfg.plugins[i].config, "model"));
+    use_model(&env.cfg, "learned.so", model, off);
+    unsigned char *use_src = pf_xcalloc(ts.n_sources + 1, 1);
 
     struct fold *folds = pf_xcalloc(ts.n_sources + 1, sizeof(*folds));
     unsigned char *use = pf_xcalloc(ts.n_msg + 1, 1);
@@ -605,16 +633,45 @@ loso(const char *config, char **files, int n_files, const char *measure,
             break;
         }
         lm_free(&md);
+        /* the coach plugin's model, without this source either (when the
+           others have conversations of both kinds; else none) */
+        size_t coach_n = 0, coach_pos = 0;
+        for (size_t k = 0; k < ts.n_sources; k++)
+            use_src[k] = k != s;
+        coach_n = cs_count(&cs, use_src, &coach_pos);
+        if (coach_pos > 0 && coach_pos < coach_n) {
+            struct cm_model cmd;
+            if (cm_alloc(&cmd, cs.bits) != PF_OK)
+                abort();
+            cs_fit(&cs, use_src, &co, &cmd);
+            int bad = cm_save(&cmd, coach_model, err, sizeof(err));
+            cm_free(&cmd);
+            if (bad) {
+                fprintf(stderr, "pokerface eval: %s\n", err);
+                rc = PF_EXIT_ERROR;
+                break;
+            }
+            use_model(&env.cfg, "coach.so", coach_model, off);
+        } else {
+            /* the other sources cannot teach it (no conversations of one
+               kind): the lexicons alone, not a model that saw this one */
+            use_model(&env.cfg, "coach.so", NULL, off);
+            coach_n = 0;
+        }
         if (pf_engine_open(&env.engine, &env.cfg, NULL, err, sizeof(err))) {
             fprintf(stderr, "pokerface: %s\n", err);
             rc = PF_EXIT_ERROR;
             break;
         }
         env.engine.complete = 1;
-        if (!want_json)
+        if (!want_json) {
             printf("== %s left out: model trained on %zu messages of the "
-                   "other sources, holds from %.3f\n",
+                   "other sources, holds from %.3f",
                    fo->source, ts.n_msg - held_out, (double)fo->threshold);
+            if (coach_n)
+                printf("; coach's model on %zu conversations", coach_n);
+            putchar('\n');
+        }
         for (int i = 0; i < n_files; i++) {
             char *src = ts_source_name(files[i]);
             int mine = strcmp(src, fo->source) == 0;
@@ -636,6 +693,9 @@ loso(const char *config, char **files, int n_files, const char *measure,
         pf_engine_close(&env.engine);
     }
     unlink(model);
+    unlink(coach_model);
+    free(use_src);
+    free(off);
 
     /* the summary and the worst */
     double worst_recall = 2, worst_fhr = -1, worst_f1 = 2;
@@ -713,6 +773,7 @@ loso(const char *config, char **files, int n_files, const char *measure,
     free(folds);
     free(use);
     ts_release(&ts);
+    cs_release(&cs);
     pf_config_release(&env.cfg);
     pf_paths_release(&env.paths);
     return rc;

@@ -19,12 +19,14 @@
 #include "cli/cli.h"
 #include "core/config.h"
 #include "core/engine.h"
+#include "cli/coachset.h"
 #include "cli/trainset.h"
 #include "core/util.h"
 
 static const char usage[] =
     "usage: pokerface train -o MODEL [options] FILE...\n"
     "       pokerface train --cv K [options] FILE...\n"
+    "       pokerface train --coach -o MODEL FILE...\n"
     "\n"
     "Fit the learned plugin's model (logistic regression over each segment\n"
     "of a message: its words, word pieces, word pairs, shape, whom it talks\n"
@@ -37,7 +39,13 @@ static const char usage[] =
     "data for the --fhr false-hold rate. With --cv, measure instead:\n"
     "K-fold cross-validation, stratified by label; nothing is written.\n"
     "\n"
+    "With --coach, fit the coach plugin's missing_apology model instead\n"
+    "(logistic regression over the words of the customer's message and of\n"
+    "the reply) on labelled conversations: {\"customer\": ..., \"reply\":\n"
+    "..., \"expect\": [labels]}; lines with \"text\" are skipped.\n"
+    "\n"
     "  -o, --output FILE  write the model here (atomically)\n"
+    "      --coach        the coach plugin's model (see above)\n"
     "      --cv K         K-fold cross-validation (2..20)\n"
     "      --bits N       2^N weights (default 18)\n"
     "      --fhr X        false-hold rate of the operating point (default\n"
@@ -150,6 +158,56 @@ parse_num(const char *s, double lo, double hi, double *out)
     return 0;
 }
 
+/* train --coach: the coach plugin's model on the conversations of files */
+static int
+train_coach(const char *out, char **files, int n_files,
+            const struct lm_train_opts *lo)
+{
+    struct pf_config cfg;
+    struct pf_engine eng;
+    struct trainset ts;
+    struct coachset cs;
+    int rc = PF_EXIT_OK;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.ui_language = (char *)"auto";
+    cfg.max_message_bytes = 1u << 20;
+    pf_engine_open_bare(&eng, &cfg);
+    ts_init(&ts, 8);
+    cs_init(&cs, CM_BITS);
+    for (int i = 0; i < n_files && rc == PF_EXIT_OK; i++)
+        if (cs_load(&cs, &ts, &eng, files[i], "train"))
+            rc = PF_EXIT_ERROR;
+    pf_engine_close(&eng);
+    size_t pos, n = cs_count(&cs, NULL, &pos);
+    if (rc == PF_EXIT_OK && (pos == 0 || pos == n)) {
+        fprintf(stderr,
+                "pokerface train: need conversations with and without "
+                "missing_apology (got %zu of %zu with it)\n",
+                pos, n);
+        rc = PF_EXIT_ERROR;
+    }
+    if (rc == PF_EXIT_OK) {
+        struct cm_model md;
+        struct cm_train_opts o = {lo->epochs, lo->rate, 1e-4f, lo->seed};
+        char err[512];
+        if (cm_alloc(&md, cs.bits) != PF_OK)
+            abort();
+        cs_fit(&cs, NULL, &o, &md);
+        if (cm_save(&md, out, err, sizeof(err)) != PF_OK) {
+            fprintf(stderr, "pokerface train: %s\n", err);
+            rc = PF_EXIT_ERROR;
+        } else {
+            printf("trained the coach model on %zu conversations (%zu with "
+                   "missing_apology), 2^%u weights, %u epochs: %s\n",
+                   n, pos, cs.bits, o.epochs, out);
+        }
+        cm_free(&md);
+    }
+    cs_release(&cs);
+    ts_release(&ts);
+    return rc;
+}
+
 int
 pf_cmd_train(int argc, char **argv)
 {
@@ -163,6 +221,7 @@ pf_cmd_train(int argc, char **argv)
         {"seed", required_argument, NULL, 's'},
         {"fhr", required_argument, NULL, 'f'},
         {"team", required_argument, NULL, 'T'},
+        {"coach", no_argument, NULL, 'C'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -171,7 +230,7 @@ pf_cmd_train(int argc, char **argv)
     struct ts_opts o = {{30, 0.2f, 1e-6f, 1, NULL}, 0.015f, 4};
     const char **team = pf_xcalloc((size_t)argc + 1, sizeof(*team));
     size_t n_team = 0;
-    int c;
+    int c, coach = 0;
 
     optind = 1;
     while ((c = getopt_long(argc, argv, "+o:T:h", opts, NULL)) != -1) {
@@ -179,6 +238,7 @@ pf_cmd_train(int argc, char **argv)
         switch (c) {
         case 'o': out = optarg; break;
         case 'T': team[n_team++] = optarg; break;
+        case 'C': coach = 1; break;
         case 'k':
             if (parse_num(optarg, 2, 20, &cv))
                 bad = "--cv: expected a number of folds from 2 to 20";
@@ -233,6 +293,13 @@ pf_cmd_train(int argc, char **argv)
                                                  "required");
     }
 
+    if (coach) {
+        free(team);
+        if (!out || cv)
+            return pf_cli_usage_error("train", "--coach goes with -o MODEL "
+                                               "(eval --loso measures it)");
+        return train_coach(out, argv + optind, argc - optind, &o.lm);
+    }
     struct pf_config cfg;
     struct pf_engine eng;
     memset(&cfg, 0, sizeof(cfg));
