@@ -15,17 +15,17 @@
 set -u
 BUILD=${BUILD:-build}
 PF="$BUILD/pokerface"
-# the three shared sources (issue 13 asks 0.85 at 3% on the worst); the
-# others are batches written for training, some of them on purpose the
+# the three shared sources: issue 13's bars, 0.85 at 3% on the worst
+# (travel 0.867 and dev 0.021 today); the others are batches written for training, some of them on purpose the
 # hardest kinds (t11, t12: sarcasm and in-jokes), held to a lower bar
 SHARED="dev travel saas-trades"
-MIN_RECALL_SHARED=0.84
-MAX_FALSE_HOLD_SHARED=0.035
+MIN_RECALL_SHARED=0.85
+MAX_FALSE_HOLD_SHARED=0.03
 MIN_RECALL=0.70
 MAX_FALSE_HOLD=0.075
 # coaching: the lowest label on any source left out; issue 13 asks F1
-# 0.80 for each label on the worst (unanswered_questions on saas-trades,
-# 0.83, is the lowest today)
+# 0.80 for each label on the worst (missing_apology on saas-trades,
+# 0.815, is the lowest today)
 MIN_F1=0.80
 fails=0
 T=$(mktemp -d)
