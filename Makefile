@@ -4,7 +4,8 @@
 #   make demo       pokerface for real against a throwaway local Prosody
 #   make check      build everything and run every test
 #   make asan       the whole suite under AddressSanitizer + UBSan (build-asan/)
-#   make deps       install the Debian packages pokerface needs (apt-get)
+#   make deps       install the Debian packages pokerface needs (apt-get),
+#                   and the npm packages of the tests (tests/package.json)
 #   make install    PREFIX=/usr/local DESTDIR= ; make uninstall
 #   make fuzz       libFuzzer on XMPP stanzas, the XMPP connector's whole
 #                   session, Mattermost events and journal replay (clang),
@@ -230,7 +231,12 @@ fuzz:
 deps:
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	$$SUDO apt-get update -q || true; \
-	DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $(DEB_PACKAGES)
+	DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $(DEB_PACKAGES); \
+	command -v npm >/dev/null || DEBIAN_FRONTEND=noninteractive \
+		$$SUDO apt-get install -y -q --no-install-recommends nodejs npm
+	@# the chat platforms' official client libraries, which the tests point
+	@# at the emulators (tests/package-lock.json pins them)
+	npm ci --prefix tests --no-audit --no-fund
 
 install: all $(BUILD)/pokerface-plugin.pc
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pokerface/plugins \
