@@ -18,11 +18,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/log.h"
+#include "base/util.h"
 #include "connectors/mattermost.h"
 #include "connectors/xmpp.h"
 #include "core/journal.h"
-#include "core/log.h"
-#include "core/util.h"
 
 static void
 wake_cb(lws_sorted_usec_list_t *sul)

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/util.h"
+#include "base/util.h"
 #include "testutil.h"
 
 #define CFG "{\"plugins\": [\"backstage\"]}"

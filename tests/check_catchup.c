@@ -10,10 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/log.h"
+#include "base/util.h"
 #include "connectors/xmpp.h"
-#include "core/log.h"
 #include "core/loop.h"
-#include "core/util.h"
 #include "testutil.h"
 
 #define TEAM "team@conference.localhost"

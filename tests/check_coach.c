@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#include "core/util.h"
+#include "base/util.h"
 #include "testutil.h"
 
 /* no policy: every finding must come out a note by itself */

@@ -13,7 +13,7 @@
 
 #include <jansson.h>
 
-#include "core/util.h"
+#include "base/util.h"
 #include "rules/pipeline.h"
 #include "testutil.h"
 

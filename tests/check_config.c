@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "core/util.h"
+#include "base/util.h"
 #include "testutil.h"
 
 static void

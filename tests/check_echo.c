@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/util.h"
+#include "base/util.h"
 #include "rules/pipeline.h"
 #include "testutil.h"
 

@@ -18,9 +18,9 @@
 
 #include <libwebsockets.h>
 
+#include "base/util.h"
 #include "chat.h"
 #include "connectors/xml.h"
-#include "core/util.h"
 #include "testutil.h"
 
 #define TEAM "team@conference.localhost"

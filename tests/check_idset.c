@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/idset.h"
+#include "base/idset.h"
 #include "testutil.h"
 
 START_TEST(remembers_and_forgets_the_oldest)

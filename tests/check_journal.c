@@ -10,8 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/util.h"
 #include "core/journal.h"
-#include "core/util.h"
 #include "testutil.h"
 
 struct seen {

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/util.h"
+#include "base/util.h"
 #include "rules/loader.h"
 #include "rules/pipeline.h"
 #include "testutil.h"

@@ -4,7 +4,7 @@
  */
 #include <string.h>
 
-#include "core/log.h"
+#include "base/log.h"
 #include "testutil.h"
 
 static char g_line[8192];

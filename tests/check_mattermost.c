@@ -26,13 +26,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/log.h"
+#include "base/util.h"
 #include "chat.h"
 #include "connectors/http.h"
 #include "connectors/mattermost.h"
 #include "connectors/ws.h"
-#include "core/log.h"
 #include "core/loop.h"
-#include "core/util.h"
 #include "testutil.h"
 
 #define WAIT 10000

@@ -24,11 +24,11 @@
 
 #include <jansson.h>
 
+#include "base/util.h"
 #include "chat.h"
 #include "connectors/xmpp.h"
 #include "core/control.h"
 #include "core/journal.h"
-#include "core/util.h"
 #include "testutil.h"
 
 #define MUC "@conference.localhost"

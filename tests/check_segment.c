@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/arena.h"
+#include "base/arena.h"
 #include "core/engine.h"
 #include "pokerface/plugin.h"
 #include "testutil.h"

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/arena.h"
+#include "base/arena.h"
 #include "pokerface/plugin.h"
 #include "testutil.h"
 #include "text/text.h"

@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/util.h"
+#include "base/util.h"
 #include "core/worker.h"
 #include "rules/pipeline.h"
 #include "testutil.h"

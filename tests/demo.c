@@ -17,8 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/util.h"
 #include "chat.h"
-#include "core/util.h"
 
 #define TEAM "tiimi-demo@conference.localhost"
 #define CUST "asiakas-demo@conference.localhost"

@@ -53,7 +53,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/util.h"
+#include "base/util.h"
 
 #define DEAD_MAX 128
 #define PENDING_TTL_MS 30000

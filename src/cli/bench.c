@@ -16,8 +16,8 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "base/util.h"
 #include "cli/cli.h"
-#include "core/util.h"
 
 static const char usage[] =
     "usage: pokerface bench [-c CONFIG] [-n N] [--cpu K] [--json] FILE\n"

@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/log.h"
+#include "base/util.h"
 #include "cli/cli.h"
-#include "core/log.h"
-#include "core/util.h"
 #include "text/text.h"
 
 static const char usage[] =

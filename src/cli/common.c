@@ -10,9 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/log.h"
+#include "base/util.h"
 #include "cli/cli.h"
-#include "core/log.h"
-#include "core/util.h"
 
 static int open_env(struct pf_cli_env *env, const char *config_path,
                     int with_state);

@@ -18,11 +18,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/log.h"
+#include "base/util.h"
 #include "cli/cli.h"
 #include "cli/coachset.h"
 #include "cli/trainset.h"
-#include "core/log.h"
-#include "core/util.h"
 
 static const char usage[] =
     "usage: pokerface eval [-c CONFIG] [--json] [--errors] FILE...\n"

@@ -16,10 +16,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/json.h"
+#include "base/util.h"
 #include "cli/cli.h"
 #include "core/control.h"
-#include "core/json.h"
-#include "core/util.h"
 
 static const char queue_usage[] =
     "usage: pokerface queue [-c CONFIG | --socket PATH] [--json] COMMAND\n"

@@ -12,15 +12,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/log.h"
+#include "base/util.h"
 #include "cli/cli.h"
 #include "connectors/mattermost.h"
 #include "connectors/xmpp.h"
 #include "core/control.h"
 #include "core/journal.h"
-#include "core/log.h"
 #include "core/loop.h"
 #include "core/relay.h"
-#include "core/util.h"
 
 static const char usage[] =
     "usage: pokerface run -c CONFIG [-v]\n"

@@ -16,12 +16,12 @@
 #include <string.h>
 
 #include "../../plugins/learned/model.h"
+#include "base/util.h"
 #include "cli/cli.h"
-#include "core/config.h"
-#include "core/engine.h"
 #include "cli/coachset.h"
 #include "cli/trainset.h"
-#include "core/util.h"
+#include "core/config.h"
+#include "core/engine.h"
 
 static const char usage[] =
     "usage: pokerface train -o MODEL [options] FILE...\n"

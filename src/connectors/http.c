@@ -17,8 +17,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/log.h"
-#include "core/util.h"
+#include "base/log.h"
+#include "base/util.h"
 #include "pokerface/plugin.h"
 
 struct req {

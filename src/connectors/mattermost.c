@@ -38,11 +38,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/json.h"
+#include "base/log.h"
+#include "base/util.h"
 #include "connectors/http.h"
 #include "connectors/ws.h"
-#include "core/json.h"
-#include "core/log.h"
-#include "core/util.h"
 #include "pokerface/plugin.h"
 
 #define ID_LEN 26

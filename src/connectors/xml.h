@@ -13,8 +13,8 @@
 
 #include <stddef.h>
 
-#include "core/arena.h"
-#include "core/util.h"
+#include "base/arena.h"
+#include "base/util.h"
 
 struct pf_xattr {
     const char *ns;   /* namespace URI, "" for none */

@@ -53,11 +53,11 @@
 #include <strings.h>
 #include <time.h>
 
+#include "base/log.h"
+#include "base/util.h"
 #include "connectors/sasl.h"
 #include "connectors/ws.h"
 #include "connectors/xml.h"
-#include "core/log.h"
-#include "core/util.h"
 #include "pokerface/plugin.h"
 
 #define NS_FRAMING "urn:ietf:params:xml:ns:xmpp-framing"

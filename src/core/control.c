@@ -23,9 +23,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "core/log.h"
+#include "base/log.h"
+#include "base/util.h"
 #include "core/relay.h"
-#include "core/util.h"
 
 #define MAX_REQUEST (1u << 20) /* an edit's text fits with room to spare */
 

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/util.h"
+#include "base/util.h"
 #include "text/utf8.h"
 
 static const char ELLIPSIS[] = "\xe2\x80\xa6"; /* … */

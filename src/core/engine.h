@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/arena.h"
+#include "base/arena.h"
 #include "core/config.h"
 #include "core/policy.h"
 #include "rules/pipeline.h"

@@ -11,11 +11,11 @@
 
 #include <string.h>
 
+#include "base/log.h"
+#include "base/util.h"
 #include "connectors/http.h"
 #include "connectors/ws.h"
 #include "core/control.h"
-#include "core/log.h"
-#include "core/util.h"
 #include "pokerface/plugin.h"
 
 static const struct lws_protocols protocols[] = {

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/util.h"
+#include "base/util.h"
 
 struct pf_person *
 pf_people_find(const struct pf_people *p, const char *id)

@@ -21,15 +21,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/idset.h"
+#include "base/json.h"
+#include "base/log.h"
+#include "base/util.h"
 #include "core/control.h"
 #include "core/display.h"
 #include "core/holds.h"
-#include "core/json.h"
-#include "core/people.h"
-#include "core/idset.h"
 #include "core/journal.h"
-#include "core/log.h"
-#include "core/util.h"
+#include "core/people.h"
 #include "rules/pipeline.h"
 #include "text/utf8.h"
 

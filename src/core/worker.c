@@ -39,9 +39,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "core/log.h"
+#include "base/log.h"
+#include "base/util.h"
 #include "core/policy.h"
-#include "core/util.h"
 #include "rules/verdict.h"
 
 enum { M_CHECK = 1, M_OBSERVE, M_LEARN, M_QUIT, M_READY, M_FAIL, M_RESULT };

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/util.h"
+#include "base/util.h"
 #include "rules/pipeline.h"
 
 const char *const pf_host_labels[] = {

@@ -7,8 +7,8 @@
 
 #include <jansson.h>
 
-#include "core/arena.h"
-#include "core/util.h"
+#include "base/arena.h"
+#include "base/util.h"
 #include "pokerface/plugin.h"
 #include "text/stem.h"
 

@@ -19,7 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/util.h"
+#include "base/util.h"
 
 /* the smallest struct pf_plugin a 1.x plugin can have: up to learn */
 #define V1_0_SIZE (offsetof(struct pf_plugin, learn) + sizeof(void (*)(void)))

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/arena.h"
+#include "base/arena.h"
 #include "core/config.h"
 #include "pokerface/plugin.h"
 #include "rules/host.h"

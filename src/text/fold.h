@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/util.h"
+#include "base/util.h"
 
 enum pf_ucls {
     PF_U_SPACE = 0, /* white space and control characters */

@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/util.h"
+#include "base/util.h"
 #include "text/text.h"
 
 /* a message with more segments than this has the rest in its last one */

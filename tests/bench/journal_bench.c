@@ -18,11 +18,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "base/log.h"
+#include "base/util.h"
 #include "core/config.h"
 #include "core/journal.h"
-#include "core/log.h"
 #include "core/relay.h"
-#include "core/util.h"
 
 static size_t replayed;
 

@@ -29,7 +29,7 @@
 #include <time.h>
 
 #include "../chat.h"
-#include "core/util.h"
+#include "base/util.h"
 
 #define MUC "@conference.localhost"
 #define CUST "asiakas-bench" MUC

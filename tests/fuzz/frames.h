@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/log.h"
 #include "connectors/connector.h"
-#include "core/log.h"
 #include "core/loop.h"
 
 /* the one event loop of the run, made on the first input */

@@ -12,8 +12,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "base/log.h"
 #include "core/journal.h"
-#include "core/log.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -18,8 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/log.h"
 #include "connectors/mattermost.h"
-#include "core/log.h"
 #include "core/loop.h"
 #include "frames.h"
 

@@ -33,12 +33,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/arena.h"
+#include "base/log.h"
+#include "base/util.h"
 #include "connectors/xml.h"
 #include "connectors/xmpp.h"
-#include "core/arena.h"
-#include "core/log.h"
 #include "core/loop.h"
-#include "core/util.h"
 #include "frames.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -17,8 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/log.h"
 #include "connectors/xmpp.h"
-#include "core/log.h"
 #include "core/loop.h"
 #include "frames.h"
 

@@ -20,8 +20,8 @@
 #include <string.h>
 
 #include "../../plugins/learned/model.h"
+#include "base/log.h"
 #include "core/engine.h"
-#include "core/log.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

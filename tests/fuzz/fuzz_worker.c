@@ -13,10 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/arena.h"
+#include "base/arena.h"
+#include "base/log.h"
 #include "core/config.h"
 #include "core/engine.h"
-#include "core/log.h"
 #include "core/worker.h"
 #include "rules/pipeline.h"
 

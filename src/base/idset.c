@@ -1,12 +1,12 @@
 /*
  * idset.c - see idset.h.
  */
-#include "core/idset.h"
+#include "base/idset.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/util.h"
+#include "base/util.h"
 
 static uint64_t
 fnv1a(const char *s)

@@ -10,7 +10,7 @@
 
 #include <stdarg.h>
 
-#include "core/util.h"
+#include "base/util.h"
 #include "pokerface/plugin.h" /* enum pf_log_level */
 
 typedef void (*pf_log_sink_cb)(void *ud, int level, const char *line);

@@ -5,7 +5,7 @@
  * recoverable in any useful way, so these helpers abort (as Redis and h2o
  * do); sizes driven by remote input are capped by their callers first.
  */
-#include "core/util.h"
+#include "base/util.h"
 
 #include <errno.h>
 #include <limits.h>

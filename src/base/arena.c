@@ -5,13 +5,13 @@
  * message does not make every later chunk huge. Reset keeps one
  * default-sized chunk, so memory use drops back after a spike.
  */
-#include "core/arena.h"
+#include "base/arena.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/util.h"
+#include "base/util.h"
 
 struct pf_arena_chunk {
     struct pf_arena_chunk *next;

@@ -12,7 +12,7 @@
  * sequence would drive the terminal, a bidi override would reorder what
  * a reader sees. One call is always exactly one line.
  */
-#include "core/log.h"
+#include "base/log.h"
 
 #include <stdio.h>
 #include <string.h>
