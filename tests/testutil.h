@@ -7,7 +7,7 @@
 
 #include <check.h>
 
-#include "core/config.h"
+#include "base/config.h"
 #include "core/engine.h"
 
 /* Directory of the build ($PF_BUILD, default "build"). */

@@ -10,7 +10,7 @@
 
 #include <stdio.h>
 
-#include "core/config.h"
+#include "base/config.h"
 #include "core/engine.h"
 
 #define PF_EXIT_OK 0

@@ -16,11 +16,11 @@
 #include <string.h>
 
 #include "../../plugins/learned/model.h"
+#include "base/config.h"
 #include "base/util.h"
 #include "cli/cli.h"
 #include "cli/coachset.h"
 #include "cli/trainset.h"
-#include "core/config.h"
 #include "core/engine.h"
 
 static const char usage[] =

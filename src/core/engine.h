@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "base/arena.h"
-#include "core/config.h"
+#include "base/config.h"
 #include "core/policy.h"
 #include "rules/pipeline.h"
 

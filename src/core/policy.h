@@ -17,7 +17,7 @@
 
 #include <stddef.h>
 
-#include "core/config.h"
+#include "base/config.h"
 #include "rules/pipeline.h"
 
 /* The rule that applies to label, or NULL. */

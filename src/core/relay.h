@@ -23,8 +23,8 @@
 #include <jansson.h>
 #include <libwebsockets.h>
 
+#include "base/config.h"
 #include "connectors/connector.h"
-#include "core/config.h"
 #include "core/engine.h"
 
 struct pf_relay;

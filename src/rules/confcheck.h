@@ -18,7 +18,7 @@
 
 #include <stddef.h>
 
-#include "core/config.h"
+#include "base/config.h"
 #include "rules/host.h"
 #include "rules/loader.h"
 

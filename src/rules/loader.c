@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/config.h"
 #include "base/util.h"
 
 /* the smallest struct pf_plugin a 1.x plugin can have: up to learn */
@@ -93,24 +94,6 @@ confined(const char *dir, const char *path, char *err, size_t errlen)
     free(rparent);
     free(real);
     return NULL;
-}
-
-int
-pf_plugin_name_valid(const char *s)
-{
-    size_t n;
-    if (!s)
-        return 0;
-    n = strnlen(s, 32);
-    if (n == 0 || n > 31)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
-              c == '-'))
-            return 0;
-    }
-    return 1;
 }
 
 int

@@ -26,9 +26,6 @@ struct pf_loaded {
 int pf_loader_open(struct pf_loaded *lp, const char *dir, const char *file,
                    char *err, size_t errlen);
 
-/* Is s a valid plugin or instance name: 1 to 31 of [a-z0-9_-]? */
-int pf_plugin_name_valid(const char *s);
-
 /* Unload (dlclose). Only after every instance was destroyed. */
 void pf_loader_close(struct pf_loaded *lp);
 

@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #include "base/arena.h"
-#include "core/config.h"
+#include "base/config.h"
 #include "pokerface/plugin.h"
 #include "rules/host.h"
 #include "rules/loader.h"

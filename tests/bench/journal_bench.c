@@ -18,9 +18,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "base/config.h"
 #include "base/log.h"
 #include "base/util.h"
-#include "core/config.h"
 #include "core/journal.h"
 #include "core/relay.h"
 

@@ -14,8 +14,8 @@
 #include <string.h>
 
 #include "base/arena.h"
+#include "base/config.h"
 #include "base/log.h"
-#include "core/config.h"
 #include "core/engine.h"
 #include "core/worker.h"
 #include "rules/pipeline.h"

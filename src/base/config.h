@@ -5,6 +5,11 @@
  * Keys starting with "//" are comments and ignored at any level, so the
  * example configuration can document every key in place. Any other unknown
  * key is an error (a typo must not silently fall back to a default).
+ *
+ * It lives in base/ rather than core/ because rules/ reads it too (the
+ * plugin list, the directories, the time budget, the policy's labels):
+ * it is data every layer above base/ may read, and it imports nothing but
+ * base/ itself.
  */
 #ifndef PF_CONFIG_H
 #define PF_CONFIG_H
@@ -41,6 +46,12 @@ struct pf_plugin_conf {
     double budget_ms; /* 0: the policy's plugin_budget_ms */
     json_t *config;   /* the "config" block, or NULL; owned reference */
 };
+
+/*
+ * Is s a valid plugin or instance name: 1 to 31 of [a-z0-9_-]? The
+ * loader asks the same of the name a plugin gives itself.
+ */
+int pf_plugin_name_valid(const char *s);
 
 /* policy.labels entry: a label (or "prefix.*") and what it does */
 struct pf_label_rule {

@@ -7,7 +7,7 @@
  * against the plugin directory here, so a typo is reported as a config
  * error with a suggestion rather than as a loader failure.
  */
-#include "core/config.h"
+#include "base/config.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -20,7 +20,6 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "pokerface/plugin.h"
-#include "rules/loader.h"
 
 #define DEFAULT_MAX_MESSAGE (1u << 20)
 
@@ -1190,6 +1189,24 @@ pf_action_name(int action)
     case PF_ACT_BLOCK: return "block";
     default: return "?";
     }
+}
+
+int
+pf_plugin_name_valid(const char *s)
+{
+    size_t n;
+    if (!s)
+        return 0;
+    n = strnlen(s, 32);
+    if (n == 0 || n > 31)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+              c == '-'))
+            return 0;
+    }
+    return 1;
 }
 
 int
