@@ -1,0 +1,343 @@
+/*
+ * commands.c - what people ask of the relay: the chat commands (!send,
+ * !edit, !drop, !held, !why, !help) in an internal room or a direct
+ * message, and the requests of the control socket (pokerface queue,
+ * pokerface status). Commands are the team's; the decisions they ask for
+ * are decide.c's.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "core/control.h"
+#include "core/display.h"
+#include "core/journal.h"
+#include "core/relay_int.h"
+#include "text/utf8.h"
+
+static void
+help(struct pf_relay *r, struct pf_route *rt, const struct pf_event *ev,
+     enum pf_ui_lang lang)
+{
+    const char *p = r->cfg->command_prefix;
+    char *msg = pf_texts_fmt(lang, PF_T_HELP, p, p, p, p, p);
+    pf_post_reply(r, rt, ev, msg);
+    free(msg);
+}
+
+static int
+cmp_hold_id(const void *a, const void *b)
+{
+    const struct pf_hold *x = *(const struct pf_hold *const *)a;
+    const struct pf_hold *y = *(const struct pf_hold *const *)b;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* holds listed in one answer: an answer stays short whatever the queue */
+#define HELD_PAGE 10
+
+/* !held [page]: one's holds (a supervisor's: all), oldest first */
+static void
+list_held(struct pf_relay *r, struct pf_route *rt, const struct pf_event *ev,
+          unsigned page)
+{
+    struct pf_buf b = PF_BUF_INIT;
+    int sup = pf_decide_is_supervisor(r, ev->author_id);
+    int64_t now = pf_wall_us() / 1000;
+    struct pf_hold **v = pf_xmalloc((r->holds.n + 1) * sizeof(*v));
+    size_t n = 0;
+    for (size_t i = 0; i < r->holds.n; i++) {
+        struct pf_hold *h = r->holds.items[i];
+        if (!sup && strcmp(h->author_id, ev->author_id) != 0)
+            continue;
+        if (rt && strcmp(h->route, rt->conf->name) != 0 && !sup)
+            continue;
+        v[n++] = h;
+    }
+    qsort(v, n, sizeof(*v), cmp_hold_id);
+    size_t pages = (n + HELD_PAGE - 1) / HELD_PAGE;
+    if (page < 1)
+        page = 1;
+    for (size_t i = (size_t)(page - 1) * HELD_PAGE;
+         i < n && i < (size_t)page * HELD_PAGE; i++) {
+        const struct pf_hold *h = v[i];
+        char *excerpt = pf_display_line(h->text, 64, "");
+        pf_buf_addf(
+            &b, "%s#%u %s (%s, %ld min): %s", b.len ? "\n" : "", h->id,
+            pf_texts_get(PF_UI_EN, h->action == PF_ACT_BLOCK ? PF_T_LIST_BLOCKED
+                                                             : PF_T_LIST_HELD),
+            h->author_name, (long)((now - h->created_ms) / 60000), excerpt);
+        free(excerpt);
+    }
+    char *pg = NULL;
+    if (pages > 1 && page < pages) {
+        pg = pf_texts_every(PF_UI_EN, PF_T_HELD_PAGE_NEXT, n, page, pages,
+                            r->cfg->command_prefix, page + 1);
+        pf_buf_addf(&b, "\n(%s)", pg);
+    } else if (pages > 1 || (page > 1 && n)) {
+        pg = pf_texts_every(PF_UI_EN, PF_T_HELD_PAGE, n, page, pages);
+        pf_buf_addf(&b, "%s(%s)", b.len ? "\n" : "", pg);
+    }
+    free(pg);
+    pf_post_reply(r, rt, ev,
+                  b.data ? b.data : pf_texts_get(PF_UI_EN, PF_T_NO_HELD));
+    pf_buf_release(&b);
+    free(v);
+}
+
+/* "!cmd N rest": parse N; *rest points after it */
+static int
+parse_id(const char *s, unsigned *id, const char **rest)
+{
+    while (*s == ' ')
+        s++;
+    if (*s == '#')
+        s++;
+    if (*s < '0' || *s > '9')
+        return 0;
+    char *end;
+    unsigned long v = strtoul(s, &end, 10);
+    if (v == 0 || v > 0xFFFFFFFFu || (*end && *end != ' ' && *end != '\n'))
+        return 0;
+    *id = (unsigned)v;
+    while (*end == ' ' || *end == '\n')
+        end++;
+    *rest = end;
+    return 1;
+}
+
+/*
+ * Commands are the team's. Anyone else gets one answer, the same whatever
+ * they asked: nothing in it says whether a hold exists, its number or its
+ * author. In an internal room that is a customer who got in (someone
+ * there may have written a command while the bot was away and be gone
+ * since: being in the room now is not asked); privately, anyone who is
+ * neither a supervisor nor on the team of some route now. 0 when that
+ * answer was given.
+ */
+int
+pf_commands_may(struct pf_relay *r, struct pf_route *rt,
+                const struct pf_event *ev)
+{
+    if (ev == r->ctl_ev || (rt ? !pf_decide_is_customer(r, rt, ev->author_id)
+                               : pf_decide_team_anywhere(r, ev->author_id)))
+        return 1;
+    pf_info("a command from %s, who is not on the team%s%s: answered that "
+            "there are none for them",
+            ev->author_id, rt ? " of route " : "", rt ? rt->conf->name : "");
+    char *msg = pf_texts_every(PF_UI_FI, PF_T_NOT_FOR_YOU);
+    pf_post_reply(r, rt, ev, msg);
+    free(msg);
+    return 0;
+}
+
+void
+pf_commands_run(struct pf_relay *r, struct pf_route *rt,
+                const struct pf_event *ev, const char *cmdline)
+{
+    char word[16];
+    size_t n = 0;
+    while (cmdline[n] && cmdline[n] != ' ' && cmdline[n] != '\n' &&
+           n + 1 < sizeof(word)) {
+        word[n] = cmdline[n];
+        n++;
+    }
+    word[n] = '\0';
+    const char *args = cmdline + n;
+    unsigned id;
+    const char *rest = "";
+    char why[256];
+
+    if (!pf_commands_may(r, rt, ev))
+        return;
+    if (!strcmp(word, "help") || !strcmp(word, "apua")) {
+        help(r, rt, ev, !strcmp(word, "apua") ? PF_UI_FI : PF_UI_EN);
+        return;
+    }
+    if (pf_decide_refuse_anonymous(r, rt, ev))
+        return;
+    if (!strcmp(word, "held")) {
+        unsigned page = 1;
+        const char *after;
+        if (!parse_id(args, &page, &after))
+            page = 1;
+        list_held(r, rt, ev, page);
+        return;
+    }
+    if (strcmp(word, "send") && strcmp(word, "edit") && strcmp(word, "drop") &&
+        strcmp(word, "why")) {
+        char *msg =
+            pf_texts_fmt(PF_UI_EN, PF_T_UNKNOWN_COMMAND, r->cfg->command_prefix,
+                         word, r->cfg->command_prefix);
+        pf_post_reply(r, rt, ev, msg);
+        free(msg);
+        return;
+    }
+    if (!parse_id(args, &id, &rest)) {
+        char *msg = pf_texts_fmt(PF_UI_EN, PF_T_WHICH_ONE,
+                                 r->cfg->command_prefix, word);
+        pf_post_reply(r, rt, ev, msg);
+        free(msg);
+        return;
+    }
+    struct pf_hold *h = pf_holds_get(&r->holds, id);
+    if (!h && ev->catchup)
+        return; /* decided before a restart: read back, nothing to say */
+    if (!h) {
+        char msg[120];
+        pf_texts_snprintf(msg, sizeof(msg), PF_UI_EN, PF_T_NO_SUCH_HOLD, id);
+        pf_post_reply(r, rt, ev, msg);
+        return;
+    }
+    struct pf_route *hrt = pf_relay_route_by_name(r, h->route);
+    if (!hrt)
+        return;
+    if (!strcmp(word, "why")) {
+        if (!pf_decide_is_supervisor(r, ev->author_id) &&
+            strcmp(h->author_id, ev->author_id) != 0 &&
+            !pf_decide_is_team(r, hrt, ev->author_id)) {
+            pf_post_reply(r, rt, ev,
+                          pf_texts_get(PF_UI_EN, PF_T_WHY_TEAM_ONLY));
+            return;
+        }
+        char *msg = pf_xasprintf("#%u:\n%s", h->id, h->details);
+        pf_post_reply(r, rt, ev, msg);
+        free(msg);
+        return;
+    }
+    if (!pf_decide_may(r, h, !strcmp(word, "send"), ev->author_id,
+                       ev->author_name, why, sizeof(why))) {
+        r->stats.refused++;
+        pf_info("refused %s%s #%u from %s", r->cfg->command_prefix, word, h->id,
+                ev->author_id);
+        pf_post_reply(r, rt, ev, why);
+        return;
+    }
+    if (!strcmp(word, "send")) {
+        pf_decide_send(r, hrt, h, ev);
+    } else if (!strcmp(word, "drop")) {
+        pf_decide_drop(r, hrt, h, ev);
+    } else {
+        if (!*rest) {
+            pf_post_reply(
+                r, rt, ev,
+                pf_texts_get(pf_texts_lang(h->lang), PF_T_GIVE_NEW_TEXT));
+            return;
+        }
+        pf_decide_edit(r, hrt, h, ev, rest);
+    }
+}
+
+json_t *
+pf_relay_control(struct pf_relay *r, json_t *req, const char *user)
+{
+    const char *cmd = json_string_value(json_object_get(req, "cmd"));
+    if (!cmd)
+        return pf_control_error("a request needs \"cmd\"");
+    if (!strcmp(cmd, "list")) {
+        struct pf_hold **v = pf_xmalloc((r->holds.n + 1) * sizeof(*v));
+        memcpy(v, r->holds.items, r->holds.n * sizeof(*v));
+        qsort(v, r->holds.n, sizeof(*v), cmp_hold_id);
+        json_t *a = json_array();
+        for (size_t i = 0; i < r->holds.n; i++) {
+            json_t *o = pf_recovery_hold_json(v[i], 0);
+            json_object_set_new(o, "text", json_string(v[i]->text));
+            json_array_append_new(a, o);
+        }
+        free(v);
+        return json_pack("{s:b, s:o}", "ok", 1, "holds", a);
+    }
+    if (!strcmp(cmd, "status")) {
+        const struct pf_relay_stats *st = &r->stats;
+        json_t *routes = json_array();
+        for (size_t i = 0; i < r->n_routes; i++)
+            json_array_append_new(
+                routes,
+                json_pack("{s:s, s:s, s:s, s:I, s:I}", "name",
+                          r->routes[i].conf->name, "customer_room",
+                          r->routes[i].conf->customer_room, "internal_room",
+                          r->routes[i].conf->internal_room, "team",
+                          (json_int_t)r->routes[i].team.n, "customer_side",
+                          (json_int_t)r->routes[i].cust.n));
+        json_t *backends = json_pack("[{s:s, s:b}]", "type", r->conn->ops->name,
+                                     "connected", r->conn->ops->ready(r->conn));
+        json_t *o = json_pack(
+            "{s:b, s:o, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, "
+            "s:I, s:I}",
+            "ok", 1, "backends", backends, "routes", routes, "counts", "held",
+            (json_int_t)r->holds.n, "held_total", (json_int_t)st->held,
+            "relayed", (json_int_t)st->relayed, "sent", (json_int_t)st->sent,
+            "dropped", (json_int_t)st->dropped, "expired",
+            (json_int_t)st->expired, "refused", (json_int_t)st->refused,
+            "pending", (json_int_t)r->n_pend, "uptime_s",
+            (json_int_t)((pf_wall_us() / 1000 - r->started_ms) / 1000),
+            "journal_bytes",
+            (json_int_t)(r->journal ? pf_journal_size(r->journal) : 0));
+        json_object_set_new(o, "checks", pf_engine_status(r->engine));
+        return o;
+    }
+    json_t *jid = json_object_get(req, "id");
+    if (!json_is_integer(jid) || json_integer_value(jid) <= 0 ||
+        json_integer_value(jid) > 0xFFFFFFFF)
+        return pf_control_error("'%s' needs \"id\", a hold number", cmd);
+    unsigned id = (unsigned)json_integer_value(jid);
+    struct pf_hold *h = pf_holds_get(&r->holds, id);
+    if (!h)
+        return pf_control_error("no held message #%u (it may have been decided "
+                                "already)",
+                                id);
+    if (!strcmp(cmd, "show")) {
+        json_t *o = pf_recovery_hold_json(h, 1);
+        json_object_set_new(o, "ok", json_true());
+        return o;
+    }
+    const char *text = json_string_value(json_object_get(req, "text"));
+    if (strcmp(cmd, "send") && strcmp(cmd, "drop") && strcmp(cmd, "edit"))
+        return pf_control_error("unknown command '%s' (list, show, send, edit, "
+                                "drop, status)",
+                                cmd);
+    if (!strcmp(cmd, "edit")) {
+        if (!text || !*text)
+            return pf_control_error("edit needs \"text\", the new text");
+        size_t bad;
+        if (!pf_utf8_valid(text, strlen(text), &bad))
+            return pf_control_error(
+                "the new text is not valid UTF-8 (byte %zu)", bad);
+    }
+    struct pf_route *rt = pf_relay_route_by_name(r, h->route);
+    if (!rt)
+        return pf_control_error("#%u belongs to route '%s', which is no longer "
+                                "configured",
+                                id, h->route);
+    if (!r->conn->ops->ready(r->conn) && strcmp(cmd, "drop"))
+        return pf_control_error(
+            "the chat is not connected; try again in a moment");
+    char *who = pf_xasprintf("local:%s", user);
+    struct pf_event ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.type = PF_EV_MESSAGE;
+    ev.thread = ev.msg_id = ev.alt_id = ev.ref_id = ev.key = "";
+    ev.author_id = who;
+    ev.author_name = user;
+    ev.text = text ? text : "";
+    r->ctl_ev = &ev;
+    pf_buf_init(&r->ctl_answer);
+    pf_info("%s #%u decided on the control socket by %s", cmd, id, user);
+    if (!strcmp(cmd, "send"))
+        pf_decide_send(r, rt, h, &ev);
+    else if (!strcmp(cmd, "drop"))
+        pf_decide_drop(r, rt, h, &ev);
+    else
+        pf_decide_edit(r, rt, h, &ev, text);
+    r->ctl_ev = NULL;
+    const struct pf_hold *still = pf_holds_get(&r->holds, id);
+    json_t *o =
+        json_pack("{s:b, s:s, s:s}", "ok", 1, "state",
+                  !still ? (!strcmp(cmd, "drop") ? "dropped" : "sent")
+                  : !strcmp(cmd, "edit") ? "held"
+                                         : "unchanged",
+                  "message", r->ctl_answer.data ? r->ctl_answer.data : "");
+    pf_buf_release(&r->ctl_answer);
+    free(who);
+    return o;
+}

@@ -1,0 +1,562 @@
+/*
+ * recovery.c - the relay's journal: what it writes as it goes, and how
+ * that is read back after a restart (pf_relay_open_journal): holds stay
+ * held, decided posts are posted again unless they arrived, messages
+ * never checked are checked again, and each room is read back from its
+ * resume point. Compaction rewrites only what is still live.
+ *
+ * Every record's payload is a JSON object. What the relay writes, and
+ * what replaying it rebuilds:
+ *
+ *   RECEIVED  an outgoing message came in: {route, id, alt, author, name,
+ *             text, ts, tries}; not yet checked
+ *   VERDICT   it passed: {id, action, post: {room, text, key}}; the post
+ *             is pending until SENT
+ *   HELD      it is held: the whole hold, written again after each edit
+ *   DECISION  {hold, kind, by, name, at, text?, post?}; send and a passing
+ *             edit carry the post, pending until SENT
+ *   SENT      {key, room, msg}: a post (or a notice) arrived as msg
+ *   EXPIRED   {hold, at}
+ *   CURSOR    {room, msg}: the last message handled in the room
+ *   META      {next_hold}: hold numbers are never reused
+ *
+ * A record that decides something is fsync'd before the relay acts on it
+ * (posts, tells the author); RECEIVED, SENT and CURSOR are not, because
+ * losing them only means reading a message back or looking for a post
+ * before sending it again.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/json.h"
+#include "base/log.h"
+#include "core/journal.h"
+#include "core/relay_int.h"
+
+/* msg_id was handled: never again, even after a restart */
+void
+pf_recovery_handled(struct pf_relay *r, const char *msg_id)
+{
+    if (!msg_id || !*msg_id)
+        return;
+    pf_idset_seen(&r->seen, msg_id);
+    free(r->recent[r->recent_pos]);
+    r->recent[r->recent_pos] = pf_xstrdup(msg_id);
+    r->recent_pos = (r->recent_pos + 1) % RECENT_MAX;
+}
+
+int
+pf_recovery_write(struct pf_relay *r, int type, json_t *o, int sync,
+                  uint64_t *seq)
+{
+    char err[512];
+    int rc = PF_OK;
+    if (seq)
+        *seq = 0;
+    if (!o)
+        return PF_ENOMEM;
+    if (r->journal) {
+        char *s = json_dumps(o, JSON_COMPACT);
+        rc = s ? pf_journal_append(r->journal, type, s, strlen(s), sync, seq,
+                                   err, sizeof(err))
+               : PF_ENOMEM;
+        if (rc != PF_OK)
+            pf_err("%s", s ? err : "journal: out of memory");
+        free(s);
+    }
+    json_decref(o);
+    return rc;
+}
+
+/* a post to a customer: where, what, under which key, in which thread */
+json_t *
+pf_recovery_post_json(const char *room, const char *thread, const char *in,
+                      const char *text, const char *key)
+{
+    return json_pack("{s:s, s:s, s:s, s:s, s:s}", "room", room, "thread",
+                     thread, "in", in, "text", text, "key", key);
+}
+
+json_t *
+pf_recovery_hold_json(const struct pf_hold *h, int full)
+{
+    json_t *o = json_pack(
+        "{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "hold",
+        (json_int_t)h->id, "action",
+        h->action == PF_ACT_BLOCK ? "block" : "hold", "route", h->route,
+        "author", h->author_id, "name", h->author_name, "lang",
+        h->lang ? h->lang : "en", "why", h->why ? h->why : "", "words",
+        h->words ? h->words : "", "edits", (json_int_t)h->edits, "created",
+        (json_int_t)h->created_ms, "expires", (json_int_t)h->expires_ms);
+    if (o && full) {
+        json_object_set_new(o, "text", json_string(h->text));
+        json_object_set_new(o, "details",
+                            json_string(h->details ? h->details : ""));
+        json_object_set_new(o, "src",
+                            json_string(h->source_id ? h->source_id : ""));
+        json_object_set_new(
+            o, "src_alt",
+            json_string(h->source_alt_id ? h->source_alt_id : ""));
+        json_object_set_new(o, "thread",
+                            json_string(h->thread ? h->thread : ""));
+    }
+    return o;
+}
+
+void
+pf_recovery_pend_add(struct pf_relay *r, const char *key, const char *room,
+                     const char *thread, const char *in, const char *text,
+                     uint64_t jseq)
+{
+    for (size_t i = 0; i < r->n_pend; i++)
+        if (!strcmp(r->pend[i].key, key))
+            return;
+    if (r->n_pend == r->cap_pend) {
+        r->cap_pend = r->cap_pend ? r->cap_pend * 2 : 16;
+        r->pend = pf_xrealloc(r->pend, r->cap_pend * sizeof(*r->pend));
+    }
+    struct pf_pending *p = &r->pend[r->n_pend++];
+    p->key = pf_xstrdup(key);
+    p->room = pf_xstrdup(room);
+    p->thread = pf_xstrdup(thread);
+    p->in = pf_xstrdup(in);
+    p->text = pf_xstrdup(text);
+    p->jseq = jseq;
+}
+
+void
+pf_recovery_pend_clear(struct pf_pending *p)
+{
+    free(p->key);
+    free(p->room);
+    free(p->thread);
+    free(p->in);
+    free(p->text);
+}
+
+/* the pending post with this key is done; 1 if there was one */
+int
+pf_recovery_pend_done(struct pf_relay *r, const char *key)
+{
+    for (size_t i = 0; key && i < r->n_pend; i++) {
+        if (strcmp(r->pend[i].key, key) != 0)
+            continue;
+        pf_recovery_pend_clear(&r->pend[i]);
+        r->pend[i] = r->pend[--r->n_pend];
+        return 1;
+    }
+    return 0;
+}
+
+void
+pf_recovery_unch_clear(struct pf_unchecked *u)
+{
+    free(u->route);
+    free(u->msg_id);
+    free(u->alt_id);
+    free(u->author_id);
+    free(u->author_name);
+    free(u->text);
+    free(u->thread);
+}
+
+static struct pf_unchecked *
+unch_find(struct pf_relay *r, const char *msg_id)
+{
+    for (size_t i = 0; msg_id && i < r->n_unch; i++)
+        if (!strcmp(r->unch[i].msg_id, msg_id))
+            return &r->unch[i];
+    return NULL;
+}
+
+static void
+unch_done(struct pf_relay *r, const char *msg_id)
+{
+    struct pf_unchecked *u = unch_find(r, msg_id);
+    if (u) {
+        pf_recovery_unch_clear(u);
+        *u = r->unch[--r->n_unch];
+    }
+}
+
+static void
+set_cursor(struct pf_relay *r, const char *room, const char *msg_id)
+{
+    int internal;
+    struct pf_route *rt = pf_relay_route_by_room(r, room, &internal);
+    if (rt && msg_id && *msg_id) {
+        free(rt->cursor[internal]);
+        rt->cursor[internal] = pf_xstrdup(msg_id);
+    }
+}
+
+/*
+ * ev was handled: when its id is a resume point (the connector reported
+ * everything before it), a restart reads back only what came after it.
+ * A live message that arrived while older ones were still being read
+ * back is no resume point: the cursor stays where the read-back is.
+ */
+void
+pf_recovery_note_cursor(struct pf_relay *r, const struct pf_event *ev)
+{
+    int internal;
+    if (!ev->in_order || !ev->room || !ev->msg_id || !*ev->msg_id)
+        return;
+    struct pf_route *rt = pf_relay_route_by_room(r, ev->room, &internal);
+    if (!rt ||
+        (rt->cursor[internal] && strcmp(rt->cursor[internal], ev->msg_id) == 0))
+        return;
+    set_cursor(r, ev->room, ev->msg_id);
+    pf_recovery_write(
+        r, PF_JREC_CURSOR,
+        json_pack("{s:s, s:s}", "room", ev->room, "msg", ev->msg_id), 0, NULL);
+}
+
+/* a post a record decided: pending until SENT */
+static void
+replay_post(struct pf_relay *r, json_t *post, uint64_t seq)
+{
+    if (json_is_object(post) && *pf_json_str(post, "key"))
+        pf_recovery_pend_add(
+            r, pf_json_str(post, "key"), pf_json_str(post, "room"),
+            pf_json_str(post, "thread"), pf_json_str(post, "in"),
+            pf_json_str(post, "text"), seq);
+}
+
+/* one record of the journal, at startup */
+static int
+replay_one(void *ud, int type, uint64_t seq, const void *payload, size_t len)
+{
+    struct pf_relay *r = ud;
+    json_error_t je;
+    json_t *o = json_loadb(payload, len, 0, &je);
+    if (!json_is_object(o)) {
+        pf_warn("journal: record %llu is not a JSON object; skipped",
+                (unsigned long long)seq);
+        json_decref(o);
+        return 0;
+    }
+    struct pf_hold *h;
+    switch (type) {
+    case PF_JREC_RECEIVED: {
+        const char *id = pf_json_str(o, "id");
+        pf_recovery_handled(r, id);
+        struct pf_unchecked *u = unch_find(r, id);
+        if (!u) {
+            if (r->n_unch == r->cap_unch) {
+                r->cap_unch = r->cap_unch ? r->cap_unch * 2 : 16;
+                r->unch = pf_xrealloc(r->unch, r->cap_unch * sizeof(*r->unch));
+            }
+            u = &r->unch[r->n_unch++];
+            memset(u, 0, sizeof(*u));
+            u->route = pf_xstrdup(pf_json_str(o, "route"));
+            u->msg_id = pf_xstrdup(id);
+            u->alt_id = pf_xstrdup(pf_json_str(o, "alt"));
+            u->author_id = pf_xstrdup(pf_json_str(o, "author"));
+            u->author_name = pf_xstrdup(pf_json_str(o, "name"));
+            u->text = pf_xstrdup(pf_json_str(o, "text"));
+            u->thread = pf_xstrdup(pf_json_str(o, "thread"));
+            u->ts_ms = pf_json_int(o, "ts");
+        }
+        if ((unsigned)pf_json_int(o, "tries") > u->tries)
+            u->tries = (unsigned)pf_json_int(o, "tries");
+        break;
+    }
+    case PF_JREC_VERDICT:
+        unch_done(r, pf_json_str(o, "id"));
+        replay_post(r, json_object_get(o, "post"), seq);
+        break;
+    case PF_JREC_HELD: {
+        unsigned id = (unsigned)pf_json_int(o, "hold");
+        unch_done(r, pf_json_str(o, "msg"));
+        h = pf_holds_get(&r->holds, id);
+        if (!h && !(h = pf_holds_add_id(&r->holds, id)))
+            break;
+        h->action = strcmp(pf_json_str(o, "action"), "block") ? PF_ACT_HOLD
+                                                              : PF_ACT_BLOCK;
+        pf_hold_set(&h->route, pf_json_str(o, "route"));
+        pf_hold_set(&h->author_id, pf_json_str(o, "author"));
+        pf_hold_set(&h->author_name, pf_json_str(o, "name"));
+        pf_hold_set(&h->text, pf_json_str(o, "text"));
+        pf_hold_set(&h->source_id, pf_json_str(o, "src"));
+        pf_hold_set(&h->source_alt_id, pf_json_str(o, "src_alt"));
+        pf_hold_set(&h->thread, pf_json_str(o, "thread"));
+        pf_hold_set(&h->lang, pf_json_str(o, "lang"));
+        pf_hold_set(&h->why, pf_json_str(o, "why"));
+        pf_hold_set(&h->words, pf_json_str(o, "words"));
+        pf_hold_set(&h->details, pf_json_str(o, "details"));
+        h->edits = (unsigned)pf_json_int(o, "edits");
+        h->created_ms = pf_json_int(o, "created");
+        h->expires_ms = pf_json_int(o, "expires");
+        char *key = pf_xasprintf("pf-n%u-%u", h->id, h->edits);
+        pf_hold_set(&h->notice_key, key);
+        free(key);
+        h->jseq = seq;
+        break;
+    }
+    case PF_JREC_DECISION:
+    case PF_JREC_EXPIRED:
+    case PF_JREC_DROPPED: {
+        unsigned id = (unsigned)pf_json_int(o, "hold");
+        json_t *post = json_object_get(o, "post");
+        replay_post(r, post, seq);
+        /* an edit that is still held is followed by a HELD record */
+        if (type != PF_JREC_DECISION ||
+            strcmp(pf_json_str(o, "kind"), "edit") || post)
+            pf_holds_remove(&r->holds, id);
+        if (r->holds.next_id <= id)
+            r->holds.next_id = id + 1;
+        break;
+    }
+    case PF_JREC_SENT:
+        pf_recovery_pend_done(r, pf_json_str(o, "key"));
+        for (size_t i = 0; i < r->holds.n; i++) {
+            h = r->holds.items[i];
+            if (h->notice_key &&
+                !strcmp(h->notice_key, pf_json_str(o, "key"))) {
+                pf_hold_set(&h->notice_id, pf_json_str(o, "msg"));
+                h->notice_jseq = seq;
+            }
+        }
+        break;
+    case PF_JREC_CURSOR:
+        set_cursor(r, pf_json_str(o, "room"), pf_json_str(o, "msg"));
+        break;
+    case PF_JREC_THREAD:
+        pf_threads_pair(r, pf_json_str(o, "in"), pf_json_str(o, "cust"), 0);
+        break;
+    case PF_JREC_META: {
+        if ((unsigned)pf_json_int(o, "next_hold") > r->holds.next_id)
+            r->holds.next_id = (unsigned)pf_json_int(o, "next_hold");
+        json_t *seen = json_object_get(o, "seen"), *v;
+        size_t i;
+        json_array_foreach (seen, i, v)
+            pf_recovery_handled(r, json_string_value(v));
+        json_array_foreach (json_object_get(o, "threads"), i, v)
+            pf_threads_pair(r, json_string_value(json_array_get(v, 0)),
+                            json_string_value(json_array_get(v, 1)), 0);
+        break;
+    }
+    default:
+        pf_warn("journal: record %llu has an unknown type %d; skipped",
+                (unsigned long long)seq, type);
+    }
+    json_decref(o);
+    return 0;
+}
+
+/* compaction: is this record still needed? */
+static int
+keep_one(void *ud, int type, uint64_t seq, const void *payload, size_t len)
+{
+    struct pf_relay *r = ud;
+    if (seq >= r->keep_seq)
+        return 1; /* the cursors and counter written just before */
+    switch (type) {
+    case PF_JREC_RECEIVED: {
+        json_t *o = json_loadb(payload, len, 0, NULL);
+        int keep = unch_find(r, pf_json_str(o, "id")) != NULL;
+        json_decref(o);
+        return keep;
+    }
+    case PF_JREC_VERDICT:
+    case PF_JREC_DECISION:
+        for (size_t i = 0; i < r->n_pend; i++)
+            if (r->pend[i].jseq == seq)
+                return 1;
+        return 0;
+    case PF_JREC_HELD:
+    case PF_JREC_SENT:
+        for (size_t i = 0; i < r->holds.n; i++)
+            if (r->holds.items[i]->jseq == seq ||
+                r->holds.items[i]->notice_jseq == seq)
+                return 1;
+        return 0;
+    default: return 0;
+    }
+}
+
+/*
+ * Rewrite the journal with only what is live: open holds, posts not yet
+ * seen to arrive, messages not yet checked, and the cursors.
+ */
+static void
+compact(struct pf_relay *r)
+{
+    char err[512];
+    uint64_t first = 0, seq;
+    int rc = PF_OK;
+    for (size_t i = 0; i < r->n_routes && rc == PF_OK; i++) {
+        struct pf_route *rt = &r->routes[i];
+        for (int k = 0; k < 2 && rc == PF_OK; k++) {
+            if (!rt->cursor[k])
+                continue;
+            rc = pf_recovery_write(
+                r, PF_JREC_CURSOR,
+                json_pack("{s:s, s:s}", "room",
+                          k ? rt->conf->internal_room : rt->conf->customer_room,
+                          "msg", rt->cursor[k]),
+                0, &seq);
+            if (!first)
+                first = seq;
+        }
+    }
+    json_t *seen = json_array();
+    for (size_t i = 0; i < RECENT_MAX; i++) {
+        const char *id = r->recent[(r->recent_pos + i) % RECENT_MAX];
+        if (id)
+            json_array_append_new(seen, json_string(id));
+    }
+    /* the thread pairs, oldest first */
+    json_t *threads = json_array();
+    for (size_t i = 0; i < THREADS_MAX; i++) {
+        const struct pf_thread_pair *t =
+            &r->threads[(r->thread_pos + i) % THREADS_MAX];
+        if (t->in)
+            json_array_append_new(threads, json_pack("[s, s]", t->in, t->cust));
+    }
+    if (rc == PF_OK)
+        rc = pf_recovery_write(r, PF_JREC_META,
+                               json_pack("{s:I, s:o, s:o}", "next_hold",
+                                         (json_int_t)r->holds.next_id, "seen",
+                                         seen, "threads", threads),
+                               1, &seq);
+    else
+        json_decref(seen), json_decref(threads);
+    if (rc != PF_OK)
+        return;
+    r->keep_seq = first ? first : seq;
+    uint64_t before = pf_journal_size(r->journal);
+    if (pf_journal_compact(r->journal, keep_one, r, err, sizeof(err)) !=
+        PF_OK) {
+        pf_err("%s", err);
+        return;
+    }
+    r->compacted_size = pf_journal_size(r->journal);
+    pf_info("journal compacted: %llu -> %llu bytes", (unsigned long long)before,
+            (unsigned long long)r->compacted_size);
+}
+
+void
+pf_recovery_maybe_compact(struct pf_relay *r)
+{
+    uint64_t size = r->journal ? pf_journal_size(r->journal) : 0;
+    if (size > (1u << 20) && size > 4 * r->compacted_size)
+        compact(r);
+}
+
+int
+pf_relay_open_journal(struct pf_relay *r, const char *path,
+                      const unsigned char key[PF_KEY_BYTES], char *err,
+                      size_t errlen)
+{
+    struct pf_journal_report rep;
+    int rc = pf_journal_open(&r->journal, path, key, replay_one, r, &rep, err,
+                             errlen);
+    if (rc != PF_OK)
+        return rc;
+    size_t open = r->holds.n;
+    pf_info("journal %s: %zu record(s); %zu held, %zu post(s) to confirm, "
+            "%zu message(s) to check again",
+            path, rep.records, open, r->n_pend, r->n_unch);
+    if (rep.bad_records || rep.skipped_bytes)
+        pf_warn("journal %s: %zu damaged record(s) and %zu unreadable "
+                "byte(s) skipped, the first at byte %llu; what they held is "
+                "lost (see the log lines above)",
+                path, rep.bad_records, rep.skipped_bytes,
+                (unsigned long long)rep.first_bad_offset);
+    compact(r);
+    return PF_OK;
+}
+
+/* the journal could not take a record: nothing is sent without it */
+void
+pf_recovery_failed(struct pf_relay *r, struct pf_route *rt,
+                   const char *author_id, const char *author_name,
+                   const char *lang)
+{
+    pf_post_tell(r, rt, author_id, author_name, 1,
+                 pf_texts_get(pf_texts_lang(lang), PF_T_JOURNAL_FAILED));
+}
+
+int
+pf_recovery_received(struct pf_relay *r, struct pf_route *rt,
+                     const struct pf_event *ev, const char *text,
+                     unsigned tries)
+{
+    return pf_recovery_write(
+        r, PF_JREC_RECEIVED,
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, "
+                  "s:I}",
+                  "route", rt->conf->name, "id", pf_event_id(ev), "msg",
+                  ev->msg_id, "alt", ev->alt_id, "author", ev->author_id,
+                  "name", ev->author_name, "text", text, "thread",
+                  ev->thread ? ev->thread : "", "ts", (json_int_t)ev->ts_ms,
+                  "tries", (json_int_t)tries),
+        tries > 0, NULL);
+}
+
+int
+pf_recovery_held(struct pf_relay *r, struct pf_hold *h, const char *msg_id)
+{
+    json_t *o = pf_recovery_hold_json(h, 1);
+    if (o)
+        json_object_set_new(o, "msg", json_string(msg_id ? msg_id : ""));
+    return pf_recovery_write(r, PF_JREC_HELD, o, 1, &h->jseq);
+}
+
+/* a decision; post (may be NULL) is stolen */
+int
+pf_recovery_decision(struct pf_relay *r, const struct pf_hold *h,
+                     const char *kind, const char *by, const char *by_name,
+                     const char *text, json_t *post, uint64_t *seq)
+{
+    json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:I}", "hold",
+                          (json_int_t)h->id, "kind", kind, "by", by, "name",
+                          by_name, "at", (json_int_t)(pf_wall_us() / 1000));
+    if (o && text)
+        json_object_set_new(o, "text", json_string(text));
+    if (o && post)
+        json_object_set(o, "post", post);
+    json_decref(post);
+    return pf_recovery_write(r, PF_JREC_DECISION, o, 1, seq);
+}
+
+/* messages the journal had received but not seen checked: again now */
+void
+pf_recovery_recheck(struct pf_relay *r)
+{
+    struct pf_unchecked *list = r->unch;
+    size_t n = r->n_unch;
+    r->unch = NULL;
+    r->n_unch = r->cap_unch = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct pf_unchecked *u = &list[i];
+        struct pf_route *rt = pf_relay_route_by_name(r, u->route);
+        if (rt) {
+            struct pf_event ev;
+            memset(&ev, 0, sizeof(ev));
+            ev.type = PF_EV_MESSAGE;
+            ev.room = rt->conf->internal_room;
+            ev.thread = u->thread ? u->thread : "";
+            ev.author_id = u->author_id;
+            ev.author_name = u->author_name;
+            ev.text = u->text;
+            ev.msg_id = u->msg_id;
+            ev.alt_id = u->alt_id;
+            ev.ref_id = ev.key = "";
+            ev.ts_ms = u->ts_ms;
+            ev.catchup = 1;
+            pf_info("checking again a message from %s on %s that was not "
+                    "checked before the restart",
+                    u->author_id, rt->conf->name);
+            pf_outgoing_handle(r, rt, &ev, u->text, u->tries + 1);
+        } else {
+            pf_warn("journal: a message for route '%s', which is no longer "
+                    "configured, was never checked; it is not sent",
+                    u->route);
+        }
+        pf_recovery_unch_clear(u);
+    }
+    free(list);
+}
