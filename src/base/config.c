@@ -6,6 +6,12 @@
  * message beats a screenful of consequences. Plugin names are checked
  * against the plugin directory here, so a typo is reported as a config
  * error with a suggestion rather than as a loader failure.
+ *
+ * One file, though long: it is one walk over one JSON tree, in the order
+ * of the example configuration, and every section uses the same helpers
+ * that name the key path in an error (fail(), check_keys(), get_*()).
+ * Cut by section, the sections would share those through a header and
+ * the reader would follow one walk across files.
  */
 #include "base/config.h"
 

@@ -29,6 +29,12 @@
  *    is looked for in the channel's recent posts before it is sent;
  *  - HTTP 429 is waited out for as long as Retry-After (or
  *    X-RateLimit-Reset) says.
+ *
+ * One file, though long: it is one session's state machine over REST and
+ * the WebSocket, and the invariants above cut across its states (a
+ * resume point moved by SYNC's read-back and READY's live posts, a
+ * pending post carried through a reconnect). The transport that reads
+ * well apart already is apart: http.c and ws.c.
  */
 #include "connectors/mattermost.h"
 

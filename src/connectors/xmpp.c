@@ -41,6 +41,13 @@
  *    up and reported, never sent again and again;
  *  - a stanza too big to read is not lost without a word: what its start
  *    says (who wrote it, where) is reported (PF_EV_TOOBIG).
+ *
+ * One file, though long: it is one connection's state machine, and the
+ * invariants above cut across its states (a post pending in READY is
+ * looked for in JOIN after a reconnect; an iq answer is matched to a
+ * request still in flight, whichever state sent it). What reads well
+ * apart already is apart: stanzas (xml.c), SASL (sasl.c), the WebSocket
+ * (ws.c).
  */
 #define _DEFAULT_SOURCE /* timegm */
 #include "connectors/xmpp.h"

@@ -3,7 +3,7 @@
  * stable id, display name, whether the room lists them as a member, and
  * whether the team was already warned about them. One list per room of a
  * route (the internal room, the customer room); the relay decides what
- * that makes them (relay.c: on the team, a customer).
+ * that makes them (decide.c: on the team, a customer).
  */
 #ifndef PF_PEOPLE_H
 #define PF_PEOPLE_H

@@ -20,6 +20,10 @@
  * pf_stage); while the bot waits for an answer it looks there every few
  * milliseconds and stops the worker when a callback has run longer than
  * it may (allowance()).
+ *
+ * One file, though long: it is both ends of one protocol, in one binary,
+ * so that each frame's writer and its reader, and each limit the bot
+ * checks against what the worker may send, are read side by side.
  */
 #define _GNU_SOURCE /* prctl */
 #include "core/worker.h"
