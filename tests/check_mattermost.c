@@ -417,7 +417,8 @@ struct expect {
 static const struct expect expects[] = {
     {"hello", "EVENT ", "\"event\":\"hello\""},
     {"posted", "EVENT ", "\"channel_type\":\"O\""},
-    {"posted_direct", "EVENT ", "\"channel_type\":\"D\""},
+    /* the copy of the one it mentions */
+    {"posted_direct", "EVENT ", "\"mentions\":\"["},
     {"post_edited", "EVENT ", "\"event\":\"post_edited\""},
     {"post_deleted", "EVENT ", "\"event\":\"post_deleted\""},
     {"reaction_added", "EVENT ", "\"event\":\"reaction_added\""},

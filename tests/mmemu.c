@@ -7,9 +7,10 @@
  *
  *   mmemu WORLD.json PORT_FILE [LOG_FILE]
  *
- * WORLD.json: {"team": {"id", "name"}, "users": [{"id", "username",
- * "token", "is_bot"}], "channels": [{"id", "name", "display_name",
- * "type", "members": [user ids]}], "pending_post_ttl_ms": 30000,
+ * WORLD.json: {"team": {"id", "name", "display_name"}, "users": [{"id",
+ * "username", "token", "is_bot", "oauth_token", "session_token",
+ * "csrf"}], "channels": [{"id", "name", "display_name", "type",
+ * "members": [user ids]}], "pending_post_ttl_ms": 30000,
  * "read_back_delay_ms": 0}: a read-back (GET .../posts?after=) is
  * answered that much later, as a busy server would. The port it
  * listens on (on 127.0.0.1) is written to PORT_FILE; every REST call and
@@ -30,9 +31,23 @@
  *   SIGHUP   the next two POST /api/v4/posts get 429, Retry-After: 1
  *   SIGTERM  exit
  *
- * What it models of the real server:
- *  - REST: Authorization: Bearer <token>; a bad token is 401 with the
- *    AppError shape; a channel the user is not in is 403;
+ * "token" is a personal access token; "oauth_token" an OAuth one;
+ * "session_token" a login session's, with "csrf" its CSRF token (all
+ * but "token" optional).
+ *
+ * What it models of the real server (tests/official/mattermost.mjs
+ * holds it to Mattermost's own client library):
+ *  - REST: the token as the server finds it: the MMAUTHTOKEN cookie,
+ *    "Authorization: Bearer" or "Token" in any case, an OAuth token in
+ *    access_token; cookie requests other than GET pass the CSRF check
+ *    (web/handlers.go); a bad token is 401 with the AppError shape; a
+ *    channel the user is not in is 403;
+ *  - the endpoints pokerface and the official client use: users/me,
+ *    users?in_channel, users/me/teams, teams/name/{name},
+ *    teams/{id|name/x}/channels/name/{name}, channels/{id}/members,
+ *    channels/{id}/posts (page, per_page, before, after, since, as
+ *    channel_posts says), posts (create, get, update, patch, delete),
+ *    reactions, channels/direct;
  *  - WebSocket /api/v4/websocket: authentication_challenge (a bad token
  *    closes the socket, no reply); requests with seq <= 0 or no action
  *    get FAIL; ping answers pong; events carry event, data, broadcast
@@ -41,9 +56,11 @@
  *    kept (up to 128) and replayed when it comes back with its
  *    connection_id and sequence_number; otherwise a new hello;
  *  - posted / post_edited / post_deleted carry the post as a JSON
- *    string; reaction_added the reaction as a JSON string;
+ *    string; reaction_added the reaction as a JSON string; posted
+ *    carries "mentions" to each user the post mentions (mentions_of);
  *  - pending_post_id: a second create within 30 s returns the first post.
  */
+#include <errno.h>
 #include <jansson.h>
 #include <libwebsockets.h>
 #include <signal.h>
@@ -51,6 +68,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "base/util.h"
@@ -61,6 +79,9 @@
 
 struct user {
     char *id, *username, *token;
+    char *oauth_token;   /* "" or an OAuth access token */
+    char *session_token; /* "" or a login session's token ... */
+    char *csrf;          /* ... and that session's CSRF token */
     int is_bot;
 };
 
@@ -106,6 +127,7 @@ struct pss {
     char path[512];
     char query[1024];
     struct user *u;
+    const char *auth_error; /* why a token was refused (401), or NULL */
     struct pf_buf body;
     int too_big;
     /* the response */
@@ -119,7 +141,8 @@ struct pss {
 };
 
 static struct {
-    char *team_id, *team_name;
+    char *team_id, *team_name, *team_display_name;
+    int64_t last_create_at;
     struct user *users;
     size_t n_users;
     struct channel *channels;
@@ -268,20 +291,146 @@ broadcast(const char *channel_id, const char *user_id)
                      "connection_id", "", "omit_connection_id", "");
 }
 
-/* an event to every session of every member of channel c */
+static int
+in_list(const json_t *ids, const char *id)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach (ids, i, v) {
+        if (strcmp(json_string_value(v), id) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/*
+ * An event to every session of every member of channel c (takes data).
+ * mentioned (borrowed, may be NULL): the users a post mentions; as the
+ * server's add_mentions broadcast hook does (app/web_broadcast_hooks.go),
+ * each of them, and no one else, finds data.mentions in their copy: a
+ * JSON text of an array holding their own id only.
+ */
 static void
-to_channel(const struct channel *c, const char *event, json_t *data)
+to_channel(const struct channel *c, const char *event, json_t *data,
+           const json_t *mentioned)
 {
     for (size_t i = 0; i < W.n_sessions; i++) {
         struct session *s = W.sessions[i];
         if (!is_member(c, s->u))
             continue;
-        json_t *ev = json_pack("{s:s, s:O, s:o}", "event", event, "data", data,
+        json_t *d = json_copy(data);
+        if (mentioned && in_list(mentioned, s->u->id)) {
+            char *m = pf_xasprintf("[\"%s\"]", s->u->id);
+            json_object_set_new(d, "mentions", json_string(m));
+            free(m);
+        }
+        json_t *ev = json_pack("{s:s, s:o, s:o}", "event", event, "data", d,
                                "broadcast", broadcast(c->id, NULL));
         session_send(s, ev);
         json_decref(ev);
     }
     json_decref(data);
+}
+
+/* ---- mentions (app/notification.go, app/mention_parser_standard.go) ---- */
+
+/* a byte that may be part of a word: what is not may not be part of an
+   at-mention (bytes of UTF-8 sequences count as letters) */
+static int
+word_byte(unsigned char c)
+{
+    return c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9') || (c && strchr(":.-_@", c) != NULL);
+}
+
+/* the members a keyword stands for, added to out: "@username" (any case),
+   "@channel" and "@all" (everyone), "@here" (everyone connected);
+   1 if the word is a keyword */
+static int
+keyword(const struct channel *c, const char *w, size_t n, json_t *out)
+{
+    char k[128];
+    if (n == 0 || n >= sizeof(k) || w[0] != '@')
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        k[i] = (char)((w[i] >= 'A' && w[i] <= 'Z') ? w[i] - 'A' + 'a' : w[i]);
+    k[n] = '\0';
+    int all = !strcmp(k, "@channel") || !strcmp(k, "@all");
+    int here = !strcmp(k, "@here");
+    int found = 0;
+    for (size_t i = 0; i < c->n_members; i++) {
+        struct user *u = user_by_id(c->members[i]);
+        if (!u)
+            continue;
+        int live = 0;
+        for (size_t j = 0; j < W.n_sessions && here; j++)
+            live |= W.sessions[j]->u == u && W.sessions[j]->live != NULL;
+        if (all || (here && live) || strcasecmp(k + 1, u->username) == 0) {
+            found = 1;
+            if (!in_list(out, u->id))
+                json_array_append_new(out, json_string(u->id));
+        }
+    }
+    return found || all || here;
+}
+
+/*
+ * Who a post in channel c mentions, as a new array of user ids: in a
+ * direct channel the other member; in a group channel every other
+ * member; elsewhere the members named by keyword. Words are split the
+ * way the server's standard mention parser splits them: on whatever
+ * cannot be part of a mention; ":emoji:" skipped; leading ":.-_" dropped;
+ * trailing ".-:_" dropped one at a time until a keyword matches; else a
+ * word not starting with @ is split again on ".-:". The author is never
+ * mentioned. Not modelled: mention keys and first names in notify
+ * props, group mentions, code spans.
+ */
+static json_t *
+mentions_of(const struct channel *c, const char *text, const struct user *by)
+{
+    json_t *out = json_array();
+    if (!strcmp(c->type, "D") || !strcmp(c->type, "G")) {
+        for (size_t i = 0; i < c->n_members; i++)
+            if (strcmp(c->members[i], by->id) != 0 &&
+                !in_list(out, c->members[i]))
+                json_array_append_new(out, json_string(c->members[i]));
+        return out;
+    }
+    for (const char *q = text; *q;) {
+        if (!word_byte((unsigned char)*q)) {
+            q++;
+            continue;
+        }
+        const char *w = q;
+        while (*q && word_byte((unsigned char)*q))
+            q++;
+        size_t n = (size_t)(q - w);
+        if (n >= 2 && w[0] == ':' && w[n - 1] == ':')
+            continue;
+        while (n && strchr(":.-_", *w)) {
+            w++;
+            n--;
+        }
+        if (keyword(c, w, n, out))
+            continue;
+        size_t m = n;
+        int found = 0;
+        while (m && strchr(".-:_", w[m - 1]) && !found)
+            found = keyword(c, w, --m, out);
+        if (found || (n && w[0] == '@'))
+            continue;
+        for (size_t a = 0; a < n;) {
+            size_t b = a;
+            while (b < n && !strchr(".-:", w[b]))
+                b++;
+            keyword(c, w + a, b - a, out);
+            a = b + 1;
+        }
+    }
+    for (size_t i = json_array_size(out); i-- > 0;)
+        if (!strcmp(json_string_value(json_array_get(out, i)), by->id))
+            json_array_remove(out, i);
+    return out;
 }
 
 static void
@@ -310,8 +459,10 @@ post_event(const char *event, const json_t *p, const struct user *sender)
     if (!c)
         return;
     char *ps = post_string(p);
-    json_t *data;
+    json_t *data, *mentioned = NULL;
     if (strcmp(event, "posted") == 0) {
+        mentioned = mentions_of(
+            c, json_string_value(json_object_get(p, "message")), sender);
         data = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:s}",
                          "channel_display_name", c->display_name,
                          "channel_name", c->name, "channel_type", c->type,
@@ -324,7 +475,8 @@ post_event(const char *event, const json_t *p, const struct user *sender)
         data = json_pack("{s:s}", "post", ps);
     }
     free(ps);
-    to_channel(c, event, data);
+    to_channel(c, event, data, mentioned);
+    json_decref(mentioned);
 }
 
 /* ---- the WebSocket ---- */
@@ -651,7 +803,12 @@ create_post(struct lws *wsi, struct pss *p)
             goto out;
         }
     }
+    /* distinct and rising: on the server two posts of the same
+       millisecond are possible, and GET .../posts?after= would skip the
+       second (it compares create_at strictly); the tests want neither */
     int64_t now = now_ms();
+    if (now <= W.last_create_at)
+        now = W.last_create_at + 1;
     if (pending && *pending)
         for (size_t i = 0; i < W.n_posts; i++)
             if (W.posts[i].pending &&
@@ -674,6 +831,7 @@ create_post(struct lws *wsi, struct pss *p)
         "", "file_ids", "pending_post_id", pending ? pending : "",
         "reply_count", (json_int_t)0, "last_reply_at", (json_int_t)0,
         "participants", "metadata");
+    W.last_create_at = now;
     W.posts = pf_xrealloc(W.posts, (W.n_posts + 1) * sizeof(*W.posts));
     W.posts[W.n_posts].j = post;
     W.posts[W.n_posts].pending =
@@ -686,67 +844,386 @@ out:
     json_decref(in);
 }
 
+/* model.IsValidId: 26 letters or digits */
+static int
+valid_id(const char *s)
+{
+    size_t n = 0;
+    for (; s[n]; n++)
+        if (!((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= 'A' && s[n] <= 'Z') ||
+              (s[n] >= '0' && s[n] <= '9')))
+            return 0;
+    return n == 26;
+}
+
+/* strconv.Atoi / ParseInt: an optional sign and digits, nothing else */
+static int
+parse_int(const char *s, long long *out)
+{
+    char *end;
+    if (!s || !*s || *s == ' ')
+        return -1;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (*end || errno)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* strconv.ParseBool's true */
+static int
+query_true(const struct pss *p, const char *name)
+{
+    char v[16];
+    static const char *const yes[] = {"1", "t", "T", "TRUE", "true", "True"};
+    if (!query_arg(p, name, v, sizeof(v)))
+        return 0;
+    for (size_t i = 0; i < sizeof(yes) / sizeof(*yes); i++)
+        if (strcmp(v, yes[i]) == 0)
+            return 1;
+    return 0;
+}
+
+static void
+invalid_param(struct lws *wsi, struct pss *p, const char *name)
+{
+    char *m =
+        pf_xasprintf("Invalid or missing %s parameter in request URL.", name);
+    respond(wsi, p, 400,
+            app_error("api.context.invalid_url_param.app_error", m, 400), 0);
+    free(m);
+}
+
+/* web/params.go: page (default 0) and per_page (or the mobile app's
+   pageSize; default 60, at most 200) */
+static void
+paging(const struct pss *p, long long *page, long long *per_page)
+{
+    char v[32];
+    long long n;
+    *page = query_arg(p, "page", v, sizeof(v)) && !parse_int(v, &n) && n >= 0
+                ? n
+                : 0;
+    if ((query_arg(p, "per_page", v, sizeof(v)) && !parse_int(v, &n)) ||
+        (query_arg(p, "pageSize", v, sizeof(v)) && !parse_int(v, &n)))
+        *per_page = n < 0 ? 60 : n > 200 ? 200 : n;
+    else
+        *per_page = 60;
+}
+
+static int64_t
+post_int(const json_t *q, const char *k)
+{
+    return (int64_t)json_integer_value(json_object_get(q, k));
+}
+
+static const char *
+post_str(const json_t *q, const char *k)
+{
+    const char *v = json_string_value(json_object_get(q, k));
+    return v ? v : "";
+}
+
+/* the id of the first live post of channel c after (dir > 0) or before
+   (dir < 0) time at, or "" (store GetPostIdAfterTime / BeforeTime) */
+static const char *
+post_id_around(const struct channel *c, int64_t at, int dir)
+{
+    const char *best = "";
+    int64_t best_at = 0;
+    for (size_t i = 0; i < W.n_posts; i++) {
+        const json_t *q = W.posts[i].j;
+        int64_t t = post_int(q, "create_at");
+        if (strcmp(post_str(q, "channel_id"), c->id) != 0 ||
+            post_int(q, "delete_at") || (dir > 0 ? t <= at : t >= at))
+            continue;
+        if (!*best || (dir > 0 ? t < best_at : t > best_at)) {
+            best = post_str(q, "id");
+            best_at = t;
+        }
+    }
+    return best;
+}
+
+/*
+ * GET /api/v4/channels/{id}/posts, as api4/post.go getPostsForChannel and
+ * the post store answer it. The W.posts array is in create_at order
+ * (create_post keeps create_at rising).
+ *
+ *  - since=T (T > 0): every post whose update_at is after T, deleted
+ *    ones too, at most 1000; no cursors;
+ *  - after=ID / before=ID: live posts created strictly after / before
+ *    that post, the nearest first, page * per_page of them skipped,
+ *    per_page of them taken; an id no post has matches nothing (200, an
+ *    empty list); on page 0 prev_post_id is ID (after) or next_post_id
+ *    is ID (before);
+ *  - neither: live posts newest first, paged the same way.
+ *
+ * "order" lists them newest first; "posts" holds them and the roots of
+ * the threads they reply in (and, unless skipFetchThreads=true, those
+ * threads' other live replies). The cursors the server does not set from
+ * the request are the posts next to the page's newest and oldest ones.
+ * An after or before that is not an id is 400.
+ */
 static void
 channel_posts(struct lws *wsi, struct pss *p, struct channel *c)
 {
-    char after[64], since[32], per[16];
-    int per_page = query_arg(p, "per_page", per, sizeof(per)) ? atoi(per) : 60;
-    if (per_page <= 0 || per_page > 200)
-        per_page = 60;
-    const char *a = query_arg(p, "after", after, sizeof(after));
-    const char *sn = query_arg(p, "since", since, sizeof(since));
-    long long since_ms = sn ? atoll(sn) : 0;
-    int64_t after_at = -1;
-    if (a && *a) {
-        json_t *ap = find_post(a);
-        if (!ap) {
-            no_such_post(wsi, p);
+    char after[64] = "", before[64] = "", since_s[32] = "";
+    long long page, per_page, since = 0;
+    query_arg(p, "after", after, sizeof(after));
+    query_arg(p, "before", before, sizeof(before));
+    if (*after && !valid_id(after)) {
+        invalid_param(wsi, p, "after");
+        return;
+    }
+    if (*before && !valid_id(before)) {
+        invalid_param(wsi, p, "before");
+        return;
+    }
+    if (query_arg(p, "since", since_s, sizeof(since_s)) && *since_s &&
+        parse_int(since_s, &since) != 0) {
+        invalid_param(wsi, p, "since");
+        return;
+    }
+    paging(p, &page, &per_page);
+    int skip_threads = query_true(p, "skipFetchThreads");
+    if (*after)
+        p->delay_us = W.read_back_delay_ms * 1000;
+
+    /* the page, as indexes into W.posts, newest first */
+    size_t *idx = pf_xcalloc(W.n_posts + 1, sizeof(*idx)), n = 0;
+    int after_mode = since <= 0 && *after,
+        before_mode = since <= 0 && !*after && *before;
+    int64_t ref = 0;
+    int ref_known = 1;
+    if (after_mode || before_mode) {
+        json_t *r = find_post(after_mode ? after : before);
+        ref_known = r != NULL;
+        ref = r ? post_int(r, "create_at") : 0;
+    }
+    long long skip = page * per_page, taken = 0;
+    if (since > 0) {
+        for (size_t i = W.n_posts; i-- > 0 && n < 1000;) {
+            const json_t *q = W.posts[i].j;
+            if (!strcmp(post_str(q, "channel_id"), c->id) &&
+                post_int(q, "update_at") > since)
+                idx[n++] = i;
+        }
+    } else if (ref_known && after_mode) {
+        /* oldest first from the post on, then turned around */
+        for (size_t i = 0; i < W.n_posts && taken < per_page; i++) {
+            const json_t *q = W.posts[i].j;
+            if (strcmp(post_str(q, "channel_id"), c->id) ||
+                post_int(q, "delete_at") || post_int(q, "create_at") <= ref)
+                continue;
+            if (skip > 0) {
+                skip--;
+                continue;
+            }
+            idx[n++] = i;
+            taken++;
+        }
+        for (size_t a = 0, b = n; a + 1 < b; a++, b--) {
+            size_t t = idx[a];
+            idx[a] = idx[b - 1];
+            idx[b - 1] = t;
+        }
+    } else if (ref_known) {
+        for (size_t i = W.n_posts; i-- > 0 && taken < per_page;) {
+            const json_t *q = W.posts[i].j;
+            if (strcmp(post_str(q, "channel_id"), c->id) ||
+                post_int(q, "delete_at") ||
+                (before_mode && post_int(q, "create_at") >= ref))
+                continue;
+            if (skip > 0) {
+                skip--;
+                continue;
+            }
+            idx[n++] = i;
+            taken++;
+        }
+    }
+
+    json_t *order = json_array(), *posts = json_object();
+    for (size_t k = 0; k < n; k++) {
+        json_t *q = W.posts[idx[k]].j;
+        json_array_append_new(order, json_string(post_str(q, "id")));
+        json_object_set(posts, post_str(q, "id"), q);
+    }
+    for (size_t k = 0; k < n; k++) {
+        const char *root = post_str(W.posts[idx[k]].j, "root_id");
+        for (size_t i = 0; *root && i < W.n_posts; i++) {
+            json_t *q = W.posts[i].j;
+            if ((!strcmp(post_str(q, "id"), root) ||
+                 (!skip_threads && !strcmp(post_str(q, "root_id"), root))) &&
+                (since > 0 || !post_int(q, "delete_at")))
+                json_object_set(posts, post_str(q, "id"), q);
+        }
+    }
+
+    /* app/post.go AddCursorIdsForPostList */
+    const char *next = NULL, *prev = NULL;
+    if (since > 0) {
+        next = prev = "";
+    } else if (*after) {
+        if (page == 0)
+            prev = after;
+        if ((long long)n < per_page)
+            next = "";
+    } else if (*before) {
+        if (page == 0)
+            next = before;
+        if ((long long)n < per_page)
+            prev = "";
+    }
+    if (!next)
+        next =
+            n ? post_id_around(c, post_int(W.posts[idx[0]].j, "create_at"), 1)
+              : "";
+    if (!prev)
+        prev = n ? post_id_around(
+                       c, post_int(W.posts[idx[n - 1]].j, "create_at"), -1)
+                 : "";
+    free(idx);
+    respond(wsi, p, 200,
+            json_pack("{s:o, s:o, s:s, s:s, s:I}", "order", order, "posts",
+                      posts, "next_post_id", next, "prev_post_id", prev,
+                      "first_inaccessible_post_time", (json_int_t)0),
+            0);
+}
+
+static json_t *
+team_json(void)
+{
+    return json_pack("{s:s, s:I, s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:s, "
+                     "s:s, s:s, s:b, s:I, s:n, s:n, s:n, s:b}",
+                     "id", W.team_id, "create_at", (json_int_t)1700000000000,
+                     "update_at", (json_int_t)1700000000000, "delete_at",
+                     (json_int_t)0, "display_name", W.team_display_name, "name",
+                     W.team_name, "description", "", "email", "", "type", "O",
+                     "company_name", "", "allowed_domains", "", "invite_id", "",
+                     "allow_open_invite", 0, "last_team_icon_update",
+                     (json_int_t)0, "scheme_id", "group_constrained",
+                     "policy_id", "cloud_limits_archived", 0);
+}
+
+/* GET /api/v4/teams/{team_id}/channels/name/{name} (and by team name):
+   a channel of the team by its name (any case); one that is not there,
+   and a private one the user is not in, is 404 alike (api4/channel.go
+   getChannelByName) */
+static void
+channel_by_name(struct lws *wsi, struct pss *p, const char *team,
+                const char *name)
+{
+    for (size_t i = 0; i < W.n_channels && !strcmp(team, W.team_id); i++) {
+        struct channel *c = &W.channels[i];
+        if (strcasecmp(c->name, name) == 0 &&
+            (!strcmp(c->type, "O") ||
+             (!strcmp(c->type, "P") && is_member(c, p->u)))) {
+            respond(wsi, p, 200, channel_json(c), 0);
             return;
         }
-        after_at =
-            (int64_t)json_integer_value(json_object_get(ap, "create_at"));
     }
-    if (a)
-        p->delay_us = W.read_back_delay_ms * 1000;
-    json_t *order = json_array(), *posts = json_object();
-    /* newest first; "after": the oldest ones after the post, up to
-       per_page */
-    size_t idx[4096], n = 0;
-    for (size_t i = W.n_posts; i-- > 0 && n < 4096;) {
-        json_t *q = W.posts[i].j;
-        if (strcmp(json_string_value(json_object_get(q, "channel_id")),
-                   c->id) != 0)
-            continue;
-        int64_t at =
-            (int64_t)json_integer_value(json_object_get(q, "create_at"));
-        int64_t up =
-            (int64_t)json_integer_value(json_object_get(q, "update_at"));
-        if (a &&
-            (at < after_at ||
-             (at == after_at &&
-              strcmp(json_string_value(json_object_get(q, "id")), a) == 0)))
-            continue;
-        if (sn && up <= since_ms)
-            continue;
-        if (!sn && json_integer_value(json_object_get(q, "delete_at")))
-            continue;
-        idx[n++] = i;
-    }
-    size_t from = 0;
-    if (a && n > (size_t)per_page)
-        from = n - (size_t)per_page; /* the oldest per_page of them */
-    size_t to = a ? n : (n < (size_t)per_page ? n : (size_t)per_page);
-    for (size_t k = from; k < to; k++) {
-        json_t *q = W.posts[idx[k]].j;
-        const char *id = json_string_value(json_object_get(q, "id"));
-        json_array_append_new(order, json_string(id));
-        json_object_set(posts, id, q);
-    }
-    respond(wsi, p, 200,
-            json_pack("{s:o, s:o, s:s, s:s, s:b}", "order", order, "posts",
-                      posts, "next_post_id", "", "prev_post_id", "", "has_next",
-                      0),
+    respond(wsi, p, 404,
+            app_error("app.channel.get_by_name.missing.app_error",
+                      "Channel does not exist.", 404),
             0);
+}
+
+/* GET /api/v4/channels/{id}/members?page=&per_page=: ChannelMember
+   objects, for members only (403 otherwise) */
+static void
+channel_members(struct lws *wsi, struct pss *p, const char *id)
+{
+    struct channel *c = channel_by_id(id);
+    long long page, per_page;
+    if (!c || !is_member(c, p->u)) {
+        forbidden(wsi, p);
+        return;
+    }
+    paging(p, &page, &per_page);
+    json_t *arr = json_array();
+    for (long long i = page * per_page;
+         i < (long long)c->n_members && i < (page + 1) * per_page; i++)
+        json_array_append_new(
+            arr,
+            json_pack(
+                "{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, "
+                "s:{s:s, s:s, s:s, s:s, s:s, s:s}, s:I, s:b, s:b, "
+                "s:b, s:s}",
+                "channel_id", c->id, "user_id", c->members[i], "roles",
+                "channel_user", "last_viewed_at", (json_int_t)0, "msg_count",
+                (json_int_t)0, "mention_count", (json_int_t)0,
+                "mention_count_root", (json_int_t)0, "urgent_mention_count",
+                (json_int_t)0, "msg_count_root", (json_int_t)0, "notify_props",
+                "desktop", "default", "email", "default",
+                "ignore_channel_mentions", "default", "mark_unread", "all",
+                "push", "default", "channel_auto_follow_threads", "off",
+                "last_update_at", (json_int_t)c->create_at, "scheme_guest", 0,
+                "scheme_user", 1, "scheme_admin", 0, "explicit_roles", ""));
+    respond(wsi, p, 200, arr, 0);
+}
+
+/* GET /api/v4/posts/{id}: 404 for a post that is not there or deleted
+   (include_deleted needs manage_system: 403), 403 outside the channel */
+static void
+get_post(struct lws *wsi, struct pss *p, const char *id)
+{
+    json_t *q = find_post(id);
+    struct channel *c = q ? channel_by_id(post_str(q, "channel_id")) : NULL;
+    if (query_true(p, "include_deleted"))
+        forbidden(wsi, p);
+    else if (!q || post_int(q, "delete_at"))
+        no_such_post(wsi, p);
+    else if (!c || !is_member(c, p->u))
+        forbidden(wsi, p);
+    else
+        respond(wsi, p, 200, json_incref(q), 0);
+}
+
+/*
+ * PUT /api/v4/posts/{id} (full: the body is the whole post, its id the
+ * path's, else 400) and PUT /api/v4/posts/{id}/patch (the fields given).
+ * A post that is not there, is deleted, or is someone else's is 403, as
+ * api4/post.go answers. As app/post.go UpdatePost: edit_at moves only
+ * when the message changes, update_at always; a full update also takes
+ * is_pinned and props from the body; then post_edited.
+ */
+static void
+edit_post(struct lws *wsi, struct pss *p, const char *id, int full)
+{
+    json_t *in =
+        json_loadb(p->body.data ? p->body.data : "", p->body.len, 0, NULL);
+    json_t *q = find_post(id);
+    if (!json_is_object(in)) {
+        invalid_param(wsi, p, "post");
+    } else if (full && strcmp(post_str(in, "id"), id) != 0) {
+        invalid_param(wsi, p, "id");
+    } else if (!q || post_int(q, "delete_at") ||
+               strcmp(post_str(q, "user_id"), p->u->id) != 0) {
+        forbidden(wsi, p);
+    } else {
+        int64_t now = now_ms();
+        const char *msg = json_string_value(json_object_get(in, "message"));
+        json_t *pin = json_object_get(in, "is_pinned");
+        json_t *props = json_object_get(in, "props");
+        if (msg && strcmp(msg, post_str(q, "message")) != 0) {
+            json_object_set_new(q, "message", json_string(msg));
+            json_object_set_new(q, "edit_at", json_integer(now));
+        }
+        if (json_is_boolean(pin) || full)
+            json_object_set_new(q, "is_pinned",
+                                json_boolean(json_is_true(pin)));
+        if (json_is_object(props))
+            json_object_set(q, "props", props);
+        else if (full)
+            json_object_set_new(q, "props", json_object());
+        json_object_set_new(q, "update_at", json_integer(now));
+        respond(wsi, p, 200, json_incref(q), 0);
+        post_event("post_edited", q, p->u);
+    }
+    json_decref(in);
 }
 
 static void
@@ -754,9 +1231,16 @@ handle(struct lws *wsi, struct pss *p)
 {
     const char *path = p->path;
     if (!p->u) {
+        int query =
+            p->auth_error &&
+            strcmp(p->auth_error, "api.context.token_provided.app_error") == 0;
         respond(wsi, p, 401,
-                app_error("api.context.session_expired.app_error",
-                          "Invalid or expired session, please login again.",
+                app_error(query ? p->auth_error
+                                : "api.context.session_expired.app_error",
+                          query ? "Session is not OAuth but token was "
+                                  "provided in the query string."
+                                : "Invalid or expired session, please login "
+                                  "again.",
                           401),
                 0);
         return;
@@ -773,27 +1257,55 @@ handle(struct lws *wsi, struct pss *p)
         trace(tag, t);
         free(t);
     }
-    if (put && sscanf(path, "/api/v4/posts/%127[^/]/patc%1[h]", a, b) == 2) {
-        json_t *q = find_post(a);
-        json_t *in =
-            json_loadb(p->body.data ? p->body.data : "", p->body.len, 0, NULL);
-        const char *msg = json_string_value(json_object_get(in, "message"));
-        if (!q || json_integer_value(json_object_get(q, "delete_at"))) {
-            no_such_post(wsi, p);
-        } else if (strcmp(json_string_value(json_object_get(q, "user_id")),
-                          p->u->id) != 0) {
-            forbidden(wsi, p);
-        } else {
-            if (msg) {
-                int64_t now = now_ms();
-                json_object_set_new(q, "message", json_string(msg));
-                json_object_set_new(q, "edit_at", json_integer(now));
-                json_object_set_new(q, "update_at", json_integer(now));
-            }
-            respond(wsi, p, 200, json_incref(q), 0);
-            post_event("post_edited", q, p->u);
-        }
-        json_decref(in);
+    int end = 0;
+    if (put &&
+        sscanf(path, "/api/v4/posts/%127[^/]/patc%1[h]%n", a, b, &end) == 2 &&
+        !path[end]) {
+        edit_post(wsi, p, a, 0);
+        return;
+    }
+    end = 0;
+    if ((put || get) &&
+        sscanf(path, "/api/v4/posts/%127[^/]%n", a, &end) == 1 && !path[end]) {
+        if (put)
+            edit_post(wsi, p, a, 1);
+        else
+            get_post(wsi, p, a);
+        return;
+    }
+    if (get && strcmp(path, "/api/v4/users/me/teams") == 0) {
+        /* every user of the world is on its one team */
+        json_t *arr = json_array();
+        json_array_append_new(arr, team_json());
+        respond(wsi, p, 200, arr, 0);
+        return;
+    }
+    end = 0;
+    if (get && sscanf(path, "/api/v4/teams/name/%127[^/]%n", a, &end) == 1 &&
+        !path[end]) {
+        if (strcasecmp(a, W.team_name) == 0)
+            respond(wsi, p, 200, team_json(), 0);
+        else
+            respond(wsi, p, 404,
+                    app_error("app.team.get_by_name.missing.app_error",
+                              "Unable to find the existing team.", 404),
+                    0);
+        return;
+    }
+    end = 0;
+    if (get &&
+        sscanf(path, "/api/v4/teams/%127[^/]/channels/name/%127[^/]%n", a, b,
+               &end) == 2 &&
+        !path[end] && strcmp(a, "name") != 0) {
+        channel_by_name(wsi, p, a, b);
+        return;
+    }
+    end = 0;
+    if (get &&
+        sscanf(path, "/api/v4/channels/%127[^/]/member%1[s]%n", a, b, &end) ==
+            2 &&
+        !path[end]) {
+        channel_members(wsi, p, a);
         return;
     }
     if (get && strcmp(path, "/api/v4/users/me") == 0) {
@@ -815,20 +1327,12 @@ handle(struct lws *wsi, struct pss *p)
         respond(wsi, p, 200, arr, 0);
         return;
     }
-    if (get && sscanf(path, "/api/v4/teams/name/%127[^/]/channels/name/%127s",
-                      a, b) == 2) {
-        for (size_t i = 0; i < W.n_channels; i++) {
-            struct channel *c = &W.channels[i];
-            if (strcmp(a, W.team_name) == 0 && strcmp(c->name, b) == 0 &&
-                (strcmp(c->type, "P") != 0 || is_member(c, p->u))) {
-                respond(wsi, p, 200, channel_json(c), 0);
-                return;
-            }
-        }
-        respond(wsi, p, 404,
-                app_error("app.channel.get_by_name.missing.app_error",
-                          "Channel does not exist.", 404),
-                0);
+    end = 0;
+    if (get &&
+        sscanf(path, "/api/v4/teams/name/%127[^/]/channels/name/%127[^/]%n", a,
+               b, &end) == 2 &&
+        !path[end]) {
+        channel_by_name(wsi, p, strcasecmp(a, W.team_name) ? "" : W.team_id, b);
         return;
     }
     if (get && sscanf(path, "/api/v4/channels/%127[^/]/post%1[s]", a, b) == 2) {
@@ -901,7 +1405,8 @@ handle(struct lws *wsi, struct pss *p)
                           "remote_id", "", "channel_id", c->id);
             respond(wsi, p, 200, json_incref(r), 0);
             char *rs = json_dumps(r, JSON_COMPACT | JSON_PRESERVE_ORDER);
-            to_channel(c, "reaction_added", json_pack("{s:s}", "reaction", rs));
+            to_channel(c, "reaction_added", json_pack("{s:s}", "reaction", rs),
+                       NULL);
             free(rs);
             json_decref(r);
         }
@@ -957,6 +1462,112 @@ handle(struct lws *wsi, struct pss *p)
             0);
 }
 
+/* ---- who is asking ---- */
+
+enum token_at { AT_NONE, AT_COOKIE, AT_HEADER, AT_QUERY };
+
+/* the value of cookie name in the Cookie header, or NULL */
+static const char *
+cookie_value(struct lws *wsi, const char *name, char *out, size_t outlen)
+{
+    char c[1024];
+    if (lws_hdr_copy(wsi, c, sizeof(c), WSI_TOKEN_HTTP_COOKIE) <= 0)
+        return NULL;
+    size_t nl = strlen(name);
+    for (char *q = c; *q;) {
+        q += strspn(q, " ;");
+        size_t l = strcspn(q, ";");
+        if (l > nl && strncmp(q, name, nl) == 0 && q[nl] == '=') {
+            pf_snprintf(out, outlen, "%.*s", (int)(l - nl - 1), q + nl + 1);
+            return out;
+        }
+        q += l;
+    }
+    return NULL;
+}
+
+/*
+ * Where the server looks for a token, in its order
+ * (app/authentication.go, ParseAuthTokenFromRequest): the MMAUTHTOKEN
+ * cookie; then "Authorization: Bearer <t>" with the scheme in any case
+ * (six letters compared, the token from the eighth character on); then
+ * "Authorization: Token <t>" the same way; then the access_token query
+ * parameter.
+ */
+static enum token_at
+find_token(struct lws *wsi, const struct pss *p, char *tok, size_t toklen)
+{
+    char h[512];
+    if (cookie_value(wsi, "MMAUTHTOKEN", tok, toklen))
+        return AT_COOKIE;
+    int n = lws_hdr_copy(wsi, h, sizeof(h), WSI_TOKEN_HTTP_AUTHORIZATION);
+    if (n > 6 && strncasecmp(h, "bearer", 6) == 0) {
+        pf_snprintf(tok, toklen, "%s", h + 7);
+        return AT_HEADER;
+    }
+    if (n > 5 && strncasecmp(h, "token", 5) == 0) {
+        pf_snprintf(tok, toklen, "%s", h + 6);
+        return AT_HEADER;
+    }
+    if (query_arg(p, "access_token", tok, toklen) && *tok)
+        return AT_QUERY;
+    return AT_NONE;
+}
+
+/*
+ * The session a request is made in (web/handlers.go, ServeHTTP and
+ * checkCSRFToken): a token that is no session's is refused; so is one in
+ * the query string unless it is an OAuth one; and a request other than
+ * GET authenticated by the cookie must carry the session's CSRF token in
+ * X-CSRF-Token, or, as the server still allows unless
+ * ExperimentalStrictCSRFEnforcement is on, X-Requested-With:
+ * XMLHttpRequest. A personal access token's session has no CSRF token,
+ * so for it an absent X-CSRF-Token is a match, as on the server.
+ */
+static void
+authenticate(struct lws *wsi, struct pss *p)
+{
+    char tok[512], h[128], x[32];
+    enum token_at at = find_token(wsi, p, tok, sizeof(tok));
+    if (at == AT_NONE)
+        return;
+    struct user *u = NULL;
+    int oauth = 0;
+    const char *csrf = "";
+    for (size_t i = 0; i < W.n_users && !u && *tok; i++) {
+        struct user *c = &W.users[i];
+        if (strcmp(c->token, tok) == 0) {
+            u = c;
+        } else if (*c->oauth_token && strcmp(c->oauth_token, tok) == 0) {
+            u = c;
+            oauth = 1;
+        } else if (*c->session_token && strcmp(c->session_token, tok) == 0) {
+            u = c;
+            csrf = c->csrf;
+        }
+    }
+    if (!u) {
+        p->auth_error = "api.context.session_expired.app_error";
+        return;
+    }
+    if (at == AT_QUERY && !oauth) {
+        p->auth_error = "api.context.token_provided.app_error";
+        return;
+    }
+    if (at == AT_COOKIE && strcmp(p->method, "GET") != 0) {
+        int n = lws_hdr_custom_copy(wsi, h, sizeof(h), "x-csrf-token:", 13);
+        const char *given = n >= 0 ? h : "";
+        int xhr = lws_hdr_custom_copy(wsi, x, sizeof(x),
+                                      "x-requested-with:", 17) >= 0 &&
+                  strcmp(x, "XMLHttpRequest") == 0;
+        if (strcmp(given, csrf) != 0 && !xhr) {
+            p->auth_error = "api.context.session_expired.app_error";
+            return;
+        }
+    }
+    p->u = u;
+}
+
 static void
 request_start(struct lws *wsi, struct pss *p, const char *uri)
 {
@@ -982,11 +1593,7 @@ request_start(struct lws *wsi, struct pss *p, const char *uri)
         snprintf(p->query + l, sizeof(p->query) - l, "%s%s", l ? "&" : "",
                  frag);
     }
-    char auth[512];
-    if (lws_hdr_copy(wsi, auth, sizeof(auth), WSI_TOKEN_HTTP_AUTHORIZATION) >
-            0 &&
-        strncmp(auth, "Bearer ", 7) == 0)
-        p->u = user_by_token(auth + 7);
+    authenticate(wsi, p);
 }
 
 static void
@@ -1207,6 +1814,11 @@ load_world(const char *path)
         json_integer_value(json_object_get(w, "read_back_delay_ms"));
     W.team_id = jdup(team, "id");
     W.team_name = jdup(team, "name");
+    W.team_display_name = jdup(team, "display_name");
+    if (!*W.team_display_name) {
+        free(W.team_display_name);
+        W.team_display_name = pf_xstrdup(W.team_name);
+    }
     json_t *us = json_object_get(w, "users"),
            *cs = json_object_get(w, "channels");
     W.n_users = json_array_size(us);
@@ -1216,6 +1828,9 @@ load_world(const char *path)
         W.users[i].id = jdup(u, "id");
         W.users[i].username = jdup(u, "username");
         W.users[i].token = jdup(u, "token");
+        W.users[i].oauth_token = jdup(u, "oauth_token");
+        W.users[i].session_token = jdup(u, "session_token");
+        W.users[i].csrf = jdup(u, "csrf");
         W.users[i].is_bot = json_is_true(json_object_get(u, "is_bot"));
     }
     W.n_channels = json_array_size(cs);
@@ -1323,6 +1938,9 @@ main(int argc, char **argv)
         free(W.users[i].id);
         free(W.users[i].username);
         free(W.users[i].token);
+        free(W.users[i].oauth_token);
+        free(W.users[i].session_token);
+        free(W.users[i].csrf);
     }
     free(W.users);
     for (size_t i = 0; i < W.n_channels; i++) {
@@ -1338,5 +1956,6 @@ main(int argc, char **argv)
     free(W.channels);
     free(W.team_id);
     free(W.team_name);
+    free(W.team_display_name);
     return 0;
 }
