@@ -202,6 +202,7 @@ check test: all $(BUILD)/tests/check_all $(FIXTURES) $(FUZZ_TARGETS:%=$(BUILD)/t
 	$(foreach t,$(FUZZ_TARGETS),$(BUILD)/tests/fuzz_$(t) tests/fuzz/corpus/$(t)/* &&) true
 	BUILD=$(BUILD) sh tests/bench/journal.sh 3000 >/dev/null
 	BUILD=$(BUILD) sh tests/test_cli.sh
+	BUILD=$(BUILD) sh tests/test_official.sh
 	BUILD=$(BUILD) sh tests/test_quality.sh
 	BUILD=$(BUILD) SAN="$(SAN)" CC="$(CC)" sh tests/test_install.sh
 	BUILD=$(BUILD) sh tests/test_demo.sh
