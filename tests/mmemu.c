@@ -1579,7 +1579,6 @@ request_start(struct lws *wsi, struct pss *p, const char *uri)
                    {WSI_TOKEN_PUT_URI, "PUT"},
                    {WSI_TOKEN_DELETE_URI, "DELETE"}};
     memset(p, 0, sizeof(*p));
-    pf_buf_init(&p->body);
     for (size_t i = 0; i < sizeof(methods) / sizeof(*methods); i++)
         if (lws_hdr_total_length(wsi, methods[i].t))
             snprintf(p->method, sizeof(p->method), "%s", methods[i].m);
@@ -1660,6 +1659,9 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     }
 
     case LWS_CALLBACK_CLOSED_HTTP:
+    /* lws frees per-session storage between the requests of a connection
+       kept alive, saying so with this (and no CLOSED_HTTP) */
+    case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
         lws_sul_cancel(&p->later);
         free(p->resp);
         p->resp = NULL;
