@@ -185,6 +185,12 @@ $(BUILD)/tests/mmemu: $(BUILD)/obj/tests/mmemu.o $(LIB_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(SANFLAGS) $(LDFLAGS) -o $@ $^ $(HOST_LIBS)
 
+# the Slack emulator (tests/official/slack.mjs checks it with Slack's own
+# client libraries)
+$(BUILD)/tests/slackemu: $(BUILD)/obj/tests/slackemu.o $(LIB_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(SANFLAGS) $(LDFLAGS) -o $@ $^ $(HOST_LIBS)
+
 # the relay latency benchmark (tests/bench/relay.sh runs it)
 $(BUILD)/tests/bench_relay: $(BUILD)/obj/tests/bench/relay_bench.o $(BUILD)/obj/tests/chat.o $(LIB_OBJS)
 	@mkdir -p $(@D)
@@ -197,7 +203,7 @@ $(BUILD)/tests/bench_journal: $(BUILD)/obj/tests/bench/journal_bench.o $(LIB_OBJ
 
 check test: all $(BUILD)/tests/check_all $(FIXTURES) $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz_%) \
 		$(BUILD)/tests/bench_relay $(BUILD)/tests/bench_journal $(BUILD)/tests/demo_chat \
-		$(BUILD)/tests/mmemu
+		$(BUILD)/tests/mmemu $(BUILD)/tests/slackemu
 	PF_BUILD=$(BUILD) $(BUILD)/tests/check_all
 	$(foreach t,$(FUZZ_TARGETS),$(BUILD)/tests/fuzz_$(t) tests/fuzz/corpus/$(t)/* &&) true
 	BUILD=$(BUILD) sh tests/bench/journal.sh 3000 >/dev/null
@@ -206,6 +212,7 @@ check test: all $(BUILD)/tests/check_all $(FIXTURES) $(FUZZ_TARGETS:%=$(BUILD)/t
 	BUILD=$(BUILD) sh tests/test_quality.sh
 	BUILD=$(BUILD) SAN="$(SAN)" CC="$(CC)" sh tests/test_install.sh
 	BUILD=$(BUILD) sh tests/test_demo.sh
+	BUILD=$(BUILD) sh tests/test_slack_official.sh
 
 asan:
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
@@ -279,4 +286,4 @@ FORCE:
 
 -include $(OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(FUZZ_OBJS:.o=.d) \
 	$(BUILD)/obj/tests/bench/relay_bench.d $(BUILD)/obj/tests/bench/journal_bench.d \
-	$(BUILD)/obj/tests/demo.d
+	$(BUILD)/obj/tests/demo.d $(BUILD)/obj/tests/slackemu.d
