@@ -838,6 +838,7 @@ msg_view(const struct msg *m, int with_meta)
             if (!seen)
                 json_array_append_new(users, json_string(uid));
         }
+        json_object_set_new(j, "thread_ts", json_string(m->ts));
         json_object_set_new(j, "reply_count", json_integer((json_int_t)n));
         json_object_set_new(j, "reply_users_count",
                             json_integer((json_int_t)json_array_size(users)));

@@ -382,7 +382,8 @@ await step('a thread: thread_ts events and conversations.replies',
         });
         check(r.messages.length === 3, `${r.messages.length} in the thread`);
         check(r.messages[0].ts === root.ts &&
-            r.messages[0].reply_count === 2, 'the root first, 2 replies');
+            r.messages[0].reply_count === 2 &&
+            r.messages[0].thread_ts === root.ts, 'the root first, 2 replies');
         check(r.messages[2].text === 'Thanks', 'oldest first');
         const h = await botWeb.conversations.history({ channel: SHARED });
         check(!h.messages.some((m) => m.text === 'Thanks'),
@@ -469,6 +470,18 @@ await step('refresh_requested: the client reconnects with a new URL',
         await aliceWeb.chat.postMessage({ channel: INTERNAL, text });
         await waitFor('an event on the new socket', messageIs(text));
     });
+
+await step('a dropped socket: reconnected, and what was said meanwhile '
+    + 'arrives', async () => {
+    await control('fault', { kind: 'drop' });
+    await sleep(300);
+    const text = 'Said while the socket was down';
+    await aliceWeb.chat.postMessage({ channel: INTERNAL, text });
+    await waitFor('connected again', (s) => s.kind === 'connected', 15000);
+    check(urls.length === 3 && urls[2] !== urls[1], 'yet another URL');
+    const ev = await waitFor('the message said meanwhile', messageIs(text));
+    check(ev.retry_num === 0, 'delivered once the socket is back');
+});
 
 let viewId;
 await step('block_actions from an ephemeral button, then views.open',
