@@ -2063,9 +2063,21 @@ request_refresh(const char *reason)
 
 /* ---- HTTP and WebSocket plumbing ---- */
 
+/* what one HTTP request holds; p stays usable (lws zeroes a new pss) */
+static void
+request_release(struct pss *p)
+{
+    pf_buf_release(&p->body);
+    json_decref(p->query);
+    p->query = NULL;
+    free(p->resp);
+    p->resp = NULL;
+}
+
 static void
 request_start(struct lws *wsi, struct pss *p, const char *uri)
 {
+    request_release(p); /* a kept-alive connection's last request */
     memset(p, 0, sizeof(*p));
     pf_buf_init(&p->body);
     p->query = json_object();
@@ -2190,12 +2202,12 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
         return 0;
     }
 
+    /* lws frees a finished request's pss with DROP_PROTOCOL, not always
+       with CLOSED_HTTP */
+    case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
     case LWS_CALLBACK_CLOSED_HTTP:
-        free(p->resp);
-        p->resp = NULL;
-        pf_buf_release(&p->body);
-        json_decref(p->query);
-        p->query = NULL;
+        if (!p->ws)
+            request_release(p);
         return 0;
 
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
