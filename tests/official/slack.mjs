@@ -82,6 +82,10 @@ async function envelopesWhen(pred, ms = 3000) {
         await sleep(50);
     }
 }
+// before breaking a socket: every ack sent has reached the emulator (but
+// the first delivery of the one event never acked)
+const settled = () => envelopesWhen((all) =>
+    all.filter((e) => !e.acked).length <= 1);
 
 // What the socket delivers, kept in order; waitFor takes the first one
 // that matches (and has not been taken), or throws after ms.
@@ -461,6 +465,7 @@ await step('429: the client waits out Retry-After, then succeeds',
 
 await step('refresh_requested: the client reconnects with a new URL',
     async () => {
+        await settled();
         await control('fault', { kind: 'refresh_requested' });
         await waitFor('connected again', (s) => s.kind === 'connected',
             15000);
@@ -473,6 +478,7 @@ await step('refresh_requested: the client reconnects with a new URL',
 
 await step('a dropped socket: reconnected, and what was said meanwhile '
     + 'arrives', async () => {
+    await settled();
     await control('fault', { kind: 'drop' });
     await sleep(300);
     const text = 'Said while the socket was down';
@@ -588,8 +594,7 @@ await step('an IM and a channel_join reach the bot', async () => {
 
 await step('every other envelope was acked at once, none retried',
     async () => {
-        const es = await envelopesWhen((all) => all.filter((e) =>
-            !e.acked).length <= 1);
+        const es = await settled();
         const retried = new Set(es.filter((e) => e.retry_attempt > 0)
             .map((e) => e.event_id));
         const stray = es.filter((e) => !e.acked &&
