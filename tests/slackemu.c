@@ -141,7 +141,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/util.h"
+#include "base/util.h"
 
 #define MAX_BODY (1024 * 1024) /* HTTP bodies and socket messages */
 #define MAX_TEXT 40000         /* chat.postMessage's text limit */
