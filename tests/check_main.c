@@ -33,6 +33,7 @@ main(void)
     srunner_add_suite(sr, suite_log());
     srunner_add_suite(sr, suite_display());
     srunner_add_suite(sr, suite_mattermost());
+    srunner_add_suite(sr, suite_slack());
     srunner_add_suite(sr, suite_relay());
     srunner_add_suite(sr, suite_hostile());
     srunner_run_all(sr, CK_NORMAL);

@@ -72,6 +72,7 @@ Suite *suite_idset(void);
 Suite *suite_log(void);
 Suite *suite_display(void);
 Suite *suite_mattermost(void);
+Suite *suite_slack(void);
 Suite *suite_relay(void);
 Suite *suite_hostile(void);
 Suite *suite_state(void);
