@@ -129,6 +129,10 @@ END_TEST
     "\"connector\": {\"type\": \"mattermost\", \"url\": "                      \
     "\"http://127.0.0.1:8065\", \"token_env\": \"TOK\"}"
 
+#define SL_CONN                                                                \
+    "\"connector\": {\"type\": \"slack\", \"bot_token_env\": \"B\", "          \
+    "\"app_token_env\": \"A\"}"
+
 /* mistakes that used to be accepted without a word, each named by key */
 START_TEST(silent_mistakes_are_errors)
 {
@@ -168,6 +172,31 @@ START_TEST(silent_mistakes_are_errors)
     E("\"connector\": {\"type\": \"mattermost\", \"url\": \"http://h\", "
       "\"token_env\": \"T\", \"token_file\": \"t\"}",
       "connector.token_env: both 'token_file' and 'token_env'");
+    /* Slack: two tokens, each from one place, never in the file */
+    E("\"connector\": {\"type\": \"slack\", \"app_token_env\": \"A\"}",
+      "connector: neither 'bot_token_file' nor 'bot_token_env' is set");
+    E("\"connector\": {\"type\": \"slack\", \"bot_token_env\": \"B\"}",
+      "connector: neither 'app_token_file' nor 'app_token_env' is set");
+    E("\"connector\": {\"type\": \"slack\", \"bot_token\": \"xoxb-1\", "
+      "\"app_token_env\": \"A\"}",
+      "connector.bot_token: the token never goes in the configuration");
+    E("\"connector\": {\"type\": \"slack\", \"bot_token_env\": \"B\", "
+      "\"app_token\": \"xapp-1\"}",
+      "connector.app_token: the token never goes in the configuration");
+    E("\"connector\": {\"type\": \"slack\", \"bot_token_env\": \"B\", "
+      "\"app_token_env\": \"A\", \"app_token_file\": \"a\"}",
+      "connector.app_token_env: both 'app_token_file' and 'app_token_env'");
+    E("\"connector\": {\"type\": \"slack\", \"bot_token_env\": \"B\", "
+      "\"app_token_env\": \"A\", \"api_url\": \"slack.com/api\"}",
+      "connector.api_url: 'slack.com/api' is not an http:// or https:// URL");
+    E("\"connector\": {\"type\": \"slack\", \"bot_token_env\": \"B\", "
+      "\"app_token_env\": \"A\", \"url\": \"https://slack.com/api\"}",
+      "connector.url");
+    E(SL_CONN ", \"supervisors\": [\"sanna\"]",
+      "supervisors[0]: 'sanna' is not a Slack user id");
+    E(SL_CONN ", \"routes\": [{\"customer_room\": \"Acme Customer\", "
+              "\"internal_room\": \"C0INTERNAL\"}]",
+      "routes[0].customer_room: 'Acme Customer' is not a Slack channel");
     /* supervisors are ids: bare JIDs, Mattermost user ids */
     E(CONN ", \"supervisors\": [\"sanna@localhost\", \"sanna\"]",
       "supervisors[1]: 'sanna' is not a bare JID");
@@ -221,6 +250,18 @@ START_TEST(silent_mistakes_are_errors)
              "\"command_prefix\": \"!!\"}",
              pl);
     ck_assert_msg(tu_config(&c, j, NULL, err, sizeof(err)) == 0, "%s", err);
+    pf_config_release(&c);
+    /* Slack: channels by id or name, the Web API's default address */
+    snprintf(j, sizeof(j),
+             "%s" SL_CONN ", \"routes\": [{\"customer_room\": "
+             "\"#acme-customer\", \"internal_room\": \"G0TEAM0001\"}], "
+             "\"supervisors\": [\"U0SANNA01\", \"W0SANNA02\"]}",
+             pl);
+    ck_assert_msg(tu_config(&c, j, NULL, err, sizeof(err)) == 0, "%s", err);
+    ck_assert_str_eq(c.connector.type, "slack");
+    ck_assert_str_eq(c.connector.url, "https://slack.com/api");
+    ck_assert_str_eq(c.connector.password_env, "B");
+    ck_assert_str_eq(c.connector.app_token_env, "A");
     pf_config_release(&c);
     snprintf(j, sizeof(j),
              "%s" CONN ", \"routes\": [{\"customer_room\": "

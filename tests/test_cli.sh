@@ -225,6 +225,27 @@ expect_exit 0 "the Mattermost example config loads" -- \
     "$PF" check -c config/pokerface.mattermost.json "Kiitos, tilauksesi on matkalla!"
 expect_in "$T/out" "pass" "the Mattermost example passes a polite reply"
 
+# --- a Slack connector: two tokens, each from its place; the example ---
+cat >"$T/sl.json" <<JSON
+{"plugins": ["backstage"], "state_dir": "st",
+ "connector": {"type": "slack", "api_url": "http://127.0.0.1:9/api",
+   "bot_token_env": "PF_TEST_SLACK_BOT", "app_token_env": "PF_TEST_UNSET_APP"},
+ "routes": [{"name": "r", "customer_room": "acme-customer",
+   "internal_room": "C0TEAM0001"}]}
+JSON
+expect_exit 2 "run with the bot token variable unset" -- \
+    env -u PF_TEST_SLACK_BOT "$PF" run -c "$T/sl.json"
+expect_in "$T/err" "environment variable 'PF_TEST_SLACK_BOT' (connector.bot_token_env) is not set" "run names the bot token's variable"
+expect_exit 2 "run with the app-level token variable unset" -- \
+    env -u PF_TEST_UNSET_APP PF_TEST_SLACK_BOT=xoxb-1 "$PF" run -c "$T/sl.json"
+expect_in "$T/err" "environment variable 'PF_TEST_UNSET_APP' (connector.app_token_env) is not set" "run names the app-level token's variable"
+sed 's/"app_token_env": "PF_TEST_UNSET_APP"/"app_token": "xapp-1"/' "$T/sl.json" >"$T/sl2.json"
+expect_exit 2 "an app-level token in the config" -- "$PF" run -c "$T/sl2.json"
+expect_in "$T/err" "connector.app_token: the token never goes in the configuration" "the config may not hold the app-level token"
+expect_exit 0 "the Slack example config loads" -- \
+    "$PF" check -c config/pokerface.slack.json "Kiitos, tilauksesi on matkalla!"
+expect_in "$T/out" "pass" "the Slack example passes a polite reply"
+
 # --- train: deterministic, measured, and strict about its input ---
 TR=config/training
 expect_exit 0 "train" -- "$PF" train -o "$T/a.model" $TR/*.jsonl

@@ -579,6 +579,42 @@ is_mattermost(const struct pf_config *c)
     return c->have_connector && !strcmp(c->connector.type, "mattermost");
 }
 
+/* a Slack id: its kind's letter, then upper-case letters and digits */
+static int
+slack_id(const char *s, const char *first)
+{
+    size_t n = strlen(s);
+    if (n < 3 || n > 24 || !strchr(first, s[0]))
+        return 0;
+    for (const char *p = s; *p; p++)
+        if (!((*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')))
+            return 0;
+    return 1;
+}
+
+/* a Slack channel: its id (C..., G...), or its name, "#" or not */
+static int
+slack_channel(const char *s)
+{
+    if (slack_id(s, "CG"))
+        return 1;
+    if (*s == '#')
+        s++;
+    if (!*s || strlen(s) > 80)
+        return 0;
+    for (const char *p = s; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+              *p == '-' || *p == '_' || (unsigned char)*p >= 0x80))
+            return 0;
+    return 1;
+}
+
+static int
+is_slack(const struct pf_config *c)
+{
+    return c->have_connector && !strcmp(c->connector.type, "slack");
+}
+
 /* room is an address of the connector's kind (when there is one) */
 static int
 check_room(struct vctx *v, const struct pf_config *c, const char *path,
@@ -593,7 +629,13 @@ check_room(struct vctx *v, const struct pf_config *c, const char *path,
                     "'%s' is not a channel: TEAM/CHANNEL with the names in "
                     "its URL (support/acme-customer), or a channel id",
                     room);
-    if (!is_mattermost(c) && !bare_jid(room))
+    if (is_slack(c) && !slack_channel(room))
+        return fail(v, p,
+                    "'%s' is not a Slack channel: its id (C0123ABCD) or its "
+                    "name (acme-customer: lower-case letters, digits, - "
+                    "and _)",
+                    room);
+    if (!is_mattermost(c) && !is_slack(c) && !bare_jid(room))
         return fail(v, p,
                     "'%s' is not a room address "
                     "(room@conference.example.com)",
@@ -684,6 +726,89 @@ load_mattermost(struct vctx *v, struct pf_config *c, json_t *o)
     return PF_OK;
 }
 
+/* one of Slack's two tokens: from a file or the environment, not both */
+static int
+slack_token(struct vctx *v, json_t *o, const char *name, const char *what,
+            char **file, char **env)
+{
+    const char *P = "connector";
+    char key[96], fkey[32], ekey[32];
+    int rc;
+    snprintf(key, sizeof(key), "connector.%s", name);
+    snprintf(fkey, sizeof(fkey), "%s_file", name);
+    snprintf(ekey, sizeof(ekey), "%s_env", name);
+    if (json_object_get(o, name))
+        return fail(v, key,
+                    "the token never goes in the configuration: put it in a "
+                    "file (%s, mode 0600) or an environment variable (%s)",
+                    fkey, ekey);
+    if ((rc = opt_string(v, P, o, fkey, NULL, file)) ||
+        (rc = opt_string(v, P, o, ekey, NULL, env)))
+        return rc;
+    snprintf(key, sizeof(key), "connector.%s", ekey);
+    if (!*file && !*env)
+        return fail(v, P, "neither '%s' nor '%s' is set (%s)", fkey, ekey,
+                    what);
+    if (*file && *env)
+        return fail(v, key,
+                    "both '%s' and '%s' are set; which token is meant? keep "
+                    "one",
+                    fkey, ekey);
+    return PF_OK;
+}
+
+/* "connector" of type slack */
+static int
+load_slack(struct vctx *v, struct pf_config *c, json_t *o)
+{
+    static const char *const keys[] = {"type",
+                                       "api_url",
+                                       "bot_token_file",
+                                       "bot_token_env",
+                                       "app_token_file",
+                                       "app_token_env",
+                                       "ping_s",
+                                       "reconnect_min_ms",
+                                       "reconnect_max_ms",
+                                       "max_frame_bytes",
+                                       NULL};
+    struct pf_connector_conf *k = &c->connector;
+    const char *P = "connector";
+    int rc;
+    if ((rc = slack_token(v, o, "bot_token",
+                          "the app's Bot User OAuth Token, xoxb-",
+                          &k->password_file, &k->password_env)) ||
+        (rc = slack_token(v, o, "app_token",
+                          "the app-level token with connections:write, "
+                          "xapp-",
+                          &k->app_token_file, &k->app_token_env)))
+        return rc;
+    if ((rc = check_keys(v, P, o, keys)))
+        return rc;
+    if ((rc = opt_string(v, P, o, "api_url", "https://slack.com/api", &k->url)))
+        return rc;
+    if (strncmp(k->url, "http://", 7) != 0 &&
+        strncmp(k->url, "https://", 8) != 0)
+        return fail(v, "connector.api_url",
+                    "'%s' is not an http:// or https:// URL (Slack's Web "
+                    "API: https://slack.com/api)",
+                    k->url);
+    if ((rc = connection_common(v, c, o)))
+        return rc;
+    if (k->app_token_file) {
+        char *full = pf_path_join(c->base_dir, k->app_token_file);
+        free(k->app_token_file);
+        k->app_token_file = full;
+    }
+    int max_frame = 1024 * 1024;
+    if ((rc = opt_int(v, P, o, "max_frame_bytes", 4096, 64 * 1024 * 1024,
+                      max_frame, &max_frame)))
+        return rc;
+    k->max_stanza_bytes = (size_t)max_frame;
+    c->have_connector = 1;
+    return PF_OK;
+}
+
 static int
 load_connector(struct vctx *v, struct pf_config *c, json_t *o)
 {
@@ -712,6 +837,11 @@ load_connector(struct vctx *v, struct pf_config *c, json_t *o)
         k->type = pf_xstrdup("mattermost");
         return load_mattermost(v, c, o);
     }
+    if (json_is_string(json_object_get(o, "type")) &&
+        strcmp(json_string_value(json_object_get(o, "type")), "slack") == 0) {
+        k->type = pf_xstrdup("slack");
+        return load_slack(v, c, o);
+    }
     if (json_object_get(o, "password"))
         return fail(v, "connector.password",
                     "the password never goes in the configuration: put it "
@@ -722,10 +852,11 @@ load_connector(struct vctx *v, struct pf_config *c, json_t *o)
     if ((rc = opt_string(v, P, o, "type", NULL, &k->type)))
         return rc;
     if (!k->type)
-        return fail(v, P, "missing key 'type' (xmpp or mattermost)");
+        return fail(v, P, "missing key 'type' (xmpp, mattermost or slack)");
     if (strcmp(k->type, "xmpp") != 0)
         return fail(v, "connector.type",
-                    "unknown connector '%s' (xmpp or mattermost)", k->type);
+                    "unknown connector '%s' (xmpp, mattermost or slack)",
+                    k->type);
     if ((rc = opt_string(v, P, o, "url", NULL, &k->url)) ||
         (rc = opt_string(v, P, o, "jid", NULL, &k->jid)) ||
         (rc = opt_string(v, P, o, "password_file", NULL, &k->password_file)) ||
@@ -947,7 +1078,13 @@ load_root(struct vctx *v, struct pf_config *c, const struct pf_paths *paths)
                         "System Console > Users); a username can change "
                         "hands, so supervisors are named by id",
                         sv);
-        if (!is_mattermost(c) && !bare_jid(sv))
+        if (is_slack(c) && !slack_id(sv, "UW"))
+            return fail(v, p,
+                        "'%s' is not a Slack user id (U0123ABCD: the "
+                        "profile's menu, Copy member ID); a name can change "
+                        "hands, so supervisors are named by id",
+                        sv);
+        if (!is_mattermost(c) && !is_slack(c) && !bare_jid(sv))
             return fail(v, p, "'%s' is not a bare JID (sanna@example.com)", sv);
     }
     c->hold_ttl_s = 1800;
@@ -1163,6 +1300,7 @@ pf_config_release(struct pf_config *c)
     struct pf_connector_conf *k = &c->connector;
     free(k->type), free(k->url), free(k->jid), free(k->password_file);
     free(k->password_env), free(k->resource), free(k->nick), free(k->sasl);
+    free(k->app_token_file), free(k->app_token_env);
     for (size_t i = 0; i < c->n_routes; i++) {
         struct pf_route_conf *r = &c->routes[i];
         free(r->name), free(r->customer_room), free(r->internal_room);

@@ -71,12 +71,15 @@ struct pf_policy {
 
 /* "connector": how the bot reaches the team chat */
 struct pf_connector_conf {
-    char *type; /* "xmpp" or "mattermost" */
-    char *url;
+    char *type; /* "xmpp", "mattermost" or "slack" */
+    char *url;  /* Slack: the Web API's base (api_url) */
     char *jid;
     char *password_file; /* a file holding the password or, for
                             Mattermost, the token (0600) */
-    char *password_env;  /* or an environment variable holding it */
+    char *password_env;  /* or an environment variable holding it
+                            (Slack: the bot token, xoxb-) */
+    char *app_token_file, *app_token_env; /* Slack: the app-level token
+                                             (xapp-), the same way */
     char *resource, *nick, *sasl;
     int reconnect_min_ms, reconnect_max_ms, ping_s;
     size_t max_stanza_bytes; /* Mattermost: max_frame_bytes */

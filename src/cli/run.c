@@ -16,6 +16,7 @@
 #include "base/util.h"
 #include "cli/cli.h"
 #include "connectors/mattermost.h"
+#include "connectors/slack.h"
 #include "connectors/xmpp.h"
 #include "core/control.h"
 #include "core/journal.h"
@@ -31,10 +32,10 @@ static const char usage[] =
     "SIGINT (Ctrl-C).\n"
     "\n"
     "The configuration needs a \"connector\" (the bot's chat account, on\n"
-    "XMPP or Mattermost; its password or token comes from a file or an\n"
-    "environment variable, never from the configuration) and at least one\n"
-    "entry in \"routes\". See config/pokerface.example.json (XMPP) and\n"
-    "config/pokerface.mattermost.json.\n"
+    "XMPP, Mattermost or Slack; its password or tokens come from a file or\n"
+    "an environment variable, never from the configuration) and at least\n"
+    "one entry in \"routes\". See config/pokerface.example.json (XMPP),\n"
+    "config/pokerface.mattermost.json and config/pokerface.slack.json.\n"
     "\n"
     "  -c, --config FILE  configuration (required)\n"
     "  -v, --verbose      log debug lines too\n"
@@ -63,20 +64,20 @@ scrub_env(const char *name)
 }
 
 /* The password, into sodium_malloc'd memory; NULL with err on failure. A
-   password from the environment is taken out of it (scrub_env). */
+   password from the environment is taken out of it (scrub_env). what
+   names it, key its configuration keys without _file and _env. */
 static char *
-read_password(const struct pf_connector_conf *k, char *err, size_t errlen)
+read_secret(const char *file, const char *env, const char *what,
+            const char *key, char *err, size_t errlen)
 {
     char *out;
-    int mm = strcmp(k->type, "mattermost") == 0;
-    const char *what = mm ? "token" : "password";
-    if (k->password_env) {
-        const char *v = getenv(k->password_env);
+    if (env) {
+        const char *v = getenv(env);
         if (!v || !*v) {
             pf_snprintf(err, errlen,
                         "environment variable '%s' (connector.%s_env) "
                         "is not set",
-                        k->password_env, what);
+                        env, key);
             return NULL;
         }
         size_t n = strlen(v);
@@ -84,19 +85,19 @@ read_password(const struct pf_connector_conf *k, char *err, size_t errlen)
         if (!out)
             pf_die("out of memory");
         memcpy(out, v, n + 1);
-        scrub_env(k->password_env);
+        scrub_env(env);
         return out;
     }
-    int fd = open(k->password_file, O_RDONLY | O_NOFOLLOW);
+    int fd = open(file, O_RDONLY | O_NOFOLLOW);
     struct stat st;
     if (fd < 0) {
-        pf_snprintf(err, errlen, "%s file '%s': %s", what, k->password_file,
+        pf_snprintf(err, errlen, "%s file '%s': %s", what, file,
                     strerror(errno));
         return NULL;
     }
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         pf_snprintf(err, errlen, "%s file '%s' is not a regular file", what,
-                    k->password_file);
+                    file);
         close(fd);
         return NULL;
     }
@@ -104,7 +105,7 @@ read_password(const struct pf_connector_conf *k, char *err, size_t errlen)
         pf_snprintf(err, errlen,
                     "%s file '%s' can be read by others (mode %03o); "
                     "chmod 600 it",
-                    what, k->password_file, (unsigned)(st.st_mode & 0777));
+                    what, file, (unsigned)(st.st_mode & 0777));
         close(fd);
         return NULL;
     }
@@ -114,8 +115,7 @@ read_password(const struct pf_connector_conf *k, char *err, size_t errlen)
     ssize_t n = read(fd, out, 4095);
     close(fd);
     if (n <= 0) {
-        pf_snprintf(err, errlen, "%s file '%s' is empty", what,
-                    k->password_file);
+        pf_snprintf(err, errlen, "%s file '%s' is empty", what, file);
         sodium_free(out);
         return NULL;
     }
@@ -124,6 +124,19 @@ read_password(const struct pf_connector_conf *k, char *err, size_t errlen)
         n--;
     out[n] = '\0';
     return out;
+}
+
+static char *
+read_password(const struct pf_connector_conf *k, char *err, size_t errlen)
+{
+    if (strcmp(k->type, "slack") == 0)
+        return read_secret(k->password_file, k->password_env, "bot token",
+                           "bot_token", err, errlen);
+    if (strcmp(k->type, "mattermost") == 0)
+        return read_secret(k->password_file, k->password_env, "token", "token",
+                           err, errlen);
+    return read_secret(k->password_file, k->password_env, "password",
+                       "password", err, errlen);
 }
 
 static struct pf_connector *
@@ -166,6 +179,31 @@ new_mattermost(struct pf_loop *loop, const struct pf_connector_conf *k,
     mo.max_frame = k->max_stanza_bytes;
     return pf_mattermost_new(loop->ctx, &mo, pf_relay_event, relay, err,
                              errlen);
+}
+
+/* Slack: the bot token is password; the app-level token is read here */
+static struct pf_connector *
+new_slack(struct pf_loop *loop, const struct pf_connector_conf *k,
+          const char *bot_token, struct pf_relay *relay, char *err,
+          size_t errlen)
+{
+    char *app_token = read_secret(k->app_token_file, k->app_token_env,
+                                  "app-level token", "app_token", err, errlen);
+    if (!app_token)
+        return NULL;
+    struct pf_slack_opts so;
+    memset(&so, 0, sizeof(so));
+    so.api_url = k->url;
+    so.bot_token = bot_token;
+    so.app_token = app_token;
+    so.reconnect_min_ms = k->reconnect_min_ms;
+    so.reconnect_max_ms = k->reconnect_max_ms;
+    so.ping_s = k->ping_s;
+    so.max_frame = k->max_stanza_bytes;
+    struct pf_connector *c =
+        pf_slack_new(loop->ctx, &so, pf_relay_event, relay, err, errlen);
+    sodium_free(app_token);
+    return c;
 }
 
 static void
@@ -256,6 +294,8 @@ pf_cmd_run(int argc, char **argv)
     struct pf_connector *conn =
         strcmp(k->type, "mattermost") == 0
             ? new_mattermost(&loop, k, password, relay, err, sizeof(err))
+        : strcmp(k->type, "slack") == 0
+            ? new_slack(&loop, k, password, relay, err, sizeof(err))
             : new_xmpp(&loop, &env.cfg, password, relay, err, sizeof(err));
     sodium_free(password); /* the connector keeps its own locked copy */
     if (!conn) {
