@@ -450,6 +450,10 @@ call_later(struct call *q, long long us)
     lws_sul_schedule(q->s->ctx, 0, &q->sul, call_sul_cb, us > 0 ? us : 1);
 }
 
+static void on_posted(struct slack *s, struct call *q,
+                      const struct pf_http_resp *r, json_t *o);
+static void timeout_cb(lws_sorted_usec_list_t *sul);
+
 static void
 on_http(void *ud, const struct pf_http_resp *r)
 {
@@ -466,7 +470,11 @@ on_http(void *ud, const struct pf_http_resp *r)
         pf_warn("slack: rate limited on %s (HTTP %d); waiting %.1f s",
                 q->method, r->status, (double)ms / 1000.0);
         json_decref(o);
-        /* nothing was done: the same request again, once allowed */
+        /* nothing was done: the same request again, once allowed (a post
+           waiting for it is not one whose answer is missing) */
+        if (q->cb == on_posted)
+            lws_sul_schedule(s->ctx, 0, &s->timeout_sul, timeout_cb,
+                             (ms + s->post_timeout_ms) * 1000);
         call_later(q, ms * 1000);
         return;
     }
@@ -1305,10 +1313,12 @@ disconnect(struct slack *s, const json_t *o)
     } else if (strcmp(reason, "warning") == 0) {
         pf_info("slack: the server will refresh the connection soon");
     } else {
-        /* refresh_requested, too_many_websockets, ...: a new URL */
+        /* refresh_requested, too_many_websockets, ...: a new URL; at
+           once only when the server refreshes (backing off otherwise) */
         pf_info("slack: the server asks for a new connection (%s)",
                 *reason ? reason : "no reason");
-        s->conn_tries = 0;
+        if (strcmp(reason, "refresh_requested") == 0)
+            s->conn_tries = 0;
         if (s->ws)
             pf_ws_drop(s->ws, "refresh requested");
     }
