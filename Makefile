@@ -8,8 +8,9 @@
 #                   and the npm packages of the tests (tests/package.json)
 #   make install    PREFIX=/usr/local DESTDIR= ; make uninstall
 #   make fuzz       libFuzzer on XMPP stanzas, the XMPP connector's whole
-#                   session, Mattermost events, Slack envelopes and journal
-#                   replay (clang), FUZZ_SECONDS each
+#                   session, Mattermost events, Slack envelopes, journal
+#                   replay and the JSON lines of check --jsonl (clang),
+#                   FUZZ_SECONDS each
 #   make fmt        clang-format the sources; make fmt-check only checks
 #   make clean
 
@@ -89,7 +90,7 @@ FIXTURE_NAMES := $(basename $(notdir $(wildcard tests/fixtures/plugins/*.c)))
 FIXTURES := $(FIXTURE_NAMES:%=$(BUILD)/tests/plugins/%.so) \
 	$(BUILD)/tests/plugins/frozen_v1_0.so
 
-FUZZ_TARGETS := stanza journal mattermost slack worker session text
+FUZZ_TARGETS := stanza journal mattermost slack worker session text jsonl
 FUZZ_SECONDS ?= 60
 FUZZ_BUILD := build-fuzz
 

@@ -13,6 +13,8 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "cli/cli.h"
+#include "cli/jsonl.h"
+#include "cli/jsonw.h"
 #include "text/text.h"
 
 static const char usage[] =
@@ -44,48 +46,62 @@ static const char usage[] =
     "or input error (the message was not checked). With --jsonl: 2 if any\n"
     "line had an error, else 1 if any message was held, else 0.\n";
 
-static json_t *
-result_json(const struct pf_result *r)
+/* a score as the JSON prints it: three decimals */
+static void
+write_score(struct jw *w, float score)
 {
-    json_t *o = json_object();
-    json_t *arr = json_array();
-    json_object_set_new(o, "action", json_string(pf_action_name(r->action)));
-    json_object_set_new(o, "score", json_real(round(r->score * 1000) / 1000));
-    if (r->msg)
-        json_object_set_new(o, "lang", json_string(r->msg->lang));
-    for (size_t i = 0; i < r->n_found; i++) {
-        const struct pf_found *x = &r->found[i];
-        json_t *f = json_object();
-        json_t *spans = json_array();
-        json_object_set_new(f, "plugin", json_string(x->plugin));
-        json_object_set_new(f, "label", json_string(x->f.label));
-        json_object_set_new(f, "score",
-                            json_real(round(x->f.score * 1000) / 1000));
-        json_object_set_new(f, "reason", json_string(x->f.reason));
-        for (uint32_t k = 0; k < x->f.n_spans; k++)
-            json_array_append_new(
-                spans, json_pack("[II]", (json_int_t)x->f.spans[k].off,
-                                 (json_int_t)x->f.spans[k].len));
-        json_object_set_new(f, "spans", spans);
-        json_object_set_new(f, "suggestion",
-                            x->f.suggestion[0] ? json_string(x->f.suggestion)
-                                               : json_null());
-        json_array_append_new(arr, f);
-    }
-    json_object_set_new(o, "findings", arr);
-    return o;
+    jw_real(w, round(score * 1000) / 1000);
 }
 
+/* the result's members, without braces: "action", "score", "lang",
+   "findings" */
 static void
-print_json(json_t *o)
+write_result(struct jw *w, const struct pf_result *r)
 {
-    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER |
-                                JSON_REAL_PRECISION(6));
-    if (s) {
-        fputs(s, stdout);
-        fputc('\n', stdout);
-        free(s);
+    jw_lit(w, "\"action\":");
+    jw_cstr(w, pf_action_name(r->action));
+    jw_lit(w, ",\"score\":");
+    write_score(w, r->score);
+    if (r->msg) {
+        jw_lit(w, ",\"lang\":");
+        jw_cstr(w, r->msg->lang);
     }
+    jw_lit(w, ",\"findings\":[");
+    for (size_t i = 0; i < r->n_found; i++) {
+        const struct pf_found *x = &r->found[i];
+        jw_lit(w, i ? ",{\"plugin\":" : "{\"plugin\":");
+        jw_cstr(w, x->plugin);
+        jw_lit(w, ",\"label\":");
+        jw_cstr(w, x->f.label);
+        jw_lit(w, ",\"score\":");
+        write_score(w, x->f.score);
+        jw_lit(w, ",\"reason\":");
+        jw_cstr(w, x->f.reason);
+        jw_lit(w, ",\"spans\":[");
+        for (uint32_t k = 0; k < x->f.n_spans; k++) {
+            jw_lit(w, k ? ",[" : "[");
+            jw_int(w, (long long)x->f.spans[k].off);
+            jw_raw(w, ",", 1);
+            jw_int(w, (long long)x->f.spans[k].len);
+            jw_raw(w, "]", 1);
+        }
+        jw_lit(w, "],\"suggestion\":");
+        if (x->f.suggestion[0])
+            jw_cstr(w, x->f.suggestion);
+        else
+            jw_lit(w, "null");
+        jw_raw(w, "}", 1);
+    }
+    jw_raw(w, "]", 1);
+}
+
+/* the line in w, and a new line; w is emptied */
+static void
+put_line(struct jw *w)
+{
+    jw_raw(w, "\n", 1);
+    fwrite(w->buf, 1, w->len, stdout);
+    w->len = 0;
 }
 
 static void
@@ -213,9 +229,13 @@ check_one(struct pf_cli_env *env, const char *text, size_t len,
         return PF_EXIT_ERROR;
     }
     if (want_json) {
-        json_t *o = result_json(&r);
-        print_json(o);
-        json_decref(o);
+        struct jw w;
+        jw_init(&w);
+        jw_raw(&w, "{", 1);
+        write_result(&w, &r);
+        jw_raw(&w, "}", 1);
+        put_line(&w);
+        jw_free(&w);
     } else {
         pf_cli_report(stdout, &r, color);
         if (want_explain)
@@ -231,52 +251,81 @@ jsonl_stream(struct pf_cli_env *env, FILE *in, const char *name, int *held,
     char *line = NULL;
     size_t cap = 0, lineno = 0;
     ssize_t n;
+    struct jw w;
+    struct jl_line jl = {NULL, 0};
+    static const char *const keys[3] = {"id", "text", "customer"};
+    struct jl_value vals[3];
+    jw_init(&w);
     while ((n = getline(&line, &cap, in)) >= 0) {
         json_error_t je;
-        json_t *o, *out;
-        const char *text;
+        json_t *o;
         char err[512];
         lineno++;
         while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
             line[--n] = '\0';
         if (n == 0)
             continue;
-        o = json_loadb(line, (size_t)n, JSON_REJECT_DUPLICATES, &je);
-        if (!o || !json_is_object(o)) {
-            out = json_object();
-            json_object_set_new(out, "id", json_null());
-            if (!o)
-                pf_snprintf(err, sizeof(err), "%s:%zu: invalid JSON: %s", name,
-                            lineno, je.text);
+        /* id, text and customer: read in place when the line is a flat
+           object (jsonl.h), else by Jansson, which then also says what
+           is wrong with it */
+        const char *text = NULL, *cust = NULL;
+        size_t text_len = 0;
+        int text_bad = 0, cust_bad = 0;
+        o = NULL;
+        if (jl_read(&jl, line, (size_t)n, keys, vals, 3)) {
+            jw_lit(&w, "{\"id\":");
+            jl_write(&w, &vals[0]);
+            text = vals[1].type == JL_STRING ? vals[1].s : NULL;
+            text_len = vals[1].len;
+            text_bad = vals[1].type != JL_ABSENT && !text;
+            cust = vals[2].type == JL_STRING ? vals[2].s : NULL;
+            cust_bad =
+                vals[2].type != JL_ABSENT && vals[2].type != JL_NULL && !cust;
+        } else {
+            o = json_loadb(line, (size_t)n, JSON_REJECT_DUPLICATES, &je);
+            if (!o || !json_is_object(o)) {
+                if (!o)
+                    pf_snprintf(err, sizeof(err), "%s:%zu: invalid JSON: %s",
+                                name, lineno, je.text);
+                else
+                    pf_snprintf(err, sizeof(err),
+                                "%s:%zu: expected a JSON object", name, lineno);
+                jw_lit(&w, "{\"id\":null,\"error\":");
+                jw_cstr(&w, err);
+                jw_raw(&w, "}", 1);
+                put_line(&w);
+                if (o)
+                    json_decref(o);
+                (*errors)++;
+                continue;
+            }
+            json_t *id = json_object_get(o, "id");
+            json_t *jt = json_object_get(o, "text");
+            json_t *jc = json_object_get(o, "customer");
+            jw_lit(&w, "{\"id\":");
+            if (id)
+                jw_value(&w, id);
             else
-                pf_snprintf(err, sizeof(err), "%s:%zu: expected a JSON object",
-                            name, lineno);
-            json_object_set_new(out, "error", json_string(err));
-            print_json(out);
-            json_decref(out);
-            if (o)
-                json_decref(o);
-            (*errors)++;
-            continue;
+                jw_lit(&w, "null");
+            text = json_string_value(jt);
+            text_len = text ? json_string_length(jt) : 0;
+            text_bad = jt && !text;
+            cust = json_string_value(jc);
+            cust_bad = jc && !cust && !json_is_null(jc);
         }
-        json_t *id = json_object_get(o, "id");
-        json_t *jt = json_object_get(o, "text");
-        json_t *jc = json_object_get(o, "customer");
-        out = json_object();
-        json_object_set(out, "id", id ? id : json_null());
-        if (!json_is_string(jt)) {
+        if (!text) {
             pf_snprintf(err, sizeof(err), "%s:%zu: %s", name, lineno,
-                        jt ? "\"text\" is not a string" : "missing \"text\"");
+                        text_bad ? "\"text\" is not a string"
+                                 : "missing \"text\"");
             goto line_error;
         }
-        if (jc && !json_is_string(jc) && !json_is_null(jc)) {
+        if (cust_bad) {
             pf_snprintf(err, sizeof(err),
                         "%s:%zu: \"customer\" is not a "
                         "string",
                         name, lineno);
             goto line_error;
         }
-        text = json_string_value(jt);
         {
             struct pf_input inp;
             struct pf_result r;
@@ -284,9 +333,9 @@ jsonl_stream(struct pf_cli_env *env, FILE *in, const char *name, int *held,
             char cerr[256];
             memset(&inp, 0, sizeof(inp));
             inp.text = text;
-            inp.len = json_string_length(jt);
-            if (json_is_string(jc)) {
-                ctx[0] = json_string_value(jc);
+            inp.len = text_len;
+            if (cust) {
+                ctx[0] = cust;
                 inp.context = ctx;
                 inp.n_context = 1;
             }
@@ -294,23 +343,27 @@ jsonl_stream(struct pf_cli_env *env, FILE *in, const char *name, int *held,
                 pf_snprintf(err, sizeof(err), "%s:%zu: %s", name, lineno, cerr);
                 goto line_error;
             }
-            json_t *res = result_json(&r);
-            json_object_update(out, res);
-            json_decref(res);
+            jw_raw(&w, ",", 1);
+            write_result(&w, &r);
+            jw_raw(&w, "}", 1);
+            put_line(&w);
             if (r.action >= PF_ACT_HOLD)
                 (*held)++;
         }
-        print_json(out);
-        json_decref(out);
-        json_decref(o);
+        if (o)
+            json_decref(o);
         continue;
     line_error:
-        json_object_set_new(out, "error", json_string(err));
-        print_json(out);
-        json_decref(out);
-        json_decref(o);
+        jw_lit(&w, ",\"error\":");
+        jw_cstr(&w, err);
+        jw_raw(&w, "}", 1);
+        put_line(&w);
+        if (o)
+            json_decref(o);
         (*errors)++;
     }
+    jw_free(&w);
+    jl_free(&jl);
     free(line);
     fflush(stdout);
     return 0;
