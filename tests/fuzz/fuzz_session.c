@@ -53,9 +53,11 @@ static const char *const post_text[2] = {"aino: first <post> & 'more'",
                                          "aino: second post"};
 
 static struct {
-    char id[2][64];   /* the last two request ids the bot wrote */
-    char nonce[128];  /* the bot's SCRAM nonce, once it sent one */
-    unsigned sent[2]; /* each post, written on this connection */
+    char id[2][64];     /* the last two request ids the bot wrote */
+    char nonce[128];    /* the bot's SCRAM nonce, once it sent one */
+    unsigned sent[2];   /* each post, written on this connection */
+    int heard_password; /* the server itself wrote the password, which
+                           the bot may rightly echo (an address) */
     struct pf_arena arena;
 } g;
 
@@ -113,7 +115,7 @@ on_stanza(void *ud, int in, const char *s, size_t len)
         return;
     if (len > MAX_STANZA)
         fail("a stanza over the limit", s, len);
-    for (size_t i = 0; i + strlen(PASSWORD) <= len; i++)
+    for (size_t i = 0; !g.heard_password && i + strlen(PASSWORD) <= len; i++)
         if (!memcmp(s + i, PASSWORD, strlen(PASSWORD)))
             fail("the password as it is", s, len);
     pf_arena_reset(&g.arena);
@@ -183,6 +185,8 @@ feed(struct pf_connector *c, const char *frame, size_t len)
     }
     int big = len > 0 && frame[0] == '\x02';
     char *f = fill(frame + big, len - big);
+    if (strstr(f, PASSWORD))
+        g.heard_password = 1;
     if (big)
         pf_xmpp_feed_too_big(c, f, strlen(f), MAX_STANZA + strlen(f));
     else
@@ -201,6 +205,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(g.id, 0, sizeof(g.id));
     g.nonce[0] = '\0';
     g.sent[0] = g.sent[1] = 0;
+    g.heard_password = 0;
     pf_arena_init(&g.arena, 4096);
     o.url = "ws://127.0.0.1:9/xmpp-websocket";
     o.jid = "bot@localhost";
