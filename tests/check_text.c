@@ -385,9 +385,48 @@ START_TEST(invariants_on_random_text)
             ck_assert(k->norm_off + k->norm_len <= t.norm_len);
             if (i > 0)
                 ck_assert(k->raw.off >= t.tokens[i - 1].raw.off);
+            ck_assert_uint_eq(t.token_hash[i],
+                              pf_word_hash(t.norm + k->norm_off, k->norm_len));
         }
         pf_arena_reset(&arena);
     }
+}
+END_TEST
+
+START_TEST(token_hash_is_the_word_hash)
+{
+    /* the ABI fixes the function: 32-bit FNV-1a, 0 read as 1 */
+    ck_assert_uint_eq(pf_word_hash("", 0), 2166136261u);
+    ck_assert_uint_eq(pf_word_hash("a", 1), 0xe40c292cu);
+    ck_assert_uint_eq(pf_word_hash("foobar", 6), 0xbf9cf968u);
+    struct pf_text t = prep("Hei ID10TTI, (ääliö) 👍 https://x.fi/a?b");
+    for (size_t i = 0; i < t.n_tokens; i++) {
+        const struct pf_token *k = &t.tokens[i];
+        ck_assert_uint_eq(t.token_hash[i],
+                          pf_word_hash(t.norm + k->norm_off, k->norm_len));
+    }
+    /* of the folded word, not of what was typed */
+    int i = find_tok(&t, "idiotti");
+    ck_assert_int_ge(i, 0);
+    ck_assert_uint_eq(t.token_hash[i], pf_word_hash("idiotti", 7));
+    /* a plugin reads it through pf_msg, or hashes itself on an older
+       host */
+    struct pf_msg m;
+    memset(&m, 0, sizeof(m));
+    m.size = sizeof(m);
+    m.norm = t.norm;
+    m.tokens = t.tokens;
+    m.n_tokens = t.n_tokens;
+    m.token_hash = t.token_hash;
+    ck_assert_uint_eq(pf_msg_token_hash(&m, (size_t)i),
+                      pf_word_hash("idiotti", 7));
+    m.token_hash = NULL;
+    ck_assert_uint_eq(pf_msg_token_hash(&m, (size_t)i),
+                      pf_word_hash("idiotti", 7));
+    m.token_hash = t.token_hash;
+    m.size = (uint32_t)offsetof(struct pf_msg, token_hash); /* a 1.2 host */
+    ck_assert_uint_eq(pf_msg_token_hash(&m, (size_t)i),
+                      pf_word_hash("idiotti", 7));
 }
 END_TEST
 
@@ -434,6 +473,7 @@ suite_text(void)
     tcase_add_test(tc, whitespace_collapsed);
     tcase_add_test(tc, language_guess);
     tcase_add_test(tc, invariants_on_random_text);
+    tcase_add_test(tc, token_hash_is_the_word_hash);
     tcase_add_test(tc, large_input);
     tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);

@@ -42,7 +42,7 @@ for cmd in run check eval bench train keygen queue status; do
     expect_in "$T/out" "usage: pokerface $cmd" "$cmd help"
 done
 expect_exit 0 "--version" -- "$PF" --version
-expect_in "$T/out" "plugin ABI 1.2" "version names the ABI"
+expect_in "$T/out" "plugin ABI 1.3" "version names the ABI"
 expect_exit 2 "no command" -- "$PF"
 expect_exit 2 "unknown command" -- "$PF" frobnicate
 expect_in "$T/err" "unknown command 'frobnicate'" "unknown command message"

@@ -58,7 +58,7 @@ extern "C" {
 #endif
 
 #define PF_ABI_MAJOR 1
-#define PF_ABI_MINOR 2
+#define PF_ABI_MINOR 3
 
 #if defined(__GNUC__) || defined(__clang__)
 #define PF_EXPORT __attribute__((visibility("default")))
@@ -295,11 +295,48 @@ struct pf_msg {
     size_t segment_size;
     /* n_tokens entries: the innermost segment each token belongs to. */
     const uint32_t *token_segment;
+
+    /* 1.3+ members; test them with PF_MSG_HAS(), or read them with
+       pf_msg_token_hash(), which does. */
+    /* n_tokens entries: pf_word_hash() of each token's normalized bytes
+       (norm + norm_off, norm_len), computed once by the host so that
+       plugins need not hash the same words again. NULL when the host has
+       none (a message without tokens may have none). */
+    const uint32_t *token_hash;
 };
 
 /* Does this host's pf_msg have member m (added after 1.0)? */
 #define PF_MSG_HAS(msg, m)                                                     \
     (offsetof(struct pf_msg, m) + sizeof((msg)->m) <= (msg)->size)
+
+/*
+ * The word hash of ABI 1.3: 32-bit FNV-1a of the bytes, with 0 (never a
+ * hash) read as 1. pf_msg.token_hash holds it for every token; a plugin
+ * that builds its word tables with this function at create() can look a
+ * token up with the host's hash instead of hashing it again. The function
+ * is part of the ABI: it never changes within major version 1.
+ */
+static inline uint32_t
+pf_word_hash(const char *s, size_t n)
+{
+    uint32_t h = 2166136261u;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 16777619u;
+    }
+    return h ? h : 1;
+}
+
+/* pf_word_hash() of token t's normalized bytes: the host's when it has
+   one (ABI 1.3), else computed here. */
+static inline uint32_t
+pf_msg_token_hash(const struct pf_msg *m, size_t t)
+{
+    if (PF_MSG_HAS(m, token_hash) && m->token_hash)
+        return m->token_hash[t];
+    return pf_word_hash(m->norm + m->tokens[t].norm_off, m->tokens[t].norm_len);
+}
 
 /* Segment i of m (ABI 1.2; check PF_MSG_HAS(m, segments) first). */
 static inline const struct pf_segment *
@@ -488,7 +525,7 @@ struct pf_plugin {
      */
     const char *const *config_keys;
 
-    /* 1.3+ members are appended here. */
+    /* 1.3 added no members here; later ones are appended here. */
 };
 
 #define PF_PLUGIN_INIT(name, version, description)                             \

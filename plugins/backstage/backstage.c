@@ -633,7 +633,7 @@ token_cues(struct scan *s)
             continue;
         if (wl == 0 || wl >= sizeof(sq))
             continue;
-        uint32_t hw = lex_hash(w, wl);
+        uint32_t hw = pf_msg_token_hash(m, t);
         /* phrases that begin with this word */
         for (const struct wentry *ps = wt_find_h(lx, &lx->ph_starts, w, wl, hw);
              ps; ps = wt_next(lx, &lx->ph_starts, ps))

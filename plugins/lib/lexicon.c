@@ -1714,7 +1714,7 @@ lex_scan(struct lexicon *lx, const struct pf_msg *m, lex_hit_fn fn, void *ud)
              tok->kind != PF_TOK_PUNCT) ||
             wl == 0)
             continue;
-        uint32_t h = lex_hash(w, wl);
+        uint32_t h = pf_msg_token_hash(m, t);
         const struct wentry *e = wt_find_h(lx, &lx->words, w, wl, h);
         if (!e && tok->kind == PF_TOK_WORD && finnish) {
             size_t sl = strip_clitic(lx, w, wl);
@@ -1758,7 +1758,8 @@ lex_phrases(struct lexicon *lx, const struct pf_msg *m, lex_hit_fn fn, void *ud)
         if (!tok_wordish(tok) || !tok->norm_len)
             continue;
         const struct wentry *e =
-            wt_find(lx, &lx->ph_starts, m->norm + tok->norm_off, tok->norm_len);
+            wt_find_h(lx, &lx->ph_starts, m->norm + tok->norm_off,
+                      tok->norm_len, pf_msg_token_hash(m, t));
         for (; e; e = wt_next(lx, &lx->ph_starts, e))
             lex_phrase_at(lx, e->cue, m, t, fn, ud);
     }

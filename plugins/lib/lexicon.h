@@ -258,16 +258,13 @@ void lex_phrases_rest(struct lexicon *lx, const struct pf_msg *m, lex_hit_fn fn,
 /* lex_phrase_at past its quick tests: match phrase id at token t. */
 void lex_phrase_match(struct lexicon *lx, uint32_t id, const struct pf_msg *m,
                       size_t t, lex_hit_fn fn, void *ud);
-/* The hash the word tables use (FNV-1a; 0 is never a hash). */
+/* The hash the word tables use: the ABI's pf_word_hash() (FNV-1a; 0 is
+   never a hash), so that a token is looked up with the hash the host
+   computed for it, pf_msg_token_hash(). */
 static inline uint32_t
 lex_hash(const char *s, size_t n)
 {
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 16777619u;
-    }
-    return h ? h : 1;
+    return pf_word_hash(s, n);
 }
 /* Try phrase id (a ph_starts entry's cue) beginning at token t. Inline,
    since most phrases tried fail the first tests: one only at the start
@@ -286,8 +283,7 @@ lex_phrase_at(struct lexicon *lx, uint32_t id, const struct pf_msg *m, size_t t,
             at++;
         if (at >= m->n_tokens)
             return;
-        const struct pf_token *nt = &m->tokens[at];
-        uint32_t h = lex_hash(m->norm + nt->norm_off, nt->norm_len) & 255;
+        uint32_t h = pf_msg_token_hash(m, at) & 255;
         if (!(ph->next[h >> 6] >> (h & 63) & 1))
             return;
     }

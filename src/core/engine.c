@@ -113,6 +113,7 @@ make_msg(struct pf_engine *e, const struct pf_text *t, uint32_t flags)
     m->norm_map = t->norm_map;
     m->tokens = t->tokens;
     m->n_tokens = t->n_tokens;
+    m->token_hash = t->token_hash;
     m->lang = t->lang;
     m->ui_lang = ui_lang(e->cfg, t->lang);
     m->author_id = m->author_name = m->route = m->msg_id = "";

@@ -5,7 +5,7 @@
  * built before it. These assertions fail the build instead; if one fires,
  * the change must be reverted or become a new major (see plugin.h). The
  * numbers are those of ABI 1.0 on LP64 (x86-64, arm64), and of the members
- * 1.1 and 1.2 appended.
+ * 1.1, 1.2 and 1.3 appended.
  */
 #include <stddef.h>
 
@@ -28,7 +28,9 @@ _Static_assert(sizeof(struct pf_addressee) == 24, "pf_addressee");
 _Static_assert(offsetof(struct pf_msg, segments) == 184, "pf_msg.segments");
 _Static_assert(offsetof(struct pf_msg, token_segment) == 208,
                "pf_msg.token_segment");
-_Static_assert(sizeof(struct pf_msg) == 216, "pf_msg");
+/* 1.3 appended this */
+_Static_assert(offsetof(struct pf_msg, token_hash) == 216, "pf_msg.token_hash");
+_Static_assert(sizeof(struct pf_msg) == 224, "pf_msg");
 _Static_assert(sizeof(struct pf_segment) == 44, "pf_segment");
 _Static_assert(offsetof(struct pf_segment, words) == 24, "pf_segment.words");
 _Static_assert(offsetof(struct pf_finding, label) == 4, "pf_finding.label");

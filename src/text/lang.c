@@ -226,13 +226,11 @@ static size_t n_entries;
 static uint16_t slots[SLOTS]; /* index + 1 into entries */
 static int built;
 
+/* the ABI's word hash, which pf_text.token_hash holds for each token */
 static uint32_t
 hash(const char *s, size_t n)
 {
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 16777619u;
-    return h;
+    return pf_word_hash(s, n);
 }
 
 static struct entry *
@@ -240,7 +238,12 @@ find(const char *w, size_t n, uint32_t h)
 {
     for (uint32_t j = h & (SLOTS - 1); slots[j]; j = (j + 1) & (SLOTS - 1)) {
         struct entry *e = &entries[slots[j] - 1u];
-        if (e->len == n && memcmp(e->w, w, n) == 0)
+        if (e->len != n)
+            continue;
+        size_t k = 0;
+        while (k < n && e->w[k] == w[k])
+            k++;
+        if (k == n)
             return e;
     }
     return NULL;
@@ -298,23 +301,17 @@ build(void)
 /* 1 Finnish, 2 English, 3 neither but has ä or ö, 0 none of these; the
    word's classes into *cls */
 static int
-lookup(const char *w, size_t n, uint16_t *cls)
+lookup(const char *w, size_t n, uint32_t h, uint16_t *cls)
 {
-    uint32_t h = 2166136261u;
-    int umlaut = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)w[i];
-        h = (h ^ c) * 16777619u;
-        if (c == 0xC3 && i + 1 < n &&
-            ((unsigned char)w[i + 1] == 0xA4 ||
-             (unsigned char)w[i + 1] == 0xB6))
-            umlaut = 1; /* ä ö */
-    }
     const struct entry *e = find(w, n, h);
     *cls = e ? e->classes : 0;
     if (e && e->lang)
         return e->lang;
-    return umlaut ? 3 : 0;
+    for (size_t i = 0; i + 1 < n; i++)
+        if ((unsigned char)w[i] == 0xC3 && ((unsigned char)w[i + 1] == 0xA4 ||
+                                            (unsigned char)w[i + 1] == 0xB6))
+            return 3; /* ä ö */
+    return 0;
 }
 
 #define SUF(s)                                                                 \
@@ -412,7 +409,9 @@ pf_text_lang(const struct pf_text *t, uint16_t *wclass)
             known[i] = 1;
         if (tok->kind != PF_TOK_WORD || tok->norm_len >= 16)
             continue;
-        int l = lookup(w, tok->norm_len, &cls);
+        int l = lookup(
+            w, tok->norm_len,
+            t->token_hash ? t->token_hash[i] : hash(w, tok->norm_len), &cls);
         if (i < sizeof(known))
             known[i] = l != 0;
         if (wclass)
@@ -438,7 +437,10 @@ pf_text_lang(const struct pf_text *t, uint16_t *wclass)
         if (i < sizeof(known)
                 ? known[i]
                 : tok->kind != PF_TOK_WORD || tok->norm_len >= 16 ||
-                      lookup(w, tok->norm_len, &cls) != 0)
+                      lookup(w, tok->norm_len,
+                             t->token_hash ? t->token_hash[i]
+                                           : hash(w, tok->norm_len),
+                             &cls) != 0)
             continue;
         int sh = shape(w, tok->norm_len);
         fi += sh == 1;

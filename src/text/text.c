@@ -792,6 +792,8 @@ emit(struct prep *p, struct pf_arena *a, struct pf_text *out)
     out->norm_map = map;
 
     out->tokens = pf_arena_alloc(a, (p->nt ? p->nt : 1) * sizeof(*out->tokens));
+    out->token_hash =
+        pf_arena_alloc(a, (p->nt ? p->nt : 1) * sizeof(*out->token_hash));
     out->n_tokens = p->nt;
     for (size_t i = 0; i < p->nt; i++) {
         const struct tok *t = &p->t[i];
@@ -805,6 +807,8 @@ emit(struct prep *p, struct pf_arena *a, struct pf_text *out)
                           : 0;
         o->kind = t->kind;
         o->flags = t->flags;
+        /* the one hash of the word that lang.c and the plugins share */
+        out->token_hash[i] = pf_word_hash(norm + o->norm_off, o->norm_len);
     }
 }
 

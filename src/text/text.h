@@ -33,6 +33,8 @@ struct pf_text {
        with them, what a reader sees is not what was checked */
     size_t bidi_off;
     uint16_t *wclass; /* per token: PF_WC_* classes of closed-class words */
+    /* per token: pf_word_hash() of its norm bytes (pf_msg.token_hash) */
+    uint32_t *token_hash;
 };
 
 /* pf_text.wclass bits */

@@ -8,6 +8,9 @@
  *
  *  - tokens' raw spans lie in the text, in order, on character
  *    boundaries; norm_map is non-decreasing and ends at text_len;
+ *  - each token's shared hash (pf_msg.token_hash) is the ABI's
+ *    pf_word_hash() of its normalized bytes, and the hash the plugins'
+ *    word tables are built with (lex_hash) gives the same;
  *  - top-level segments follow each other and cover every token once,
  *    nested ones lie inside one top-level segment, and each token's
  *    segment contains it.
@@ -20,6 +23,7 @@
 #include <string.h>
 
 #include "../../plugins/learned/model.h"
+#include "../../plugins/lib/lexicon.h"
 #include "base/log.h"
 #include "core/engine.h"
 
@@ -44,6 +48,12 @@ check(const struct pf_msg *m)
             (size_t)k->norm_off + k->norm_len > m->norm_len)
             abort();
         prev_end = k->raw.off + k->raw.len;
+        const char *w = m->norm + k->norm_off;
+        if (!PF_MSG_HAS(m, token_hash) || !m->token_hash ||
+            m->token_hash[t] != pf_word_hash(w, k->norm_len) ||
+            m->token_hash[t] != lex_hash(w, k->norm_len) ||
+            pf_msg_token_hash(m, t) != m->token_hash[t])
+            abort();
     }
     for (size_t i = 0; i < m->norm_len; i++)
         if (m->norm_map[i] > m->norm_map[i + 1])
