@@ -66,7 +66,7 @@ struct prep {
     size_t nu;
     struct pf_buf nb; /* folded bytes of every unit */
     struct tok *t;
-    size_t nt, tcap;
+    size_t nt;
     unsigned latin_letters, cyrgreek_letters;
     int maybe_email;           /* the raw text has an "@" */
     unsigned one_letter_words; /* candidates for joining spaced letters */
@@ -117,17 +117,11 @@ prev_vis(const struct prep *p, size_t i)
     return SIZE_MAX;
 }
 
-static void
-add_tok(struct prep *p, struct pf_arena *a, size_t u0, size_t u1, int kind)
+/* p->t has room for a token per unit (pf_text_prepare): no unit starts
+   two tokens */
+static inline void
+add_tok(struct prep *p, size_t u0, size_t u1, int kind)
 {
-    if (p->nt == p->tcap) {
-        size_t cap = p->tcap ? p->tcap * 2 : 64;
-        struct tok *t = pf_arena_alloc(a, cap * sizeof(*t));
-        if (p->nt)
-            memcpy(t, p->t, p->nt * sizeof(*t));
-        p->t = t;
-        p->tcap = cap;
-    }
     struct tok *t = &p->t[p->nt++];
     t->u0 = (uint32_t)u0;
     t->u1 = (uint32_t)u1;
@@ -139,6 +133,7 @@ add_tok(struct prep *p, struct pf_arena *a, size_t u0, size_t u1, int kind)
 /* an ASCII character's unit but for its offsets, from the fold table:
    one copy per character instead of a store per field */
 static struct unit ascii_unit[128];
+static uint8_t ascii_latin[128]; /* 1 for a letter */
 static pthread_once_t ascii_once = PTHREAD_ONCE_INIT;
 
 static void
@@ -153,6 +148,7 @@ ascii_init(void)
         u->uflags = fa->flags;
         u->leet = fa->leet;
         u->nb_len = fa->cls != PF_U_IGNORED;
+        ascii_latin[c] = fa->cls == PF_U_LETTER;
     }
 }
 
@@ -172,21 +168,30 @@ make_units(struct prep *p, struct pf_arena *a)
     while (off < len) {
         struct unit *u = &units[n++];
         unsigned char c = s[off];
-        /* ASCII not followed by a combining mark, inline: most chat text */
+        /* a run of ASCII characters not followed by a combining mark,
+           inline: most chat text. Each folds to at most one byte, so
+           room in nb is made once for the rest of the text */
         if (c < 0x80 && (off + 1 >= len || s[off + 1] < 0xCC)) {
-            *u = ascii_unit[c];
-            u->raw_off = (uint32_t)off;
-            u->nb_off = (uint32_t)nb_len;
-            if (nb_len + 2 > nb_cap) {
+            if (nb_len + (len - off) + 2 > nb_cap) {
                 p->nb.len = nb_len;
-                pf_buf_grow(&p->nb, 64);
+                pf_buf_grow(&p->nb, len - off + 64);
                 nb = p->nb.data;
                 nb_cap = p->nb.cap;
             }
-            nb[nb_len] = pf_fold_ascii_table[c].lower;
-            nb_len += u->nb_len;
-            latin += u->cls == PF_U_LETTER;
-            off++;
+            for (;;) {
+                *u = ascii_unit[c];
+                u->raw_off = (uint32_t)off;
+                u->nb_off = (uint32_t)nb_len;
+                nb[nb_len] = pf_fold_ascii_table[c].lower;
+                nb_len += u->nb_len;
+                latin += ascii_latin[c];
+                if (++off >= len)
+                    break;
+                c = s[off];
+                if (c >= 0x80 || (off + 1 < len && s[off + 1] >= 0xCC))
+                    break;
+                u = &units[n++];
+            }
             continue;
         }
         u->raw_off = (uint32_t)off;
@@ -323,7 +328,7 @@ word_continues(const struct prep *p, size_t i, size_t k)
 
 /* Stage 2: tokens. */
 static void
-tokenize_units(struct prep *p, struct pf_arena *a)
+tokenize_units(struct prep *p)
 {
     size_t i = 0;
     while (i < p->nu) {
@@ -338,7 +343,7 @@ tokenize_units(struct prep *p, struct pf_arena *a)
                           p->u[prev].cls == PF_U_APOS ||
                           raw_ch(p, prev) == '(' || raw_ch(p, prev) == '<';
         if (u->cls == PF_U_EMOJI) {
-            add_tok(p, a, i, i + 1, PF_TOK_EMOJI);
+            add_tok(p, i, i + 1, PF_TOK_EMOJI);
             i++;
             continue;
         }
@@ -347,14 +352,14 @@ tokenize_units(struct prep *p, struct pf_arena *a)
             (starts_with(p, i, "http://") || starts_with(p, i, "https://") ||
              starts_with(p, i, "www."))) {
             size_t end = trim_trailing(p, i, chunk_end(p, i));
-            add_tok(p, a, i, end, PF_TOK_URL);
+            add_tok(p, i, end, PF_TOK_URL);
             i = end;
             continue;
         }
         if (chunk_start && p->maybe_email && is_wordc(u)) {
             size_t end = trim_trailing(p, i, chunk_end(p, i));
             if (is_email_chunk(p, i, end)) {
-                add_tok(p, a, i, end, PF_TOK_EMAIL);
+                add_tok(p, i, end, PF_TOK_EMAIL);
                 i = end;
                 continue;
             }
@@ -368,7 +373,7 @@ tokenize_units(struct prep *p, struct pf_arena *a)
                     ((raw_ch(p, j) == '.' || raw_ch(p, j) == '-') &&
                      j + 1 < p->nu && is_wordc(&p->u[j + 1]))))
                 j++;
-            add_tok(p, a, i, j, PF_TOK_MENTION);
+            add_tok(p, i, j, PF_TOK_MENTION);
             i = j;
             continue;
         }
@@ -412,12 +417,11 @@ tokenize_units(struct prep *p, struct pf_arena *a)
                         leetsym = 1;
                 kind = leetsym ? PF_TOK_WORD : PF_TOK_NUMBER;
             }
-            add_tok(p, a, i, j, kind);
+            add_tok(p, i, j, kind);
             struct tok *nt = &p->t[p->nt - 1];
+            /* a plain word's units are all letters, which emit() takes
+               as word characters unmarked; fold_word() marks the others */
             nt->plain = (uint8_t)plain;
-            if (plain && kind == PF_TOK_WORD) /* else fold_word marks */
-                for (size_t k = i; k < j; k++)
-                    p->u[k].mark |= UM_INTOK;
             if (first_upper > 0)
                 nt->flags |= PF_TOKF_CAPITALIZED;
             if (letters >= 2 && upper == letters)
@@ -432,7 +436,7 @@ tokenize_units(struct prep *p, struct pf_arena *a)
                p->u[j].nb_len == u->nb_len && u->nb_len > 0 &&
                memcmp(unit_nb(p, j), unit_nb(p, i), u->nb_len) == 0)
             j++;
-        add_tok(p, a, i, j, PF_TOK_PUNCT);
+        add_tok(p, i, j, PF_TOK_PUNCT);
         i = j;
     }
 }
@@ -715,6 +719,14 @@ flag_tokens(struct prep *p)
     }
 }
 
+/* a one-byte letter or digit, neither folded nor dropped */
+static inline int
+emit_as_is(const struct unit *u)
+{
+    return u->nb_len == 1 && !(u->mark & (UM_DROP | UM_FOLD)) &&
+           (u->cls == PF_U_LETTER || u->cls == PF_U_DIGIT);
+}
+
 /* Stage 4: emit norm, the map and the final tokens. */
 static void
 emit(struct prep *p, struct pf_arena *a, struct pf_text *out)
@@ -729,17 +741,23 @@ emit(struct prep *p, struct pf_arena *a, struct pf_text *out)
 
     for (size_t i = 0; i < p->nu; i++) {
         struct unit *u = &p->u[i];
-        /* the common case first: a one-byte letter or digit as it is */
-        if (u->nb_len == 1 && !(u->mark & (UM_DROP | UM_FOLD)) &&
-            (u->cls == PF_U_LETTER || u->cls == PF_U_DIGIT)) {
+        /* the common case first: a run of one-byte letters and digits as
+           they are */
+        if (emit_as_is(u)) {
             if (last == 1) {
                 norm[n] = ' ';
                 map[n++] = u->raw_off;
             }
-            u->norm_off = (uint32_t)n;
-            norm[n] = nb[u->nb_off];
-            map[n++] = u->raw_off;
-            u->norm_end = (uint32_t)n;
+            for (;;) {
+                u->norm_off = (uint32_t)n;
+                norm[n] = nb[u->nb_off];
+                map[n++] = u->raw_off;
+                u->norm_end = (uint32_t)n;
+                if (i + 1 >= p->nu || !emit_as_is(u + 1))
+                    break;
+                i++;
+                u++;
+            }
             last = 0;
             continue;
         }
@@ -855,7 +873,8 @@ pf_text_prepare(struct pf_text *t, struct pf_arena *a, const char *text,
     /* e-mail detection only when there is an @ at all */
     p.maybe_email = memchr(text, '@', len) != NULL;
     make_units(&p, a);
-    tokenize_units(&p, a);
+    p.t = pf_arena_alloc(a, (p.nu + 1) * sizeof(*p.t));
+    tokenize_units(&p);
     int pure = p.latin_letters > 0 && p.cyrgreek_letters * 4 < p.latin_letters;
     for (size_t i = 0; i < p.nt; i++) {
         if (p.t[i].kind != PF_TOK_WORD)
