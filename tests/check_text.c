@@ -85,6 +85,24 @@ START_TEST(utf8_validation)
     /* the fast path must not skip a bad byte inside an 8-byte block */
     ck_assert(!pf_utf8_valid("abcdefg\x80hijklmno", 16, &bad));
     ck_assert_uint_eq(bad, 7);
+    /* nor, in mixed text, one after the ASCII bytes it skips, or a NUL
+       next to a multi-byte character: every place of the bad byte */
+    static const char mixed[] = "ab\xc3\xa4"
+                                "cdefgh\xc3\xb6"
+                                "ijklmnopqrst";
+    size_t ml = sizeof(mixed) - 1;
+    for (size_t at = 0; at < ml; at++) {
+        char buf[sizeof(mixed)];
+        if ((mixed[at] & 0xC0) == 0x80)
+            continue;
+        for (int k = 0; k < 2; k++) {
+            memcpy(buf, mixed, sizeof(mixed));
+            buf[at] = k ? '\0' : '\xff';
+            ck_assert(!pf_utf8_valid(buf, ml, &bad));
+            ck_assert_uint_eq(bad, at);
+        }
+    }
+    ck_assert(pf_utf8_valid(mixed, ml, &bad));
 }
 END_TEST
 

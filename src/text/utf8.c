@@ -16,12 +16,24 @@ pf_utf8_valid(const char *str, size_t len, size_t *bad_off)
         if (i + 8 <= len) {
             uint64_t w;
             memcpy(&w, s + i, 8);
+            uint64_t high = w & 0x8080808080808080ULL;
+            uint64_t nul =
+                (w - 0x0101010101010101ULL) & ~w & 0x8080808080808080ULL;
             /* all eight bytes ASCII and none of them NUL */
-            if (!(w & 0x8080808080808080ULL) &&
-                !((w - 0x0101010101010101ULL) & ~w & 0x8080808080808080ULL)) {
+            if (!high && !nul) {
                 i += 8;
                 continue;
             }
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) &&                            \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            /* no NUL: skip the ASCII bytes before the first that is not
+               (the lowest set bit is the first byte in memory), so mixed
+               text is not looked at a byte at a time */
+            if (!nul && !(high & 0x80)) {
+                i += (size_t)__builtin_ctzll(high) >> 3;
+                continue;
+            }
+#endif
         }
         unsigned char c = s[i];
         size_t n;
