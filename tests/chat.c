@@ -21,6 +21,7 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "connectors/mattermost.h"
+#include "connectors/slack.h"
 #include "connectors/xmpp.h"
 #include "core/journal.h"
 
@@ -168,6 +169,23 @@ tc_user_new(struct tc_world *w, const char *name, const char *jid,
     u->w = w;
     u->name = pf_xstrdup(name);
     u->id = pf_xstrdup(jid);
+    if (tc_is_slack(w->url)) {
+        /* Slack: jid is the user id, password the user token "xoxp-X",
+           whose own app's token is "xapp-X" */
+        struct pf_slack_opts so;
+        char *app = pf_xasprintf("xapp-%s", strncmp(password, "xoxp-", 5) == 0
+                                                ? password + 5
+                                                : password);
+        memset(&so, 0, sizeof(so));
+        so.api_url = w->url;
+        so.bot_token = password;
+        so.app_token = app;
+        so.reconnect_min_ms = 100;
+        so.reconnect_max_ms = 400;
+        u->c = pf_slack_new(w->loop.ctx, &so, on_event, u, err, sizeof(err));
+        free(app);
+        goto made;
+    }
     if (strncmp(w->url, "http", 4) == 0) {
         /* Mattermost: jid is the user id, password the token */
         struct pf_mattermost_opts mo;
@@ -656,6 +674,102 @@ tc_mmemu_start(const char *build, const char *dir, json_t *world, char *url,
         goto out;
     }
     snprintf(url, urllen, "http://127.0.0.1:%d", atoi(b.data));
+out:
+    pf_buf_release(&b);
+    free(wpath);
+    free(ppath);
+    free(lpath);
+    free(emu);
+    return pid;
+}
+
+int
+tc_is_slack(const char *url)
+{
+    size_t n = strlen(url);
+    return strncmp(url, "http", 4) == 0 && n > 4 &&
+           strcmp(url + n - 4, "/api") == 0;
+}
+
+int
+tc_emu_control(const char *url, const char *what, const char *json)
+{
+    const char *hp = strstr(url, "://");
+    int port =
+        hp ? atoi(strchr(hp + 3, ':') ? strchr(hp + 3, ':') + 1 : "") : 0;
+    if (port <= 0)
+        return -1;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    char *req = pf_xasprintf("POST /emu/%s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                             "Content-Type: application/json\r\n"
+                             "Content-Length: %zu\r\nConnection: close\r\n"
+                             "\r\n%s",
+                             what, strlen(json), json);
+    size_t len = strlen(req), off = 0;
+    while (off < len) {
+        ssize_t w = write(fd, req + off, len - off);
+        if (w <= 0)
+            break;
+        off += (size_t)w;
+    }
+    free(req);
+    char buf[4096];
+    size_t got = 0;
+    for (;;) {
+        ssize_t r = read(fd, buf + got, sizeof(buf) - 1 - got);
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+        if (got == sizeof(buf) - 1)
+            break;
+    }
+    buf[got] = '\0';
+    close(fd);
+    return strstr(buf, "\"ok\": true") || strstr(buf, "\"ok\":true") ? 0 : -1;
+}
+
+pid_t
+tc_slackemu_start(const char *build, const char *dir, json_t *world, char *url,
+                  size_t urllen)
+{
+    char *wpath = pf_xasprintf("%s/world.json", dir);
+    char *ppath = pf_xasprintf("%s/emu.port", dir);
+    char *lpath = pf_xasprintf("%s/emu.log", dir);
+    char *emu = pf_xasprintf("%s/tests/slackemu", build);
+    pid_t pid = -1;
+    struct pf_buf b = PF_BUF_INIT;
+    if (json_dump_file(world, wpath, JSON_INDENT(1)) != 0)
+        goto out;
+    pid = fork();
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        execl(emu, emu, wpath, ppath, lpath, (char *)NULL);
+        _exit(127);
+    }
+    if (pid < 0)
+        goto out;
+    for (int i = 0; i < 250 && (pf_read_file(ppath, 64, &b) != 0 || !b.len);
+         i++) {
+        pf_buf_release(&b);
+        struct timespec ts = {0, 20 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    if (b.len == 0) {
+        tc_mmemu_stop(pid);
+        pid = -1;
+        goto out;
+    }
+    snprintf(url, urllen, "http://127.0.0.1:%d/api", atoi(b.data));
 out:
     pf_buf_release(&b);
     free(wpath);

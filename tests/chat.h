@@ -66,7 +66,11 @@ void tc_world_free(struct tc_world *w);
 /*
  * A user logged in as jid/password who joins rooms (NULL-terminated).
  * When the world's URL is http(s)://, the backend is Mattermost: jid is
- * the user's id and password the user's token.
+ * the user's id and password the user's token. When it is a Slack Web
+ * API URL (http(s)://.../api, tc_is_slack), the backend is Slack: jid is
+ * the user's id, password the user token "xoxp-X", and "xapp-X" the
+ * token of the user's own app, whose socket brings the user's events
+ * (see tests/slackemu.c).
  */
 struct tc_user *tc_user_new(struct tc_world *w, const char *name,
                             const char *jid, const char *password,
@@ -116,6 +120,16 @@ size_t tc_count(struct tc_user *u, const char *room, const char *needle);
 pid_t tc_mmemu_start(const char *build, const char *dir, json_t *world,
                      char *url, size_t urllen);
 void tc_mmemu_stop(pid_t pid);
+/* The Slack emulator (build/tests/slackemu) the same way; url is its Web
+   API, http://127.0.0.1:PORT/api. tc_mmemu_stop stops it. */
+pid_t tc_slackemu_start(const char *build, const char *dir, json_t *world,
+                        char *url, size_t urllen);
+/* Is url a Slack Web API's (it ends in /api)? */
+int tc_is_slack(const char *url);
+/* POST json to the Slack emulator's control what (/emu/WHAT) at the Web
+   API url; 0 when it answered ok, -1 otherwise. Blocks (the emulator is
+   another process). */
+int tc_emu_control(const char *url, const char *what, const char *json);
 /* A Mattermost user id (26 characters) made of a name: "aino000...". */
 void tc_mm_id(char out[27], const char *name);
 

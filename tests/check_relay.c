@@ -42,7 +42,9 @@ static char *g_dir; /* the Prosody instance */
 static const char *g_conn_extra = "", *g_route_extra = "";
 static const char *g_plugins = PLUGINS;
 static char g_url[256];
-static int g_mm; /* the scenarios run on Mattermost (the emulator) */
+static int g_mm; /* the scenarios run on an emulator: Mattermost's or
+                    (g_slack) Slack's */
+static int g_slack;
 /* spliced into the next scene's XMPP connector config ("\"k\": v,") */
 static const char *g_xmpp_extra = "";
 
@@ -108,6 +110,26 @@ mattermost_down(void)
 }
 
 static void
+slack_up(void)
+{
+    char *emu = pf_xasprintf("%s/tests/slackemu", tu_build());
+    if (access(emu, X_OK) != 0) {
+        fprintf(stderr, "check_relay: %s is not built\n", emu);
+        abort();
+    }
+    free(emu);
+    g_mm = g_slack = 1;
+    setenv("PF_TEST_BOT_TOKEN", "xoxb-pokerface", 1);
+    setenv("PF_TEST_APP_TOKEN", "xapp-1-pokerface", 1);
+}
+
+static void
+slack_down(void)
+{
+    g_mm = g_slack = 0;
+}
+
+static void
 prosody_down(void)
 {
     prosody("stop", "");
@@ -130,6 +152,65 @@ struct scene {
 };
 
 #define mm_id tc_mm_id
+
+/* a Slack user id made of a name: "UAINO" */
+static void
+slack_id(char out[32], const char *name)
+{
+    size_t i = 0;
+    out[i++] = 'U';
+    for (; *name && i < 31; name++)
+        out[i++] = (char)(*name >= 'a' && *name <= 'z' ? *name - 32 : *name);
+    out[i] = '\0';
+}
+
+/*
+ * The scenario's own Slack: the app with its bot, the internal channel
+ * C0INT and the customer's C0CUST, and the cast with user tokens
+ * "xoxp-NAME" and apps of their own ("xapp-NAME") to hear with.
+ */
+static void
+slack_emulator_start(struct scene *s)
+{
+    static const char *const cast[] = {"pokerface", "aino",    "ville",
+                                       "sanna",     "asiakas", "stranger"};
+    char id[32];
+    json_t *users = json_array();
+    for (size_t i = 0; i < sizeof(cast) / sizeof(*cast); i++) {
+        slack_id(id, cast[i]);
+        json_t *u = json_pack("{s:s, s:s, s:s}", "id", id, "name", cast[i],
+                              "real_name", cast[i]);
+        if (i == 0) {
+            json_object_set_new(u, "token", json_string("xoxb-pokerface"));
+            json_object_set_new(u, "is_bot", json_true());
+            json_object_set_new(u, "bot_id", json_string("BPOKERFACE"));
+        } else {
+            char *tok = pf_xasprintf("xoxp-%s", cast[i]);
+            char *app = pf_xasprintf("xapp-%s", cast[i]);
+            json_object_set_new(u, "token", json_string(tok));
+            json_object_set_new(u, "app_token", json_string(app));
+            free(tok);
+            free(app);
+        }
+        json_array_append_new(users, u);
+    }
+    json_t *world = json_pack(
+        "{s:{s:s, s:s, s:s}, s:{s:s, s:s, s:s}, s:o, s:[{s:s, s:s, "
+        "s:[s,s,s,s]}, {s:s, s:s, s:[s,s]}]}",
+        "team", "id", "T0PFTEAM", "name", "Pokerface", "domain", "pokerface",
+        "app", "id", "A0PFAPP", "token", "xapp-1-pokerface", "bot_user",
+        "UPOKERFACE", "users", users, "channels", "id", "C0INT", "name",
+        "tiimi", "members", "UPOKERFACE", "UAINO", "UVILLE", "USANNA", "id",
+        "C0CUST", "name", "asiakas", "members", "UPOKERFACE", "UASIAKAS");
+    s->emu =
+        tc_slackemu_start(tu_build(), s->tmp, world, s->url, sizeof(s->url));
+    json_decref(world);
+    ck_assert_msg(s->emu > 0, "the emulator did not start; see %s/emu.log",
+                  s->tmp);
+    snprintf(s->iroom, sizeof(s->iroom), "C0INT");
+    snprintf(s->croom, sizeof(s->croom), "C0CUST");
+    snprintf(s->bot_id, sizeof(s->bot_id), "UPOKERFACE");
+}
 
 /*
  * The scenario's own Mattermost: a team "support", the internal and
@@ -187,11 +268,16 @@ emulator_stop(struct scene *s)
 }
 
 /* The chat server goes away for a moment: Prosody restarts; the
-   emulator drops every connection and forgets the sessions. */
+   Mattermost emulator drops every connection and forgets the sessions;
+   Slack's drops every socket and loses what happens until each app is
+   back. */
 static void
 outage(struct scene *s)
 {
-    if (s->emu)
+    if (g_slack)
+        ck_assert_int_eq(
+            tc_emu_control(s->url, "fault", "{\"kind\": \"outage\"}"), 0);
+    else if (s->emu)
         ck_assert_int_eq(kill(s->emu, SIGUSR2), 0);
     else
         ck_assert_int_eq(prosody("restart", ""), 0);
@@ -272,7 +358,10 @@ static struct tc_user *
 cast(struct scene *s, const char *name, const char *const *rooms)
 {
     char id[64], *secret;
-    if (g_mm) {
+    if (g_slack) {
+        slack_id(id, name);
+        secret = pf_xasprintf("xoxp-%s", name);
+    } else if (g_mm) {
         mm_id(id, name);
         secret = pf_xasprintf("tok-%s", name);
     } else {
@@ -297,7 +386,14 @@ scene_open_cuttable(struct scene *s, const char *tag, const char *extra,
     memset(s, 0, sizeof(*s));
     s->tmp = tu_tmpdir();
     char *conn, sanna[64], bot_url[256];
-    if (g_mm) {
+    if (g_slack) {
+        slack_emulator_start(s);
+        slack_id(sanna, "sanna");
+        conn = pf_xasprintf("{\"type\": \"slack\", \"api_url\": \"%s\",\n"
+                            "   \"bot_token_env\": \"PF_TEST_BOT_TOKEN\",\n"
+                            "   \"app_token_env\": \"PF_TEST_APP_TOKEN\",\n",
+                            s->url);
+    } else if (g_mm) {
         /* a cuttable bot reads back slowly, so that the cuts and live
            posts come while it does */
         emulator_start(s, tag, cuttable ? 250 : 0);
@@ -396,7 +492,12 @@ scene_open(struct scene *s, const char *tag, const char *extra,
 static void
 cut_bot(struct scene *s)
 {
-    if (s->emu)
+    if (g_slack)
+        ck_assert_int_eq(tc_emu_control(s->url, "fault",
+                                        "{\"kind\": \"outage\", \"app\": "
+                                        "\"UPOKERFACE\"}"),
+                         0);
+    else if (s->emu)
         ck_assert_int_eq(kill(s->emu, SIGWINCH), 0);
     else
         ck_assert_int_eq(kill(s->proxy, SIGUSR1), 0);
@@ -431,7 +532,10 @@ scene_close(struct scene *s)
     int st = tc_bot_stop(&s->bot);
     ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
                   "pokerface exited with status %d; see %s", st, s->bot.log);
-    ck_assert_msg(!tc_bot_logged(&s->bot, g_mm ? "tok-pokerface" : "pw-bot"),
+    ck_assert_msg(!tc_bot_logged(&s->bot, g_slack ? "xoxb-pokerface"
+                                          : g_mm  ? "tok-pokerface"
+                                                  : "pw-bot") &&
+                      !tc_bot_logged(&s->bot, "xapp-1-pokerface"),
                   "the password or token appeared in the log");
     ck_assert_msg(!tc_bot_logged(&s->bot, "ERROR") &&
                       !tc_bot_logged(&s->bot, "runtime error"),
@@ -712,7 +816,7 @@ START_TEST(a_reply_too_long_to_post_is_not_lost)
     free(route);
     /* it arrives whole (on XMPP, under the bot's 32768 bytes with the
        room's envelope), but with the name and signature it does not fit */
-    char *t = long_reply("[L1]", g_mm ? 16300 : 32768 - 700);
+    char *t = long_reply("[L1]", g_slack ? 39500 : g_mm ? 16300 : 32768 - 700);
     size_t from = s.aino->n;
     tc_say(s.aino, s.iroom, t);
     free(t);
@@ -1212,7 +1316,14 @@ START_TEST(threads_are_followed_across_the_rooms)
     ck_assert_str_eq(th, aino_top);
 
     /* the customer deletes the first post of her thread (and with it the
-       thread): a reply to it still reaches her, outside any thread */
+       thread): a reply to it still reaches her, outside any thread. Not
+       on Slack: there a thread's first message deleted leaves the thread
+       (a tombstone), and a reply still goes in it (the emulator does the
+       same, without the tombstone) */
+    if (g_slack) {
+        scene_close(&s);
+        return;
+    }
     tc_delete(s.cust, s.croom, cthread);
     tc_pump(&s.w, QUIET);
     tc_say_in(s.aino, s.iroom, mirror, ">> Tilaus 4411 on perillä huomenna.");
@@ -2216,8 +2327,10 @@ START_TEST(a_burst_with_cuts_and_kills_loses_nothing)
                         ? (unsigned)strtoul(getenv("PF_SOAK_SEED"), NULL, 10)
                         : (unsigned)time(NULL);
     enum { CUTS = 6 };
-    const char *readback =
-        g_mm ? "reading back what was missed" : "catching up after";
+    const char *readback = g_slack ? "slack: C0INT: reading back what was "
+                                     "missed"
+                           : g_mm  ? "reading back what was missed"
+                                   : "catching up after";
     struct scene s;
     int64_t t0 = pf_now_ns();
     ck_assert_int_ge(n, 50);
@@ -2325,9 +2438,11 @@ START_TEST(a_burst_with_cuts_and_kills_loses_nothing)
             "approved), %d cuts (%d while reading back), %d kills: %d lost, "
             "%d duplicated, %d sent without a decision, %d holds whose author "
             "was not told, %d held ones missing from the queue; %d s\n",
-            g_mm ? "mattermost" : "prosody", seed, n, n - held, held,
-            n_approved, cuts, cuts_in_readback, kills, lost, dup,
-            undecided_sent, untold, vanished, secs);
+            g_slack ? "slack"
+            : g_mm  ? "mattermost"
+                    : "prosody",
+            seed, n, n - held, held, n_approved, cuts, cuts_in_readback, kills,
+            lost, dup, undecided_sent, untold, vanished, secs);
     ck_assert_int_ge(cuts_in_readback, 3);
     ck_assert_int_eq(kills, 2);
     ck_assert_int_eq(lost, 0);
@@ -2717,6 +2832,18 @@ suite_relay(void)
     tcase_add_test(tc, threads_are_followed_across_the_rooms);
     tcase_add_test(tc, a_plugin_that_hangs_or_crashes_does_not_stop_the_bot);
     suite_add_tcase(s, tc);
+    /* and on Slack */
+    tc = tcase_create("slack");
+    tcase_add_unchecked_fixture(tc, slack_up, slack_down);
+    tcase_set_timeout(tc, 120);
+    add_shared_scenarios(tc);
+    tcase_add_test(tc, threads_are_followed_across_the_rooms);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("kill-slack");
+    tcase_add_unchecked_fixture(tc, slack_up, slack_down);
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, kill_and_restart_loses_and_duplicates_nothing);
+    suite_add_tcase(s, tc);
     tc = tcase_create("kill");
     tcase_add_unchecked_fixture(tc, prosody_up, prosody_down);
     tcase_set_timeout(tc, 300);
@@ -2729,6 +2856,11 @@ suite_relay(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("soak");
     tcase_add_unchecked_fixture(tc, prosody_up, prosody_down);
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, a_burst_with_cuts_and_kills_loses_nothing);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("soak-slack");
+    tcase_add_unchecked_fixture(tc, slack_up, slack_down);
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, a_burst_with_cuts_and_kills_loses_nothing);
     suite_add_tcase(s, tc);

@@ -41,7 +41,13 @@
  * Tokens: the app-level token (xapp-) opens sockets and nothing else; a
  * user's token (xoxb- for the bot, xoxp- for people) calls every other
  * method as that user, so tests play agents and customers by posting with
- * chat.postMessage under their own tokens. A token is taken from
+ * chat.postMessage under their own tokens. A user with an "app_token" has
+ * an app of their own with user-scope event subscriptions (as an app a
+ * user installed for themselves): its token opens sockets that get the
+ * events of the conversations that user is in, their own messages too,
+ * with "authorizations" naming that user. That is how a test user hears
+ * what is said; the faults below (lose_ack, duplicate, ratelimit) hit
+ * the bot's app and the bot's calls only. A token is taken from
  * "Authorization: Bearer" or, in a form body or the query, a "token"
  * field (apps.connections.open: the header only). Bodies are
  * application/x-www-form-urlencoded (objects such as blocks, metadata and
@@ -52,13 +58,15 @@
  * Methods (POST /api/METHOD; GET with query arguments too):
  *   apps.connections.open -> {"ok", "url"}: ws://127.0.0.1:PORT/link/
  *     ?ticket=...&app_id=...; a URL works once.
- *   auth.test, users.info, conversations.info,
+ *   auth.test, users.info, conversations.info, conversations.list (types;
+ *     one page), conversations.members (channel; one page),
  *   conversations.history (channel, oldest, latest, inclusive, limit,
  *     cursor, include_all_metadata), conversations.replies (channel, ts,
  *     the same paging): newest first / thread oldest first, has_more,
  *     response_metadata.next_cursor (base64 "next_ts:TS"),
  *   chat.postMessage (channel, text, blocks, thread_ts, reply_broadcast,
- *     metadata {event_type, event_payload}, username), chat.postEphemeral
+ *     metadata {event_type, event_payload}, username; a channel that is
+ *     a user's id posts in the IM with them, opened then), chat.postEphemeral
  *     (channel, user, text, blocks, thread_ts), chat.update, chat.delete,
  *   reactions.add (channel, timestamp, name), views.open (trigger_id,
  *     view).
@@ -98,13 +106,20 @@
  * Controls for the tests (HTTP on the same port, no token; each answers
  * {"ok": true, ...} or {"ok": false, "error"}):
  *   POST /emu/fault {"kind": K, ...} with K:
- *     "drop"               close every socket at once, no goodbye
+ *     "drop"               close every socket at once, no goodbye (with
+ *                          "app": a user id, only that app's sockets;
+ *                          the bot's id: the app's; the same for the
+ *                          next three)
  *     "refresh_requested"  send disconnect refresh_requested; the socket
  *                          is closed 2 s later if the client has not
  *     "warning"            send disconnect warning; refresh_requested
  *                          follows warning_lead_ms later
  *     "link_disabled"      send disconnect link_disabled and close; from
  *                          then on every new socket gets the same
+ *     "outage"             drop every socket; until an app connects
+ *                          again, the events for it are lost (Slack gave
+ *                          up delivering them), not kept for its socket
+ *                          (with "app": that app's alone)
  *     "ratelimit"          the next "count" (1) calls of "method"
  *                          (chat.postMessage) get 429, Retry-After
  *                          "retry_after" (1) seconds
@@ -152,7 +167,9 @@
 
 struct user {
     char *id, *name, *real_name, *token, *team_id, *bot_id;
+    char *app_token; /* the user's own app (user-scope events), or "" */
     int is_bot;
+    int outage; /* its app's events are lost until it has a socket again */
 };
 
 struct channel {
@@ -205,7 +222,8 @@ struct envelope {
     struct conn *to; /* where it was sent; NULL before */
     int64_t deadline;
     int acked, retried, accepts_response;
-    json_t *response; /* the payload of its ack */
+    json_t *response;       /* the payload of its ack */
+    const struct user *app; /* whose app it is for (W.bot: the app) */
 };
 
 struct conn {
@@ -220,6 +238,7 @@ struct conn {
     int64_t ping_at;
     int want_ping;
     int serial;
+    const struct user *app; /* whose app's socket (W.bot: the app) */
 };
 
 /* per lws connection: one HTTP request, or a socket */
@@ -257,8 +276,12 @@ static struct {
     size_t n_envs;
     struct conn **conns;
     size_t n_conns;
-    char **tickets;
+    struct ticket {
+        char *id; /* NULL once used */
+        const struct user *app;
+    } * tickets;
     size_t n_tickets;
+    size_t cap_channels; /* IMs are made on demand; channels never move */
     int n_serial;
     int64_t last_ts_us;
     long long ack_timeout_ms, max_retries, trigger_ttl_ms, ping_interval_ms,
@@ -388,6 +411,15 @@ user_by_id(const char *id)
 }
 
 static struct user *
+user_by_app_token(const char *t)
+{
+    for (size_t i = 0; t && *t && i < W.n_users; i++)
+        if (W.users[i].app_token && strcmp(W.users[i].app_token, t) == 0)
+            return &W.users[i];
+    return NULL;
+}
+
+static struct user *
 user_by_token(const char *t)
 {
     for (size_t i = 0; t && *t && i < W.n_users; i++)
@@ -472,12 +504,13 @@ conn_queue_json(struct conn *c, json_t *j, const char *tag)
     free(s);
 }
 
-/* the newest connection that can take envelopes */
+/* the newest connection of app's that can take envelopes */
 static struct conn *
-live_conn(void)
+live_conn(const struct user *app)
 {
     for (size_t i = W.n_conns; i-- > 0;)
-        if (!W.conns[i]->closing && !W.conns[i]->close_at)
+        if (W.conns[i]->app == app && !W.conns[i]->closing &&
+            !W.conns[i]->close_at)
             return W.conns[i];
     return NULL;
 }
@@ -509,17 +542,19 @@ env_new(const char *type, json_t *payload, int accepts_response)
     e->type = type;
     e->payload = payload; /* takes the reference */
     e->accepts_response = accepts_response;
+    e->app = W.bot;
     W.envs = pf_xrealloc(W.envs, (W.n_envs + 1) * sizeof(*W.envs));
     W.envs[W.n_envs++] = e;
-    struct conn *c = live_conn();
+    struct conn *c = live_conn(W.bot);
     if (c)
         env_send(e, c);
     return e;
 }
 
-/* the Events API wrapper around one event, to the app */
+/* the Events API wrapper around one event, to app's sockets (W.bot:
+   the app; a user: that user's own app); takes the event */
 static void
-emit_event(json_t *event, const struct channel *c)
+emit_event(json_t *event, const struct channel *c, const struct user *app)
 {
     char event_id[16] = "Ev"; /* "Ev" and ten more */
     rand_chars(event_id + 2, 10, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
@@ -527,8 +562,10 @@ emit_event(json_t *event, const struct channel *c)
     char ctx[128];
     snprintf(ctx, sizeof(ctx), "1-%s-%s-%s", etype ? etype : "", W.team_id,
              c ? c->id : "");
-    int copies = W.duplicate_next ? 2 : 1;
-    W.duplicate_next = 0;
+    /* the faults are the bot's: the test users' apps see none */
+    int copies = app == W.bot && W.duplicate_next ? 2 : 1;
+    if (app == W.bot)
+        W.duplicate_next = 0;
     for (int i = 0; i < copies; i++) {
         json_t *payload = json_pack(
             "{s:s, s:s, s:s, s:n, s:s, s:O, s:s, s:s, s:I, s:[{s:n, s:s, "
@@ -537,8 +574,8 @@ emit_event(json_t *event, const struct channel *c)
             "context_team_id", W.team_id, "context_enterprise_id", "api_app_id",
             W.app_id, "event", event, "type", "event_callback", "event_id",
             event_id, "event_time", (json_int_t)time(NULL), "authorizations",
-            "enterprise_id", "team_id", W.team_id, "user_id", W.bot->id,
-            "is_bot", 1, "is_enterprise_install", 0, "is_ext_shared_channel",
+            "enterprise_id", "team_id", W.team_id, "user_id", app->id, "is_bot",
+            app->is_bot, "is_enterprise_install", 0, "is_ext_shared_channel",
             c && c->is_ext_shared, "event_context", ctx);
         struct envelope *e = pf_xcalloc(1, sizeof(*e));
         pf_snprintf(e->event_id, sizeof(e->event_id), "%s", event_id);
@@ -548,26 +585,37 @@ emit_event(json_t *event, const struct channel *c)
         new_uuid(e->id);
         e->type = "events_api";
         e->payload = payload;
+        e->app = app;
         W.envs = pf_xrealloc(W.envs, (W.n_envs + 1) * sizeof(*W.envs));
         W.envs[W.n_envs++] = e;
-        struct conn *to = live_conn();
+        struct conn *to = live_conn(app);
         if (to)
             env_send(e, to);
+        else if (app->outage) {
+            e->acked = 1; /* nothing will ever send it */
+            logf_("ENVELOPE %s of event %s lost: an outage, and %s's app has "
+                  "no socket",
+                  e->id, event_id, app->name);
+        }
         if (i)
             logf_("duplicate of event %s sent", event_id);
     }
     json_decref(event);
 }
 
-/* an event about channel c, if the bot is in it */
+/* an event about channel c, to the app if the bot is in it, and to
+   each user's own app if that user is in it; takes the event */
 static void
 to_bot(const struct channel *c, json_t *event)
 {
-    if (!is_member(c, W.bot)) {
-        json_decref(event);
-        return;
+    for (size_t i = 0; i < W.n_users; i++) {
+        const struct user *u = &W.users[i];
+        if (u != W.bot && !*u->app_token)
+            continue;
+        if (is_member(c, u))
+            emit_event(json_deep_copy(event), c, u);
     }
-    emit_event(event, c);
+    json_decref(event);
 }
 
 static void
@@ -575,7 +623,7 @@ hello(struct conn *c)
 {
     size_t n = 0;
     for (size_t i = 0; i < W.n_conns; i++)
-        n += !W.conns[i]->closing;
+        n += W.conns[i]->app == c->app && !W.conns[i]->closing;
     json_t *j = json_pack("{s:s, s:I, s:{s:s, s:i, s:i}, s:{s:s}}", "type",
                           "hello", "num_connections", (json_int_t)n,
                           "debug_info", "host", "applink-slackemu",
@@ -605,7 +653,7 @@ check_envelopes(int64_t now)
         if (e->acked || e->retried)
             continue;
         if (!e->to) { /* never sent: no socket until now */
-            struct conn *c = live_conn();
+            struct conn *c = live_conn(e->app);
             if (c)
                 env_send(e, c);
             continue;
@@ -632,8 +680,9 @@ check_envelopes(int64_t now)
         logf_("ENVELOPE %s not acknowledged: retry %d of event %s as %s", e->id,
               r->attempt, e->event_id, r->id);
         W.envs = pf_xrealloc(W.envs, (W.n_envs + 1) * sizeof(*W.envs));
+        r->app = e->app;
         W.envs[W.n_envs++] = r;
-        struct conn *c = live_conn();
+        struct conn *c = live_conn(e->app);
         if (c)
             env_send(r, c);
     }
@@ -685,7 +734,7 @@ ws_receive(struct conn *c, const char *in, size_t len)
         logf_("WS socket #%d: ignored a message that acks no envelope "
               "(%zu bytes)",
               c->serial, len);
-    } else if (W.lose_acks > 0) {
+    } else if (W.lose_acks > 0 && e->app == W.bot) {
         W.lose_acks--;
         logf_("ACK %s lost on purpose", e->id);
     } else if (e->acked) {
@@ -858,6 +907,7 @@ struct call {
     const char *method;
     json_t *args; /* strings, or objects/arrays from a JSON body */
     const struct user *u;
+    const struct user *app; /* apps.connections.open: whose app */
     int app_token;
     int status;      /* HTTP status: 200 unless 404/413/429 */
     int retry_after; /* seconds, for 429 */
@@ -992,6 +1042,86 @@ m_conversations_info(struct call *c)
     if (!ch)
         return e;
     return ok(json_pack("{s:o}", "channel", channel_json(ch, c->u)));
+}
+
+/* the types conversations.list is asked for include c's */
+static int
+listed(const struct channel *c, const char *types)
+{
+    char want[32];
+    pf_snprintf(want, sizeof(want), "%s",
+                c->is_im        ? "im"
+                : c->is_private ? "private_channel"
+                                : "public_channel");
+    for (const char *p = types; p && *p;) {
+        size_t n = strcspn(p, ",");
+        if (n == strlen(want) && strncmp(p, want, n) == 0)
+            return 1;
+        p += n + (p[n] == ',');
+    }
+    return 0;
+}
+
+/* every conversation of the types the caller may see, in one page */
+static json_t *
+m_conversations_list(struct call *c)
+{
+    const char *types = arg(c, "types");
+    json_t *list = json_array();
+    for (size_t i = 0; i < W.n_channels; i++) {
+        const struct channel *ch = &W.channels[i];
+        if (!visible(ch, c->u) ||
+            !listed(ch, types && *types ? types : "public_channel"))
+            continue;
+        json_array_append_new(list, channel_json(ch, c->u));
+    }
+    return ok(json_pack("{s:o, s:{s:s}}", "channels", list, "response_metadata",
+                        "next_cursor", ""));
+}
+
+/* a conversation's members, in one page */
+static json_t *
+m_conversations_members(struct call *c)
+{
+    json_t *e = NULL;
+    if (!arg(c, "channel"))
+        return missing("channel");
+    struct channel *ch = channel_arg(c, "channel", 0, &e);
+    if (!ch)
+        return e;
+    json_t *ids = json_array();
+    for (size_t i = 0; i < ch->n_members; i++)
+        json_array_append_new(ids, json_string(ch->members[i]));
+    return ok(json_pack("{s:o, s:{s:s}}", "members", ids, "response_metadata",
+                        "next_cursor", ""));
+}
+
+/* the IM of a and b, made on first use (Slack opens it when one of them
+   posts to the other's user id) */
+static struct channel *
+im_of(const struct user *a, const struct user *b)
+{
+    for (size_t i = 0; i < W.n_channels; i++) {
+        struct channel *ch = &W.channels[i];
+        if (ch->is_im && is_member(ch, a) && is_member(ch, b) &&
+            ch->n_members == (a == b ? 1u : 2u))
+            return ch;
+    }
+    if (W.n_channels == W.cap_channels)
+        return NULL;
+    struct channel *ch = &W.channels[W.n_channels++];
+    char id[12];
+    new_id(id, 'D');
+    ch->id = pf_xstrdup(id);
+    ch->name = pf_xstrdup("");
+    ch->is_im = 1;
+    ch->created = time(NULL);
+    ch->members = pf_xcalloc(3, sizeof(char *));
+    ch->members[ch->n_members++] = pf_xstrdup(a->id);
+    if (a != b)
+        ch->members[ch->n_members++] = pf_xstrdup(b->id);
+    logf_("IM %s opened for %s and %s", ch->id, a->name, b->name);
+    return ch;
 }
 
 /* cursor "next_ts:TS" in base64, as Slack's look */
@@ -1237,6 +1367,14 @@ m_chat_post_message(struct call *c)
     json_t *e = NULL, *meta = NULL;
     if (!arg(c, "channel"))
         return err("channel_not_found");
+    const struct user *to = user_by_id(arg(c, "channel"));
+    if (to) {
+        /* a user's id: the IM with them */
+        struct channel *im = im_of(c->u, to);
+        if (!im)
+            return err("channel_not_found");
+        json_object_set_new(c->args, "channel", json_string(im->id));
+    }
     struct channel *ch = channel_arg(c, "channel", 1, &e);
     if (!ch)
         return e;
@@ -1547,11 +1685,11 @@ m_views_open(struct call *c)
 static json_t *
 m_apps_connections_open(struct call *c)
 {
-    (void)c;
     char ticket[37], url[256];
     new_uuid(ticket);
-    W.tickets = pf_xrealloc(W.tickets, (W.n_tickets + 1) * sizeof(char *));
-    W.tickets[W.n_tickets++] = pf_xstrdup(ticket);
+    W.tickets = pf_xrealloc(W.tickets, (W.n_tickets + 1) * sizeof(*W.tickets));
+    W.tickets[W.n_tickets].id = pf_xstrdup(ticket);
+    W.tickets[W.n_tickets++].app = c->app ? c->app : W.bot;
     snprintf(url, sizeof(url), "ws://127.0.0.1:%d/link/?ticket=%s&app_id=%s",
              W.port, ticket, W.app_id);
     return ok(json_pack("{s:s}", "url", url));
@@ -1570,6 +1708,8 @@ static const struct method {
     {"auth.test", m_auth_test, TOK_USER, 0, 0},
     {"users.info", m_users_info, TOK_USER, 0, 0},
     {"conversations.info", m_conversations_info, TOK_USER, 0, 0},
+    {"conversations.list", m_conversations_list, TOK_USER, 0, 0},
+    {"conversations.members", m_conversations_members, TOK_USER, 0, 0},
     {"conversations.history", m_conversations_history, TOK_USER, 0, 0},
     {"conversations.replies", m_conversations_replies, TOK_USER, 0, 0},
     {"chat.postMessage", m_chat_post_message, TOK_USER, 1, 0},
@@ -1727,12 +1867,16 @@ api_call(struct lws *wsi, struct pss *p, const char *name)
     } else if (bad_json) {
         r = err("invalid_json");
     } else if (W.app_token && strcmp(tok, W.app_token) == 0) {
+        c.app = W.bot;
+        r = m->tokens & TOK_APP ? m->fn(&c) : err("not_allowed_token_type");
+    } else if ((c.app = user_by_app_token(tok))) {
         r = m->tokens & TOK_APP ? m->fn(&c) : err("not_allowed_token_type");
     } else if (!(c.u = user_by_token(tok))) {
         r = err("invalid_auth");
     } else if (!(m->tokens & TOK_USER)) {
         r = err("not_allowed_token_type");
-    } else if (W.ratelimit_count > 0 && strcmp(W.ratelimit_method, name) == 0) {
+    } else if (W.ratelimit_count > 0 && c.u == W.bot &&
+               strcmp(W.ratelimit_method, name) == 0) {
         W.ratelimit_count--;
         c.status = 429;
         c.retry_after = W.ratelimit_after;
@@ -1973,7 +2117,7 @@ ctl_ephemeral(json_t *query)
     return ok(json_pack("{s:o}", "messages", a));
 }
 
-static void request_refresh(const char *reason);
+static void request_refresh(const char *reason, const struct user *app);
 
 static json_t *
 ctl_fault(json_t *in)
@@ -1985,7 +2129,22 @@ ctl_fault(json_t *in)
         return err("need kind");
     if (strcmp(kind, "drop") == 0 || strcmp(kind, "refresh_requested") == 0 ||
         strcmp(kind, "warning") == 0 || strcmp(kind, "link_disabled") == 0) {
-        request_refresh(kind);
+        const char *who = json_string_value(json_object_get(in, "app"));
+        const struct user *app = who ? user_by_id(who) : NULL;
+        if (who && !app)
+            return err("no such user");
+        request_refresh(kind, app);
+    } else if (strcmp(kind, "outage") == 0) {
+        /* every socket drops, and until an app connects again its events
+           are lost, as when Slack gives up on delivering them */
+        const char *who = json_string_value(json_object_get(in, "app"));
+        const struct user *app = who ? user_by_id(who) : NULL;
+        if (who && !app)
+            return err("no such user");
+        for (size_t i = 0; i < W.n_users; i++)
+            if (!app || &W.users[i] == app)
+                W.users[i].outage = 1;
+        request_refresh("drop", app);
     } else if (strcmp(kind, "ratelimit") == 0) {
         const char *m = json_string_value(json_object_get(in, "method"));
         json_t *ra = json_object_get(in, "retry_after");
@@ -2038,14 +2197,14 @@ control(struct lws *wsi, struct pss *p, const char *what)
 /* ---- sockets on demand ---- */
 
 static void
-request_refresh(const char *reason)
+request_refresh(const char *reason, const struct user *app)
 {
     int64_t now = now_us();
     if (strcmp(reason, "link_disabled") == 0)
         W.link_disabled = 1;
     for (size_t i = 0; i < W.n_conns; i++) {
         struct conn *c = W.conns[i];
-        if (c->closing)
+        if (c->closing || (app && c->app != app))
             continue;
         if (strcmp(reason, "drop") == 0) {
             c->closing = 1;
@@ -2137,7 +2296,7 @@ request_has_body(struct lws *wsi)
 /* the upgrade to /link/?ticket=T: a ticket from apps.connections.open,
    used once */
 static int
-ws_accept(struct lws *wsi)
+ws_accept(struct lws *wsi, const struct user **app)
 {
     char uri[64], frag[128];
     if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) <= 0 ||
@@ -2149,9 +2308,10 @@ ws_accept(struct lws *wsi)
         if (strncmp(frag, "ticket=", 7) != 0)
             continue;
         for (size_t k = 0; k < W.n_tickets; k++)
-            if (W.tickets[k] && strcmp(W.tickets[k], frag + 7) == 0) {
-                free(W.tickets[k]);
-                W.tickets[k] = NULL; /* once */
+            if (W.tickets[k].id && strcmp(W.tickets[k].id, frag + 7) == 0) {
+                free(W.tickets[k].id);
+                W.tickets[k].id = NULL; /* once */
+                *app = W.tickets[k].app;
                 return 0;
             }
         logf_("WS refused: ticket %s unknown or already used", frag + 7);
@@ -2211,7 +2371,8 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
         return 0;
 
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
-        if (!p || ws_accept(wsi) != 0)
+        const struct user *app = NULL;
+        if (!p || ws_accept(wsi, &app) != 0)
             return -1;
         json_decref(p->query);
         pf_buf_release(&p->body);
@@ -2219,6 +2380,7 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
         struct conn *c = pf_xcalloc(1, sizeof(*c));
         c->wsi = wsi;
         c->serial = ++W.n_serial;
+        c->app = app;
         pf_buf_init(&c->rx);
         p->ws = c;
         return 0;
@@ -2236,11 +2398,12 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
             c->close_at = now_us() + CLOSE_GRACE_US;
             return 0;
         }
-        logf_("WS socket #%d connected", c->serial);
+        logf_("WS socket #%d connected (%s's app)", c->serial, c->app->name);
+        W.users[c->app - W.users].outage = 0;
         hello(c);
         /* what waited for a socket goes now */
         for (size_t i = 0; i < W.n_envs; i++)
-            if (!W.envs[i]->to && !W.envs[i]->acked)
+            if (W.envs[i]->app == c->app && !W.envs[i]->to && !W.envs[i]->acked)
                 env_send(W.envs[i], c);
         return 0;
     }
@@ -2388,11 +2551,13 @@ load_world(const char *path)
         x->token = jdup(u, "token");
         x->team_id = jdup(u, "team_id");
         x->bot_id = jdup(u, "bot_id");
+        x->app_token = jdup(u, "app_token");
         x->is_bot = json_is_true(json_object_get(u, "is_bot"));
     }
     W.bot = user_by_id(json_string_value(json_object_get(app, "bot_user")));
     W.n_channels = json_array_size(cs);
-    W.channels = pf_xcalloc(W.n_channels + 1, sizeof(*W.channels));
+    W.cap_channels = W.n_channels + 256;
+    W.channels = pf_xcalloc(W.cap_channels, sizeof(*W.channels));
     for (size_t i = 0; i < W.n_channels; i++) {
         json_t *c = json_array_get(cs, i), *m = json_object_get(c, "members");
         struct channel *ch = &W.channels[i];
@@ -2443,7 +2608,7 @@ world_free(void)
     free(W.envs);
     free(W.conns);
     for (size_t i = 0; i < W.n_tickets; i++)
-        free(W.tickets[i]);
+        free(W.tickets[i].id);
     free(W.tickets);
     for (size_t i = 0; i < W.n_users; i++) {
         struct user *u = &W.users[i];
@@ -2453,6 +2618,7 @@ world_free(void)
         free(u->token);
         free(u->team_id);
         free(u->bot_id);
+        free(u->app_token);
     }
     free(W.users);
     for (size_t i = 0; i < W.n_channels; i++) {
@@ -2527,15 +2693,15 @@ main(int argc, char **argv)
     while (!W.sig_stop) {
         if (W.sig_drop) {
             W.sig_drop = 0;
-            request_refresh("drop");
+            request_refresh("drop", NULL);
         }
         if (W.sig_refresh) {
             W.sig_refresh = 0;
-            request_refresh("refresh_requested");
+            request_refresh("refresh_requested", NULL);
         }
         if (W.sig_warning) {
             W.sig_warning = 0;
-            request_refresh("warning");
+            request_refresh("warning", NULL);
         }
         if (W.sig_throttle) {
             W.sig_throttle = 0;

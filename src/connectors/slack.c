@@ -1493,7 +1493,6 @@ ws_closed(void *ud, const char *reason)
 {
     struct slack *s = ud;
     int was = s->state;
-    (void)reason;
     /* a Socket Mode URL is single-use: this connection is done, the next
        one starts with a new URL */
     pf_ws_stop(s->ws);
@@ -1513,6 +1512,8 @@ ws_closed(void *ud, const char *reason)
     if (s->stopped || s->link_disabled)
         return;
     long long us = backoff_us(s, s->conn_tries++);
+    pf_info("slack: the socket closed (%s); reconnecting in %.1f s",
+            reason && *reason ? reason : "no reason", (double)us / 1e6);
     lws_sul_schedule(s->ctx, 0, &s->boot_sul, reconnect_cb, us);
 }
 
@@ -1795,6 +1796,8 @@ catch_up(struct slack *s)
             continue;
         r->catching = 1;
         if (r->last_ts) {
+            pf_info("slack: %s: reading back what was missed since %s", r->name,
+                    r->last_ts);
             read_room(s, i, NULL);
         } else {
             char *query = pf_xasprintf("channel=%s&limit=1", r->id);
