@@ -692,7 +692,8 @@ tc_is_slack(const char *url)
 }
 
 int
-tc_emu_control(const char *url, const char *what, const char *json)
+tc_emu_control(const char *url, const char *what, const char *json,
+               char **answer)
 {
     const char *hp = strstr(url, "://");
     int port =
@@ -723,19 +724,24 @@ tc_emu_control(const char *url, const char *what, const char *json)
         off += (size_t)w;
     }
     free(req);
+    struct pf_buf in = PF_BUF_INIT;
     char buf[4096];
-    size_t got = 0;
     for (;;) {
-        ssize_t r = read(fd, buf + got, sizeof(buf) - 1 - got);
+        ssize_t r = read(fd, buf, sizeof(buf));
         if (r <= 0)
             break;
-        got += (size_t)r;
-        if (got == sizeof(buf) - 1)
-            break;
+        pf_buf_add(&in, buf, (size_t)r);
     }
-    buf[got] = '\0';
+    pf_buf_addch(&in, '\0');
     close(fd);
-    return strstr(buf, "\"ok\": true") || strstr(buf, "\"ok\":true") ? 0 : -1;
+    const char *body = strstr(in.data, "\r\n\r\n");
+    body = body ? body + 4 : "";
+    int rc =
+        strstr(body, "\"ok\":true") || strstr(body, "\"ok\": true") ? 0 : -1;
+    if (answer)
+        *answer = pf_xstrdup(body);
+    pf_buf_release(&in);
+    return rc;
 }
 
 pid_t

@@ -127,9 +127,11 @@ pid_t tc_slackemu_start(const char *build, const char *dir, json_t *world,
 /* Is url a Slack Web API's (it ends in /api)? */
 int tc_is_slack(const char *url);
 /* POST json to the Slack emulator's control what (/emu/WHAT) at the Web
-   API url; 0 when it answered ok, -1 otherwise. Blocks (the emulator is
-   another process). */
-int tc_emu_control(const char *url, const char *what, const char *json);
+   API url; 0 when it answered ok, -1 otherwise; its answer's body in
+   *answer (to free) if answer is given. Blocks (the emulator is another
+   process). */
+int tc_emu_control(const char *url, const char *what, const char *json,
+                   char **answer);
 /* A Mattermost user id (26 characters) made of a name: "aino000...". */
 void tc_mm_id(char out[27], const char *name);
 

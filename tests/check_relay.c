@@ -276,7 +276,7 @@ outage(struct scene *s)
 {
     if (g_slack)
         ck_assert_int_eq(
-            tc_emu_control(s->url, "fault", "{\"kind\": \"outage\"}"), 0);
+            tc_emu_control(s->url, "fault", "{\"kind\": \"outage\"}", NULL), 0);
     else if (s->emu)
         ck_assert_int_eq(kill(s->emu, SIGUSR2), 0);
     else
@@ -495,7 +495,8 @@ cut_bot(struct scene *s)
     if (g_slack)
         ck_assert_int_eq(tc_emu_control(s->url, "fault",
                                         "{\"kind\": \"outage\", \"app\": "
-                                        "\"UPOKERFACE\"}"),
+                                        "\"UPOKERFACE\"}",
+                                        NULL),
                          0);
     else if (s->emu)
         ck_assert_int_eq(kill(s->emu, SIGWINCH), 0);
@@ -2773,6 +2774,225 @@ START_TEST(a_plugin_that_hangs_or_crashes_does_not_stop_the_bot)
 }
 END_TEST
 
+/* ---- Slack only ---- */
+
+/* a control of the Slack emulator's that must answer ok; its answer */
+static char *
+emu(struct scene *s, const char *what, const char *json)
+{
+    char *answer = NULL;
+    int rc = tc_emu_control(s->url, what, json, &answer);
+    ck_assert_msg(rc == 0, "/emu/%s %s: %s", what, json,
+                  answer ? answer : "no answer");
+    return answer;
+}
+
+/* customer saw each of the markers [Xnnn] (k < n) exactly once */
+static void
+each_once(struct scene *s, char letter, int n)
+{
+    for (int tries = 0; tries < 3 * WAIT / 100; tries++) {
+        int missing = 0;
+        for (int k = 0; k < n && !missing; k++) {
+            char mk[16];
+            snprintf(mk, sizeof(mk), "[%c%03d]", letter, k);
+            missing = !tc_count(s->cust, s->croom, mk);
+        }
+        if (!missing)
+            break;
+        tc_pump(&s->w, 100);
+    }
+    tc_pump(&s->w, 2 * QUIET);
+    for (int k = 0; k < n; k++) {
+        char mk[16];
+        snprintf(mk, sizeof(mk), "[%c%03d]", letter, k);
+        ck_assert_msg(tc_count(s->cust, s->croom, mk) == 1,
+                      "%s reached the customer %zu times; see %s", mk,
+                      tc_count(s->cust, s->croom, mk), s->bot.log);
+    }
+}
+
+/*
+ * The bot is killed after Slack carried out its post and before the
+ * answer came (the emulator never answers it), so its journal does not
+ * say the post arrived: started again, it finds the post by the key in
+ * its metadata and does not post it twice.
+ */
+START_TEST(slack_a_post_whose_answer_never_came_is_not_sent_twice)
+{
+    struct scene s;
+    scene_open(&s, "noanswer", NULL, 300);
+    free(emu(&s, "fault", "{\"kind\": \"no_answer\"}"));
+    tc_say(s.aino, s.iroom, ">> [K1] Your refund went out on Monday.");
+    ck_assert_ptr_nonnull(
+        tc_wait_msg(s.cust, s.croom, "aino: [K1] Your refund", NULL, WAIT));
+    tc_pump(&s.w, 200);
+    bot_kill(&s);
+    bot_restart(&s, 1);
+    ck_assert_msg(
+        pump_until_logged(&s, "had arrived before; not sent again", WAIT) == 0,
+        "the post was not looked for; see %s", s.bot.log);
+    tc_say(s.aino, s.iroom, ">> [K2] Anything else I can help with?");
+    ck_assert_ptr_nonnull(
+        tc_wait_msg(s.cust, s.croom, "aino: [K2] Anything", NULL, WAIT));
+    tc_pump(&s.w, 2 * QUIET);
+    ck_assert_uint_eq(tc_count(s.cust, s.croom, "[K1]"), 1);
+    ck_assert_uint_eq(tc_count(s.cust, s.croom, "[K2]"), 1);
+    scene_close(&s);
+}
+END_TEST
+
+/*
+ * A burst of replies while the bot's socket is asked to refresh
+ * (disconnect refresh_requested), dropped without a word, and warned:
+ * each reply reaches the customer once.
+ */
+START_TEST(slack_refreshes_and_drops_during_a_burst_lose_nothing)
+{
+    enum { N = 120 };
+    struct scene s;
+    scene_open(&s, "refresh", NULL, 200);
+    for (int i = 0; i < N; i++) {
+        char *t = pf_xasprintf(">> [R%03d] Your order is on its way.", i);
+        tc_say(i % 2 ? s.ville : s.aino, s.iroom, t);
+        free(t);
+        tc_pump(&s.w, 5 + rand() % 20);
+        if (i == 30)
+            free(emu(&s, "fault",
+                     "{\"kind\": \"refresh_requested\", \"app\": "
+                     "\"UPOKERFACE\"}"));
+        if (i == 60)
+            free(emu(&s, "fault",
+                     "{\"kind\": \"drop\", \"app\": \"UPOKERFACE\"}"));
+        if (i == 90)
+            free(emu(&s, "fault",
+                     "{\"kind\": \"refresh_requested\", \"app\": "
+                     "\"UPOKERFACE\"}"));
+    }
+    each_once(&s, 'R', N);
+    ck_assert(tc_bot_logged(&s.bot, "asks for a new connection "
+                                    "(refresh_requested)"));
+    ck_assert(tc_bot_logged(&s.bot, "the socket closed"));
+    scene_close(&s);
+}
+END_TEST
+
+/* chat.postMessage answers 429 twice: waited out, posted once */
+START_TEST(slack_a_rate_limit_is_waited_out)
+{
+    struct scene s;
+    scene_open(&s, "ratelimit", NULL, 300);
+    free(emu(&s, "fault",
+             "{\"kind\": \"ratelimit\", \"count\": 2, \"retry_after\": 1}"));
+    int64_t t0 = pf_now_ns();
+    tc_say(s.aino, s.iroom, ">> [Q1] Thanks for waiting!");
+    ck_assert_ptr_nonnull(
+        tc_wait_msg(s.cust, s.croom, "aino: [Q1] Thanks", NULL, WAIT));
+    ck_assert_int_ge(pf_now_ns() - t0, 1900LL * 1000000);
+    ck_assert(tc_bot_logged(&s.bot, "rate limited on chat.postMessage"));
+    tc_pump(&s.w, 2 * QUIET);
+    ck_assert_uint_eq(tc_count(s.cust, s.croom, "[Q1]"), 1);
+    scene_close(&s);
+}
+END_TEST
+
+/*
+ * The bot's ack is lost: Slack sends the envelope again (retry_attempt
+ * 1, the same event_id); and an event comes twice in two envelopes. Each
+ * is handled once.
+ */
+START_TEST(slack_envelopes_sent_again_are_handled_once)
+{
+    struct scene s;
+    scene_open(&s, "retry", NULL, 300);
+    free(emu(&s, "fault", "{\"kind\": \"lose_ack\"}"));
+    tc_say(s.aino, s.iroom, ">> [E1] Your parcel is at the pickup point.");
+    ck_assert_ptr_nonnull(
+        tc_wait_msg(s.cust, s.croom, "aino: [E1] Your parcel", NULL, WAIT));
+    ck_assert_msg(
+        pump_until_logged(&s, "sent again (attempt 1, timeout)", WAIT) == 0,
+        "no retry came; see %s", s.bot.log);
+    free(emu(&s, "fault", "{\"kind\": \"duplicate\"}"));
+    tc_say(s.cust, s.croom, "[E2] Kiitos!");
+    ck_assert_ptr_nonnull(
+        tc_wait_msg(s.aino, s.iroom, "[customer] asiakas: [E2]", NULL, WAIT));
+    tc_pump(&s.w, 2 * QUIET);
+    ck_assert_uint_eq(tc_count(s.cust, s.croom, "[E1]"), 1);
+    ck_assert_uint_eq(tc_count(s.aino, s.iroom, "[E2]"), 1);
+    char *list = emu(&s, "envelopes", "{}");
+    ck_assert_msg(strstr(list, "\"retry_attempt\":1,\"delivered\":true,"
+                               "\"acked\":true"),
+                  "the retry was not acknowledged: %s", list);
+    free(list);
+    scene_close(&s);
+}
+END_TEST
+
+/*
+ * What a server should never send: not JSON, not an object, an envelope
+ * without an id, of an unknown type, an events_api one without an event
+ * or with an unknown event, and 10 MB. Each is logged and survived (the
+ * big one acknowledged), and the next reply still goes.
+ */
+START_TEST(slack_malformed_and_huge_envelopes_are_survived)
+{
+    static const char *const bad[] = {
+        "{\"text\": \"not json",
+        "[1, 2, 3]",
+        "{\"type\": \"events_api\", \"payload\": {}}",
+        "{\"envelope_id\": \"x-1\", \"type\": \"carrier_pigeon\"}",
+        "{\"envelope_id\": \"x-2\", \"type\": \"events_api\", "
+        "\"payload\": {\"event\": 7}}",
+        "{\"envelope_id\": \"x-3\", \"type\": \"events_api\", "
+        "\"payload\": {\"event_id\": \"Ev0X\", \"event\": {\"type\": "
+        "\"app_mention\", \"channel\": 5}}}",
+        "{\"envelope_id\": \"x-4\", \"type\": \"events_api\", "
+        "\"payload\": {\"event_id\": \"Ev0Y\", \"event\": {\"type\": "
+        "\"message\", \"channel\": \"C0INT\", \"user\": [], \"ts\": "
+        "\"nope\"}}}",
+    };
+    struct scene s;
+    scene_open(&s, "malformed", NULL, 300);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+        json_t *o = json_pack("{s:s}", "text", bad[i]);
+        char *body = json_dumps(o, JSON_COMPACT);
+        free(emu(&s, "send", body));
+        free(body);
+        json_decref(o);
+    }
+    char *big = emu(&s, "send", "{\"bytes\": 10485760}");
+    ck_assert_msg(pump_until_logged(&s,
+                                    "over the limit of 1048576, was "
+                                    "dropped unread (acknowledged)",
+                                    WAIT) == 0,
+                  "the big envelope was not logged; see %s", s.bot.log);
+    ck_assert(tc_bot_logged(&s.bot, "not a JSON object"));
+    ck_assert(tc_bot_logged(&s.bot, "without an envelope_id"));
+    ck_assert(tc_bot_logged(&s.bot, "unknown type 'carrier_pigeon'"));
+    ck_assert(tc_bot_logged(&s.bot, "events_api envelope without an event"));
+    tc_say(s.aino, s.iroom, ">> [B1] Still here and well.");
+    ck_assert_ptr_nonnull(
+        tc_wait_msg(s.cust, s.croom, "aino: [B1] Still here", NULL, WAIT));
+    /* the big one was acknowledged, so Slack does not send it again */
+    json_t *a = json_loads(big, 0, NULL);
+    const char *id = json_string_value(json_object_get(a, "envelope_id"));
+    ck_assert_ptr_nonnull(id);
+    char *list = emu(&s, "envelopes", "{}");
+    char *want = pf_xasprintf(
+        "\"envelope_id\":\"%s\",\"type\":\"raw\",\"event_id\":\"\","
+        "\"event_type\":\"\",\"retry_attempt\":0,\"delivered\":true,"
+        "\"acked\":true",
+        id);
+    ck_assert_msg(strstr(list, want),
+                  "the 10 MB envelope was not acknowledged: %s", list);
+    free(want);
+    free(list);
+    json_decref(a);
+    free(big);
+    scene_close(&s);
+}
+END_TEST
+
 /* the scenarios written once, for every backend (those that restart the
    server too: tests/prosody.sh starts Prosody in a session of its own, so
    the server a test restarted outlives the test's process group, which
@@ -2838,6 +3058,15 @@ suite_relay(void)
     tcase_set_timeout(tc, 120);
     add_shared_scenarios(tc);
     tcase_add_test(tc, threads_are_followed_across_the_rooms);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("slack-only");
+    tcase_add_unchecked_fixture(tc, slack_up, slack_down);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, slack_a_post_whose_answer_never_came_is_not_sent_twice);
+    tcase_add_test(tc, slack_refreshes_and_drops_during_a_burst_lose_nothing);
+    tcase_add_test(tc, slack_a_rate_limit_is_waited_out);
+    tcase_add_test(tc, slack_envelopes_sent_again_are_handled_once);
+    tcase_add_test(tc, slack_malformed_and_huge_envelopes_are_survived);
     suite_add_tcase(s, tc);
     tc = tcase_create("kill-slack");
     tcase_add_unchecked_fixture(tc, slack_up, slack_down);

@@ -123,6 +123,9 @@
  *     "ratelimit"          the next "count" (1) calls of "method"
  *                          (chat.postMessage) get 429, Retry-After
  *                          "retry_after" (1) seconds
+ *     "no_answer"          the next "count" (1) calls of "method"
+ *                          (chat.postMessage) are carried out and never
+ *                          answered
  *     "lose_ack"           the next "count" (1) acks are ignored, so the
  *                          envelopes are retried
  *     "duplicate"          the next event is delivered twice, in two
@@ -135,6 +138,10 @@
  *     modal opened with views.open: a view_submission envelope.
  *   POST /emu/join, /emu/leave {"user", "channel"}: membership changes,
  *     with the channel_join / channel_leave message.
+ *   POST /emu/send {"app", "text"} or {"app", "bytes"}: a frame on the
+ *     newest socket of app's (a user id; the bot's app by default): the
+ *     text as it is (malformed envelopes), or an events_api envelope of
+ *     that many bytes of padding, type "raw" in /emu/envelopes.
  *   GET /emu/envelopes: every envelope so far: envelope_id, type,
  *     event_id, event_type, retry_attempt, delivered, acked, response.
  *   GET /emu/ephemeral?user=U: the ephemeral messages shown to U.
@@ -291,6 +298,8 @@ static struct {
     char ratelimit_method[64];
     int ratelimit_count, ratelimit_after;
     int lose_acks, duplicate_next;
+    char swallow_method[64];
+    int swallow_count; /* the bot's next calls carried out, not answered */
     struct lws_context *ctx;
     lws_sorted_usec_list_t tick;
     FILE *log, *trace;
@@ -1898,6 +1907,15 @@ api_call(struct lws *wsi, struct pss *p, const char *name)
     const char *e = json_string_value(json_object_get(r, "error"));
     logf_("%s %s%s%s %d", name, c.u ? c.u->name : "-", e ? " " : "", e ? e : "",
           c.status);
+    if (W.swallow_count > 0 && c.u == W.bot &&
+        strcmp(W.swallow_method, name) == 0) {
+        /* done, and never answered: the connection stays open */
+        W.swallow_count--;
+        logf_("%s: carried out, not answered", name);
+        json_decref(r);
+        json_decref(c.args);
+        return;
+    }
     respond(wsi, p, c.status, r, c.retry_after, name);
     json_decref(c.args);
 }
@@ -2086,6 +2104,56 @@ ctl_membership(json_t *in, int join)
     return ok(json_pack("{s:s}", "ts", ts));
 }
 
+/*
+ * A frame as the server never should send it, on the newest socket of
+ * app's: "text" as it is, or an envelope of "bytes" bytes (an events_api
+ * envelope whose payload is padding), kept as an envelope of type "raw"
+ * so that its ack shows in /emu/envelopes.
+ */
+static json_t *
+ctl_send(json_t *in)
+{
+    const char *who = json_string_value(json_object_get(in, "app"));
+    const struct user *app = who ? user_by_id(who) : W.bot;
+    struct conn *c = app ? live_conn(app) : NULL;
+    const char *text = json_string_value(json_object_get(in, "text"));
+    json_t *bytes = json_object_get(in, "bytes");
+    if (!c)
+        return err("no socket");
+    if (text) {
+        conn_queue(c, text);
+        logf_("RAW %zu bytes to socket #%d", strlen(text), c->serial);
+        return ok(json_object());
+    }
+    if (!json_is_integer(bytes) || json_integer_value(bytes) < 200 ||
+        json_integer_value(bytes) > 64 * 1024 * 1024)
+        return err("need text, or bytes from 200 to 64 MiB");
+    size_t n = (size_t)json_integer_value(bytes);
+    struct envelope *e = pf_xcalloc(1, sizeof(*e));
+    new_uuid(e->id);
+    e->type = "raw";
+    e->payload = json_null();
+    e->app = app;
+    e->to = c;
+    e->deadline = now_us() + W.ack_timeout_ms * 1000;
+    W.envs = pf_xrealloc(W.envs, (W.n_envs + 1) * sizeof(*W.envs));
+    W.envs[W.n_envs++] = e;
+    struct pf_buf b = PF_BUF_INIT;
+    pf_buf_addf(&b,
+                "{\"envelope_id\":\"%s\",\"type\":\"events_api\","
+                "\"accepts_response_payload\":false,\"retry_attempt\":0,"
+                "\"retry_reason\":\"\",\"payload\":{\"padding\":\"",
+                e->id);
+    while (b.len + 4 < n)
+        pf_buf_addch(&b, 'x');
+    pf_buf_addstr(&b, "\"}}");
+    conn_queue(c, b.data);
+    logf_("RAW envelope %s of %zu bytes to socket #%d", e->id, b.len,
+          c->serial);
+    pf_buf_release(&b);
+    return ok(json_pack("{s:s}", "envelope_id", e->id));
+}
+
 static json_t *
 ctl_envelopes(void)
 {
@@ -2154,6 +2222,13 @@ ctl_fault(json_t *in)
         W.ratelimit_after =
             json_is_integer(ra) ? (int)json_integer_value(ra) : 1;
         logf_("the next %d %s calls get 429", count, W.ratelimit_method);
+    } else if (strcmp(kind, "no_answer") == 0) {
+        const char *m = json_string_value(json_object_get(in, "method"));
+        pf_snprintf(W.swallow_method, sizeof(W.swallow_method), "%s",
+                    m ? m : "chat.postMessage");
+        W.swallow_count = count;
+        logf_("the bot's next %d %s calls get no answer", count,
+              W.swallow_method);
     } else if (strcmp(kind, "lose_ack") == 0) {
         W.lose_acks = count;
     } else if (strcmp(kind, "duplicate") == 0) {
@@ -2183,6 +2258,8 @@ control(struct lws *wsi, struct pss *p, const char *what)
         r = ctl_membership(in, 1);
     else if (post && strcmp(what, "leave") == 0)
         r = ctl_membership(in, 0);
+    else if (post && strcmp(what, "send") == 0)
+        r = ctl_send(in);
     else if (strcmp(what, "envelopes") == 0)
         r = ctl_envelopes();
     else if (strcmp(what, "ephemeral") == 0)
