@@ -672,64 +672,12 @@ connection_common(struct vctx *v, struct pf_config *c, json_t *o)
     return PF_OK;
 }
 
-/* "connector" of type mattermost */
+/* a connector's token (Mattermost's, or one of Slack's two): from a file
+   (NAME_file) or the environment (NAME_env), never the configuration,
+   not both */
 static int
-load_mattermost(struct vctx *v, struct pf_config *c, json_t *o)
-{
-    static const char *const keys[] = {"type",
-                                       "url",
-                                       "token_file",
-                                       "token_env",
-                                       "ping_s",
-                                       "reconnect_min_ms",
-                                       "reconnect_max_ms",
-                                       "max_frame_bytes",
-                                       NULL};
-    struct pf_connector_conf *k = &c->connector;
-    const char *P = "connector";
-    int rc;
-    if (json_object_get(o, "token"))
-        return fail(v, "connector.token",
-                    "the token never goes in the configuration: put it "
-                    "in a file (token_file, mode 0600) or an environment "
-                    "variable (token_env)");
-    if ((rc = check_keys(v, P, o, keys)))
-        return rc;
-    if ((rc = opt_string(v, P, o, "url", NULL, &k->url)) ||
-        (rc = opt_string(v, P, o, "token_file", NULL, &k->password_file)) ||
-        (rc = opt_string(v, P, o, "token_env", NULL, &k->password_env)))
-        return rc;
-    if (!k->url)
-        return fail(v, P, "missing key 'url' (https://chat.example.com)");
-    if (strncmp(k->url, "http://", 7) != 0 &&
-        strncmp(k->url, "https://", 8) != 0)
-        return fail(v, "connector.url",
-                    "'%s' is not an http:// or https:// URL (the server's "
-                    "address, without /api/v4)",
-                    k->url);
-    if (!k->password_file && !k->password_env)
-        return fail(v, P,
-                    "neither 'token_file' nor 'token_env' is set (the bot "
-                    "account's access token)");
-    if (k->password_file && k->password_env)
-        return fail(v, "connector.token_env",
-                    "both 'token_file' and 'token_env' are set; which "
-                    "token is meant? keep one");
-    if ((rc = connection_common(v, c, o)))
-        return rc;
-    int max_frame = 1024 * 1024;
-    if ((rc = opt_int(v, P, o, "max_frame_bytes", 4096, 64 * 1024 * 1024,
-                      max_frame, &max_frame)))
-        return rc;
-    k->max_stanza_bytes = (size_t)max_frame;
-    c->have_connector = 1;
-    return PF_OK;
-}
-
-/* one of Slack's two tokens: from a file or the environment, not both */
-static int
-slack_token(struct vctx *v, json_t *o, const char *name, const char *what,
-            char **file, char **env)
+token_source(struct vctx *v, json_t *o, const char *name, const char *what,
+             char **file, char **env)
 {
     const char *P = "connector";
     char key[96], fkey[32], ekey[32];
@@ -757,6 +705,46 @@ slack_token(struct vctx *v, json_t *o, const char *name, const char *what,
     return PF_OK;
 }
 
+/* "connector" of type mattermost */
+static int
+load_mattermost(struct vctx *v, struct pf_config *c, json_t *o)
+{
+    static const char *const keys[] = {"type",
+                                       "url",
+                                       "token_file",
+                                       "token_env",
+                                       "ping_s",
+                                       "reconnect_min_ms",
+                                       "reconnect_max_ms",
+                                       "max_frame_bytes",
+                                       NULL};
+    struct pf_connector_conf *k = &c->connector;
+    const char *P = "connector";
+    int rc;
+    if ((rc = token_source(v, o, "token", "the bot account's access token",
+                           &k->password_file, &k->password_env)) ||
+        (rc = check_keys(v, P, o, keys)) ||
+        (rc = opt_string(v, P, o, "url", NULL, &k->url)))
+        return rc;
+    if (!k->url)
+        return fail(v, P, "missing key 'url' (https://chat.example.com)");
+    if (strncmp(k->url, "http://", 7) != 0 &&
+        strncmp(k->url, "https://", 8) != 0)
+        return fail(v, "connector.url",
+                    "'%s' is not an http:// or https:// URL (the server's "
+                    "address, without /api/v4)",
+                    k->url);
+    if ((rc = connection_common(v, c, o)))
+        return rc;
+    int max_frame = 1024 * 1024;
+    if ((rc = opt_int(v, P, o, "max_frame_bytes", 4096, 64 * 1024 * 1024,
+                      max_frame, &max_frame)))
+        return rc;
+    k->max_stanza_bytes = (size_t)max_frame;
+    c->have_connector = 1;
+    return PF_OK;
+}
+
 /* "connector" of type slack */
 static int
 load_slack(struct vctx *v, struct pf_config *c, json_t *o)
@@ -775,13 +763,13 @@ load_slack(struct vctx *v, struct pf_config *c, json_t *o)
     struct pf_connector_conf *k = &c->connector;
     const char *P = "connector";
     int rc;
-    if ((rc = slack_token(v, o, "bot_token",
-                          "the app's Bot User OAuth Token, xoxb-",
-                          &k->password_file, &k->password_env)) ||
-        (rc = slack_token(v, o, "app_token",
-                          "the app-level token with connections:write, "
-                          "xapp-",
-                          &k->app_token_file, &k->app_token_env)))
+    if ((rc = token_source(v, o, "bot_token",
+                           "the app's Bot User OAuth Token, xoxb-",
+                           &k->password_file, &k->password_env)) ||
+        (rc = token_source(v, o, "app_token",
+                           "the app-level token with connections:write, "
+                           "xapp-",
+                           &k->app_token_file, &k->app_token_env)))
         return rc;
     if ((rc = check_keys(v, P, o, keys)))
         return rc;
