@@ -6,7 +6,9 @@
  * Run by tests/bench/relay.sh, which starts a throwaway Prosody with the
  * accounts bot, aino and asiakas. The agent aino is in the internal room
  * and in the customer room; the customer asiakas is in the customer room.
- * N times, one message in flight at a time, alternating:
+ * The rooms are left open (configure_rooms false): the bot would make
+ * them members-only, and the test users are no members. N times, one
+ * message in flight at a time, alternating:
  *
  *   direct   aino writes in the customer room; asiakas receives it
  *   relayed  aino writes ">> text" in the internal room; pokerface checks
@@ -116,7 +118,8 @@ main(int argc, char **argv)
             "{\"plugins\": [\"example\", \"backstage\"],\n"
             " \"connector\": {\"type\": \"xmpp\", \"url\": \"%s\",\n"
             "   \"jid\": \"bot@localhost\", \"password_env\": "
-            "\"PF_BENCH_PW\", \"nick\": \"pokerface\"},\n"
+            "\"PF_BENCH_PW\", \"nick\": \"pokerface\",\n"
+            "   \"configure_rooms\": false},\n"
             " \"routes\": [{\"name\": \"bench\", \"customer_room\": \"" CUST
             "\",\n   \"internal_room\": \"" TEAM "\"}],\n"
             " \"state_dir\": \"state\"}\n",
