@@ -366,6 +366,211 @@ START_TEST(fuzz_seeds_open)
 }
 END_TEST
 
+/*
+ * A record to act on goes out with the records written before it in one
+ * write and one fdatasync; records that license nothing wait for it.
+ */
+START_TEST(one_write_and_one_sync_per_decision)
+{
+    struct pf_journal *j;
+    struct pf_journal_stats st;
+    struct seen s;
+    struct pf_journal_report rep;
+    char err[256];
+    uint64_t seq;
+    ck_assert_int_eq(
+        pf_journal_open(&j, path, key, NULL, NULL, NULL, err, sizeof(err)),
+        PF_OK);
+    pf_journal_stats(j, &st);
+    struct pf_journal_stats before = st;
+    /* a reply: received (no sync), its verdict (sync) */
+    ck_assert_int_eq(pf_journal_append(j, PF_JREC_RECEIVED, "r", 1, 0, NULL,
+                                       err, sizeof(err)),
+                     PF_OK);
+    pf_journal_stats(j, &st);
+    ck_assert_uint_eq(st.writes, before.writes);
+    ck_assert_int_eq(pf_journal_append(j, PF_JREC_VERDICT, "v", 1, 1, &seq, err,
+                                       sizeof(err)),
+                     PF_OK);
+    ck_assert_uint_eq(seq, 2);
+    pf_journal_stats(j, &st);
+    ck_assert_uint_eq(st.writes - before.writes, 1);
+    ck_assert_uint_eq(st.syncs - before.syncs, 1);
+    ck_assert_uint_eq(st.records - before.records, 2);
+    /* a cursor waits for a flush, which writes without a sync */
+    ck_assert_int_eq(
+        pf_journal_append(j, PF_JREC_CURSOR, "c", 1, 0, NULL, err, sizeof(err)),
+        PF_OK);
+    ck_assert_int_eq(pf_journal_flush(j, 0, err, sizeof(err)), PF_OK);
+    ck_assert_int_eq(pf_journal_flush(j, 0, err, sizeof(err)), PF_OK);
+    pf_journal_stats(j, &st);
+    ck_assert_uint_eq(st.writes - before.writes, 2);
+    ck_assert_uint_eq(st.syncs - before.syncs, 1);
+    /* what waits at close is written then */
+    ck_assert_int_eq(
+        pf_journal_append(j, PF_JREC_SENT, "s", 1, 0, NULL, err, sizeof(err)),
+        PF_OK);
+    pf_journal_close(j);
+    ck_assert_int_eq(reopen(&s, &rep, err, sizeof(err)), PF_OK);
+    ck_assert_int_eq(s.n, 4);
+    ck_assert_str_eq(s.text[0], "r");
+    ck_assert_str_eq(s.text[1], "v");
+    ck_assert_str_eq(s.text[2], "c");
+    ck_assert_str_eq(s.text[3], "s");
+}
+END_TEST
+
+/*
+ * A batch written in one write and cut at any byte by a crash: the
+ * records before the cut come back whole, the one cut is a torn tail,
+ * nothing is misread or reported damaged, and appending goes on.
+ */
+START_TEST(a_batch_cut_anywhere_keeps_its_whole_records)
+{
+    struct pf_journal *j;
+    struct seen s;
+    struct pf_journal_report rep;
+    char err[256];
+    size_t n;
+    const char *texts[3] = {"received: a reply", "verdict: pass, post it",
+                            "and a cursor"};
+    ck_assert_int_eq(
+        pf_journal_open(&j, path, key, NULL, NULL, NULL, err, sizeof(err)),
+        PF_OK);
+    ck_assert_int_eq(
+        pf_journal_append(j, 1, "before", 6, 1, NULL, err, sizeof(err)), PF_OK);
+    size_t start = (size_t)pf_journal_size(j);
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(pf_journal_append(j, 2 + i, texts[i], strlen(texts[i]),
+                                           i == 2, NULL, err, sizeof(err)),
+                         PF_OK);
+    pf_journal_close(j);
+    char *whole = slurp(&n);
+    /* where each record of the batch ends */
+    size_t ends[3], at = start;
+    for (int i = 0; i < 3; i++) {
+        at += 8 + 24 + 9 + strlen(texts[i]) + 16;
+        ends[i] = at;
+    }
+    ck_assert_uint_eq(ends[2], n);
+    for (size_t cut = start; cut <= n; cut++) {
+        spit(whole, cut);
+        ck_assert_int_eq(reopen(&s, &rep, err, sizeof(err)), PF_OK);
+        int k = 0;
+        while (k < 3 && ends[k] <= cut)
+            k++;
+        ck_assert_int_eq(s.n, 1 + k);
+        ck_assert_str_eq(s.text[0], "before");
+        for (int i = 0; i < k; i++)
+            ck_assert_str_eq(s.text[1 + i], texts[i]);
+        ck_assert_uint_eq(rep.bad_records, 0);
+        ck_assert_uint_eq(rep.skipped_bytes, 0);
+        int boundary = k ? cut == ends[k - 1] : cut == start;
+        ck_assert_int_eq(rep.torn_tail, !boundary);
+        /* the torn record is cut off; the next one follows whole ones */
+        ck_assert_int_eq(
+            pf_journal_open(&j, path, key, NULL, NULL, NULL, err, sizeof(err)),
+            PF_OK);
+        ck_assert_int_eq(
+            pf_journal_append(j, 6, "after", 5, 1, NULL, err, sizeof(err)),
+            PF_OK);
+        pf_journal_close(j);
+        ck_assert_int_eq(reopen(&s, &rep, err, sizeof(err)), PF_OK);
+        ck_assert_int_eq(s.n, 2 + k);
+        ck_assert_str_eq(s.text[1 + k], "after");
+        ck_assert_uint_eq(rep.bad_records, 0);
+    }
+    free(whole);
+}
+END_TEST
+
+/* the nonce of each record at its offset (records of the test's sizes) */
+static void
+nonces_of(const unsigned char *d, size_t n, unsigned char (*out)[24],
+          int *count)
+{
+    size_t at = 16;
+    *count = 0;
+    while (at + 32 <= n && *count < 64) {
+        uint32_t len = (uint32_t)d[at + 4] | (uint32_t)d[at + 5] << 8 |
+                       (uint32_t)d[at + 6] << 16 | (uint32_t)d[at + 7] << 24;
+        memcpy(out[(*count)++], d + at + 8, 24);
+        at += 32 + len;
+    }
+}
+
+/* no two records ever share a nonce: within an open, across opens, and
+   compaction copies records without sealing them again */
+START_TEST(nonces_never_repeat)
+{
+    unsigned char nonces[64][24];
+    int count;
+    size_t n;
+    write_n(10);
+    write_n(0); /* opens again: a new prefix */
+    struct pf_journal *j;
+    char err[256];
+    ck_assert_int_eq(
+        pf_journal_open(&j, path, key, NULL, NULL, NULL, err, sizeof(err)),
+        PF_OK);
+    for (int i = 0; i < 10; i++)
+        ck_assert_int_eq(
+            pf_journal_append(j, 1, "more", 4, i == 9, NULL, err, sizeof(err)),
+            PF_OK);
+    pf_journal_close(j);
+    unsigned char *d = (unsigned char *)slurp(&n);
+    nonces_of(d, n, nonces, &count);
+    ck_assert_int_eq(count, 20);
+    for (int a = 0; a < count; a++)
+        for (int b = a + 1; b < count; b++)
+            ck_assert_msg(memcmp(nonces[a], nonces[b], 24) != 0,
+                          "records %d and %d share a nonce", a, b);
+    /* within one open: one prefix, counted up */
+    ck_assert_int_eq(memcmp(nonces[0], nonces[1], 16), 0);
+    ck_assert_int_ne(memcmp(nonces[9], nonces[10], 16), 0);
+    free(d);
+}
+END_TEST
+
+/* a journal written before this version (a random nonce per record, a
+   write per record: the fuzz seed) is read, appended to and compacted */
+START_TEST(an_older_journal_is_read_and_goes_on)
+{
+    unsigned char k[PF_KEY_BYTES];
+    struct pf_journal_report rep;
+    struct pf_journal *j;
+    struct seen s;
+    char err[256];
+    size_t n;
+    for (int i = 0; i < PF_KEY_BYTES; i++)
+        k[i] = (unsigned char)i;
+    char *d = tu_read("tests/fuzz/corpus/journal/four-records", &n);
+    spit(d, n);
+    free(d);
+    memset(&s, 0, sizeof(s));
+    ck_assert_int_eq(
+        pf_journal_open(&j, path, k, collect, &s, &rep, err, sizeof(err)),
+        PF_OK);
+    ck_assert_int_eq(s.n, 4);
+    ck_assert_int_eq(pf_journal_append(j, PF_JREC_CURSOR, "new", 3, 1, NULL,
+                                       err, sizeof(err)),
+                     PF_OK);
+    ck_assert_int_eq(pf_journal_compact(j, keep_odd, NULL, err, sizeof(err)),
+                     PF_OK);
+    pf_journal_close(j);
+    memset(&s, 0, sizeof(s));
+    ck_assert_int_eq(
+        pf_journal_open(&j, path, k, collect, &s, &rep, err, sizeof(err)),
+        PF_OK);
+    pf_journal_close(j);
+    ck_assert_int_eq(s.n, 3); /* records 1, 3 and the new 5 */
+    ck_assert_str_eq(s.text[0], "{\"id\":1,\"text\":\"Hei!\"}");
+    ck_assert_uint_eq(s.seq[2], 5);
+    ck_assert_str_eq(s.text[2], "new");
+    ck_assert_uint_eq(rep.bad_records, 0);
+}
+END_TEST
+
 Suite *
 suite_journal(void)
 {
@@ -377,6 +582,10 @@ suite_journal(void)
     tcase_add_test(tc, a_flipped_bit_is_reported_and_skipped);
     tcase_add_test(tc, wrong_key_and_not_a_journal);
     tcase_add_test(tc, compaction_keeps_the_live_records);
+    tcase_add_test(tc, one_write_and_one_sync_per_decision);
+    tcase_add_test(tc, a_batch_cut_anywhere_keeps_its_whole_records);
+    tcase_add_test(tc, nonces_never_repeat);
+    tcase_add_test(tc, an_older_journal_is_read_and_goes_on);
     tcase_add_test(tc, symbolic_links_are_never_followed);
     tcase_add_test(tc, key_files_are_strict);
     tcase_add_test(tc, fuzz_seeds_open);

@@ -369,6 +369,12 @@ pf_cmd_run(int argc, char **argv)
                 n_lat, (double)p50 / 1e3, (double)p99 / 1e3,
                 (double)pmax / 1e3);
     }
+    struct pf_journal_stats js;
+    pf_relay_journal_stats(relay, &js);
+    if (js.records)
+        pf_info("journal: %llu records in %llu writes, %llu fdatasyncs",
+                (unsigned long long)js.records, (unsigned long long)js.writes,
+                (unsigned long long)js.syncs);
     pf_control_stop(control);
     pf_relay_free(relay);
     conn->ops->destroy(conn);

@@ -22,6 +22,14 @@
 #define TAG crypto_aead_xchacha20poly1305_ietf_ABYTES
 #define FRAME (4 + 4 + NONCE) /* marker, length, nonce */
 #define INNER 9               /* type, sequence number */
+#define PEND_MAX (64u << 10)  /* bytes of records waiting for a write */
+
+/* where a whole record is in the file, and what compaction asks about it */
+struct jidx {
+    uint64_t off, seq;
+    uint32_t len; /* FRAME + sealed */
+    int type;
+};
 
 struct pf_journal {
     char *path;
@@ -30,6 +38,18 @@ struct pf_journal {
     uint64_t seq;  /* last sequence number used */
     uint64_t size; /* bytes in the file */
     int quiet;     /* compacting: what replay finds was reported at open */
+    /* nonces: a random prefix drawn at open, then a counter (see seal) */
+    unsigned char nonce_base[NONCE];
+    uint64_t nonce_ctr;
+    /* sealed records not yet written: they go at size, with the next
+       record that must be durable, or at pf_journal_flush() */
+    unsigned char *pend;
+    size_t pend_len, pend_cap;
+    /* every whole record in the file and in pend, in order */
+    struct jidx *idx;
+    size_t n_idx, cap_idx;
+    int want_idx; /* 0: replay_buf, which never compacts */
+    struct pf_journal_stats stats;
 };
 
 /* a warning about the file, once: not again when compaction reads it */
@@ -176,28 +196,75 @@ get64(const unsigned char *p)
     return v;
 }
 
-/* seal one record into a new buffer of *n bytes */
+/*
+ * The nonce of the next record. XChaCha20-Poly1305 must never see one
+ * (key, nonce) pair twice. Each open draws a random 16-byte prefix
+ * (randombytes_buf, the kernel's CSPRNG) and numbers its records with a
+ * 64-bit counter in the last 8 bytes, from 0: within one open the nonces
+ * differ by their counter, which cannot wrap (2^64 records); between
+ * opens, in this process or another, they differ by their prefix, 128
+ * random bits: after 2^32 opens under one key the chance that two
+ * prefixes ever met is below 2^-64. A forked child never appends (the
+ * worker closes what the bot has open). So every record sealed gets a
+ * nonce of its own, at the cost of one getrandom per open instead of one
+ * per record. Compaction copies sealed records as they are: the same
+ * bytes under the same nonce, not a second encryption.
+ */
+static void
+next_nonce(struct pf_journal *j, unsigned char *nonce)
+{
+    memcpy(nonce, j->nonce_base, NONCE - 8);
+    put64(nonce + NONCE - 8, j->nonce_ctr++);
+}
+
+/* make room for n more bytes in pend (it never holds plaintext once
+   seal returns) */
 static unsigned char *
-seal(const unsigned char *key, int type, uint64_t seq, const void *payload,
-     size_t len, size_t *n)
+pend_grow(struct pf_journal *j, size_t n)
+{
+    if (j->pend_len + n > j->pend_cap) {
+        size_t cap = j->pend_cap ? j->pend_cap : 4096;
+        while (cap < j->pend_len + n)
+            cap *= 2;
+        j->pend = pf_xrealloc(j->pend, cap);
+        j->pend_cap = cap;
+    }
+    return j->pend + j->pend_len;
+}
+
+static void
+idx_add(struct pf_journal *j, uint64_t off, size_t len, int type, uint64_t seq)
+{
+    if (!j->want_idx)
+        return;
+    if (j->n_idx == j->cap_idx) {
+        j->cap_idx = j->cap_idx ? j->cap_idx * 2 : 1024;
+        j->idx = pf_xrealloc(j->idx, j->cap_idx * sizeof(*j->idx));
+    }
+    j->idx[j->n_idx++] = (struct jidx){off, seq, (uint32_t)len, type};
+}
+
+/* seal one record at the end of pend; the plaintext is built in place,
+   in the bytes the ciphertext then overwrites */
+static void
+seal(struct pf_journal *j, int type, uint64_t seq, const void *payload,
+     size_t len)
 {
     size_t plain = INNER + len, sealed = plain + TAG;
-    unsigned char *buf = pf_xmalloc(FRAME + sealed);
-    unsigned char *in = pf_xmalloc(plain);
+    unsigned char *buf = pend_grow(j, FRAME + sealed);
+    unsigned char *in = buf + FRAME;
     in[0] = (unsigned char)type;
     put64(in + 1, seq);
     if (len)
         memcpy(in + INNER, payload, len);
     memcpy(buf, MARKER, 4);
     put32(buf + 4, (uint32_t)sealed);
-    randombytes_buf(buf + 8, NONCE);
+    next_nonce(j, buf + 8);
     unsigned long long clen;
     crypto_aead_xchacha20poly1305_ietf_encrypt(buf + FRAME, &clen, in, plain,
-                                               buf, 8, NULL, buf + 8, key);
-    sodium_memzero(in, plain);
-    free(in);
-    *n = FRAME + sealed;
-    return buf;
+                                               buf, 8, NULL, buf + 8, j->key);
+    idx_add(j, j->size + j->pend_len, FRAME + sealed, type, seq);
+    j->pend_len += FRAME + sealed;
 }
 
 static int
@@ -319,6 +386,7 @@ replay(struct pf_journal *j, const unsigned char *d, size_t size,
         }
         j->seq = seq;
         rep->records++;
+        idx_add(j, pos, FRAME + sealed, plain[0], seq);
         pos += FRAME + sealed;
         *good_end = pos;
         if (fn && (rc = fn(ud, plain[0], seq, plain + INNER,
@@ -409,6 +477,8 @@ pf_journal_open(struct pf_journal **out, const char *path,
     j->path = pf_xstrdup(path);
     memcpy(j->key, key, PF_KEY_BYTES);
     sodium_mlock(j->key, sizeof(j->key));
+    j->want_idx = 1;
+    randombytes_buf(j->nonce_base, sizeof(j->nonce_base));
     /* never through a symbolic link: whoever planted it would choose
        what the bot overwrites */
     j->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -490,6 +560,45 @@ fail:
     return rc;
 }
 
+/* drop what pend holds (its records were never written whole) */
+static void
+pend_drop(struct pf_journal *j)
+{
+    while (j->n_idx && j->idx[j->n_idx - 1].off >= j->size)
+        j->n_idx--;
+    j->pend_len = 0;
+}
+
+/* write pend at the end of the file in one write; with sync, fdatasync */
+static int
+flush(struct pf_journal *j, int sync, char *err, size_t errlen)
+{
+    int bad = 0;
+    errno = 0;
+    if (j->pend_len) {
+        bad = pwrite(j->fd, j->pend, j->pend_len, (off_t)j->size) !=
+              (ssize_t)j->pend_len;
+        j->stats.writes++;
+    }
+    if (!bad && sync) {
+        bad = fdatasync(j->fd) != 0;
+        j->stats.syncs++;
+    }
+    if (bad) {
+        snprintf(err, errlen, "journal %s: cannot write: %s", j->path,
+                 errno == 0 ? "short write" : strerror(errno));
+        /* whatever was written is a torn tail: cut off (or else
+           overwritten by the next write) */
+        if (ftruncate(j->fd, (off_t)j->size) != 0)
+            errno = 0;
+        pend_drop(j);
+        return PF_EINVAL;
+    }
+    j->size += j->pend_len;
+    j->pend_len = 0;
+    return PF_OK;
+}
+
 int
 pf_journal_append(struct pf_journal *j, int type, const void *payload,
                   size_t len, int sync, uint64_t *seq, char *err, size_t errlen)
@@ -499,45 +608,35 @@ pf_journal_append(struct pf_journal *j, int type, const void *payload,
                  j->path, len);
         return PF_ETOOBIG;
     }
-    size_t n;
-    unsigned char *rec = seal(j->key, type, j->seq + 1, payload, len, &n);
-    int bad = pwrite(j->fd, rec, n, (off_t)j->size) != (ssize_t)n;
-    free(rec);
-    if (bad || (sync && fdatasync(j->fd) != 0)) {
-        snprintf(err, errlen, "journal %s: cannot write: %s", j->path,
-                 bad && errno == 0 ? "short write" : strerror(errno));
-        /* whatever was written is a torn tail: overwritten next time */
-        return PF_EINVAL;
-    }
+    seal(j, type, j->seq + 1, payload, len);
     j->seq++;
-    j->size += n;
+    j->stats.records++;
     if (seq)
         *seq = j->seq;
+    /* a record to act on goes out at once with those before it, in one
+       write and one fdatasync; the others wait for it (or a flush), up
+       to PEND_MAX bytes */
+    if (sync || j->pend_len >= PEND_MAX) {
+        int rc = flush(j, sync, err, errlen);
+        if (rc != PF_OK && seq)
+            *seq = 0;
+        return rc;
+    }
     return PF_OK;
 }
 
-struct compact_ctx {
-    struct pf_journal *j;
-    int fd;
-    pf_journal_fn keep;
-    void *ud;
-    int failed;
-    uint64_t size;
-};
-
-static int
-compact_one(void *ud, int type, uint64_t seq, const void *payload, size_t len)
+int
+pf_journal_flush(struct pf_journal *j, int sync, char *err, size_t errlen)
 {
-    struct compact_ctx *c = ud;
-    if (c->failed || !c->keep(c->ud, type, seq, payload, len))
-        return 0;
-    size_t n;
-    unsigned char *rec = seal(c->j->key, type, seq, payload, len, &n);
-    if (write_all(c->fd, rec, n) != 0)
-        c->failed = errno ? errno : EIO;
-    c->size += n;
-    free(rec);
-    return 0;
+    if (!j->pend_len && !sync)
+        return PF_OK;
+    return flush(j, sync, err, errlen);
+}
+
+void
+pf_journal_stats(const struct pf_journal *j, struct pf_journal_stats *st)
+{
+    *st = j->stats;
 }
 
 int
@@ -545,36 +644,50 @@ pf_journal_compact(struct pf_journal *j, pf_journal_fn keep, void *ud,
                    char *err, size_t errlen)
 {
     char *tmp = pf_xasprintf("%s.compact", j->path);
-    unsigned char *d = NULL;
-    size_t size, good_end;
-    struct compact_ctx c = {j, -1, keep, ud, 0, HEADER_LEN};
-    struct pf_journal_report rep;
-    int rc = PF_EINVAL;
+    int fd = -1, rc = PF_EINVAL;
+    unsigned char *out = NULL;
+    struct jidx *kept = NULL;
+    size_t n_kept = 0, out_len = HEADER_LEN;
+    if (flush(j, 0, err, errlen) != PF_OK)
+        goto out;
+    /* which records stay: asked by type and number, from the index, so
+       nothing is opened again */
+    kept = pf_xmalloc((j->n_idx ? j->n_idx : 1) * sizeof(*kept));
+    for (size_t i = 0; i < j->n_idx; i++) {
+        if (keep(ud, j->idx[i].type, j->idx[i].seq, NULL, 0)) {
+            kept[n_kept++] = j->idx[i];
+            out_len += j->idx[i].len;
+        }
+    }
+    /* the new file in memory: the header, then the kept records' sealed
+       bytes as they are */
+    out = pf_xmalloc(out_len);
+    unsigned char *h = out;
+    memset(h, 0, HEADER_LEN);
+    memcpy(h, HEADER, 8);
+    put32(h + 8, 1);
+    size_t at = HEADER_LEN;
+    for (size_t i = 0; i < n_kept; i++) {
+        ssize_t r;
+        do
+            r = pread(j->fd, out + at, kept[i].len, (off_t)kept[i].off);
+        while (r < 0 && errno == EINTR);
+        if (r != (ssize_t)kept[i].len) {
+            snprintf(err, errlen, "journal %s: cannot read: %s", j->path,
+                     r < 0 ? strerror(errno) : "short read");
+            goto out;
+        }
+        kept[i].off = at;
+        at += kept[i].len;
+    }
     /* a fresh file: a leftover of a crash is removed (a symbolic link
        planted there goes, not what it points at), and O_EXCL refuses
        anything that appears there meanwhile */
     unlink(tmp);
-    c.fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (c.fd < 0 || write_header(c.fd) != 0) {
+    fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0 || write_all(fd, out, out_len) != 0 || fsync(fd) != 0) {
         snprintf(err, errlen, "journal %s: cannot compact: %s", tmp,
                  strerror(errno));
-        goto out;
-    }
-    if (read_file(j->fd, &d, &size) != 0) {
-        snprintf(err, errlen, "journal %s: cannot read: %s", j->path,
-                 strerror(errno));
-        goto out;
-    }
-    memset(&rep, 0, sizeof(rep));
-    uint64_t seq = j->seq;
-    j->seq = 0; /* replay checks that they grow */
-    j->quiet = 1;
-    replay(j, d, size, compact_one, &c, &rep, &good_end, err, errlen);
-    j->quiet = 0;
-    j->seq = seq;
-    if (c.failed || fsync(c.fd) != 0) {
-        snprintf(err, errlen, "journal %s: cannot compact: %s", tmp,
-                 strerror(c.failed ? c.failed : errno));
         goto out;
     }
     if (rename(tmp, j->path) != 0 || fsync_dir(j->path) != 0) {
@@ -584,17 +697,20 @@ pf_journal_compact(struct pf_journal *j, pf_journal_fn keep, void *ud,
     }
     /* from now on, append to the new file */
     close(j->fd);
-    j->fd = c.fd;
-    c.fd = -1;
-    j->size = c.size;
+    j->fd = fd;
+    fd = -1;
+    j->size = out_len;
+    memcpy(j->idx, kept, n_kept * sizeof(*kept));
+    j->n_idx = n_kept;
     rc = PF_OK;
 out:
-    if (c.fd >= 0) {
-        close(c.fd);
+    if (fd >= 0) {
+        close(fd);
         unlink(tmp);
     }
     free(tmp);
-    free(d);
+    free(out);
+    free(kept);
     return rc;
 }
 
@@ -627,7 +743,7 @@ pf_journal_replay_buf(const char *name, const void *data, size_t size,
 uint64_t
 pf_journal_size(const struct pf_journal *j)
 {
-    return j->size;
+    return j->size + j->pend_len;
 }
 
 void
@@ -635,8 +751,14 @@ pf_journal_close(struct pf_journal *j)
 {
     if (!j)
         return;
-    if (j->fd >= 0)
+    if (j->fd >= 0) {
+        char err[256];
+        if (j->pend_len && flush(j, 1, err, sizeof(err)) != PF_OK)
+            pf_err("%s", err);
         close(j->fd);
+    }
+    free(j->pend);
+    free(j->idx);
     sodium_munlock(j->key, sizeof(j->key));
     free(j->path);
     free(j);

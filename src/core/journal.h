@@ -10,6 +10,16 @@
  *
  * The sealed bytes open (with the marker and length as associated data)
  * to: u8 type, u64 sequence number, payload. Sequence numbers only grow.
+ * Nonces are a random prefix per open and a counter (journal.c, next_nonce,
+ * says why they never repeat); a reader does not care how they were made.
+ *
+ * Writes: a record appended with sync goes out at once, together with
+ * the records appended before it without sync, in one write and one
+ * fdatasync (a group commit); records without sync wait for that or for
+ * pf_journal_flush(). A crash in the middle of such a write leaves whole
+ * records and then at most one torn one, which is read as below: the
+ * format is the same whether records were written one by one or in a
+ * batch.
  *
  * Replay reads every record in order. A record cut short at the end (a
  * crash in the middle of a write) is ignored with a warning, and the file
@@ -40,6 +50,13 @@ enum pf_jrec_type {
     PF_JREC_CURSOR = 8,   /* the last message handled in a room */
     PF_JREC_META = 9,     /* counters that must never go back */
     PF_JREC_THREAD = 10   /* an internal thread answers a customer's */
+};
+
+/* What this journal did since it was opened (the tests count syncs). */
+struct pf_journal_stats {
+    uint64_t records; /* appended */
+    uint64_t writes;  /* write calls */
+    uint64_t syncs;   /* fdatasync calls */
 };
 
 /* What replay found besides the records. */
@@ -82,18 +99,29 @@ int pf_journal_open(struct pf_journal **out, const char *path,
                     size_t errlen);
 
 /*
- * Append a record; with sync, fsync before returning, so the caller may
- * act on it. Returns the record's sequence number in *seq (may be NULL).
+ * Append a record. With sync, it and every record appended before it
+ * are written in one write and fdatasync'd before this returns, so the
+ * caller may act on it; an error means none of them may be counted on.
+ * Without sync it waits in memory for the next record with sync, for
+ * pf_journal_flush() or close (or 64 KiB of such records): a record
+ * without sync is one that may be lost in a crash. Returns the record's
+ * sequence number in *seq (may be NULL).
  */
 int pf_journal_append(struct pf_journal *j, int type, const void *payload,
                       size_t len, int sync, uint64_t *seq, char *err,
                       size_t errlen);
 
+/* Write the records waiting in memory (with sync: and fdatasync). */
+int pf_journal_flush(struct pf_journal *j, int sync, char *err, size_t errlen);
+
+void pf_journal_stats(const struct pf_journal *j, struct pf_journal_stats *st);
+
 /*
  * Rewrite the journal with only the records keep() hands back: a new file
  * next to it, fsync'd, renamed over the old one, the directory fsync'd.
- * keep is called with each record in order and returns 1 to keep it. The
- * records keep their sequence numbers and get fresh nonces.
+ * keep is called with each record's type and sequence number in order
+ * (payload NULL, len 0: nothing is opened again) and returns 1 to keep
+ * it. The kept records are copied as they are sealed.
  */
 int pf_journal_compact(struct pf_journal *j, pf_journal_fn keep, void *ud,
                        char *err, size_t errlen);
@@ -108,7 +136,7 @@ int pf_journal_replay_buf(const char *name, const void *data, size_t size,
                           struct pf_journal_report *rep, char *err,
                           size_t errlen);
 
-/* Bytes in the file now. */
+/* Bytes in the file now, and those waiting to be written. */
 uint64_t pf_journal_size(const struct pf_journal *j);
 
 void pf_journal_close(struct pf_journal *j);

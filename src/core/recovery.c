@@ -23,7 +23,12 @@
  * A record that decides something is fsync'd before the relay acts on it
  * (posts, tells the author); RECEIVED, SENT and CURSOR are not, because
  * losing them only means reading a message back or looking for a post
- * before sending it again.
+ * before sending it again. Those wait in the journal's memory until the
+ * next record that is fsync'd, which takes them along in its one write
+ * (a reply's RECEIVED and VERDICT: one write, one fdatasync), or until
+ * this turn of the event loop is over (flush_cb): never longer than
+ * that, so a process that is killed loses at most what it wrote while
+ * handling its last event.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +50,17 @@ pf_recovery_handled(struct pf_relay *r, const char *msg_id)
     r->recent_pos = (r->recent_pos + 1) % RECENT_MAX;
 }
 
+/* the end of a turn of the loop: the records that wait are written */
+static void
+flush_cb(lws_sorted_usec_list_t *sul)
+{
+    struct pf_relay *r = lws_container_of(sul, struct pf_relay, jflush);
+    char err[512];
+    if (r->journal &&
+        pf_journal_flush(r->journal, 0, err, sizeof(err)) != PF_OK)
+        pf_err("%s", err);
+}
+
 int
 pf_recovery_write(struct pf_relay *r, int type, json_t *o, int sync,
                   uint64_t *seq)
@@ -63,6 +79,12 @@ pf_recovery_write(struct pf_relay *r, int type, json_t *o, int sync,
         if (rc != PF_OK)
             pf_err("%s", s ? err : "journal: out of memory");
         free(s);
+        if (rc == PF_OK && !sync) {
+            if (r->ctx)
+                lws_sul_schedule(r->ctx, 0, &r->jflush, flush_cb, 0);
+            else
+                flush_cb(&r->jflush);
+        }
     }
     json_decref(o);
     return rc;
@@ -260,6 +282,7 @@ replay_one(void *ud, int type, uint64_t seq, const void *payload, size_t len)
         }
         if ((unsigned)pf_json_int(o, "tries") > u->tries)
             u->tries = (unsigned)pf_json_int(o, "tries");
+        u->jseq = seq;
         break;
     }
     case PF_JREC_VERDICT:
@@ -350,15 +373,18 @@ static int
 keep_one(void *ud, int type, uint64_t seq, const void *payload, size_t len)
 {
     struct pf_relay *r = ud;
+    (void)payload;
+    (void)len;
     if (seq >= r->keep_seq)
         return 1; /* the cursors and counter written just before */
     switch (type) {
-    case PF_JREC_RECEIVED: {
-        json_t *o = json_loadb(payload, len, 0, NULL);
-        int keep = unch_find(r, pf_json_str(o, "id")) != NULL;
-        json_decref(o);
-        return keep;
-    }
+    case PF_JREC_RECEIVED:
+        /* the last one of a message not yet checked: it has the most
+           tries, and the others say the same */
+        for (size_t i = 0; i < r->n_unch; i++)
+            if (r->unch[i].jseq == seq)
+                return 1;
+        return 0;
     case PF_JREC_VERDICT:
     case PF_JREC_DECISION:
         for (size_t i = 0; i < r->n_pend; i++)

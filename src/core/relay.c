@@ -153,6 +153,7 @@ pf_relay_free(struct pf_relay *r)
     if (!r)
         return;
     lws_sul_cancel(&r->tick);
+    lws_sul_cancel(&r->jflush);
     for (size_t i = 0; i < r->n_routes; i++) {
         struct pf_route *rt = &r->routes[i];
         pf_people_release(&rt->team);
@@ -196,4 +197,12 @@ const struct pf_relay_stats *
 pf_relay_stats(const struct pf_relay *r)
 {
     return &r->stats;
+}
+
+void
+pf_relay_journal_stats(const struct pf_relay *r, struct pf_journal_stats *st)
+{
+    memset(st, 0, sizeof(*st));
+    if (r->journal)
+        pf_journal_stats(r->journal, st);
 }

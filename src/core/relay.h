@@ -71,5 +71,9 @@ const struct pf_relay_stats *pf_relay_stats(const struct pf_relay *r);
  * many there are; q in [0, 1] (0.5: the median), in nanoseconds.
  */
 size_t pf_relay_latency(const struct pf_relay *r, double q, int64_t *ns);
+/* what its journal wrote since it was opened (zeros without one) */
+struct pf_journal_stats;
+void pf_relay_journal_stats(const struct pf_relay *r,
+                            struct pf_journal_stats *st);
 
 #endif

@@ -100,6 +100,7 @@ struct pf_unchecked {
     char *route, *msg_id, *alt_id, *author_id, *author_name, *text, *thread;
     int64_t ts_ms;
     unsigned tries;
+    uint64_t jseq; /* its last RECEIVED record (compaction keeps it) */
 };
 
 struct pf_relay {
@@ -123,6 +124,9 @@ struct pf_relay {
     struct pf_relayed *relayed; /* ring of the last RELAYED_MAX */
     size_t n_relayed, relayed_pos;
     struct pf_journal *journal; /* NULL: nothing survives a restart */
+    /* records that license nothing wait for the end of this turn of the
+       loop (or the next record that does), then go in one write */
+    lws_sorted_usec_list_t jflush;
     struct pf_pending *pend;
     size_t n_pend, cap_pend;
     struct pf_unchecked *unch; /* from replay, until checked again */
