@@ -10,7 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/json.h"
 #include "base/util.h"
+#include "core/jrec.h"
 #include "core/journal.h"
 #include "testutil.h"
 
@@ -571,6 +573,76 @@ START_TEST(an_older_journal_is_read_and_goes_on)
 }
 END_TEST
 
+/*
+ * A record's JSON read in place reads as Jansson reads it: the same
+ * objects refused, the same strings and integers for each member.
+ */
+START_TEST(records_read_in_place_as_jansson_reads_them)
+{
+    static const char *const cases[] = {
+        "{\"id\":\"m1\",\"tries\":2,\"post\":{\"key\":\"k\",\"text\":\"a\"}}",
+        "{\"text\":\"r\\u00e4\\u00e4kyv\\u00e4 \\ud83d\\ude00 \\\"x\\\" "
+        "\\\\ \\/ \\b\\f\\n\\r\\t\"}",
+        "{\"text\":\"tää on utf-8 😀\", \"n\": -9223372036854775808}",
+        " { \"a\" : 1 , \"a\" : \"last\" } \n",
+        "{\"big\":9223372036854775807,\"real\":1.5e3,\"t\":true,\"z\":null}",
+        "{\"arr\":[1,\"x\",{\"y\":[]}],\"o\":{}}",
+        "{}",
+        /* refused */
+        "{\"big\":9223372036854775808}",
+        "{\"nul\":\"a\\u0000b\"}",
+        "{\"lone\":\"\\ud800\"}",
+        "{\"lone\":\"\\udc00x\"}",
+        "{\"bad\":\"\xc3\"}",
+        "{\"bad\":\"\xed\xa0\x80\"}",
+        "{\"ctl\":\"a\nb\"}",
+        "{\"a\":1,}",
+        "{\"a\":01}",
+        "{\"a\":1} x",
+        "[1]",
+        "\"s\"",
+        "{\"a\":-}",
+        "{\"a\":1.}",
+        "{\"a\" 1}",
+        "{",
+        "{\"a\":tru}",
+        "{\"a\":\"\\x\"}",
+    };
+    static const char *const keys[] = {"id",  "tries", "post", "text", "n",
+                                       "a",   "big",   "real", "t",    "z",
+                                       "arr", "o",     "nul",  "lone", "bad"};
+    struct pf_jrec rec;
+    memset(&rec, 0, sizeof(rec));
+    for (size_t c = 0; c < sizeof(cases) / sizeof(*cases); c++) {
+        const char *in = cases[c];
+        json_t *o = json_loadb(in, strlen(in), 0, NULL);
+        int ok = pf_jrec_read(&rec, in, strlen(in));
+        ck_assert_msg(ok == json_is_object(o), "case %zu (%s): %d", c, in, ok);
+        for (size_t k = 0; ok && k < sizeof(keys) / sizeof(*keys); k++) {
+            ck_assert_str_eq(pf_jrec_str(&rec, keys[k]),
+                             pf_json_str(o, keys[k]));
+            ck_assert_int_eq(pf_jrec_int(&rec, keys[k]),
+                             pf_json_int(o, keys[k]));
+            ck_assert_int_eq(pf_jrec_get(&rec, keys[k]) != NULL,
+                             json_object_get(o, keys[k]) != NULL);
+        }
+        json_decref(o);
+    }
+    /* a nested object is kept as its text, and read the same way */
+    const char *in = "{\"post\":{\"key\":\"k-1\",\"room\":\"c@x\"}}";
+    ck_assert(pf_jrec_read(&rec, in, strlen(in)));
+    const struct pf_jrec_member *m = pf_jrec_get(&rec, "post");
+    ck_assert_int_eq(m->kind, PF_JV_OBJECT);
+    struct pf_jrec sub;
+    memset(&sub, 0, sizeof(sub));
+    ck_assert(pf_jrec_read(&sub, m->raw, m->raw_len));
+    ck_assert_str_eq(pf_jrec_str(&sub, "key"), "k-1");
+    ck_assert_str_eq(pf_jrec_str(&sub, "room"), "c@x");
+    pf_jrec_release(&sub);
+    pf_jrec_release(&rec);
+}
+END_TEST
+
 Suite *
 suite_journal(void)
 {
@@ -586,6 +658,7 @@ suite_journal(void)
     tcase_add_test(tc, a_batch_cut_anywhere_keeps_its_whole_records);
     tcase_add_test(tc, nonces_never_repeat);
     tcase_add_test(tc, an_older_journal_is_read_and_goes_on);
+    tcase_add_test(tc, records_read_in_place_as_jansson_reads_them);
     tcase_add_test(tc, symbolic_links_are_never_followed);
     tcase_add_test(tc, key_files_are_strict);
     tcase_add_test(tc, fuzz_seeds_open);

@@ -35,6 +35,7 @@
 
 #include "base/json.h"
 #include "base/log.h"
+#include "core/jrec.h"
 #include "core/journal.h"
 #include "core/relay_int.h"
 
@@ -234,34 +235,65 @@ pf_recovery_note_cursor(struct pf_relay *r, const struct pf_event *ev)
         json_pack("{s:s, s:s}", "room", ev->room, "msg", ev->msg_id), 0, NULL);
 }
 
-/* a post a record decided: pending until SENT */
+/* a post a record decided (the text of its "post" member, if any):
+   pending until SENT */
 static void
-replay_post(struct pf_relay *r, json_t *post, uint64_t seq)
+replay_post(struct pf_relay *r, const struct pf_jrec_member *post, uint64_t seq)
 {
-    if (json_is_object(post) && *pf_json_str(post, "key"))
-        pf_recovery_pend_add(
-            r, pf_json_str(post, "key"), pf_json_str(post, "room"),
-            pf_json_str(post, "thread"), pf_json_str(post, "in"),
-            pf_json_str(post, "text"), seq);
+    struct pf_jrec p;
+    memset(&p, 0, sizeof(p));
+    if (post && post->kind == PF_JV_OBJECT &&
+        pf_jrec_read(&p, post->raw, post->raw_len) && *pf_jrec_str(&p, "key"))
+        pf_recovery_pend_add(r, pf_jrec_str(&p, "key"), pf_jrec_str(&p, "room"),
+                             pf_jrec_str(&p, "thread"), pf_jrec_str(&p, "in"),
+                             pf_jrec_str(&p, "text"), seq);
+    pf_jrec_release(&p);
 }
 
-/* one record of the journal, at startup */
-static int
-replay_one(void *ud, int type, uint64_t seq, const void *payload, size_t len)
+/* a META record: the counter, the ids handled last, the thread pairs */
+static void
+replay_meta(struct pf_relay *r, const void *payload, size_t len, uint64_t seq)
 {
-    struct pf_relay *r = ud;
-    json_error_t je;
-    json_t *o = json_loadb(payload, len, 0, &je);
+    json_t *o = json_loadb(payload, len, 0, NULL), *v;
+    size_t i;
     if (!json_is_object(o)) {
         pf_warn("journal: record %llu is not a JSON object; skipped",
                 (unsigned long long)seq);
         json_decref(o);
+        return;
+    }
+    if ((unsigned)pf_json_int(o, "next_hold") > r->holds.next_id)
+        r->holds.next_id = (unsigned)pf_json_int(o, "next_hold");
+    json_array_foreach (json_object_get(o, "seen"), i, v)
+        pf_recovery_handled(r, json_string_value(v));
+    json_array_foreach (json_object_get(o, "threads"), i, v)
+        pf_threads_pair(r, json_string_value(json_array_get(v, 0)),
+                        json_string_value(json_array_get(v, 1)), 0);
+    json_decref(o);
+}
+
+/*
+ * one record of the journal, at startup: its JSON is read once, in place
+ * (jrec.h), and what it says goes into the relay's state
+ */
+static int
+replay_one(void *ud, int type, uint64_t seq, const void *payload, size_t len)
+{
+    struct pf_relay *r = ud;
+    struct pf_jrec *o = &r->jrec;
+    if (type == PF_JREC_META) {
+        replay_meta(r, payload, len, seq);
+        return 0;
+    }
+    if (!pf_jrec_read(o, payload, len)) {
+        pf_warn("journal: record %llu is not a JSON object; skipped",
+                (unsigned long long)seq);
         return 0;
     }
     struct pf_hold *h;
     switch (type) {
     case PF_JREC_RECEIVED: {
-        const char *id = pf_json_str(o, "id");
+        const char *id = pf_jrec_str(o, "id");
         pf_recovery_handled(r, id);
         struct pf_unchecked *u = unch_find(r, id);
         if (!u) {
@@ -271,46 +303,46 @@ replay_one(void *ud, int type, uint64_t seq, const void *payload, size_t len)
             }
             u = &r->unch[r->n_unch++];
             memset(u, 0, sizeof(*u));
-            u->route = pf_xstrdup(pf_json_str(o, "route"));
+            u->route = pf_xstrdup(pf_jrec_str(o, "route"));
             u->msg_id = pf_xstrdup(id);
-            u->alt_id = pf_xstrdup(pf_json_str(o, "alt"));
-            u->author_id = pf_xstrdup(pf_json_str(o, "author"));
-            u->author_name = pf_xstrdup(pf_json_str(o, "name"));
-            u->text = pf_xstrdup(pf_json_str(o, "text"));
-            u->thread = pf_xstrdup(pf_json_str(o, "thread"));
-            u->ts_ms = pf_json_int(o, "ts");
+            u->alt_id = pf_xstrdup(pf_jrec_str(o, "alt"));
+            u->author_id = pf_xstrdup(pf_jrec_str(o, "author"));
+            u->author_name = pf_xstrdup(pf_jrec_str(o, "name"));
+            u->text = pf_xstrdup(pf_jrec_str(o, "text"));
+            u->thread = pf_xstrdup(pf_jrec_str(o, "thread"));
+            u->ts_ms = pf_jrec_int(o, "ts");
         }
-        if ((unsigned)pf_json_int(o, "tries") > u->tries)
-            u->tries = (unsigned)pf_json_int(o, "tries");
+        if ((unsigned)pf_jrec_int(o, "tries") > u->tries)
+            u->tries = (unsigned)pf_jrec_int(o, "tries");
         u->jseq = seq;
         break;
     }
     case PF_JREC_VERDICT:
-        unch_done(r, pf_json_str(o, "id"));
-        replay_post(r, json_object_get(o, "post"), seq);
+        unch_done(r, pf_jrec_str(o, "id"));
+        replay_post(r, pf_jrec_get(o, "post"), seq);
         break;
     case PF_JREC_HELD: {
-        unsigned id = (unsigned)pf_json_int(o, "hold");
-        unch_done(r, pf_json_str(o, "msg"));
+        unsigned id = (unsigned)pf_jrec_int(o, "hold");
+        unch_done(r, pf_jrec_str(o, "msg"));
         h = pf_holds_get(&r->holds, id);
         if (!h && !(h = pf_holds_add_id(&r->holds, id)))
             break;
-        h->action = strcmp(pf_json_str(o, "action"), "block") ? PF_ACT_HOLD
+        h->action = strcmp(pf_jrec_str(o, "action"), "block") ? PF_ACT_HOLD
                                                               : PF_ACT_BLOCK;
-        pf_hold_set(&h->route, pf_json_str(o, "route"));
-        pf_hold_set(&h->author_id, pf_json_str(o, "author"));
-        pf_hold_set(&h->author_name, pf_json_str(o, "name"));
-        pf_hold_set(&h->text, pf_json_str(o, "text"));
-        pf_hold_set(&h->source_id, pf_json_str(o, "src"));
-        pf_hold_set(&h->source_alt_id, pf_json_str(o, "src_alt"));
-        pf_hold_set(&h->thread, pf_json_str(o, "thread"));
-        pf_hold_set(&h->lang, pf_json_str(o, "lang"));
-        pf_hold_set(&h->why, pf_json_str(o, "why"));
-        pf_hold_set(&h->words, pf_json_str(o, "words"));
-        pf_hold_set(&h->details, pf_json_str(o, "details"));
-        h->edits = (unsigned)pf_json_int(o, "edits");
-        h->created_ms = pf_json_int(o, "created");
-        h->expires_ms = pf_json_int(o, "expires");
+        pf_hold_set(&h->route, pf_jrec_str(o, "route"));
+        pf_hold_set(&h->author_id, pf_jrec_str(o, "author"));
+        pf_hold_set(&h->author_name, pf_jrec_str(o, "name"));
+        pf_hold_set(&h->text, pf_jrec_str(o, "text"));
+        pf_hold_set(&h->source_id, pf_jrec_str(o, "src"));
+        pf_hold_set(&h->source_alt_id, pf_jrec_str(o, "src_alt"));
+        pf_hold_set(&h->thread, pf_jrec_str(o, "thread"));
+        pf_hold_set(&h->lang, pf_jrec_str(o, "lang"));
+        pf_hold_set(&h->why, pf_jrec_str(o, "why"));
+        pf_hold_set(&h->words, pf_jrec_str(o, "words"));
+        pf_hold_set(&h->details, pf_jrec_str(o, "details"));
+        h->edits = (unsigned)pf_jrec_int(o, "edits");
+        h->created_ms = pf_jrec_int(o, "created");
+        h->expires_ms = pf_jrec_int(o, "expires");
         char *key = pf_xasprintf("pf-n%u-%u", h->id, h->edits);
         pf_hold_set(&h->notice_key, key);
         free(key);
@@ -320,51 +352,39 @@ replay_one(void *ud, int type, uint64_t seq, const void *payload, size_t len)
     case PF_JREC_DECISION:
     case PF_JREC_EXPIRED:
     case PF_JREC_DROPPED: {
-        unsigned id = (unsigned)pf_json_int(o, "hold");
-        json_t *post = json_object_get(o, "post");
+        unsigned id = (unsigned)pf_jrec_int(o, "hold");
+        const struct pf_jrec_member *post = pf_jrec_get(o, "post");
         replay_post(r, post, seq);
         /* an edit that is still held is followed by a HELD record */
         if (type != PF_JREC_DECISION ||
-            strcmp(pf_json_str(o, "kind"), "edit") || post)
+            strcmp(pf_jrec_str(o, "kind"), "edit") || post)
             pf_holds_remove(&r->holds, id);
         if (r->holds.next_id <= id)
             r->holds.next_id = id + 1;
         break;
     }
-    case PF_JREC_SENT:
-        pf_recovery_pend_done(r, pf_json_str(o, "key"));
+    case PF_JREC_SENT: {
+        const char *key = pf_jrec_str(o, "key");
+        pf_recovery_pend_done(r, key);
         for (size_t i = 0; i < r->holds.n; i++) {
             h = r->holds.items[i];
-            if (h->notice_key &&
-                !strcmp(h->notice_key, pf_json_str(o, "key"))) {
-                pf_hold_set(&h->notice_id, pf_json_str(o, "msg"));
+            if (h->notice_key && !strcmp(h->notice_key, key)) {
+                pf_hold_set(&h->notice_id, pf_jrec_str(o, "msg"));
                 h->notice_jseq = seq;
             }
         }
         break;
+    }
     case PF_JREC_CURSOR:
-        set_cursor(r, pf_json_str(o, "room"), pf_json_str(o, "msg"));
+        set_cursor(r, pf_jrec_str(o, "room"), pf_jrec_str(o, "msg"));
         break;
     case PF_JREC_THREAD:
-        pf_threads_pair(r, pf_json_str(o, "in"), pf_json_str(o, "cust"), 0);
+        pf_threads_pair(r, pf_jrec_str(o, "in"), pf_jrec_str(o, "cust"), 0);
         break;
-    case PF_JREC_META: {
-        if ((unsigned)pf_json_int(o, "next_hold") > r->holds.next_id)
-            r->holds.next_id = (unsigned)pf_json_int(o, "next_hold");
-        json_t *seen = json_object_get(o, "seen"), *v;
-        size_t i;
-        json_array_foreach (seen, i, v)
-            pf_recovery_handled(r, json_string_value(v));
-        json_array_foreach (json_object_get(o, "threads"), i, v)
-            pf_threads_pair(r, json_string_value(json_array_get(v, 0)),
-                            json_string_value(json_array_get(v, 1)), 0);
-        break;
-    }
     default:
         pf_warn("journal: record %llu has an unknown type %d; skipped",
                 (unsigned long long)seq, type);
     }
-    json_decref(o);
     return 0;
 }
 
@@ -479,6 +499,7 @@ pf_relay_open_journal(struct pf_relay *r, const char *path,
     struct pf_journal_report rep;
     int rc = pf_journal_open(&r->journal, path, key, replay_one, r, &rep, err,
                              errlen);
+    pf_jrec_release(&r->jrec);
     if (rc != PF_OK)
         return rc;
     size_t open = r->holds.n;

@@ -41,6 +41,7 @@
 #include "base/idset.h"
 #include "base/util.h"
 #include "core/holds.h"
+#include "core/jrec.h"
 #include "core/people.h"
 #include "core/relay.h"
 #include "core/texts.h"
@@ -131,7 +132,8 @@ struct pf_relay {
     size_t n_pend, cap_pend;
     struct pf_unchecked *unch; /* from replay, until checked again */
     size_t n_unch, cap_unch;
-    uint64_t keep_seq; /* compaction: records from here on are kept */
+    uint64_t keep_seq;   /* compaction: records from here on are kept */
+    struct pf_jrec jrec; /* replay: the record being read */
     uint64_t compacted_size;
     int64_t started_ms;
     int recheck_done;
