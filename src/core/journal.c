@@ -37,8 +37,7 @@ struct pf_journal {
     unsigned char key[PF_KEY_BYTES];
     uint64_t seq;  /* last sequence number used */
     uint64_t size; /* bytes in the file */
-    int quiet;     /* compacting: what replay finds was reported at open */
-    /* nonces: a random prefix drawn at open, then a counter (see seal) */
+    /* nonces: a random prefix drawn at open, then a counter (next_nonce) */
     unsigned char nonce_base[NONCE];
     uint64_t nonce_ctr;
     /* sealed records not yet written: they go at size, with the next
@@ -51,13 +50,6 @@ struct pf_journal {
     int want_idx; /* 0: replay_buf, which never compacts */
     struct pf_journal_stats stats;
 };
-
-/* a warning about the file, once: not again when compaction reads it */
-#define jwarn(j, ...)                                                          \
-    do {                                                                       \
-        if (!(j)->quiet)                                                       \
-            pf_warn(__VA_ARGS__);                                              \
-    } while (0)
 
 /* ---- the key ---- */
 
@@ -320,14 +312,13 @@ replay(struct pf_journal *j, const unsigned char *d, size_t size,
                 /* a frame cut short at the very end */
                 rep->torn_tail = 1;
                 rep->torn_offset = pos;
-                jwarn(j,
-                      "journal %s: the last record (offset %zu) was cut "
-                      "short, probably by a crash while writing; ignored",
-                      j->path, pos);
+                pf_warn("journal %s: the last record (offset %zu) was cut "
+                        "short, probably by a crash while writing; ignored",
+                        j->path, pos);
                 break;
             }
-            jwarn(j, "journal %s: bytes %zu to %zu are not a record; skipped",
-                  j->path, pos, next);
+            pf_warn("journal %s: bytes %zu to %zu are not a record; skipped",
+                    j->path, pos, next);
             rep->skipped_bytes += next - pos;
             pos = next;
             continue;
@@ -340,16 +331,14 @@ replay(struct pf_journal *j, const unsigned char *d, size_t size,
                 sealed <= PF_JOURNAL_MAX_RECORD) {
                 rep->torn_tail = 1;
                 rep->torn_offset = pos;
-                jwarn(j,
-                      "journal %s: the last record (offset %zu) was cut "
-                      "short, probably by a crash while writing; ignored",
-                      j->path, pos);
+                pf_warn("journal %s: the last record (offset %zu) was cut "
+                        "short, probably by a crash while writing; ignored",
+                        j->path, pos);
                 break;
             }
-            jwarn(j,
-                  "journal %s: the record at offset %zu has a bad length "
-                  "(%zu); skipped to offset %zu",
-                  j->path, pos, sealed, next);
+            pf_warn("journal %s: the record at offset %zu has a bad length "
+                    "(%zu); skipped to offset %zu",
+                    j->path, pos, sealed, next);
             if (!rep->bad_records++)
                 rep->first_bad_offset = pos;
             pos = next;
@@ -364,10 +353,9 @@ replay(struct pf_journal *j, const unsigned char *d, size_t size,
         if (crypto_aead_xchacha20poly1305_ietf_decrypt(
                 plain, &plen, NULL, d + pos + FRAME, sealed, d + pos, 8,
                 d + pos + 8, j->key) != 0) {
-            jwarn(j,
-                  "journal %s: the record at offset %zu fails "
-                  "authentication (damaged, or another key); skipped",
-                  j->path, pos);
+            pf_warn("journal %s: the record at offset %zu fails "
+                    "authentication (damaged, or another key); skipped",
+                    j->path, pos);
             if (!rep->bad_records++)
                 rep->first_bad_offset = pos;
             pos = next_marker(d, size, pos + 4);
@@ -375,10 +363,9 @@ replay(struct pf_journal *j, const unsigned char *d, size_t size,
         }
         uint64_t seq = get64(plain + 1);
         if (seq <= j->seq) {
-            jwarn(j,
-                  "journal %s: the record at offset %zu repeats sequence "
-                  "number %llu; skipped",
-                  j->path, pos, (unsigned long long)seq);
+            pf_warn("journal %s: the record at offset %zu repeats sequence "
+                    "number %llu; skipped",
+                    j->path, pos, (unsigned long long)seq);
             if (!rep->bad_records++)
                 rep->first_bad_offset = pos;
             pos += FRAME + sealed;
