@@ -14,8 +14,11 @@
  */
 #include "connectors/ws.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "base/log.h"
 #include "base/util.h"
@@ -259,6 +262,27 @@ gone(struct pf_ws *w, const char *why)
     schedule_retry(w);
 }
 
+/*
+ * Acknowledge what arrived at once. Linux delays the ACK of received data
+ * (up to 40 ms) hoping to piggyback it on a reply; a server with Nagle on
+ * then holds its next message to the bot until that ACK comes, so a
+ * customer's or an agent's message can wait for a timer. TCP_QUICKACK is
+ * not sticky (the kernel may fall back to delayed ACKs), so it is set again
+ * after every read. Where there is no such option, nothing is done.
+ */
+static void
+quickack(struct lws *wsi)
+{
+#ifdef TCP_QUICKACK
+    lws_sockfd_type fd = lws_get_socket_fd(wsi);
+    int one = 1;
+    if (fd >= 0)
+        (void)setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+#else
+    (void)wsi;
+#endif
+}
+
 int
 pf_ws_lws_callback(struct lws *wsi, enum lws_callback_reasons reason,
                    void *user, void *in, size_t len)
@@ -278,6 +302,7 @@ pf_ws_lws_callback(struct lws *wsi, enum lws_callback_reasons reason,
     case LWS_CALLBACK_CLIENT_RECEIVE:
         if (!w)
             return -1;
+        quickack(wsi);
         if (lws_frame_is_binary(wsi)) {
             pf_warn("%s: binary frame ignored", w->name);
             break;

@@ -40,18 +40,21 @@ for f in "$SRC"/config/training/messages.*.jsonl; do cat "$f"; done >"$T/one.jso
 : >"$T/corpus.jsonl"
 while [ "$(wc -l <"$T/corpus.jsonl")" -lt 32000 ]; do cat "$T/one.jsonl" >>"$T/corpus.jsonl"; done
 
-relay_once() { # BUILD_DIR WHO RUN: "p50 p99" of the bot's added delay
+relay_once() { # BUILD_DIR WHO RUN: "p50 p99" of the bot's added delay, then
+    # "p50 p99" of relayed / direct end to end (agent's send to customer's receipt)
     d="$T/relay-$2-$3"
     mkdir -p "$d"
     bash "$SRC/tests/prosody.sh" start "$T/prosody" bot:pw-bot aino:pw-aino \
         asiakas:pw-asiakas >/dev/null
     if "$NEW/tests/bench_relay" "$(cat "$T/prosody/ws_url")" "$1" "$d" \
         "$RELAY_N" >"$d/out" 2>&1; then
-        awk '/added/ { for (i = 1; i <= NF; i++) { if ($i == "p50" && a == "") a = $(i + 1); if ($i == "p99" && b == "") b = $(i + 1) } print a, b }' "$d/out"
+        awk '/added/ { for (i = 1; i <= NF; i++) { if ($i == "p50" && a == "") a = $(i + 1); if ($i == "p99" && b == "") b = $(i + 1) } }
+             /ratio/ { for (i = 1; i <= NF; i++) { if ($i == "p50" && c == "") c = $(i + 1); if ($i == "p99" && e == "") e = $(i + 1) } }
+             END { print a, b, c, e }' "$d/out"
         sed -n 's/.*journal: \([0-9]*\) records in \([0-9]*\) writes, \([0-9]*\) fdatasyncs.*/\1 \2 \3/p' \
             "$d/bot.log" >"$d/journal"
     else
-        echo "nan nan"
+        echo "nan nan nan nan"
         sed 's/^/    /' "$d/out" >&2
     fi
     bash "$SRC/tests/prosody.sh" stop "$T/prosody" >/dev/null 2>&1 || true
@@ -100,6 +103,8 @@ done
 
 b50=$(cut -d' ' -f1 "$T/base.relay" | median); n50=$(cut -d' ' -f1 "$T/new.relay" | median)
 b99=$(cut -d' ' -f2 "$T/base.relay" | median); n99=$(cut -d' ' -f2 "$T/new.relay" | median)
+be50=$(cut -d' ' -f3 "$T/base.relay" | median); ne50=$(cut -d' ' -f3 "$T/new.relay" | median)
+be99=$(cut -d' ' -f4 "$T/base.relay" | median); ne99=$(cut -d' ' -f4 "$T/new.relay" | median)
 bst=$(median <"$T/base.start"); nst=$(median <"$T/new.start")
 bjl=$(median <"$T/base.jsonl"); njl=$(median <"$T/new.jsonl")
 bbe=$(median <"$T/base.bench"); nbe=$(median <"$T/new.bench")
@@ -131,6 +136,8 @@ echo "pokerface: this tree ($NEW) against $BASE; medians of $RUNS alternating ru
 printf '%-44s %14s %14s %8s\n' "" "baseline" "this tree" "ratio"
 printf '%-44s %14s %14s %8s\n' "bot-added relay delay p50 (us)" "$b50" "$n50" "$(ratio "$n50" "$b50")"
 printf '%-44s %14s %14s %8s\n' "bot-added relay delay p99 (us)" "$b99" "$n99" "$(ratio "$n99" "$b99")"
+printf '%-44s %14s %14s %8s\n' "relayed / direct end to end, p50" "$be50" "$ne50" "$(ratio "$ne50" "$be50")"
+printf '%-44s %14s %14s %8s\n' "relayed / direct end to end, p99" "$be99" "$ne99" "$(ratio "$ne99" "$be99")"
 printf '%-44s %14s %14s %8s\n' "relay start, $JOURNAL_N records (s)" "$bst" "$nst" "$(ratio "$nst" "$bst")"
 printf '%-44s %14s %14s %8s\n' "check --jsonl, $(wc -l <"$T/corpus.jsonl") lines (lines/s)" "$bjl" "$njl" "$(ratio "$njl" "$bjl")"
 printf '%-44s %14s %14s %8s\n' "pokerface bench, relay mode (msgs/s)" "$bbe" "$nbe" "$(ratio "$nbe" "$bbe")"
