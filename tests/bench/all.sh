@@ -5,7 +5,9 @@
 # journal of N records (journal.sh), check --jsonl whole-process
 # throughput on the training corpus (and whether the outputs are the
 # same byte for byte), engine instructions per check (callgrind, when
-# valgrind is installed) and `pokerface bench` relay-mode throughput.
+# valgrind is installed) and `pokerface bench` relay-mode throughput;
+# the relay delay also once more with this tree's journal on tmpfs, to
+# show how much of it is the disk's fdatasync.
 #
 #   tests/bench/all.sh BASELINE_BUILD_DIR [RUNS]
 #
@@ -27,7 +29,11 @@ RELAY_N=${RELAY_N:-300}
 JOURNAL_N=${JOURNAL_N:-100000}
 BENCH_N=${BENCH_N:-100000}
 T=$(mktemp -d "${TMPDIR:-/tmp}/pf-bench-all-XXXXXX")
-trap 'bash "$SRC/tests/prosody.sh" stop "$T/prosody" >/dev/null 2>&1 || true; rm -rf "$T"' EXIT INT TERM
+# this tree's relay delay once more with the journal in memory (tmpfs):
+# the same code, without the disk's fdatasync, to show what is the disk's
+SHM=
+[ -d /dev/shm ] && [ -w /dev/shm ] && SHM=$(mktemp -d /dev/shm/pf-bench-all-XXXXXX)
+trap 'bash "$SRC/tests/prosody.sh" stop "$T/prosody" >/dev/null 2>&1 || true; rm -rf "$T" ${SHM:+"$SHM"}' EXIT INT TERM
 
 make -s -C "$SRC" BUILD="$BUILD" all "$BUILD/tests/bench_relay" \
     "$BUILD/tests/bench_journal"
@@ -40,9 +46,10 @@ for f in "$SRC"/config/training/messages.*.jsonl; do cat "$f"; done >"$T/one.jso
 : >"$T/corpus.jsonl"
 while [ "$(wc -l <"$T/corpus.jsonl")" -lt 32000 ]; do cat "$T/one.jsonl" >>"$T/corpus.jsonl"; done
 
-relay_once() { # BUILD_DIR WHO RUN: "p50 p99" of the bot's added delay, then
-    # "p50 p99" of relayed / direct end to end (agent's send to customer's receipt)
-    d="$T/relay-$2-$3"
+relay_once() { # BUILD_DIR WHO RUN [DIR]: "p50 p99" of the bot's added delay,
+    # then "p50 p99" of relayed / direct end to end (agent's send to the
+    # customer's receipt); the bot's state (its journal) in DIR/relay-WHO-RUN
+    d="${4:-$T}/relay-$2-$3"
     mkdir -p "$d"
     bash "$SRC/tests/prosody.sh" start "$T/prosody" bot:pw-bot aino:pw-aino \
         asiakas:pw-asiakas >/dev/null
@@ -86,7 +93,7 @@ bench_once() { # BUILD_DIR: pokerface bench messages per second (relay mode)
 }
 
 : >"$T/base.relay"; : >"$T/new.relay"; : >"$T/base.start"; : >"$T/new.start"
-: >"$T/base.jsonl"; : >"$T/new.jsonl"; : >"$T/base.bench"; : >"$T/new.bench"
+: >"$T/shm.relay"; : >"$T/base.jsonl"; : >"$T/new.jsonl"; : >"$T/base.bench"; : >"$T/new.bench"
 i=1
 while [ "$i" -le "$RUNS" ]; do
     echo "run $i of $RUNS" >&2
@@ -98,6 +105,10 @@ while [ "$i" -le "$RUNS" ]; do
     jsonl_once "$NEW" new >>"$T/new.jsonl"
     bench_once "$BASE" >>"$T/base.bench"
     bench_once "$NEW" >>"$T/new.bench"
+    if [ -n "$SHM" ]; then
+        relay_once "$NEW" shm "$i" "$SHM" >>"$T/shm.relay"
+        rm -rf "$SHM/relay-shm-$i"
+    fi
     i=$((i + 1))
 done
 
@@ -136,6 +147,10 @@ echo "pokerface: this tree ($NEW) against $BASE; medians of $RUNS alternating ru
 printf '%-44s %14s %14s %8s\n' "" "baseline" "this tree" "ratio"
 printf '%-44s %14s %14s %8s\n' "bot-added relay delay p50 (us)" "$b50" "$n50" "$(ratio "$n50" "$b50")"
 printf '%-44s %14s %14s %8s\n' "bot-added relay delay p99 (us)" "$b99" "$n99" "$(ratio "$n99" "$b99")"
+if [ -n "$SHM" ]; then
+    printf '%-44s %14s %14s\n' "  same, this tree's journal on tmpfs, p50/p99" "" \
+        "$(cut -d' ' -f1 "$T/shm.relay" | median)/$(cut -d' ' -f2 "$T/shm.relay" | median)"
+fi
 printf '%-44s %14s %14s %8s\n' "relayed / direct end to end, p50" "$be50" "$ne50" "$(ratio "$ne50" "$be50")"
 printf '%-44s %14s %14s %8s\n' "relayed / direct end to end, p99" "$be99" "$ne99" "$(ratio "$ne99" "$be99")"
 printf '%-44s %14s %14s %8s\n' "relay start, $JOURNAL_N records (s)" "$bst" "$nst" "$(ratio "$nst" "$bst")"
