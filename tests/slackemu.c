@@ -133,9 +133,13 @@
  *   POST /emu/click {"user", "channel", "ts", "action_id"}: the user clicks
  *     the button action_id of message ts (or of an ephemeral one shown to
  *     them): a block_actions envelope with a fresh trigger_id (valid
- *     trigger_ttl_ms, once). Answers envelope_id and trigger_id.
+ *     trigger_ttl_ms, once). Answers envelope_id and trigger_id. With
+ *     "twice": true the same payload comes in a second envelope too.
  *   POST /emu/submit {"user", "view_id", "values"}: the user submits a
- *     modal opened with views.open: a view_submission envelope.
+ *     modal opened with views.open (and not closed): a view_submission
+ *     envelope. Its ack closes the view, unless its payload is
+ *     response_action "errors" naming input blocks of the view.
+ *   GET /emu/views?user=U (or POST {"user"}): the views open for U.
  *   POST /emu/join, /emu/leave {"user", "channel"}: membership changes,
  *     with the channel_join / channel_leave message.
  *   POST /emu/send {"app", "text"} or {"app", "bytes"}: a frame on the
@@ -144,7 +148,8 @@
  *     that many bytes of padding, type "raw" in /emu/envelopes.
  *   GET /emu/envelopes: every envelope so far: envelope_id, type,
  *     event_id, event_type, retry_attempt, delivered, acked, response.
- *   GET /emu/ephemeral?user=U: the ephemeral messages shown to U.
+ *   GET /emu/ephemeral?user=U (or POST {"user"}): the ephemeral messages
+ *     shown to U.
  * The same faults by signal: SIGUSR1 drop, SIGUSR2 refresh_requested,
  * SIGWINCH warning, SIGHUP the next two chat.postMessage get 429
  * (Retry-After 1); SIGTERM or SIGINT exit.
@@ -215,6 +220,7 @@ struct view {
     char id[16];
     const struct user *u;
     json_t *j;
+    int closed; /* submitted and closed (an ack without errors) */
 };
 
 struct conn; /* a Socket Mode WebSocket */
@@ -724,6 +730,64 @@ tick_cb(lws_sorted_usec_list_t *sul)
     lws_sul_schedule(W.ctx, 0, &W.tick, tick_cb, TICK_US);
 }
 
+/* the input blocks' ids of a view */
+static int
+has_input_block(const json_t *view, const char *block_id)
+{
+    json_t *blocks = json_object_get(view, "blocks");
+    for (size_t i = 0; i < json_array_size(blocks); i++) {
+        json_t *b = json_array_get(blocks, i);
+        const char *t = json_string_value(json_object_get(b, "type"));
+        const char *id = json_string_value(json_object_get(b, "block_id"));
+        if (t && id && !strcmp(t, "input") && !strcmp(id, block_id))
+            return 1;
+    }
+    return 0;
+}
+
+/*
+ * A view_submission's ack, as Slack takes it: no payload (or
+ * response_action "clear") closes the view; "errors" keeps it open and
+ * must name input blocks of the view, each with a string (else Slack
+ * shows the user a generic failure: logged as invalid, the view
+ * closed). "update" and "push" are not modelled.
+ */
+static void
+view_answered(struct envelope *e, const json_t *pl)
+{
+    const char *vid = json_string_value(
+        json_object_get(json_object_get(e->payload, "view"), "id"));
+    struct view *v = NULL;
+    for (size_t i = 0; vid && i < W.n_views; i++)
+        if (strcmp(W.views[i].id, vid) == 0)
+            v = &W.views[i];
+    if (!v)
+        return;
+    const char *ra = json_string_value(json_object_get(pl, "response_action"));
+    if (!ra || !strcmp(ra, "clear")) {
+        v->closed = 1;
+        logf_("view %s closed", v->id);
+        return;
+    }
+    json_t *errors = json_object_get(pl, "errors");
+    int good = !strcmp(ra, "errors") && json_is_object(errors) &&
+               json_object_size(errors);
+    const char *k;
+    json_t *val;
+    json_object_foreach (errors, k, val) {
+        if (!json_is_string(val) || !has_input_block(v->j, k))
+            good = 0;
+    }
+    if (!good) {
+        v->closed = 1;
+        logf_("view %s: invalid response_action '%s' in the ack; the user "
+              "is shown an error and the view closed",
+              v->id, ra);
+        return;
+    }
+    logf_("view %s stays open with errors", v->id);
+}
+
 static void
 ws_receive(struct conn *c, const char *in, size_t len)
 {
@@ -756,6 +820,8 @@ ws_receive(struct conn *c, const char *in, size_t len)
         json_t *pl = json_object_get(o, "payload");
         if (pl && json_object_size(pl))
             e->response = json_incref(pl);
+        if (strcmp(e->event_type, "view_submission") == 0)
+            view_answered(e, pl);
         logf_("ACK %s %s%s%s after %lld ms", e->id, e->type,
               e->event_type[0] ? " " : "", e->event_type,
               (long long)(now_us() - (e->deadline - W.ack_timeout_ms * 1000)) /
@@ -1661,6 +1727,7 @@ m_views_open(struct call *c)
     t->used = 1;
     W.views = pf_xrealloc(W.views, (W.n_views + 1) * sizeof(*W.views));
     struct view *sv = &W.views[W.n_views++];
+    memset(sv, 0, sizeof(*sv));
     new_id(sv->id, 'V');
     sv->u = t->u;
     char hash[32], h[9];
@@ -1979,6 +2046,7 @@ ctl_click(json_t *in)
     if (!u || !ch || !ts || !aid)
         return err("need user, channel, ts and action_id");
     json_t *blocks = NULL, *msg = NULL;
+    const char *thread_ts = NULL;
     int eph = 0;
     struct msg *m = find_msg(ch, ts);
     if (m && is_member(ch, u)) {
@@ -1989,6 +2057,8 @@ ctl_click(json_t *in)
             if (W.eph[i].u == u && W.eph[i].ch == ch &&
                 strcmp(W.eph[i].ts, ts) == 0) {
                 blocks = json_object_get(W.eph[i].j, "blocks");
+                thread_ts =
+                    json_string_value(json_object_get(W.eph[i].j, "thread_ts"));
                 eph = 1;
             }
     }
@@ -2028,9 +2098,23 @@ ctl_click(json_t *in)
         "response_url", resp_url, "actions", action);
     if (msg)
         json_object_set_new(payload, "message", msg);
+    if (m && *m->thread_ts)
+        thread_ts = m->thread_ts;
+    if (thread_ts)
+        json_object_set_new(json_object_get(payload, "container"), "thread_ts",
+                            json_string(thread_ts));
+    /* twice: the same payload in a second envelope, as a retry would */
+    json_t *again = json_is_true(json_object_get(in, "twice"))
+                        ? json_incref(payload)
+                        : NULL;
     struct envelope *e = env_new("interactive", payload, 0);
     pf_snprintf(e->event_type, sizeof(e->event_type), "block_actions");
-    logf_("click %s by %s on %s/%s", aid, u->id, ch->id, ts);
+    if (again) {
+        struct envelope *e2 = env_new("interactive", again, 0);
+        pf_snprintf(e2->event_type, sizeof(e2->event_type), "block_actions");
+    }
+    logf_("click %s by %s on %s/%s%s", aid, u->id, ch->id, ts,
+          again ? " (sent twice)" : "");
     return ok(
         json_pack("{s:s, s:s}", "envelope_id", e->id, "trigger_id", t->id));
 }
@@ -2046,7 +2130,7 @@ ctl_submit(json_t *in)
     for (size_t i = 0; vid && i < W.n_views; i++)
         if (strcmp(W.views[i].id, vid) == 0)
             v = &W.views[i];
-    if (!u || !v || v->u != u)
+    if (!u || !v || v->u != u || v->closed)
         return err("no such view open for that user");
     json_t *view = json_deep_copy(v->j);
     json_object_set_new(
@@ -2171,10 +2255,26 @@ ctl_envelopes(void)
     return ok(json_pack("{s:o}", "envelopes", a));
 }
 
+/* the views open for a user */
 static json_t *
-ctl_ephemeral(json_t *query)
+ctl_views(json_t *query, json_t *in)
 {
     const char *uid = json_string_value(json_object_get(query, "user"));
+    if (!uid)
+        uid = json_string_value(json_object_get(in, "user"));
+    json_t *a = json_array();
+    for (size_t i = 0; uid && i < W.n_views; i++)
+        if (!W.views[i].closed && strcmp(W.views[i].u->id, uid) == 0)
+            json_array_append(a, W.views[i].j);
+    return ok(json_pack("{s:o}", "views", a));
+}
+
+static json_t *
+ctl_ephemeral(json_t *query, json_t *in)
+{
+    const char *uid = json_string_value(json_object_get(query, "user"));
+    if (!uid)
+        uid = json_string_value(json_object_get(in, "user"));
     json_t *a = json_array();
     for (size_t i = 0; i < W.n_eph; i++)
         if (uid && strcmp(W.eph[i].u->id, uid) == 0) {
@@ -2263,7 +2363,9 @@ control(struct lws *wsi, struct pss *p, const char *what)
     else if (strcmp(what, "envelopes") == 0)
         r = ctl_envelopes();
     else if (strcmp(what, "ephemeral") == 0)
-        r = ctl_ephemeral(p->query);
+        r = ctl_ephemeral(p->query, in);
+    else if (strcmp(what, "views") == 0)
+        r = ctl_views(p->query, in);
     else
         r = err("unknown control");
     json_decref(in);
