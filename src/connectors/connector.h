@@ -50,9 +50,16 @@ enum pf_ev_type {
                         one) was too big to read: `bytes` long, over the
                         `limit`; text is what its start said, msg_id and
                         alt_id what is known of its ids */
-    PF_EV_FAILED     /* our post with key `key` in room was refused by
+    PF_EV_FAILED,    /* our post with key `key` in room was refused by
                         the server and is given up (text: why); it is
                         not posted again */
+    PF_EV_CHOICE     /* author chose with the backend's own controls (a
+                        button, a form) what becomes of what offer()
+                        showed them: key is the offer's key as it came
+                        back (the relay checks it: anyone may send
+                        anything), choice says what, handle names the
+                        interaction for answer() and edit_form(); room is
+                        where the offer was shown, or NULL; msg_id "" */
 };
 
 struct pf_event {
@@ -83,6 +90,26 @@ struct pf_event {
                                 only present in it */
     size_t bytes, limit;     /* TOOBIG: the message's size and the most
                                 the bot reads */
+    /* appended (connectors that memset an event leave them NULL) */
+    const char *choice; /* CHOICE: "send", "drop", "edit" (asks for the
+                           form) or "edited" (text: the form's new text) */
+    const char *handle; /* CHOICE: valid during the callback only */
+};
+
+/* a choice shown to one user alone (offer); labels NULL are not offered */
+struct pf_offer {
+    const char *room, *thread;      /* where (thread "" for none) */
+    const char *user_id;            /* who sees it */
+    const char *text;               /* what it is about */
+    const char *key;                /* comes back as PF_EV_CHOICE's key */
+    const char *send, *edit, *drop; /* the choices' labels */
+};
+
+/* a form to change a text, answering a PF_EV_CHOICE "edit" */
+struct pf_form {
+    const char *key; /* comes back with "edited" */
+    const char *title, *label, *submit, *cancel;
+    const char *text; /* the text to change */
 };
 
 typedef void (*pf_event_cb)(void *ud, const struct pf_event *ev);
@@ -148,6 +175,29 @@ struct pf_connector_ops {
      * (PF_ETOOBIG), so a caller shortens or refuses it first.
      */
     int (*fits)(struct pf_connector *c, const char *to, const char *text);
+    /*
+     * Appended; NULL where the backend has no controls of its own (the
+     * chat commands and reactions are the way there).
+     *
+     * offer: show o->user_id, alone, o->text with buttons; a click comes
+     * back as PF_EV_CHOICE. Nothing is promised: a choice shown is not
+     * journaled and may be lost (the commands still work).
+     */
+    int (*offer)(struct pf_connector *c, const struct pf_offer *o);
+    /*
+     * During a PF_EV_CHOICE "edit": open a form for its author, prefilled
+     * with f->text; its submission comes back as PF_EV_CHOICE "edited".
+     * PF_ETOOBIG: the text does not fit in the backend's form.
+     */
+    int (*edit_form)(struct pf_connector *c, const char *handle,
+                     const struct pf_form *f);
+    /*
+     * During a PF_EV_CHOICE: tell its author alone (text NULL: nothing
+     * to say). For "edited": done 1 closes the form, done 0 keeps it
+     * open with text shown in it as what is wrong.
+     */
+    void (*answer)(struct pf_connector *c, const char *handle, const char *text,
+                   int done);
 };
 
 struct pf_connector {

@@ -1509,9 +1509,11 @@ op_destroy(struct pf_connector *c)
 }
 
 static const struct pf_connector_ops mm_ops = {
-    "mattermost",  op_start,        op_stop,        op_join,  op_post,
-    op_direct,     op_react,        op_del,         op_ready, op_destroy,
-    op_post_again, op_resume_after, op_addressable, 1,        op_fits,
+    "mattermost",   op_start,   op_stop,       op_join,
+    op_post,        op_direct,  op_react,      op_del,
+    op_ready,       op_destroy, op_post_again, op_resume_after,
+    op_addressable, 1,          op_fits,       NULL,
+    NULL,           NULL, /* no buttons of its own */
 };
 
 struct pf_connector *

@@ -1228,9 +1228,11 @@ op_destroy(struct pf_connector *c)
 }
 
 static const struct pf_connector_ops slack_ops = {
-    "slack",       op_start,        op_stop,        op_join,  op_post,
-    op_direct,     op_react,        op_del,         op_ready, op_destroy,
-    op_post_again, op_resume_after, op_addressable, 1,        op_fits,
+    "slack",        op_start,   op_stop,       op_join,
+    op_post,        op_direct,  op_react,      op_del,
+    op_ready,       op_destroy, op_post_again, op_resume_after,
+    op_addressable, 1,          op_fits,       NULL,
+    NULL,           NULL,
 };
 
 static struct pf_http *

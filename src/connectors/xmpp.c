@@ -1678,7 +1678,8 @@ static const struct pf_connector_ops xmpp_ops = {
     "xmpp",   op_start,   op_stop,       op_join,
     op_post,  op_direct,  op_react,      op_del,
     op_ready, op_destroy, op_post_again, pf_xmpp_set_last_id,
-    NULL,     0,          op_fits,
+    NULL,     0,          op_fits,       NULL,
+    NULL,     NULL, /* no buttons of its own */
 };
 
 struct pf_connector *

@@ -228,6 +228,165 @@ pf_commands_run(struct pf_relay *r, struct pf_route *rt,
     }
 }
 
+/*
+ * The answer to a choice, to the one who chose alone where the chat can
+ * (done: a form is closed), else where a command's answer goes.
+ */
+static void
+choice_answer(struct pf_relay *r, struct pf_route *rt,
+              const struct pf_event *ev, const char *text, int done)
+{
+    if (r->conn->ops->answer && ev->handle)
+        r->conn->ops->answer(r->conn, ev->handle, text, done);
+    else if (text)
+        pf_post_reply(r, rt, ev, text);
+}
+
+/* "hold:N:E" (a notice's key, offer() in outgoing.c); 0 when it is not */
+static int
+parse_choice_key(const char *key, unsigned *id, unsigned *edits)
+{
+    if (strncmp(key, "hold:", 5) != 0)
+        return 0;
+    const char *p = key + 5;
+    char *end;
+    if (*p < '1' || *p > '9')
+        return 0;
+    unsigned long v = strtoul(p, &end, 10);
+    if (v > 0xFFFFFFFFu || *end != ':' || end[1] < '0' || end[1] > '9')
+        return 0;
+    const char *q = end + 1;
+    unsigned long e = strtoul(q, &end, 10);
+    if (e > 0xFFFFFFFFu || *end || end - q > 10)
+        return 0;
+    *id = (unsigned)v;
+    *edits = (unsigned)e;
+    return 1;
+}
+
+/*
+ * A choice made with the chat's own controls (PF_EV_CHOICE): a button of
+ * a hold's notice, or the edit form's submission. Whatever the button
+ * says, it is a request like a command's and goes through the same
+ * checks: the key must name a hold held now (Send as is: with the text
+ * its notice showed); only
+ * its author or a supervisor decides; only a supervisor sends a blocked
+ * message as it is. An edit is checked again, as !edit's.
+ */
+void
+pf_commands_choice(struct pf_relay *r, const struct pf_event *ev)
+{
+    int internal = 0;
+    struct pf_route *rt =
+        ev->room ? pf_relay_route_by_room(r, ev->room, &internal) : NULL;
+    const char *c = ev->choice ? ev->choice : "";
+    int edited = !strcmp(c, "edited");
+    unsigned id, edits;
+    char why[400];
+    if (!rt || !internal) {
+        r->stats.refused++;
+        pf_warn("refused a choice (%s) from %s in %s: not an internal room", c,
+                ev->author_id, ev->room ? ev->room : "a direct message");
+        choice_answer(r, NULL, ev, pf_texts_get(PF_UI_EN, PF_T_NOT_FOR_YOU), 0);
+        return;
+    }
+    if (strcmp(c, "send") && strcmp(c, "drop") && strcmp(c, "edit") &&
+        !edited) {
+        pf_warn("refused a choice from %s on %s: unknown choice '%s'",
+                ev->author_id, rt->conf->name, c);
+        pf_texts_snprintf(why, sizeof(why), PF_UI_EN, PF_T_UNKNOWN_CHOICE,
+                          r->cfg->command_prefix);
+        choice_answer(r, rt, ev, why, 0);
+        return;
+    }
+    if (!parse_choice_key(ev->key, &id, &edits)) {
+        r->stats.refused++;
+        pf_warn("refused a choice (%s) from %s on %s: '%.64s' names no hold", c,
+                ev->author_id, rt->conf->name, ev->key);
+        pf_texts_snprintf(why, sizeof(why), PF_UI_EN, PF_T_UNKNOWN_CHOICE,
+                          r->cfg->command_prefix);
+        choice_answer(r, rt, ev, why, 0);
+        return;
+    }
+    if (!pf_commands_may(r, rt, ev) || pf_decide_refuse_anonymous(r, rt, ev))
+        return;
+    struct pf_hold *h = pf_holds_get(&r->holds, id);
+    if (!h) {
+        pf_info("refused a choice (%s) of #%u from %s: no such hold (decided "
+                "already?)",
+                c, id, ev->author_id);
+        pf_texts_snprintf(why, sizeof(why), PF_UI_EN, PF_T_NO_SUCH_HOLD, id);
+        choice_answer(r, rt, ev, why, 0);
+        return;
+    }
+    struct pf_route *hrt = pf_relay_route_by_name(r, h->route);
+    if (!hrt)
+        return;
+    if (!pf_decide_may(r, h, !strcmp(c, "send"), ev->author_id, ev->author_name,
+                       why, sizeof(why))) {
+        r->stats.refused++;
+        pf_info("refused the button %s on #%u from %s", c, h->id,
+                ev->author_id);
+        choice_answer(r, rt, ev, why, 0);
+        return;
+    }
+    enum pf_ui_lang l = pf_texts_lang(h->lang);
+    /* Send as is sends the text its notice showed, or nothing: after an
+       edit, an older notice's button would send a text its clicker did
+       not see. Edit and drop are about the message, whatever its text */
+    if (!strcmp(c, "send") && edits != h->edits) {
+        pf_info("refused the button %s on #%u from %s: a notice older than "
+                "edit %u",
+                c, h->id, ev->author_id, h->edits);
+        pf_texts_snprintf(why, sizeof(why), l, PF_T_STALE_CHOICE, h->id);
+        choice_answer(r, rt, ev, why, 0);
+        return;
+    }
+    pf_info("%s #%u chosen with a button by %s", c, h->id, ev->author_id);
+    if (!strcmp(c, "send")) {
+        pf_decide_send(r, hrt, h, ev);
+    } else if (!strcmp(c, "drop")) {
+        pf_decide_drop(r, hrt, h, ev);
+    } else if (!edited) {
+        char *title = pf_texts_fmt(l, PF_T_FORM_TITLE, h->id);
+        struct pf_form f = {ev->key,
+                            title,
+                            pf_texts_get(l, PF_T_FORM_LABEL),
+                            pf_texts_get(l, PF_T_FORM_SUBMIT),
+                            pf_texts_get(l, PF_T_FORM_CANCEL),
+                            h->text};
+        int rc = r->conn->ops->edit_form
+                     ? r->conn->ops->edit_form(r->conn, ev->handle, &f)
+                     : PF_EINVAL;
+        free(title);
+        if (rc != PF_OK) {
+            pf_texts_snprintf(why, sizeof(why), l, PF_T_FORM_TOO_LONG,
+                              r->cfg->command_prefix, h->id);
+            choice_answer(r, rt, ev, why, 0);
+        }
+    } else {
+        const char *text = ev->text;
+        while (*text == ' ' || *text == '\n' || *text == '\t')
+            text++;
+        size_t bad;
+        if (!*text || !pf_utf8_valid(text, strlen(text), &bad)) {
+            choice_answer(r, rt, ev, pf_texts_get(l, PF_T_GIVE_NEW_TEXT), 0);
+            return;
+        }
+        unsigned before = h->edits;
+        pf_decide_edit(r, hrt, h, ev, text);
+        h = pf_holds_get(&r->holds, id);
+        if (!h || h->edits == before) {
+            /* sent, or the journal refused it (its author was told) */
+            choice_answer(r, rt, ev, NULL, 1);
+            return;
+        }
+        pf_texts_snprintf(why, sizeof(why), pf_texts_lang(h->lang),
+                          PF_T_FORM_STILL_HELD, h->id, h->why);
+        choice_answer(r, rt, ev, why, 0);
+    }
+}
+
 json_t *
 pf_relay_control(struct pf_relay *r, json_t *req, const char *user)
 {

@@ -6,7 +6,8 @@
  * message is mirrored into the internal room, never a command; in an
  * internal room it is a command, a reply (outgoing.c) or backstage talk
  * shown to the plugins; edits, reactions and deletions there decide about
- * holds. A direct message is a command or nothing.
+ * holds. A direct message is a command or nothing. A choice made with
+ * the chat's own buttons (PF_EV_CHOICE) is commands.c's.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -378,6 +379,7 @@ relay_event(struct pf_relay *r, const struct pf_event *ev)
     case PF_EV_CURSOR: pf_recovery_note_cursor(r, ev); return;
     case PF_EV_TOOBIG: too_big(r, ev); return;
     case PF_EV_FAILED: post_failed(r, ev); return;
+    case PF_EV_CHOICE: pf_commands_choice(r, ev); return;
     default: break;
     }
     if (ev->own || seen_before(r, ev->msg_id)) {

@@ -12,6 +12,48 @@
 #include "core/journal.h"
 #include "core/relay_int.h"
 
+/*
+ * The notice's buttons, where the chat has them (offer): to the author,
+ * and to each supervisor in the internal room, where they decide. Send
+ * as is is not offered to an author who may not (a blocked message).
+ * The key names the hold and its edit: a button of an older notice is
+ * refused once the text changed.
+ */
+static void
+offer(struct pf_relay *r, struct pf_route *rt, const struct pf_hold *h,
+      const char *text)
+{
+    const struct pf_connector_ops *ops = r->conn->ops;
+    if (!ops->offer)
+        return;
+    enum pf_ui_lang l = pf_texts_lang(h->lang);
+    char key[48];
+    pf_snprintf(key, sizeof(key), "hold:%u:%u", h->id, h->edits);
+    struct pf_offer o;
+    memset(&o, 0, sizeof(o));
+    o.room = rt->conf->internal_room;
+    o.thread = h->thread ? h->thread : "";
+    o.user_id = h->author_id;
+    o.text = text;
+    o.key = key;
+    o.edit = pf_texts_get(l, PF_T_BUTTON_EDIT);
+    o.drop = pf_texts_get(l, PF_T_BUTTON_DROP);
+    int sup = pf_decide_is_supervisor(r, h->author_id);
+    o.send = h->action == PF_ACT_BLOCK && !sup
+                 ? NULL
+                 : pf_texts_get(l, PF_T_BUTTON_SEND);
+    if (pf_post_addressable(r, h->author_id))
+        ops->offer(r->conn, &o);
+    o.send = pf_texts_get(l, PF_T_BUTTON_SEND);
+    for (size_t i = 0; i < r->cfg->n_supervisors; i++) {
+        const char *who = r->cfg->supervisors[i];
+        if (strcmp(who, h->author_id) == 0 || !pf_people_find(&rt->team, who))
+            continue;
+        o.user_id = who;
+        ops->offer(r->conn, &o);
+    }
+}
+
 /* the notice of a hold (edited: after an edit; after_restart: posted
    again under the same key, unless it arrived before the restart) */
 void
@@ -42,6 +84,8 @@ pf_outgoing_notice(struct pf_relay *r, struct pf_route *rt, struct pf_hold *h,
         pf_hold_set(&h->notice_key, key);
         pf_hold_set(&h->notice_id, NULL);
         pf_post_internal(r, rt->conf->internal_room, thread, b.data, key, 0);
+        /* not again after a restart: the buttons shown before work */
+        offer(r, rt, h, b.data);
     }
     free(key);
     pf_buf_release(&b);

@@ -275,6 +275,9 @@ int pf_commands_may(struct pf_relay *r, struct pf_route *rt,
    (rt NULL) a direct message */
 void pf_commands_run(struct pf_relay *r, struct pf_route *rt,
                      const struct pf_event *ev, const char *cmdline);
+/* a choice made with the chat's controls (PF_EV_CHOICE): checked as the
+   command it stands for, then decided */
+void pf_commands_choice(struct pf_relay *r, const struct pf_event *ev);
 
 /* ---- recovery.c (and pf_relay_open_journal(), relay.h) ---- */
 

@@ -101,6 +101,25 @@ enum pf_texts_key {
     PF_T_TOO_BIG_TO_SHOW,
     /* the server refused a reply: the author's name, the server's words */
     PF_T_POST_REFUSED,
+    /* a hold's buttons (where the chat has them): send, edit, drop */
+    PF_T_BUTTON_SEND,
+    PF_T_BUTTON_EDIT,
+    PF_T_BUTTON_DROP,
+    /* the form to edit a hold: its title (hold number), the label of its
+       text, its submit and cancel buttons */
+    PF_T_FORM_TITLE,
+    PF_T_FORM_LABEL,
+    PF_T_FORM_SUBMIT,
+    PF_T_FORM_CANCEL,
+    /* the form's edit is still held: hold number, why */
+    PF_T_FORM_STILL_HELD,
+    /* a button of an older notice of a hold edited since: hold number */
+    PF_T_STALE_CHOICE,
+    /* a button that names no hold (English only): the command prefix */
+    PF_T_UNKNOWN_CHOICE,
+    /* the text does not fit in the chat's form: the command prefix, the
+       hold number */
+    PF_T_FORM_TOO_LONG,
     PF_T_COUNT
 };
 

@@ -74,4 +74,19 @@ const char *const pf_texts_en[PF_T_COUNT] = {
     [PF_T_POST_REFUSED] = "%s: your reply could not be delivered to the "
                           "customer: the chat server refused it (%s). It was "
                           "not sent.",
+    [PF_T_BUTTON_SEND] = "Send as is",
+    [PF_T_BUTTON_EDIT] = "Edit",
+    [PF_T_BUTTON_DROP] = "Drop",
+    [PF_T_FORM_TITLE] = "Edit #%u",
+    [PF_T_FORM_LABEL] = "Your reply to the customer",
+    [PF_T_FORM_SUBMIT] = "Check and send",
+    [PF_T_FORM_CANCEL] = "Cancel",
+    [PF_T_FORM_STILL_HELD] = "#%u: the edit is still held. Why: %s. Change "
+                             "it again, or cancel.",
+    [PF_T_STALE_CHOICE] = "That notice of #%u is out of date: the message "
+                          "was edited since. Use its newest notice.",
+    [PF_T_UNKNOWN_CHOICE] = "pokerface does not know that button. %sheld "
+                            "lists the held messages.",
+    [PF_T_FORM_TOO_LONG] = "The message is too long for the edit form; "
+                           "use %sedit %u <new text>.",
 };

@@ -67,4 +67,17 @@ const char *const pf_texts_fi[PF_T_COUNT] = {
                              "pitkä",
     [PF_T_POST_REFUSED] = "%s: vastaustasi ei voitu toimittaa asiakkaalle: "
                           "chat-palvelin hylkäsi sen (%s). Sitä ei lähetetty.",
+    [PF_T_BUTTON_SEND] = "Lähetä sellaisenaan",
+    [PF_T_BUTTON_EDIT] = "Muokkaa",
+    [PF_T_BUTTON_DROP] = "Hylkää",
+    [PF_T_FORM_TITLE] = "Muokkaa #%u",
+    [PF_T_FORM_LABEL] = "Vastauksesi asiakkaalle",
+    [PF_T_FORM_SUBMIT] = "Tarkista ja lähetä",
+    [PF_T_FORM_CANCEL] = "Peru",
+    [PF_T_FORM_STILL_HELD] = "#%u: muokattu teksti on yhä pidätetty. Syy: "
+                             "%s. Muokkaa sitä uudelleen tai peru.",
+    [PF_T_STALE_CHOICE] = "Tämä ilmoitus #%u:sta on vanhentunut: viestiä on "
+                          "muokattu sen jälkeen. Käytä uusinta ilmoitusta.",
+    [PF_T_FORM_TOO_LONG] = "Viesti on liian pitkä muokkauslomakkeelle; "
+                           "käytä komentoa %sedit %u <uusi teksti>.",
 };

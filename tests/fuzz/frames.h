@@ -39,7 +39,8 @@ fuzz_on_event(void *ud, const struct pf_event *ev)
 {
     const char *f[] = {ev->room,        ev->thread, ev->author_id,
                        ev->author_name, ev->text,   ev->msg_id,
-                       ev->alt_id,      ev->ref_id, ev->key};
+                       ev->alt_id,      ev->ref_id, ev->key,
+                       ev->choice,      ev->handle};
     (void)ud;
     for (size_t i = 0; i < sizeof(f) / sizeof(*f); i++)
         if (f[i])
