@@ -8,6 +8,9 @@
  *    joins, direct messages; its own posts and hidden changes not);
  *  - every envelope is acknowledged by its envelope_id, interactive ones
  *    and unknown ones too; an event_id sent again is handled once;
+ *  - a click on one of pokerface's buttons (block_actions) and a
+ *    submission of its edit form (view_submission) are choices, each
+ *    handled once; what is not ours, or lacks a field, is not;
  *  - malformed messages (bad JSON, no envelope_id, no event, unknown
  *    types, 10 MB) are logged and skipped, and the next good one still
  *    counts; a message too big to read is acknowledged and reported;
@@ -49,6 +52,7 @@ struct seen {
     int type;
     char room[64], author[64], name[64], text[256], msg[64], ref[64],
         thread[64];
+    char key[64], choice[16], handle[128];
     int own, catchup, in_order;
     size_t bytes;
 };
@@ -80,6 +84,9 @@ on_event(void *ud, const struct pf_event *ev)
     snprintf(s->msg, sizeof(s->msg), "%s", ev->msg_id);
     snprintf(s->ref, sizeof(s->ref), "%s", ev->ref_id);
     snprintf(s->thread, sizeof(s->thread), "%s", ev->thread);
+    snprintf(s->key, sizeof(s->key), "%s", ev->key);
+    snprintf(s->choice, sizeof(s->choice), "%s", ev->choice ? ev->choice : "");
+    snprintf(s->handle, sizeof(s->handle), "%s", ev->handle ? ev->handle : "");
     s->own = ev->own;
     s->catchup = ev->catchup;
     s->in_order = ev->in_order;
@@ -222,11 +229,11 @@ START_TEST(fixture_events_are_understood)
     ck_assert_str_eq(g_ev[8].text, "!send 3");
     ck_assert_int_eq(g_ev[8].in_order, 0);
 
-    /* buttons: acknowledged and logged, nothing reported */
+    /* another app's button: acknowledged and logged, nothing reported */
     feed_fixture(&f, "interactive");
     ck_assert_uint_eq(g_n, 9);
-    ck_assert_ptr_nonnull(strstr(g_log, "'interactive' envelope "
-                                        "('block_actions') acknowledged"));
+    ck_assert_ptr_nonnull(strstr(g_log, "a click on 'hold_send', not a "
+                                        "button of pokerface's; skipped"));
     const char *last;
     ck_assert_uint_eq(pf_slack_acks(f.c, &last), 10);
     ck_assert_str_eq(last, "a1b2c3d4-0000-4000-8000-00000000000a");
@@ -234,6 +241,76 @@ START_TEST(fixture_events_are_understood)
     feed_fixture(&f, "disconnect");
     ck_assert_ptr_nonnull(strstr(g_log, "refresh_requested"));
     ck_assert_uint_eq(pf_slack_acks(f.c, NULL), 10);
+    fed_close(&f);
+}
+END_TEST
+
+START_TEST(buttons_and_the_form_are_choices)
+{
+    struct fed f;
+    fed_open(&f);
+    feed_fixture(&f, "block_actions");
+    ck_assert_uint_eq(g_n, 1);
+    ck_assert_int_eq(g_ev[0].type, PF_EV_CHOICE);
+    ck_assert_str_eq(g_ev[0].choice, "send");
+    ck_assert_str_eq(g_ev[0].key, "hold:3:0");
+    ck_assert_str_eq(g_ev[0].room, "support-internal");
+    ck_assert_str_eq(g_ev[0].author, "U0AGENT01");
+    ck_assert_str_eq(g_ev[0].thread, "C0INTERNAL/1732294800.000100");
+    ck_assert_str_eq(g_ev[0].msg, "");
+    ck_assert_str_eq(g_ev[0].handle,
+                     "4455667788.1122334455.0f1e2d3c4b5a69788796a5b4c3d2e1f0");
+    const char *last;
+    ck_assert_uint_eq(pf_slack_acks(f.c, &last), 1);
+    ck_assert_str_eq(last, "b7c8d9e0-0000-4000-8000-00000000000b");
+    /* the same envelope again (its trigger_id): acknowledged, once */
+    feed_fixture(&f, "block_actions");
+    ck_assert_uint_eq(g_n, 1);
+    ck_assert_uint_eq(pf_slack_acks(f.c, NULL), 2);
+    ck_assert_ptr_nonnull(strstr(g_log, "came again; handled once"));
+
+    /* the edit form's submission: the text as typed (no &amp; there) */
+    feed_fixture(&f, "view_submission");
+    ck_assert_uint_eq(g_n, 2);
+    ck_assert_int_eq(g_ev[1].type, PF_EV_CHOICE);
+    ck_assert_str_eq(g_ev[1].choice, "edited");
+    ck_assert_str_eq(g_ev[1].key, "hold:3:0");
+    ck_assert_str_eq(g_ev[1].text, "Thank you for waiting <3 & more");
+    ck_assert_str_eq(g_ev[1].room, "support-internal");
+    ck_assert_uint_eq(pf_slack_acks(f.c, &last), 3);
+    ck_assert_str_eq(last, "c9d0e1f2-0000-4000-8000-00000000000c");
+
+    /* not ours, or missing what Slack always gives: nothing reported,
+       each acknowledged */
+    feed(&f, "{\"envelope_id\":\"i1\",\"type\":\"interactive\",\"payload\":"
+             "{\"type\":\"block_actions\",\"trigger_id\":\"1.2.3\","
+             "\"container\":{\"channel_id\":\"C0INTERNAL\"},\"actions\":"
+             "[{\"action_id\":\"pf_drop\",\"value\":\"hold:3:0\"}]}}");
+    feed(&f, "{\"envelope_id\":\"i2\",\"type\":\"interactive\",\"payload\":"
+             "{\"type\":\"view_submission\",\"user\":{\"id\":\"U0AGENT01\"},"
+             "\"trigger_id\":\"1.2.4\",\"view\":{\"callback_id\":\"pf_edit\","
+             "\"private_metadata\":\"{}\"}}}");
+    feed(&f, "{\"envelope_id\":\"i3\",\"type\":\"interactive\"}");
+    ck_assert_uint_eq(g_n, 2);
+    ck_assert_uint_eq(pf_slack_acks(f.c, NULL), 6);
+    ck_assert_ptr_nonnull(strstr(g_log, "a click on pf_drop without a user"));
+    ck_assert_ptr_nonnull(strstr(g_log, "edit form without a user"));
+    ck_assert_ptr_nonnull(strstr(g_log, "an interactive envelope without a "
+                                        "payload"));
+
+    /* the ops: an offer where the bot is not, a form or an answer for an
+       interaction that is over */
+    const struct pf_connector_ops *ops = f.c->ops;
+    struct pf_offer o = {"elsewhere", "",     "U0AGENT01", "held",
+                         "hold:1:0",  "Send", "Edit",      "Drop"};
+    ck_assert_int_eq(ops->offer(f.c, &o), PF_EINVAL);
+    o.room = "support-internal";
+    o.user_id = "alice";
+    ck_assert_int_eq(ops->offer(f.c, &o), PF_EINVAL);
+    struct pf_form form = {"hold:1:0", "Edit #1", "Reply",
+                           "Send",     "Cancel",  "text"};
+    ck_assert_int_eq(ops->edit_form(f.c, g_ev[0].handle, &form), PF_EINVAL);
+    ops->answer(f.c, g_ev[0].handle, "too late", 0);
     fed_close(&f);
 }
 END_TEST
@@ -453,6 +530,7 @@ suite_slack(void)
     TCase *tc = tcase_create("parse");
     tcase_add_test(tc, fixture_events_are_understood);
     tcase_add_test(tc, an_event_sent_again_is_handled_once);
+    tcase_add_test(tc, buttons_and_the_form_are_choices);
     tcase_add_test(tc, malformed_messages_are_logged_and_skipped);
     tcase_add_test(tc, a_message_too_big_is_acknowledged_and_reported);
     tcase_add_test(tc, the_key_is_found_in_the_metadata);

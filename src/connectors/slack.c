@@ -161,8 +161,8 @@ pf_slack_msg_id(const char *channel, const char *ts)
 
 /* the ts of an id the relay gives back: "CHANNEL/TS" or a bare ts; NULL
    when it is neither, or of another channel */
-static const char *
-id_ts(const char *id, const char *channel)
+const char *
+pf_slack_id_ts(const char *id, const char *channel)
 {
     const char *slash = strchr(id, '/');
     if (!slash)
@@ -1030,7 +1030,7 @@ add_post(struct slack *s, const char *room, const char *to_user,
     p->channel = to_user ? pf_xstrdup(to_user) : NULL;
     p->thread = pf_xstrdup(thread ? thread : "");
     if (thread && *thread) {
-        const char *ts = id_ts(thread, r ? r->id : NULL);
+        const char *ts = pf_slack_id_ts(thread, r ? r->id : NULL);
         if (ts)
             p->thread_ts = pf_xstrdup(ts);
         else
@@ -1110,7 +1110,7 @@ locate(struct slack *s, const char *room, const char *id, const char **channel,
     if (!r || !r->id)
         return 0;
     *channel = r->id;
-    *ts = id_ts(id, r->id);
+    *ts = pf_slack_id_ts(id, r->id);
     return *ts != NULL;
 }
 
@@ -1165,7 +1165,7 @@ op_resume_after(struct pf_connector *c, const char *room, const char *id)
 {
     struct slack *s = (struct slack *)c;
     struct room *r = pf_slack_room_by_name(s, room);
-    const char *ts = r ? id_ts(id, NULL) : NULL;
+    const char *ts = r ? pf_slack_id_ts(id, NULL) : NULL;
     if (!ts)
         return;
     free(r->last_ts);
@@ -1222,17 +1222,31 @@ op_destroy(struct pf_connector *c)
         free(s->seen[i]);
     for (size_t i = 0; i < EVENTS_MAX; i++)
         free(s->events[i]);
+    pf_slack_interact_release(s);
     free(s->my_name);
     free(s->api_url);
     free(s);
 }
 
 static const struct pf_connector_ops slack_ops = {
-    "slack",        op_start,   op_stop,       op_join,
-    op_post,        op_direct,  op_react,      op_del,
-    op_ready,       op_destroy, op_post_again, op_resume_after,
-    op_addressable, 1,          op_fits,       NULL,
-    NULL,           NULL,
+    "slack",
+    op_start,
+    op_stop,
+    op_join,
+    op_post,
+    op_direct,
+    op_react,
+    op_del,
+    op_ready,
+    op_destroy,
+    op_post_again,
+    op_resume_after,
+    op_addressable,
+    1,
+    op_fits,
+    pf_slack_interact_offer,
+    pf_slack_interact_edit_form,
+    pf_slack_interact_answer,
 };
 
 static struct pf_http *

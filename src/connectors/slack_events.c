@@ -12,7 +12,9 @@
  *    envelope or event types and missing fields are logged and skipped,
  *    the connection stays up; every envelope that names an envelope_id is
  *    acknowledged at once, before it is handled, whatever it holds (even
- *    one too big to read, when its id is in its start);
+ *    one too big to read, when its id is in its start); interactive ones
+ *    (buttons, forms) go to slack_interact.c, which acknowledges a form's
+ *    submission once handled, with the answer in the ack;
  *  - an event_id seen before (Slack retries an envelope it thinks was not
  *    acknowledged, with retry_attempt) is handled once; a message (channel,
  *    ts) both seen live and read back is reported once.
@@ -258,14 +260,17 @@ handle_event(struct slack *s, const json_t *e, long long rx_ns)
     }
 }
 
-static void
-ack(struct slack *s, const char *envelope_id)
+void
+pf_slack_events_ack(struct slack *s, const char *envelope_id,
+                    const json_t *payload)
 {
     s->acks++;
     pf_snprintf(s->last_ack, sizeof(s->last_ack), "%s", envelope_id);
     if (!s->ws || !pf_ws_is_open(s->ws))
         return;
     json_t *o = json_pack("{s:s}", "envelope_id", envelope_id);
+    if (payload)
+        json_object_set(o, "payload", (json_t *)payload);
     char *t = json_dumps(o, JSON_COMPACT);
     pf_ws_send(s->ws, t, strlen(t));
     free(t);
@@ -336,8 +341,11 @@ pf_slack_feed(struct pf_connector *c, const char *frame, size_t len)
     }
     const char *type = pf_json_str(o, "type");
     const char *env_id = pf_json_str(o, "envelope_id");
-    if (*env_id)
-        ack(s, env_id);
+    /* interactive ones by slack_interact.c: a form's answer is in its
+       ack */
+    int interactive = strcmp(type, "interactive") == 0;
+    if (*env_id && !interactive)
+        pf_slack_events_ack(s, env_id, NULL);
     json_t *payload = json_object_get(o, "payload");
     if (strcmp(type, "hello") == 0) {
         hello(s, o);
@@ -362,9 +370,10 @@ pf_slack_feed(struct pf_connector *c, const char *frame, size_t len)
         } else {
             handle_event(s, ev, rx_ns);
         }
-    } else if (strcmp(type, "interactive") == 0 ||
-               strcmp(type, "slash_commands") == 0) {
-        /* buttons and commands: acknowledged; not acted on yet */
+    } else if (interactive) {
+        pf_slack_interact_feed(s, env_id, payload, rx_ns);
+    } else if (strcmp(type, "slash_commands") == 0) {
+        /* commands: acknowledged; not acted on */
         pf_info("slack: a '%s' envelope ('%s') acknowledged; pokerface does "
                 "not act on it",
                 type, pf_json_str(payload, "type"));
@@ -412,7 +421,7 @@ pf_slack_feed_too_big(struct pf_connector *c, const char *head, size_t len,
     head_value(head, len, "ts", ts, sizeof(ts));
     /* acknowledged, or Slack would send it again and again */
     if (*env_id)
-        ack(s, env_id);
+        pf_slack_events_ack(s, env_id, NULL);
     pf_warn("slack: a Socket Mode message of %zu bytes, over the limit of "
             "%zu, was dropped unread%s",
             size, s->max_frame, *env_id ? " (acknowledged)" : "");

@@ -1,8 +1,9 @@
 /*
  * slack_int.h - the Slack connector's state, shared by its files and by
  * nothing else: slack.c (the connection and the Web API), slack_events.c
- * (Socket Mode messages into events) and slack_sync.c (posts exactly once,
- * reading back). Not for the rest of pokerface: slack.h is the interface.
+ * (Socket Mode messages into events), slack_sync.c (posts exactly once,
+ * reading back) and slack_interact.c (buttons and forms). Not for the rest of
+ * pokerface: slack.h is the interface.
  */
 #ifndef PF_SLACK_INT_H
 #define PF_SLACK_INT_H
@@ -20,6 +21,7 @@
 #define MAX_POST_RUNES 40000 /* Slack truncates text after 40,000 chars */
 #define METHODS_MAX 24
 #define EVENT_TYPE "pokerface_post"
+#define TRIGGERS_MAX 128 /* interactions remembered, to handle each once */
 
 enum { S_DOWN, S_BOOT, S_OPEN, S_HELLO, S_SYNC, S_READY };
 
@@ -83,6 +85,15 @@ struct call {
     int booting;
 };
 
+/* a click or a submission, while its PF_EV_CHOICE is handled */
+struct interaction {
+    int active;
+    int form;         /* a view_submission: answered in its ack */
+    char handle[128]; /* its trigger_id (or view id) */
+    char user[32], channel[32], thread_ts[32];
+    json_t *response; /* the ack's payload (a form's answer), owned */
+};
+
 struct method_limit {
     char name[40];
     long long until_us;
@@ -116,6 +127,9 @@ struct slack {
     char last_ack[128];
     size_t max_frame;
     int was_ready;
+    struct interaction act;
+    char *triggers[TRIGGERS_MAX];
+    size_t triggers_at;
 };
 
 /*
@@ -131,6 +145,7 @@ void pf_slack_emit(struct slack *s, struct pf_event *ev);
 struct room *pf_slack_room_by_name(struct slack *s, const char *name);
 struct room *pf_slack_room_by_channel(struct slack *s, const char *id);
 char *pf_slack_msg_id(const char *channel, const char *ts);
+const char *pf_slack_id_ts(const char *id, const char *channel);
 char *pf_slack_unescape(const char *t);
 char *pf_slack_escape(const char *t);
 char *pf_slack_url_escape(const char *t);
@@ -156,6 +171,21 @@ void pf_slack_ready(struct slack *s);
 void pf_slack_events_handle_message(struct slack *s, const char *channel,
                                     const json_t *m, const char *channel_type,
                                     int catchup, long long rx_ns);
+
+/* acknowledge an envelope (payload, borrowed, may be NULL) */
+void pf_slack_events_ack(struct slack *s, const char *envelope_id,
+                         const json_t *payload);
+
+/* slack_interact.c: buttons and forms (the ops offer, edit_form, answer) */
+
+void pf_slack_interact_feed(struct slack *s, const char *env_id,
+                            const json_t *payload, long long rx_ns);
+int pf_slack_interact_offer(struct pf_connector *c, const struct pf_offer *o);
+int pf_slack_interact_edit_form(struct pf_connector *c, const char *handle,
+                                const struct pf_form *f);
+void pf_slack_interact_answer(struct pf_connector *c, const char *handle,
+                              const char *text, int done);
+void pf_slack_interact_release(struct slack *s);
 
 /* slack_sync.c: posts, resume points, reading back */
 

@@ -2,8 +2,11 @@
  * fuzz_slack.c - libFuzzer target for what Slack sends over a Socket Mode
  * WebSocket: hello, disconnect, and envelopes (events_api with message,
  * message_changed, message_deleted, reaction_added, member events;
- * interactive; anything else), as parsed by slack.c, and the start of a
- * message too big to read.
+ * interactive: block_actions and view_submission, the buttons and the
+ * edit form of slack_interact.c; anything else), as parsed by slack.c,
+ * and the start of a message too big to read. A choice is answered as the
+ * relay would (answer(), and edit_form() for "edit"), so the answer's
+ * path runs too.
  *
  * An input is a sequence of messages separated by NUL bytes (JSON text
  * cannot contain NUL); one that starts with '!' is handed over as the kept
@@ -28,6 +31,26 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static struct pf_connector *g_conn;
+
+/* every field read; a choice answered as the relay answers one */
+static void
+on_event(void *ud, const struct pf_event *ev)
+{
+    fuzz_on_event(ud, ev);
+    if (ev->type != PF_EV_CHOICE || !g_conn)
+        return;
+    if (ev->choice && !strcmp(ev->choice, "edit")) {
+        struct pf_form f = {ev->key, "Edit #1", "Your reply",
+                            "Send",  "Cancel",  ev->text};
+        g_conn->ops->edit_form(g_conn, ev->handle, &f);
+    }
+    g_conn->ops->answer(g_conn, ev->handle, ev->text,
+                        ev->text && strlen(ev->text) % 2);
+    /* a handle that is not the interaction's: nothing happens */
+    g_conn->ops->answer(g_conn, "not-a-handle", "x", 0);
+}
+
 static void
 feed(struct pf_connector *c, const char *frame, size_t len)
 {
@@ -49,12 +72,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     o.app_token = "xapp-secret";
     o.max_frame = 64 * 1024;
     struct pf_connector *c =
-        pf_slack_new(loop->ctx, &o, fuzz_on_event, NULL, err, sizeof(err));
+        pf_slack_new(loop->ctx, &o, on_event, NULL, err, sizeof(err));
     if (!c)
         abort();
+    g_conn = c;
     pf_slack_pretend(c, "U0PFBOT001", "B0PFBOT001", "support-internal",
                      "C0INTERNAL");
     fuzz_frames(data, size, feed, c);
+    g_conn = NULL;
     c->ops->destroy(c);
     return 0;
 }
