@@ -2993,6 +2993,371 @@ START_TEST(slack_malformed_and_huge_envelopes_are_survived)
 }
 END_TEST
 
+/* ---- Slack's buttons and the edit form ---- */
+
+/*
+ * The ephemeral message with the buttons of hold id (at edit edits) that
+ * user uid is shown, waited for; its ts into ts. 0 when none came.
+ */
+static int
+buttons_of(struct scene *s, const char *uid, unsigned id, unsigned edits,
+           char ts[32], int ms)
+{
+    char want[64];
+    snprintf(want, sizeof(want), "\"value\":\"hold:%u:%u\"", id, edits);
+    char *body = pf_xasprintf("{\"user\": \"%s\"}", uid);
+    int found = 0;
+    for (int i = 0; i < ms / 50 && !found; i++) {
+        char *a = emu(s, "ephemeral", body);
+        json_t *o = json_loads(a, 0, NULL);
+        json_t *msgs = json_object_get(o, "messages");
+        for (size_t k = 0; k < json_array_size(msgs) && !found; k++) {
+            json_t *m = json_array_get(msgs, k);
+            char *d = json_dumps(m, JSON_COMPACT);
+            if (strstr(d, want)) {
+                snprintf(ts, 32, "%s",
+                         json_string_value(json_object_get(m, "ts")));
+                found = 1;
+            }
+            free(d);
+        }
+        json_decref(o);
+        free(a);
+        if (!found)
+            tc_pump(&s->w, 50);
+    }
+    free(body);
+    return found;
+}
+
+/* an ephemeral message to uid containing needle came (waited for) */
+static int
+told_alone(struct scene *s, const char *uid, const char *needle)
+{
+    char *body = pf_xasprintf("{\"user\": \"%s\"}", uid);
+    int found = 0;
+    for (int i = 0; i < WAIT / 50 && !found; i++) {
+        char *a = emu(s, "ephemeral", body);
+        json_t *o = json_loads(a, 0, NULL);
+        json_t *msgs = json_object_get(o, "messages");
+        for (size_t k = 0; k < json_array_size(msgs); k++) {
+            const char *t = json_string_value(
+                json_object_get(json_array_get(msgs, k), "text"));
+            if (t && strstr(t, needle))
+                found = 1;
+        }
+        json_decref(o);
+        free(a);
+        if (!found)
+            tc_pump(&s->w, 50);
+    }
+    free(body);
+    return found;
+}
+
+/* uid clicks the button action of their ephemeral message ts */
+static void
+click(struct scene *s, const char *uid, const char *ts, const char *action,
+      int twice)
+{
+    char *body = pf_xasprintf("{\"user\": \"%s\", \"channel\": \"C0INT\", "
+                              "\"ts\": \"%s\", \"action_id\": \"%s\", "
+                              "\"twice\": %s}",
+                              uid, ts, action, twice ? "true" : "false");
+    free(emu(s, "click", body));
+    free(body);
+}
+
+/* the edit form open for uid, waited for: its id into vid and its text
+   (borrowed from *view, which the caller frees) */
+static const char *
+form_of(struct scene *s, const char *uid, char vid[32], json_t **view)
+{
+    char *body = pf_xasprintf("{\"user\": \"%s\"}", uid);
+    *view = NULL;
+    for (int i = 0; i < WAIT / 50 && !*view; i++) {
+        char *a = emu(s, "views", body);
+        json_t *o = json_loads(a, 0, NULL);
+        json_t *v = json_array_get(json_object_get(o, "views"), 0);
+        if (v)
+            *view = json_incref(v);
+        json_decref(o);
+        free(a);
+        if (!*view)
+            tc_pump(&s->w, 50);
+    }
+    free(body);
+    ck_assert_msg(*view != NULL, "no edit form opened for %s; see %s", uid,
+                  s->bot.log);
+    snprintf(vid, 32, "%s", json_string_value(json_object_get(*view, "id")));
+    json_t *b = json_array_get(json_object_get(*view, "blocks"), 0);
+    return json_string_value(
+        json_object_get(json_object_get(b, "element"), "initial_value"));
+}
+
+/* uid submits form vid with text; the ack's payload (the caller frees
+   it), waited for */
+static json_t *
+submit(struct scene *s, const char *uid, const char *vid, const char *text)
+{
+    json_t *in = json_pack("{s:s, s:s, s:{s:{s:{s:s, s:s}}}}", "user", uid,
+                           "view_id", vid, "values", "pf_text", "pf_text",
+                           "type", "plain_text_input", "value", text);
+    char *body = json_dumps(in, JSON_COMPACT);
+    json_decref(in);
+    char *a = emu(s, "submit", body);
+    free(body);
+    json_t *o = json_loads(a, 0, NULL);
+    free(a);
+    char *env =
+        pf_xstrdup(json_string_value(json_object_get(o, "envelope_id")));
+    json_decref(o);
+    json_t *resp = NULL;
+    int acked = 0;
+    for (int i = 0; i < WAIT / 50 && !acked; i++) {
+        char *l = emu(s, "envelopes", "{}");
+        json_t *all = json_loads(l, 0, NULL);
+        json_t *es = json_object_get(all, "envelopes");
+        for (size_t k = 0; k < json_array_size(es); k++) {
+            json_t *e = json_array_get(es, k);
+            if (strcmp(json_string_value(json_object_get(e, "envelope_id")),
+                       env) != 0 ||
+                !json_is_true(json_object_get(e, "acked")))
+                continue;
+            acked = 1;
+            resp = json_incref(json_object_get(e, "response"));
+        }
+        json_decref(all);
+        free(l);
+        if (!acked)
+            tc_pump(&s->w, 50);
+    }
+    ck_assert_msg(acked, "the submission was not acknowledged; see %s",
+                  s->bot.log);
+    free(env);
+    return resp;
+}
+
+/*
+ * A hold's notice comes with buttons to its author and to the supervisor
+ * in the room, not to a colleague. The author's Send as is sends it
+ * once, though the click comes twice (the same envelope again) and is
+ * clicked once more after.
+ */
+START_TEST(slack_the_authors_button_sends_once)
+{
+    struct scene s;
+    scene_open(&s, "buttons", NULL, 300);
+    unsigned id =
+        say_held(&s, "lol this guy is a total idiot, PEBKAC again", "idiot");
+    char ts[32], sts[32], vts[32];
+    ck_assert_msg(buttons_of(&s, "UAINO", id, 0, ts, WAIT),
+                  "aino got no buttons; see %s", s.bot.log);
+    ck_assert_msg(buttons_of(&s, "USANNA", id, 0, sts, WAIT),
+                  "the supervisor got no buttons; see %s", s.bot.log);
+    ck_assert_msg(!buttons_of(&s, "UVILLE", id, 0, vts, QUIET),
+                  "a colleague got the author's buttons");
+    assert_none(&s, s.cust, s.croom, "PEBKAC");
+    size_t from = s.aino->n;
+    click(&s, "UAINO", ts, "pf_send", 1);
+    ck_assert_ptr_nonnull(
+        tc_wait_msg(s.aino, s.iroom, "sent to the customer", &from, WAIT));
+    ck_assert_ptr_nonnull(tc_wait_msg(
+        s.cust, s.croom, "aino: lol this guy is a total idiot", NULL, WAIT));
+    ck_assert(pump_until_logged(&s, "came again; handled once", WAIT) == 0);
+    /* clicked again: decided already */
+    click(&s, "UAINO", ts, "pf_send", 0);
+    char *no = pf_xasprintf("No held message #%u", id);
+    ck_assert_msg(told_alone(&s, "UAINO", no), "no answer to the late click");
+    free(no);
+    tc_pump(&s.w, 2 * QUIET);
+    ck_assert_uint_eq(tc_count(s.cust, s.croom, "total idiot"), 1);
+    ck_assert(tc_bot_logged(&s.bot, "send #"));
+    scene_close(&s);
+}
+END_TEST
+
+/*
+ * The same authorization as the commands: a colleague's click (a payload
+ * Slack would never build for him: he does not see her buttons; here it
+ * comes anyway) is refused and told why, alone; the supervisor's works.
+ * A button that names no hold, or a hold not held, and payloads without
+ * a user or a value are refused and logged; nothing reaches the customer.
+ */
+START_TEST(slack_buttons_are_authorized_like_commands)
+{
+    struct scene s;
+    scene_open(&s, "btnauth", NULL, 300);
+    unsigned id =
+        say_held(&s, "lol this guy is a total idiot, PEBKAC again", "idiot");
+    char ts[32];
+    ck_assert(buttons_of(&s, "USANNA", id, 0, ts, WAIT));
+    /* ville clicks Send as is on a copy of the button */
+    char *forged = pf_xasprintf(
+        "{\"envelope_id\": \"f-1\", \"type\": \"interactive\", "
+        "\"accepts_response_payload\": false, \"payload\": {\"type\": "
+        "\"block_actions\", \"user\": {\"id\": \"UVILLE\", \"username\": "
+        "\"ville\"}, \"trigger_id\": \"111.222.forged1\", \"container\": "
+        "{\"type\": \"message\", \"message_ts\": \"%s\", \"channel_id\": "
+        "\"C0INT\", \"is_ephemeral\": true}, \"channel\": {\"id\": "
+        "\"C0INT\"}, \"actions\": [{\"action_id\": \"pf_send\", \"type\": "
+        "\"button\", \"value\": \"hold:%u:0\", \"action_ts\": "
+        "\"1.2\"}]}}",
+        ts, id);
+    static const char *const bad_values[] = {"hold:999:0", "hold:1x:0",
+                                             "drop everything"};
+    json_t *o = json_pack("{s:s}", "text", forged);
+    char *b = json_dumps(o, JSON_COMPACT);
+    free(emu(&s, "send", b));
+    free(b);
+    json_decref(o);
+    ck_assert_msg(told_alone(&s, "UVILLE", "only aino or a supervisor"),
+                  "ville was not told; see %s", s.bot.log);
+    char *line = pf_xasprintf("refused the button send on #%u from UVILLE", id);
+    ck_assert(tc_bot_logged(&s.bot, line));
+    free(line);
+    for (size_t i = 0; i < sizeof(bad_values) / sizeof(*bad_values); i++) {
+        char *t = pf_xasprintf(
+            "{\"envelope_id\": \"f-v%zu\", \"type\": \"interactive\", "
+            "\"payload\": {\"type\": \"block_actions\", \"user\": {\"id\": "
+            "\"USANNA\"}, \"trigger_id\": \"333.444.bad%zu\", \"container\": "
+            "{\"channel_id\": \"C0INT\"}, \"actions\": [{\"action_id\": "
+            "\"pf_send\", \"value\": \"%s\"}]}}",
+            i, i, bad_values[i]);
+        o = json_pack("{s:s}", "text", t);
+        b = json_dumps(o, JSON_COMPACT);
+        free(emu(&s, "send", b));
+        free(b);
+        json_decref(o);
+        free(t);
+    }
+    /* malformed: no user; no value; not a button of ours */
+    free(emu(&s, "send",
+             "{\"text\": \"{\\\"envelope_id\\\": \\\"f-m1\\\", \\\"type\\\": "
+             "\\\"interactive\\\", \\\"payload\\\": {\\\"type\\\": "
+             "\\\"block_actions\\\", \\\"trigger_id\\\": \\\"9.9.m1\\\", "
+             "\\\"container\\\": {\\\"channel_id\\\": \\\"C0INT\\\"}, "
+             "\\\"actions\\\": [{\\\"action_id\\\": \\\"pf_send\\\", "
+             "\\\"value\\\": \\\"hold:1:0\\\"}]}}\"}"));
+    free(emu(&s, "send",
+             "{\"text\": \"{\\\"envelope_id\\\": \\\"f-m2\\\", \\\"type\\\": "
+             "\\\"interactive\\\", \\\"payload\\\": {\\\"type\\\": "
+             "\\\"block_actions\\\", \\\"user\\\": {\\\"id\\\": "
+             "\\\"USANNA\\\"}, \\\"trigger_id\\\": \\\"9.9.m2\\\", "
+             "\\\"container\\\": {\\\"channel_id\\\": \\\"C0INT\\\"}, "
+             "\\\"actions\\\": [{\\\"action_id\\\": \\\"pf_drop\\\"}]}}\"}"));
+    free(emu(&s, "send",
+             "{\"text\": \"{\\\"envelope_id\\\": \\\"f-m3\\\", \\\"type\\\": "
+             "\\\"interactive\\\", \\\"payload\\\": \\\"nope\\\"}\"}"));
+    ck_assert_msg(pump_until_logged(&s,
+                                    "an interactive envelope without a payload",
+                                    WAIT) == 0,
+                  "see %s", s.bot.log);
+    ck_assert(tc_bot_logged(&s.bot, "'hold:999:0' names no hold") == 0);
+    ck_assert(tc_bot_logged(&s.bot, "of #999 from USANNA: no such hold"));
+    ck_assert(tc_bot_logged(&s.bot, "'hold:1x:0' names no hold"));
+    ck_assert(tc_bot_logged(&s.bot, "'drop everything' names no hold"));
+    ck_assert(tc_bot_logged(&s.bot, "without a user, trigger_id, channel or "
+                                    "value Slack would give; refused"));
+    ck_assert(tc_count(s.aino, s.iroom, "(decided by") == 0);
+    /* the supervisor's own button works */
+    size_t from = s.aino->n;
+    click(&s, "USANNA", ts, "pf_send", 0);
+    ck_assert_ptr_nonnull(tc_wait_msg(s.aino, s.iroom,
+                                      "sent to the customer (decided by sanna)",
+                                      &from, WAIT));
+    ck_assert_ptr_nonnull(tc_wait_msg(
+        s.cust, s.croom, "aino: lol this guy is a total idiot", NULL, WAIT));
+    tc_pump(&s.w, 2 * QUIET);
+    ck_assert_uint_eq(tc_count(s.cust, s.croom, "total idiot"), 1);
+    scene_close(&s);
+}
+END_TEST
+
+/* Drop drops: nothing reaches the customer, the hold is gone */
+START_TEST(slack_the_drop_button_drops)
+{
+    struct scene s;
+    scene_open(&s, "btndrop", NULL, 300);
+    unsigned id =
+        say_held(&s, "lol this guy is a total idiot, PEBKAC again", "idiot");
+    char ts[32];
+    ck_assert(buttons_of(&s, "UAINO", id, 0, ts, WAIT));
+    size_t from = s.aino->n;
+    click(&s, "UAINO", ts, "pf_drop", 0);
+    ck_assert_ptr_nonnull(
+        tc_wait_msg(s.aino, s.iroom, "dropped; it was not sent", &from, WAIT));
+    say_cmd(s.aino, s.iroom, "!send", id, NULL);
+    ck_assert_ptr_nonnull(
+        tc_wait_msg(s.aino, s.iroom, "No held message", &from, WAIT));
+    assert_none(&s, s.cust, s.croom, "PEBKAC");
+    scene_close(&s);
+}
+END_TEST
+
+/*
+ * Edit opens a form with the held text; its submission is checked again
+ * as !edit's: still rude, it stays held (the form stays open and says
+ * why; a new notice with new buttons comes, and the old buttons are out
+ * of date); fit to send, it is sent once and the form closes.
+ */
+START_TEST(slack_the_edit_form_is_checked_again)
+{
+    struct scene s;
+    scene_open(&s, "btnedit", NULL, 300);
+    unsigned id =
+        say_held(&s, "lol this guy is a total idiot, PEBKAC again", "idiot");
+    char ts[32], ts2[32], vid[32];
+    ck_assert(buttons_of(&s, "UAINO", id, 0, ts, WAIT));
+    click(&s, "UAINO", ts, "pf_edit", 0);
+    json_t *view;
+    const char *shown = form_of(&s, "UAINO", vid, &view);
+    ck_assert_str_eq(shown, "lol this guy is a total idiot, PEBKAC again");
+    json_decref(view);
+    size_t from = s.aino->n;
+    json_t *r = submit(&s, "UAINO", vid, "this guy is an idiot, PEBKAC");
+    ck_assert_msg(
+        r && !strcmp(json_string_value(json_object_get(r, "response_action")),
+                     "errors"),
+        "a held edit did not keep the form open");
+    const char *err = json_string_value(
+        json_object_get(json_object_get(r, "errors"), "pf_text"));
+    ck_assert_msg(err && strstr(err, "still held"), "the form says: %s",
+                  err ? err : "(nothing)");
+    json_decref(r);
+    ck_assert_ptr_nonnull(
+        tc_wait_msg(s.aino, s.iroom, "the edit is still held", &from, WAIT));
+    ck_assert_msg(buttons_of(&s, "UAINO", id, 1, ts2, WAIT),
+                  "no new buttons after the edit");
+    assert_none(&s, s.cust, s.croom, "PEBKAC");
+    /* the old notice's Send as is: out of date */
+    click(&s, "UAINO", ts, "pf_send", 0);
+    ck_assert(told_alone(&s, "UAINO", "out of date"));
+    /* the form is still open: fixed, it goes */
+    r = submit(&s, "UAINO", vid,
+               "[F1] Thank you for waiting, it is fixed now.");
+    ck_assert_msg(
+        r && !strcmp(json_string_value(json_object_get(r, "response_action")),
+                     "clear"),
+        "the form was not closed");
+    json_decref(r);
+    ck_assert_ptr_nonnull(tc_wait_msg(
+        s.cust, s.croom, "aino: [F1] Thank you for waiting", NULL, WAIT));
+    ck_assert_ptr_nonnull(
+        tc_wait_msg(s.aino, s.iroom, "edited and sent", &from, WAIT));
+    tc_pump(&s.w, 2 * QUIET);
+    ck_assert_uint_eq(tc_count(s.cust, s.croom, "[F1]"), 1);
+    assert_none(&s, s.cust, s.croom, "PEBKAC");
+    /* and the commands and reactions still work beside the buttons */
+    from = s.aino->n;
+    unsigned id2 = say_held(&s, "[F2] what an idiot, honestly", "idiot");
+    say_cmd(s.aino, s.iroom, "!drop", id2, NULL);
+    ck_assert_ptr_nonnull(
+        tc_wait_msg(s.aino, s.iroom, "dropped; it was not sent", &from, WAIT));
+    scene_close(&s);
+}
+END_TEST
+
 /* the scenarios written once, for every backend (those that restart the
    server too: tests/prosody.sh starts Prosody in a session of its own, so
    the server a test restarted outlives the test's process group, which
@@ -3067,6 +3432,10 @@ suite_relay(void)
     tcase_add_test(tc, slack_a_rate_limit_is_waited_out);
     tcase_add_test(tc, slack_envelopes_sent_again_are_handled_once);
     tcase_add_test(tc, slack_malformed_and_huge_envelopes_are_survived);
+    tcase_add_test(tc, slack_the_authors_button_sends_once);
+    tcase_add_test(tc, slack_buttons_are_authorized_like_commands);
+    tcase_add_test(tc, slack_the_drop_button_drops);
+    tcase_add_test(tc, slack_the_edit_form_is_checked_again);
     suite_add_tcase(s, tc);
     tc = tcase_create("kill-slack");
     tcase_add_unchecked_fixture(tc, slack_up, slack_down);

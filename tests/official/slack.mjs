@@ -138,9 +138,18 @@ for (const type of ['message', 'reaction_added']) {
     });
 }
 socket.on('interactive', async (args) => {
-    if (args.body.type === 'view_submission')
+    const typed = args.body.type === 'view_submission'
+        ? args.body.view.state.values.text?.v?.value : null;
+    if (typed === 'Not yet') {
+        await args.ack({
+            response_action: 'errors',
+            errors: { text: 'Still held: try again' },
+        });
+    } else if (args.body.type === 'view_submission') {
         await args.ack({ response_action: 'clear' });
-    else await args.ack();
+    } else {
+        await args.ack();
+    }
     deliver('interactive', args);
 });
 
@@ -559,6 +568,28 @@ await step('block_actions from an ephemeral button, then views.open',
         }
     });
 
+await step('view_submission answered with errors keeps the view open',
+    async () => {
+        const values = {
+            text: { v: { type: 'plain_text_input', value: 'Not yet' } },
+        };
+        const s = await control('submit', {
+            user: alice.id, view_id: viewId, values,
+        });
+        await waitFor('the first view_submission', (x) =>
+            x.kind === 'interactive' &&
+            x.args.body.type === 'view_submission' &&
+            x.args.body.view.state.values.text.v.value === 'Not yet');
+        const e = (await envelopesWhen((all) => all.some((x) =>
+            x.envelope_id === s.envelope_id && x.acked)))
+            .find((x) => x.envelope_id === s.envelope_id);
+        check(e.response && e.response.response_action === 'errors' &&
+            e.response.errors.text === 'Still held: try again',
+            'the errors in the ack');
+        const open = (await control(`views?user=${alice.id}`)).views;
+        check(open.some((v) => v.id === viewId), 'the view is still open');
+    });
+
 await step('view_submission delivered and acked', async () => {
     const values = { text: { v: { type: 'plain_text_input', value: 'Fixed' } } };
     const s = await control('submit', {
@@ -576,6 +607,8 @@ await step('view_submission delivered and acked', async () => {
         .find((x) => x.envelope_id === s.envelope_id);
     check(e && e.acked && e.response &&
         e.response.response_action === 'clear', 'the ack and its payload');
+    const open = (await control(`views?user=${alice.id}`)).views;
+    check(!open.some((v) => v.id === viewId), 'the view is closed');
 });
 
 await step('an IM and a channel_join reach the bot', async () => {
