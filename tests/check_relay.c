@@ -3207,6 +3207,7 @@ START_TEST(slack_buttons_are_authorized_like_commands)
     static const char *const bad_values[] = {"hold:999:0", "hold:1x:0",
                                              "drop everything"};
     json_t *o = json_pack("{s:s}", "text", forged);
+    free(forged);
     char *b = json_dumps(o, JSON_COMPACT);
     free(emu(&s, "send", b));
     free(b);
