@@ -2877,6 +2877,53 @@ START_TEST(slack_refreshes_and_drops_during_a_burst_lose_nothing)
 }
 END_TEST
 
+/* how many lines of the bot's log hold needle */
+static unsigned
+logged_times(const struct scene *s, const char *needle)
+{
+    struct pf_buf b = PF_BUF_INIT;
+    unsigned n = 0;
+    if (pf_read_file(s->bot.log, 64u << 20, &b) == 0)
+        for (const char *p = b.data; (p = strstr(p, needle)); p++)
+            n++;
+    pf_buf_release(&b);
+    return n;
+}
+
+/*
+ * Socket Mode turned off for the app (disconnect link_disabled; every new
+ * socket would get the same): the bot says so as an error, does not
+ * reconnect, keeps running, and a held reply stays held (nothing reaches
+ * the customer).
+ */
+START_TEST(slack_link_disabled_stops_reconnecting_and_releases_nothing)
+{
+    struct scene s;
+    scene_open(&s, "linkoff", NULL, 200);
+    say_held(&s, "lol this guy is a total idiot, PEBKAC again", "idiot");
+    unsigned before = logged_times(&s, "slack: connected to");
+    ck_assert_uint_ge(before, 1);
+    free(emu(&s, "fault",
+             "{\"kind\": \"link_disabled\", \"app\": \"UPOKERFACE\"}"));
+    ck_assert_msg(pump_until_logged(&s,
+                                    "error: slack: Socket Mode was turned off "
+                                    "for the app (link_disabled); not "
+                                    "reconnecting",
+                                    WAIT) == 0,
+                  "no error line; see %s", s.bot.log);
+    /* ten times the reconnect delay: no new socket */
+    tc_pump(&s.w, 2000);
+    ck_assert_uint_eq(logged_times(&s, "slack: connected to"), before);
+    ck_assert(!tc_bot_logged(&s.bot, "slack: trying again"));
+    ck_assert_int_eq(kill(s.bot.pid, 0), 0);
+    tc_say(s.aino, s.iroom, ">> [LD1] Your order left today.");
+    tc_pump(&s.w, QUIET);
+    assert_none(&s, s.cust, s.croom, "PEBKAC");
+    assert_none(&s, s.cust, s.croom, "[LD1]");
+    scene_close(&s);
+}
+END_TEST
+
 /* chat.postMessage answers 429 twice: waited out, posted once */
 START_TEST(slack_a_rate_limit_is_waited_out)
 {
@@ -3437,6 +3484,8 @@ suite_relay(void)
     tcase_add_test(tc, slack_buttons_are_authorized_like_commands);
     tcase_add_test(tc, slack_the_drop_button_drops);
     tcase_add_test(tc, slack_the_edit_form_is_checked_again);
+    tcase_add_test(tc,
+                   slack_link_disabled_stops_reconnecting_and_releases_nothing);
     suite_add_tcase(s, tc);
     tc = tcase_create("kill-slack");
     tcase_add_unchecked_fixture(tc, slack_up, slack_down);
