@@ -975,11 +975,10 @@ static int
 load_root(struct vctx *v, struct pf_config *c, const struct pf_paths *paths)
 {
     static const char *const keys[] = {
-        "plugin_dir",  "plugins",           "policy",
-        "ui_language", "max_message_bytes", "log_level",
-        "team",        "connector",         "routes",
-        "supervisors", "hold_ttl_s",        "command_prefix",
-        "state_dir",   "journal_key_file",  NULL};
+        "plugin_dir",        "plugins",   "policy",           "ui_language",
+        "max_message_bytes", "log_level", "log_format",       "team",
+        "connector",         "routes",    "supervisors",      "hold_ttl_s",
+        "command_prefix",    "state_dir", "journal_key_file", NULL};
     json_t *root = c->root;
     const char *s;
     int rc;
@@ -1038,6 +1037,17 @@ load_root(struct vctx *v, struct pf_config *c, const struct pf_paths *paths)
         else
             return fail(v, "log_level",
                         "'%s' is not one of error, warning, info, debug", s);
+    } else if (rc != PF_ENOTFOUND) {
+        return rc;
+    }
+
+    c->log_format = PF_LOG_TEXT;
+    rc = get_string(v, "", root, "log_format", &s);
+    if (rc == PF_OK) {
+        if (!strcmp(s, "json"))
+            c->log_format = PF_LOG_JSON;
+        else if (strcmp(s, "text"))
+            return fail(v, "log_format", "'%s' is not one of text, json", s);
     } else if (rc != PF_ENOTFOUND) {
         return rc;
     }

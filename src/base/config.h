@@ -105,6 +105,7 @@ struct pf_config {
     char *ui_language; /* "auto", "fi" or "en" */
     size_t max_message_bytes;
     int log_level;
+    int log_format; /* PF_LOG_TEXT or PF_LOG_JSON (base/log.h) */
     struct pf_plugin_conf *plugins;
     size_t n_plugins;
     struct pf_policy policy;

@@ -15,13 +15,17 @@
 #include "base/log.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 static int log_level = PF_LOG_INFO;
 static pf_log_sink_cb log_sink;
 static void *log_sink_ud;
 static int log_timestamps;
+static int log_format = PF_LOG_TEXT;
+static int log_journal;
 
 void
 pf_log_set_level(int level)
@@ -46,6 +50,33 @@ void
 pf_log_set_timestamps(int on)
 {
     log_timestamps = on;
+}
+
+void
+pf_log_set_format(int format)
+{
+    log_format = format;
+}
+
+void
+pf_log_set_journal(int on)
+{
+    log_journal = on;
+}
+
+int
+pf_log_under_journal(void)
+{
+    const char *js = getenv("JOURNAL_STREAM");
+    unsigned long long dev, ino;
+    struct stat st;
+    char end;
+    if (!js || sscanf(js, "%llu:%llu%c", &dev, &ino, &end) != 2)
+        return 0;
+    if (fstat(2, &st) != 0)
+        return 0;
+    return (unsigned long long)st.st_dev == dev &&
+           (unsigned long long)st.st_ino == ino;
 }
 
 const char *
@@ -133,8 +164,65 @@ pf_log_escape(const char *in, char *out, size_t cap)
     out[o] = '\0';
 }
 
-void
-pf_vlog(int level, const char *fmt, va_list ap)
+/* sd-daemon(3) priorities: LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG */
+static int
+priority(int level)
+{
+    switch (level) {
+    case PF_LOG_ERR: return 3;
+    case PF_LOG_WARN: return 4;
+    case PF_LOG_INFO: return 6;
+    default: return 7;
+    }
+}
+
+/* s as the inside of a JSON string: s went through pf_log_escape, so only
+   quotes and backslashes are left to escape */
+static void
+json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            fputc('\\', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+static void
+write_json(int level, const char *line, const char *const *kv)
+{
+    char ts[40];
+    struct timespec now;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &now);
+    gmtime_r(&now.tv_sec, &tm);
+    size_t n = strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(ts + n, sizeof(ts) - n, ".%03ldZ", now.tv_nsec / 1000000);
+    flockfile(stderr);
+    if (log_journal)
+        fprintf(stderr, "<%d>", priority(level));
+    fprintf(stderr, "{\"time\":\"%s\",\"level\":\"%s\",\"message\":", ts,
+            pf_log_level_name(level));
+    json_str(stderr, line);
+    for (size_t i = 0; kv && kv[i] && kv[i + 1]; i += 2) {
+        char k[128], v[2048];
+        pf_log_escape(kv[i], k, sizeof(k));
+        pf_log_escape(kv[i + 1], v, sizeof(v));
+        if (!strcmp(k, "time") || !strcmp(k, "level") || !strcmp(k, "message"))
+            continue; /* never two members of one name */
+        fputc(',', stderr);
+        json_str(stderr, k);
+        fputc(':', stderr);
+        json_str(stderr, v);
+    }
+    fputs("}\n", stderr);
+    funlockfile(stderr);
+}
+
+static void
+write_line(int level, const char *const *kv, const char *fmt, va_list ap)
 {
     char raw[2048], line[4096];
     if (level > log_level)
@@ -145,7 +233,14 @@ pf_vlog(int level, const char *fmt, va_list ap)
         log_sink(log_sink_ud, level, line);
         return;
     }
-    if (log_timestamps) {
+    if (log_format == PF_LOG_JSON) {
+        write_json(level, line, kv);
+        return;
+    }
+    flockfile(stderr);
+    if (log_journal) {
+        fprintf(stderr, "<%d>", priority(level));
+    } else if (log_timestamps) {
         char ts[32];
         time_t now = time(NULL);
         struct tm tm;
@@ -157,6 +252,13 @@ pf_vlog(int level, const char *fmt, va_list ap)
         fprintf(stderr, "pokerface: %s: %s\n", pf_log_level_name(level), line);
     else
         fprintf(stderr, "pokerface: %s\n", line);
+    funlockfile(stderr);
+}
+
+void
+pf_vlog(int level, const char *fmt, va_list ap)
+{
+    write_line(level, NULL, fmt, ap);
 }
 
 void
@@ -164,6 +266,15 @@ pf_log(int level, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    pf_vlog(level, fmt, ap);
+    write_line(level, NULL, fmt, ap);
+    va_end(ap);
+}
+
+void
+pf_log_kv(int level, const char *const *kv, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    write_line(level, kv, fmt, ap);
     va_end(ap);
 }

@@ -240,11 +240,16 @@ pf_cmd_run(int argc, char **argv)
     if (optind != argc)
         return pf_cli_usage_error("run", "unexpected argument '%s'",
                                   argv[optind]);
-    pf_log_set_timestamps(1);
+    /* under systemd the journal keeps the time, and wants priorities */
+    if (pf_log_under_journal())
+        pf_log_set_journal(1);
+    else
+        pf_log_set_timestamps(1);
     /* what the bot writes (journal, plugins' state, caches) is private */
     umask(077);
     if ((rc = pf_cli_open_state(&env, config)))
         return rc;
+    pf_log_set_format(env.cfg.log_format);
     if (verbose)
         pf_log_set_level(PF_LOG_DEBUG);
     if (!env.cfg.have_connector || env.cfg.n_routes == 0) {

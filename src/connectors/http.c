@@ -19,6 +19,7 @@
 
 #include "base/log.h"
 #include "base/util.h"
+#include "connectors/connfail.h"
 #include "pokerface/plugin.h"
 
 struct req {
@@ -29,6 +30,8 @@ struct req {
     struct pf_buf rx;
     int status, done, too_big;
     int connecting, failed_early; /* inside lws_client_connect_via_info */
+    char *early_error;            /* why it failed there */
+    int watching;                 /* an attempt is under way (connfail.h) */
     long long retry_ms;
     pf_http_cb cb;
     void *ud;
@@ -101,6 +104,9 @@ pf_http_new(struct lws_context *ctx, const char *base,
 static void
 req_free(struct req *q)
 {
+    if (q->watching)
+        pf_connfail_end();
+    free(q->early_error);
     free(q->method);
     free(q->path);
     free(q->body);
@@ -127,6 +133,8 @@ finish(struct req *q, const char *error)
     if (q->connecting) {
         /* failed before the connect call returned: the caller reports it */
         q->failed_early = 1;
+        free(q->early_error);
+        q->early_error = error ? pf_xstrdup(error) : NULL;
         return;
     }
     q->done = 1;
@@ -187,14 +195,25 @@ pf_http_request(struct pf_http *h, const char *method, const char *path,
     i.pwsi = &q->wsi;
     i.opaque_user_data = q;
     q->connecting = 1;
+    pf_connfail_begin();
+    q->watching = 1;
     struct lws *w = lws_client_connect_via_info(&i);
     q->connecting = 0;
     if (!w || q->failed_early) {
+        char why[512], port[16];
         if (w)
             lws_set_opaque_user_data(w, NULL);
+        if (q->early_error)
+            pf_snprintf(why, sizeof(why), "%s", q->early_error);
+        else
+            pf_connfail_reason(NULL, NULL, why, sizeof(why));
         unlink_req(h, q);
         req_free(q);
-        pf_warn("%s: cannot connect to %s:%d", h->name, h->host, h->port);
+        snprintf(port, sizeof(port), "%d", h->port);
+        const char *kv[] = {"event", "connect_failed", "host", h->host, "port",
+                            port,    "reason",         why,    NULL};
+        pf_log_kv(PF_LOG_WARN, kv, "%s: cannot connect to %s:%d: %s", h->name,
+                  h->host, h->port, why);
         return -1;
     }
     return 0;
@@ -295,6 +314,10 @@ pf_http_lws_callback(struct lws *wsi, enum lws_callback_reasons reason,
     }
 
     case LWS_CALLBACK_ESTABLISHED_CLIENT_HTTP: {
+        if (q && q->watching) {
+            q->watching = 0;
+            pf_connfail_end();
+        }
         if (!q)
             return -1;
         q->status = (int)lws_http_client_http_response(wsi);
@@ -335,8 +358,10 @@ pf_http_lws_callback(struct lws *wsi, enum lws_callback_reasons reason,
 
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
         if (q) {
+            char why[512];
+            pf_connfail_reason(wsi, in, why, sizeof(why));
             q->wsi = NULL;
-            finish(q, in ? (const char *)in : "connection failed");
+            finish(q, why);
         }
         break;
 

@@ -22,6 +22,7 @@
 
 #include "base/log.h"
 #include "base/util.h"
+#include "connectors/connfail.h"
 #include "pokerface/plugin.h"
 
 struct outmsg {
@@ -46,6 +47,7 @@ struct pf_ws {
     size_t rx_size; /* of a message being dropped: its whole size */
     struct outmsg *out_head, *out_tail;
     int open, closing, stopping;
+    int watching; /* an attempt is under way (connfail.h) */
     struct pf_ws_ops ops;
     void *ud;
     unsigned seed;
@@ -91,6 +93,30 @@ schedule_retry(struct pf_ws *w)
     lws_sul_schedule(w->ctx, 0, &w->sul, retry_cb, (lws_usec_t)delay * 1000);
 }
 
+/* the attempt is over (connected or not): lws's log goes back down */
+static void
+unwatch(struct pf_ws *w)
+{
+    if (w->watching) {
+        w->watching = 0;
+        pf_connfail_end();
+    }
+}
+
+/* say why the attempt failed: in is lws's string, NULL when the connect
+   call itself failed */
+static void
+connect_failed(struct pf_ws *w, struct lws *wsi, const char *in)
+{
+    char why[512];
+    pf_connfail_reason(wsi, in, why, sizeof(why));
+    unwatch(w);
+    const char *kv[] = {"event", "connect_failed", "url", w->url, "reason", why,
+                        NULL};
+    pf_log_kv(PF_LOG_WARN, kv, "%s: cannot connect to %s: %s", w->name, w->url,
+              why);
+}
+
 static void
 connect_now(struct pf_ws *w)
 {
@@ -116,9 +142,11 @@ connect_now(struct pf_ws *w)
     i.pwsi = &w->wsi;
     i.retry_and_idle_policy = &w->retry;
     i.opaque_user_data = w;
+    pf_connfail_begin();
+    w->watching = 1;
     if (!lws_client_connect_via_info(&i)) {
         w->wsi = NULL;
-        pf_warn("%s: cannot connect to %s", w->name, w->url);
+        connect_failed(w, NULL, NULL);
         schedule_retry(w);
     }
 }
@@ -234,6 +262,7 @@ pf_ws_free(struct pf_ws *w)
         return;
     w->stopping = 1;
     lws_sul_cancel(&w->sul);
+    unwatch(w);
     if (w->wsi)
         lws_set_opaque_user_data(w->wsi, NULL);
     drop_queue(w);
@@ -251,6 +280,7 @@ static void
 gone(struct pf_ws *w, const char *why)
 {
     int was_open = w->open;
+    unwatch(w);
     w->wsi = NULL;
     w->open = 0;
     w->closing = 0;
@@ -295,6 +325,7 @@ pf_ws_lws_callback(struct lws *wsi, enum lws_callback_reasons reason,
             return -1;
         w->open = 1;
         w->attempt = 0;
+        unwatch(w);
         pf_info("%s: connected to %s", w->name, w->url);
         w->ops.open(w->ud);
         break;
@@ -372,8 +403,7 @@ pf_ws_lws_callback(struct lws *wsi, enum lws_callback_reasons reason,
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
         if (!w)
             break;
-        pf_warn("%s: connection to %s failed: %s", w->name, w->url,
-                in ? (const char *)in : "unknown error");
+        connect_failed(w, wsi, in);
         gone(w, "connection failed");
         break;
 

@@ -13,6 +13,7 @@
 
 #include "base/log.h"
 #include "base/util.h"
+#include "connectors/connfail.h"
 #include "connectors/http.h"
 #include "connectors/ws.h"
 #include "core/control.h"
@@ -40,7 +41,11 @@ lws_log_cb(int level, const char *line)
     while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
         n--;
     buf[n] = '\0';
-    pf_log(level == LLL_ERR ? PF_LOG_WARN : PF_LOG_DEBUG, "lws: %s", buf);
+    /* the lines that say why a connection failed are read there; the
+       rest of what lws says while a connection is made is chatter */
+    pf_connfail_lws_line(level, buf);
+    if (level & (LLL_ERR | LLL_WARN))
+        pf_log(level == LLL_ERR ? PF_LOG_WARN : PF_LOG_DEBUG, "lws: %s", buf);
 }
 
 int
@@ -48,7 +53,7 @@ pf_loop_init(struct pf_loop *l, char *err, size_t errlen)
 {
     struct lws_context_creation_info info;
     memset(l, 0, sizeof(*l));
-    lws_set_log_level(LLL_ERR, lws_log_cb);
+    pf_connfail_init(LLL_ERR, lws_log_cb);
     memset(&info, 0, sizeof(info));
     info.port = CONTEXT_PORT_NO_LISTEN;
     info.protocols = protocols;
