@@ -3406,6 +3406,151 @@ START_TEST(slack_the_edit_form_is_checked_again)
 }
 END_TEST
 
+/* the scene's configuration file, as it is */
+static char *
+scene_config(struct scene *s)
+{
+    char *path = pf_xasprintf("%s/pf.json", s->tmp);
+    size_t n;
+    char *text = tu_read(path, &n);
+    free(path);
+    return text;
+}
+
+static void
+scene_write_config(struct scene *s, const char *text)
+{
+    char *path = pf_xasprintf("%s/pf.json", s->tmp);
+    tu_write(path, text, strlen(text));
+    free(path);
+}
+
+/* SIGHUP, and wait for the log line that says how it went */
+static void
+reload_bot(struct scene *s, const char *expect)
+{
+    size_t before = log_count(s, expect);
+    ck_assert_int_eq(kill(s->bot.pid, SIGHUP), 0);
+    for (int i = 0; i < WAIT / 50 && log_count(s, expect) == before; i++)
+        tc_pump(&s->w, 50);
+    ck_assert_msg(log_count(s, expect) > before, "no '%s' after SIGHUP; see %s",
+                  expect, s->bot.log);
+}
+
+/*
+ * SIGHUP loads the plugins again, with the team's lexicon as it is now:
+ * a word added to it holds from then on, without a reconnect, and a
+ * message held before is still held and can be sent.
+ */
+START_TEST(a_reload_takes_a_new_lexicon_and_keeps_the_holds)
+{
+    struct scene s;
+    char *lexdir = tu_tmpdir();
+    char *lex = pf_path_join(lexdir, "team.txt");
+    tu_write(lex, "# the team's words\n", 19);
+    char *plugins =
+        pf_xasprintf("[\"example\", {\"name\": \"backstage\", \"config\": "
+                     "{\"extra_lexicons\": [\"%s\"]}}]",
+                     lex);
+    g_plugins = plugins;
+    scene_open(&s, "reload", NULL, 500);
+    unsigned id =
+        say_held(&s, "lol this guy is a total idiot, PEBKAC again", "idiot");
+    tc_say(s.aino, s.iroom,
+           ">> Zorblax: your parcel left the warehouse today.");
+    ck_assert_ptr_nonnull(
+        tc_wait_msg(s.cust, s.croom, "aino: Zorblax: your parcel", NULL, WAIT));
+
+    const char *words = "slang 6.0 word zorblax\n";
+    tu_write(lex, words, strlen(words));
+    reload_bot(&s, "reloaded: 1 route(s), 2 plugin(s)");
+    unsigned id2 =
+        say_held(&s, "Zorblax: your refund went out on Monday.", "Zorblax");
+    ck_assert_uint_ne(id2, id);
+    assert_none(&s, s.cust, s.croom, "refund went out");
+    /* the connection stayed: connected once, joined once */
+    ck_assert_uint_eq(log_count(&s, "connected to"), 1);
+    ck_assert_uint_eq(log_count(&s, "chat ready"), 1);
+    /* the hold from before the reload is still there */
+    size_t from = s.aino->n;
+    say_cmd(s.aino, s.iroom, "!send", id, NULL);
+    ck_assert_ptr_nonnull(
+        tc_wait_msg(s.aino, s.iroom, "sent to the customer", &from, WAIT));
+    ck_assert_ptr_nonnull(tc_wait_msg(
+        s.cust, s.croom, "aino: lol this guy is a total idiot", NULL, WAIT));
+    ck_assert(!tc_bot_logged(&s.bot, "reload refused"));
+    scene_close(&s);
+    tu_rmrf(lexdir);
+    free(lexdir);
+    free(lex);
+    free(plugins);
+}
+END_TEST
+
+/*
+ * A configuration that does not load is refused on SIGHUP, with its
+ * error in the log, and the bot goes on as it was; settings that need a
+ * restart keep their value, and the log says so.
+ */
+START_TEST(a_broken_configuration_is_refused_on_reload)
+{
+    struct scene s;
+    scene_open(&s, "badreload", NULL, 500);
+    char *good = scene_config(&s);
+    unsigned id = say_held(&s, "what an idiot, PEBKAC again", "idiot");
+
+    scene_write_config(&s, "{\"plugins\": [\"example\",");
+    reload_bot(&s, "reload refused: configuration error");
+    ck_assert(tc_bot_logged(&s.bot, "pf.json"));
+    /* a plugin that is not there: the new engine is never made */
+    char *bad = pf_xasprintf("%s", good);
+    char *p = strstr(bad, "\"backstage\"");
+    ck_assert_ptr_nonnull(p);
+    memcpy(p, "\"bakstage\" ", 11);
+    scene_write_config(&s, bad);
+    reload_bot(&s, "unknown plugin 'bakstage'");
+    ck_assert_uint_eq(log_count(&s, "reload refused"), 2);
+    ck_assert_uint_eq(log_count(&s, "reloaded:"), 0);
+
+    /* still relaying, still holding, on the configuration it had */
+    tc_say(s.aino, s.iroom, ">> Your order ships today.");
+    ck_assert_ptr_nonnull(tc_wait_msg(
+        s.cust, s.croom, "aino: Your order ships today", NULL, WAIT));
+    unsigned id2 = say_held(&s, "this guy is an idiot", "idiot");
+    ck_assert_uint_ne(id2, id);
+
+    /* the connector's account and the state directory need a restart */
+    char *moved = pf_xasprintf("%s", good);
+    p = strstr(moved, "\"nick\": \"pokerface\"");
+    ck_assert_ptr_nonnull(p);
+    memcpy(p, "\"nick\": \"pokerfake\"", 19);
+    p = strstr(moved, "\"state_dir\": \"state\"");
+    ck_assert_ptr_nonnull(p);
+    memcpy(p, "\"state_dir\": \"stat2\"", 20);
+    scene_write_config(&s, moved);
+    reload_bot(&s, "reloaded:");
+    ck_assert(tc_bot_logged(&s.bot, "\"connector\" changed: needs a restart"));
+    ck_assert(tc_bot_logged(&s.bot, "\"state_dir\" changed: needs a restart"));
+    tc_say(s.aino, s.iroom, ">> It arrives on Friday.");
+    ck_assert_ptr_nonnull(
+        tc_wait_msg(s.cust, s.croom, "aino: It arrives on Friday", NULL, WAIT));
+    ck_assert_uint_eq(tc_count(s.aino, s.iroom, "pokerfake"), 0);
+    ck_assert_uint_eq(log_count(&s, "connected to"), 1);
+    /* both holds decided on the configuration after the reloads */
+    size_t from = s.aino->n;
+    say_cmd(s.aino, s.iroom, "!drop", id, NULL);
+    ck_assert_ptr_nonnull(tc_wait_msg(s.aino, s.iroom, "dropped", &from, WAIT));
+    say_cmd(s.aino, s.iroom, "!send", id2, NULL);
+    ck_assert_ptr_nonnull(
+        tc_wait_msg(s.aino, s.iroom, "sent to the customer", &from, WAIT));
+    scene_write_config(&s, good);
+    free(good);
+    free(bad);
+    free(moved);
+    scene_close(&s);
+}
+END_TEST
+
 /* the scenarios written once, for every backend (those that restart the
    server too: tests/prosody.sh starts Prosody in a session of its own, so
    the server a test restarted outlives the test's process group, which
@@ -3455,6 +3600,13 @@ suite_relay(void)
     tcase_add_test(tc, a_post_the_server_refuses_is_given_up);
     tcase_add_test(tc, a_customer_in_the_internal_room_is_named);
     tcase_add_test(tc, a_name_is_checked_as_the_customer_reads_it);
+    suite_add_tcase(s, tc);
+    /* SIGHUP, and the trial mode */
+    tc = tcase_create("reload");
+    tcase_add_unchecked_fixture(tc, prosody_up, prosody_down);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, a_reload_takes_a_new_lexicon_and_keeps_the_holds);
+    tcase_add_test(tc, a_broken_configuration_is_refused_on_reload);
     suite_add_tcase(s, tc);
     /* the same scenarios on Mattermost, and what only it has */
     tc = tcase_create("mattermost");

@@ -15,6 +15,7 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "cli/cli.h"
+#include "cli/reload.h"
 #include "connectors/mattermost.h"
 #include "connectors/slack.h"
 #include "connectors/xmpp.h"
@@ -29,7 +30,10 @@ static const char usage[] =
     "Run the bot in the foreground: connect to the team chat, relay agents'\n"
     "replies to customers through the rules, and hold what reads like\n"
     "backstage talk until its author decides. Stops cleanly on SIGTERM or\n"
-    "SIGINT (Ctrl-C).\n"
+    "SIGINT (Ctrl-C). SIGHUP loads the configuration, plugins, lexicons and\n"
+    "models again without dropping the connection or any hold; a new\n"
+    "configuration that does not load is refused (logged) and the running\n"
+    "one stays.\n"
     "\n"
     "The configuration needs a \"connector\" (the bot's chat account, on\n"
     "XMPP, Mattermost or Slack; its password or tokens come from a file or\n"
@@ -321,6 +325,8 @@ pf_cmd_run(int argc, char **argv)
     sodium_free(key);
     key = NULL;
     struct pf_control *control = NULL;
+    struct pf_reloader reloaded;
+    memset(&reloaded, 0, sizeof(reloaded));
     char *sock_path = pf_path_join(env.state_dir, "control.sock");
     rc = pf_control_start(&control, loop.ctx, sock_path, relay, err,
                           sizeof(err));
@@ -339,7 +345,18 @@ pf_cmd_run(int argc, char **argv)
         fprintf(stderr, "pokerface run: cannot start (a route's room is not "
                         "a room address?)\n");
     } else {
-        int sig = pf_loop_run(&loop);
+        struct pf_reloader rl;
+        memset(&rl, 0, sizeof(rl));
+        rl.config_path = config;
+        rl.env = &env;
+        rl.verbose = verbose;
+        rl.relay = relay;
+        rl.cfg = &env.cfg;
+        rl.engine = &env.engine;
+        int sig;
+        while ((sig = pf_loop_run(&loop)) == SIGHUP)
+            pf_reload(&rl);
+        reloaded = rl;
         pf_info("stopping%s", sig == SIGTERM  ? " (SIGTERM)"
                               : sig == SIGINT ? " (SIGINT)"
                                               : "");
@@ -384,6 +401,7 @@ pf_cmd_run(int argc, char **argv)
     pf_relay_free(relay);
     conn->ops->destroy(conn);
     pf_loop_release(&loop);
+    pf_reload_release(&reloaded);
     pf_cli_close(&env);
     free(key_path);
     free(journal_path);

@@ -72,9 +72,13 @@ pf_loop_init(struct pf_loop *l, char *err, size_t errlen)
 static void
 on_signal(int sig)
 {
-    last_signal = sig;
+    if (sig != SIGHUP)
+        last_signal = sig;
     if (signal_loop) {
-        signal_loop->stop = 1;
+        if (sig == SIGHUP)
+            signal_loop->reload = 1;
+        else
+            signal_loop->stop = 1;
         if (signal_loop->ctx)
             lws_cancel_service(signal_loop->ctx);
     }
@@ -90,6 +94,7 @@ pf_loop_catch_signals(struct pf_loop *l)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
     sa.sa_handler = SIG_IGN;
     sigaction(SIGPIPE, &sa, NULL);
 }
@@ -97,9 +102,13 @@ pf_loop_catch_signals(struct pf_loop *l)
 int
 pf_loop_run(struct pf_loop *l)
 {
-    while (!l->stop)
+    while (!l->stop && !l->reload)
         if (lws_service(l->ctx, 0) < 0)
             break;
+    if (!l->stop && l->reload) {
+        l->reload = 0;
+        return SIGHUP;
+    }
     return (int)last_signal;
 }
 

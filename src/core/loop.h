@@ -10,14 +10,17 @@
 
 struct pf_loop {
     struct lws_context *ctx;
-    volatile sig_atomic_t stop; /* set by signals or pf_loop_stop() */
+    volatile sig_atomic_t stop;   /* set by signals or pf_loop_stop() */
+    volatile sig_atomic_t reload; /* set by SIGHUP */
 };
 
 /* Create the context (client connections only). err on failure. */
 int pf_loop_init(struct pf_loop *l, char *err, size_t errlen);
-/* Stop the loop on SIGINT and SIGTERM (pokerface run). */
+/* Stop the loop on SIGINT and SIGTERM, and return from it on SIGHUP
+   (pokerface run: reload). */
 void pf_loop_catch_signals(struct pf_loop *l);
-/* Run until stop is set; returns the signal number that stopped it, or 0. */
+/* Run until stop or reload is set; returns the signal number that stopped
+   it (SIGHUP: reload, which it clears; the loop can run again), or 0. */
 int pf_loop_run(struct pf_loop *l);
 /* Run one iteration (at most timeout_ms); for tests and clean shutdown. */
 void pf_loop_once(struct pf_loop *l, int timeout_ms);

@@ -4,6 +4,7 @@
  */
 #include "core/relay.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -93,6 +94,18 @@ pf_relay_new(const struct pf_config *cfg, struct pf_engine *engine,
     r->relayed = pf_xcalloc(RELAYED_MAX, sizeof(*r->relayed));
     pf_holds_init(&r->holds);
     return r;
+}
+
+void
+pf_relay_reload(struct pf_relay *r, const struct pf_config *cfg,
+                struct pf_engine *engine)
+{
+    assert(cfg->n_routes == r->n_routes);
+    r->cfg = cfg;
+    r->engine = engine;
+    for (size_t i = 0; i < r->n_routes; i++)
+        r->routes[i].conf = &cfg->routes[i];
+    r->stats.reloads++;
 }
 
 void

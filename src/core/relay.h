@@ -34,12 +34,22 @@ struct pf_relay_stats {
         notes;
     unsigned too_long; /* replies too long to read or to post */
     unsigned failed;   /* replies the server refused after all */
+    unsigned reloads;  /* configurations loaded again (SIGHUP) */
 };
 
 /* cfg and engine are borrowed and outlive the relay. */
 struct pf_relay *pf_relay_new(const struct pf_config *cfg,
                               struct pf_engine *engine,
                               struct lws_context *ctx);
+/*
+ * Go on with cfg and engine instead (pokerface run's reload): they have
+ * the same routes, in the same order, as the ones used so far (names
+ * and rooms; what else a route says may differ). Holds, what was handled
+ * and the connection stay. Call it between events; the old ones are no
+ * longer used when it returns.
+ */
+void pf_relay_reload(struct pf_relay *r, const struct pf_config *cfg,
+                     struct pf_engine *engine);
 /* Use c (the relay takes its events; see pf_relay_event). */
 void pf_relay_attach(struct pf_relay *r, struct pf_connector *c);
 /* The connector's event callback (ud is the relay). */

@@ -426,6 +426,7 @@ child_main(struct pf_worker *w, int fd)
        bot die first, the kernel ends this too */
     signal(SIGINT, SIG_IGN);
     signal(SIGTERM, SIG_IGN);
+    signal(SIGHUP, SIG_IGN); /* the bot reloads; it starts a new worker */
     signal(SIGPIPE, SIG_IGN);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != w->parent)
