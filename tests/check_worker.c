@@ -132,6 +132,17 @@ START_TEST(a_hung_or_crashed_check_holds_and_the_next_is_checked)
     ck_assert_msg(strstr(st->last, "ended between two messages (signal 9"),
                   "%s", st->last);
 
+    /* the host's own finding on text with bidi controls comes back as
+       such: held for it, and the worker was not taken for broken */
+    ck_assert_int_ge(check(&t,
+                           "Your order \xe2\x80\xae"
+                           "detpmats\xe2\x80\xac is on its way",
+                           &r),
+                     PF_ACT_HOLD);
+    held_for(&r, "pokerface.bidi", "pokerface", "direction controls");
+    ck_assert_int_eq(st->starts, 4);
+    ck_assert_int_eq(st->crashes, 2);
+
     pid_t last = st->pid;
     iso_close(&t);
     ck_assert_int_ne(kill(last, 0), 0); /* reaped, not left behind */

@@ -1002,9 +1002,12 @@ pf_worker_parse_result(const struct pf_engine *e, uint64_t want_seq,
         uint32_t idx = get_u32(&rd);
         (void)get_u32(&rd);
         take(&rd, &f->f, sizeof(f->f));
-        if (rd.bad || idx >= pl->n_inst)
+        /* past the instances: the host's own finding (pokerface.bidi),
+           which only ever holds */
+        if (rd.bad || idx > pl->n_inst ||
+            (idx == pl->n_inst && strncmp(f->f.label, "pokerface.", 10)))
             return 1;
-        f->plugin = pl->inst[idx].name;
+        f->plugin = idx < pl->n_inst ? pl->inst[idx].name : "pokerface";
         f->action = PF_ACT_UNSET;
         if (pf_verdict_sanitize(&f->f, m, f->plugin) != 0)
             f->f.score = 1; /* NaN: it holds, as in the worker */

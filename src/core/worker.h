@@ -77,8 +77,10 @@ const struct pf_worker_stats *pf_worker_stats(const struct pf_worker *w);
  * The bot's reading of a worker's answer (a RESULT frame without its
  * length) to the check of in, whose number was want_seq: PF_OK with r
  * filled, the engine's error code with err, or 1 when it makes no sense.
- * Whatever the bytes, r only names e's instances, its spans lie in
- * in->text and its action is e's policy's (the fuzz target's entry).
+ * Whatever the bytes, r only names e's instances (or the host,
+ * "pokerface", for a pokerface.* label: its own finding on text with
+ * bidi controls), its spans lie in in->text and its action is e's
+ * policy's (the fuzz target's entry).
  */
 int pf_worker_parse_result(const struct pf_engine *e, uint64_t want_seq,
                            const void *frame, size_t n,
