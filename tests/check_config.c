@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "base/log.h"
 #include "base/util.h"
 #include "testutil.h"
 
@@ -42,6 +43,8 @@ START_TEST(example_config_loads)
     ck_assert_int_eq(c.connector.reconnect_min_ms, 500);
     ck_assert_uint_eq(c.n_routes, 1);
     ck_assert_str_eq(c.routes[0].reply_prefix, ">>");
+    ck_assert_int_eq(c.routes[0].observe, 0);
+    ck_assert_int_eq(c.log_format, PF_LOG_TEXT);
     ck_assert_double_eq_tol(c.hold_ttl_s, 1800, 1e-9);
     ck_assert_str_eq(c.command_prefix, "!");
     pf_config_release(&c);
@@ -230,6 +233,12 @@ START_TEST(silent_mistakes_are_errors)
            "\"internal_room\": \"i@conference.localhost\", "
            "\"reply_prefix\": \" >>\"}]",
       "starts with white space");
+    /* a route's mode, the log's format */
+    E(CONN ", \"routes\": [{\"customer_room\": \"c@conference.localhost\", "
+           "\"internal_room\": \"i@conference.localhost\", "
+           "\"mode\": \"watch\"}]",
+      "routes[0].mode: 'watch' is not one of enforce, observe");
+    E("\"log_format\": \"xml\"", "log_format: 'xml' is not one of text, json");
     /* a number beyond 64 bits: jansson's own error names no key */
     E("\"max_message_bytes\": 99999999999999999999",
       "max_message_bytes: 1e+20 is too large");

@@ -3551,6 +3551,124 @@ START_TEST(a_broken_configuration_is_refused_on_reload)
 }
 END_TEST
 
+/*
+ * A route in observe mode (a trial) relays what would be held, and tells
+ * its author privately what would have been held and why; status counts
+ * it. What the host itself holds (text that would show the customer
+ * something else than was checked) stays held. A bot killed around such
+ * a reply relays it exactly once.
+ */
+START_TEST(observe_mode_relays_and_tells_the_author)
+{
+    struct scene s;
+    g_route_extra = ", \"mode\": \"observe\"";
+    scene_open(&s, "observe", NULL, 500);
+    size_t from = 0;
+    tc_say(s.aino, s.iroom, ">> lol this guy is a total idiot, PEBKAC again");
+    ck_assert_ptr_nonnull(tc_wait_msg(
+        s.cust, s.croom, "aino: lol this guy is a total idiot", NULL, WAIT));
+    const struct tc_msg *m = tc_wait_msg(
+        s.aino, NULL, "Trial run: your reply was sent", &from, WAIT);
+    ck_assert_msg(m != NULL, "aino was not told privately");
+    ck_assert_msg(strstr(m->text, "\"idiot\"") && strstr(m->text, "Why: "),
+                  "the trial notice does not say why: %s", m->text);
+    /* a clean reply: relayed, nothing said to its author */
+    tc_say(s.aino, s.iroom, ">> Your refund went out on Monday.");
+    ck_assert_ptr_nonnull(
+        tc_wait_msg(s.cust, s.croom, "aino: Your refund went out", NULL, WAIT));
+    /* in Finnish too */
+    tc_say(s.aino, s.iroom, ">> taas tää idiootti asiakas, huoh");
+    ck_assert_ptr_nonnull(
+        tc_wait_msg(s.cust, s.croom, "aino: taas tää idiootti", NULL, WAIT));
+    m = tc_wait_msg(s.aino, NULL, "Kokeilujakso: vastauksesi lähetettiin",
+                    &from, WAIT);
+    ck_assert_msg(m != NULL, "no trial notice in Finnish");
+    /* never a hold notice, and nothing of it in the customer's room */
+    tc_pump(&s.w, QUIET);
+    ck_assert_uint_eq(tc_count(s.aino, s.iroom, "held #"), 0);
+    ck_assert_uint_eq(tc_count(s.aino, NULL, "Trial run"), 1);
+    ck_assert_uint_eq(tc_count(s.cust, s.croom, "Trial run"), 0);
+    ck_assert_uint_eq(tc_count(s.cust, s.croom, "Kokeilujakso"), 0);
+    ck_assert(tc_bot_logged(&s.bot, "observe mode: would have been held"));
+
+    /* what the host holds is held even here */
+    unsigned id = say_held(&s,
+                           "Your order \xe2\x80\xae"
+                           "detpmats"
+                           "\xe2\x80\xac is on its way",
+                           NULL);
+    ck_assert_uint_gt(id, 0);
+    ck_assert_uint_eq(tc_count(s.aino, s.iroom, "direction controls"), 1);
+    assert_none(&s, s.cust, s.croom, "on its way");
+
+    int st;
+    char *sock = pf_xasprintf("%s/state/control.sock", s.tmp);
+    char *out = cli(&s, &st, "status --socket %s --json", sock);
+    ck_assert_int_eq(st, 0);
+    json_t *o = json_loads(out, 0, NULL);
+    ck_assert_ptr_nonnull(o);
+    json_t *c = json_object_get(o, "counts");
+    ck_assert_int_eq(json_integer_value(json_object_get(c, "observed")), 2);
+    ck_assert_int_eq(json_integer_value(json_object_get(c, "relayed")), 3);
+    ck_assert_int_eq(json_integer_value(json_object_get(c, "held")), 1);
+    ck_assert_str_eq(
+        json_string_value(json_object_get(
+            json_array_get(json_object_get(o, "routes"), 0), "mode")),
+        "observe");
+    json_decref(o);
+    free(out);
+    out = cli(&s, &st, "status --socket %s", sock);
+    ck_assert_msg(strstr(out, "observe mode") &&
+                      strstr(out, "observed 2 relayed that would have been "
+                                  "held"),
+                  "%s", out);
+    free(out);
+    free(sock);
+
+    /* killed around such a reply: before it was read, once it was
+       relayed (journaled, its post queued), and once it arrived; each
+       reaches the customer once */
+    static const char *const crash[] = {
+        ">> ugh this idiot again, first crash",
+        ">> what a moron, second crash",
+        ">> PEBKAC as usual, third crash",
+    };
+    for (int i = 0; i < 3; i++) {
+        size_t before = log_count(&s, "would have been held");
+        tc_say(s.aino, s.iroom, crash[i]);
+        if (i == 1)
+            for (int k = 0; k < WAIT / 5 &&
+                            log_count(&s, "would have been held") == before;
+                 k++)
+                tc_pump(&s.w, 5);
+        if (i == 2)
+            ck_assert_ptr_nonnull(
+                tc_wait_msg(s.cust, s.croom, crash[i] + 3, NULL, WAIT));
+        bot_kill(&s);
+        if (i == 1)
+            ck_assert_msg(log_count(&s, "would have been held") > before,
+                          "the bot did not relay it before it was killed");
+        bot_restart(&s, i + 1);
+        ck_assert_msg(wait_logged(&s.bot, "chat ready", WAIT) == 0,
+                      "pokerface did not come back; see %s", s.bot.log);
+    }
+    for (int i = 0; i < 3; i++)
+        ck_assert_ptr_nonnull(
+            tc_wait_msg(s.cust, s.croom, crash[i] + 3, NULL, 2 * WAIT));
+    tc_pump(&s.w, 2 * QUIET);
+    for (int i = 0; i < 3; i++)
+        ck_assert_msg(tc_count(s.cust, s.croom, crash[i] + 3) == 1,
+                      "'%s' reached the customer %zu times", crash[i] + 3,
+                      tc_count(s.cust, s.croom, crash[i] + 3));
+    ck_assert_uint_eq(tc_count(s.cust, s.croom, "lol this guy"), 1);
+    /* and the held one is still held */
+    from = s.aino->n;
+    say_cmd(s.aino, s.iroom, "!drop", id, NULL);
+    ck_assert_ptr_nonnull(tc_wait_msg(s.aino, s.iroom, "dropped", &from, WAIT));
+    scene_close(&s);
+}
+END_TEST
+
 /* the scenarios written once, for every backend (those that restart the
    server too: tests/prosody.sh starts Prosody in a session of its own, so
    the server a test restarted outlives the test's process group, which
@@ -3607,6 +3725,7 @@ suite_relay(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, a_reload_takes_a_new_lexicon_and_keeps_the_holds);
     tcase_add_test(tc, a_broken_configuration_is_refused_on_reload);
+    tcase_add_test(tc, observe_mode_relays_and_tells_the_author);
     suite_add_tcase(s, tc);
     /* the same scenarios on Mattermost, and what only it has */
     tc = tcase_create("mattermost");

@@ -894,8 +894,9 @@ static int
 load_routes(struct vctx *v, struct pf_config *c, json_t *arr)
 {
     static const char *const keys[] = {
-        "name",         "customer_room", "internal_room", "reply_prefix",
-        "relay_format", "mirror_format", "mirror",        NULL};
+        "name",         "customer_room", "internal_room",
+        "reply_prefix", "relay_format",  "mirror_format",
+        "mirror",       "mode",          NULL};
     size_t i;
     json_t *el;
     int rc;
@@ -949,6 +950,21 @@ load_routes(struct vctx *v, struct pf_config *c, json_t *arr)
         if ((rc = get_bool(v, P, el, "mirror", &r->mirror)) &&
             rc != PF_ENOTFOUND)
             return rc;
+        const char *mode;
+        rc = get_string(v, P, el, "mode", &mode);
+        if (rc == PF_OK) {
+            snprintf(P2, sizeof(P2), "%s.mode", P);
+            if (!strcmp(mode, "observe"))
+                r->observe = 1;
+            else if (strcmp(mode, "enforce"))
+                return fail(v, P2,
+                            "'%s' is not one of enforce, observe (a trial: "
+                            "replies are sent, their authors told what "
+                            "would have been held)",
+                            mode);
+        } else if (rc != PF_ENOTFOUND) {
+            return rc;
+        }
         for (size_t k = 0; k + 1 < c->n_routes; k++) {
             const struct pf_route_conf *o = &c->routes[k];
             if (strcmp(o->name, r->name) == 0)

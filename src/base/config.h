@@ -95,6 +95,10 @@ struct pf_route_conf {
     char *relay_format;  /* "{name}: {text}" */
     char *mirror_format; /* "[customer] {name}: {text}" */
     int mirror;          /* copy customer messages into the internal room */
+    /* "mode": "observe", a trial: what would be held is sent all the
+       same, and its author told privately what would have been held and
+       why; "enforce" (0) by default */
+    int observe;
 };
 
 struct pf_config {

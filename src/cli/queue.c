@@ -45,8 +45,10 @@ static const char queue_usage[] =
 static const char status_usage[] =
     "usage: pokerface status [-c CONFIG | --socket PATH] [--json]\n"
     "\n"
-    "What the running bot is doing: its chat connection, routes, how many\n"
-    "messages it holds, relayed, sent, dropped and expired, and its uptime.\n"
+    "What the running bot is doing: its chat connection, routes (and which\n"
+    "are in observe mode), how many messages it holds, relayed (and of\n"
+    "those, how many observe mode relayed that would have been held), sent,\n"
+    "dropped and expired, how often it reloaded, and its uptime.\n"
     "\n"
     "  -c, --config FILE  the bot's configuration (finds its state_dir)\n"
     "      --socket PATH  the control socket itself\n"
@@ -381,16 +383,25 @@ pf_cmd_status(int argc, char **argv)
                json_is_true(json_object_get(v, "connected")) ? "connected"
                                                              : "not connected");
     json_array_foreach (json_object_get(a, "routes"), i, v)
-        printf("route    %s: %s -> %s (%lld on the team)\n",
+        printf("route    %s: %s -> %s (%lld on the team)%s\n",
                pf_json_str(v, "name"), pf_json_str(v, "internal_room"),
                pf_json_str(v, "customer_room"),
-               (long long)json_integer_value(json_object_get(v, "team")));
+               (long long)json_integer_value(json_object_get(v, "team")),
+               !strcmp(pf_json_str(v, "mode"), "observe")
+                   ? ", observe mode: nothing is held"
+                   : "");
 #define N(k) ((long long)json_integer_value(json_object_get(c, k)))
     printf("held     %lld now (%lld since start)\n", N("held"),
            N("held_total"));
     printf("relayed  %lld; sent after a hold %lld, dropped %lld, expired "
            "%lld, refused %lld\n",
            N("relayed"), N("sent"), N("dropped"), N("expired"), N("refused"));
+    if (N("observed"))
+        printf("observed %lld relayed that would have been held (observe "
+               "mode)\n",
+               N("observed"));
+    if (N("reloads"))
+        printf("reloaded %lld time(s) (SIGHUP)\n", N("reloads"));
 #undef N
     json_t *ck = json_object_get(a, "checks");
     if (json_is_true(json_object_get(ck, "worker"))) {

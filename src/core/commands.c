@@ -412,23 +412,26 @@ pf_relay_control(struct pf_relay *r, json_t *req, const char *user)
         for (size_t i = 0; i < r->n_routes; i++)
             json_array_append_new(
                 routes,
-                json_pack("{s:s, s:s, s:s, s:I, s:I}", "name",
-                          r->routes[i].conf->name, "customer_room",
-                          r->routes[i].conf->customer_room, "internal_room",
-                          r->routes[i].conf->internal_room, "team",
-                          (json_int_t)r->routes[i].team.n, "customer_side",
-                          (json_int_t)r->routes[i].cust.n));
+                json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "name",
+                          r->routes[i].conf->name, "mode",
+                          r->routes[i].conf->observe ? "observe" : "enforce",
+                          "customer_room", r->routes[i].conf->customer_room,
+                          "internal_room", r->routes[i].conf->internal_room,
+                          "team", (json_int_t)r->routes[i].team.n,
+                          "customer_side", (json_int_t)r->routes[i].cust.n));
         json_t *backends = json_pack("[{s:s, s:b}]", "type", r->conn->ops->name,
                                      "connected", r->conn->ops->ready(r->conn));
         json_t *o = json_pack(
-            "{s:b, s:o, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, "
-            "s:I, s:I}",
+            "{s:b, s:o, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+            "s:I}, s:I, s:I}",
             "ok", 1, "backends", backends, "routes", routes, "counts", "held",
             (json_int_t)r->holds.n, "held_total", (json_int_t)st->held,
-            "relayed", (json_int_t)st->relayed, "sent", (json_int_t)st->sent,
-            "dropped", (json_int_t)st->dropped, "expired",
-            (json_int_t)st->expired, "refused", (json_int_t)st->refused,
-            "pending", (json_int_t)r->n_pend, "uptime_s",
+            "relayed", (json_int_t)st->relayed, "observed",
+            (json_int_t)st->observed, "reloads", (json_int_t)st->reloads,
+            "sent", (json_int_t)st->sent, "dropped", (json_int_t)st->dropped,
+            "expired", (json_int_t)st->expired, "refused",
+            (json_int_t)st->refused, "pending", (json_int_t)r->n_pend,
+            "uptime_s",
             (json_int_t)((pf_wall_us() / 1000 - r->started_ms) / 1000),
             "journal_bytes",
             (json_int_t)(r->journal ? pf_journal_size(r->journal) : 0));

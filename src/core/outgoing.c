@@ -4,6 +4,14 @@
  * (the reply and the line around it), then relayed (pass, note: with a
  * tip to its author) or held with a notice to its author. A reply that
  * cannot be checked is held.
+ *
+ * On a route in observe mode (a trial) a reply the rules would hold is
+ * relayed as a pass is, journaled the same way (so a restart posts it
+ * once, under the same key), and its author is told privately what would
+ * have been held and why. What the host itself holds is not a verdict of
+ * the rules and stays held there too: a reply that could not be checked
+ * (a plugin that failed, pokerface.* labels) or that would show the
+ * customer something else than what was checked (pokerface.bidi).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -116,6 +124,39 @@ pf_outgoing_too_long(struct pf_relay *r, struct pf_route *rt,
     r->stats.too_long++;
 }
 
+/* did the host hold it (pokerface.* labels), rather than the rules? */
+static int
+host_holds(const struct pf_result *res)
+{
+    for (size_t i = 0; i < res->n_found; i++)
+        if (res->found[i].action >= PF_ACT_HOLD &&
+            !strncmp(res->found[i].f.label, "pokerface.", 10))
+            return 1;
+    return 0;
+}
+
+/* observe mode: tell the author what would have been held, and why */
+static void
+tell_observed(struct pf_relay *r, struct pf_route *rt,
+              const struct pf_event *ev, const struct pf_result *res,
+              const struct pf_frame_verdict *fv)
+{
+    struct pf_hold h;
+    struct pf_buf b = PF_BUF_INIT;
+    enum pf_ui_lang l = pf_texts_lang(res->msg->ui_lang);
+    memset(&h, 0, sizeof(h));
+    pf_check_describe(res, &h);
+    pf_check_describe_frame(&h, fv);
+    pf_texts_addf(&b, l, PF_T_OBSERVED, h.why);
+    if (h.words[0])
+        pf_texts_addf(&b, l, PF_T_NOTICE_WORDS, h.words);
+    pf_post_tell(r, rt, ev->author_id, ev->author_name, 1, b.data);
+    pf_buf_release(&b);
+    free(h.why);
+    free(h.words);
+    free(h.details);
+}
+
 /*
  * A new outgoing message: check it, then relay it or hold it. tries > 0:
  * the journal had it unchecked after a restart (checking it may be what
@@ -183,7 +224,11 @@ pf_outgoing_handle(struct pf_relay *r, struct pf_route *rt,
     }
     const char *in = pf_threads_of(r, ev);
     int action = res.action > fv.action ? res.action : fv.action;
-    if (action <= PF_ACT_NOTE) {
+    /* a trial: relayed all the same, unless the host itself holds it */
+    int observed =
+        action >= PF_ACT_HOLD && rt->conf->observe && !host_holds(&res) ? action
+                                                                        : 0;
+    if (action <= PF_ACT_NOTE || observed) {
         char *key = pf_xasprintf("pf-r-%s", pf_event_id(ev));
         char *line =
             pf_post_format(rt->conf->relay_format, ev->author_name, text);
@@ -193,6 +238,9 @@ pf_outgoing_handle(struct pf_relay *r, struct pf_route *rt,
             "{s:s, s:s, s:o}", "id", pf_event_id(ev), "action",
             res.action == PF_ACT_NOTE ? "note" : "pass", "post",
             pf_recovery_post_json(rt->conf->customer_room, ct, in, line, key));
+        if (observed) /* what it would have been, for whoever reads it */
+            json_object_set_new(v, "observed",
+                                json_string(pf_action_name(observed)));
         if (pf_recovery_write(r, PF_JREC_VERDICT, v, 1, &seq) != PF_OK) {
             pf_recovery_failed(r, rt, ev->author_id, ev->author_name,
                                res.msg->ui_lang);
@@ -212,9 +260,17 @@ pf_outgoing_handle(struct pf_relay *r, struct pf_route *rt,
         r->stats.relayed++;
         pf_info("relayed on %s from %s (%zu bytes%s%s)", rt->conf->name,
                 ev->author_id, strlen(text),
-                res.action == PF_ACT_NOTE ? ", with a tip" : "",
+                observed == PF_ACT_BLOCK    ? ", observe mode: would have been "
+                                              "blocked"
+                : observed                  ? ", observe mode: would have been "
+                                              "held"
+                : res.action == PF_ACT_NOTE ? ", with a tip"
+                                            : "",
                 ev->catchup ? ", caught up after a reconnect" : "");
-        if (res.action == PF_ACT_NOTE) {
+        if (observed) {
+            tell_observed(r, rt, ev, &res, &fv);
+            r->stats.observed++;
+        } else if (res.action == PF_ACT_NOTE) {
             struct pf_buf b = PF_BUF_INIT;
             pf_buf_addstr(
                 &b, pf_texts_get(pf_texts_lang(res.msg->ui_lang), PF_T_TIP));

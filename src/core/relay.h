@@ -35,6 +35,8 @@ struct pf_relay_stats {
     unsigned too_long; /* replies too long to read or to post */
     unsigned failed;   /* replies the server refused after all */
     unsigned reloads;  /* configurations loaded again (SIGHUP) */
+    unsigned observed; /* relayed in observe mode that would have been held
+                          (also counted in relayed) */
 };
 
 /* cfg and engine are borrowed and outlive the relay. */

@@ -48,6 +48,9 @@ enum pf_texts_key {
     PF_T_NOTICE_EXPIRES,
     /* the start of a tip (policy "note") to a reply's author */
     PF_T_TIP,
+    /* observe mode: a reply sent that would have been held; why (then
+       PF_T_NOTICE_WORDS) */
+    PF_T_OBSERVED,
     /* a reply too long for the chat server, said in every language:
        its bytes; _UNREAD: its bytes and the most the bot reads */
     PF_T_REPLY_TOO_LONG,

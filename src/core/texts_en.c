@@ -21,6 +21,9 @@ const char *const pf_texts_en[PF_T_COUNT] = {
                           "(or react ✅ / ❌).",
     [PF_T_NOTICE_EXPIRES] = " Expires in %ld min.",
     [PF_T_TIP] = "A tip about your reply to the customer: ",
+    [PF_T_OBSERVED] = "Trial run: your reply was sent to the customer, but "
+                      "once pokerface enforces, a reply like it will be "
+                      "held. Why: %s.",
     [PF_T_REPLY_TOO_LONG] = "Your reply was not sent to the customer: it is "
                             "too long for the chat server (%zu bytes). "
                             "Shorten it or split it into several replies.",

@@ -20,6 +20,9 @@ const char *const pf_texts_fi[PF_T_COUNT] = {
                           "hylätäksesi (tai reagoi ✅ / ❌).",
     [PF_T_NOTICE_EXPIRES] = " Vanhenee %ld min kuluttua.",
     [PF_T_TIP] = "Vinkki viestiisi asiakkaalle: ",
+    [PF_T_OBSERVED] = "Kokeilujakso: vastauksesi lähetettiin asiakkaalle, "
+                      "mutta kun pokerface on käytössä, tällainen vastaus "
+                      "pidätetään. Syy: %s.",
     [PF_T_REPLY_TOO_LONG] = "Vastaustasi ei lähetetty asiakkaalle: se on liian "
                             "pitkä chat-palvelimelle (%zu tavua). Lyhennä "
                             "sitä tai jaa se useaan viestiin.",
