@@ -3453,7 +3453,9 @@ START_TEST(a_reload_takes_a_new_lexicon_and_keeps_the_holds)
                      "{\"extra_lexicons\": [\"%s\"]}}]",
                      lex);
     g_plugins = plugins;
-    scene_open(&s, "reload", NULL, 500);
+    char *pdir = hazard_plugin_dir(lexdir);
+    char *extra = pf_xasprintf(", \"plugin_dir\": \"%s\"", pdir);
+    scene_open(&s, "reload", extra, 500);
     unsigned id =
         say_held(&s, "lol this guy is a total idiot, PEBKAC again", "idiot");
     tc_say(s.aino, s.iroom,
@@ -3479,11 +3481,31 @@ START_TEST(a_reload_takes_a_new_lexicon_and_keeps_the_holds)
     ck_assert_ptr_nonnull(tc_wait_msg(
         s.cust, s.croom, "aino: lol this guy is a total idiot", NULL, WAIT));
     ck_assert(!tc_bot_logged(&s.bot, "reload refused"));
+    ck_assert(!tc_bot_logged(&s.bot, "was replaced since it was loaded"));
+
+    /* a plugin's file replaced: its new code takes a restart, and the
+       log says so */
+    char *so = pf_xasprintf("%s/plugins/example.so", tu_build());
+    char *tmp = pf_xasprintf("%s/example.so.new", pdir);
+    char *to = pf_xasprintf("%s/example.so", pdir);
+    tu_copy(so, tmp, 0644);
+    ck_assert_int_eq(rename(tmp, to), 0);
+    reload_bot(&s, "reloaded: 1 route(s), 2 plugin(s)");
+    ck_assert_msg(tc_bot_logged(&s.bot, "example.so' was replaced since it "
+                                        "was loaded: its new code needs a "
+                                        "restart"),
+                  "see %s", s.bot.log);
+    ck_assert(!tc_bot_logged(&s.bot, "backstage.so' was replaced"));
+    free(so);
+    free(tmp);
+    free(to);
     scene_close(&s);
     tu_rmrf(lexdir);
     free(lexdir);
     free(lex);
     free(plugins);
+    free(pdir);
+    free(extra);
 }
 END_TEST
 

@@ -1,10 +1,11 @@
 /*
  * log.c - see log.h.
  *
- * The level and sink are process-wide settings made once at start-up by the
- * command line code (the one piece of static state outside struct pf_app;
- * threading it through every call would only add noise). Everything runs on
- * one thread.
+ * The level, sink, format and prefixes are process-wide settings made by
+ * the command line code at start-up, and again on a reload (the one piece
+ * of static state outside struct pf_app; threading it through every call
+ * would only add noise). Everything runs on one thread; the worker
+ * process writes to the same stderr, one whole line per write.
  *
  * Every line is made safe before it is written (pf_log_escape): much of
  * what is logged comes from the network (JIDs, nicks, texts a server
@@ -19,6 +20,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 static int log_level = PF_LOG_INFO;
 static pf_log_sink_cb log_sink;
@@ -179,19 +181,19 @@ priority(int level)
 /* s as the inside of a JSON string: s went through pf_log_escape, so only
    quotes and backslashes are left to escape */
 static void
-json_str(FILE *f, const char *s)
+json_str(struct pf_buf *b, const char *s)
 {
-    fputc('"', f);
+    pf_buf_addstr(b, "\"");
     for (; *s; s++) {
         if (*s == '"' || *s == '\\')
-            fputc('\\', f);
-        fputc(*s, f);
+            pf_buf_addstr(b, "\\");
+        pf_buf_add(b, s, 1);
     }
-    fputc('"', f);
+    pf_buf_addstr(b, "\"");
 }
 
 static void
-write_json(int level, const char *line, const char *const *kv)
+json_line(struct pf_buf *b, int level, const char *line, const char *const *kv)
 {
     char ts[40];
     struct timespec now;
@@ -200,31 +202,30 @@ write_json(int level, const char *line, const char *const *kv)
     gmtime_r(&now.tv_sec, &tm);
     size_t n = strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
     snprintf(ts + n, sizeof(ts) - n, ".%03ldZ", now.tv_nsec / 1000000);
-    flockfile(stderr);
-    if (log_journal)
-        fprintf(stderr, "<%d>", priority(level));
-    fprintf(stderr, "{\"time\":\"%s\",\"level\":\"%s\",\"message\":", ts,
-            pf_log_level_name(level));
-    json_str(stderr, line);
+    pf_buf_addf(b, "{\"time\":\"%s\",\"level\":\"%s\",\"message\":", ts,
+                pf_log_level_name(level));
+    json_str(b, line);
     for (size_t i = 0; kv && kv[i] && kv[i + 1]; i += 2) {
         char k[128], v[2048];
         pf_log_escape(kv[i], k, sizeof(k));
         pf_log_escape(kv[i + 1], v, sizeof(v));
         if (!strcmp(k, "time") || !strcmp(k, "level") || !strcmp(k, "message"))
             continue; /* never two members of one name */
-        fputc(',', stderr);
-        json_str(stderr, k);
-        fputc(':', stderr);
-        json_str(stderr, v);
+        pf_buf_addstr(b, ",");
+        json_str(b, k);
+        pf_buf_addstr(b, ":");
+        json_str(b, v);
     }
-    fputs("}\n", stderr);
-    funlockfile(stderr);
+    pf_buf_addstr(b, "}\n");
 }
 
+/* one line, written with one write(), so that the bot's lines and its
+   worker's never interleave */
 static void
 write_line(int level, const char *const *kv, const char *fmt, va_list ap)
 {
     char raw[2048], line[4096];
+    struct pf_buf b = PF_BUF_INIT;
     if (level > log_level)
         return;
     vsnprintf(raw, sizeof(raw), fmt, ap);
@@ -233,26 +234,24 @@ write_line(int level, const char *const *kv, const char *fmt, va_list ap)
         log_sink(log_sink_ud, level, line);
         return;
     }
-    if (log_format == PF_LOG_JSON) {
-        write_json(level, line, kv);
-        return;
-    }
-    flockfile(stderr);
     if (log_journal) {
-        fprintf(stderr, "<%d>", priority(level));
-    } else if (log_timestamps) {
+        pf_buf_addf(&b, "<%d>", priority(level));
+    } else if (log_timestamps && log_format != PF_LOG_JSON) {
         char ts[32];
         time_t now = time(NULL);
         struct tm tm;
         gmtime_r(&now, &tm);
-        strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
-        fprintf(stderr, "%s ", ts);
+        strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ ", &tm);
+        pf_buf_addstr(&b, ts);
     }
-    if (level <= PF_LOG_WARN)
-        fprintf(stderr, "pokerface: %s: %s\n", pf_log_level_name(level), line);
+    if (log_format == PF_LOG_JSON)
+        json_line(&b, level, line, kv);
+    else if (level <= PF_LOG_WARN)
+        pf_buf_addf(&b, "pokerface: %s: %s\n", pf_log_level_name(level), line);
     else
-        fprintf(stderr, "pokerface: %s\n", line);
-    funlockfile(stderr);
+        pf_buf_addf(&b, "pokerface: %s\n", line);
+    (void)!write(2, b.data, b.len);
+    pf_buf_release(&b);
 }
 
 void

@@ -8,6 +8,8 @@
 
 #include "base/log.h"
 #include "base/util.h"
+#include "rules/loader.h"
+#include "rules/pipeline.h"
 
 static int
 same_str(const char *a, const char *b)
@@ -93,6 +95,20 @@ keep_fixed(const char *path, struct pf_config *old, struct pf_config *nc)
     }
 }
 
+/* a plugin whose file was replaced while it was loaded runs the old code
+   still: dlopen() of a loaded path gives the loaded code */
+static void
+warn_stale(const struct pf_pipeline *old, struct pf_pipeline *now)
+{
+    for (size_t i = 0; i < now->n_libs; i++)
+        for (size_t k = 0; k < old->n_libs; k++)
+            if (pf_loader_stale(&now->libs[i], &old->libs[k]))
+                pf_warn("reload: plugin file '%s' was replaced since it was "
+                        "loaded: its new code needs a restart (the rules, "
+                        "lexicons and models are new, the code is not)",
+                        now->libs[i].path);
+}
+
 static void
 drop_engine(struct pf_engine *e, struct pf_config *c, int owned)
 {
@@ -146,6 +162,7 @@ pf_reload(struct pf_reloader *rl)
     struct pf_config *oc = rl->cfg;
     struct pf_engine *oe = rl->engine;
     int owned = rl->owned;
+    warn_stale(oe->pl, ne->pl);
     pf_relay_reload(rl->relay, nc, ne);
     rl->cfg = nc;
     rl->engine = ne;

@@ -13,6 +13,11 @@
  * always answered within the event that asked for it, so no check is in
  * flight when the engine changes.
  *
+ * A plugin's shared object is the exception: while its old code is
+ * loaded, dlopen() of the same path gives that code, even when the file
+ * was replaced since; the log says so (its code needs a restart; its
+ * configuration, lexicons and models are new all the same).
+ *
  * Settings that cannot change under a running connection keep their old
  * value, and the log says which ones need a restart: the connector (its
  * account, server and everything else in "connector"), state_dir,

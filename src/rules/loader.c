@@ -135,6 +135,13 @@ pf_loader_open(struct pf_loaded *lp, const char *dir, const char *file,
         return rc;
     }
 
+    struct stat st;
+    if (stat(real, &st) == 0) {
+        lp->dev = (unsigned long long)st.st_dev;
+        lp->ino = (unsigned long long)st.st_ino;
+        lp->ctime_ns =
+            (long long)st.st_ctim.tv_sec * 1000000000LL + st.st_ctim.tv_nsec;
+    }
     dlerror();
     dl = dlopen(real, RTLD_NOW | RTLD_LOCAL);
     free(real);
@@ -236,6 +243,19 @@ bad:
     dlclose(dl);
     free(path);
     return PF_EINVAL;
+}
+
+int
+pf_loader_stale(struct pf_loaded *now, const struct pf_loaded *old)
+{
+    if (!now->dl || now->dl != old->dl)
+        return 0;
+    int changed = now->dev != old->dev || now->ino != old->ino ||
+                  now->ctime_ns != old->ctime_ns;
+    now->dev = old->dev;
+    now->ino = old->ino;
+    now->ctime_ns = old->ctime_ns;
+    return changed;
 }
 
 void

@@ -14,6 +14,14 @@ struct pf_loaded {
     void *dl;
     struct pf_plugin p; /* host copy: min(size) bytes, the rest zero */
     char *path;
+    /*
+     * The file the running code came from: its device, inode and time of
+     * change. dlopen() of a path already open gives the code loaded
+     * then, even when the file was replaced since (a reload while the
+     * old handle is open): pf_loader_same_code() tells.
+     */
+    unsigned long long dev, ino;
+    long long ctime_ns;
 };
 
 /*
@@ -25,6 +33,14 @@ struct pf_loaded {
  */
 int pf_loader_open(struct pf_loaded *lp, const char *dir, const char *file,
                    char *err, size_t errlen);
+
+/*
+ * now was opened while old was still loaded. Returns 1 when both run the
+ * same code (one handle) but the file now holds something else: that
+ * code is not the file's, and takes a restart. now is given old's file
+ * identity (the code's), so the next reload still knows. 0 otherwise.
+ */
+int pf_loader_stale(struct pf_loaded *now, const struct pf_loaded *old);
 
 /* Unload (dlclose). Only after every instance was destroyed. */
 void pf_loader_close(struct pf_loaded *lp);
