@@ -27,7 +27,7 @@ SAN ?=
 # Debian packages: build and test dependencies
 DEB_PACKAGES := build-essential pkg-config libjansson-dev libutf8proc-dev \
 	libstemmer-dev libvectorscan-dev libwebsockets-dev libsodium-dev \
-	libexpat1-dev check clang-format clang prosody
+	libexpat1-dev libsystemd-dev systemd check clang-format clang prosody
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 \
 	-Wmissing-prototypes -Werror=implicit-function-declaration -Werror
@@ -37,7 +37,7 @@ SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
 CFLAGS := -O1 -g
 endif
 
-HOST_PKGS_ALL := jansson libutf8proc libsodium expat libwebsockets
+HOST_PKGS_ALL := jansson libutf8proc libsodium expat libwebsockets libsystemd
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(HOST_PKGS_ALL) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(HOST_PKGS_ALL) 2>/dev/null)
 CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)

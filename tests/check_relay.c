@@ -3691,6 +3691,83 @@ START_TEST(observe_mode_relays_and_tells_the_author)
 }
 END_TEST
 
+/* Under systemd (Type=notify): READY=1 once connected, joined and caught
+   up, not when the connection opens; WATCHDOG=1 from the event loop at
+   half of WATCHDOG_USEC; STOPPING=1 on SIGTERM. */
+static void
+notify_collect(int fd, struct pf_buf *got, int ms)
+{
+    char buf[512];
+    for (int i = 0; i < ms / 20; i++) {
+        ssize_t n;
+        while ((n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT)) > 0) {
+            buf[n] = '\0';
+            pf_buf_add(got, buf, (size_t)n);
+            pf_buf_addch(got, '\n');
+        }
+        struct timespec ts = {0, 20 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+static size_t
+count_of(const char *hay, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}
+
+START_TEST(systemd_hears_ready_and_the_watchdog)
+{
+    struct scene s;
+    char *dir = tu_tmpdir();
+    struct sockaddr_un sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sun_family = AF_UNIX;
+    ck_assert_int_lt(
+        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/notify", dir),
+        (int)sizeof(sa.sun_path));
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    setenv("NOTIFY_SOCKET", sa.sun_path, 1);
+    setenv("WATCHDOG_USEC", "400000", 1);
+    scene_open(&s, "notify", NULL, 500);
+    unsetenv("NOTIFY_SOCKET");
+    unsetenv("WATCHDOG_USEC");
+    struct pf_buf got = PF_BUF_INIT;
+    notify_collect(fd, &got, 1500);
+    pf_buf_addstr(&got, "--");
+    const char *ready = strstr(got.data, "READY=1");
+    ck_assert_msg(ready, "no READY=1; systemd heard: %s", got.data);
+    ck_assert_uint_eq(count_of(got.data, "READY=1"), 1);
+    const char *conn = strstr(got.data, "STATUS=connected, joining");
+    ck_assert_msg(conn && conn < ready,
+                  "READY=1 came before the rooms were joined and read "
+                  "back: %s",
+                  got.data);
+    /* every 200 ms: at least five in 1.5 s, however the test is slowed */
+    ck_assert_msg(count_of(got.data, "WATCHDOG=1") >= 5,
+                  "too few watchdog pings: %s", got.data);
+    /* the relay works as usual */
+    tc_say(s.aino, s.iroom, ">> Your order ships today.");
+    ck_assert_ptr_nonnull(tc_wait_msg(
+        s.cust, s.croom, "aino: Your order ships today.", NULL, WAIT));
+    scene_close(&s);
+    pf_buf_release(&got);
+    notify_collect(fd, &got, 100);
+    pf_buf_addstr(&got, "--");
+    ck_assert_msg(strstr(got.data, "STOPPING=1"), "no STOPPING=1: %s",
+                  got.data);
+    pf_buf_release(&got);
+    close(fd);
+    tu_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
 /* the scenarios written once, for every backend (those that restart the
    server too: tests/prosody.sh starts Prosody in a session of its own, so
    the server a test restarted outlives the test's process group, which
@@ -3748,6 +3825,11 @@ suite_relay(void)
     tcase_add_test(tc, a_reload_takes_a_new_lexicon_and_keeps_the_holds);
     tcase_add_test(tc, a_broken_configuration_is_refused_on_reload);
     tcase_add_test(tc, observe_mode_relays_and_tells_the_author);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("notify");
+    tcase_add_unchecked_fixture(tc, prosody_up, prosody_down);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, systemd_hears_ready_and_the_watchdog);
     suite_add_tcase(s, tc);
     /* the same scenarios on Mattermost, and what only it has */
     tc = tcase_create("mattermost");

@@ -23,6 +23,7 @@
 #include "core/journal.h"
 #include "core/loop.h"
 #include "core/relay.h"
+#include "core/service.h"
 
 static const char usage[] =
     "usage: pokerface run -c CONFIG [-v]\n"
@@ -353,9 +354,11 @@ pf_cmd_run(int argc, char **argv)
         rl.relay = relay;
         rl.cfg = &env.cfg;
         rl.engine = &env.engine;
+        pf_service_watchdog_start(loop.ctx);
         int sig;
         while ((sig = pf_loop_run(&loop)) == SIGHUP)
             pf_reload(&rl);
+        pf_service_stopping();
         reloaded = rl;
         pf_info("stopping%s", sig == SIGTERM  ? " (SIGTERM)"
                               : sig == SIGINT ? " (SIGINT)"
@@ -375,6 +378,7 @@ pf_cmd_run(int argc, char **argv)
                 break; /* the server closed the stream */
         }
         lws_sul_cancel(&wake);
+        pf_service_watchdog_stop();
     }
     const struct pf_relay_stats *st = pf_relay_stats(relay);
     pf_info("stopped: relayed %u, mirrored %u, held %u, sent %u, dropped %u, "

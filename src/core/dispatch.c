@@ -16,6 +16,7 @@
 #include "core/display.h"
 #include "core/journal.h"
 #include "core/relay_int.h"
+#include "core/service.h"
 
 static int
 seen_before(struct pf_relay *r, const char *id)
@@ -327,6 +328,7 @@ relay_event(struct pf_relay *r, const struct pf_event *ev)
     switch (ev->type) {
     case PF_EV_STATE:
         pf_info("chat %s", ev->text);
+        pf_service_chat_state(ev->text);
         if (!strcmp(ev->text, "ready") && !r->recheck_done) {
             r->recheck_done = 1;
             pf_recovery_recheck(r);
