@@ -175,11 +175,40 @@ START_TEST(silent_mistakes_are_errors)
     E("\"connector\": {\"type\": \"mattermost\", \"url\": \"http://h\", "
       "\"token_env\": \"T\", \"token_file\": \"t\"}",
       "connector.token_env: both 'token_file' and 'token_env'");
+    /* or a systemd credential (LoadCredential=), by its name */
+    E("\"connector\": {\"type\": \"xmpp\", \"url\": \"ws://h/ws\", "
+      "\"jid\": \"b@h\", \"password_env\": \"PW\", "
+      "\"password_credential\": \"pw\"}",
+      "connector.password_credential: both 'password_env' and "
+      "'password_credential' are set");
+    E("\"connector\": {\"type\": \"xmpp\", \"url\": \"ws://h/ws\", "
+      "\"jid\": \"b@h\", \"password_file\": \"f\", \"password_env\": "
+      "\"PW\", \"password_credential\": \"pw\"}",
+      "'password_file', 'password_env' and 'password_credential' are all "
+      "set");
+    E("\"connector\": {\"type\": \"xmpp\", \"url\": \"ws://h/ws\", "
+      "\"jid\": \"b@h\"}",
+      "connector: neither 'password_file' nor 'password_env' nor "
+      "'password_credential' is set");
+    E("\"connector\": {\"type\": \"xmpp\", \"url\": \"ws://h/ws\", "
+      "\"jid\": \"b@h\", \"password_credential\": \"../etc/pw\"}",
+      "connector.password_credential: '../etc/pw' is not a credential's "
+      "name");
+    E("\"connector\": {\"type\": \"mattermost\", \"url\": \"http://h\", "
+      "\"token_credential\": \"\"}",
+      "connector.token_credential: '' is not a credential's name");
+    E("\"connector\": {\"type\": \"slack\", \"bot_token_credential\": "
+      "\"bot\", \"app_token_env\": \"A\", \"app_token_credential\": "
+      "\"app\"}",
+      "connector.app_token_credential: both 'app_token_env' and "
+      "'app_token_credential'");
     /* Slack: two tokens, each from one place, never in the file */
     E("\"connector\": {\"type\": \"slack\", \"app_token_env\": \"A\"}",
-      "connector: neither 'bot_token_file' nor 'bot_token_env' is set");
+      "connector: neither 'bot_token_file' nor 'bot_token_env' nor "
+      "'bot_token_credential' is set");
     E("\"connector\": {\"type\": \"slack\", \"bot_token_env\": \"B\"}",
-      "connector: neither 'app_token_file' nor 'app_token_env' is set");
+      "connector: neither 'app_token_file' nor 'app_token_env' nor "
+      "'app_token_credential' is set");
     E("\"connector\": {\"type\": \"slack\", \"bot_token\": \"xoxb-1\", "
       "\"app_token_env\": \"A\"}",
       "connector.bot_token: the token never goes in the configuration");

@@ -47,6 +47,8 @@ static int g_mm; /* the scenarios run on an emulator: Mattermost's or
 static int g_slack;
 /* spliced into the next scene's XMPP connector config ("\"k\": v,") */
 static const char *g_xmpp_extra = "";
+/* where the XMPP bot's password comes from (one scene) */
+static const char *g_xmpp_secret = "\"password_env\": \"PF_TEST_BOT_PW\"";
 
 static const char *
 srcdir(void)
@@ -420,11 +422,10 @@ scene_open_cuttable(struct scene *s, const char *tag, const char *extra,
             pf_buf_release(&b);
             free(pp);
         }
-        conn =
-            pf_xasprintf("{\"type\": \"xmpp\", \"url\": \"%s\",\n"
-                         "   \"jid\": \"bot@localhost\", \"password_env\": "
-                         "\"PF_TEST_BOT_PW\",\n   \"nick\": \"pokerface\", %s",
-                         bot_url, g_xmpp_extra);
+        conn = pf_xasprintf("{\"type\": \"xmpp\", \"url\": \"%s\",\n"
+                            "   \"jid\": \"bot@localhost\", %s,\n"
+                            "   \"nick\": \"pokerface\", %s",
+                            bot_url, g_xmpp_secret, g_xmpp_extra);
     }
     char *cfg = pf_xasprintf(
         "{\"plugins\": %s,\n"
@@ -442,6 +443,7 @@ scene_open_cuttable(struct scene *s, const char *tag, const char *extra,
     int locked = !g_mm && !strstr(g_xmpp_extra, "\"configure_rooms\": false");
     g_plugins = PLUGINS;
     g_conn_extra = g_route_extra = "";
+    g_xmpp_secret = "\"password_env\": \"PF_TEST_BOT_PW\"";
     ck_assert_int_eq(tc_state_dir(s->tmp), 0);
     char *path = pf_xasprintf("%s/pf.json", s->tmp);
     FILE *f = fopen(path, "w");
@@ -3693,7 +3695,8 @@ END_TEST
 
 /* Under systemd (Type=notify): READY=1 once connected, joined and caught
    up, not when the connection opens; WATCHDOG=1 from the event loop at
-   half of WATCHDOG_USEC; STOPPING=1 on SIGTERM. */
+   half of WATCHDOG_USEC; STOPPING=1 on SIGTERM. The password comes as a
+   credential (LoadCredential=). */
 static void
 notify_collect(int fd, struct pf_buf *got, int ms)
 {
@@ -3732,11 +3735,21 @@ START_TEST(systemd_hears_ready_and_the_watchdog)
     int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     ck_assert_int_ge(fd, 0);
     ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    char *creds = pf_xasprintf("%s/creds", dir);
+    char *pw = pf_xasprintf("%s/xmpp-password", creds);
+    ck_assert_int_eq(mkdir(creds, 0700), 0);
+    tu_write(pw, "pw-bot\n", 7);
+    ck_assert_int_eq(chmod(pw, 0400), 0);
     setenv("NOTIFY_SOCKET", sa.sun_path, 1);
     setenv("WATCHDOG_USEC", "400000", 1);
+    setenv("CREDENTIALS_DIRECTORY", creds, 1);
+    g_xmpp_secret = "\"password_credential\": \"xmpp-password\"";
     scene_open(&s, "notify", NULL, 500);
     unsetenv("NOTIFY_SOCKET");
     unsetenv("WATCHDOG_USEC");
+    unsetenv("CREDENTIALS_DIRECTORY");
+    free(pw);
+    free(creds);
     struct pf_buf got = PF_BUF_INIT;
     notify_collect(fd, &got, 1500);
     pf_buf_addstr(&got, "--");

@@ -193,6 +193,21 @@ expect_in "$T/err" "can be read by others (mode 644)" "run refuses a 0644 passwo
 sed 's/"password_env": "PF_TEST_UNSET_PW", *//; s/"jid"/"password": "x", "jid"/' "$T/run.json" >"$T/run3.json"
 expect_exit 2 "a password in the config" -- "$PF" run -c "$T/run3.json"
 expect_in "$T/err" "connector.password: the password never goes in the configuration" "the config may not hold the password"
+# a systemd credential (LoadCredential=password:FILE): the file of that
+# name in $CREDENTIALS_DIRECTORY, which only systemd sets
+sed 's/"password_env": "PF_TEST_UNSET_PW"/"password_credential": "password"/' "$T/run.json" >"$T/run6.json"
+expect_exit 2 "run with a credential outside systemd" -- \
+    env -u CREDENTIALS_DIRECTORY "$PF" run -c "$T/run6.json"
+expect_in "$T/err" "credential 'password' (connector.password_credential): CREDENTIALS_DIRECTORY is not set" "run says where a credential comes from"
+mkdir -p "$T/creds"
+expect_exit 2 "run with a credential that is not there" -- \
+    env CREDENTIALS_DIRECTORY="$T/creds" "$PF" run -c "$T/run6.json"
+expect_in "$T/err" "password credential '$T/creds/password': No such file" "run names the missing credential"
+printf 's3cret-pw\n' >"$T/creds/password"
+chmod 604 "$T/creds/password"
+expect_exit 2 "run with a credential others can read" -- \
+    env CREDENTIALS_DIRECTORY="$T/creds" "$PF" run -c "$T/run6.json"
+expect_in "$T/err" "can be read by others (mode 604)" "run refuses a credential others can read"
 # a plugin's create() and its config keys are checked in the worker
 # process the plugins run in; its error stops run, naming the key
 sed 's/"plugins": \["backstage"\]/"plugins": [{"name": "backstage", "config": {"extra_lexicon": []}}]/' \

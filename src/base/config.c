@@ -672,36 +672,73 @@ connection_common(struct vctx *v, struct pf_config *c, json_t *o)
     return PF_OK;
 }
 
-/* a connector's token (Mattermost's, or one of Slack's two): from a file
-   (NAME_file) or the environment (NAME_env), never the configuration,
-   not both */
+/* a systemd credential's name: a file name in $CREDENTIALS_DIRECTORY */
+static int
+credential_name(struct vctx *v, const char *key, const char *name)
+{
+    if (!name)
+        return PF_OK;
+    if (!*name || strchr(name, '/') || !strcmp(name, ".") ||
+        !strcmp(name, ".."))
+        return fail(v, key,
+                    "'%s' is not a credential's name (the ID of "
+                    "LoadCredential=ID:FILE in the systemd unit: no '/')",
+                    name);
+    return PF_OK;
+}
+
+/* a connector's secret (XMPP's password, Mattermost's token, one of
+   Slack's two): from a file (NAME_file), the environment (NAME_env) or a
+   systemd credential (NAME_credential), never the configuration, and
+   from exactly one of them */
 static int
 token_source(struct vctx *v, json_t *o, const char *name, const char *what,
-             char **file, char **env)
+             char **file, char **env, char **cred)
 {
     const char *P = "connector";
-    char key[96], fkey[32], ekey[32];
+    char key[96], fkey[32], ekey[32], ckey[40];
     int rc;
     snprintf(key, sizeof(key), "connector.%s", name);
     snprintf(fkey, sizeof(fkey), "%s_file", name);
     snprintf(ekey, sizeof(ekey), "%s_env", name);
+    snprintf(ckey, sizeof(ckey), "%s_credential", name);
     if (json_object_get(o, name))
         return fail(v, key,
-                    "the token never goes in the configuration: put it in a "
-                    "file (%s, mode 0600) or an environment variable (%s)",
-                    fkey, ekey);
+                    "the %s never goes in the configuration: put it in a "
+                    "file (%s, mode 0600), an environment variable (%s) or "
+                    "a systemd credential (%s)",
+                    strcmp(name, "password") ? "token" : "password", fkey, ekey,
+                    ckey);
     if ((rc = opt_string(v, P, o, fkey, NULL, file)) ||
-        (rc = opt_string(v, P, o, ekey, NULL, env)))
+        (rc = opt_string(v, P, o, ekey, NULL, env)) ||
+        (rc = opt_string(v, P, o, ckey, NULL, cred)))
         return rc;
-    snprintf(key, sizeof(key), "connector.%s", ekey);
-    if (!*file && !*env)
-        return fail(v, P, "neither '%s' nor '%s' is set (%s)", fkey, ekey,
-                    what);
-    if (*file && *env)
+    snprintf(key, sizeof(key), "connector.%s", ckey);
+    if ((rc = credential_name(v, key, *cred)))
+        return rc;
+    if (!*file && !*env && !*cred)
+        return fail(v, P, "neither '%s' nor '%s' nor '%s' is set (%s)", fkey,
+                    ekey, ckey, what);
+    if (!!*file + !!*env + !!*cred > 1) {
+        const char *set[3];
+        int n = 0;
+        if (*file)
+            set[n++] = fkey;
+        if (*env)
+            set[n++] = ekey;
+        if (*cred)
+            set[n++] = ckey;
+        snprintf(key, sizeof(key), "connector.%s", set[n - 1]);
+        const char *kind = strcmp(name, "password") ? "token" : "password";
+        if (n == 3)
+            return fail(v, key,
+                        "'%s', '%s' and '%s' are all set; which %s is "
+                        "meant? keep one",
+                        set[0], set[1], set[2], kind);
         return fail(v, key,
-                    "both '%s' and '%s' are set; which token is meant? keep "
-                    "one",
-                    fkey, ekey);
+                    "both '%s' and '%s' are set; which %s is meant? keep one",
+                    set[0], set[1], kind);
+    }
     return PF_OK;
 }
 
@@ -713,6 +750,7 @@ load_mattermost(struct vctx *v, struct pf_config *c, json_t *o)
                                        "url",
                                        "token_file",
                                        "token_env",
+                                       "token_credential",
                                        "ping_s",
                                        "reconnect_min_ms",
                                        "reconnect_max_ms",
@@ -722,7 +760,8 @@ load_mattermost(struct vctx *v, struct pf_config *c, json_t *o)
     const char *P = "connector";
     int rc;
     if ((rc = token_source(v, o, "token", "the bot account's access token",
-                           &k->password_file, &k->password_env)) ||
+                           &k->password_file, &k->password_env,
+                           &k->password_cred)) ||
         (rc = check_keys(v, P, o, keys)) ||
         (rc = opt_string(v, P, o, "url", NULL, &k->url)))
         return rc;
@@ -753,8 +792,10 @@ load_slack(struct vctx *v, struct pf_config *c, json_t *o)
                                        "api_url",
                                        "bot_token_file",
                                        "bot_token_env",
+                                       "bot_token_credential",
                                        "app_token_file",
                                        "app_token_env",
+                                       "app_token_credential",
                                        "ping_s",
                                        "reconnect_min_ms",
                                        "reconnect_max_ms",
@@ -763,13 +804,14 @@ load_slack(struct vctx *v, struct pf_config *c, json_t *o)
     struct pf_connector_conf *k = &c->connector;
     const char *P = "connector";
     int rc;
-    if ((rc = token_source(v, o, "bot_token",
-                           "the app's Bot User OAuth Token, xoxb-",
-                           &k->password_file, &k->password_env)) ||
+    if ((rc = token_source(
+             v, o, "bot_token", "the app's Bot User OAuth Token, xoxb-",
+             &k->password_file, &k->password_env, &k->password_cred)) ||
         (rc = token_source(v, o, "app_token",
                            "the app-level token with connections:write, "
                            "xapp-",
-                           &k->app_token_file, &k->app_token_env)))
+                           &k->app_token_file, &k->app_token_env,
+                           &k->app_token_cred)))
         return rc;
     if ((rc = check_keys(v, P, o, keys)))
         return rc;
@@ -805,6 +847,7 @@ load_connector(struct vctx *v, struct pf_config *c, json_t *o)
                                        "jid",
                                        "password_file",
                                        "password_env",
+                                       "password_credential",
                                        "resource",
                                        "nick",
                                        "sasl",
@@ -830,11 +873,9 @@ load_connector(struct vctx *v, struct pf_config *c, json_t *o)
         k->type = pf_xstrdup("slack");
         return load_slack(v, c, o);
     }
+    /* before the unknown keys: "password" is one, but this says more */
     if (json_object_get(o, "password"))
-        return fail(v, "connector.password",
-                    "the password never goes in the configuration: put it "
-                    "in a file (password_file, mode 0600) or an environment "
-                    "variable (password_env)");
+        return token_source(v, o, "password", "", NULL, NULL, NULL);
     if ((rc = check_keys(v, P, o, keys)))
         return rc;
     if ((rc = opt_string(v, P, o, "type", NULL, &k->type)))
@@ -847,8 +888,6 @@ load_connector(struct vctx *v, struct pf_config *c, json_t *o)
                     k->type);
     if ((rc = opt_string(v, P, o, "url", NULL, &k->url)) ||
         (rc = opt_string(v, P, o, "jid", NULL, &k->jid)) ||
-        (rc = opt_string(v, P, o, "password_file", NULL, &k->password_file)) ||
-        (rc = opt_string(v, P, o, "password_env", NULL, &k->password_env)) ||
         (rc = opt_string(v, P, o, "resource", "pokerface", &k->resource)) ||
         (rc = opt_string(v, P, o, "nick", NULL, &k->nick)) ||
         (rc = opt_string(v, P, o, "sasl", "auto", &k->sasl)))
@@ -863,14 +902,10 @@ load_connector(struct vctx *v, struct pf_config *c, json_t *o)
     if (!strchr(k->jid, '@') || strchr(k->jid, '/'))
         return fail(v, "connector.jid", "'%s' is not a bare JID (user@domain)",
                     k->jid);
-    if (!k->password_file && !k->password_env)
-        return fail(v, P,
-                    "neither 'password_file' nor 'password_env' is set "
-                    "(the password itself never goes in the config)");
-    if (k->password_file && k->password_env)
-        return fail(v, "connector.password_env",
-                    "both 'password_file' and 'password_env' are set; which "
-                    "password is meant? keep one");
+    if ((rc = token_source(
+             v, o, "password", "the password itself never goes in the config",
+             &k->password_file, &k->password_env, &k->password_cred)))
+        return rc;
     if (strcmp(k->sasl, "auto") && strcmp(k->sasl, "plain") &&
         strcmp(k->sasl, "scram-sha-256"))
         return fail(v, "connector.sasl",
@@ -1315,6 +1350,7 @@ pf_config_release(struct pf_config *c)
     free(k->type), free(k->url), free(k->jid), free(k->password_file);
     free(k->password_env), free(k->resource), free(k->nick), free(k->sasl);
     free(k->app_token_file), free(k->app_token_env);
+    free(k->password_cred), free(k->app_token_cred);
     for (size_t i = 0; i < c->n_routes; i++) {
         struct pf_route_conf *r = &c->routes[i];
         free(r->name), free(r->customer_room), free(r->internal_room);

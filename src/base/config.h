@@ -78,8 +78,12 @@ struct pf_connector_conf {
                             Mattermost, the token (0600) */
     char *password_env;  /* or an environment variable holding it
                             (Slack: the bot token, xoxb-) */
-    char *app_token_file, *app_token_env; /* Slack: the app-level token
-                                             (xapp-), the same way */
+    char *password_cred; /* or a systemd credential's name: the file of
+                            that name in $CREDENTIALS_DIRECTORY
+                            (LoadCredential=) */
+    char *app_token_file, *app_token_env, *app_token_cred; /* Slack: the
+                                             app-level token (xapp-), the
+                                             same way */
     char *resource, *nick, *sasl;
     int reconnect_min_ms, reconnect_max_ms, ping_s;
     size_t max_stanza_bytes; /* Mattermost: max_frame_bytes */

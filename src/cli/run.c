@@ -37,10 +37,17 @@ static const char usage[] =
     "one stays.\n"
     "\n"
     "The configuration needs a \"connector\" (the bot's chat account, on\n"
-    "XMPP, Mattermost or Slack; its password or tokens come from a file or\n"
-    "an environment variable, never from the configuration) and at least\n"
-    "one entry in \"routes\". See config/pokerface.example.json (XMPP),\n"
-    "config/pokerface.mattermost.json and config/pokerface.slack.json.\n"
+    "XMPP, Mattermost or Slack; its password or tokens come from a file,\n"
+    "an environment variable or a systemd credential, never from the\n"
+    "configuration) and at least one entry in \"routes\". See\n"
+    "config/pokerface.example.json (XMPP), config/pokerface.mattermost.json\n"
+    "and config/pokerface.slack.json.\n"
+    "\n"
+    "Under systemd (the pokerface.service that make install puts in place)\n"
+    "it tells systemd when it is connected, joined and caught up (READY=1)\n"
+    "and pings its watchdog from the event loop (WatchdogSec=); its state\n"
+    "is in $STATE_DIRECTORY, its secret may be a credential\n"
+    "(\"password_credential\": LoadCredential=).\n"
     "\n"
     "  -c, --config FILE  configuration (required)\n"
     "  -v, --verbose      log debug lines too\n"
@@ -68,14 +75,16 @@ scrub_env(const char *name)
     }
 }
 
-/* The password, into sodium_malloc'd memory; NULL with err on failure. A
-   password from the environment is taken out of it (scrub_env). what
-   names it, key its configuration keys without _file and _env. */
+/* The password, into sodium_malloc'd memory; NULL with err on failure.
+   One of three places: a variable (env, taken out of the environment:
+   scrub_env), a systemd credential (cred: the file of that name in
+   $CREDENTIALS_DIRECTORY, which LoadCredential= fills), or a file. what
+   names it, key its configuration keys without _file, _env, _credential. */
 static char *
-read_secret(const char *file, const char *env, const char *what,
-            const char *key, char *err, size_t errlen)
+read_secret(const char *file, const char *env, const char *cred,
+            const char *what, const char *key, char *err, size_t errlen)
 {
-    char *out;
+    char *out, *path = NULL;
     if (env) {
         const char *v = getenv(env);
         if (!v || !*v) {
@@ -93,41 +102,58 @@ read_secret(const char *file, const char *env, const char *what,
         scrub_env(env);
         return out;
     }
-    int fd = open(file, O_RDONLY | O_NOFOLLOW);
+    if (cred) {
+        const char *dir = getenv("CREDENTIALS_DIRECTORY");
+        if (!dir || !*dir) {
+            pf_snprintf(err, errlen,
+                        "%s: credential '%s' (connector.%s_credential): "
+                        "CREDENTIALS_DIRECTORY is not set; start pokerface "
+                        "from its systemd unit, with LoadCredential=%s:FILE",
+                        what, cred, key, cred);
+            return NULL;
+        }
+        file = path = pf_path_join(dir, cred);
+    }
+    int fd = open(file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     struct stat st;
+    out = NULL;
     if (fd < 0) {
-        pf_snprintf(err, errlen, "%s file '%s': %s", what, file,
-                    strerror(errno));
-        return NULL;
+        pf_snprintf(err, errlen, "%s %s '%s': %s", what,
+                    cred ? "credential" : "file", file, strerror(errno));
+        goto done;
     }
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         pf_snprintf(err, errlen, "%s file '%s' is not a regular file", what,
                     file);
-        close(fd);
-        return NULL;
+        goto done;
     }
-    if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+    /* systemd gives a credential to the service's user alone, sometimes
+       through an ACL that shows as group bits: others must not read it */
+    if (st.st_mode & (cred ? S_IRWXO : (S_IRWXG | S_IRWXO))) {
         pf_snprintf(err, errlen,
                     "%s file '%s' can be read by others (mode %03o); "
                     "chmod 600 it",
                     what, file, (unsigned)(st.st_mode & 0777));
-        close(fd);
-        return NULL;
+        goto done;
     }
     out = sodium_malloc(4096);
     if (!out)
         pf_die("out of memory");
     ssize_t n = read(fd, out, 4095);
-    close(fd);
     if (n <= 0) {
         pf_snprintf(err, errlen, "%s file '%s' is empty", what, file);
         sodium_free(out);
-        return NULL;
+        out = NULL;
+        goto done;
     }
     /* one line: the newline at the end is not part of the password */
     while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r'))
         n--;
     out[n] = '\0';
+done:
+    if (fd >= 0)
+        close(fd);
+    free(path);
     return out;
 }
 
@@ -135,13 +161,13 @@ static char *
 read_password(const struct pf_connector_conf *k, char *err, size_t errlen)
 {
     if (strcmp(k->type, "slack") == 0)
-        return read_secret(k->password_file, k->password_env, "bot token",
-                           "bot_token", err, errlen);
+        return read_secret(k->password_file, k->password_env, k->password_cred,
+                           "bot token", "bot_token", err, errlen);
     if (strcmp(k->type, "mattermost") == 0)
-        return read_secret(k->password_file, k->password_env, "token", "token",
-                           err, errlen);
-    return read_secret(k->password_file, k->password_env, "password",
-                       "password", err, errlen);
+        return read_secret(k->password_file, k->password_env, k->password_cred,
+                           "token", "token", err, errlen);
+    return read_secret(k->password_file, k->password_env, k->password_cred,
+                       "password", "password", err, errlen);
 }
 
 static struct pf_connector *
@@ -192,8 +218,9 @@ new_slack(struct pf_loop *loop, const struct pf_connector_conf *k,
           const char *bot_token, struct pf_relay *relay, char *err,
           size_t errlen)
 {
-    char *app_token = read_secret(k->app_token_file, k->app_token_env,
-                                  "app-level token", "app_token", err, errlen);
+    char *app_token =
+        read_secret(k->app_token_file, k->app_token_env, k->app_token_cred,
+                    "app-level token", "app_token", err, errlen);
     if (!app_token)
         return NULL;
     struct pf_slack_opts so;
