@@ -337,6 +337,17 @@ cp "$T/journal.key" "$T/key.before"
 expect_exit 2 "keygen over an existing key" -- "$PF" keygen "$T/journal.key"
 expect_in "$T/err" "never overwritten" "keygen says why"
 if cmp -s "$T/journal.key" "$T/key.before"; then ok; else fail "keygen overwrote a key"; fi
+expect_exit 0 "keygen --if-missing over an existing key" -- "$PF" keygen --if-missing "$T/journal.key"
+expect_in "$T/out" "kept the key in $T/journal.key" "keygen --if-missing says it kept the key"
+if cmp -s "$T/journal.key" "$T/key.before"; then ok; else fail "keygen --if-missing overwrote a key"; fi
+# a fresh account: the key's directory does not exist yet
+expect_exit 0 "keygen into a directory that is not there" -- "$PF" keygen "$T/fresh/state/pokerface/journal.key"
+if [ "$(stat -c %a "$T/fresh/state/pokerface")" = 700 ] && [ "$(stat -c %a "$T/fresh/state")" = 700 ] &&
+    [ "$(stat -c %a "$T/fresh/state/pokerface/journal.key")" = 600 ]; then ok
+else fail "keygen: the directories it made are not 0700"; fi
+: >"$T/notadir"
+expect_exit 2 "keygen under a file" -- "$PF" keygen "$T/notadir/journal.key"
+expect_in "$T/err" "notadir/journal.key': Not a directory" "keygen says what is in the way"
 expect_exit 2 "keygen without a file" -- "$PF" keygen
 
 echo "test_cli.sh: $((n - fails))/$n passed"

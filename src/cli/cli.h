@@ -46,6 +46,8 @@ int pf_cli_open(struct pf_cli_env *env, const char *config_path);
  * plugins are loaded, not created: pf_engine_isolate() does that.
  */
 int pf_cli_open_state(struct pf_cli_env *env, const char *config_path);
+/* mkdir -p, 0700 for what it makes; 0 or -1 with errno */
+int pf_cli_mkdirs(const char *path);
 void pf_cli_close(struct pf_cli_env *env);
 /* The state directory config_path gives `run` (not created, no engine
    opened); NULL after printing why. */

@@ -29,9 +29,8 @@ pf_cli_open_state(struct pf_cli_env *env, const char *config_path)
     return open_env(env, config_path, 1);
 }
 
-/* mkdir -p, 0700 for what it makes; 0 or -1 with errno */
-static int
-mkdirs(const char *path)
+int
+pf_cli_mkdirs(const char *path)
 {
     char *p = pf_xstrdup(path);
     int rc = 0;
@@ -161,7 +160,7 @@ open_env(struct pf_cli_env *env, const char *config_path, int with_state)
     if (with_state) {
         env->state_dir = env->cfg.state_dir ? pf_xstrdup(env->cfg.state_dir)
                                             : default_state_dir();
-        if (!env->state_dir || mkdirs(env->state_dir) != 0) {
+        if (!env->state_dir || pf_cli_mkdirs(env->state_dir) != 0) {
             fprintf(stderr,
                     "pokerface: cannot use the state directory '%s': %s; set "
                     "\"state_dir\" in the configuration\n",
