@@ -6,7 +6,12 @@
 #   make asan       the whole suite under AddressSanitizer + UBSan (build-asan/)
 #   make deps       install the Debian packages pokerface needs (apt-get),
 #                   and the npm packages of the tests (tests/package.json)
-#   make install    PREFIX=/usr/local DESTDIR= ; make uninstall
+#   make install    PREFIX=/usr/local DESTDIR= SYSCONFDIR=/etc: the binary,
+#                   plugins, data, header, man pages, and pokerface.service
+#                   with its system user; the configuration in
+#                   SYSCONFDIR/pokerface/ only when there is none.
+#                   make uninstall removes what install put there, except
+#                   the configuration (and the user and its state)
 #   make fuzz       libFuzzer on XMPP stanzas, the XMPP connector's whole
 #                   session, Mattermost events, Slack envelopes, journal
 #                   replay and the JSON lines of check --jsonl (clang),
@@ -16,6 +21,13 @@
 
 PREFIX ?= /usr/local
 DESTDIR ?=
+SYSCONFDIR ?= /etc
+MANDIR ?= $(PREFIX)/share/man
+# systemd reads units and sysusers.d from /usr/local/lib and /usr/lib, and
+# /etc for any other prefix
+SYSTEMD_LIB := $(if $(filter /usr /usr/local,$(PREFIX)),$(PREFIX)/lib,$(SYSCONFDIR))
+UNITDIR ?= $(SYSTEMD_LIB)/systemd/system
+SYSUSERSDIR ?= $(SYSTEMD_LIB)/sysusers.d
 BUILD ?= build
 VERSION := 0.1.0
 
@@ -146,6 +158,24 @@ $(BUILD)/pokerface-plugin.pc: FORCE
 		'Description: Rule-plugin ABI of the pokerface moderation bot' \
 		'Version: $(VERSION)' 'Cflags: -I$${includedir}' > $@
 
+# the service: the unit with this installation's paths, the configuration
+# it starts with (the example, with its password as a systemd credential
+# and its state where the unit keeps it), the man pages
+$(BUILD)/service/pokerface.service: config/systemd/pokerface.service.in FORCE
+	@mkdir -p $(@D)
+	@sed -e 's|@BINDIR@|$(PREFIX)/bin|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $< >$@.tmp
+	@if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
+
+$(BUILD)/service/pokerface.json: config/pokerface.example.json
+	@mkdir -p $(@D)
+	sed -e 's|"password_env": "POKERFACE_PASSWORD"|"password_credential": "password"|' \
+		-e 's|^  "// state_dir": .*|&\n  "state_dir": "/var/lib/pokerface",|' $< >$@
+	@grep -q '"password_credential": "password"' $@ && grep -q '"state_dir"' $@
+
+MAN_PAGES := $(BUILD)/man/pokerface.1 $(BUILD)/man/pokerface.json.5
+$(MAN_PAGES) &: $(BUILD)/pokerface README.md config/man/mkman.sh
+	sh config/man/mkman.sh $(BUILD)/pokerface README.md $(VERSION) $(SYSCONFDIR) $(BUILD)/man
+
 # ---- tests ----
 
 $(BUILD)/tests/plugins/%.so: tests/fixtures/plugins/%.c tests/fixtures/plugins/fixture.h include/pokerface/plugin.h
@@ -247,28 +277,59 @@ deps:
 	@# at the emulators (tests/package-lock.json pins them)
 	npm ci --prefix tests --no-audit --no-fund
 
-install: all $(BUILD)/pokerface-plugin.pc
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pokerface/plugins \
-		$(DESTDIR)$(PREFIX)/include/pokerface \
-		$(DESTDIR)$(PREFIX)/share/pkgconfig \
-		$(DESTDIR)$(PREFIX)/share/pokerface/lexicons \
-		$(DESTDIR)$(PREFIX)/share/pokerface/models
-	install -m 755 $(BUILD)/pokerface $(DESTDIR)$(PREFIX)/bin/pokerface
-	install -m 755 $(PLUGINS) $(DESTDIR)$(PREFIX)/lib/pokerface/plugins/
-	install -m 644 include/pokerface/plugin.h $(DESTDIR)$(PREFIX)/include/pokerface/
-	install -m 644 $(BUILD)/pokerface-plugin.pc $(DESTDIR)$(PREFIX)/share/pkgconfig/
-	install -m 644 $(BUILD)/share/pokerface/pokerface.json \
-		$(DESTDIR)$(PREFIX)/share/pokerface/pokerface.json
-	install -m 644 $(wildcard config/lexicons/*) $(DESTDIR)$(PREFIX)/share/pokerface/lexicons/
-	install -d $(DESTDIR)$(PREFIX)/share/pokerface/models
-	install -m 644 $(MODEL) $(COACH_MODEL) $(DESTDIR)$(PREFIX)/share/pokerface/models/
+SERVICE := $(BUILD)/service/pokerface.service $(BUILD)/service/pokerface.json
+LEXICONS := $(notdir $(wildcard config/lexicons/*))
+I := $(DESTDIR)$(PREFIX)
 
+install: all $(BUILD)/pokerface-plugin.pc $(SERVICE) $(MAN_PAGES)
+	install -d $(I)/bin $(I)/lib/pokerface/plugins $(I)/include/pokerface \
+		$(I)/share/pkgconfig $(I)/share/pokerface/lexicons \
+		$(I)/share/pokerface/models $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(SYSCONFDIR)/pokerface
+	install -m 755 $(BUILD)/pokerface $(I)/bin/pokerface
+	install -m 755 $(PLUGINS) $(I)/lib/pokerface/plugins/
+	install -m 644 include/pokerface/plugin.h $(I)/include/pokerface/
+	install -m 644 $(BUILD)/pokerface-plugin.pc $(I)/share/pkgconfig/
+	install -m 644 $(BUILD)/share/pokerface/pokerface.json \
+		$(I)/share/pokerface/pokerface.json
+	install -m 644 $(wildcard config/lexicons/*) $(I)/share/pokerface/lexicons/
+	install -m 644 $(MODEL) $(COACH_MODEL) $(I)/share/pokerface/models/
+	install -m 644 $(BUILD)/man/pokerface.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 $(BUILD)/man/pokerface.json.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 644 $(BUILD)/service/pokerface.service $(DESTDIR)$(UNITDIR)/
+	install -m 644 config/systemd/pokerface.sysusers \
+		$(DESTDIR)$(SYSUSERSDIR)/pokerface.conf
+	@# the configuration is the operator's: installed once, never replaced
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/pokerface/pokerface.json ]; then \
+		echo "kept $(DESTDIR)$(SYSCONFDIR)/pokerface/pokerface.json (the shipped one is $(PREFIX)/share/pokerface/pokerface.json)"; \
+	else \
+		install -m 644 $(BUILD)/service/pokerface.json \
+			$(DESTDIR)$(SYSCONFDIR)/pokerface/pokerface.json; \
+	fi
+	@# the system user, on this machine (not into a DESTDIR)
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v systemd-sysusers >/dev/null; then \
+		systemd-sysusers $(SYSUSERSDIR)/pokerface.conf; \
+	fi
+
+# exactly what install put there: a plugin someone else installed in the
+# plugin directory stays, and so do the configuration in SYSCONFDIR, the
+# system user and the service's state (/var/lib/pokerface: the held
+# messages and the journal's key)
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/pokerface \
-		$(DESTDIR)$(PREFIX)/include/pokerface/plugin.h \
-		$(DESTDIR)$(PREFIX)/share/pkgconfig/pokerface-plugin.pc
-	rm -rf $(DESTDIR)$(PREFIX)/lib/pokerface $(DESTDIR)$(PREFIX)/share/pokerface
-	-rmdir $(DESTDIR)$(PREFIX)/include/pokerface
+	rm -f $(I)/bin/pokerface $(PLUGIN_NAMES:%=$(I)/lib/pokerface/plugins/%.so) \
+		$(I)/include/pokerface/plugin.h $(I)/share/pkgconfig/pokerface-plugin.pc \
+		$(I)/share/pokerface/pokerface.json \
+		$(LEXICONS:%=$(I)/share/pokerface/lexicons/%) \
+		$(I)/share/pokerface/models/learned.model \
+		$(I)/share/pokerface/models/coach.model \
+		$(DESTDIR)$(MANDIR)/man1/pokerface.1 \
+		$(DESTDIR)$(MANDIR)/man5/pokerface.json.5 \
+		$(DESTDIR)$(UNITDIR)/pokerface.service \
+		$(DESTDIR)$(SYSUSERSDIR)/pokerface.conf
+	-rmdir $(I)/lib/pokerface/plugins $(I)/lib/pokerface \
+		$(I)/include/pokerface $(I)/share/pokerface/lexicons \
+		$(I)/share/pokerface/models $(I)/share/pokerface 2>/dev/null
 
 FMT_FILES := $(wildcard src/*.c src/*/*.c src/*/*.h include/pokerface/*.h \
 	plugins/*/*.[ch] plugins/*/*/*.c tests/*.c tests/*.h tests/fixtures/plugins/*.[ch] tests/abi/*.c \
