@@ -130,6 +130,9 @@ expect_in "$T/out" "hold recall 1.000  precision 1.000  false-hold rate 0.000" "
 expect_in "$T/out" "slang" "eval per category"
 expect_exit 0 "eval --json" -- "$PF" eval --json "$T/corpus.jsonl"
 expect_in "$T/out" '"recall": 1.0' "eval json recall"
+# options after the file, as the README writes them
+expect_exit 0 "eval FILE --json" -- "$PF" eval "$T/corpus.jsonl" --json
+expect_in "$T/out" '"recall": 1.0' "eval FILE --json is JSON"
 cat >"$T/conv.jsonl" <<'JSONL'
 {"id": "c1", "customer": "Where is [my] order?", "reply": "Hi [NAME], it ships today", "expect": ["placeholder"]}
 {"id": "c2", "customer": "Thanks!", "reply": "You're welcome!", "expect": ["none"]}
@@ -145,6 +148,8 @@ expect_in "$T/out" "messages/s" "bench throughput"
 expect_in "$T/out" "backstage  p50" "bench per plugin"
 expect_exit 0 "bench --json" -- "$PF" bench --json -n 100 "$T/corpus.jsonl"
 expect_in "$T/out" '"messages_per_second":' "bench json"
+expect_exit 0 "bench FILE -n N" -- "$PF" bench "$T/corpus.jsonl" -n 100 --json
+expect_in "$T/out" '"checks": 100' "bench FILE -n N checks N messages"
 expect_exit 2 "bench bad -n" -- "$PF" bench -n zero "$T/corpus.jsonl"
 expect_exit 0 "bench --isolated" -- "$PF" bench --isolated -n 300 "$T/corpus.jsonl"
 expect_in "$T/out" "backstage  p50" "bench --isolated per plugin"

@@ -148,7 +148,7 @@ pf_cmd_bench(int argc, char **argv)
     struct pf_cli_env env;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+c:n:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:n:h", opts, NULL)) != -1) {
         char *end;
         switch (c) {
         case 'c': config = optarg; break;

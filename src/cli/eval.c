@@ -796,7 +796,7 @@ pf_cmd_eval(int argc, char **argv)
     struct pf_cli_env env;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+c:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
         switch (c) {
         case 'c': config = optarg; break;
         case 'j': want_json = 1; break;

@@ -233,7 +233,7 @@ pf_cmd_train(int argc, char **argv)
     int c, coach = 0;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+o:T:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:T:h", opts, NULL)) != -1) {
         const char *bad = NULL;
         switch (c) {
         case 'o': out = optarg; break;
