@@ -20,14 +20,14 @@
 #include "cli/cli.h"
 
 static const char usage[] =
-    "usage: pokerface bench [-c CONFIG] [-n N] [--cpu K] [--json] FILE\n"
+    "usage: pokerface bench [-c CONFIG] [-n N] [--cpu K] [--json] FILE...\n"
     "\n"
     "Measure messages per second and per-message latency (p50, p99),\n"
     "overall and per plugin, on one thread. Throughput is measured as the\n"
     "relay runs (once a message is held, the plugins after that point are\n"
     "skipped: they cannot change what happens to it) and with every plugin\n"
     "on every message, as check and eval run; latency with every plugin.\n"
-    "FILE holds JSON lines with\n"
+    "Each FILE holds JSON lines with\n"
     "\"text\" (or \"reply\" and \"customer\"), or plain text, one message per\n"
     "line.\n"
     "\n"
@@ -62,17 +62,19 @@ pct(int64_t *v, size_t n, double p)
     return (double)v[i];
 }
 
-static struct bmsg *
-load(const char *path, size_t *n_out)
+/* the messages of path, after those already in *mp; -1 when it cannot be
+   read */
+static int
+load(const char *path, struct bmsg **mp, size_t *n_io, size_t *mcap_io)
 {
     FILE *f = fopen(path, "r");
     char *line = NULL;
-    size_t cap = 0, n = 0, mcap = 0;
+    size_t cap = 0, n = *n_io, mcap = *mcap_io;
     ssize_t len;
-    struct bmsg *m = NULL;
+    struct bmsg *m = *mp;
     if (!f) {
         fprintf(stderr, "pokerface bench: %s: %s\n", path, strerror(errno));
-        return NULL;
+        return -1;
     }
     while ((len = getline(&line, &cap, f)) >= 0) {
         while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
@@ -110,8 +112,10 @@ load(const char *path, size_t *n_out)
     }
     free(line);
     fclose(f);
-    *n_out = n;
-    return m;
+    *mp = m;
+    *n_io = n;
+    *mcap_io = mcap;
+    return 0;
 }
 
 static int
@@ -172,8 +176,8 @@ pf_cmd_bench(int argc, char **argv)
         default: return pf_cli_usage_error("bench", "unknown option");
         }
     }
-    if (optind != argc - 1)
-        return pf_cli_usage_error("bench", "expected one corpus FILE");
+    if (optind == argc)
+        return pf_cli_usage_error("bench", "expected a corpus FILE");
     if (cpu >= 0) {
         cpu_set_t set;
         CPU_ZERO(&set);
@@ -182,13 +186,24 @@ pf_cmd_bench(int argc, char **argv)
             fprintf(stderr, "pokerface bench: cannot pin to CPU %ld: %s\n", cpu,
                     strerror(errno));
     }
-    size_t n_msgs = 0;
-    struct bmsg *msgs = load(argv[optind], &n_msgs);
-    if (!msgs || !n_msgs) {
-        fprintf(stderr, "pokerface bench: %s: no messages\n", argv[optind]);
+    size_t n_msgs = 0, m_cap = 0;
+    struct bmsg *msgs = NULL;
+    char name[64];
+    if (argc - optind > 1)
+        snprintf(name, sizeof(name), "%d files", argc - optind);
+    int bad = 0;
+    for (int i = optind; i < argc && !bad; i++)
+        bad = load(argv[i], &msgs, &n_msgs, &m_cap) != 0;
+    if (bad || !n_msgs) {
+        if (!bad)
+            fprintf(stderr, "pokerface bench: %s: no messages\n",
+                    argc - optind > 1 ? "these files" : argv[optind]);
+        for (size_t i = 0; i < n_msgs; i++)
+            free(msgs[i].text), free(msgs[i].customer);
         free(msgs);
         return PF_EXIT_ERROR;
     }
+    const char *corpus = argc - optind > 1 ? name : argv[optind];
     if ((rc = pf_cli_open(&env, config)))
         goto out_msgs;
     if (isolated) {
@@ -263,7 +278,7 @@ pf_cmd_bench(int argc, char **argv)
         json_t *o = json_pack(
             "{s:s, s:i, s:i, s:f, s:f, s:{s:f, s:f, s:f}, s:{s:f, s:f}, "
             "s:i, s:f, s:f}",
-            "file", argv[optind], "messages", (json_int_t)n_msgs, "checks",
+            "file", corpus, "messages", (json_int_t)n_msgs, "checks",
             (json_int_t)n_checks, "messages_per_second", per_sec,
             "mb_per_second", (double)bytes / (double)n_msgs * per_sec / 1e6,
             "latency_us", "p50", pct(total, nc, 0.5) / 1000.0, "p99",
@@ -288,7 +303,7 @@ pf_cmd_bench(int argc, char **argv)
     } else {
         printf("bench: %s: %zu messages (%.0f bytes on average), %ld checks "
                "per phase, 1 thread\n",
-               argv[optind], n_msgs, (double)bytes / (double)n_msgs, n_checks);
+               corpus, n_msgs, (double)bytes / (double)n_msgs, n_checks);
         printf("throughput   %.0f messages/s  (%.1f MB/s, %.2f us per "
                "message; %.1f%% held)\n",
                per_sec, (double)bytes / (double)n_msgs * per_sec / 1e6,
