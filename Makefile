@@ -106,7 +106,7 @@ FUZZ_TARGETS := stanza journal mattermost slack worker session text jsonl
 FUZZ_SECONDS ?= 60
 FUZZ_BUILD := build-fuzz
 
-.PHONY: all check test asan fuzz demo deps install uninstall clean fmt fmt-check FORCE
+.PHONY: all check check-run test asan fuzz demo deps install uninstall clean fmt fmt-check FORCE
 .DELETE_ON_ERROR:
 .SECONDEXPANSION:
 
@@ -232,7 +232,19 @@ $(BUILD)/tests/bench_journal: $(BUILD)/obj/tests/bench/journal_bench.o $(LIB_OBJ
 	@mkdir -p $(@D)
 	$(CC) $(SANFLAGS) $(LDFLAGS) -o $@ $^ $(HOST_LIBS)
 
-check test: all $(BUILD)/tests/check_all $(FIXTURES) $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz_%) \
+# what the tests need is installed first (tests/needs.sh, as make demo);
+# they run with a HOME of their own, removed afterwards, so that nothing is
+# written into yours
+check test:
+	@sh tests/needs.sh
+	@home=$$(mktemp -d "$${TMPDIR:-/tmp}/pf-check-home-XXXXXX") && \
+	env -u STATE_DIRECTORY -u NOTIFY_SOCKET -u WATCHDOG_USEC \
+		-u CREDENTIALS_DIRECTORY HOME=$$home XDG_STATE_HOME= \
+		XDG_CACHE_HOME= XDG_CONFIG_HOME= \
+		$(MAKE) --no-print-directory check-run; \
+	rc=$$?; rm -rf "$$home"; exit $$rc
+
+check-run: all $(BUILD)/tests/check_all $(FIXTURES) $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz_%) \
 		$(BUILD)/tests/bench_relay $(BUILD)/tests/bench_journal $(BUILD)/tests/demo_chat \
 		$(BUILD)/tests/mmemu $(BUILD)/tests/slackemu
 	PF_BUILD=$(BUILD) $(BUILD)/tests/check_all
@@ -242,6 +254,7 @@ check test: all $(BUILD)/tests/check_all $(FIXTURES) $(FUZZ_TARGETS:%=$(BUILD)/t
 	BUILD=$(BUILD) sh tests/test_official.sh
 	BUILD=$(BUILD) sh tests/test_quality.sh
 	BUILD=$(BUILD) SAN="$(SAN)" CC="$(CC)" sh tests/test_install.sh
+	BUILD=$(BUILD) sh tests/test_readme.sh
 	BUILD=$(BUILD) sh tests/test_demo.sh
 	BUILD=$(BUILD) sh tests/test_slack_official.sh
 
@@ -267,12 +280,26 @@ fuzz:
 
 # ---- setup and installation ----
 
+# Debian's prosody package enables and starts a system-wide Prosody (5222
+# and 5269 on every interface); the tests and make demo start their own on
+# loopback, so a Prosody that make deps brought in is stopped and disabled
+# at once, and it says so
 deps:
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	had_prosody=; dpkg -s prosody >/dev/null 2>&1 && had_prosody=1; \
 	$$SUDO apt-get update -q || true; \
-	DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $(DEB_PACKAGES); \
+	DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $(DEB_PACKAGES) || exit 1; \
 	command -v npm >/dev/null || DEBIAN_FRONTEND=noninteractive \
-		$$SUDO apt-get install -y -q --no-install-recommends nodejs npm
+		$$SUDO apt-get install -y -q --no-install-recommends nodejs npm || exit 1; \
+	if [ -z "$$had_prosody" ]; then \
+		if [ -d /run/systemd/system ]; then \
+			$$SUDO systemctl disable --now prosody.service >/dev/null 2>&1; \
+		else \
+			$$SUDO /etc/init.d/prosody stop >/dev/null 2>&1; \
+			$$SUDO update-rc.d prosody disable >/dev/null 2>&1; \
+		fi; \
+		echo "make deps: the system Prosody that Debian's package starts is stopped and disabled (the tests start their own); 'systemctl enable --now prosody' brings it back"; \
+	fi
 	@# the chat platforms' official client libraries, which the tests point
 	@# at the emulators (tests/package-lock.json pins them)
 	npm ci --prefix tests --no-audit --no-fund

@@ -15,16 +15,7 @@ BUILD=${BUILD:-build}
 cd "$SRC"
 
 if [ -z "${DEMO_NO_BUILD:-}" ]; then
-missing=
-command -v prosody >/dev/null 2>&1 || missing="$missing prosody"
-command -v cc >/dev/null 2>&1 || missing="$missing compiler"
-command -v pkg-config >/dev/null 2>&1 &&
-    pkg-config --exists jansson libutf8proc libsodium expat libwebsockets \
-        libhs check 2>/dev/null || missing="$missing libraries"
-if [ -n "$missing" ]; then
-    echo "== installing what pokerface needs (missing:$missing): make deps"
-    make deps
-fi
+sh tests/needs.sh
 echo "== building"
 make -s BUILD="$BUILD" all "$BUILD/tests/demo_chat"
 fi

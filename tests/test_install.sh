@@ -9,6 +9,8 @@
 # install put there, and leaves a third-party plugin alone. Run by
 # `make check`.
 set -u
+# its own make runs, not a part of the make that runs the tests
+unset MAKEFLAGS MFLAGS MAKELEVEL
 BUILD=${BUILD:-build}
 CC=${CC:-cc}
 T=$(mktemp -d "${TMPDIR:-/tmp}/pf-install-XXXXXX")
