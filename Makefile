@@ -172,8 +172,9 @@ $(BUILD)/service/pokerface.json: config/pokerface.example.json
 		-e 's|^  "// state_dir": .*|&\n  "state_dir": "/var/lib/pokerface",|' $< >$@
 	@grep -q '"password_credential": "password"' $@ && grep -q '"state_dir"' $@
 
+# made again at every install: they name SYSCONFDIR
 MAN_PAGES := $(BUILD)/man/pokerface.1 $(BUILD)/man/pokerface.json.5
-$(MAN_PAGES) &: $(BUILD)/pokerface README.md config/man/mkman.sh
+$(MAN_PAGES) &: $(BUILD)/pokerface README.md config/man/mkman.sh FORCE
 	sh config/man/mkman.sh $(BUILD)/pokerface README.md $(VERSION) $(SYSCONFDIR) $(BUILD)/man
 
 # ---- tests ----

@@ -6,6 +6,8 @@
 # records in under a second. make check runs it with N=3000, so that a
 # bench that no longer matches the relay's records fails there.
 set -eu
+# its own make, not a part of the make that runs it (no jobserver warning)
+unset MAKEFLAGS MFLAGS MAKELEVEL
 N=${1:-100000}
 BUILD=${BUILD:-build}
 SRC=$(cd "$(dirname "$0")/../.." && pwd)

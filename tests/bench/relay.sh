@@ -7,6 +7,8 @@
 #
 # Needs prosody (make deps) and `make` (builds build/tests/bench_relay).
 set -eu
+# its own make, not a part of the make that runs it (no jobserver warning)
+unset MAKEFLAGS MFLAGS MAKELEVEL
 N=${1:-1000}
 BUILD=${BUILD:-build}
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
