@@ -355,9 +355,11 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man5/pokerface.json.5 \
 		$(DESTDIR)$(UNITDIR)/pokerface.service \
 		$(DESTDIR)$(SYSUSERSDIR)/pokerface.conf
-	-rmdir $(I)/lib/pokerface/plugins $(I)/lib/pokerface \
+	@for d in $(I)/lib/pokerface/plugins $(I)/lib/pokerface \
 		$(I)/include/pokerface $(I)/share/pokerface/lexicons \
-		$(I)/share/pokerface/models $(I)/share/pokerface 2>/dev/null
+		$(I)/share/pokerface/models $(I)/share/pokerface; do \
+		if [ -d "$$d" ]; then rmdir --ignore-fail-on-non-empty "$$d"; fi; \
+	done
 
 FMT_FILES := $(wildcard src/*.c src/*/*.c src/*/*.h include/pokerface/*.h \
 	plugins/*/*.[ch] plugins/*/*/*.c tests/*.c tests/*.h tests/fixtures/plugins/*.[ch] tests/abi/*.c \
