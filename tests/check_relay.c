@@ -3768,6 +3768,15 @@ START_TEST(systemd_hears_ready_and_the_watchdog)
     tc_say(s.aino, s.iroom, ">> Your order ships today.");
     ck_assert_ptr_nonnull(tc_wait_msg(
         s.cust, s.croom, "aino: Your order ships today.", NULL, WAIT));
+    /* systemctl reload: RELOADING=1, then READY=1 once it is done */
+    pf_buf_release(&got);
+    ck_assert_int_eq(kill(s.bot.pid, SIGHUP), 0);
+    notify_collect(fd, &got, 1500);
+    pf_buf_addstr(&got, "--");
+    const char *rl = strstr(got.data, "RELOADING=1\nMONOTONIC_USEC=");
+    const char *again = strstr(got.data, "READY=1\nSTATUS=reloaded");
+    ck_assert_msg(rl && again && rl < again,
+                  "no RELOADING=1 then READY=1 on SIGHUP: %s", got.data);
     scene_close(&s);
     pf_buf_release(&got);
     notify_collect(fd, &got, 100);

@@ -383,8 +383,13 @@ pf_cmd_run(int argc, char **argv)
         rl.engine = &env.engine;
         pf_service_watchdog_start(loop.ctx);
         int sig;
-        while ((sig = pf_loop_run(&loop)) == SIGHUP)
-            pf_reload(&rl);
+        while ((sig = pf_loop_run(&loop)) == SIGHUP) {
+            pf_service_reloading();
+            pf_service_reloaded(pf_reload(&rl) == PF_OK
+                                    ? "reloaded"
+                                    : "reload refused; the running "
+                                      "configuration stays");
+        }
         pf_service_stopping();
         reloaded = rl;
         pf_info("stopping%s", sig == SIGTERM  ? " (SIGTERM)"

@@ -7,6 +7,7 @@
 
 #include <string.h>
 #include <systemd/sd-daemon.h>
+#include <time.h>
 
 #include "base/log.h"
 
@@ -66,4 +67,20 @@ void
 pf_service_stopping(void)
 {
     sd_notify(0, "STOPPING=1\nSTATUS=stopping");
+}
+
+void
+pf_service_reloading(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading",
+               (unsigned long long)ts.tv_sec * 1000000ULL +
+                   (unsigned long long)ts.tv_nsec / 1000ULL);
+}
+
+void
+pf_service_reloaded(const char *how)
+{
+    sd_notifyf(0, "READY=1\nSTATUS=%s", how);
 }

@@ -19,4 +19,9 @@ void pf_service_watchdog_stop(void);
 /* STOPPING=1: the bot is saying goodbye to the server */
 void pf_service_stopping(void);
 
+/* RELOADING=1 on SIGHUP, then READY=1 with how it went ("reloaded",
+   "reload refused: ..."): the bot stays up either way */
+void pf_service_reloading(void);
+void pf_service_reloaded(const char *how);
+
 #endif
