@@ -59,6 +59,9 @@ if command -v systemd-analyze >/dev/null; then
     cp -r /usr/lib/systemd/system "$T/sysroot/usr/lib/systemd/"
     cp "$UNIT" "$T/sysroot/etc/systemd/system/"
     cp "$ROOT/bin/pokerface" "$T/sysroot$PREFIX/bin/"
+    # ExecReload= runs the system's kill(1)
+    mkdir -p "$T/sysroot/bin"
+    for k in /bin/kill /usr/bin/kill; do [ -x "$k" ] && cp "$k" "$T/sysroot/bin/kill" && break; done
     # Documentation=man:... is looked up with man(1): the installed pages
     if MANPATH="$ROOT/share/man" systemd-analyze verify --root="$T/sysroot" \
         "$T/sysroot/etc/systemd/system/pokerface.service" >"$T/verify" 2>&1 &&
