@@ -152,6 +152,29 @@ ascii_init(void)
     }
 }
 
+/* the first i >= off with s[i] >= 0x80, or len: eight bytes at a time */
+static size_t
+ascii_run_end(const unsigned char *s, size_t off, size_t len)
+{
+    while (off + 8 <= len) {
+        uint64_t w;
+        memcpy(&w, s + off, 8);
+        w &= 0x8080808080808080ull;
+        if (w) {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) &&                            \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            return off + ((size_t)__builtin_ctzll(w) >> 3);
+#else
+            break;
+#endif
+        }
+        off += 8;
+    }
+    while (off < len && s[off] < 0x80)
+        off++;
+    return off;
+}
+
 /* Stage 1: one unit per grapheme cluster. */
 static void
 make_units(struct prep *p, struct pf_arena *a)
@@ -166,34 +189,36 @@ make_units(struct prep *p, struct pf_arena *a)
     char *nb = p->nb.data;
     size_t nb_len = p->nb.len, nb_cap = p->nb.cap;
     while (off < len) {
-        struct unit *u = &units[n++];
         unsigned char c = s[off];
         /* a run of ASCII characters not followed by a combining mark,
            inline: most chat text. Each folds to at most one byte, so
            room in nb is made once for the rest of the text */
         if (c < 0x80 && (off + 1 >= len || s[off + 1] < 0xCC)) {
-            if (nb_len + (len - off) + 2 > nb_cap) {
+            /* the run ends at the first non-ASCII byte; its last ASCII
+               character is left to pf_fold_cluster() when a combining
+               mark may follow it (s[off] itself is known not to) */
+            size_t end = ascii_run_end(s, off + 1, len);
+            if (end < len && s[end] >= 0xCC)
+                end--;
+            if (nb_len + (end - off) + 2 > nb_cap) {
                 p->nb.len = nb_len;
                 pf_buf_grow(&p->nb, len - off + 64);
                 nb = p->nb.data;
                 nb_cap = p->nb.cap;
             }
-            for (;;) {
+            for (; off < end; off++) {
+                c = s[off];
+                struct unit *u = &units[n++];
                 *u = ascii_unit[c];
                 u->raw_off = (uint32_t)off;
                 u->nb_off = (uint32_t)nb_len;
                 nb[nb_len] = pf_fold_ascii_table[c].lower;
                 nb_len += u->nb_len;
                 latin += ascii_latin[c];
-                if (++off >= len)
-                    break;
-                c = s[off];
-                if (c >= 0x80 || (off + 1 < len && s[off + 1] >= 0xCC))
-                    break;
-                u = &units[n++];
             }
             continue;
         }
+        struct unit *u = &units[n++];
         u->raw_off = (uint32_t)off;
         u->mark = 0;
         u->fold = 0;
