@@ -191,6 +191,14 @@ sq_prefix3(const char *w, size_t n)
     unsigned h = 0;
     char last = 0;
     int got = 0;
+    /* most words: three ASCII bytes, no two the same side by side, which
+       neither squeezing nor ä/ö change */
+    if (n >= 3) {
+        unsigned char a = (unsigned char)w[0], b = (unsigned char)w[1],
+                      c = (unsigned char)w[2];
+        if (((a | b | c) & 0x80) == 0 && a != b && b != c)
+            return ((a * 31u + b) * 31u + c) & 4095u;
+    }
     for (size_t i = 0; i < n && got < 3; i++) {
         char c = lex_plain_char(w, n, &i);
         if (got && c == last && c >= 'a' && c <= 'z')
