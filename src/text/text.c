@@ -36,6 +36,9 @@
 #define UM_DROP 0x01  /* separator inside joined letters: not emitted */
 #define UM_FOLD 0x02  /* emit unit.fold instead of the folded bytes */
 #define UM_INTOK 0x04 /* part of a word-like token */
+/* a one-byte letter or digit, neither folded nor dropped: emitted as it
+   is (cleared with UM_FOLD and UM_DROP) */
+#define UM_ASIS 0x08
 
 struct unit {
     uint32_t raw_off;
@@ -130,6 +133,12 @@ add_tok(struct prep *p, size_t u0, size_t u1, int kind)
     t->plain = 0;
 }
 
+static uint8_t
+asis_mark(const struct unit *u)
+{
+    return u->nb_len == 1 && is_wordc(u) ? UM_ASIS : 0;
+}
+
 /* an ASCII character's unit but for its offsets, from the fold table:
    one copy per character instead of a store per field */
 static struct unit ascii_unit[128];
@@ -148,6 +157,7 @@ ascii_init(void)
         u->uflags = fa->flags;
         u->leet = fa->leet;
         u->nb_len = fa->cls != PF_U_IGNORED;
+        u->mark = asis_mark(u);
         ascii_latin[c] = fa->cls == PF_U_LETTER;
     }
 }
@@ -236,6 +246,7 @@ make_units(struct prep *p, struct pf_arena *a)
         u->uflags = fi.flags;
         u->lookalike = fi.lookalike;
         u->leet = fi.leet;
+        u->mark = asis_mark(u);
         if (u->cls == PF_U_LETTER) {
             if (fi.flags & PF_UF_CYRGREEK)
                 p->cyrgreek_letters++;
@@ -532,7 +543,7 @@ fold_word(struct prep *p, struct tok *t, int fold_pure_lookalikes)
                 p->u[k - 1].cls == PF_U_LETTER)
                 break;
             u->fold = u->leet;
-            u->mark |= UM_FOLD;
+            u->mark = (uint8_t)((u->mark | UM_FOLD) & ~UM_ASIS);
         }
         t->flags |= PF_TOKF_LEET;
     }
@@ -542,7 +553,7 @@ fold_word(struct prep *p, struct tok *t, int fold_pure_lookalikes)
             struct unit *u = &p->u[k];
             if (u->cls == PF_U_LETTER && u->lookalike) {
                 u->fold = u->lookalike;
-                u->mark |= UM_FOLD;
+                u->mark = (uint8_t)((u->mark | UM_FOLD) & ~UM_ASIS);
             }
         }
         t->flags |= PF_TOKF_LOOKALIKE;
@@ -633,7 +644,7 @@ join_letters(struct prep *p)
                 if (u->cls == PF_U_LETTER || (u->mark & UM_FOLD))
                     u->mark |= UM_INTOK;
                 else
-                    u->mark |= UM_DROP;
+                    u->mark = (uint8_t)((u->mark | UM_DROP) & ~UM_ASIS);
             }
             for (size_t k = i; k <= j; k++)
                 joined.flags |=
@@ -748,8 +759,7 @@ flag_tokens(struct prep *p)
 static inline int
 emit_as_is(const struct unit *u)
 {
-    return u->nb_len == 1 && !(u->mark & (UM_DROP | UM_FOLD)) &&
-           (u->cls == PF_U_LETTER || u->cls == PF_U_DIGIT);
+    return u->mark & UM_ASIS;
 }
 
 /* Stage 4: emit norm, the map and the final tokens. */
