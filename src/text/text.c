@@ -373,15 +373,23 @@ tokenize_units(struct prep *p)
             i++;
             continue;
         }
-        size_t prev = prev_vis(p, i);
-        int chunk_start = prev == SIZE_MAX || is_space(&p->u[prev]) ||
-                          p->u[prev].cls == PF_U_QUOTE ||
-                          p->u[prev].cls == PF_U_APOS ||
-                          raw_ch(p, prev) == '(' || raw_ch(p, prev) == '<';
         if (u->cls == PF_U_EMOJI) {
             add_tok(p, i, i + 1, PF_TOK_EMOJI);
             i++;
             continue;
+        }
+        /* what comes before matters to URLs, e-mail addresses and
+           mentions only: most words start with none of their letters */
+        size_t prev = SIZE_MAX;
+        int chunk_start = 0;
+        if ((u->nb_len == 1 &&
+             (unit_nb(p, i)[0] == 'h' || unit_nb(p, i)[0] == 'w')) ||
+            (p->maybe_email && is_wordc(u)) || raw_ch(p, i) == '@') {
+            prev = prev_vis(p, i);
+            chunk_start = prev == SIZE_MAX || is_space(&p->u[prev]) ||
+                          p->u[prev].cls == PF_U_QUOTE ||
+                          p->u[prev].cls == PF_U_APOS ||
+                          raw_ch(p, prev) == '(' || raw_ch(p, prev) == '<';
         }
         if (chunk_start && u->nb_len == 1 &&
             (unit_nb(p, i)[0] == 'h' || unit_nb(p, i)[0] == 'w') &&
@@ -679,7 +687,7 @@ flag_tokens(struct prep *p)
     int sent_start = 1;
     for (size_t i = 0; i < p->nt; i++) {
         struct tok *t = &p->t[i];
-        size_t before = prev_vis(p, t->u0), after = next_vis(p, t->u1);
+        size_t before = prev_vis(p, t->u0);
         int newline_before =
             before == SIZE_MAX || p->u[before].cls == PF_U_NEWLINE;
 
@@ -690,6 +698,7 @@ flag_tokens(struct prep *p)
         if (t->kind == PF_TOK_PUNCT) {
             int fam = quote_family(p, t);
             if (fam) {
+                size_t after = next_vis(p, t->u1);
                 const struct unit *pu =
                     before != SIZE_MAX ? &p->u[before] : NULL;
                 const struct unit *nu = after < p->nu ? &p->u[after] : NULL;
