@@ -426,11 +426,12 @@ word_tok(const struct pf_msg *m, size_t t)
 
 static void
 add_evasion_hits(struct scan *s, const struct wtable *tab, const char *key,
-                 size_t kl, size_t t, int any_family, float min_weight)
+                 size_t kl, uint32_t h, size_t t, int any_family,
+                 float min_weight)
 {
     const struct lexicon *lx = &s->bs->lx;
     const struct pf_token *tok = &s->m->tokens[t];
-    const struct wentry *q = wt_find_h(lx, tab, key, kl, lex_hash(key, kl));
+    const struct wentry *q = wt_find_h(lx, tab, key, kl, h);
     for (; q; q = wt_next(lx, tab, q)) {
         const struct cue *c = &lx->cues[q->cue];
         if (c->family >= FAM_N_FINDING || c->weight < min_weight ||
@@ -463,7 +464,7 @@ evasion(struct scan *s, size_t t, char *sq, size_t cap)
     size_t wl = tok->norm_len, ql;
     if (tok->flags & (PF_TOKF_LEET | PF_TOKF_JOINED | PF_TOKF_LOOKALIKE)) {
         ql = squeeze(w, wl, sq, cap);
-        add_evasion_hits(s, &lx->squeezed, sq, ql, t, 1, 0);
+        add_evasion_hits(s, &lx->squeezed, sq, ql, lex_hash(sq, ql), t, 1, 0);
         return;
     }
     if (wl < 4 || !evade3_has(s->bs, w, wl))
@@ -477,10 +478,12 @@ evasion(struct scan *s, size_t t, char *sq, size_t cap)
     }
     if (run3) {
         ql = squeeze(w, wl, sq, cap);
-        add_evasion_hits(s, &lx->squeezed, sq, ql, t, 0, 0);
+        add_evasion_hits(s, &lx->squeezed, sq, ql, lex_hash(sq, ql), t, 0, 0);
     }
     if (!umlaut)
-        add_evasion_hits(s, &lx->plain, w, wl, t, 0, 0);
+        /* the token as it is: the host's hash of it */
+        add_evasion_hits(s, &lx->plain, w, wl, pf_msg_token_hash(s->m, t), t, 0,
+                         0);
 }
 
 /*
