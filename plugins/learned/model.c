@@ -94,11 +94,17 @@ static const char *const shape_name[S_N] = {
 /* each shape feature with each value (0..SHAPE_VALUES-1), hashed once */
 #define SHAPE_VALUES 16
 static uint32_t shape_hash[S_N][SHAPE_VALUES];
+/* the words that stand for a kind of token, hashed once too */
+static uint32_t h_name, h_num, h_url, h_mention;
 static pthread_once_t shape_once = PTHREAD_ONCE_INIT;
 
 static void
 shape_init(void)
 {
+    h_name = hbytes(K_WORD, "#name", 5);
+    h_num = hbytes(K_WORD, "#num", 4);
+    h_url = hbytes(K_WORD, "#url", 4);
+    h_mention = hbytes(K_WORD, "@", 1);
     for (int i = 0; i < S_N; i++) {
         uint32_t h = hbytes(K_SHAPE, shape_name[i], strlen(shape_name[i]));
         for (unsigned v = 0; v < SHAPE_VALUES; v++)
@@ -208,8 +214,7 @@ lm_featurize(const struct pf_msg *m, size_t si, const struct lm_ctx *c,
         case PF_TOK_WORD:
             words++;
             /* a name is a name, whoever it is: "#name, can you..." */
-            h = (tok->flags & PF_TOKF_NAME) ? hbytes(K_WORD, "#name", 5)
-                                            : hbytes(K_WORD, w, n);
+            h = (tok->flags & PF_TOKF_NAME) ? h_name : hbytes(K_WORD, w, n);
             add(f, h, mask, ti);
             if (opener) {
                 add(f, mix(h ^ K_OPENER ^ (uint32_t)(c->lang << 8)), mask, ti);
@@ -220,10 +225,10 @@ lm_featurize(const struct pf_msg *m, size_t si, const struct lm_ctx *c,
             if (tok->flags & PF_TOKF_QUOTED)
                 quoted++;
             break;
-        case PF_TOK_NUMBER: h = hbytes(K_WORD, "#num", 4); break;
+        case PF_TOK_NUMBER: h = h_num; break;
         case PF_TOK_URL:
-        case PF_TOK_EMAIL: h = hbytes(K_WORD, "#url", 4); break;
-        case PF_TOK_MENTION: h = hbytes(K_WORD, "@", 1); break;
+        case PF_TOK_EMAIL: h = h_url; break;
+        case PF_TOK_MENTION: h = h_mention; break;
         case PF_TOK_EMOJI: h = hbytes(K_EMOJI, w, n); break;
         default:
             /* punctuation: ends a pair at . ! ? */
