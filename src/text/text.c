@@ -335,11 +335,18 @@ word_continues(const struct prep *p, size_t i, size_t k)
     /* what ends most words: nothing to look around for */
     if (is_space(u) || u->cls == PF_U_EMOJI || u->cls == PF_U_QUOTE)
         return 0;
+    unsigned char c = raw_ch(p, k);
+    /* nor for what none of the rules below takes: no apostrophe, mask,
+       leet symbol or number separator; and a separator after a letter
+       (the word's own, just before it) is no number's */
+    if (u->cls != PF_U_APOS && c != '*' && !u->leet &&
+        ((c != '.' && c != ',' && c != ':') ||
+         (k > i && p->u[k - 1].cls == PF_U_LETTER)))
+        return 0;
     prev = prev_vis(p, k);
     next = next_vis(p, k + 1);
     int prev_w = prev != SIZE_MAX && prev >= i && is_wordc(&p->u[prev]);
     int next_w = next < p->nu && is_wordc(&p->u[next]);
-    unsigned char c = raw_ch(p, k);
     /* don't, asiakkaan's */
     if (u->cls == PF_U_APOS && prev_w && next_w &&
         p->u[prev].cls == PF_U_LETTER && p->u[next].cls == PF_U_LETTER)
