@@ -789,9 +789,13 @@ emit(struct prep *p, struct pf_arena *a, struct pf_text *out)
     uint32_t *map = pf_arena_alloc(a, (cap + 1) * sizeof(*map));
     int last = -1; /* 0 word-ish, 1 emoji, 2 other, -1 space/nothing */
     const char *nb = p->nb.data;
+    /* in locals: the bytes written to norm could be p's, as far as the
+       compiler knows, so it would read p->nu and p->u again after each */
+    struct unit *const units = p->u;
+    const size_t nu = p->nu;
 
-    for (size_t i = 0; i < p->nu; i++) {
-        struct unit *u = &p->u[i];
+    for (size_t i = 0; i < nu; i++) {
+        struct unit *u = &units[i];
         /* the common case first: a run of one-byte letters and digits as
            they are */
         if (emit_as_is(u)) {
@@ -804,7 +808,7 @@ emit(struct prep *p, struct pf_arena *a, struct pf_text *out)
                 norm[n] = nb[u->nb_off];
                 map[n++] = u->raw_off;
                 u->norm_end = (uint32_t)n;
-                if (i + 1 >= p->nu || !emit_as_is(u + 1))
+                if (i + 1 >= nu || !emit_as_is(u + 1))
                     break;
                 i++;
                 u++;
@@ -864,10 +868,12 @@ emit(struct prep *p, struct pf_arena *a, struct pf_text *out)
     out->token_hash =
         pf_arena_alloc(a, (p->nt ? p->nt : 1) * sizeof(*out->token_hash));
     out->n_tokens = p->nt;
-    for (size_t i = 0; i < p->nt; i++) {
-        const struct tok *t = &p->t[i];
+    const struct tok *const toks = p->t;
+    const size_t nt = p->nt;
+    for (size_t i = 0; i < nt; i++) {
+        const struct tok *t = &toks[i];
         struct pf_token *o = &out->tokens[i];
-        const struct unit *first = &p->u[t->u0], *lastu = &p->u[t->u1 - 1];
+        const struct unit *first = &units[t->u0], *lastu = &units[t->u1 - 1];
         o->raw.off = first->raw_off;
         o->raw.len = lastu->raw_off + lastu->raw_len - first->raw_off;
         o->norm_off = first->norm_off;
