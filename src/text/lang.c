@@ -399,9 +399,15 @@ pf_text_lang(const struct pf_text *t, uint16_t *wclass)
     uint8_t known[256];
     if (!built)
         build();
-    for (size_t i = 0; i < t->n_tokens; i++) {
-        const struct pf_token *tok = &t->tokens[i];
-        const char *w = t->norm + tok->norm_off;
+    /* in locals: the compiler cannot tell that the bytes written to known
+       are not t's members */
+    const struct pf_token *const tokens = t->tokens;
+    const char *const norm = t->norm;
+    const uint32_t *const th = t->token_hash;
+    const size_t nt = t->n_tokens;
+    for (size_t i = 0; i < nt; i++) {
+        const struct pf_token *tok = &tokens[i];
+        const char *w = norm + tok->norm_off;
         uint16_t cls = 0;
         if (wclass)
             wclass[i] = 0;
@@ -409,9 +415,8 @@ pf_text_lang(const struct pf_text *t, uint16_t *wclass)
             known[i] = 1;
         if (tok->kind != PF_TOK_WORD || tok->norm_len >= 16)
             continue;
-        int l = lookup(
-            w, tok->norm_len,
-            t->token_hash ? t->token_hash[i] : hash(w, tok->norm_len), &cls);
+        int l =
+            lookup(w, tok->norm_len, th ? th[i] : hash(w, tok->norm_len), &cls);
         if (i < sizeof(known))
             known[i] = l != 0;
         if (wclass)
