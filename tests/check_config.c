@@ -224,6 +224,9 @@ START_TEST(silent_mistakes_are_errors)
     E("\"connector\": {\"type\": \"slack\", \"bot_token_env\": \"B\", "
       "\"app_token_env\": \"A\", \"url\": \"https://slack.com/api\"}",
       "connector.url");
+    E("\"connector\": {\"type\": \"slack\", \"bot_token_env\": \"B\", "
+      "\"app_token_env\": \"A\", \"post_timeout_s\": 0}",
+      "connector.post_timeout_s: 0 is out of range (1 to 600)");
     E(SL_CONN ", \"supervisors\": [\"sanna\"]",
       "supervisors[0]: 'sanna' is not a Slack user id");
     E(SL_CONN ", \"routes\": [{\"customer_room\": \"Acme Customer\", "

@@ -2845,6 +2845,35 @@ START_TEST(slack_a_post_whose_answer_never_came_is_not_sent_twice)
 END_TEST
 
 /*
+ * Slack carries out a post and never answers, and the bot is not
+ * restarted: after post_timeout_s its outcome is unknown, so it is looked
+ * for by its key before it is sent again, and found: sent once.
+ */
+START_TEST(slack_a_post_never_answered_is_looked_for_not_sent_again)
+{
+    struct scene s;
+    g_conn_extra = ", \"post_timeout_s\": 1";
+    scene_open(&s, "noanswer2", NULL, 300);
+    free(emu(&s, "fault", "{\"kind\": \"no_answer\"}"));
+    tc_say(s.aino, s.iroom, ">> [N1] Your refund went out on Monday.");
+    ck_assert_ptr_nonnull(
+        tc_wait_msg(s.cust, s.croom, "aino: [N1] Your refund", NULL, WAIT));
+    ck_assert_msg(pump_until_logged(&s, "no answer about a post", WAIT) == 0,
+                  "the post was not given up on; see %s", s.bot.log);
+    ck_assert_msg(
+        pump_until_logged(&s, "had arrived before; not sent again", WAIT) == 0,
+        "the post was not looked for; see %s", s.bot.log);
+    tc_say(s.aino, s.iroom, ">> [N2] Anything else I can help with?");
+    ck_assert_ptr_nonnull(
+        tc_wait_msg(s.cust, s.croom, "aino: [N2] Anything", NULL, WAIT));
+    tc_pump(&s.w, 2 * QUIET);
+    ck_assert_uint_eq(tc_count(s.cust, s.croom, "[N1]"), 1);
+    ck_assert_uint_eq(tc_count(s.cust, s.croom, "[N2]"), 1);
+    scene_close(&s);
+}
+END_TEST
+
+/*
  * A burst of replies while the bot's socket is asked to refresh
  * (disconnect refresh_requested), dropped without a word, and warned:
  * each reply reaches the customer once.
@@ -3873,6 +3902,8 @@ suite_relay(void)
     tcase_add_unchecked_fixture(tc, slack_up, slack_down);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, slack_a_post_whose_answer_never_came_is_not_sent_twice);
+    tcase_add_test(tc,
+                   slack_a_post_never_answered_is_looked_for_not_sent_again);
     tcase_add_test(tc, slack_refreshes_and_drops_during_a_burst_lose_nothing);
     tcase_add_test(tc, slack_a_rate_limit_is_waited_out);
     tcase_add_test(tc, slack_envelopes_sent_again_are_handled_once);

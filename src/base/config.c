@@ -800,6 +800,7 @@ load_slack(struct vctx *v, struct pf_config *c, json_t *o)
                                        "reconnect_min_ms",
                                        "reconnect_max_ms",
                                        "max_frame_bytes",
+                                       "post_timeout_s",
                                        NULL};
     struct pf_connector_conf *k = &c->connector;
     const char *P = "connector";
@@ -835,6 +836,9 @@ load_slack(struct vctx *v, struct pf_config *c, json_t *o)
                       max_frame, &max_frame)))
         return rc;
     k->max_stanza_bytes = (size_t)max_frame;
+    if ((rc = opt_int(v, P, o, "post_timeout_s", 1, 600, 30,
+                      &k->post_timeout_s)))
+        return rc;
     c->have_connector = 1;
     return PF_OK;
 }

@@ -87,6 +87,8 @@ struct pf_connector_conf {
     char *resource, *nick, *sasl;
     int reconnect_min_ms, reconnect_max_ms, ping_s;
     size_t max_stanza_bytes; /* Mattermost: max_frame_bytes */
+    int post_timeout_s;      /* Slack: a post unanswered by then has an
+                                unknown outcome and is looked for */
     int configure_rooms;
 };
 

@@ -232,6 +232,7 @@ new_slack(struct pf_loop *loop, const struct pf_connector_conf *k,
     so.reconnect_max_ms = k->reconnect_max_ms;
     so.ping_s = k->ping_s;
     so.max_frame = k->max_stanza_bytes;
+    so.post_timeout_ms = k->post_timeout_s * 1000;
     struct pf_connector *c =
         pf_slack_new(loop->ctx, &so, pf_relay_event, relay, err, errlen);
     sodium_free(app_token);
