@@ -96,13 +96,13 @@ COACH_TRAINING := $(sort $(wildcard config/training/conversations.*.jsonl))
 DATA := $(BUILD)/share/pokerface/pokerface.json $(MODEL) $(COACH_MODEL) \
 	$(patsubst config/%,$(BUILD)/share/pokerface/%,$(wildcard config/lexicons/*))
 
-TEST_SRCS := $(wildcard tests/check_*.c) tests/testutil.c tests/chat.c
+TEST_SRCS := $(wildcard tests/check_*.c) tests/testutil.c tests/chat.c tests/prom.c
 TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/obj/%.o)
 FIXTURE_NAMES := $(basename $(notdir $(wildcard tests/fixtures/plugins/*.c)))
 FIXTURES := $(FIXTURE_NAMES:%=$(BUILD)/tests/plugins/%.so) \
 	$(BUILD)/tests/plugins/frozen_v1_0.so
 
-FUZZ_TARGETS := stanza journal mattermost slack worker session text jsonl
+FUZZ_TARGETS := stanza journal history mattermost slack worker session text jsonl
 FUZZ_SECONDS ?= 60
 FUZZ_BUILD := build-fuzz
 

@@ -435,6 +435,68 @@ START_TEST(relative_plugin_dir_is_relative_to_the_file)
 }
 END_TEST
 
+START_TEST(web_and_history_keys)
+{
+    struct pf_config c;
+    char err[1024];
+    /* off without "web"; history_days defaults to 90 */
+    ck_assert_int_eq(
+        tu_config(&c, "{\"plugins\": [\"example\"]}", NULL, err, sizeof(err)),
+        0);
+    ck_assert_int_eq(c.web.enabled, 0);
+    ck_assert(c.history_days == 90);
+    pf_config_release(&c);
+    /* on with an empty object: the default address */
+    ck_assert_int_eq(tu_config(&c,
+                               "{\"plugins\": [\"example\"], \"web\": {}, "
+                               "\"history_days\": 30}",
+                               NULL, err, sizeof(err)),
+                     0);
+    ck_assert_int_eq(c.web.enabled, 1);
+    ck_assert_str_eq(c.web.host, "127.0.0.1");
+    ck_assert_int_eq(c.web.port, 8751);
+    ck_assert_ptr_null(c.web.tls_cert);
+    ck_assert(c.history_days == 30);
+    pf_config_release(&c);
+    ck_assert_int_eq(tu_config(&c,
+                               "{\"plugins\": [\"example\"], \"web\": "
+                               "{\"listen\": \"[::1]:9100\", \"enabled\": "
+                               "false}}",
+                               NULL, err, sizeof(err)),
+                     0);
+    ck_assert_int_eq(c.web.enabled, 0);
+    ck_assert_str_eq(c.web.host, "::1");
+    ck_assert_int_eq(c.web.port, 9100);
+    pf_config_release(&c);
+    ck_assert_int_eq(tu_config(&c,
+                               "{\"plugins\": [\"example\"], \"web\": "
+                               "{\"listen\": \":9100\"}}",
+                               NULL, err, sizeof(err)),
+                     0);
+    ck_assert_ptr_null(c.web.host); /* every address */
+    pf_config_release(&c);
+    expect_error("{\"plugins\": [\"example\"], \"web\": {\"listen\": "
+                 "\"localhost\"}}",
+                 "web.listen: 'localhost' is not HOST:PORT");
+    expect_error("{\"plugins\": [\"example\"], \"web\": {\"listen\": "
+                 "\"127.0.0.1:99999\"}}",
+                 "web.listen: '127.0.0.1:99999': '99999' is not a port");
+    expect_error("{\"plugins\": [\"example\"], \"web\": {\"listen\": "
+                 "\"::1:80\"}}",
+                 "an IPv6 address goes in brackets");
+    expect_error("{\"plugins\": [\"example\"], \"web\": {\"tls_cert_file\": "
+                 "\"/etc/hostname\"}}",
+                 "TLS needs both");
+    expect_error("{\"plugins\": [\"example\"], \"web\": {\"tls_cert_file\": "
+                 "\"/nonexistent.pem\", \"tls_key_file\": \"/etc/hostname\"}}",
+                 "web.tls_cert_file: '/nonexistent.pem'");
+    expect_error("{\"plugins\": [\"example\"], \"web\": {\"port\": 80}}",
+                 "web.port: unknown key 'port'");
+    expect_error("{\"plugins\": [\"example\"], \"history_days\": 0}",
+                 "history_days: 0 is out of range");
+}
+END_TEST
+
 Suite *
 suite_config(void)
 {
@@ -446,6 +508,7 @@ suite_config(void)
     tcase_add_test(tc, relay_keys);
     tcase_add_test(tc, silent_mistakes_are_errors);
     tcase_add_test(tc, errors_name_the_key);
+    tcase_add_test(tc, web_and_history_keys);
     tcase_add_test(tc, syntax_errors_have_line_and_column);
     tcase_add_test(tc, missing_file);
     tcase_add_test(tc, relative_plugin_dir_is_relative_to_the_file);

@@ -43,6 +43,7 @@ main(void)
     srunner_add_suite(sr, suite_learned());
     srunner_add_suite(sr, suite_echo());
     srunner_add_suite(sr, suite_journal());
+    srunner_add_suite(sr, suite_history());
     srunner_add_suite(sr, suite_state());
     srunner_add_suite(sr, suite_xmpp_wire());
     srunner_add_suite(sr, suite_catchup());

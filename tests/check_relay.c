@@ -10,6 +10,7 @@
  * own pokerface process, so scenarios do not see each other's messages.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
@@ -29,6 +30,7 @@
 #include "connectors/xmpp.h"
 #include "core/control.h"
 #include "core/journal.h"
+#include "prom.h"
 #include "testutil.h"
 
 #define MUC "@conference.localhost"
@@ -1873,6 +1875,366 @@ START_TEST(queue_from_the_command_line)
     free(state);
     free(sock);
     pump_until_logged(&s, "refused user nobody", WAIT);
+    scene_close(&s);
+}
+END_TEST
+
+/* ---- the web listener, metrics and the history ---- */
+
+/* the port the bot's web listener said it listens on (its latest log) */
+static int
+web_port(struct scene *s)
+{
+    struct pf_buf b = PF_BUF_INIT;
+    const char *needle = "web: listening on http://127.0.0.1:";
+    int port = 0;
+    for (int i = 0; i < WAIT / 20 && !port; i++) {
+        if (pf_read_file(s->bot.log, 64u << 20, &b) == 0) {
+            const char *p = strstr(b.data, needle);
+            if (p)
+                port = atoi(p + strlen(needle));
+        }
+        pf_buf_release(&b);
+        if (!port) {
+            struct timespec ts = {0, 20 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    ck_assert_msg(port > 0, "no web listener in %s", s->bot.log);
+    return port;
+}
+
+/* GET /metrics, parsed strictly */
+static void
+scrape(int port, struct prom *p)
+{
+    char *body;
+    ck_assert_int_eq(tu_http_get(port, "/metrics", &body), 200);
+    const char *e = prom_parse(body, p);
+    ck_assert_msg(e == NULL, "/metrics is not Prometheus text: %s\n%.1500s", e,
+                  body);
+    free(body);
+}
+
+#define PROM(p, name, labels) prom_get(p, name, labels)
+
+/*
+ * Before the bot reaches its chat server, /healthz says 503 and why, and
+ * /metrics says it is not connected; the listener is up all the same.
+ */
+START_TEST(healthz_is_503_until_connected)
+{
+    char *tmp = tu_tmpdir();
+    ck_assert_int_eq(tc_state_dir(tmp), 0);
+    char *cfg = pf_xasprintf("%s/pf.json", tmp);
+    char *log = pf_xasprintf("%s/bot.log", tmp);
+    FILE *f = fopen(cfg, "w");
+    ck_assert_ptr_nonnull(f);
+    /* port 9 (discard): nothing listens there */
+    fprintf(f, "{\"plugins\": [\"example\"],\n"
+               " \"connector\": {\"type\": \"xmpp\", \"url\": "
+               "\"ws://127.0.0.1:9/xmpp-websocket\", \"jid\": "
+               "\"bot@localhost\", \"password_env\": \"PF_TEST_BOT_PW\"},\n"
+               " \"routes\": [{\"name\": \"r\", \"customer_room\": "
+               "\"c@conference.localhost\", \"internal_room\": "
+               "\"i@conference.localhost\"}],\n"
+               " \"state_dir\": \"state\", \"web\": {\"listen\": "
+               "\"127.0.0.1:0\"}}\n");
+    fclose(f);
+    struct scene s;
+    memset(&s, 0, sizeof(s));
+    ck_assert_int_eq(tc_bot_start(&s.bot, tu_build(), cfg, log), 0);
+    int port = web_port(&s);
+    char *body;
+    ck_assert_int_eq(tu_http_get(port, "/healthz", &body), 503);
+    ck_assert_msg(strstr(body, "not connected"), "healthz said: %s", body);
+    free(body);
+    struct prom p;
+    scrape(port, &p);
+    ck_assert(PROM(&p, "pokerface_connected", "") == 0);
+    ck_assert(PROM(&p, "pokerface_ready", "") == 0);
+    prom_free(&p);
+    /* not a page: 404; not a method: 405, each saying so */
+    ck_assert_int_eq(tu_http_get(port, "/nope", &body), 404);
+    ck_assert_msg(strstr(body, "no such page: /nope"), "%s", body);
+    free(body);
+    const char *post = "POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: "
+                       "2\r\n\r\nhi";
+    ck_assert_int_eq(tu_http_raw(port, post, strlen(post), &body, 5000), 405);
+    ck_assert_msg(strstr(body, "only GET"), "%.300s", body);
+    free(body);
+    ck_assert_int_eq(tc_bot_stop(&s.bot), 0);
+    tu_rmrf(tmp);
+    free(tmp);
+    free(cfg);
+    free(log);
+}
+END_TEST
+
+/* `pokerface queue history ARGS` as JSON, with its exit status */
+static json_t *
+history_json(struct scene *s, const char *args)
+{
+    int st;
+    char *out =
+        cli(s, &st, "queue -c %s/pf.json history --json %s", s->tmp, args);
+    json_error_t je;
+    json_t *a = json_loads(out, 0, &je);
+    ck_assert_msg(st == 0 && json_is_array(a), "queue history %s: %d %s", args,
+                  st, out);
+    free(out);
+    return a;
+}
+
+/* the entry of hold id in a history array */
+static json_t *
+history_hold(json_t *a, unsigned id)
+{
+    json_t *h;
+    size_t i;
+    json_array_foreach (a, i, h)
+        if (json_integer_value(json_object_get(h, "hold")) == id)
+            return h;
+    ck_abort_msg("hold #%u is not in the history", id);
+    return NULL;
+}
+
+static const char *
+decision_str(json_t *h, size_t k, const char *key)
+{
+    json_t *d = json_array_get(json_object_get(h, "decisions"), k);
+    ck_assert_msg(d != NULL, "no decision %zu for #%lld", k,
+                  (long long)json_integer_value(json_object_get(h, "hold")));
+    const char *v = json_string_value(json_object_get(d, key));
+    return v ? v : "";
+}
+
+/*
+ * A scenario with the web listener on: /healthz is 200 once connected;
+ * /metrics parses strictly and its counters move with a relayed reply,
+ * holds and decisions in the chat and on the terminal; malformed and
+ * huge requests are refused and the relay goes on relaying. Every hold
+ * and decision is in the history, which outlives a clean restart (and
+ * the journal's compaction with it), a kill -9 and another start, reads
+ * while the bot is stopped, filters and prints JSON; a changed byte in
+ * it is reported, not skipped.
+ */
+START_TEST(metrics_and_history_end_to_end)
+{
+    struct scene s;
+    int st;
+    char *out, *body;
+    struct prom m0, m1;
+    scene_open(&s, "hist", ", \"web\": {\"listen\": \"127.0.0.1:0\"}", 500);
+    int port = web_port(&s);
+    ck_assert_int_eq(tu_http_get(port, "/healthz", &body), 200);
+    ck_assert_msg(strstr(body, "ok"), "%s", body);
+    free(body);
+    scrape(port, &m0);
+    ck_assert(PROM(&m0, "pokerface_connected", "") == 1);
+    ck_assert(PROM(&m0, "pokerface_build_info",
+                   "version=\"" PF_VERSION "\",abi=\"1.3\"") == 1);
+
+    tc_say(s.aino, s.iroom, ">> Your parcel left today, thanks!");
+    ck_assert_ptr_nonnull(tc_wait_msg(
+        s.cust, s.croom, "aino: Your parcel left today", NULL, WAIT));
+    size_t from = s.aino->n;
+    unsigned a = say_held(&s, "lol this guy is a total idiot", "idiot");
+    say_cmd(s.aino, s.iroom, "!send", a, NULL);
+    char *want = pf_xasprintf("#%u sent to the customer", a);
+    ck_assert_ptr_nonnull(tc_wait_msg(s.aino, s.iroom, want, &from, WAIT));
+    free(want);
+    unsigned b = say_held(&s, "this customer is such a moron lol", "moron");
+    say_cmd(s.sanna, s.iroom, "!drop", b, NULL);
+    want = pf_xasprintf("#%u dropped", b);
+    ck_assert_ptr_nonnull(tc_wait_msg(s.aino, s.iroom, want, &from, WAIT));
+    free(want);
+    unsigned c = say_held(&s, "no nyt se idiootti soittaa taas", "idiootti");
+    say_cmd(s.aino, s.iroom, "!edit", c,
+            "se idiootti soittaa taas, vastaa sille");
+    ck_assert_ptr_nonnull(tc_wait_msg(
+        s.aino, s.iroom, "muokattu viesti pidätetty yhä", &from, WAIT));
+    say_cmd(s.aino, s.iroom, "!edit", c,
+            "Hei, soitan teille vielä tänään uudelleen.");
+    ck_assert_ptr_nonnull(
+        tc_wait_msg(s.aino, s.iroom, "muokattu ja lähetetty", &from, WAIT));
+    unsigned d = say_held(&s, "ok the idiot wants a refund", "idiot");
+    out = cli(&s, &st, "queue -c %s/pf.json drop %u", s.tmp, d);
+    ck_assert_msg(st == 0, "queue drop: %s", out);
+    free(out);
+
+    /* who decided, in the log */
+    char *line = pf_xasprintf("sent #%u on hist by aino@localhost (in the "
+                              "chat)",
+                              a);
+    ck_assert_msg(pump_until_logged(&s, line, WAIT) == 0, "no '%s' in %s", line,
+                  s.bot.log);
+    free(line);
+    line =
+        pf_xasprintf("dropped #%u on hist by sanna@localhost (in the chat)", b);
+    ck_assert_msg(tc_bot_logged(&s.bot, line), "no '%s'", line);
+    free(line);
+    line = pf_xasprintf("dropped #%u on hist by local:", d);
+    ck_assert_msg(tc_bot_logged(&s.bot, line) &&
+                      tc_bot_logged(&s.bot, "(on the terminal)"),
+                  "no '%s'", line);
+    free(line);
+
+    scrape(port, &m1);
+#define MOVED(name, labels)                                                    \
+    ((isnan(PROM(&m1, name, labels)) ? 0 : PROM(&m1, name, labels)) -          \
+     (isnan(PROM(&m0, name, labels)) ? 0 : PROM(&m0, name, labels)))
+    ck_assert_msg(MOVED("pokerface_relayed_total", "") == 1, "relayed %g",
+                  MOVED("pokerface_relayed_total", ""));
+    ck_assert(MOVED("pokerface_held_total", "") == 4);
+    ck_assert(
+        MOVED("pokerface_decisions_total", "kind=\"send\",by=\"author\"") == 1);
+    ck_assert(MOVED("pokerface_decisions_total",
+                    "kind=\"drop\",by=\"supervisor\"") == 1);
+    ck_assert(
+        MOVED("pokerface_decisions_total", "kind=\"edit\",by=\"author\"") == 2);
+    ck_assert(MOVED("pokerface_decisions_total",
+                    "kind=\"drop\",by=\"terminal\"") == 1);
+    ck_assert(MOVED("pokerface_sent_after_hold_total", "") == 2);
+    ck_assert(MOVED("pokerface_held_by_label_total",
+                    "label=\"backstage.derogatory\"") >= 3);
+    ck_assert(MOVED("pokerface_relay_latency_seconds_count", "") >= 1);
+    ck_assert(MOVED("pokerface_plugin_check_seconds_count",
+                    "plugin=\"backstage\"") >= 5);
+    ck_assert(PROM(&m1, "pokerface_held", "") == 0);
+    ck_assert(PROM(&m1, "pokerface_journal_bytes", "") > 16);
+    ck_assert(PROM(&m1, "pokerface_history_bytes", "") > 16);
+#undef MOVED
+    prom_free(&m0);
+    prom_free(&m1);
+
+    /* garbage, over-long headers and a huge body: refused (or the
+       connection closed), and the relay goes on */
+    const char *garbage = "GARBAGE \x01\x02 nonsense\r\n\r\n";
+    st = tu_http_raw(port, garbage, strlen(garbage), &body, 3000);
+    ck_assert_msg(st == 0 || (st >= 400 && st < 500), "garbage got %d", st);
+    free(body);
+    struct pf_buf big = PF_BUF_INIT;
+    pf_buf_addstr(&big, "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: ");
+    for (int i = 0; i < 20000; i++)
+        pf_buf_addch(&big, 'a');
+    pf_buf_addstr(&big, "\r\n\r\n");
+    st = tu_http_raw(port, big.data, big.len, &body, 3000);
+    ck_assert_msg(st == 0 || (st >= 400 && st < 500), "big headers got %d", st);
+    free(body);
+    pf_buf_release(&big);
+    const char *huge = "POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: "
+                       "1000000000\r\n\r\nxxxxxxxx";
+    ck_assert_int_eq(tu_http_raw(port, huge, strlen(huge), &body, 3000), 413);
+    ck_assert_msg(strstr(body, "over 65536 bytes"), "%s", body);
+    free(body);
+    tc_say(s.aino, s.iroom, ">> Anything else I can help with?");
+    ck_assert_ptr_nonnull(tc_wait_msg(
+        s.cust, s.croom, "aino: Anything else I can help with?", NULL, WAIT));
+    ck_assert_int_eq(tu_http_get(port, "/healthz", &body), 200);
+    free(body);
+
+    /* a clean restart (the journal is compacted at start), a kill -9 and
+       another start: the history has every hold and decision */
+    ck_assert_int_eq(tc_bot_stop(&s.bot), 0);
+    bot_restart(&s, 1);
+    ck_assert_int_eq(pump_until_logged(&s, "journal compacted", WAIT), 0);
+    ck_assert_int_eq(pump_until_logged(&s, "chat ready", WAIT), 0);
+    bot_kill(&s);
+    out = cli(&s, &st, "queue -c %s/pf.json history", s.tmp);
+    ck_assert_msg(st == 0 && strstr(out, "on the terminal") &&
+                      strstr(out, "in the chat") && strstr(out, "edited"),
+                  "queue history with the bot stopped: %s", out);
+    free(out);
+    bot_restart(&s, 2);
+    ck_assert_int_eq(pump_until_logged(&s, "chat ready", WAIT), 0);
+
+    json_t *all = history_json(&s, "");
+    ck_assert_uint_eq(json_array_size(all), 4);
+    json_t *h = history_hold(all, a);
+    ck_assert_str_eq(json_string_value(json_object_get(h, "outcome")), "sent");
+    ck_assert_str_eq(json_string_value(json_object_get(h, "author")),
+                     "aino@localhost");
+    ck_assert_str_eq(json_string_value(json_object_get(h, "text")),
+                     "lol this guy is a total idiot");
+    ck_assert_str_eq(decision_str(h, 0, "by"), "aino@localhost");
+    ck_assert_str_eq(decision_str(h, 0, "via"), "chat");
+    h = history_hold(all, b);
+    ck_assert_str_eq(json_string_value(json_object_get(h, "outcome")),
+                     "dropped");
+    ck_assert_str_eq(decision_str(h, 0, "by"), "sanna@localhost");
+    h = history_hold(all, c);
+    ck_assert_str_eq(json_string_value(json_object_get(h, "outcome")),
+                     "edited");
+    ck_assert_str_eq(decision_str(h, 0, "outcome"), "held");
+    ck_assert_str_eq(decision_str(h, 1, "outcome"), "sent");
+    json_t *v0 = json_object_get(
+        json_array_get(json_object_get(h, "decisions"), 0), "verdict");
+    json_t *v1 = json_object_get(
+        json_array_get(json_object_get(h, "decisions"), 1), "verdict");
+    ck_assert_str_eq(json_string_value(json_object_get(v0, "action")), "hold");
+    ck_assert_msg(
+        strcmp(json_string_value(json_object_get(v1, "action")), "pass") == 0 ||
+            strcmp(json_string_value(json_object_get(v1, "action")), "note") ==
+                0,
+        "the sent edit's verdict");
+    ck_assert_str_eq(decision_str(h, 1, "text"),
+                     "Hei, soitan teille vielä tänään uudelleen.");
+    h = history_hold(all, d);
+    ck_assert_str_eq(decision_str(h, 0, "via"), "terminal");
+    ck_assert_msg(!strncmp(decision_str(h, 0, "by"), "local:", 6), "%s",
+                  decision_str(h, 0, "by"));
+    json_decref(all);
+
+    /* the filters */
+    json_t *x = history_json(&s, "--author aino");
+    ck_assert_uint_eq(json_array_size(x), 4);
+    json_decref(x);
+    x = history_json(&s, "--author ville");
+    ck_assert_uint_eq(json_array_size(x), 0);
+    json_decref(x);
+    x = history_json(&s, "--label backstage.nosuch");
+    ck_assert_uint_eq(json_array_size(x), 0);
+    json_decref(x);
+    x = history_json(&s, "--label backstage");
+    size_t by_plugin = json_array_size(x);
+    json_decref(x);
+    x = history_json(&s, "--label backstage.derogatory");
+    ck_assert_uint_ge(json_array_size(x), 3);
+    ck_assert_uint_ge(by_plugin, json_array_size(x));
+    json_decref(x);
+    x = history_json(&s, "--since 1h");
+    ck_assert_uint_eq(json_array_size(x), 4);
+    json_decref(x);
+    x = history_json(&s, "--since 2099-01-01");
+    ck_assert_uint_eq(json_array_size(x), 0);
+    json_decref(x);
+    out =
+        cli(&s, &st, "queue -c %s/pf.json history --since yesterdayish", s.tmp);
+    ck_assert_msg(st == 2 && strstr(out, "'yesterdayish' is not a time"), "%s",
+                  out);
+    free(out);
+
+    /* a changed byte: reported, with where, and the status says so */
+    ck_assert_int_eq(tc_bot_stop(&s.bot), 0);
+    char *hp = pf_xasprintf("%s/state/history", s.tmp);
+    size_t n;
+    char *raw = tu_read(hp, &n);
+    ck_assert_uint_gt(n, 200);
+    raw[n / 2] ^= 0x04;
+    tu_write(hp, raw, n);
+    free(raw);
+    free(hp);
+    out = cli(&s, &st, "queue -c %s/pf.json history", s.tmp);
+    ck_assert_msg(st == 1 && strstr(out, "is damaged or was changed") &&
+                      strstr(out, "fails authentication") &&
+                      strstr(out, "at byte"),
+                  "a changed history: %d %s", st, out);
+    free(out);
+    bot_restart(&s, 3);
+    ck_assert_int_eq(pump_until_logged(&s, "chat ready", WAIT), 0);
+    ck_assert(tc_bot_logged(&s.bot, "it is not pruned until someone has "
+                                    "looked at it"));
     scene_close(&s);
 }
 END_TEST
@@ -3883,6 +4245,13 @@ suite_relay(void)
     tcase_add_test(tc, systemd_hears_ready_and_the_watchdog);
     suite_add_tcase(s, tc);
     /* the same scenarios on Mattermost, and what only it has */
+    tc = tcase_create("web");
+    tcase_add_unchecked_fixture(tc, prosody_up, prosody_down);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, healthz_is_503_until_connected);
+    tcase_add_test(tc, metrics_and_history_end_to_end);
+    suite_add_tcase(s, tc);
+
     tc = tcase_create("mattermost");
     tcase_add_unchecked_fixture(tc, mattermost_up, mattermost_down);
     tcase_set_timeout(tc, 120);

@@ -66,6 +66,7 @@ Suite *suite_coach(void);
 Suite *suite_learned(void);
 Suite *suite_echo(void);
 Suite *suite_journal(void);
+Suite *suite_history(void);
 Suite *suite_example(void);
 Suite *suite_xmpp_wire(void);
 Suite *suite_idset(void);

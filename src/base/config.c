@@ -15,6 +15,7 @@
  */
 #include "base/config.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -22,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/log.h"
 #include "base/util.h"
@@ -1026,14 +1028,106 @@ load_routes(struct vctx *v, struct pf_config *c, json_t *arr)
     return PF_OK;
 }
 
+/*
+ * "listen": "HOST:PORT", "[V6]:PORT" or ":PORT" (all addresses); the
+ * port 1 to 65535, or 0 for any free one (the log says which).
+ */
+static int
+parse_listen(struct vctx *v, const char *s, struct pf_web_conf *w)
+{
+    const char *colon = strrchr(s, ':');
+    const char *host = s;
+    size_t hn;
+    if (!colon || !colon[1])
+        return fail(v, "web.listen",
+                    "'%s' is not HOST:PORT (127.0.0.1:8751, [::1]:8751)", s);
+    hn = (size_t)(colon - s);
+    if (hn >= 2 && s[0] == '[' && s[hn - 1] == ']')
+        host = s + 1, hn -= 2;
+    else if (memchr(s, ':', hn))
+        return fail(v, "web.listen",
+                    "'%s': an IPv6 address goes in brackets ([::1]:8751)", s);
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (*end || port < 0 || port > 65535 || !isdigit((unsigned char)colon[1]))
+        return fail(v, "web.listen", "'%s': '%s' is not a port (0 to 65535)", s,
+                    colon + 1);
+    for (size_t i = 0; i < hn; i++)
+        if (!isalnum((unsigned char)host[i]) && !strchr(".-:", host[i]))
+            return fail(v, "web.listen",
+                        "'%s': '%.*s' is not a host name or "
+                        "address",
+                        s, (int)hn, host);
+    w->host = hn ? pf_xasprintf("%.*s", (int)hn, host) : NULL;
+    w->port = (int)port;
+    return PF_OK;
+}
+
+/* "web": {"enabled", "listen", "tls_cert_file", "tls_key_file"} */
+static int
+load_web(struct vctx *v, struct pf_config *c, json_t *o)
+{
+    static const char *const keys[] = {"enabled", "listen", "tls_cert_file",
+                                       "tls_key_file", NULL};
+    struct pf_web_conf *w = &c->web;
+    const char *s;
+    int rc;
+    if (!json_is_object(o))
+        return fail(v, "web", "expected an object, got %s", type_name(o));
+    if ((rc = check_keys(v, "web", o, keys)))
+        return rc;
+    w->enabled = 1;
+    if ((rc = get_bool(v, "web", o, "enabled", &w->enabled)) &&
+        rc != PF_ENOTFOUND)
+        return rc;
+    if ((rc = opt_string(v, "web", o, "listen", "127.0.0.1:8751", &w->listen)))
+        return rc;
+    if ((rc = parse_listen(v, w->listen, w)))
+        return rc;
+    rc = get_string(v, "web", o, "tls_cert_file", &s);
+    if (rc == PF_OK)
+        w->tls_cert = pf_path_join(c->base_dir, s);
+    else if (rc != PF_ENOTFOUND)
+        return rc;
+    rc = get_string(v, "web", o, "tls_key_file", &s);
+    if (rc == PF_OK)
+        w->tls_key = pf_path_join(c->base_dir, s);
+    else if (rc != PF_ENOTFOUND)
+        return rc;
+    if (!w->tls_cert != !w->tls_key)
+        return fail(v, "web",
+                    "TLS needs both \"tls_cert_file\" and \"tls_key_file\" "
+                    "(or neither, for plain HTTP behind a proxy)");
+    for (int i = 0; i < 2; i++) {
+        const char *f = i ? w->tls_key : w->tls_cert;
+        if (f && access(f, R_OK) != 0)
+            return fail(v, i ? "web.tls_key_file" : "web.tls_cert_file",
+                        "'%s': %s", f, strerror(errno));
+    }
+    return PF_OK;
+}
+
 static int
 load_root(struct vctx *v, struct pf_config *c, const struct pf_paths *paths)
 {
-    static const char *const keys[] = {
-        "plugin_dir",        "plugins",   "policy",           "ui_language",
-        "max_message_bytes", "log_level", "log_format",       "team",
-        "connector",         "routes",    "supervisors",      "hold_ttl_s",
-        "command_prefix",    "state_dir", "journal_key_file", NULL};
+    static const char *const keys[] = {"plugin_dir",
+                                       "plugins",
+                                       "policy",
+                                       "ui_language",
+                                       "max_message_bytes",
+                                       "log_level",
+                                       "log_format",
+                                       "team",
+                                       "connector",
+                                       "routes",
+                                       "supervisors",
+                                       "hold_ttl_s",
+                                       "command_prefix",
+                                       "state_dir",
+                                       "journal_key_file",
+                                       "history_days",
+                                       "web",
+                                       NULL};
     json_t *root = c->root;
     const char *s;
     int rc;
@@ -1192,6 +1286,15 @@ load_root(struct vctx *v, struct pf_config *c, const struct pf_paths *paths)
     else if (rc == PF_OK)
         return fail(v, "journal_key_file", "expected a file name, got \"\"");
     else if (rc != PF_ENOTFOUND)
+        return rc;
+
+    c->history_days = 90;
+    if ((rc = get_number(v, "", root, "history_days", 1, 36500,
+                         &c->history_days)) &&
+        rc != PF_ENOTFOUND)
+        return rc;
+    json_t *web = json_object_get(root, "web");
+    if (web && (rc = load_web(v, c, web)))
         return rc;
 
     c->policy.note_threshold = 0.3;
@@ -1367,6 +1470,8 @@ pf_config_release(struct pf_config *c)
     free(c->command_prefix);
     free(c->state_dir);
     free(c->journal_key_file);
+    free(c->web.host), free(c->web.listen), free(c->web.tls_cert);
+    free(c->web.tls_key);
     free(c->path);
     free(c->base_dir);
     free(c->plugin_dir);

@@ -107,6 +107,16 @@ struct pf_route_conf {
     int observe;
 };
 
+/* "web": the HTTP listener (metrics, health; later the review page) */
+struct pf_web_conf {
+    int enabled;    /* a "web" object without "enabled": false */
+    char *host;     /* "127.0.0.1" by default */
+    int port;       /* 8751 by default; 0: any free port (tests) */
+    char *listen;   /* as configured, "HOST:PORT" */
+    char *tls_cert; /* PEM certificate (chain) file, or NULL: no TLS */
+    char *tls_key;  /* its private key file */
+};
+
 struct pf_config {
     char *path;     /* the file it came from */
     char *base_dir; /* directory relative paths are resolved against */
@@ -131,7 +141,9 @@ struct pf_config {
     char *command_prefix;   /* default "!" */
     char *state_dir;        /* NULL: pokerface run picks one */
     char *journal_key_file; /* NULL: state_dir/journal.key */
-    json_t *root;           /* owned */
+    double history_days;    /* decided holds kept this long; default 90 */
+    struct pf_web_conf web;
+    json_t *root; /* owned */
 };
 
 /*

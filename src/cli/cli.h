@@ -52,6 +52,15 @@ void pf_cli_close(struct pf_cli_env *env);
 /* The state directory config_path gives `run` (not created, no engine
    opened); NULL after printing why. */
 char *pf_cli_state_dir(const char *config_path);
+/* The same, and the journal's key file in *key_path (both new strings) */
+char *pf_cli_state_paths(const char *config_path, char **key_path);
+
+/*
+ * pokerface queue history (cli/history.c): the holds in the history and
+ * what became of them, filtered (each filter may be NULL).
+ */
+int pf_cli_queue_history(const char *config, int json, const char *since,
+                         const char *author, const char *label);
 
 /* Colour on this stream? (a terminal, and NO_COLOR unset) */
 int pf_cli_color(FILE *f);

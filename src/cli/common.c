@@ -105,10 +105,18 @@ default_state_dir(void)
 char *
 pf_cli_state_dir(const char *config_path)
 {
+    return pf_cli_state_paths(config_path, NULL);
+}
+
+char *
+pf_cli_state_paths(const char *config_path, char **key_path)
+{
     struct pf_paths paths;
     struct pf_config cfg;
     char err[1024];
     char *def = NULL, *dir = NULL;
+    if (key_path)
+        *key_path = NULL;
     pf_paths_detect(&paths);
     if (!config_path)
         config_path = def = pf_config_default_path(&paths);
@@ -119,6 +127,9 @@ pf_cli_state_dir(const char *config_path)
         if (!dir)
             fprintf(stderr, "pokerface: no state directory: set "
                             "\"state_dir\" in the configuration\n");
+        else if (key_path)
+            *key_path = cfg.journal_key_file ? pf_xstrdup(cfg.journal_key_file)
+                                             : pf_path_join(dir, "journal.key");
         pf_config_release(&cfg);
     }
     free(def);

@@ -35,12 +35,22 @@ static const char queue_usage[] =
     "  edit ID           change it in $EDITOR (or --text TEXT); the new text\n"
     "                    is checked again and sent if it passes\n"
     "  drop ID           drop it; it is never sent\n"
+    "  history           every hold kept in the history (history_days) and\n"
+    "                    what became of it: who decided what, when, where;\n"
+    "                    read from the sealed file, so the bot need not run\n"
     "\n"
     "  -c, --config FILE  the bot's configuration (finds its state_dir)\n"
     "      --socket PATH  the control socket itself\n"
     "      --text TEXT    edit: the new text, instead of $EDITOR\n"
     "      --json         print the bot's answer as JSON\n"
-    "  -h, --help         show this help\n";
+    "  -h, --help         show this help\n"
+    "\n"
+    "history filters:\n"
+    "      --since WHEN   held or decided since WHEN: 2026-12-01,\n"
+    "                     2026-12-01T09:30 (local time), or 7d, 12h, 30m ago\n"
+    "      --author WHO   held from WHO (a user id, or a name)\n"
+    "      --label LABEL  held by LABEL (backstage.derogatory), or by any\n"
+    "                     label of a plugin (backstage)\n";
 
 static const char status_usage[] =
     "usage: pokerface status [-c CONFIG | --socket PATH] [--json]\n"
@@ -57,6 +67,7 @@ static const char status_usage[] =
 
 struct qopts {
     const char *config, *socket, *text;
+    const char *since, *author, *label; /* queue history */
     int json;
 };
 
@@ -70,6 +81,9 @@ parse(int argc, char **argv, const char *cmd, const char *usage,
         {"text", required_argument, NULL, 't'},
         {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},
+        {"since", required_argument, NULL, 's'},
+        {"author", required_argument, NULL, 'a'},
+        {"label", required_argument, NULL, 'l'},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -81,6 +95,9 @@ parse(int argc, char **argv, const char *cmd, const char *usage,
         case 'S': o->socket = optarg; break;
         case 't': o->text = optarg; break;
         case 'j': o->json = 1; break;
+        case 's': o->since = optarg; break;
+        case 'a': o->author = optarg; break;
+        case 'l': o->label = optarg; break;
         case 'h': fputs(usage, stdout); return -1;
         default: return pf_cli_usage_error(cmd, "unknown option");
         }
@@ -274,8 +291,22 @@ pf_cmd_queue(int argc, char **argv)
         return rc < 0 ? PF_EXIT_OK : rc;
     if (optind >= argc)
         return pf_cli_usage_error("queue", "which command? list, show, "
-                                           "send, edit or drop");
+                                           "send, edit, drop or history");
     const char *cmd = argv[optind];
+    if (strcmp(cmd, "history") && (o.since || o.author || o.label))
+        return pf_cli_usage_error("queue", "--since, --author and --label "
+                                           "are for history");
+    if (!strcmp(cmd, "history")) {
+        if (optind + 1 != argc)
+            return pf_cli_usage_error("queue", "history takes no argument "
+                                               "(filters are options)");
+        if (o.socket)
+            return pf_cli_usage_error("queue", "history is read from the "
+                                               "state directory: give -c "
+                                               "CONFIG, not --socket");
+        return pf_cli_queue_history(o.config, o.json, o.since, o.author,
+                                    o.label);
+    }
     if (!strcmp(cmd, "list")) {
         if (optind + 1 != argc)
             return pf_cli_usage_error("queue", "list takes no argument");

@@ -24,6 +24,7 @@
 #include "core/loop.h"
 #include "core/relay.h"
 #include "core/service.h"
+#include "core/web.h"
 
 static const char usage[] =
     "usage: pokerface run -c CONFIG [-v]\n"
@@ -239,6 +240,26 @@ new_slack(struct pf_loop *loop, const struct pf_connector_conf *k,
     return c;
 }
 
+/* GET /metrics: the Prometheus text exposition format */
+static void
+metrics_cb(void *ud, const struct pf_web_req *req, struct pf_web_resp *resp)
+{
+    (void)req;
+    resp->type = "text/plain; version=0.0.4; charset=utf-8";
+    pf_relay_metrics(ud, &resp->body);
+}
+
+/* GET /healthz: 200 once connected and caught up, else 503 */
+static void
+healthz_cb(void *ud, const struct pf_web_req *req, struct pf_web_resp *resp)
+{
+    char why[128];
+    (void)req;
+    resp->status = pf_relay_health(ud, why, sizeof(why)) ? 200 : 503;
+    pf_buf_addf(&resp->body, "%s: %s\n",
+                resp->status == 200 ? "ok" : "not ready", why);
+}
+
 static void
 wake_cb(lws_sorted_usec_list_t *sul)
 {
@@ -351,6 +372,17 @@ pf_cmd_run(int argc, char **argv)
         pf_loop_release(&loop);
         goto fail_early;
     }
+    char *history_path = pf_path_join(env.state_dir, "history");
+    rc = pf_relay_open_history(relay, history_path, key, env.cfg.history_days,
+                               err, sizeof(err));
+    free(history_path);
+    if (rc != PF_OK) {
+        fprintf(stderr, "pokerface run: %s\n", err);
+        pf_relay_free(relay);
+        conn->ops->destroy(conn);
+        pf_loop_release(&loop);
+        goto fail_early;
+    }
     sodium_free(key);
     key = NULL;
     struct pf_control *control = NULL;
@@ -366,6 +398,22 @@ pf_cmd_run(int argc, char **argv)
         conn->ops->destroy(conn);
         pf_loop_release(&loop);
         goto fail_early;
+    }
+    struct pf_web *web = NULL;
+    if (env.cfg.web.enabled) {
+        const struct pf_web_route routes[] = {
+            {"/metrics", PF_WEB_GET, PF_WEB_PUBLIC, metrics_cb, relay},
+            {"/healthz", PF_WEB_GET, PF_WEB_PUBLIC, healthz_cb, relay},
+        };
+        if (pf_web_start(&web, loop.ctx, &env.cfg.web, routes,
+                         PF_ARRAY_LEN(routes), err, sizeof(err)) != PF_OK) {
+            fprintf(stderr, "pokerface run: %s\n", err);
+            pf_control_stop(control);
+            pf_relay_free(relay);
+            conn->ops->destroy(conn);
+            pf_loop_release(&loop);
+            goto fail_early;
+        }
     }
     pf_info("pokerface %s starting: %zu route(s), %zu plugin(s), as %s on %s",
             PF_VERSION, env.cfg.n_routes, pf_engine_n_plugins(&env.engine),
@@ -434,6 +482,7 @@ pf_cmd_run(int argc, char **argv)
         pf_info("journal: %llu records in %llu writes, %llu fdatasyncs",
                 (unsigned long long)js.records, (unsigned long long)js.writes,
                 (unsigned long long)js.syncs);
+    pf_web_stop(web);
     pf_control_stop(control);
     pf_relay_free(relay);
     conn->ops->destroy(conn);

@@ -58,7 +58,23 @@ pf_check_text(struct pf_relay *r, struct pf_route *rt,
     in.n_team = nt;
     in.customers = customer_names(r, rt, &nt);
     in.n_customers = nt;
-    return pf_engine_check(r->engine, &in, res, err, errlen);
+    int rc = pf_engine_check(r->engine, &in, res, err, errlen);
+    if (rc == PF_OK)
+        pf_relay_metrics_plugins(r, res);
+    return rc;
+}
+
+/* label into a comma-separated list, once */
+static void
+add_label(struct pf_buf *b, const char *label)
+{
+    size_t n = strlen(label);
+    for (const char *p = b->data; p && (p = strstr(p, label)); p += n)
+        if ((p == b->data || p[-1] == ',') && (p[n] == ',' || !p[n]))
+            return;
+    if (b->len)
+        pf_buf_addch(b, ',');
+    pf_buf_addstr(b, label);
 }
 
 /* what the findings say, for the notice, and every detail for !why */
@@ -66,11 +82,13 @@ void
 pf_check_describe(const struct pf_result *res, struct pf_hold *h)
 {
     struct pf_buf why = PF_BUF_INIT, words = PF_BUF_INIT, det = PF_BUF_INIT;
+    struct pf_buf labels = PF_BUF_INIT;
     size_t n_words = 0;
     for (size_t i = 0; i < res->n_found; i++) {
         const struct pf_found *f = &res->found[i];
         if (f->action < PF_ACT_HOLD)
             continue;
+        add_label(&labels, f->f.label);
         if (why.len)
             pf_buf_addstr(&why, "; ");
         pf_buf_addstr(&why, f->f.reason[0] ? f->f.reason : f->f.label);
@@ -102,6 +120,8 @@ pf_check_describe(const struct pf_result *res, struct pf_hold *h)
     pf_hold_set(&h->why, why.data ? why.data : "");
     pf_hold_set(&h->words, words.data ? words.data : "");
     pf_hold_set(&h->details, det.data ? det.data : "");
+    pf_hold_set(&h->labels, labels.data ? labels.data : "");
+    pf_buf_release(&labels);
     pf_buf_release(&why);
     pf_buf_release(&words);
     pf_buf_release(&det);
@@ -113,6 +133,7 @@ pf_check_frame_release(struct pf_frame_verdict *fv)
     pf_buf_release(&fv->why);
     pf_buf_release(&fv->words);
     pf_buf_release(&fv->details);
+    pf_buf_release(&fv->labels);
 }
 
 /* does [off, off + len) reach outside every span of the reply? */
@@ -169,6 +190,7 @@ pf_check_frame(struct pf_relay *r, struct pf_route *rt,
         fv->failed |= failed;
         pf_buf_addf(&fv->why, "%s%s", fv->why.len ? "; " : "",
                     f->f.reason[0] ? f->f.reason : f->f.label);
+        add_label(&fv->labels, f->f.label);
         for (uint32_t k = 0; k < f->f.n_spans; k++) {
             const struct pf_span *s = &f->f.spans[k];
             if (!in_frame(s->off, s->len, sp, n_sp))
@@ -202,6 +224,17 @@ pf_check_describe_frame(struct pf_hold *h, const struct pf_frame_verdict *fv)
     free(why);
     free(words);
     free(det);
+    struct pf_buf labels = PF_BUF_INIT;
+    pf_buf_addstr(&labels, h->labels ? h->labels : "");
+    for (const char *p = fv->labels.data; p && *p;) {
+        size_t n = strcspn(p, ",");
+        char *one = pf_xasprintf("%.*s", (int)n, p);
+        add_label(&labels, one);
+        free(one);
+        p += n + (p[n] == ',');
+    }
+    pf_hold_set(&h->labels, labels.data ? labels.data : "");
+    pf_buf_release(&labels);
 }
 
 /* a message for the plugins' observe() or learn() (not checked) */

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "core/history.h"
 #include "core/journal.h"
 #include "core/relay_int.h"
 
@@ -106,11 +107,60 @@ pf_decide_refuse_anonymous(struct pf_relay *r, struct pf_route *rt,
     return 1;
 }
 
-static void
-decided(struct pf_relay *r, struct pf_hold *h, const char *what)
+/* who decided, for the metrics: the author, a supervisor, or the bot's
+   owner on the terminal */
+static const char *
+role(struct pf_relay *r, const struct pf_hold *h, const char *by)
 {
-    pf_info("%s #%u on %s", what, h->id, h->route);
-    pf_holds_remove(&r->holds, h->id);
+    if (r->ctl_ev)
+        return "terminal";
+    return strcmp(h->author_id, by) == 0 ? "author" : "supervisor";
+}
+
+/*
+ * A decision was taken (ev NULL: the hold expired): the log line names
+ * who took it and where, the history and the metrics keep it, and a
+ * hold that is no longer held is forgotten. verdict is stolen.
+ */
+static void
+decided(struct pf_relay *r, struct pf_hold *h, const char *what,
+        const char *kind, const struct pf_event *ev, const char *outcome,
+        const char *text, json_t *verdict)
+{
+    if (ev) {
+        pf_info("%s #%u on %s by %s (%s)", what, h->id, h->route, ev->author_id,
+                r->ctl_ev ? "on the terminal" : "in the chat");
+        pf_counter_add(&r->metrics.decisions, 1, kind,
+                       role(r, h, ev->author_id));
+        pf_history_decided(r->history, h, kind, ev->author_id, ev->author_name,
+                           r->ctl_ev ? "terminal" : "chat", outcome, text,
+                           verdict);
+    } else {
+        pf_info("%s #%u on %s", what, h->id, h->route);
+        pf_history_decided(r->history, h, kind, "", "", "timer", outcome, NULL,
+                           verdict);
+    }
+    if (strcmp(outcome, "held") != 0)
+        pf_holds_remove(&r->holds, h->id);
+}
+
+/* what the check of an edit said: {action, labels} (labels of findings
+   at note or above, in the reply and around it) */
+static json_t *
+verdict_json(int action, const struct pf_result *res,
+             const struct pf_frame_verdict *fv)
+{
+    json_t *labels = json_array();
+    for (size_t i = 0; res && i < res->n_found; i++)
+        if (res->found[i].action >= PF_ACT_NOTE)
+            json_array_append_new(labels, json_string(res->found[i].f.label));
+    for (const char *p = fv ? fv->labels.data : NULL; p && *p;) {
+        size_t n = strcspn(p, ",");
+        json_array_append_new(labels, json_stringn(p, n));
+        p += n + (p[n] == ',');
+    }
+    return json_pack("{s:s, s:o}", "action", pf_action_name(action), "labels",
+                     labels);
 }
 
 /*
@@ -173,7 +223,7 @@ pf_decide_send(struct pf_relay *r, struct pf_route *rt, struct pf_hold *h,
                       h->id, ev->author_name);
     pf_post_reply_in(r, rt, ev, h->thread, msg);
     r->stats.sent++;
-    decided(r, h, "sent");
+    decided(r, h, "sent", "send", ev, "sent", NULL, NULL);
 }
 
 void
@@ -194,7 +244,7 @@ pf_decide_drop(struct pf_relay *r, struct pf_route *rt, struct pf_hold *h,
     pf_post_reply_in(r, rt, ev, ev->type == PF_EV_DELETE ? NULL : h->thread,
                      msg);
     r->stats.dropped++;
-    decided(r, h, "dropped");
+    decided(r, h, "dropped", "drop", ev, "dropped", NULL, NULL);
 }
 
 void
@@ -213,13 +263,21 @@ pf_decide_edit(struct pf_relay *r, struct pf_route *rt, struct pf_hold *h,
         pf_snprintf(err, sizeof(err), "%s", fv.why.data);
     else
         rc = pf_check_text(r, rt, &as_author, text, &res, err, sizeof(err));
+    json_t *verdict =
+        rc == PF_OK
+            ? verdict_json(res.action > fv.action ? res.action : fv.action,
+                           &res, &fv)
+            : json_pack("{s:s, s:[s]}", "action", "hold", "labels",
+                        "pokerface.unchecked");
     if (rc == PF_OK && res.action <= PF_ACT_NOTE && fv.action <= PF_ACT_NOTE) {
         pf_check_frame_release(&fv);
         char *key = pf_xasprintf("pf-h%u-e%u", h->id, h->edits);
         int ok = decide_post(r, rt, h, ev, "edit", text, res.msg->ui_lang, key);
         free(key);
-        if (!ok)
+        if (!ok) {
+            json_decref(verdict);
             return;
+        }
         pf_check_learn(r, rt, h, PF_DECIDE_EDIT, ev->author_id, text);
         r->stats.edited++;
         char msg[200];
@@ -227,7 +285,7 @@ pf_decide_edit(struct pf_relay *r, struct pf_route *rt, struct pf_hold *h,
                           PF_T_EDITED_SENT, h->id);
         pf_post_reply_in(r, rt, ev, h->thread, msg);
         r->stats.sent++;
-        decided(r, h, "edited and sent");
+        decided(r, h, "edited and sent", "edit", ev, "sent", text, verdict);
         return;
     }
     /* still not fit to send: the hold stays, with the new text */
@@ -235,6 +293,7 @@ pf_decide_edit(struct pf_relay *r, struct pf_route *rt, struct pf_hold *h,
                              NULL, NULL) != PF_OK) {
         pf_recovery_failed(r, rt, ev->author_id, ev->author_name, h->lang);
         pf_check_frame_release(&fv);
+        json_decref(verdict);
         return;
     }
     /* what the check said, before learn() prepares another message (the
@@ -247,6 +306,7 @@ pf_decide_edit(struct pf_relay *r, struct pf_route *rt, struct pf_hold *h,
     } else {
         pf_hold_set(&h->why, err);
         pf_hold_set(&h->words, "");
+        pf_hold_set(&h->labels, "pokerface.unchecked");
     }
     pf_check_frame_release(&fv);
     pf_check_learn(r, rt, h, PF_DECIDE_EDIT, ev->author_id, text);
@@ -254,7 +314,7 @@ pf_decide_edit(struct pf_relay *r, struct pf_route *rt, struct pf_hold *h,
     h->edits++;
     pf_hold_set(&h->text, text);
     h->expires_ms = pf_wall_us() / 1000 + (int64_t)(r->cfg->hold_ttl_s * 1000);
-    pf_info("edit of #%u on %s held again", h->id, rt->conf->name);
+    decided(r, h, "edited and held again", "edit", ev, "held", text, verdict);
     pf_recovery_held(r, h, h->source_id);
     pf_outgoing_notice(r, rt, h, 1, 0);
 }
@@ -286,7 +346,7 @@ expire(struct pf_relay *r, struct pf_hold *h)
         pf_check_learn(r, rt, h, PF_DECIDE_EXPIRE, "", NULL);
     }
     r->stats.expired++;
-    decided(r, h, "expired");
+    decided(r, h, "expired", "expire", NULL, "expired", NULL, NULL);
 }
 
 void
@@ -294,6 +354,7 @@ pf_decide_tick_cb(lws_sorted_usec_list_t *sul)
 {
     struct pf_relay *r = lws_container_of(sul, struct pf_relay, tick);
     int64_t now = pf_wall_us() / 1000;
+    pf_history_tick(r->history, now);
     for (size_t i = 0; i < r->holds.n;) {
         struct pf_hold *h = r->holds.items[i];
         if (h->expires_ms <= now && r->conn->ops->ready(r->conn))

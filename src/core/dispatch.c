@@ -329,6 +329,10 @@ relay_event(struct pf_relay *r, const struct pf_event *ev)
     case PF_EV_STATE:
         pf_info("chat %s", ev->text);
         pf_service_chat_state(ev->text);
+        if (!strcmp(ev->text, "connected") || !strcmp(ev->text, "ready"))
+            r->connected = 1;
+        else if (!strcmp(ev->text, "disconnected"))
+            r->connected = 0;
         if (!strcmp(ev->text, "ready") && !r->recheck_done) {
             r->recheck_done = 1;
             pf_recovery_recheck(r);

@@ -29,6 +29,7 @@ hold_free(struct pf_hold *x)
     free(x->lang);
     free(x->why);
     free(x->words);
+    free(x->labels);
     free(x->details);
     free(x->notice_key);
     free(x->notice_id);

@@ -32,6 +32,8 @@ struct pf_hold {
     char *lang;          /* "fi" or "en": the language of the notices */
     char *why;           /* one line: what the rules found */
     char *words;         /* the offending words, quoted, comma-separated */
+    char *labels;        /* the labels that held it, comma-separated (not
+                            kept in the journal: the history has them) */
     char *details;       /* several lines: every finding, for !why */
     char *notice_key;    /* idempotency key of the latest notice */
     char *notice_id;     /* backend id of that notice, once known */

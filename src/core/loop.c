@@ -17,6 +17,7 @@
 #include "connectors/http.h"
 #include "connectors/ws.h"
 #include "core/control.h"
+#include "core/web.h"
 #include "pokerface/plugin.h"
 
 static const struct lws_protocols protocols[] = {
@@ -58,7 +59,9 @@ pf_loop_init(struct pf_loop *l, char *err, size_t errlen)
     info.port = CONTEXT_PORT_NO_LISTEN;
     info.protocols = protocols;
     info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-    info.fd_limit_per_thread = 1 + 64;
+    /* the chat connections, the control socket and its clients, and the
+       web listener and its connections (web.h caps them) */
+    info.fd_limit_per_thread = 1 + 64 + 1 + PF_WEB_MAX_CONN;
     info.gid = (gid_t)-1;
     info.uid = (uid_t)-1;
     l->ctx = lws_create_context(&info);

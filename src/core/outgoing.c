@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "core/history.h"
 #include "core/journal.h"
 #include "core/relay_int.h"
 
@@ -212,12 +213,14 @@ pf_outgoing_handle(struct pf_relay *r, struct pf_route *rt,
         pf_hold_set(&h->why, err);
         pf_hold_set(&h->words, "");
         pf_hold_set(&h->details, err);
+        pf_hold_set(&h->labels, "pokerface.unchecked");
         h->created_ms = pf_wall_us() / 1000;
         h->expires_ms = h->created_ms + (int64_t)(r->cfg->hold_ttl_s * 1000);
         r->stats.held++;
         pf_info("held #%u on %s from %s: could not be checked: %s", h->id,
                 rt->conf->name, ev->author_id, err);
         pf_recovery_held(r, h, pf_event_id(ev));
+        pf_outgoing_kept(r, h);
         pf_outgoing_notice(r, rt, h, 0, 0);
         pf_check_frame_release(&fv);
         return;
@@ -311,5 +314,21 @@ pf_outgoing_handle(struct pf_relay *r, struct pf_route *rt,
                                      : "");
     pf_check_frame_release(&fv);
     pf_recovery_held(r, h, pf_event_id(ev));
+    pf_outgoing_kept(r, h);
     pf_outgoing_notice(r, rt, h, 0, 0);
+}
+
+/* a new hold: in the history, and counted by its labels */
+void
+pf_outgoing_kept(struct pf_relay *r, const struct pf_hold *h)
+{
+    const char *s = h->labels ? h->labels : "";
+    pf_history_held(r->history, h);
+    while (*s) {
+        size_t n = strcspn(s, ",");
+        char *one = pf_xasprintf("%.*s", (int)n, s);
+        pf_counter_add(&r->metrics.held_by_label, 1, one, NULL);
+        free(one);
+        s += n + (s[n] == ',');
+    }
 }

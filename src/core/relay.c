@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "core/history.h"
 #include "core/journal.h"
 #include "core/relay_int.h"
 
@@ -48,6 +49,7 @@ pf_relay_note_latency(struct pf_relay *r, int64_t ns)
     else
         r->lat[r->lat_pos] = v;
     r->lat_pos = (r->lat_pos + 1) % LAT_MAX;
+    pf_histogram_observe(&r->metrics.latency, (double)v / 1e9);
 }
 
 static int
@@ -93,7 +95,23 @@ pf_relay_new(const struct pf_config *cfg, struct pf_engine *engine,
     pf_idset_init(&r->customers, SEEN_MAX);
     r->relayed = pf_xcalloc(RELAYED_MAX, sizeof(*r->relayed));
     pf_holds_init(&r->holds);
+    pf_histogram_init(&r->metrics.latency, pf_metrics_latency_bounds,
+                      pf_metrics_latency_n);
+    r->metrics.n_plugin = pf_engine_n_plugins(engine);
+    r->metrics.plugin =
+        pf_xcalloc(r->metrics.n_plugin + 1, sizeof(*r->metrics.plugin));
+    for (size_t i = 0; i < r->metrics.n_plugin; i++)
+        pf_histogram_init(&r->metrics.plugin[i], pf_metrics_check_bounds,
+                          pf_metrics_check_n);
     return r;
+}
+
+int
+pf_relay_open_history(struct pf_relay *r, const char *path,
+                      const unsigned char key[32], double days, char *err,
+                      size_t errlen)
+{
+    return pf_history_open(&r->history, path, key, days, err, errlen);
 }
 
 void
@@ -195,6 +213,10 @@ pf_relay_free(struct pf_relay *r)
         free(r->recent[i]);
     if (r->journal)
         pf_journal_close(r->journal);
+    pf_history_close(r->history);
+    pf_counter_release(&r->metrics.held_by_label);
+    pf_counter_release(&r->metrics.decisions);
+    free(r->metrics.plugin);
     free(r->routes);
     pf_idset_release(&r->seen);
     pf_idset_release(&r->customers);

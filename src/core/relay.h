@@ -24,6 +24,7 @@
 #include <libwebsockets.h>
 
 #include "base/config.h"
+#include "base/util.h"
 #include "connectors/connector.h"
 #include "core/engine.h"
 
@@ -65,6 +66,21 @@ void pf_relay_event(void *ud, const struct pf_event *ev);
 int pf_relay_open_journal(struct pf_relay *r, const char *path,
                           const unsigned char key[32], char *err,
                           size_t errlen);
+/*
+ * Keep what becomes of every hold in the history at path (history.h),
+ * sealed under key; records older than days are pruned. After
+ * pf_relay_open_journal.
+ */
+int pf_relay_open_history(struct pf_relay *r, const char *path,
+                          const unsigned char key[32], double days, char *err,
+                          size_t errlen);
+/*
+ * The Prometheus text exposition of the relay's counters, gauges and
+ * histograms, appended to out (metrics.h says what is in it).
+ */
+void pf_relay_metrics(struct pf_relay *r, struct pf_buf *out);
+/* 1 when connected and caught up (healthy); why says it either way */
+int pf_relay_health(struct pf_relay *r, char *why, size_t cap);
 /*
  * A control socket request (see control.h) from the local user `user`
  * (the bot's owner, so a supervisor); returns the answer object.

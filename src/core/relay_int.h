@@ -42,6 +42,7 @@
 #include "base/util.h"
 #include "core/holds.h"
 #include "core/jrec.h"
+#include "core/metrics.h"
 #include "core/people.h"
 #include "core/relay.h"
 #include "core/texts.h"
@@ -104,6 +105,16 @@ struct pf_unchecked {
     uint64_t jseq; /* its last RECEIVED record (compaction keeps it) */
 };
 
+/* what /metrics shows besides pf_relay_stats (metrics.c) */
+struct pf_relay_metrics {
+    struct pf_counter held_by_label; /* label */
+    struct pf_counter decisions;     /* kind, by (author, supervisor,
+                                        terminal) */
+    struct pf_histogram latency;     /* pf_relay_note_latency */
+    struct pf_histogram *plugin;     /* per instance, by index */
+    size_t n_plugin;
+};
+
 struct pf_relay {
     const struct pf_config *cfg;
     struct pf_engine *engine;
@@ -128,6 +139,10 @@ struct pf_relay {
     /* records that license nothing wait for the end of this turn of the
        loop (or the next record that does), then go in one write */
     lws_sorted_usec_list_t jflush;
+    struct pf_history *history; /* NULL: decisions are not kept */
+    struct pf_relay_metrics metrics;
+    int connected; /* the connector said "connected" last, not
+                      "disconnected" */
     struct pf_pending *pend;
     size_t n_pend, cap_pend;
     struct pf_unchecked *unch; /* from replay, until checked again */
@@ -166,6 +181,7 @@ struct pf_frame_verdict {
     int failed; /* the check itself failed (why says how): the message is
                    held unchecked, and not checked a second time */
     struct pf_buf why, words, details;
+    struct pf_buf labels; /* comma-separated */
 };
 
 /* the id an event goes by: its backend id, else its alternative one */
@@ -201,6 +217,8 @@ void pf_outgoing_handle(struct pf_relay *r, struct pf_route *rt,
    again under the same key, unless it arrived before the restart) */
 void pf_outgoing_notice(struct pf_relay *r, struct pf_route *rt,
                         struct pf_hold *h, int again, int after_restart);
+/* a new hold h: into the history and the metrics */
+void pf_outgoing_kept(struct pf_relay *r, const struct pf_hold *h);
 /* a reply of bytes that cannot reach the customer for its size (limit:
    what the bot reads, when it never got to read it; else 0) */
 void pf_outgoing_too_long(struct pf_relay *r, struct pf_route *rt,
@@ -319,6 +337,11 @@ void pf_recovery_note_cursor(struct pf_relay *r, const struct pf_event *ev);
 void pf_recovery_recheck(struct pf_relay *r);
 /* compact the journal when it has grown enough since the last time */
 void pf_recovery_maybe_compact(struct pf_relay *r);
+
+/* ---- metrics.c (and pf_relay_metrics(), pf_relay_health(), relay.h) ---- */
+
+/* a check's per-plugin times into the histograms */
+void pf_relay_metrics_plugins(struct pf_relay *r, const struct pf_result *res);
 
 /* ---- threads.c ---- */
 
