@@ -39,7 +39,7 @@ SAN ?=
 # Debian packages: build and test dependencies
 DEB_PACKAGES := build-essential pkg-config libjansson-dev libutf8proc-dev \
 	libstemmer-dev libvectorscan-dev libwebsockets-dev libsodium-dev \
-	libexpat1-dev libsystemd-dev systemd check clang-format clang prosody
+	libexpat1-dev libsystemd-dev systemd check clang-format clang prosody openssl
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 \
 	-Wmissing-prototypes -Werror=implicit-function-declaration -Werror

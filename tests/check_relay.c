@@ -1920,7 +1920,8 @@ scrape(int port, struct prom *p)
 
 /*
  * Before the bot reaches its chat server, /healthz says 503 and why, and
- * /metrics says it is not connected; the listener is up all the same.
+ * /metrics says it is not connected; the listener is up all the same,
+ * and answers over TLS when given a certificate.
  */
 START_TEST(healthz_is_503_until_connected)
 {
@@ -1964,6 +1965,60 @@ START_TEST(healthz_is_503_until_connected)
     ck_assert_msg(strstr(body, "only GET"), "%.300s", body);
     free(body);
     ck_assert_int_eq(tc_bot_stop(&s.bot), 0);
+
+    /* the same over TLS, with a certificate made here */
+    char *certs = pf_xasprintf(
+        "cd '%s' && openssl req -x509 -newkey ec -pkeyopt "
+        "ec_paramgen_curve:prime256v1 -nodes -keyout web.key -out web.crt "
+        "-days 1 -subj /CN=localhost >/dev/null 2>&1",
+        tmp);
+    ck_assert_msg(system(certs) == 0, "openssl could not make a certificate");
+    free(certs);
+    f = fopen(cfg, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "{\"plugins\": [\"example\"],\n"
+               " \"connector\": {\"type\": \"xmpp\", \"url\": "
+               "\"ws://127.0.0.1:9/xmpp-websocket\", \"jid\": "
+               "\"bot@localhost\", \"password_env\": \"PF_TEST_BOT_PW\"},\n"
+               " \"routes\": [{\"name\": \"r\", \"customer_room\": "
+               "\"c@conference.localhost\", \"internal_room\": "
+               "\"i@conference.localhost\"}],\n"
+               " \"state_dir\": \"state\", \"web\": {\"listen\": "
+               "\"127.0.0.1:0\", \"tls_cert_file\": \"web.crt\", "
+               "\"tls_key_file\": \"web.key\"}}\n");
+    fclose(f);
+    char *log2 = pf_xasprintf("%s/bot-tls.log", tmp);
+    ck_assert_int_eq(tc_bot_start(&s.bot, tu_build(), cfg, log2), 0);
+    struct pf_buf lb = PF_BUF_INIT;
+    const char *needle = "web: listening on https://127.0.0.1:";
+    port = 0;
+    for (int i = 0; i < WAIT / 20 && !port; i++) {
+        if (pf_read_file(log2, 1u << 20, &lb) == 0 && strstr(lb.data, needle))
+            port = atoi(strstr(lb.data, needle) + strlen(needle));
+        pf_buf_release(&lb);
+        struct timespec ts = {0, 20 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    ck_assert_msg(port > 0, "no HTTPS listener in %s", log2);
+    char *get = pf_xasprintf(
+        "printf 'GET /healthz HTTP/1.1\\r\\nHost: x\\r\\nConnection: "
+        "close\\r\\n\\r\\n' | timeout 10 openssl s_client -quiet -ign_eof "
+        "-connect 127.0.0.1:%d 2>/dev/null",
+        port);
+    FILE *pp = popen(get, "r");
+    ck_assert_ptr_nonnull(pp);
+    char got[4096];
+    size_t gn = fread(got, 1, sizeof(got) - 1, pp);
+    got[gn] = '\0';
+    pclose(pp);
+    free(get);
+    ck_assert_msg(strstr(got, "HTTP/1.1 503") && strstr(got, "not connected"),
+                  "over TLS: %s", got);
+    /* plain HTTP on the TLS port gets nothing of the page */
+    ck_assert_int_ne(tu_http_get(port, "/healthz", &body), 503);
+    free(body);
+    ck_assert_int_eq(tc_bot_stop(&s.bot), 0);
+    free(log2);
     tu_rmrf(tmp);
     free(tmp);
     free(cfg);

@@ -191,6 +191,24 @@ expect_exit 2 "queue send without a number" -- "$PF" queue -c "$T/run.json" send
 expect_exit 2 "queue send a non-number" -- "$PF" queue -c "$T/run.json" send x7
 expect_in "$T/err" "'x7' is not a hold number" "queue names a bad number"
 expect_exit 2 "queue --text for send" -- "$PF" queue -c "$T/run.json" --text hi send 3
+# --- queue history: read from the state directory, no bot needed ---
+expect_exit 0 "queue history with none yet" -- "$PF" queue -c "$T/run.json" history
+expect_in "$T/out" "No holds in the history." "an empty history says so"
+expect_exit 0 "queue history --json with none yet" -- "$PF" queue -c "$T/run.json" history --json
+expect_in "$T/out" "[]" "an empty history is an empty array"
+expect_exit 2 "queue history --since nonsense" -- "$PF" queue -c "$T/run.json" history --since soon
+expect_in "$T/err" "--since 'soon' is not a time" "a bad --since is named"
+expect_exit 2 "history filters on list" -- "$PF" queue -c "$T/run.json" --author aino list
+expect_in "$T/err" "are for history" "filters belong to history"
+expect_exit 2 "queue history with an argument" -- "$PF" queue -c "$T/run.json" history 3
+chmod 644 "$T/st/journal.key"
+expect_exit 2 "queue history with a readable key" -- "$PF" queue -c "$T/run.json" history
+expect_in "$T/err" "chmod 600" "history refuses a 0644 key"
+chmod 600 "$T/st/journal.key"
+printf 'not a journal at all, not at all' >"$T/st/history"
+expect_exit 2 "queue history of a file that is no history" -- "$PF" queue -c "$T/run.json" history
+expect_in "$T/err" "is not a pokerface journal" "a foreign file is named"
+rm -f "$T/st/history"
 expect_exit 2 "run with the password variable unset" -- \
     env -u PF_TEST_UNSET_PW "$PF" run -c "$T/run.json"
 expect_in "$T/err" "environment variable 'PF_TEST_UNSET_PW'" "run names the variable"

@@ -97,7 +97,7 @@ pf_relay_new(const struct pf_config *cfg, struct pf_engine *engine,
     pf_holds_init(&r->holds);
     pf_histogram_init(&r->metrics.latency, pf_metrics_latency_bounds,
                       pf_metrics_latency_n);
-    r->metrics.n_plugin = pf_engine_n_plugins(engine);
+    r->metrics.n_plugin = engine ? pf_engine_n_plugins(engine) : 0;
     r->metrics.plugin =
         pf_xcalloc(r->metrics.n_plugin + 1, sizeof(*r->metrics.plugin));
     for (size_t i = 0; i < r->metrics.n_plugin; i++)

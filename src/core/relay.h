@@ -40,7 +40,8 @@ struct pf_relay_stats {
                           (also counted in relayed) */
 };
 
-/* cfg and engine are borrowed and outlive the relay. */
+/* cfg and engine are borrowed and outlive the relay (engine NULL: only
+   the journal is replayed, as the journal benchmark does). */
 struct pf_relay *pf_relay_new(const struct pf_config *cfg,
                               struct pf_engine *engine,
                               struct lws_context *ctx);
