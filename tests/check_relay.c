@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -30,6 +32,7 @@
 #include "connectors/xmpp.h"
 #include "core/control.h"
 #include "core/journal.h"
+#include "core/web.h"
 #include "prom.h"
 #include "testutil.h"
 
@@ -1964,6 +1967,31 @@ START_TEST(healthz_is_503_until_connected)
     ck_assert_int_eq(tu_http_raw(port, post, strlen(post), &body, 5000), 405);
     ck_assert_msg(strstr(body, "only GET"), "%.300s", body);
     free(body);
+    /* connections are capped: a 17th waits for nothing and is closed,
+       and once the idle ones go, requests are answered again */
+    int idle[PF_WEB_MAX_CONN];
+    for (int i = 0; i < PF_WEB_MAX_CONN; i++) {
+        struct sockaddr_in sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sin_family = AF_INET;
+        sa.sin_port = htons((unsigned short)port);
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        idle[i] = socket(AF_INET, SOCK_STREAM, 0);
+        ck_assert_int_eq(connect(idle[i], (struct sockaddr *)&sa, sizeof(sa)),
+                         0);
+    }
+    struct timespec settle = {0, 300 * 1000 * 1000};
+    nanosleep(&settle, NULL);
+    ck_assert_int_eq(tu_http_get(port, "/healthz", &body), 0);
+    free(body);
+    ck_assert(tc_bot_logged(&s.bot, "connections open already"));
+    for (int i = 0; i < PF_WEB_MAX_CONN; i++)
+        close(idle[i]);
+    nanosleep(&settle, NULL);
+    for (int i = 0; i < 2 * PF_WEB_MAX_CONN; i++) {
+        ck_assert_int_eq(tu_http_get(port, "/healthz", &body), 503);
+        free(body);
+    }
     ck_assert_int_eq(tc_bot_stop(&s.bot), 0);
 
     /* the same over TLS, with a certificate made here */

@@ -15,6 +15,7 @@
  *   commands.c  what people ask: chat commands and the control socket
  *   recovery.c  what the relay writes in the journal and how it comes
  *               back after a restart: replay, compaction, pending posts
+ *   metrics.c   what it counts for /metrics, and what /healthz says
  *   threads.c   which internal thread answers which customer thread
  *   post.c      every post the relay makes, and what it relayed
  *   texts*.c    the words it says to people, one table per language

@@ -20,6 +20,7 @@
 #include "pokerface/plugin.h"
 
 #define CHUNK 16384
+#define IDLE_S 10 /* seconds a connection may wait for its request */
 
 struct pf_web {
     struct lws_context *ctx;
@@ -261,22 +262,33 @@ pf_web_lws_callback(struct lws *wsi, enum lws_callback_reasons reason,
     struct pf_web *w = vh ? lws_get_vhost_user(vh) : NULL;
     switch (reason) {
     case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+        /* (wsi is the listener's here: the new one does not exist yet) */
         if (w && w->n_conn >= PF_WEB_MAX_CONN) {
             pf_warn("web: %d connections open already; one more refused",
                     w->n_conn);
             return -1;
         }
+        return 0;
+    case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
         if (w) {
             w->n_conn++;
             lws_set_opaque_user_data(wsi, w); /* counted */
         }
+        /* a connection that never sends a request is closed after a
+           while, so that idle ones cannot fill every place */
+        lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_KEEPALIVE_IDLE, IDLE_S);
         return 0;
-    case LWS_CALLBACK_WSI_DESTROY:
+    case LWS_CALLBACK_WSI_DESTROY: {
         /* lws destroys the wsi of a refused connection too: only those
-           counted are counted off */
-        if (w && lws_get_opaque_user_data(wsi) == w)
-            w->n_conn--;
+           counted are counted off; by then the wsi may have left its
+           vhost, so the listener is found through the mark itself */
+        struct pf_web *counted = lws_get_opaque_user_data(wsi);
+        if (counted) {
+            counted->n_conn--;
+            lws_set_opaque_user_data(wsi, NULL);
+        }
         return 0;
+    }
     case LWS_CALLBACK_HTTP_BIND_PROTOCOL: return 0;
     case LWS_CALLBACK_HTTP:
         if (!p)
@@ -328,7 +340,7 @@ pf_web_start(struct pf_web **out, struct lws_context *ctx,
     info.protocols = protocols;
     info.user = w;
     info.keepalive_timeout = 5;
-    info.timeout_secs = 10;
+    info.timeout_secs = IDLE_S;
     info.ssl_cert_filepath = conf->tls_cert;
     info.ssl_private_key_filepath = conf->tls_key;
     info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;

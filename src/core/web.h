@@ -18,8 +18,10 @@
  * pointer the handler gets; without one (or when it finds none), such a
  * route answers 401. Answers to anything else: 404 for an unknown path,
  * 405 (with Allow) for a method the route does not take, 413 for a body
- * too big, 400 for a request libwebsockets cannot parse, each with a
- * one-line text/plain body naming the problem.
+ * too big, each with a one-line text/plain body naming the problem. A
+ * request libwebsockets cannot parse it refuses itself (403, or the
+ * connection closed when the headers are over its limit) before any of
+ * this is reached.
  */
 #ifndef PF_WEB_H
 #define PF_WEB_H
