@@ -272,9 +272,9 @@ prom_parse(const char *text, struct prom *p)
             continue;
         }
         if (line[0] == '#') {
-            char kw[8], name[200];
+            char kw[8], name[128];
             int used = 0;
-            if (sscanf(line, "# %7s %199s %n", kw, name, &used) >= 2 &&
+            if (sscanf(line, "# %7s %127s %n", kw, name, &used) >= 2 &&
                 (!strcmp(kw, "HELP") || !strcmp(kw, "TYPE"))) {
                 if (!name_ok(name, strlen(name), 1)) {
                     free(line);
