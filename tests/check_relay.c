@@ -2184,6 +2184,10 @@ START_TEST(metrics_and_history_end_to_end)
     ck_assert(MOVED("pokerface_relay_latency_seconds_count", "") >= 1);
     ck_assert(MOVED("pokerface_plugin_check_seconds_count",
                     "plugin=\"backstage\"") >= 5);
+    /* timed to the nanosecond, not with the coarse clock (which mostly
+       says 0 for a check of microseconds) */
+    ck_assert(MOVED("pokerface_plugin_check_seconds_sum",
+                    "plugin=\"backstage\"") > 0);
     ck_assert(PROM(&m1, "pokerface_held", "") == 0);
     ck_assert(PROM(&m1, "pokerface_journal_bytes", "") > 16);
     ck_assert(PROM(&m1, "pokerface_history_bytes", "") > 16);
