@@ -16,6 +16,7 @@ else
 fi
 [ -f /usr/include/libstemmer.h ] || missing="$missing libstemmer"
 command -v prosody >/dev/null 2>&1 || missing="$missing prosody"
+command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
 command -v node >/dev/null 2>&1 || missing="$missing nodejs"
 [ -d tests/node_modules/@mattermost/client ] &&
     [ -d tests/node_modules/@slack/web-api ] ||
