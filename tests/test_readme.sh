@@ -105,7 +105,7 @@ if [ -f "$T/clone/my.model" ]; then ok; else fail "train -o wrote no model"; fi
 
 # make check says in one line what is missing (here: prosody, hidden)
 mkdir -p "$T/bin"
-for c in pkg-config cc node; do
+for c in pkg-config cc node openssl; do
     p=$(command -v "$c") && ln -s "$p" "$T/bin/$c"
 done
 out=$(PATH="$T/bin" NEEDS_NO_INSTALL=1 /bin/sh "$SRC/tests/needs.sh" 2>&1)
