@@ -1280,8 +1280,11 @@ m_conversations_history(struct call *c)
             (p.from >= 0 && t > p.from))
             continue;
         if (m->thread_ts[0] && strcmp(m->thread_ts, m->ts) != 0 &&
-            !json_is_string(json_object_get(m->j, "subtype")))
-            continue;
+            strcmp(json_string_value(json_object_get(m->j, "subtype"))
+                       ? json_string_value(json_object_get(m->j, "subtype"))
+                       : "",
+                   "thread_broadcast") != 0)
+            continue; /* a reply, even a bot's: only in its thread */
         if (json_array_size(out) == (size_t)p.limit) {
             more = 1;
             next = m->ts;

@@ -399,13 +399,46 @@ await step('a thread: thread_ts events and conversations.replies',
             r.messages[0].thread_ts === root.ts, 'the root first, 2 replies');
         check(r.messages[2].text === 'Thanks', 'oldest first');
         const h = await botWeb.conversations.history({ channel: SHARED });
-        check(!h.messages.some((m) => m.text === 'Thanks'),
-            'replies are not in history');
+        check(!h.messages.some((m) => m.text === 'Thanks' ||
+            m.text === 'Looking into it'), 'replies are not in history');
+        const parent = h.messages.find((m) => m.ts === root.ts);
+        check(parent && parent.reply_count === 2 &&
+            parent.latest_reply === r.messages[2].ts &&
+            parent.reply_users_count === 2 &&
+            parent.reply_users.includes(carol.id) &&
+            parent.reply_users.includes(bot.id),
+            `the parent in history: ${JSON.stringify(parent)}`);
+        const later = await botWeb.conversations.history({
+            channel: SHARED, oldest: r.messages[1].ts,
+        });
+        check(!later.messages.some((m) => m.ts === root.ts),
+            'history since a reply: not the older parent');
+        const since = await botWeb.conversations.replies({
+            channel: SHARED, ts: root.ts, oldest: r.messages[1].ts,
+        });
+        check(since.messages.length === 2 &&
+            since.messages[0].ts === root.ts &&
+            since.messages[1].text === 'Thanks',
+            'replies since oldest: the root first, then the newer');
+        const before = await botWeb.conversations.replies({
+            channel: SHARED, ts: root.ts, latest: r.messages[2].ts,
+        });
+        check(before.messages.length === 2 &&
+            before.messages[1].text === 'Looking into it',
+            'replies until latest');
         const page = await botWeb.conversations.replies({
             channel: SHARED, ts: root.ts, limit: 2,
         });
         check(page.has_more === true &&
             page.response_metadata.next_cursor, 'replies paging');
+        const next = await botWeb.conversations.replies({
+            channel: SHARED, ts: root.ts, limit: 2,
+            cursor: page.response_metadata.next_cursor,
+        });
+        check(next.has_more === false &&
+            next.messages.some((m) => m.text === 'Thanks') &&
+            !next.messages.some((m) => m.text === 'Looking into it'),
+            'the next page of replies');
     });
 
 await step('paging with cursor', async () => {
