@@ -198,6 +198,14 @@ struct pf_connector_ops {
      */
     void (*answer)(struct pf_connector *c, const char *handle, const char *text,
                    int done);
+    /*
+     * Appended. thread (an event's thread id, a paired thread's root) may
+     * get replies while the connector is disconnected or stopped: each
+     * catch-up reads them back too. Called before start for the pairs the
+     * journal kept, oldest first, and for each new pair. NULL: the
+     * backend's catch-up sees thread replies without it.
+     */
+    void (*follow_thread)(struct pf_connector *c, const char *thread);
 };
 
 struct pf_connector {

@@ -1514,6 +1514,7 @@ static const struct pf_connector_ops mm_ops = {
     op_ready,       op_destroy, op_post_again, op_resume_after,
     op_addressable, 1,          op_fits,       NULL,
     NULL,           NULL, /* no buttons of its own */
+    NULL,                 /* its read-back has every reply */
 };
 
 struct pf_connector *

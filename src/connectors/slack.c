@@ -1173,6 +1173,12 @@ op_resume_after(struct pf_connector *c, const char *room, const char *id)
     r->last_us = pf_slack_ts_us(ts);
 }
 
+static void
+op_follow_thread(struct pf_connector *c, const char *thread)
+{
+    pf_slack_sync_follow((struct slack *)c, thread);
+}
+
 static int
 op_addressable(struct pf_connector *c, const char *user_id)
 {
@@ -1203,6 +1209,7 @@ op_destroy(struct pf_connector *c)
         for (size_t k = 0; k < THREADS_MAX; k++)
             free(r->threads[k]);
         json_decref(r->got);
+        json_decref(r->reading);
         free(r->name);
         free(r->id);
         free(r->last_ts);
@@ -1222,6 +1229,8 @@ op_destroy(struct pf_connector *c)
         free(s->seen[i]);
     for (size_t i = 0; i < EVENTS_MAX; i++)
         free(s->events[i]);
+    for (size_t i = 0; i < FOLLOW_MAX; i++)
+        free(s->follow[i]);
     pf_slack_interact_release(s);
     free(s->my_name);
     free(s->api_url);
@@ -1247,6 +1256,7 @@ static const struct pf_connector_ops slack_ops = {
     pf_slack_interact_offer,
     pf_slack_interact_edit_form,
     pf_slack_interact_answer,
+    op_follow_thread,
 };
 
 static struct pf_http *

@@ -17,6 +17,7 @@
 #define LOOK_PAGES 10        /* pages searched for a post's key */
 #define READ_PAGES 50        /* pages read back per room and connection */
 #define THREADS_MAX 32       /* threads per room whose replies are read back */
+#define FOLLOW_MAX 128       /* threads the relay follows, until a catch-up */
 #define CALL_TRIES 5         /* reads tried again on 5xx or no answer */
 #define MAX_POST_RUNES 40000 /* Slack truncates text after 40,000 chars */
 #define METHODS_MAX 24
@@ -44,6 +45,7 @@ struct room {
     size_t pending; /* calls of this read-back still out */
     size_t pages;
     json_t *got;                /* messages read back so far (owned) */
+    json_t *reading;            /* thread_ts read back this time: once */
     char *threads[THREADS_MAX]; /* recent thread_ts, a ring */
     size_t thread_at;
     char **members;
@@ -130,6 +132,10 @@ struct slack {
     struct interaction act;
     char *triggers[TRIGGERS_MAX];
     size_t triggers_at;
+    char *follow[FOLLOW_MAX]; /* thread ids (CHANNEL/TS) from the relay,
+                                 into their rooms' rings at the next
+                                 catch-up (a room's id is known then) */
+    size_t follow_at;
 };
 
 /*
@@ -197,6 +203,7 @@ void pf_slack_sync_flush_posts(struct slack *s);
 int pf_slack_sync_advance(struct room *r, const char *ts, int catchup);
 void pf_slack_sync_emit_cursor(struct slack *s, struct room *r);
 void pf_slack_sync_note_thread(struct room *r, const char *thread_ts);
+void pf_slack_sync_follow(struct slack *s, const char *thread);
 void pf_slack_sync_catch_up(struct slack *s);
 
 #endif

@@ -419,6 +419,64 @@ pf_slack_sync_note_thread(struct room *r, const char *thread_ts)
     r->thread_at = (r->thread_at + 1) % THREADS_MAX;
 }
 
+/*
+ * Threads whose replies are read back. conversations.history leaves
+ * thread replies out (and shows a parent by its own, older ts), so a
+ * reply posted while the bot was away, in a thread whose first message is
+ * older than the resume point, is read back only by conversations.replies
+ * of that thread (oldest = the resume point). Which threads: those whose
+ * parent the history read back shows with a latest_reply newer than the
+ * resume point, and those the bot knows to be active, a ring per room of
+ * the THREADS_MAX newest: seen live (a reply, a parent with replies) and
+ * followed for the relay. What survives a restart is the relay's: its
+ * thread pairs are journaled, and it gives them back before start
+ * (op follow_thread, oldest first, so the ring keeps the newest), and
+ * each new pair as it is made; nothing of the connector's own is kept.
+ */
+void
+pf_slack_sync_follow(struct slack *s, const char *thread)
+{
+    const char *slash = thread ? strchr(thread, '/') : NULL;
+    if (!slash || slash == thread || pf_slack_ts_us(slash + 1) < 0)
+        return; /* not a Slack thread id */
+    for (size_t i = 0; i < FOLLOW_MAX; i++)
+        if (s->follow[i] && strcmp(s->follow[i], thread) == 0)
+            return;
+    free(s->follow[s->follow_at]);
+    s->follow[s->follow_at] = pf_xstrdup(thread);
+    s->follow_at = (s->follow_at + 1) % FOLLOW_MAX;
+}
+
+/* the threads followed since the last catch-up, into their rooms' rings
+   (oldest first) */
+static void
+follow_into_rooms(struct slack *s)
+{
+    for (size_t k = 0; k < FOLLOW_MAX; k++) {
+        char **f = &s->follow[(s->follow_at + k) % FOLLOW_MAX];
+        if (!*f)
+            continue;
+        const char *slash = strchr(*f, '/');
+        char *channel = pf_xstrndup(*f, (size_t)(slash - *f));
+        pf_slack_sync_note_thread(pf_slack_room_by_channel(s, channel),
+                                  slash + 1);
+        free(channel);
+        free(*f);
+        *f = NULL;
+    }
+    s->follow_at = 0;
+}
+
+static void
+forget_thread(struct room *r, const char *thread_ts)
+{
+    for (size_t i = 0; i < THREADS_MAX; i++)
+        if (r->threads[i] && strcmp(r->threads[i], thread_ts) == 0) {
+            free(r->threads[i]);
+            r->threads[i] = NULL;
+        }
+}
+
 /* ---- reading back what was said while away ---- */
 
 static void
@@ -481,6 +539,16 @@ on_read(struct slack *s, struct call *q, const struct pf_http_resp *r,
     char buf[32];
     if (!rm || q->gen != rm->gen || !rm->catching)
         return; /* of a read-back a lost connection started */
+    int replies = strcmp(q->method, "conversations.replies") == 0;
+    if (replies && r->status == 200 &&
+        !strcmp(pf_json_str(o, "error"), "thread_not_found")) {
+        /* its first message is gone, and with it the thread */
+        pf_info("slack: %s: thread %s is gone; no longer read back", rm->name,
+                q->user);
+        forget_thread(rm, q->user);
+        room_call_done(s, rm);
+        return;
+    }
     if (!pf_slack_ok(r, o)) {
         pf_warn("slack: %s: what was said in %s while away could not be "
                 "read back (%s); the resume point stays, so the next "
@@ -490,7 +558,6 @@ on_read(struct slack *s, struct call *q, const struct pf_http_resp *r,
         room_call_done(s, rm);
         return;
     }
-    int replies = strcmp(q->method, "conversations.replies") == 0;
     size_t i;
     json_t *m;
     json_array_foreach (json_object_get(o, "messages"), i, m) {
@@ -503,9 +570,14 @@ on_read(struct slack *s, struct call *q, const struct pf_http_resp *r,
         if (replies && strcmp(ts, pf_json_str(m, "thread_ts")) == 0)
             continue;
         json_array_append(rm->got, m);
+        /* a parent whose thread has replies since the resume point */
         if (!replies &&
-            json_integer_value(json_object_get(m, "reply_count")) > 0)
+            json_integer_value(json_object_get(m, "reply_count")) > 0 &&
+            (!rm->last_ts ||
+             pf_slack_ts_us(pf_json_str(m, "latest_reply")) > rm->last_us)) {
             pf_slack_sync_note_thread(rm, ts);
+            read_thread(s, q->room, ts, NULL);
+        }
     }
     const char *next =
         pf_json_str(json_object_get(o, "response_metadata"), "next_cursor");
@@ -554,11 +626,18 @@ read_room(struct slack *s, size_t i, const char *cursor)
     pf_slack_call_go(q);
 }
 
+/* a thread's replies since the resume point; each thread once per
+   read-back (its first page; cursor: the next ones) */
 static void
 read_thread(struct slack *s, size_t i, const char *thread_ts,
             const char *cursor)
 {
     struct room *r = &s->rooms[i];
+    if (!cursor) {
+        if (json_object_get(r->reading, thread_ts))
+            return;
+        json_object_set_new(r->reading, thread_ts, json_true());
+    }
     struct pf_buf b;
     pf_buf_init(&b);
     pf_buf_addf(&b, "channel=%s&ts=%s&oldest=%s&limit=%d", r->id, thread_ts,
@@ -602,6 +681,7 @@ on_newest(struct slack *s, struct call *q, const struct pf_http_resp *r,
 void
 pf_slack_sync_catch_up(struct slack *s)
 {
+    follow_into_rooms(s);
     for (size_t i = 0; i < s->n_rooms; i++) {
         struct room *r = &s->rooms[i];
         r->gen++;
@@ -610,6 +690,8 @@ pf_slack_sync_catch_up(struct slack *s)
         r->partial = 0;
         json_decref(r->got);
         r->got = json_array();
+        json_decref(r->reading);
+        r->reading = json_object();
         if (!r->id)
             continue;
         r->catching = 1;

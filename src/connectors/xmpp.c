@@ -1680,6 +1680,7 @@ static const struct pf_connector_ops xmpp_ops = {
     op_ready, op_destroy, op_post_again, pf_xmpp_set_last_id,
     NULL,     0,          op_fits,       NULL,
     NULL,     NULL, /* no buttons of its own */
+    NULL,           /* no threads */
 };
 
 struct pf_connector *

@@ -151,6 +151,16 @@ pf_relay_start(struct pf_relay *r)
                                              : rt->conf->customer_room,
                                            rt->cursor[k]);
     }
+    /* the threads the journal kept, oldest first: their replies written
+       while the bot was away are read back too */
+    for (size_t i = 0; r->conn->ops->follow_thread && i < THREADS_MAX; i++) {
+        const struct pf_thread_pair *t =
+            &r->threads[(r->thread_pos + i) % THREADS_MAX];
+        if (t->in)
+            r->conn->ops->follow_thread(r->conn, t->in);
+        if (t->cust)
+            r->conn->ops->follow_thread(r->conn, t->cust);
+    }
     for (size_t i = 0; i < r->n_pend; i++) {
         struct pf_pending *p = &r->pend[i];
         r->conn->ops->post_again(r->conn, p->room, p->thread, p->text, p->key);

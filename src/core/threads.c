@@ -5,7 +5,9 @@
  * one side for a thread on the other: a customer's message mirrored into
  * the internal room, a reply relayed to the customer. Replies in either
  * thread then go in its partner. Pairs are journaled (PF_JREC_THREAD)
- * and kept through compaction (recovery.c).
+ * and kept through compaction (recovery.c), and the connector follows
+ * both threads of each pair (ops->follow_thread: their replies written
+ * while the bot was away are read back).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +60,11 @@ pf_threads_pair(struct pf_relay *r, const char *in, const char *cust,
     t->in = pf_xstrdup(in);
     t->cust = pf_xstrdup(cust);
     r->thread_pos = (r->thread_pos + 1) % THREADS_MAX;
+    /* followed from now on (those of the journal: at start) */
+    if (r->running && r->conn && r->conn->ops->follow_thread) {
+        r->conn->ops->follow_thread(r->conn, in);
+        r->conn->ops->follow_thread(r->conn, cust);
+    }
     if (journal)
         pf_recovery_write(r, PF_JREC_THREAD,
                           json_pack("{s:s, s:s}", "in", in, "cust", cust), 0,
