@@ -4268,6 +4268,123 @@ START_TEST(systemd_hears_ready_and_the_watchdog)
 }
 END_TEST
 
+/*
+ * Slack's conversations.history holds no thread replies, and shows a
+ * thread's first message by its own, older ts. A customer's question is
+ * mirrored (the two threads are paired) and both rooms go on at the top,
+ * so that the threads' first messages are older than the bot's resume
+ * points; the bot is stopped, and aino answers in the mirror's thread and
+ * the customer in hers, and Slack gives up on delivering those events.
+ * Started again, the bot reads both threads back:
+ * each reply reaches its partner thread once, and two more starts with
+ * nothing said between relay nothing again.
+ */
+START_TEST(slack_replies_in_old_threads_while_stopped_are_read_back)
+{
+    struct scene s;
+    char mirror[64], cthread[64], id[64], th[64];
+    scene_open(&s, "oldthreads", NULL, 500);
+    tc_say(s.cust, s.croom, "Hei, missä tilaukseni 4411 on?");
+    ids_of(tc_wait_msg(s.aino, s.iroom, "[customer] asiakas: Hei, missä", NULL,
+                       WAIT),
+           "mirror", mirror, th);
+    ids_of(tc_own(s.cust, s.croom, "tilaukseni 4411"), "customer's post",
+           cthread, th);
+    tc_say(s.cust, s.croom, "Ja toinen asia: osoitteeni muuttui.");
+    ck_assert_ptr_nonnull(tc_wait_msg(
+        s.aino, s.iroom, "[customer] asiakas: Ja toinen", NULL, WAIT));
+    tc_say(s.aino, s.iroom, "katson molemmat");
+    tc_pump(&s.w, QUIET);
+    ck_assert_int_eq(tc_bot_stop(&s.bot), 0);
+    /* and Slack gives up delivering the bot's events meanwhile: what
+       follows comes from the read-back, not from envelopes kept for it */
+    free(emu(&s, "fault",
+             "{\"kind\": \"outage\", \"app\": "
+             "\"UPOKERFACE\"}"));
+
+    tc_say_in(s.aino, s.iroom, mirror, ">> [T1] Tilauksesi lähti tänään.");
+    tc_say_in(s.cust, s.croom, cthread, "[T2] Kiitos! Entä lasku?");
+    tc_pump(&s.w, QUIET);
+    for (int run = 1; run <= 3; run++) {
+        bot_restart(&s, run);
+        ck_assert_msg(pump_until_logged(&s, "chat ready", WAIT) == 0,
+                      "start %d did not get ready; see %s", run, s.bot.log);
+        if (run == 1) {
+            ids_of(tc_wait_msg(s.cust, s.croom, "aino: [T1]", NULL, WAIT),
+                   "the reply in an old thread", id, th);
+            ck_assert_str_eq(th, cthread);
+            ids_of(tc_wait_msg(s.aino, s.iroom, "[customer] asiakas: [T2]",
+                               NULL, WAIT),
+                   "the mirror of the customer's answer", id, th);
+            ck_assert_str_eq(th, mirror);
+        }
+        tc_pump(&s.w, 2 * QUIET);
+        if (run < 3)
+            ck_assert_int_eq(tc_bot_stop(&s.bot), 0);
+    }
+    ck_assert_uint_eq(tc_count(s.cust, s.croom, "[T1]"), 1);
+    ck_assert_uint_eq(tc_count(s.aino, s.iroom, "[T2]"), 1);
+    ck_assert_uint_eq(tc_count(s.aino, s.iroom, "tilaukseni 4411"), 1);
+    ck_assert_uint_eq(tc_count(s.cust, s.croom, "aino: "), 1);
+    scene_close(&s);
+}
+END_TEST
+
+/*
+ * The same across an outage (Slack drops the bot's socket and the events
+ * of meanwhile are lost): the threads were paired but had no reply yet,
+ * so the bot learnt of them only from the pairing. aino's answer in the
+ * mirror's thread and the customer's in hers, written while the bot is
+ * away, come from the read-back after the reconnect, once each; a restart
+ * after that relays nothing again.
+ */
+START_TEST(slack_replies_in_old_threads_during_an_outage_are_read_back)
+{
+    struct scene s;
+    char mirror[64], cthread[64], id[64], th[64];
+    scene_open(&s, "oldthreads-outage", NULL, 3000);
+    tc_say(s.cust, s.croom, "Hei, missä tilaukseni 5522 on?");
+    ids_of(tc_wait_msg(s.aino, s.iroom, "[customer] asiakas: Hei, missä", NULL,
+                       WAIT),
+           "mirror", mirror, th);
+    ids_of(tc_own(s.cust, s.croom, "tilaukseni 5522"), "customer's post",
+           cthread, th);
+    tc_say(s.cust, s.croom, "Ja toinen asia: osoitteeni muuttui.");
+    ck_assert_ptr_nonnull(tc_wait_msg(
+        s.aino, s.iroom, "[customer] asiakas: Ja toinen", NULL, WAIT));
+    tc_say(s.aino, s.iroom, "katson molemmat");
+    tc_pump(&s.w, QUIET);
+
+    outage(&s);
+    ck_assert_msg(pump_until_logged(&s, "reconnecting", WAIT) == 0,
+                  "the bot did not notice the connection go");
+    for (int i = 0; i < WAIT / 50 && !(s.aino->ready && s.cust->ready); i++)
+        tc_pump(&s.w, 50);
+    ck_assert(s.aino->ready && s.cust->ready);
+    tc_say_in(s.aino, s.iroom, mirror, ">> [T3] Tilauksesi lähti tänään.");
+    tc_say_in(s.cust, s.croom, cthread, "[T4] Kiitos! Entä lasku?");
+    ids_of(tc_wait_msg(s.cust, s.croom, "aino: [T3]", NULL, 3 * WAIT),
+           "the reply in an old thread", id, th);
+    ck_assert_str_eq(th, cthread);
+    ids_of(tc_wait_msg(s.aino, s.iroom, "[customer] asiakas: [T4]", NULL, WAIT),
+           "the mirror of the customer's answer", id, th);
+    ck_assert_str_eq(th, mirror);
+    ck_assert_msg(tc_bot_logged(&s.bot, "caught up after a reconnect"),
+                  "relayed live, not from the catch-up: the test did not "
+                  "test the outage");
+    tc_pump(&s.w, QUIET);
+    ck_assert_int_eq(tc_bot_stop(&s.bot), 0);
+    bot_restart(&s, 1);
+    ck_assert_msg(pump_until_logged(&s, "chat ready", WAIT) == 0,
+                  "the restart did not get ready; see %s", s.bot.log);
+    tc_pump(&s.w, 2 * QUIET);
+    ck_assert_uint_eq(tc_count(s.cust, s.croom, "[T3]"), 1);
+    ck_assert_uint_eq(tc_count(s.aino, s.iroom, "[T4]"), 1);
+    ck_assert_uint_eq(tc_count(s.aino, s.iroom, "tilaukseni 5522"), 1);
+    scene_close(&s);
+}
+END_TEST
+
 /* the scenarios written once, for every backend (those that restart the
    server too: tests/prosody.sh starts Prosody in a session of its own, so
    the server a test restarted outlives the test's process group, which
@@ -4368,6 +4485,10 @@ suite_relay(void)
     tcase_add_test(tc, slack_buttons_are_authorized_like_commands);
     tcase_add_test(tc, slack_the_drop_button_drops);
     tcase_add_test(tc, slack_the_edit_form_is_checked_again);
+    tcase_add_test(tc,
+                   slack_replies_in_old_threads_while_stopped_are_read_back);
+    tcase_add_test(tc,
+                   slack_replies_in_old_threads_during_an_outage_are_read_back);
     tcase_add_test(tc,
                    slack_link_disabled_stops_reconnecting_and_releases_nothing);
     suite_add_tcase(s, tc);
