@@ -4385,6 +4385,48 @@ START_TEST(slack_replies_in_old_threads_during_an_outage_are_read_back)
 }
 END_TEST
 
+/*
+ * A followed thread whose first message is deleted while the bot is
+ * stopped is gone (conversations.replies: thread_not_found): it is no
+ * longer read back, and the read-back is whole all the same, so the
+ * resume point moves on and the next start hands nothing twice.
+ */
+START_TEST(slack_a_followed_thread_that_is_gone_stops_nothing)
+{
+    struct scene s;
+    char cthread[64], th[64];
+    scene_open(&s, "gonethread", NULL, 500);
+    tc_say(s.cust, s.croom, "Hei, missä tilaukseni 6633 on?");
+    ck_assert_ptr_nonnull(tc_wait_msg(
+        s.aino, s.iroom, "[customer] asiakas: Hei, missä", NULL, WAIT));
+    ids_of(tc_own(s.cust, s.croom, "tilaukseni 6633"), "customer's post",
+           cthread, th);
+    tc_pump(&s.w, QUIET);
+    ck_assert_int_eq(tc_bot_stop(&s.bot), 0);
+    free(emu(&s, "fault", "{\"kind\": \"outage\", \"app\": \"UPOKERFACE\"}"));
+    tc_delete(s.cust, s.croom, cthread);
+    tc_pump(&s.w, QUIET);
+    bot_restart(&s, 1);
+    ck_assert_msg(pump_until_logged(&s, "chat ready", WAIT) == 0,
+                  "the start did not get ready; see %s", s.bot.log);
+    ck_assert_msg(tc_bot_logged(&s.bot, "is gone; no longer read back"),
+                  "the gone thread was not noticed; see %s", s.bot.log);
+    tc_say(s.cust, s.croom, "[G1] Uusi kysymys laskusta.");
+    ck_assert_ptr_nonnull(
+        tc_wait_msg(s.aino, s.iroom, "[customer] asiakas: [G1]", NULL, WAIT));
+    tc_pump(&s.w, QUIET);
+    ck_assert_int_eq(tc_bot_stop(&s.bot), 0);
+    bot_restart(&s, 2);
+    ck_assert_msg(pump_until_logged(&s, "chat ready", WAIT) == 0,
+                  "the second start did not get ready; see %s", s.bot.log);
+    tc_pump(&s.w, 2 * QUIET);
+    ck_assert_uint_eq(tc_count(s.aino, s.iroom, "[G1]"), 1);
+    ck_assert_msg(!tc_bot_logged(&s.bot, "could not be read back"),
+                  "a read-back was not whole; see %s", s.bot.log);
+    scene_close(&s);
+}
+END_TEST
+
 /* the scenarios written once, for every backend (those that restart the
    server too: tests/prosody.sh starts Prosody in a session of its own, so
    the server a test restarted outlives the test's process group, which
@@ -4489,6 +4531,7 @@ suite_relay(void)
                    slack_replies_in_old_threads_while_stopped_are_read_back);
     tcase_add_test(tc,
                    slack_replies_in_old_threads_during_an_outage_are_read_back);
+    tcase_add_test(tc, slack_a_followed_thread_that_is_gone_stops_nothing);
     tcase_add_test(tc,
                    slack_link_disabled_stops_reconnecting_and_releases_nothing);
     suite_add_tcase(s, tc);
