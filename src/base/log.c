@@ -221,6 +221,7 @@ json_line(struct pf_buf *b, int level, const char *line, const char *const *kv)
 
 /* one line, written with one write(), so that the bot's lines and its
    worker's never interleave */
+PF_ATTR_PRINTF(3, 0)
 static void
 write_line(int level, const char *const *kv, const char *fmt, va_list ap)
 {
