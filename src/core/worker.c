@@ -1003,10 +1003,13 @@ pf_worker_parse_result(const struct pf_engine *e, uint64_t want_seq,
         (void)get_u32(&rd);
         take(&rd, &f->f, sizeof(f->f));
         /* past the instances: the host's own finding (pokerface.bidi),
-           which only ever holds */
+           which only ever holds, whatever score the worker wrote */
         if (rd.bad || idx > pl->n_inst ||
-            (idx == pl->n_inst && strncmp(f->f.label, "pokerface.", 10)))
+            (idx == pl->n_inst &&
+             strncmp(f->f.label, PF_LABEL_BIDI, sizeof(f->f.label)) != 0))
             return 1;
+        if (idx == pl->n_inst)
+            f->f.score = 1.0f;
         f->plugin = idx < pl->n_inst ? pl->inst[idx].name : "pokerface";
         f->action = PF_ACT_UNSET;
         if (pf_verdict_sanitize(&f->f, m, f->plugin) != 0)
