@@ -83,4 +83,14 @@ const char *const pf_texts_fi[PF_T_COUNT] = {
                           "muokattu sen jälkeen. Käytä uusinta ilmoitusta.",
     [PF_T_FORM_TOO_LONG] = "Viesti on liian pitkä muokkauslomakkeelle; "
                            "käytä komentoa %sedit %u <uusi teksti>.",
+    [PF_T_WEB_SENT] = "Lähetin sinulle yksityisviestinä kirjautumislinkin "
+                      "tarkistussivulle.",
+    [PF_T_WEB_LINK] = "Kirjautumislinkkisi tarkistussivulle (toimii kerran, "
+                      "%d minuutin ajan): %s",
+    [PF_T_WEB_OFF] = "Tarkistussivu ei ole käytössä (\"web\" "
+                     "asetuksissa).",
+    [PF_T_WEB_NO_DIRECT] = "En voi kirjoittaa sinulle yksityisesti täällä, "
+                           "joten en lähetä kirjautumislinkkiä; kysy "
+                           "esihenkilöltä.",
+    [PF_T_WEB_LINE] = "%s (tarkistussivu): %s",
 };
