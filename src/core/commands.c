@@ -21,7 +21,7 @@ help(struct pf_relay *r, struct pf_route *rt, const struct pf_event *ev,
      enum pf_ui_lang lang)
 {
     const char *p = r->cfg->command_prefix;
-    char *msg = pf_texts_fmt(lang, PF_T_HELP, p, p, p, p, p);
+    char *msg = pf_texts_fmt(lang, PF_T_HELP, p, p, p, p, p, p);
     pf_post_reply(r, rt, ev, msg);
     free(msg);
 }

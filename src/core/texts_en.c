@@ -49,8 +49,8 @@ const char *const pf_texts_en[PF_T_COUNT] = {
     [PF_T_EXPIRED_LINE] = "#%u (%s) expired, not sent.",
     [PF_T_HELP] = "Commands: %ssend N sends a held message, %sedit N text "
                   "replaces its text (checked again), %sdrop N drops it, "
-                  "%sheld lists held messages, %swhy N tells why. ✅/❌ on a "
-                  "notice works too.",
+                  "%sheld lists held messages, %swhy N tells why, %sweb sends "
+                  "you a link to the review page. ✅/❌ on a notice works too.",
     [PF_T_LIST_BLOCKED] = "blocked",
     [PF_T_LIST_HELD] = "held",
     [PF_T_NO_HELD] = "No held messages.",

@@ -47,10 +47,12 @@ const char *const pf_texts_fi[PF_T_COUNT] = {
     [PF_T_EDITED_SENT] = "#%u muokattu ja lähetetty asiakkaalle.",
     [PF_T_EXPIRED] = "#%u vanheni eikä sitä lähetetty. Tekstisi oli: %s",
     [PF_T_EXPIRED_LINE] = "#%u (%s) vanheni, ei lähetetty.",
-    [PF_T_HELP] = "Komennot: %ssend N lähettää pidätetyn viestin, %sedit N "
-                  "teksti korvaa sen tekstin (ja tarkistaa uudelleen), %sdrop "
-                  "N hylkää, %sheld listaa pidätetyt, %swhy N kertoo syyn. "
-                  "Myös ✅/❌ ilmoitukseen käy.",
+    [PF_T_HELP] =
+        "Komennot: %ssend N lähettää pidätetyn viestin, %sedit N "
+        "teksti korvaa sen tekstin (ja tarkistaa uudelleen), %sdrop "
+        "N hylkää, %sheld listaa pidätetyt, %swhy N kertoo syyn, %sweb "
+        "lähettää linkin tarkistussivulle. Myös ✅/❌ ilmoitukseen "
+        "käy.",
     [PF_T_HELD_PAGE] = "%zu pidätettyä, sivu %u/%zu",
     [PF_T_HELD_PAGE_NEXT] = "%zu pidätettyä, sivu %u/%zu: %sheld %u näyttää "
                             "seuraavat",
