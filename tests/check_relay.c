@@ -2371,8 +2371,15 @@ START_TEST(review_page_signin_and_decisions)
     free(head);
     free(body);
 
-    /* the owner's link is a supervisor's */
+    /* the terminal's history says where it was decided */
     int status;
+    char *hout = cli(&s, &status, "queue -c %s/pf.json history", s.tmp);
+    ck_assert_msg(status == 0 && strstr(hout, "send -> sent, by aino") &&
+                      strstr(hout, "on the review page"),
+                  "queue history: %s", hout);
+    free(hout);
+
+    /* the owner's link is a supervisor's */
     char *out = cli(&s, &status, "web-login -c %s/pf.json", s.tmp);
     ck_assert_msg(status == 0 && strstr(out, "/login?t="), "web-login: %s",
                   out);
