@@ -432,6 +432,41 @@ pf_commands_choice(struct pf_relay *r, const struct pf_event *ev)
 }
 
 json_t *
+pf_commands_decide_as(struct pf_relay *r, struct pf_route *rt,
+                      struct pf_hold *h, const char *cmd, const char *text,
+                      const char *who, const char *name, const char *via)
+{
+    unsigned id = h->id;
+    struct pf_event ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.type = PF_EV_MESSAGE;
+    ev.thread = ev.msg_id = ev.alt_id = ev.ref_id = ev.key = "";
+    ev.author_id = who;
+    ev.author_name = name;
+    ev.text = text ? text : "";
+    r->ctl_ev = &ev;
+    r->ctl_via = via;
+    pf_buf_init(&r->ctl_answer);
+    if (!strcmp(cmd, "send"))
+        pf_decide_send(r, rt, h, &ev);
+    else if (!strcmp(cmd, "drop"))
+        pf_decide_drop(r, rt, h, &ev);
+    else
+        pf_decide_edit(r, rt, h, &ev, text);
+    r->ctl_ev = NULL;
+    r->ctl_via = NULL;
+    const struct pf_hold *still = pf_holds_get(&r->holds, id);
+    json_t *o =
+        json_pack("{s:b, s:s, s:s}", "ok", 1, "state",
+                  !still ? (!strcmp(cmd, "drop") ? "dropped" : "sent")
+                  : !strcmp(cmd, "edit") ? "held"
+                                         : "unchanged",
+                  "message", r->ctl_answer.data ? r->ctl_answer.data : "");
+    pf_buf_release(&r->ctl_answer);
+    return o;
+}
+
+json_t *
 pf_relay_control(struct pf_relay *r, json_t *req, const char *user)
 {
     const char *cmd = json_string_value(json_object_get(req, "cmd"));
@@ -532,31 +567,8 @@ pf_relay_control(struct pf_relay *r, json_t *req, const char *user)
         return pf_control_error(
             "the chat is not connected; try again in a moment");
     char *who = pf_xasprintf("local:%s", user);
-    struct pf_event ev;
-    memset(&ev, 0, sizeof(ev));
-    ev.type = PF_EV_MESSAGE;
-    ev.thread = ev.msg_id = ev.alt_id = ev.ref_id = ev.key = "";
-    ev.author_id = who;
-    ev.author_name = user;
-    ev.text = text ? text : "";
-    r->ctl_ev = &ev;
-    pf_buf_init(&r->ctl_answer);
     pf_info("%s #%u decided on the control socket by %s", cmd, id, user);
-    if (!strcmp(cmd, "send"))
-        pf_decide_send(r, rt, h, &ev);
-    else if (!strcmp(cmd, "drop"))
-        pf_decide_drop(r, rt, h, &ev);
-    else
-        pf_decide_edit(r, rt, h, &ev, text);
-    r->ctl_ev = NULL;
-    const struct pf_hold *still = pf_holds_get(&r->holds, id);
-    json_t *o =
-        json_pack("{s:b, s:s, s:s}", "ok", 1, "state",
-                  !still ? (!strcmp(cmd, "drop") ? "dropped" : "sent")
-                  : !strcmp(cmd, "edit") ? "held"
-                                         : "unchanged",
-                  "message", r->ctl_answer.data ? r->ctl_answer.data : "");
-    pf_buf_release(&r->ctl_answer);
+    json_t *o = pf_commands_decide_as(r, rt, h, cmd, text, who, user, NULL);
     free(who);
     return o;
 }

@@ -426,9 +426,8 @@ pf_history_append(struct pf_history *h, int type, json_t *o, char *err,
     return rc;
 }
 
-/* "a,b" -> ["a", "b"] */
-static json_t *
-labels_json(const char *s)
+json_t *
+pf_history_labels(const char *s)
 {
     json_t *a = json_array();
     while (s && *s) {
@@ -459,7 +458,7 @@ pf_history_held(struct pf_history *h, const struct pf_hold *hold)
                   (json_int_t)hold->id, "route", hold->route, "author",
                   hold->author_id, "name", hold->author_name, "action",
                   hold->action == PF_ACT_BLOCK ? "block" : "hold", "labels",
-                  labels_json(hold->labels), "words",
+                  pf_history_labels(hold->labels), "words",
                   hold->words ? hold->words : "", "why",
                   hold->why ? hold->why : "", "text", hold->text, "at",
                   (json_int_t)(pf_wall_us() / 1000)));

@@ -129,6 +129,9 @@ void pf_history_decided(struct pf_history *h, const struct pf_hold *hold,
 int pf_history_append(struct pf_history *h, int type, json_t *o, char *err,
                       size_t errlen);
 
+/* labels as a hold keeps them ("a,b") as a JSON array (["a", "b"]) */
+json_t *pf_history_labels(const char *s);
+
 uint64_t pf_history_size(const struct pf_history *h);
 void pf_history_close(struct pf_history *h);
 

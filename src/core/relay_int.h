@@ -301,6 +301,17 @@ void pf_commands_run(struct pf_relay *r, struct pf_route *rt,
 /* a choice made with the chat's controls (PF_EV_CHOICE): checked as the
    command it stands for, then decided */
 void pf_commands_choice(struct pf_relay *r, const struct pf_event *ev);
+/*
+ * A decision (cmd: send, edit with text, drop) about h on rt by who
+ * (name), taken outside the chat: via NULL on the terminal, "web" on the
+ * review page. The caller has checked that who may take it. Its answers
+ * go into the result, {ok, state: "sent"|"dropped"|"held"|"unchanged",
+ * message}, and a line in the room tells the team.
+ */
+json_t *pf_commands_decide_as(struct pf_relay *r, struct pf_route *rt,
+                              struct pf_hold *h, const char *cmd,
+                              const char *text, const char *who,
+                              const char *name, const char *via);
 
 /* ---- recovery.c (and pf_relay_open_journal(), relay.h) ---- */
 

@@ -343,6 +343,18 @@ file_cb(void *ud, const struct pf_web_req *req, struct pf_web_resp *resp)
 /* ---- sign-in ---- */
 
 static void
+link_refused(struct pf_web_resp *resp, int fi)
+{
+    small_page(resp, 403, fi,
+               fi ? "Linkki ei kelpaa" : "This link does not work",
+               fi ? "Kirjautumislinkki on jo käytetty tai vanhentunut. "
+                    "Pyydä uusi kirjoittamalla !web tiimin keskusteluun."
+                  : "This sign-in link was used already or has expired. "
+                    "Ask for a new one by writing !web in the team chat.",
+               NULL, NULL);
+}
+
+static void
 login_get_cb(void *ud, const struct pf_web_req *req, struct pf_web_resp *resp)
 {
     struct pf_webapp *a = ud;
@@ -350,13 +362,7 @@ login_get_cb(void *ud, const struct pf_web_req *req, struct pf_web_resp *resp)
     const char *t = pf_web_arg(req, "t");
     struct wlink *l = t ? link_find(a, t, strlen(t)) : NULL;
     if (!l) {
-        small_page(resp, 403, fi,
-                   fi ? "Linkki ei kelpaa" : "This link does not work",
-                   fi ? "Kirjautumislinkki on jo käytetty tai vanhentunut. "
-                        "Pyydä uusi kirjoittamalla !web tiimin keskusteluun."
-                      : "This sign-in link was used already or has expired. "
-                        "Ask for a new one by writing !web in the team chat.",
-                   NULL, NULL);
+        link_refused(resp, fi);
         return;
     }
     char *text = pf_xasprintf(fi ? "Kirjaudu tarkistussivulle nimellä %s."
@@ -384,13 +390,7 @@ login_post_cb(void *ud, const struct pf_web_req *req, struct pf_web_resp *resp)
     if (!l) {
         pf_info("web: a sign-in with a link that was used, expired or never "
                 "given; refused");
-        small_page(resp, 403, fi,
-                   fi ? "Linkki ei kelpaa" : "This link does not work",
-                   fi ? "Kirjautumislinkki on jo käytetty tai vanhentunut. "
-                        "Pyydä uusi kirjoittamalla !web tiimin keskusteluun."
-                      : "This sign-in link was used already or has expired. "
-                        "Ask for a new one by writing !web in the team chat.",
-                   NULL, NULL);
+        link_refused(resp, fi);
         return;
     }
     char tok[TOKEN_CHARS + 1];
@@ -494,19 +494,6 @@ words_json(const struct pf_hold *h)
 }
 
 static json_t *
-labels_json(const char *s)
-{
-    json_t *v = json_array();
-    while (s && *s) {
-        size_t n = strcspn(s, ",");
-        if (n)
-            json_array_append_new(v, json_stringn(s, n));
-        s += n + (s[n] == ',');
-    }
-    return v;
-}
-
-static json_t *
 hold_json(struct pf_webapp *a, const struct wsession *s,
           const struct pf_hold *h, int full)
 {
@@ -519,7 +506,7 @@ hold_json(struct pf_webapp *a, const struct wsession *s,
         h->action == PF_ACT_BLOCK ? "block" : "hold", "route", h->route,
         "author", h->author_id, "name", h->author_name, "why",
         h->why ? h->why : "", "words", words_json(h), "labels",
-        labels_json(h->labels), "edits", (json_int_t)h->edits, "created",
+        pf_history_labels(h->labels), "edits", (json_int_t)h->edits, "created",
         (json_int_t)h->created_ms, "expires", (json_int_t)h->expires_ms, "text",
         h->text, "may_decide", sup || mine, "may_send",
         (sup || mine) && (h->action != PF_ACT_BLOCK || sup));
@@ -635,7 +622,6 @@ decide_cb(void *ud, const struct pf_web_req *req, struct pf_web_resp *resp)
             return;
         }
     }
-    int sup = is_sup(a, s);
     if (!s->local &&
         !pf_decide_may(r, h, send, s->who, s->name, why, sizeof(why))) {
         r->stats.refused++;
@@ -644,7 +630,6 @@ decide_cb(void *ud, const struct pf_web_req *req, struct pf_web_resp *resp)
         json_decref(o);
         return;
     }
-    (void)sup;
     struct pf_route *rt = pf_relay_route_by_name(r, h->route);
     if (!rt) {
         json_error(resp, 409,
@@ -660,34 +645,10 @@ decide_cb(void *ud, const struct pf_web_req *req, struct pf_web_resp *resp)
         json_decref(o);
         return;
     }
-    struct pf_event ev;
-    memset(&ev, 0, sizeof(ev));
-    ev.type = PF_EV_MESSAGE;
-    ev.thread = ev.msg_id = ev.alt_id = ev.ref_id = ev.key = "";
-    ev.author_id = s->who;
-    ev.author_name = s->name;
-    ev.text = text ? text : "";
-    r->ctl_ev = &ev;
-    r->ctl_via = "web";
-    pf_buf_init(&r->ctl_answer);
     pf_info("web: %s #%u decided on the review page by %s", act, id, s->who);
-    if (send)
-        pf_decide_send(r, rt, h, &ev);
-    else if (!strcmp(act, "drop"))
-        pf_decide_drop(r, rt, h, &ev);
-    else
-        pf_decide_edit(r, rt, h, &ev, text);
-    r->ctl_ev = NULL;
-    r->ctl_via = NULL;
-    const struct pf_hold *still = pf_holds_get(&r->holds, id);
-    json_answer(resp, 200,
-                json_pack("{s:b, s:s, s:s}", "ok", 1, "state",
-                          !still ? (!strcmp(act, "drop") ? "dropped" : "sent")
-                          : !strcmp(act, "edit") ? "held"
-                                                 : "unchanged",
-                          "message",
-                          r->ctl_answer.data ? r->ctl_answer.data : ""));
-    pf_buf_release(&r->ctl_answer);
+    json_answer(
+        resp, 200,
+        pf_commands_decide_as(r, rt, h, act, text, s->who, s->name, "web"));
     json_decref(o);
 }
 
