@@ -30,7 +30,8 @@ struct pf_web {
     size_t n_routes;
     pf_web_session_fn session_fn;
     void *session_ud;
-    int n_conn; /* connections open now */
+    struct lws *conns[PF_WEB_MAX_CONN]; /* the connections open now */
+    int n_conn;
     char *where;
     int tls;
     struct lws **streams; /* the connections that are event streams */
@@ -448,8 +449,8 @@ pf_web_lws_callback(struct lws *wsi, enum lws_callback_reasons reason,
         }
         return 0;
     case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
-        if (w) {
-            w->n_conn++;
+        if (w && w->n_conn < PF_WEB_MAX_CONN) {
+            w->conns[w->n_conn++] = wsi;
             lws_set_opaque_user_data(wsi, w); /* counted */
         }
         /* a connection that never sends a request is closed after a
@@ -462,7 +463,11 @@ pf_web_lws_callback(struct lws *wsi, enum lws_callback_reasons reason,
            vhost, so the listener is found through the mark itself */
         struct pf_web *counted = lws_get_opaque_user_data(wsi);
         if (counted) {
-            counted->n_conn--;
+            for (int i = 0; i < counted->n_conn; i++)
+                if (counted->conns[i] == wsi) {
+                    counted->conns[i] = counted->conns[--counted->n_conn];
+                    break;
+                }
             lws_set_opaque_user_data(wsi, NULL);
         }
         return 0;
@@ -493,8 +498,8 @@ pf_web_lws_callback(struct lws *wsi, enum lws_callback_reasons reason,
     case LWS_CALLBACK_HTTP_WRITEABLE: return p ? writeable(wsi, p) : -1;
     case LWS_CALLBACK_CLOSED_HTTP:
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
-        if (p && p->stream)
-            stream_gone(w, wsi);
+        if (p && p->stream) /* w through the mark: see WSI_DESTROY */
+            stream_gone(lws_get_opaque_user_data(wsi), wsi);
         if (p)
             pss_clear(p);
         return 0;
@@ -581,6 +586,17 @@ pf_web_stop(struct pf_web *w)
     if (!w)
         return;
     lws_sul_cancel(&w->ping);
+    /* every connection closed now, while w is there for their last
+       callbacks (lws would close them later, when w is gone) */
+    while (w->n_conn > 0) {
+        int before = w->n_conn;
+        lws_set_timeout(w->conns[0], PENDING_TIMEOUT_CLOSE_SEND,
+                        LWS_TO_KILL_SYNC);
+        if (w->n_conn == before) { /* not closed: not counted then */
+            lws_set_opaque_user_data(w->conns[0], NULL);
+            w->conns[0] = w->conns[--w->n_conn];
+        }
+    }
     lws_vhost_destroy(w->vh);
     free(w->streams);
     free(w->routes);
