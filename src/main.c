@@ -27,6 +27,7 @@ static const struct cmd cmds[] = {
     {"queue", pf_cmd_queue, "review held messages of the running bot"},
     {"status", pf_cmd_status, "what the running bot is doing"},
     {"keygen", pf_cmd_keygen, "create a key for the sealed journal"},
+    {"web-login", pf_cmd_web_login, "a sign-in link to the review page"},
 };
 
 static void
@@ -40,7 +41,7 @@ usage(FILE *f)
                "\n"
                "commands:\n");
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-        fprintf(f, "  %-8s %s\n", cmds[i].name, cmds[i].summary);
+        fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].summary);
     fprintf(f, "\n'pokerface COMMAND --help' tells more about a command.\n"
                "'pokerface --version' prints the version.\n");
 }

@@ -13,6 +13,7 @@
 #include "base/util.h"
 #include "core/history.h"
 #include "core/journal.h"
+#include "core/ledger.h"
 #include "testutil.h"
 
 static unsigned char key[PF_KEY_BYTES];
@@ -334,6 +335,160 @@ START_TEST(fuzz_seeds_read)
 }
 END_TEST
 
+/* ---- the page's view of it (ledger.h) ---- */
+
+static void
+ledger_rec(struct pf_ledger *l, int type, const char *json)
+{
+    json_error_t e;
+    json_t *o = json_loads(json, 0, &e);
+    ck_assert_msg(o != NULL, "%s: %s", json, e.text);
+    pf_ledger_add(l, type, 0, o);
+    json_decref(o);
+}
+
+#define DAY 86400000LL
+#define NOW (20000 * DAY + 3600000) /* 2024-10-04, 01:00 UTC */
+
+static void
+ledger_held(struct pf_ledger *l, int id, int64_t at, const char *label,
+            const char *text)
+{
+    char *j = pf_xasprintf(
+        "{\"hold\": %d, \"route\": \"r\", \"author\": \"a@x\", \"name\": "
+        "\"aino\", \"action\": \"hold\", \"labels\": [\"%s\"], \"words\": "
+        "\"\", \"why\": \"w\", \"text\": \"%s\", \"at\": %lld}",
+        id, label, text, (long long)at);
+    ledger_rec(l, PF_HREC_HELD, j);
+    free(j);
+}
+
+static void
+ledger_decided(struct pf_ledger *l, int id, const char *kind,
+               const char *outcome, int64_t at)
+{
+    char *j = pf_xasprintf(
+        "{\"hold\": %d, \"route\": \"r\", \"kind\": \"%s\", \"by\": \"s@x\", "
+        "\"name\": \"sanna\", \"via\": \"web\", \"outcome\": \"%s\", "
+        "\"at\": %lld}",
+        id, kind, outcome, (long long)at);
+    ledger_rec(l, PF_HREC_DECISION, j);
+    free(j);
+}
+
+static const char *
+outcome_of(json_t *items, int id)
+{
+    size_t i;
+    json_t *it;
+    json_array_foreach (items, i, it)
+        if (json_integer_value(json_object_get(it, "hold")) == id)
+            return json_string_value(json_object_get(it, "outcome"));
+    return NULL;
+}
+
+/*
+ * What became of each hold: sent as is, edited (also when an edit was
+ * held first and then sent), dropped, expired, open; a decision whose
+ * hold is unknown changes nothing; filters, newest first; statistics per
+ * day (every day, zeros too) and per label; CSV quotes what it must and
+ * defuses what a spreadsheet would run; pruning forgets old holds.
+ */
+START_TEST(the_ledger_says_what_became_of_each_hold)
+{
+    struct pf_ledger *l = pf_ledger_new();
+    ledger_held(l, 1, NOW - 2 * DAY, "backstage.joke", "one");
+    ledger_held(l, 2, NOW - DAY, "backstage.derogatory", "two, \\\"quoted\\\"");
+    ledger_held(l, 3, NOW - 100, "backstage.derogatory", "=HYPERLINK(1)");
+    ledger_held(l, 4, NOW - 50, "backstage.joke", "four");
+    ledger_held(l, 5, NOW - 40, "backstage.joke", "five");
+    ledger_decided(l, 1, "send", "sent", NOW - 2 * DAY + 5);
+    ledger_decided(l, 2, "edit", "held", NOW - DAY + 5);
+    ledger_decided(l, 2, "send", "sent", NOW - DAY + 9);
+    ledger_decided(l, 3, "drop", "dropped", NOW - 90);
+    ledger_decided(l, 4, "expire", "expired", NOW - 10);
+    ledger_decided(l, 9, "send", "sent", NOW - 10); /* no such hold */
+    ck_assert_uint_eq(pf_ledger_count(l), 5);
+
+    struct pf_ledger_filter f;
+    memset(&f, 0, sizeof(f));
+    json_t *all = pf_ledger_items(l, &f);
+    ck_assert_uint_eq(json_array_size(all), 5);
+    ck_assert_int_eq(
+        json_integer_value(json_object_get(json_array_get(all, 0), "hold")), 5);
+    ck_assert_str_eq(outcome_of(all, 1), "sent");
+    ck_assert_str_eq(outcome_of(all, 2), "edited");
+    ck_assert_str_eq(outcome_of(all, 3), "dropped");
+    ck_assert_str_eq(outcome_of(all, 4), "expired");
+    ck_assert_str_eq(outcome_of(all, 5), "open");
+    json_t *two = json_array_get(all, 3);
+    ck_assert_uint_eq(json_array_size(json_object_get(two, "decisions")), 2);
+    ck_assert_str_eq(json_string_value(json_object_get(two, "decided_by")),
+                     "sanna");
+    ck_assert_str_eq(json_string_value(json_object_get(two, "via")), "web");
+    json_decref(all);
+
+    f.label = "backstage.joke";
+    f.outcome = "open";
+    json_t *some = pf_ledger_items(l, &f);
+    ck_assert_uint_eq(json_array_size(some), 1);
+    json_decref(some);
+    memset(&f, 0, sizeof(f));
+    f.author = "AINO";
+    f.since_ms = NOW - DAY - 1;
+    some = pf_ledger_items(l, &f);
+    ck_assert_uint_eq(json_array_size(some), 4);
+    json_decref(some);
+    f.author = "ville";
+    some = pf_ledger_items(l, &f);
+    ck_assert_uint_eq(json_array_size(some), 0);
+    json_decref(some);
+
+    json_t *st = pf_ledger_stats(l, NOW, 3);
+    json_t *days = json_object_get(st, "days");
+    ck_assert_uint_eq(json_array_size(days), 3);
+    json_t *d0 = json_array_get(days, 0), *d2 = json_array_get(days, 2);
+    ck_assert_str_eq(json_string_value(json_object_get(d0, "day")),
+                     "2024-10-02");
+    ck_assert_int_eq(json_integer_value(json_object_get(d0, "held")), 1);
+    ck_assert_int_eq(json_integer_value(json_object_get(d0, "sent")), 1);
+    ck_assert_int_eq(json_integer_value(json_object_get(d2, "held")), 3);
+    ck_assert_int_eq(json_integer_value(json_object_get(d2, "dropped")), 1);
+    ck_assert_int_eq(json_integer_value(json_object_get(d2, "expired")), 1);
+    ck_assert_int_eq(json_integer_value(json_object_get(d2, "sent")), 0);
+    size_t i;
+    json_t *lc;
+    int seen = 0;
+    json_array_foreach (json_object_get(st, "labels"), i, lc)
+        if (!strcmp(json_string_value(json_object_get(lc, "label")),
+                    "backstage.joke")) {
+            ck_assert_int_eq(json_integer_value(json_object_get(lc, "held")),
+                             3);
+            ck_assert_int_eq(json_integer_value(json_object_get(lc, "sent")),
+                             1);
+            seen = 1;
+        }
+    ck_assert(seen);
+    json_decref(st);
+
+    struct pf_buf csv = PF_BUF_INIT;
+    memset(&f, 0, sizeof(f));
+    pf_ledger_csv(l, &f, &csv);
+    pf_buf_addstr(&csv, "");
+    ck_assert_msg(!strncmp(csv.data, "hold,held_at,route,author,labels,", 33),
+                  "%s", csv.data);
+    ck_assert_msg(strstr(csv.data, ",\"two, \"\"quoted\"\"\"\r\n"), "%s",
+                  csv.data);
+    ck_assert_msg(strstr(csv.data, ",\"'=HYPERLINK(1)\"\r\n"), "%s", csv.data);
+    ck_assert_msg(strstr(csv.data, "2024-10-02T01:00:00Z"), "%s", csv.data);
+    pf_buf_release(&csv);
+
+    pf_ledger_prune(l, NOW - DAY - 1);
+    ck_assert_uint_eq(pf_ledger_count(l), 4);
+    pf_ledger_free(l);
+}
+END_TEST
+
 Suite *
 suite_history(void)
 {
@@ -345,6 +500,7 @@ suite_history(void)
     tcase_add_test(tc, a_changed_record_is_reported_and_stops_pruning);
     tcase_add_test(tc, a_sealed_record_of_another_kind_is_reported);
     tcase_add_test(tc, fuzz_seeds_read);
+    tcase_add_test(tc, the_ledger_says_what_became_of_each_hold);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -2091,6 +2092,304 @@ decision_str(json_t *h, size_t k, const char *key)
     const char *v = json_string_value(json_object_get(d, key));
     return v ? v : "";
 }
+
+/* ---- the review page's server side ---- */
+
+/* an HTTP request to the bot's listener: status; *head and *body */
+static int
+web_req(int port, const char *method, const char *path, const char *cookie,
+        const char *csrf, const char *body, char **head, char **out)
+{
+    char *req = pf_xasprintf(
+        "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+        "%s%s%s%s%s%sContent-Length: %zu\r\n\r\n%s",
+        method, path, cookie ? "Cookie: " : "", cookie ? cookie : "",
+        cookie ? "\r\n" : "", csrf ? "X-CSRF-Token: " : "", csrf ? csrf : "",
+        csrf ? "\r\n" : "", body ? strlen(body) : 0, body ? body : "");
+    int st = tu_http_full(port, req, strlen(req), head, out, 5000);
+    free(req);
+    return st;
+}
+
+/* u asks for a sign-in link with !web; its path ("/login?t=...") */
+static char *
+web_link(struct scene *s, struct tc_user *u)
+{
+    size_t from = u->n;
+    tc_say(u, s->iroom, "!web");
+    const struct tc_msg *m = tc_wait_msg(u, NULL, "/login?t=", &from, WAIT);
+    ck_assert_msg(m != NULL, "%s got no sign-in link privately", u->name);
+    ck_assert_msg(!m->room || !*m->room, "the link came in a room: %s",
+                  m->room);
+    const char *p = strstr(m->text, "/login?t=");
+    size_t n = strcspn(p, " \n");
+    return pf_xasprintf("%.*s", (int)n, p);
+}
+
+/* open the link and press the button: the session cookie ("pf_session=") */
+static char *
+web_signin(int port, const char *link)
+{
+    char *head, *body;
+    ck_assert_int_eq(web_req(port, "GET", link, NULL, NULL, NULL, &head, &body),
+                     200);
+    ck_assert_msg(strstr(body, "id=\"signin\"") && strstr(body, "<form"),
+                  "no sign-in button: %s", body);
+    ck_assert_msg(strstr(head, "content-security-policy: default-src 'none'"),
+                  "no CSP: %s", head);
+    free(head);
+    free(body);
+    /* showing the page used nothing up: the button still works */
+    char *form = pf_xasprintf("t=%s", strstr(link, "t=") + 2);
+    ck_assert_int_eq(
+        web_req(port, "POST", "/login", NULL, NULL, form, &head, &body), 303);
+    const char *c = strstr(head, "set-cookie: pf_session=");
+    ck_assert_msg(c != NULL, "no session cookie: %s", head);
+    size_t n = strcspn(c + 12, ";\r");
+    char *cookie = pf_xasprintf("%.*s", (int)n, c + 12);
+    ck_assert_msg(strstr(c, "HttpOnly") && strstr(c, "SameSite=Strict") &&
+                      strstr(head, "location: /"),
+                  "cookie or redirect: %s", head);
+    free(head);
+    free(body);
+    /* a link works once */
+    ck_assert_int_eq(
+        web_req(port, "POST", "/login", NULL, NULL, form, NULL, &body), 403);
+    ck_assert_msg(strstr(body, "used already or has expired"), "%s", body);
+    free(body);
+    free(form);
+    return cookie;
+}
+
+/* GET an API path as JSON */
+static json_t *
+web_json(int port, const char *path, const char *cookie, int want)
+{
+    char *body;
+    ck_assert_int_eq(
+        web_req(port, "GET", path, cookie, NULL, NULL, NULL, &body), want);
+    json_error_t e;
+    json_t *o = json_loads(body, 0, &e);
+    ck_assert_msg(o != NULL, "%s is not JSON: %s", path, body);
+    free(body);
+    return o;
+}
+
+static json_t *
+hold_in(json_t *q, unsigned id)
+{
+    size_t i;
+    json_t *h;
+    json_array_foreach (json_object_get(q, "holds"), i, h)
+        if (json_integer_value(json_object_get(h, "hold")) == (json_int_t)id)
+            return h;
+    return NULL;
+}
+
+/*
+ * The review page's server on a real Prosody: !web sends a one-time link
+ * privately; opening it uses nothing up, the button starts a session (an
+ * HttpOnly, SameSite=Strict cookie) and the link is spent; the queue shows
+ * the hold with its words; another agent sees it but may not decide (and
+ * is refused when he tries); a change without the CSRF token is refused;
+ * the author's Send reaches the customer once, the room is told, the log
+ * and the history say it was done on the page, a live event stream hears
+ * of it, the statistics and the CSV count it. The owner's web-login link
+ * is a supervisor's; an expired link, no cookie and a signed-out session
+ * are refused.
+ */
+START_TEST(review_page_signin_and_decisions)
+{
+    struct scene s;
+    char *body, *head;
+    scene_open(&s, "page",
+               ", \"web\": {\"listen\": \"127.0.0.1:0\", \"link_ttl_s\": 4}",
+               500);
+    int port = web_port(&s);
+    unsigned a = say_held(&s, "lol this guy is a total idiot", "idiot");
+    char *link_a = web_link(&s, s.aino);
+    char *link_v = web_link(&s, s.ville);
+    char *ck_a = web_signin(port, link_a);
+    char *ck_v = web_signin(port, link_v);
+
+    json_t *qa = web_json(port, "/api/queue", ck_a, 200);
+    json_t *h = hold_in(qa, a);
+    ck_assert_msg(h != NULL, "hold #%u not in the queue", a);
+    ck_assert_str_eq(
+        json_string_value(json_array_get(json_object_get(h, "words"), 0)),
+        "idiot");
+    ck_assert(json_is_true(json_object_get(h, "may_send")));
+    ck_assert_str_eq(json_string_value(json_object_get(h, "text")),
+                     "lol this guy is a total idiot");
+    ck_assert(json_is_false(
+        json_object_get(json_object_get(qa, "me"), "supervisor")));
+    const char *csrf_a = json_string_value(json_object_get(qa, "csrf"));
+    json_t *qv = web_json(port, "/api/queue", ck_v, 200);
+    h = hold_in(qv, a);
+    ck_assert_msg(h != NULL, "ville does not see the hold");
+    ck_assert(json_is_false(json_object_get(h, "may_send")) &&
+              json_is_false(json_object_get(h, "may_decide")));
+    const char *csrf_v = json_string_value(json_object_get(qv, "csrf"));
+    char *hpath = pf_xasprintf("/api/hold?id=%u", a);
+    json_t *hd = web_json(port, hpath, ck_v, 200);
+    free(hpath);
+    ck_assert_msg(json_array_size(json_object_get(hd, "details")) >= 1,
+                  "no details");
+    json_decref(hd);
+
+    /* ville may not decide aino's hold; nobody decides without a token */
+    char *sendit = pf_xasprintf("{\"id\": %u, \"action\": \"send\"}", a);
+    ck_assert_int_eq(
+        web_req(port, "POST", "/api/decide", ck_v, csrf_v, sendit, NULL, &body),
+        403);
+    ck_assert_msg(strstr(body, "aino"), "why not: %s", body);
+    free(body);
+    ck_assert_int_eq(
+        web_req(port, "POST", "/api/decide", ck_a, NULL, sendit, NULL, &body),
+        403);
+    ck_assert_msg(strstr(body, "CSRF"), "%s", body);
+    free(body);
+    ck_assert_int_eq(
+        web_req(port, "POST", "/api/decide", ck_a, csrf_v, sendit, NULL, &body),
+        403);
+    free(body);
+    ck_assert_int_eq(
+        web_req(port, "POST", "/api/decide", NULL, csrf_a, sendit, NULL, &body),
+        401);
+    free(body);
+    json_t *still = web_json(port, "/api/queue", ck_a, 200);
+    ck_assert_ptr_nonnull(hold_in(still, a));
+    json_decref(still);
+
+    /* a live stream of events */
+    int ev = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((unsigned short)port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(connect(ev, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    char *evreq = pf_xasprintf("GET /api/events HTTP/1.1\r\nHost: x\r\n"
+                               "Cookie: %s\r\n\r\n",
+                               ck_a);
+    ck_assert_int_eq(send(ev, evreq, strlen(evreq), 0), (ssize_t)strlen(evreq));
+    free(evreq);
+
+    /* the author sends it from the page: once to the customer */
+    size_t from = s.aino->n;
+    ck_assert_int_eq(
+        web_req(port, "POST", "/api/decide", ck_a, csrf_a, sendit, NULL, &body),
+        200);
+    ck_assert_msg(strstr(body, "\"state\":\"sent\""), "%s", body);
+    free(body);
+    ck_assert_ptr_nonnull(tc_wait_msg(
+        s.cust, s.croom, "aino: lol this guy is a total idiot", NULL, WAIT));
+    ck_assert_ptr_nonnull(
+        tc_wait_msg(s.aino, s.iroom, "(review page)", &from, WAIT));
+    char *line = pf_xasprintf("sent #%u on page by aino@localhost (on the "
+                              "review page)",
+                              a);
+    ck_assert_msg(pump_until_logged(&s, line, WAIT) == 0, "no '%s' in %s", line,
+                  s.bot.log);
+    free(line);
+    tc_pump(&s.w, 500);
+    ck_assert_int_eq(tc_count(s.cust, s.croom, "total idiot"), 1);
+
+    /* the stream heard of it */
+    struct pf_buf got = PF_BUF_INIT;
+    for (int i = 0; i < 50 && (!got.data || !strstr(got.data, "decided"));
+         i++) {
+        struct pollfd pfd = {ev, POLLIN, 0};
+        if (poll(&pfd, 1, 100) > 0) {
+            char buf[4096];
+            ssize_t n = recv(ev, buf, sizeof(buf), 0);
+            if (n <= 0)
+                break;
+            pf_buf_add(&got, buf, (size_t)n);
+            pf_buf_addstr(&got, "");
+            got.len--;
+        }
+    }
+    ck_assert_msg(got.data && strstr(got.data, "text/event-stream") &&
+                      strstr(got.data, "event: queue") &&
+                      strstr(got.data, "\"what\":\"decided\""),
+                  "the event stream: %s", got.data ? got.data : "(nothing)");
+    pf_buf_release(&got);
+    close(ev);
+
+    /* the history, the statistics and the CSV */
+    json_t *hist = web_json(port, "/api/history?days=1", ck_v, 200);
+    json_t *it = json_array_get(json_object_get(hist, "items"), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(it, "outcome")), "sent");
+    ck_assert_str_eq(json_string_value(json_object_get(it, "via")), "web");
+    ck_assert_str_eq(json_string_value(json_object_get(it, "decided_by")),
+                     "aino");
+    json_decref(hist);
+    hist = web_json(port, "/api/history?days=1&outcome=dropped", ck_v, 200);
+    ck_assert_int_eq(json_array_size(json_object_get(hist, "items")), 0);
+    json_decref(hist);
+    json_t *st = web_json(port, "/api/stats?days=7", ck_v, 200);
+    json_t *days = json_object_get(st, "days");
+    ck_assert_int_eq(json_array_size(days), 7);
+    json_t *today = json_array_get(days, 6);
+    ck_assert_int_eq(json_integer_value(json_object_get(today, "held")), 1);
+    ck_assert_int_eq(json_integer_value(json_object_get(today, "sent")), 1);
+    ck_assert_int_ge(json_array_size(json_object_get(st, "labels")), 1);
+    json_decref(st);
+    ck_assert_int_eq(web_req(port, "GET", "/api/history.csv", ck_v, NULL, NULL,
+                             &head, &body),
+                     200);
+    ck_assert_msg(strstr(head, "text/csv") &&
+                      strstr(head, "attachment; filename="),
+                  "%s", head);
+    ck_assert_msg(
+        !strncmp(body, "hold,held_at,route,author,labels,outcome,", 41) &&
+            strstr(body, ",sent,aino,"),
+        "%s", body);
+    free(head);
+    free(body);
+
+    /* the owner's link is a supervisor's */
+    int status;
+    char *out = cli(&s, &status, "web-login -c %s/pf.json", s.tmp);
+    ck_assert_msg(status == 0 && strstr(out, "/login?t="), "web-login: %s",
+                  out);
+    *strchr(strstr(out, "/login?t="), '\n') = '\0';
+    char *ck_s = web_signin(port, strstr(out, "/login?t="));
+    free(out);
+    json_t *qs = web_json(port, "/api/queue", ck_s, 200);
+    ck_assert(
+        json_is_true(json_object_get(json_object_get(qs, "me"), "supervisor")));
+    json_decref(qs);
+
+    /* an expired link is refused; so is everything without a session */
+    char *late = web_link(&s, s.ville);
+    sleep(5);
+    ck_assert_int_eq(web_req(port, "GET", late, NULL, NULL, NULL, NULL, &body),
+                     403);
+    free(body);
+    free(late);
+    ck_assert_int_eq(
+        web_req(port, "GET", "/api/queue", NULL, NULL, NULL, NULL, &body), 401);
+    free(body);
+    ck_assert_int_eq(
+        web_req(port, "POST", "/logout", ck_v, csrf_v, "", NULL, &body), 200);
+    free(body);
+    ck_assert_int_eq(
+        web_req(port, "GET", "/api/queue", ck_v, NULL, NULL, NULL, &body), 401);
+    free(body);
+
+    json_decref(qa);
+    json_decref(qv);
+    free(sendit);
+    free(ck_a);
+    free(ck_v);
+    free(ck_s);
+    free(link_a);
+    free(link_v);
+    scene_close(&s);
+}
+END_TEST
 
 /*
  * A scenario with the web listener on: /healthz is 200 once connected;
@@ -4496,6 +4795,7 @@ suite_relay(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, healthz_is_503_until_connected);
     tcase_add_test(tc, metrics_and_history_end_to_end);
+    tcase_add_test(tc, review_page_signin_and_decisions);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("mattermost");

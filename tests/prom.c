@@ -21,6 +21,13 @@
 int
 tu_http_raw(int port, const char *raw, size_t len, char **body, int timeout_ms)
 {
+    return tu_http_full(port, raw, len, NULL, body, timeout_ms);
+}
+
+int
+tu_http_full(int port, const char *raw, size_t len, char **head, char **body,
+             int timeout_ms)
+{
     struct sockaddr_in sa;
     struct pf_buf in = PF_BUF_INIT;
     int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -73,6 +80,8 @@ tu_http_raw(int port, const char *raw, size_t len, char **body, int timeout_ms)
         const char *e = strstr(in.data, "\r\n\r\n");
         b = e ? e + 4 : in.data + in.len;
     }
+    if (head)
+        *head = pf_xasprintf("%.*s", (int)(b - in.data), in.data);
     if (body)
         *body = pf_xstrdup(b);
     pf_buf_release(&in);

@@ -16,6 +16,9 @@
  */
 int tu_http_raw(int port, const char *raw, size_t len, char **body,
                 int timeout_ms);
+/* the same; *head (may be NULL) gets the status line and headers */
+int tu_http_full(int port, const char *raw, size_t len, char **head,
+                 char **body, int timeout_ms);
 /* GET path with Connection: close */
 int tu_http_get(int port, const char *path, char **body);
 

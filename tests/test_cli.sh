@@ -37,7 +37,7 @@ expect_not_in() {
 # --- help and usage ---
 expect_exit 0 "pokerface --help" -- "$PF" --help
 expect_in "$T/out" "commands:" "top-level help"
-for cmd in run check eval bench train keygen queue status; do
+for cmd in run check eval bench train keygen queue status web-login; do
     expect_exit 0 "$cmd --help" -- "$PF" "$cmd" --help
     expect_in "$T/out" "usage: pokerface $cmd" "$cmd help"
 done

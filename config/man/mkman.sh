@@ -19,7 +19,7 @@ esc() { sed -e 's/\\/\\e/g' -e "s/^\\([.']\\)/\\\\\\&\\1/"; }
     printf '.SH DESCRIPTION\n.nf\n'
     "$bin" --help | esc
     printf '.fi\n.SH COMMANDS\n'
-    for cmd in run check eval bench train queue status keygen; do
+    for cmd in run check eval bench train queue status keygen web-login; do
         printf '.SS pokerface %s\n.nf\n' "$cmd"
         "$bin" "$cmd" --help | esc
         printf '.fi\n'

@@ -1067,8 +1067,9 @@ parse_listen(struct vctx *v, const char *s, struct pf_web_conf *w)
 static int
 load_web(struct vctx *v, struct pf_config *c, json_t *o)
 {
-    static const char *const keys[] = {"enabled", "listen", "tls_cert_file",
-                                       "tls_key_file", NULL};
+    static const char *const keys[] = {
+        "enabled",    "listen", "tls_cert_file", "tls_key_file", "url",
+        "link_ttl_s", NULL};
     struct pf_web_conf *w = &c->web;
     const char *s;
     int rc;
@@ -1094,6 +1095,26 @@ load_web(struct vctx *v, struct pf_config *c, json_t *o)
         w->tls_key = pf_path_join(c->base_dir, s);
     else if (rc != PF_ENOTFOUND)
         return rc;
+    w->link_ttl_s = 600;
+    if ((rc =
+             get_number(v, "web", o, "link_ttl_s", 1, 86400, &w->link_ttl_s)) &&
+        rc != PF_ENOTFOUND)
+        return rc;
+    rc = get_string(v, "web", o, "url", &s);
+    if (rc == PF_OK) {
+        size_t n = strlen(s);
+        if ((strncmp(s, "http://", 7) && strncmp(s, "https://", 8)) ||
+            strpbrk(s, " \t\r\n\"<>'?#"))
+            return fail(v, "web.url",
+                        "'%s' is not an http:// or https:// address "
+                        "(https://review.example.org)",
+                        s);
+        while (n && s[n - 1] == '/')
+            n--;
+        w->url = pf_xasprintf("%.*s", (int)n, s);
+    } else if (rc != PF_ENOTFOUND) {
+        return rc;
+    }
     if (!w->tls_cert != !w->tls_key)
         return fail(v, "web",
                     "TLS needs both \"tls_cert_file\" and \"tls_key_file\" "
@@ -1472,6 +1493,7 @@ pf_config_release(struct pf_config *c)
     free(c->journal_key_file);
     free(c->web.host), free(c->web.listen), free(c->web.tls_cert);
     free(c->web.tls_key);
+    free(c->web.url);
     free(c->path);
     free(c->base_dir);
     free(c->plugin_dir);

@@ -107,7 +107,7 @@ struct pf_route_conf {
     int observe;
 };
 
-/* "web": the HTTP listener (metrics, health; later the review page) */
+/* "web": the HTTP listener: the review page, metrics, health */
 struct pf_web_conf {
     int enabled;    /* a "web" object without "enabled": false */
     char *host;     /* "127.0.0.1" by default */
@@ -115,6 +115,10 @@ struct pf_web_conf {
     char *listen;   /* as configured, "HOST:PORT" */
     char *tls_cert; /* PEM certificate (chain) file, or NULL: no TLS */
     char *tls_key;  /* its private key file */
+    /* the page's address as people reach it ("https://review.example.org",
+       behind a proxy), for sign-in links; by default the listener's own */
+    char *url;
+    double link_ttl_s; /* a sign-in link works this long; 600 */
 };
 
 struct pf_config {

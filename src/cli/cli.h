@@ -25,6 +25,7 @@ int pf_cmd_train(int argc, char **argv);
 int pf_cmd_keygen(int argc, char **argv);
 int pf_cmd_queue(int argc, char **argv);
 int pf_cmd_status(int argc, char **argv);
+int pf_cmd_web_login(int argc, char **argv);
 
 /* A loaded configuration with its engine. */
 struct pf_cli_env {

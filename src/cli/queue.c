@@ -65,6 +65,21 @@ static const char status_usage[] =
     "      --json         print the bot's answer as JSON\n"
     "  -h, --help         show this help\n";
 
+static const char web_login_usage[] =
+    "usage: pokerface web-login [-c CONFIG | --socket PATH] [--json]\n"
+    "\n"
+    "A one-time link to the review page for the bot's owner, who signs in\n"
+    "as a supervisor (the same as on the terminal). It works once, for\n"
+    "web.link_ttl_s seconds (ten minutes by default); the session it starts\n"
+    "lasts twelve hours or until the bot stops. Team members ask for their\n"
+    "own link with !web in the chat. Needs \"web\" in the configuration\n"
+    "and the bot running.\n"
+    "\n"
+    "  -c, --config FILE  the bot's configuration (finds its state_dir)\n"
+    "      --socket PATH  the control socket itself\n"
+    "      --json         print the bot's answer as JSON\n"
+    "  -h, --help         show this help\n";
+
 struct qopts {
     const char *config, *socket, *text;
     const char *since, *author, *label; /* queue history */
@@ -452,6 +467,33 @@ pf_cmd_status(int argc, char **argv)
     printf("journal  %lld bytes, %lld post(s) awaiting confirmation\n",
            (long long)json_integer_value(json_object_get(a, "journal_bytes")),
            (long long)json_integer_value(json_object_get(c, "pending")));
+    json_decref(a);
+    return PF_EXIT_OK;
+}
+
+int
+pf_cmd_web_login(int argc, char **argv)
+{
+    struct qopts o;
+    int rc = parse(argc, argv, "web-login", web_login_usage, &o);
+    if (rc)
+        return rc < 0 ? PF_EXIT_OK : rc;
+    if (optind != argc)
+        return pf_cli_usage_error("web-login", "unexpected argument '%s'",
+                                  argv[optind]);
+    json_t *a = call(&o, "web-login", json_pack("{s:s}", "cmd", "web-login"));
+    if (!a)
+        return PF_EXIT_ERROR;
+    if (o.json) {
+        json_dumpf(a, stdout, JSON_INDENT(2));
+        putchar('\n');
+    } else {
+        printf("%s\n", pf_json_str(a, "url"));
+        fprintf(stderr,
+                "(one use, within %.0f minutes; it signs you in as a "
+                "supervisor)\n",
+                json_number_value(json_object_get(a, "valid_s")) / 60);
+    }
     json_decref(a);
     return PF_EXIT_OK;
 }

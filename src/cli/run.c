@@ -24,7 +24,7 @@
 #include "core/loop.h"
 #include "core/relay.h"
 #include "core/service.h"
-#include "core/web.h"
+#include "core/webapp.h"
 
 static const char usage[] =
     "usage: pokerface run -c CONFIG [-v]\n"
@@ -240,26 +240,6 @@ new_slack(struct pf_loop *loop, const struct pf_connector_conf *k,
     return c;
 }
 
-/* GET /metrics: the Prometheus text exposition format */
-static void
-metrics_cb(void *ud, const struct pf_web_req *req, struct pf_web_resp *resp)
-{
-    (void)req;
-    resp->type = "text/plain; version=0.0.4; charset=utf-8";
-    pf_relay_metrics(ud, &resp->body);
-}
-
-/* GET /healthz: 200 once connected and caught up, else 503 */
-static void
-healthz_cb(void *ud, const struct pf_web_req *req, struct pf_web_resp *resp)
-{
-    char why[128];
-    (void)req;
-    resp->status = pf_relay_health(ud, why, sizeof(why)) ? 200 : 503;
-    pf_buf_addf(&resp->body, "%s: %s\n",
-                resp->status == 200 ? "ok" : "not ready", why);
-}
-
 static void
 wake_cb(lws_sorted_usec_list_t *sul)
 {
@@ -399,18 +379,14 @@ pf_cmd_run(int argc, char **argv)
         pf_loop_release(&loop);
         goto fail_early;
     }
-    struct pf_web *web = NULL;
+    struct pf_webapp *web = NULL;
     if (env.cfg.web.enabled) {
         /* each plugin's check timed to the nanosecond, for its histogram
            (else the coarse clock, milliseconds, which budgets need only):
            two clock reads per plugin per message */
         env.engine.precise = 1;
-        const struct pf_web_route routes[] = {
-            {"/metrics", PF_WEB_GET, PF_WEB_PUBLIC, metrics_cb, relay},
-            {"/healthz", PF_WEB_GET, PF_WEB_PUBLIC, healthz_cb, relay},
-        };
-        if (pf_web_start(&web, loop.ctx, &env.cfg.web, routes,
-                         PF_ARRAY_LEN(routes), err, sizeof(err)) != PF_OK) {
+        if (pf_webapp_start(&web, relay, loop.ctx, env.cfg.data_dir, err,
+                            sizeof(err)) != PF_OK) {
             fprintf(stderr, "pokerface run: %s\n", err);
             pf_control_stop(control);
             pf_relay_free(relay);
@@ -486,7 +462,7 @@ pf_cmd_run(int argc, char **argv)
         pf_info("journal: %llu records in %llu writes, %llu fdatasyncs",
                 (unsigned long long)js.records, (unsigned long long)js.writes,
                 (unsigned long long)js.syncs);
-    pf_web_stop(web);
+    pf_webapp_stop(web);
     pf_control_stop(control);
     pf_relay_free(relay);
     conn->ops->destroy(conn);

@@ -13,6 +13,7 @@
 #include "core/display.h"
 #include "core/journal.h"
 #include "core/relay_int.h"
+#include "core/webapp.h"
 #include "text/utf8.h"
 
 static void
@@ -20,7 +21,7 @@ help(struct pf_relay *r, struct pf_route *rt, const struct pf_event *ev,
      enum pf_ui_lang lang)
 {
     const char *p = r->cfg->command_prefix;
-    char *msg = pf_texts_fmt(lang, PF_T_HELP, p, p, p, p, p);
+    char *msg = pf_texts_fmt(lang, PF_T_HELP, p, p, p, p, p, p);
     pf_post_reply(r, rt, ev, msg);
     free(msg);
 }
@@ -83,6 +84,45 @@ list_held(struct pf_relay *r, struct pf_route *rt, const struct pf_event *ev,
                   b.data ? b.data : pf_texts_get(PF_UI_EN, PF_T_NO_HELD));
     pf_buf_release(&b);
     free(v);
+}
+
+/*
+ * !web: a one-time sign-in link to the review page, privately (in the
+ * room, anyone could use it first): someone who cannot be written to
+ * privately gets none.
+ */
+static void
+web_link(struct pf_relay *r, struct pf_route *rt, const struct pf_event *ev)
+{
+    if (!r->webapp) {
+        char *msg = pf_texts_every(PF_UI_EN, PF_T_WEB_OFF);
+        pf_post_reply(r, rt, ev, msg);
+        free(msg);
+        return;
+    }
+    if (ev == r->ctl_ev || !pf_post_addressable(r, ev->author_id)) {
+        pf_info("web: no sign-in link for %s: not addressable privately",
+                ev->author_id);
+        char *msg = pf_texts_every(PF_UI_EN, PF_T_WEB_NO_DIRECT);
+        pf_post_reply(r, rt, ev, msg);
+        free(msg);
+        return;
+    }
+    char *url = pf_webapp_link(r->webapp, ev->author_id, ev->author_name);
+    int minutes = (int)((r->cfg->web.link_ttl_s + 59) / 60);
+    char *en = pf_texts_fmt(PF_UI_EN, PF_T_WEB_LINK, minutes, url);
+    char *fi = pf_texts_fmt(PF_UI_FI, PF_T_WEB_LINK, minutes, url);
+    char *msg = pf_xasprintf("%s\n%s", en, fi);
+    r->conn->ops->direct(r->conn, ev->author_id, msg);
+    free(msg);
+    free(en);
+    free(fi);
+    free(url);
+    if (ev->room) {
+        char *said = pf_texts_every(PF_UI_EN, PF_T_WEB_SENT);
+        pf_post_reply(r, rt, ev, said);
+        free(said);
+    }
 }
 
 /* "!cmd N rest": parse N; *rest points after it */
@@ -156,6 +196,10 @@ pf_commands_run(struct pf_relay *r, struct pf_route *rt,
     }
     if (pf_decide_refuse_anonymous(r, rt, ev))
         return;
+    if (!strcmp(word, "web")) {
+        web_link(r, rt, ev);
+        return;
+    }
     if (!strcmp(word, "held")) {
         unsigned page = 1;
         const char *after;
@@ -436,6 +480,19 @@ pf_relay_control(struct pf_relay *r, json_t *req, const char *user)
             "journal_bytes",
             (json_int_t)(r->journal ? pf_journal_size(r->journal) : 0));
         json_object_set_new(o, "checks", pf_engine_status(r->engine));
+        return o;
+    }
+    if (!strcmp(cmd, "web-login")) {
+        if (!r->webapp)
+            return pf_control_error(
+                "the review page is not enabled: add \"web\" to the "
+                "configuration and restart the bot");
+        char *who = pf_xasprintf("local:%s", user);
+        char *url = pf_webapp_link(r->webapp, who, user);
+        json_t *o = json_pack("{s:b, s:s, s:f}", "ok", 1, "url", url, "valid_s",
+                              r->cfg->web.link_ttl_s);
+        free(url);
+        free(who);
         return o;
     }
     json_t *jid = json_object_get(req, "id");

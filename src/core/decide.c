@@ -110,9 +110,9 @@ pf_decide_refuse_anonymous(struct pf_relay *r, struct pf_route *rt,
 /* who decided, for the metrics: the author, a supervisor, or the bot's
    owner on the terminal */
 static const char *
-role(struct pf_relay *r, const struct pf_hold *h, const char *by)
+role(const struct pf_hold *h, const char *by)
 {
-    if (r->ctl_ev)
+    if (!strncmp(by, "local:", 6))
         return "terminal";
     return strcmp(h->author_id, by) == 0 ? "author" : "supervisor";
 }
@@ -128,13 +128,16 @@ decided(struct pf_relay *r, struct pf_hold *h, const char *what,
         const char *text, json_t *verdict)
 {
     if (ev) {
+        const char *via = !r->ctl_ev   ? "chat"
+                          : r->ctl_via ? r->ctl_via
+                                       : "terminal";
         pf_info("%s #%u on %s by %s (%s)", what, h->id, h->route, ev->author_id,
-                r->ctl_ev ? "on the terminal" : "in the chat");
-        pf_counter_add(&r->metrics.decisions, 1, kind,
-                       role(r, h, ev->author_id));
+                !strcmp(via, "chat")  ? "in the chat"
+                : !strcmp(via, "web") ? "on the review page"
+                                      : "on the terminal");
+        pf_counter_add(&r->metrics.decisions, 1, kind, role(h, ev->author_id));
         pf_history_decided(r->history, h, kind, ev->author_id, ev->author_name,
-                           r->ctl_ev ? "terminal" : "chat", outcome, text,
-                           verdict);
+                           via, outcome, text, verdict);
     } else {
         pf_info("%s #%u on %s", what, h->id, h->route);
         pf_history_decided(r->history, h, kind, "", "", "timer", outcome, NULL,

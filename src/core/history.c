@@ -38,6 +38,8 @@ struct pf_history {
     size_t n, cap;
     size_t damaged; /* records that did not open or parse at open */
     int64_t next_prune_ms;
+    pf_history_fn watch; /* told every record read at open and written */
+    void *watch_ud;
     int warned; /* the damage was said when pruning was skipped */
     /* pruning: the numbers to drop, sorted */
     const uint64_t *drop;
@@ -87,7 +89,8 @@ pf_history_parse(int type, const void *payload, size_t len, char *why,
 {
     static const char *const actions[] = {"hold", "block", NULL};
     static const char *const kinds[] = {"send", "edit", "drop", "expire", NULL};
-    static const char *const vias[] = {"chat", "terminal", "timer", NULL};
+    static const char *const vias[] = {"chat", "terminal", "web", "timer",
+                                       NULL};
     static const char *const outcomes[] = {"sent", "held", "dropped", "expired",
                                            NULL};
     static const char *const held_str[] = {"route", "author", "name", "words",
@@ -280,6 +283,8 @@ open_one(void *ud, int type, uint64_t seq, const void *payload, size_t len)
         return 0;
     }
     idx_add(h, seq, (int64_t)json_integer_value(json_object_get(o, "at")));
+    if (h->watch)
+        h->watch(h->watch_ud, type, seq, o);
     json_decref(o);
     return 0;
 }
@@ -289,10 +294,21 @@ pf_history_open(struct pf_history **out, const char *path,
                 const unsigned char key[PF_KEY_BYTES], double days, char *err,
                 size_t errlen)
 {
+    return pf_history_open_watched(out, path, key, days, NULL, NULL, err,
+                                   errlen);
+}
+
+int
+pf_history_open_watched(struct pf_history **out, const char *path,
+                        const unsigned char key[PF_KEY_BYTES], double days,
+                        pf_history_fn watch, void *ud, char *err, size_t errlen)
+{
     struct pf_journal_report rep;
     struct pf_history *h = pf_xcalloc(1, sizeof(*h));
     h->path = pf_xstrdup(path);
     h->days = days;
+    h->watch = watch;
+    h->watch_ud = ud;
     int rc = pf_journal_open(&h->j, path, key, open_one, h, &rep, err, errlen);
     if (rc != PF_OK) {
         free(h->path);
@@ -394,15 +410,19 @@ pf_history_append(struct pf_history *h, int type, json_t *o, char *err,
     }
     int64_t at = (int64_t)json_integer_value(json_object_get(o, "at"));
     char *s = json_dumps(o, JSON_COMPACT);
-    json_decref(o);
     if (!s) {
+        json_decref(o);
         pf_snprintf(err, errlen, "history %s: out of memory", h->path);
         return PF_ENOMEM;
     }
     int rc = pf_journal_append(h->j, type, s, strlen(s), 1, &seq, err, errlen);
     free(s);
-    if (rc == PF_OK)
+    if (rc == PF_OK) {
         idx_add(h, seq, at);
+        if (h->watch)
+            h->watch(h->watch_ud, type, seq, o);
+    }
+    json_decref(o);
     return rc;
 }
 

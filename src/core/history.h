@@ -13,7 +13,7 @@
  *   HELD (101)      {hold, route, author, name, action: "hold"|"block",
  *                    labels: [..], words, why, text, at}
  *   DECISION (102)  {hold, route, kind: "send"|"edit"|"drop"|"expire",
- *                    by, name, via: "chat"|"terminal"|"timer",
+ *                    by, name, via: "chat"|"terminal"|"web"|"timer",
  *                    outcome: "sent"|"held"|"dropped"|"expired", at,
  *                    text? (an edit's), verdict? {action, labels} (an
  *                    edit's)}
@@ -96,6 +96,15 @@ int pf_history_read(const char *path, const unsigned char key[PF_KEY_BYTES],
 int pf_history_open(struct pf_history **out, const char *path,
                     const unsigned char key[PF_KEY_BYTES], double days,
                     char *err, size_t errlen);
+
+/*
+ * The same, and watch (when not NULL) is told every history record read
+ * at open, then every record written, once it is on disk (o borrowed).
+ */
+int pf_history_open_watched(struct pf_history **out, const char *path,
+                            const unsigned char key[PF_KEY_BYTES], double days,
+                            pf_history_fn watch, void *ud, char *err,
+                            size_t errlen);
 
 /* Prune now if an hour has passed since the last time (the relay's tick). */
 void pf_history_tick(struct pf_history *h, int64_t now_ms);

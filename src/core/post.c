@@ -144,7 +144,11 @@ pf_post_reply_in(struct pf_relay *r, struct pf_route *rt,
         /* to the command line, and a line in the room for the team */
         pf_buf_addf(&r->ctl_answer, "%s%s", r->ctl_answer.len ? "\n" : "",
                     text);
-        line = pf_texts_fmt(PF_UI_EN, PF_T_QUEUE_LINE, ev->author_name, text);
+        line = pf_texts_fmt(PF_UI_EN,
+                            r->ctl_via && !strcmp(r->ctl_via, "web")
+                                ? PF_T_WEB_LINE
+                                : PF_T_QUEUE_LINE,
+                            ev->author_name, text);
         key = pf_post_key(r, "q");
     } else if (!ev->room) {
         send_direct(r, ev->author_id, text);

@@ -11,6 +11,8 @@
 #include "base/log.h"
 #include "core/history.h"
 #include "core/journal.h"
+#include "core/ledger.h"
+#include "core/webapp.h"
 #include "core/relay_int.h"
 
 struct pf_route *
@@ -106,12 +108,26 @@ pf_relay_new(const struct pf_config *cfg, struct pf_engine *engine,
     return r;
 }
 
+/* a history record, read or written: the page's view of it */
+static int
+history_seen(void *ud, int type, uint64_t seq, json_t *o)
+{
+    struct pf_relay *r = ud;
+    pf_ledger_add(r->ledger, type, seq, o);
+    pf_webapp_record(r->webapp, type, o);
+    return 0;
+}
+
 int
 pf_relay_open_history(struct pf_relay *r, const char *path,
                       const unsigned char key[32], double days, char *err,
                       size_t errlen)
 {
-    return pf_history_open(&r->history, path, key, days, err, errlen);
+    if (!r->cfg->web.enabled)
+        return pf_history_open(&r->history, path, key, days, err, errlen);
+    r->ledger = pf_ledger_new();
+    return pf_history_open_watched(&r->history, path, key, days, history_seen,
+                                   r, err, errlen);
 }
 
 void
@@ -224,6 +240,7 @@ pf_relay_free(struct pf_relay *r)
     if (r->journal)
         pf_journal_close(r->journal);
     pf_history_close(r->history);
+    pf_ledger_free(r->ledger);
     pf_counter_release(&r->metrics.held_by_label);
     pf_counter_release(&r->metrics.decisions);
     free(r->metrics.plugin);

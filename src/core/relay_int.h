@@ -164,6 +164,10 @@ struct pf_relay {
     /* a decision from the control socket: its event, and the answer */
     const struct pf_event *ctl_ev;
     struct pf_buf ctl_answer;
+    const char *ctl_via; /* "terminal" (NULL) or "web": where it came from */
+    struct pf_ledger *ledger; /* the history as the page shows it (with
+                                 "web" configured), else NULL */
+    struct pf_webapp *webapp; /* the review page, or NULL */
 };
 
 /*

@@ -123,6 +123,16 @@ enum pf_texts_key {
     /* the text does not fit in the chat's form: the command prefix, the
        hold number */
     PF_T_FORM_TOO_LONG,
+    /* !web: the link was sent privately */
+    PF_T_WEB_SENT,
+    /* !web: the sign-in link (private): minutes it is good for, the link */
+    PF_T_WEB_LINK,
+    /* !web without a "web" listener configured */
+    PF_T_WEB_OFF,
+    /* !web from someone who cannot be written to privately */
+    PF_T_WEB_NO_DIRECT,
+    /* a decision on the review page, told in the room: name, what */
+    PF_T_WEB_LINE,
     PF_T_COUNT
 };
 

@@ -49,8 +49,8 @@ const char *const pf_texts_en[PF_T_COUNT] = {
     [PF_T_EXPIRED_LINE] = "#%u (%s) expired, not sent.",
     [PF_T_HELP] = "Commands: %ssend N sends a held message, %sedit N text "
                   "replaces its text (checked again), %sdrop N drops it, "
-                  "%sheld lists held messages, %swhy N tells why. ✅/❌ on a "
-                  "notice works too.",
+                  "%sheld lists held messages, %swhy N tells why, %sweb sends "
+                  "you a link to the review page. ✅/❌ on a notice works too.",
     [PF_T_LIST_BLOCKED] = "blocked",
     [PF_T_LIST_HELD] = "held",
     [PF_T_NO_HELD] = "No held messages.",
@@ -92,4 +92,13 @@ const char *const pf_texts_en[PF_T_COUNT] = {
                             "lists the held messages.",
     [PF_T_FORM_TOO_LONG] = "The message is too long for the edit form; "
                            "use %sedit %u <new text>.",
+    [PF_T_WEB_SENT] = "I sent you a sign-in link to the review page "
+                      "privately.",
+    [PF_T_WEB_LINK] = "Your sign-in link to the review page (it works once, "
+                      "for %d minutes): %s",
+    [PF_T_WEB_OFF] = "The review page is not enabled (\"web\" in the "
+                     "configuration).",
+    [PF_T_WEB_NO_DIRECT] = "I cannot write to you privately here, so I "
+                           "send no sign-in link; ask a supervisor.",
+    [PF_T_WEB_LINE] = "%s (review page): %s",
 };

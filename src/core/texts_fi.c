@@ -47,10 +47,12 @@ const char *const pf_texts_fi[PF_T_COUNT] = {
     [PF_T_EDITED_SENT] = "#%u muokattu ja lähetetty asiakkaalle.",
     [PF_T_EXPIRED] = "#%u vanheni eikä sitä lähetetty. Tekstisi oli: %s",
     [PF_T_EXPIRED_LINE] = "#%u (%s) vanheni, ei lähetetty.",
-    [PF_T_HELP] = "Komennot: %ssend N lähettää pidätetyn viestin, %sedit N "
-                  "teksti korvaa sen tekstin (ja tarkistaa uudelleen), %sdrop "
-                  "N hylkää, %sheld listaa pidätetyt, %swhy N kertoo syyn. "
-                  "Myös ✅/❌ ilmoitukseen käy.",
+    [PF_T_HELP] =
+        "Komennot: %ssend N lähettää pidätetyn viestin, %sedit N "
+        "teksti korvaa sen tekstin (ja tarkistaa uudelleen), %sdrop "
+        "N hylkää, %sheld listaa pidätetyt, %swhy N kertoo syyn, %sweb "
+        "lähettää linkin tarkistussivulle. Myös ✅/❌ ilmoitukseen "
+        "käy.",
     [PF_T_HELD_PAGE] = "%zu pidätettyä, sivu %u/%zu",
     [PF_T_HELD_PAGE_NEXT] = "%zu pidätettyä, sivu %u/%zu: %sheld %u näyttää "
                             "seuraavat",
@@ -83,4 +85,14 @@ const char *const pf_texts_fi[PF_T_COUNT] = {
                           "muokattu sen jälkeen. Käytä uusinta ilmoitusta.",
     [PF_T_FORM_TOO_LONG] = "Viesti on liian pitkä muokkauslomakkeelle; "
                            "käytä komentoa %sedit %u <uusi teksti>.",
+    [PF_T_WEB_SENT] = "Lähetin sinulle yksityisviestinä kirjautumislinkin "
+                      "tarkistussivulle.",
+    [PF_T_WEB_LINK] = "Kirjautumislinkkisi tarkistussivulle (toimii kerran, "
+                      "%d minuutin ajan): %s",
+    [PF_T_WEB_OFF] = "Tarkistussivu ei ole käytössä (\"web\" "
+                     "asetuksissa).",
+    [PF_T_WEB_NO_DIRECT] = "En voi kirjoittaa sinulle yksityisesti täällä, "
+                           "joten en lähetä kirjautumislinkkiä; kysy "
+                           "esihenkilöltä.",
+    [PF_T_WEB_LINE] = "%s (tarkistussivu): %s",
 };

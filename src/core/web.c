@@ -11,6 +11,7 @@
  */
 #include "core/web.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,11 +32,25 @@ struct pf_web {
     void *session_ud;
     int n_conn; /* connections open now */
     char *where;
+    int tls;
+    struct lws **streams; /* the connections that are event streams */
+    size_t n_streams, cap_streams;
+    lws_sorted_usec_list_t ping; /* a comment down every stream now and
+                                    then, so that proxies keep them */
 };
+
+#define PING_US (15 * LWS_US_PER_SEC)
+
+static const char csp[] =
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src "
+    "'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; "
+    "frame-ancestors 'none'";
 
 struct pss {
     char method[8];
     char *path, *query;
+    struct pf_buf args; /* the query's arguments, decoded, each ending in
+                           a NUL */
     const struct pf_web_route *route;
     struct pf_buf body;
     int body_pending; /* a POST whose body is still coming */
@@ -43,6 +58,8 @@ struct pss {
     char *out; /* the body of the answer, being written */
     size_t out_len, out_off;
     int close_after; /* the request was not read to its end */
+    int stream;      /* an event stream: out grows as pushes come */
+    const void *stream_key;
 };
 
 static const struct lws_protocols protocols[] = {
@@ -57,6 +74,7 @@ pss_clear(struct pss *p)
     free(p->query);
     free(p->out);
     pf_buf_release(&p->body);
+    pf_buf_release(&p->args);
     memset(p, 0, sizeof(*p));
 }
 
@@ -65,32 +83,70 @@ pss_clear(struct pss *p)
  * WRITEABLE. 0, or -1 when the connection is to be closed.
  */
 static int
-respond(struct lws *wsi, struct pss *p, int status, const char *type,
-        const char *allow, char *body, size_t len)
+add_header(struct lws *wsi, const char *name, const char *value,
+           unsigned char **q, unsigned char *end)
 {
-    unsigned char buf[LWS_PRE + 1024], *start = buf + LWS_PRE, *q = start,
+    return lws_add_http_header_by_name(wsi, (const unsigned char *)name,
+                                       (const unsigned char *)value,
+                                       (int)strlen(value), q, end);
+}
+
+/*
+ * Write the status line and headers now, and queue the body for
+ * WRITEABLE; more is "name: value\n" lines to add. A stream has no
+ * length and stays open. 0, or -1 when the connection is to be closed.
+ */
+static int
+respond(struct lws *wsi, struct pss *p, int status, const char *type,
+        const char *allow, const char *more, int stream, char *body, size_t len)
+{
+    unsigned char buf[LWS_PRE + 4096], *start = buf + LWS_PRE, *q = start,
                                        *end = buf + sizeof(buf) - 1;
     free(p->out);
     p->out = body;
     p->out_len = len;
     p->out_off = 0;
+    p->stream = stream;
     if (lws_add_http_common_headers(wsi, (unsigned)status, type,
-                                    (lws_filepos_t)len, &q, end) ||
-        lws_add_http_header_by_name(
-            wsi, (const unsigned char *)"cache-control:",
-            (const unsigned char *)"no-store", 8, &q, end) ||
-        lws_add_http_header_by_name(
-            wsi, (const unsigned char *)"x-content-type-options:",
-            (const unsigned char *)"nosniff", 7, &q, end) ||
-        (allow &&
-         lws_add_http_header_by_name(
-             wsi, (const unsigned char *)"allow:", (const unsigned char *)allow,
-             (int)strlen(allow), &q, end)) ||
+                                    stream ? LWS_ILLEGAL_HTTP_CONTENT_LEN
+                                           : (lws_filepos_t)len,
+                                    &q, end) ||
+        add_header(wsi, "cache-control:", "no-store", &q, end) ||
+        add_header(wsi, "x-content-type-options:", "nosniff", &q, end) ||
+        add_header(wsi, "content-security-policy:", csp, &q, end) ||
+        add_header(wsi, "x-frame-options:", "DENY", &q, end) ||
+        add_header(wsi, "referrer-policy:", "no-referrer", &q, end) ||
+        (allow && add_header(wsi, "allow:", allow, &q, end)) ||
         (p->close_after && lws_add_http_header_by_token(
                                wsi, WSI_TOKEN_CONNECTION,
-                               (const unsigned char *)"close", 5, &q, end)) ||
-        lws_finalize_write_http_header(wsi, start, &q, end))
+                               (const unsigned char *)"close", 5, &q, end)))
         return -1;
+    for (const char *l = more; l && *l;) {
+        const char *nl = strchr(l, '\n');
+        size_t n = nl ? (size_t)(nl - l) : strlen(l);
+        const char *colon = memchr(l, ':', n);
+        char name[64], value[1024];
+        if (colon && (size_t)(colon - l) + 2 < sizeof(name) &&
+            n - (size_t)(colon - l) < sizeof(value)) {
+            /* lower case: HTTP/2 takes no other */
+            size_t k = 0;
+            for (; l + k < colon; k++)
+                name[k] = (char)tolower((unsigned char)l[k]);
+            name[k++] = ':';
+            name[k] = '\0';
+            const char *v = colon + 1;
+            while (*v == ' ')
+                v++;
+            pf_snprintf(value, sizeof(value), "%.*s", (int)(l + n - v), v);
+            if (add_header(wsi, name, value, &q, end))
+                return -1;
+        }
+        l += n + (nl != NULL);
+    }
+    if (lws_finalize_write_http_header(wsi, start, &q, end))
+        return -1;
+    if (stream)
+        lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
     lws_callback_on_writable(wsi);
     return 0;
 }
@@ -109,8 +165,8 @@ refuse(struct lws *wsi, struct pss *p, int status, const char *allow,
     vsnprintf(line, sizeof(line), fmt, ap);
     va_end(ap);
     char *body = pf_xasprintf("%d %s\n", status, line);
-    return respond(wsi, p, status, "text/plain; charset=utf-8", allow, body,
-                   strlen(body));
+    return respond(wsi, p, status, "text/plain; charset=utf-8", allow, NULL, 0,
+                   body, strlen(body));
 }
 
 static const char *
@@ -138,12 +194,23 @@ handle(struct lws *wsi, struct pss *p)
     req.query = p->query ? p->query : "";
     req.body = p->body.data ? p->body.data : "";
     req.body_len = p->body.len;
+    req.args = p->args.data;
+    req.args_len = p->args.len;
+    char cookie[2048] = "", csrf[128] = "", lang[256] = "";
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_COOKIE) >= (int)sizeof(cookie))
+        return refuse(wsi, p, 400, NULL, "the Cookie header is too long");
+    if (lws_hdr_copy(wsi, cookie, sizeof(cookie), WSI_TOKEN_HTTP_COOKIE) < 0)
+        cookie[0] = '\0';
+    if (lws_hdr_custom_copy(wsi, csrf, sizeof(csrf), "x-csrf-token:", 13) < 0)
+        csrf[0] = '\0';
+    if (lws_hdr_copy(wsi, lang, sizeof(lang), WSI_TOKEN_HTTP_ACCEPT_LANGUAGE) <
+        0)
+        lang[0] = '\0';
+    req.cookie = cookie;
+    req.csrf = csrf;
+    req.accept_language = lang;
+    req.tls = w->tls;
     if (rt->access == PF_WEB_SESSION) {
-        char cookie[2048] = "";
-        if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_COOKIE) >=
-            (int)sizeof(cookie))
-            return refuse(wsi, p, 400, NULL, "the Cookie header is too long");
-        lws_hdr_copy(wsi, cookie, sizeof(cookie), WSI_TOKEN_HTTP_COOKIE);
         req.session =
             w->session_fn ? w->session_fn(w->session_ud, cookie) : NULL;
         if (!req.session)
@@ -156,8 +223,84 @@ handle(struct lws *wsi, struct pss *p)
     if (!resp.body.data)
         pf_buf_addstr(&resp.body, "");
     size_t len = resp.body.len;
-    return respond(wsi, p, resp.status, resp.type, NULL,
-                   pf_buf_detach(&resp.body, NULL), len);
+    if (resp.stream) {
+        p->stream_key = resp.stream_key;
+        if (w->n_streams == w->cap_streams) {
+            w->cap_streams = w->cap_streams ? 2 * w->cap_streams : 8;
+            w->streams =
+                pf_xrealloc(w->streams, w->cap_streams * sizeof(*w->streams));
+        }
+        w->streams[w->n_streams++] = wsi;
+    }
+    int rc = respond(wsi, p, resp.status, resp.type, NULL, resp.headers.data,
+                     resp.stream, pf_buf_detach(&resp.body, NULL), len);
+    pf_buf_release(&resp.headers);
+    return rc;
+}
+
+static void
+stream_gone(struct pf_web *w, struct lws *wsi)
+{
+    for (size_t i = 0; w && i < w->n_streams; i++)
+        if (w->streams[i] == wsi) {
+            w->streams[i] = w->streams[--w->n_streams];
+            return;
+        }
+}
+
+void
+pf_web_push(struct pf_web *w, const void *key, const char *text)
+{
+    size_t n = strlen(text);
+    for (size_t i = 0; w && i < w->n_streams;) {
+        struct lws *wsi = w->streams[i];
+        struct pss *p = lws_wsi_user(wsi);
+        if (!p || (key && p->stream_key != key)) {
+            i++;
+            continue;
+        }
+        if (p->out_len - p->out_off + n > PF_WEB_MAX_BACKLOG) {
+            /* a reader that does not read: let it go */
+            pf_warn("web: an event stream is %zu bytes behind; closed",
+                    p->out_len - p->out_off);
+            stream_gone(w, wsi);
+            lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+            continue;
+        }
+        if (p->out_off) {
+            memmove(p->out, p->out + p->out_off, p->out_len - p->out_off);
+            p->out_len -= p->out_off;
+            p->out_off = 0;
+        }
+        p->out = pf_xrealloc(p->out, p->out_len + n + 1);
+        memcpy(p->out + p->out_len, text, n);
+        p->out_len += n;
+        lws_callback_on_writable(wsi);
+        i++;
+    }
+}
+
+void
+pf_web_close_streams(struct pf_web *w, const void *key)
+{
+    for (size_t i = 0; w && i < w->n_streams;) {
+        struct lws *wsi = w->streams[i];
+        struct pss *p = lws_wsi_user(wsi);
+        if (p && p->stream_key == key) {
+            stream_gone(w, wsi);
+            lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+        } else {
+            i++;
+        }
+    }
+}
+
+static void
+ping_cb(lws_sorted_usec_list_t *sul)
+{
+    struct pf_web *w = lws_container_of(sul, struct pf_web, ping);
+    pf_web_push(w, NULL, ": ping\n\n");
+    lws_sul_schedule(w->ctx, 0, &w->ping, ping_cb, PING_US);
 }
 
 /* a new request: which method, which path, which route */
@@ -187,6 +330,7 @@ request(struct lws *wsi, struct pss *p, const char *uri)
         if (q.len)
             pf_buf_addch(&q, '&');
         pf_buf_addstr(&q, frag);
+        pf_buf_add(&p->args, frag, strlen(frag) + 1);
     }
     p->query = q.data ? pf_buf_detach(&q, NULL) : pf_xstrdup("");
     int post = !strcmp(p->method, "POST");
@@ -195,9 +339,17 @@ request(struct lws *wsi, struct pss *p, const char *uri)
         cl[0] = '\0';
     long long body_len = cl[0] ? atoll(cl) : 0;
     int want_body = post && body_len > 0;
-    for (size_t i = 0; i < w->n_routes && !p->route; i++)
-        if (!strcmp(w->routes[i].path, p->path))
+    unsigned m = !strcmp(p->method, "GET") ? PF_WEB_GET
+                 : post                    ? PF_WEB_POST
+                                           : 0;
+    unsigned allowed = 0; /* the methods the path takes */
+    for (size_t i = 0; i < w->n_routes; i++) {
+        if (strcmp(w->routes[i].path, p->path))
+            continue;
+        allowed |= w->routes[i].methods;
+        if (!p->route && (w->routes[i].methods & m))
             p->route = &w->routes[i];
+    }
     /* answered before the body is read: the connection is closed after
        the answer, since the rest of the request is still on the way */
     p->close_after = body_len > 0;
@@ -208,15 +360,12 @@ request(struct lws *wsi, struct pss *p, const char *uri)
     if (body_len > (long long)PF_WEB_MAX_BODY)
         return refuse(wsi, p, 413, NULL, "the request body is over %u bytes",
                       PF_WEB_MAX_BODY);
-    if (!p->route)
+    if (!allowed)
         return refuse(wsi, p, 404, NULL, "no such page: %s", p->path);
-    unsigned m = !strcmp(p->method, "GET") ? PF_WEB_GET
-                 : post                    ? PF_WEB_POST
-                                           : 0;
-    if (!(p->route->methods & m))
-        return refuse(wsi, p, 405, allow_of(p->route->methods),
+    if (!p->route)
+        return refuse(wsi, p, 405, allow_of(allowed),
                       "%s is not allowed on %s (only %s)", p->method, p->path,
-                      allow_of(p->route->methods));
+                      allow_of(allowed));
     p->close_after = 0;
     if (want_body) {
         p->body_pending = 1;
@@ -230,6 +379,24 @@ writeable(struct lws *wsi, struct pss *p)
 {
     if (!p->out)
         return 0;
+    if (p->stream) {
+        /* an event stream: what has come, never the final piece */
+        size_t n = p->out_len - p->out_off;
+        if (n > CHUNK)
+            n = CHUNK;
+        if (!n)
+            return 0;
+        unsigned char *buf = pf_xmalloc(LWS_PRE + n + 1);
+        memcpy(buf + LWS_PRE, p->out + p->out_off, n);
+        int wr = lws_write(wsi, buf + LWS_PRE, n, LWS_WRITE_HTTP);
+        free(buf);
+        if (wr < 0)
+            return -1;
+        p->out_off += n;
+        if (p->out_off < p->out_len)
+            lws_callback_on_writable(wsi);
+        return 0;
+    }
     size_t n = p->out_len - p->out_off;
     int last = n <= CHUNK;
     if (!last)
@@ -315,6 +482,8 @@ pf_web_lws_callback(struct lws *wsi, enum lws_callback_reasons reason,
     case LWS_CALLBACK_HTTP_WRITEABLE: return p ? writeable(wsi, p) : -1;
     case LWS_CALLBACK_CLOSED_HTTP:
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+        if (p && p->stream)
+            stream_gone(w, wsi);
         if (p)
             pss_clear(p);
         return 0;
@@ -357,6 +526,8 @@ pf_web_start(struct pf_web **out, struct lws_context *ctx,
         free(w);
         return PF_EINVAL;
     }
+    w->tls = conf->tls_cert != NULL;
+    lws_sul_schedule(ctx, 0, &w->ping, ping_cb, PING_US);
     w->where = pf_xasprintf("%s://%s%s%s:%d", conf->tls_cert ? "https" : "http",
                             conf->host && strchr(conf->host, ':') ? "[" : "",
                             conf->host ? conf->host : "*",
@@ -365,6 +536,19 @@ pf_web_start(struct pf_web **out, struct lws_context *ctx,
     pf_info("web: listening on %s", w->where);
     *out = w;
     return PF_OK;
+}
+
+const char *
+pf_web_arg(const struct pf_web_req *req, const char *name)
+{
+    size_t n = strlen(name);
+    for (size_t off = 0; req->args && off < req->args_len;) {
+        const char *a = req->args + off;
+        if (!strncmp(a, name, n) && a[n] == '=')
+            return a + n + 1;
+        off += strlen(a) + 1;
+    }
+    return NULL;
 }
 
 void
@@ -385,7 +569,9 @@ pf_web_stop(struct pf_web *w)
 {
     if (!w)
         return;
+    lws_sul_cancel(&w->ping);
     lws_vhost_destroy(w->vh);
+    free(w->streams);
     free(w->routes);
     free(w->where);
     free(w);

@@ -11,6 +11,11 @@
  * closed at once), a request's headers are capped by libwebsockets, its
  * body at PF_WEB_MAX_BODY, and idle connections time out.
  *
+ * Every answer says what the page may do (a strict Content-Security-
+ * Policy: scripts, styles and images from the listener only, no inline
+ * code, no framing, no forms elsewhere) and that it is not to be cached,
+ * sniffed or framed, and sends no Referer.
+ *
  * Requests are routed by exact path through a table the caller gives.
  * A route is public (anyone who reaches the listener: /metrics, /healthz)
  * or needs a session: a person signed in. Sessions are the caller's: a
@@ -42,15 +47,31 @@ struct pf_web_req {
     const char *method; /* "GET" or "POST" */
     const char *path;   /* without the query */
     const char *query;  /* "a=1&b=2" as sent, or "" */
-    const char *body;   /* POST: the body (NUL-terminated), else "" */
+    const char *args;   /* the arguments, decoded: "a=1\0b=2\0" (or NULL) */
+    size_t args_len;
+    const char *body; /* POST: the body (NUL-terminated), else "" */
     size_t body_len;
-    void *session; /* a PF_WEB_SESSION route: the session; else NULL */
+    void *session;      /* a PF_WEB_SESSION route: the session; else NULL */
+    const char *cookie; /* the Cookie header, or "" */
+    const char *csrf;   /* the X-CSRF-Token header, or "" */
+    const char *accept_language; /* the Accept-Language header, or "" */
+    int tls;                     /* the listener is HTTPS */
 };
 
 struct pf_web_resp {
     int status;       /* 200 unless the handler says otherwise */
     const char *type; /* Content-Type; "text/plain; charset=utf-8" */
     struct pf_buf body;
+    /* more headers, each "name: value\n" (Set-Cookie, Location, ...) */
+    struct pf_buf headers;
+    /*
+     * The answer is a stream of server-sent events (text/event-stream):
+     * the body goes out first, the connection stays open (no idle time
+     * out) and pf_web_push() adds to it. stream_key says which pushes it
+     * takes (the caller's: a session).
+     */
+    int stream;
+    const void *stream_key;
 };
 
 typedef void (*pf_web_fn)(void *ud, const struct pf_web_req *req,
@@ -81,6 +102,16 @@ int pf_web_start(struct pf_web **out, struct lws_context *ctx,
                  size_t errlen);
 /* How sessions are found (none until this is called). */
 void pf_web_sessions(struct pf_web *w, pf_web_session_fn fn, void *ud);
+/*
+ * Add text to every open stream (with key, or every stream when key is
+ * NULL); a stream that is over PF_WEB_MAX_BACKLOG behind is closed.
+ */
+void pf_web_push(struct pf_web *w, const void *key, const char *text);
+/* Close the streams of key (a session that ended). */
+void pf_web_close_streams(struct pf_web *w, const void *key);
+#define PF_WEB_MAX_BACKLOG (256u << 10)
+/* The value of the query's argument name (decoded), or NULL. */
+const char *pf_web_arg(const struct pf_web_req *req, const char *name);
 /* The port it listens on (the one picked, for port 0). */
 int pf_web_port(const struct pf_web *w);
 void pf_web_stop(struct pf_web *w);
