@@ -2315,6 +2315,28 @@ START_TEST(review_page_signin_and_decisions)
                       strstr(got.data, "\"what\":\"decided\""),
                   "the event stream: %s", got.data ? got.data : "(nothing)");
     pf_buf_release(&got);
+    /* one session holds at most four streams: the places are everyone's */
+    int more[3];
+    for (int i = 0; i < 3; i++) {
+        more[i] = socket(AF_INET, SOCK_STREAM, 0);
+        ck_assert_int_eq(connect(more[i], (struct sockaddr *)&sa, sizeof(sa)),
+                         0);
+        char *r = pf_xasprintf("GET /api/events HTTP/1.1\r\nHost: x\r\n"
+                               "Cookie: %s\r\n\r\n",
+                               ck_a);
+        ck_assert_int_eq(send(more[i], r, strlen(r), 0), (ssize_t)strlen(r));
+        free(r);
+        char buf[256];
+        struct pollfd pfd = {more[i], POLLIN, 0};
+        ck_assert_int_eq(poll(&pfd, 1, 5000), 1);
+        ck_assert_int_gt(recv(more[i], buf, sizeof(buf), 0), 0);
+    }
+    ck_assert_int_eq(
+        web_req(port, "GET", "/api/events", ck_a, NULL, NULL, NULL, &body),
+        429);
+    free(body);
+    for (int i = 0; i < 3; i++)
+        close(more[i]);
     close(ev);
 
     /* the history, the statistics and the CSV */
@@ -2349,8 +2371,15 @@ START_TEST(review_page_signin_and_decisions)
     free(head);
     free(body);
 
-    /* the owner's link is a supervisor's */
+    /* the terminal's history says where it was decided */
     int status;
+    char *hout = cli(&s, &status, "queue -c %s/pf.json history", s.tmp);
+    ck_assert_msg(status == 0 && strstr(hout, "send -> sent, by aino") &&
+                      strstr(hout, "on the review page"),
+                  "queue history: %s", hout);
+    free(hout);
+
+    /* the owner's link is a supervisor's */
     char *out = cli(&s, &status, "web-login -c %s/pf.json", s.tmp);
     ck_assert_msg(status == 0 && strstr(out, "/login?t="), "web-login: %s",
                   out);

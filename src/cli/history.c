@@ -197,7 +197,9 @@ print_hold(json_t *h)
         printf("      %s  %s -> %s, by %s (%s) %s\n", at,
                pf_json_str(d, "kind"), pf_json_str(d, "outcome"),
                pf_json_str(d, "name"), pf_json_str(d, "by"),
-               !strcmp(via, "terminal") ? "on the terminal" : "in the chat");
+               !strcmp(via, "terminal") ? "on the terminal"
+               : !strcmp(via, "web")    ? "on the review page"
+                                        : "in the chat");
         json_t *v = json_object_get(d, "verdict");
         if (v) {
             printf("              the edit's check: %s",

@@ -280,6 +280,17 @@ pf_web_push(struct pf_web *w, const void *key, const char *text)
     }
 }
 
+size_t
+pf_web_streams(const struct pf_web *w, const void *key)
+{
+    size_t n = 0;
+    for (size_t i = 0; w && i < w->n_streams; i++) {
+        struct pss *p = lws_wsi_user(w->streams[i]);
+        n += p && p->stream_key == key;
+    }
+    return n;
+}
+
 void
 pf_web_close_streams(struct pf_web *w, const void *key)
 {

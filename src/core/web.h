@@ -37,7 +37,7 @@
 #include "base/config.h"
 #include "base/util.h"
 
-#define PF_WEB_MAX_CONN 16
+#define PF_WEB_MAX_CONN 64
 #define PF_WEB_MAX_BODY (64u << 10)
 
 enum { PF_WEB_GET = 1, PF_WEB_POST = 2 };
@@ -107,6 +107,8 @@ void pf_web_sessions(struct pf_web *w, pf_web_session_fn fn, void *ud);
  * NULL); a stream that is over PF_WEB_MAX_BACKLOG behind is closed.
  */
 void pf_web_push(struct pf_web *w, const void *key, const char *text);
+/* How many streams of key are open. */
+size_t pf_web_streams(const struct pf_web *w, const void *key);
 /* Close the streams of key (a session that ended). */
 void pf_web_close_streams(struct pf_web *w, const void *key);
 #define PF_WEB_MAX_BACKLOG (256u << 10)

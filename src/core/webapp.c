@@ -756,10 +756,22 @@ stats_cb(void *ud, const struct pf_web_req *req, struct pf_web_resp *resp)
 
 /* ---- live ---- */
 
+/* streams one session may hold open (its tabs): the listener's places
+   are for everyone */
+#define STREAMS_PER_SESSION 4
+
 static void
 events_cb(void *ud, const struct pf_web_req *req, struct pf_web_resp *resp)
 {
-    (void)ud;
+    struct pf_webapp *a = ud;
+    if (pf_web_streams(a->web, req->session) >= STREAMS_PER_SESSION) {
+        resp->status = 429;
+        pf_buf_addf(&resp->body,
+                    "429 this session has %d event streams open already "
+                    "(close a tab)\n",
+                    STREAMS_PER_SESSION);
+        return;
+    }
     resp->type = "text/event-stream";
     resp->stream = 1;
     resp->stream_key = req->session;
