@@ -313,7 +313,8 @@ deps:
 		echo "make deps: the system Prosody that Debian's package starts is stopped and disabled (the tests start their own); 'systemctl enable --now prosody' brings it back"; \
 	fi
 	@# the chat platforms' official client libraries, which the tests point
-	@# at the emulators (tests/package-lock.json pins them)
+	@# at the emulators, and playwright-core, which drives chromium in the
+	@# review page's test (tests/package-lock.json pins them)
 	npm ci --prefix tests --no-audit --no-fund
 
 SERVICE := $(BUILD)/service/pokerface.service $(BUILD)/service/pokerface.json

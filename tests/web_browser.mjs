@@ -423,6 +423,13 @@ async function main() {
     check(Number(held4) >= 4, "the statistics count the holds", held4);
     await pageS.screenshot({ path: path.join(SHOTS, "statistics.png"), fullPage: true });
 
+    // ---- signing out ----
+    await pageB.click("#signout");
+    await pageB.waitForSelector("#signin-help", { timeout: WAIT });
+    const after = await pageB.evaluate(async () => (await fetch("/api/queue")).status);
+    check(after === 401, "signed out, ville's session is gone (401)", after);
+    check((await pageA.evaluate(async () => (await fetch("/api/queue")).status)) === 200, "and aino's goes on");
+
     for (const [who, p] of [["aino", pageA], ["ville", pageB], ["the supervisor", pageS]]) {
       check(p.errors.length === 0, `no script errors on ${who}'s page`, p.errors);
     }
