@@ -115,7 +115,13 @@ drive() {
         CONFIG="$T/pokerface.json" SHOTS="$SHOTS" BOTLOG="$T/bot.log" \
         CHROMIUM="$CHROMIUM" node "$SRC/tests/web_browser.mjs" >>"$T/node.out" 2>&1 || rc=1
     kill -TERM "$BOT"
-    wait "$BOT" || { echo "FAIL: pokerface exited with $? at SIGTERM" >&2; rc=1; }
+    wait "$BOT"
+    st=$?
+    if [ $st -ne 0 ]; then
+        echo "FAIL: pokerface exited with $st at SIGTERM; its log ends:" >&2
+        tail -n 40 "$T/bot.log" | sed 's/^/    /' >&2
+        rc=1
+    fi
     BOT=
     if [ $rc -ne 0 ]; then
         echo "FAIL: the review page in Chromium ($1):" >&2
