@@ -921,6 +921,22 @@
     ]));
   }
 
+  /* the labels seen so far, offered in the label filter */
+  var seenLabels = {};
+  function suggestLabels(items) {
+    items.forEach(function (it) {
+      (it.labels || []).forEach(function (l) {
+        seenLabels[l] = true;
+      });
+    });
+    var list = document.getElementById("label-list");
+    if (!list) return;
+    clear(list);
+    Object.keys(seenLabels).sort().forEach(function (l) {
+      list.appendChild(el("option", { value: l }));
+    });
+  }
+
   function field(label, input) {
     return el("label", { class: "field" }, [el("span", { text: label }), input]);
   }
@@ -941,6 +957,7 @@
       clear(box);
       if (!r.ok) { box.appendChild(el("p", { class: "error", text: t("failed") + ": " + (r.data.error || r.status) })); return; }
       var items = Array.isArray(r.data.items) ? r.data.items : [];
+      suggestLabels(items);
       document.getElementById("history-count").textContent =
         items.length === 1 ? t("n_items_1") : t("n_items", { n: items.length });
       if (!items.length) { box.appendChild(el("p", { class: "empty", text: t("history_empty") })); return; }
