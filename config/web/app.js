@@ -970,7 +970,9 @@
             el("span", { class: "sub nowrap", text: when(it.decided_at) })]
           : [];
         var text = el("td", { class: "text-cell" }, [el("div", { class: "clip", text: String(it.text || "") })]);
-        if (Array.isArray(it.decisions) && it.decisions.length > 1) {
+        /* the decisions, when there was more than one or an edit's text */
+        if (Array.isArray(it.decisions) && (it.decisions.length > 1 ||
+            it.decisions.some(function (d) { return d.text; }))) {
           text.appendChild(el("details", { class: "decisions" }, [
             el("summary", { text: t("decisions") + " (" + it.decisions.length + ")" }),
             el("ol", null, it.decisions.map(function (d) {
