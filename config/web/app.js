@@ -110,6 +110,14 @@
       via_web: "on this page",
       via_timer: "by the timer",
       decisions: "Decisions",
+      k_send: "send as is",
+      k_edit: "edit",
+      k_drop: "drop",
+      k_expire: "expired",
+      r_sent: "sent",
+      r_held: "still held",
+      r_dropped: "dropped",
+      r_expired: "expired",
       stats_title: "Statistics",
       stats_intro:
         "How many replies were held, and what became of them. Sent as is means the hold was a false alarm.",
@@ -222,6 +230,14 @@
       via_web: "tällä sivulla",
       via_timer: "ajastimella",
       decisions: "Päätökset",
+      k_send: "lähetä sellaisenaan",
+      k_edit: "muokkaa",
+      k_drop: "hylkää",
+      k_expire: "vanheni",
+      r_sent: "lähetetty",
+      r_held: "yhä pidätetty",
+      r_dropped: "hylätty",
+      r_expired: "vanhentunut",
       stats_title: "Tilastot",
       stats_intro:
         "Kuinka monta vastausta pidätettiin ja mitä niille tapahtui. Sellaisenaan lähetetty tarkoittaa, että pidätys oli turha hälytys.",
@@ -945,6 +961,11 @@
     return el("span", { class: "badge o-" + (OUTCOMES.indexOf(o) >= 0 ? o : "open"), text: t("o_" + (OUTCOMES.indexOf(o) >= 0 ? o : "open")) });
   }
 
+  /* a word the page knows in both languages, else as the bot said it */
+  function known(prefix, v) {
+    return v && TEXTS.en[prefix + v] ? t(prefix + v) : String(v || "");
+  }
+
   function viaText(v) {
     return v && TEXTS.en["via_" + v] ? t("via_" + v) : (v || "");
   }
@@ -977,7 +998,8 @@
             el("summary", { text: t("decisions") + " (" + it.decisions.length + ")" }),
             el("ol", null, it.decisions.map(function (d) {
               return el("li", null, [
-                el("span", { text: [d.kind, d.name || d.by, viaText(d.via), when(d.at)].filter(Boolean).join(" · ") }),
+                el("span", { text: [known("k_", d.kind) + (d.outcome ? " → " + known("r_", d.outcome) : ""),
+                  d.name || d.by, viaText(d.via), when(d.at)].filter(Boolean).join(" · ") }),
                 d.text ? el("div", { class: "clip", text: String(d.text) }) : null
               ]);
             }))
