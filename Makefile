@@ -36,10 +36,12 @@ PKG_CONFIG ?= pkg-config
 CFLAGS ?= -O2 -g
 SAN ?=
 
-# Debian packages: build and test dependencies
+# Debian packages: build and test dependencies (chromium: the review
+# page's test drives it with playwright-core, tests/test_web_browser.sh)
 DEB_PACKAGES := build-essential pkg-config libjansson-dev libutf8proc-dev \
 	libstemmer-dev libvectorscan-dev libwebsockets-dev libsodium-dev \
-	libexpat1-dev libsystemd-dev systemd check clang-format clang prosody openssl
+	libexpat1-dev libsystemd-dev systemd check clang-format clang prosody openssl \
+	chromium
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 \
 	-Wmissing-prototypes -Werror=implicit-function-declaration -Werror
@@ -93,8 +95,12 @@ TRAINING := $(sort $(wildcard config/training/messages.*.jsonl))
 # --loso trains it again without the source it measures)
 COACH_MODEL := $(BUILD)/share/pokerface/models/coach.model
 COACH_TRAINING := $(sort $(wildcard config/training/conversations.*.jsonl))
+# the review page (config/web/: index.html, app.js, app.css), served by
+# the bot's web listener from the data directory
+WEB_FILES := $(notdir $(wildcard config/web/*))
 DATA := $(BUILD)/share/pokerface/pokerface.json $(MODEL) $(COACH_MODEL) \
-	$(patsubst config/%,$(BUILD)/share/pokerface/%,$(wildcard config/lexicons/*))
+	$(patsubst config/%,$(BUILD)/share/pokerface/%,$(wildcard config/lexicons/*)) \
+	$(WEB_FILES:%=$(BUILD)/share/pokerface/web/%)
 
 TEST_SRCS := $(wildcard tests/check_*.c) tests/testutil.c tests/chat.c tests/prom.c
 TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/obj/%.o)
@@ -146,6 +152,10 @@ $(COACH_MODEL): $(BUILD)/pokerface $(COACH_TRAINING)
 	$(BUILD)/pokerface train --coach -o $@ $(COACH_TRAINING) >/dev/null
 
 $(BUILD)/share/pokerface/lexicons/%: config/lexicons/%
+	@mkdir -p $(@D)
+	cp $< $@
+
+$(BUILD)/share/pokerface/web/%: config/web/%
 	@mkdir -p $(@D)
 	cp $< $@
 
@@ -258,6 +268,7 @@ check-run: all $(BUILD)/tests/check_all $(FIXTURES) $(FUZZ_TARGETS:%=$(BUILD)/te
 	BUILD=$(BUILD) sh tests/test_readme.sh
 	BUILD=$(BUILD) sh tests/test_demo.sh
 	BUILD=$(BUILD) sh tests/test_slack_official.sh
+	BUILD=$(BUILD) sh tests/test_web_browser.sh
 
 asan:
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
@@ -302,7 +313,8 @@ deps:
 		echo "make deps: the system Prosody that Debian's package starts is stopped and disabled (the tests start their own); 'systemctl enable --now prosody' brings it back"; \
 	fi
 	@# the chat platforms' official client libraries, which the tests point
-	@# at the emulators (tests/package-lock.json pins them)
+	@# at the emulators, and playwright-core, which drives chromium in the
+	@# review page's test (tests/package-lock.json pins them)
 	npm ci --prefix tests --no-audit --no-fund
 
 SERVICE := $(BUILD)/service/pokerface.service $(BUILD)/service/pokerface.json
@@ -312,7 +324,8 @@ I := $(DESTDIR)$(PREFIX)
 install: all $(BUILD)/pokerface-plugin.pc $(SERVICE) $(MAN_PAGES)
 	install -d $(I)/bin $(I)/lib/pokerface/plugins $(I)/include/pokerface \
 		$(I)/share/pkgconfig $(I)/share/pokerface/lexicons \
-		$(I)/share/pokerface/models $(DESTDIR)$(MANDIR)/man1 \
+		$(I)/share/pokerface/models $(I)/share/pokerface/web \
+		$(DESTDIR)$(MANDIR)/man1 \
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(UNITDIR) \
 		$(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(SYSCONFDIR)/pokerface
 	install -m 755 $(BUILD)/pokerface $(I)/bin/pokerface
@@ -323,6 +336,7 @@ install: all $(BUILD)/pokerface-plugin.pc $(SERVICE) $(MAN_PAGES)
 		$(I)/share/pokerface/pokerface.json
 	install -m 644 $(wildcard config/lexicons/*) $(I)/share/pokerface/lexicons/
 	install -m 644 $(MODEL) $(COACH_MODEL) $(I)/share/pokerface/models/
+	install -m 644 $(WEB_FILES:%=config/web/%) $(I)/share/pokerface/web/
 	install -m 644 $(BUILD)/man/pokerface.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 $(BUILD)/man/pokerface.json.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 644 $(BUILD)/service/pokerface.service $(DESTDIR)$(UNITDIR)/
@@ -351,13 +365,15 @@ uninstall:
 		$(LEXICONS:%=$(I)/share/pokerface/lexicons/%) \
 		$(I)/share/pokerface/models/learned.model \
 		$(I)/share/pokerface/models/coach.model \
+		$(WEB_FILES:%=$(I)/share/pokerface/web/%) \
 		$(DESTDIR)$(MANDIR)/man1/pokerface.1 \
 		$(DESTDIR)$(MANDIR)/man5/pokerface.json.5 \
 		$(DESTDIR)$(UNITDIR)/pokerface.service \
 		$(DESTDIR)$(SYSUSERSDIR)/pokerface.conf
 	@for d in $(I)/lib/pokerface/plugins $(I)/lib/pokerface \
 		$(I)/include/pokerface $(I)/share/pokerface/lexicons \
-		$(I)/share/pokerface/models $(I)/share/pokerface; do \
+		$(I)/share/pokerface/models $(I)/share/pokerface/web \
+		$(I)/share/pokerface; do \
 		if [ -d "$$d" ]; then rmdir --ignore-fail-on-non-empty "$$d"; fi; \
 	done
 

@@ -18,8 +18,11 @@ fi
 command -v prosody >/dev/null 2>&1 || missing="$missing prosody"
 command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
 command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+# the review page's test runs Debian's Chromium (tests/test_web_browser.sh)
+command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
 [ -d tests/node_modules/@mattermost/client ] &&
-    [ -d tests/node_modules/@slack/web-api ] ||
+    [ -d tests/node_modules/@slack/web-api ] &&
+    [ -d tests/node_modules/playwright-core ] ||
     missing="$missing tests/node_modules (npm ci)"
 [ -z "$missing" ] && exit 0
 if [ -n "${NEEDS_NO_INSTALL:-}" ]; then

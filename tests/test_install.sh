@@ -31,7 +31,8 @@ ROOT="$DEST$PREFIX"
 for f in bin/pokerface lib/pokerface/plugins/backstage.so \
     lib/pokerface/plugins/example.so include/pokerface/plugin.h \
     share/pkgconfig/pokerface-plugin.pc share/pokerface/pokerface.json \
-    share/pokerface/lexicons/backstage-fi.txt share/man/man1/pokerface.1 \
+    share/pokerface/lexicons/backstage-fi.txt share/pokerface/web/index.html \
+    share/pokerface/web/app.js share/pokerface/web/app.css share/man/man1/pokerface.1 \
     share/man/man5/pokerface.json.5; do
     if [ -f "$ROOT/$f" ]; then ok; else fail "not installed: $f"; fi
 done

@@ -16,6 +16,7 @@
 #   - make check: this test is part of it
 #   - run: runs until stopped (tests/check_relay.c runs the bot)
 #   - queue, status: need the running bot (tests/check_relay.c)
+#   - web-login: needs the running bot (tests/test_web_browser.sh)
 #   - eval --loso: make check runs it in tests/test_quality.sh
 #   - sudoedit, systemctl, journalctl, writing /etc/pokerface/password:
 #     root on a machine running systemd, an editor, typed input
@@ -72,6 +73,7 @@ while IFS= read -r cmd; do
     "make check"*) why="this test is part of it" ;;
     *" run "* | *" run") why="runs until stopped (tests/check_relay.c)" ;;
     *" queue "* | *" status "*) why="needs the running bot (tests/check_relay.c)" ;;
+    *" web-login"*) why="needs the running bot (tests/test_web_browser.sh)" ;;
     *"eval --loso"*) why="tests/test_quality.sh runs it" ;;
     sudoedit* | *systemctl* | journalctl* | *"/etc/pokerface/password"*)
         why="root on a machine running systemd, an editor or typed input" ;;
@@ -105,7 +107,7 @@ if [ -f "$T/clone/my.model" ]; then ok; else fail "train -o wrote no model"; fi
 
 # make check says in one line what is missing (here: prosody, hidden)
 mkdir -p "$T/bin"
-for c in pkg-config cc node openssl; do
+for c in pkg-config cc node openssl chromium; do
     p=$(command -v "$c") && ln -s "$p" "$T/bin/$c"
 done
 out=$(PATH="$T/bin" NEEDS_NO_INSTALL=1 /bin/sh "$SRC/tests/needs.sh" 2>&1)
