@@ -433,6 +433,15 @@ START_TEST(the_ledger_says_what_became_of_each_hold)
     json_t *some = pf_ledger_items(l, &f);
     ck_assert_uint_eq(json_array_size(some), 1);
     json_decref(some);
+    f.label = "backstage"; /* the plugin's: every label of it */
+    f.outcome = NULL;
+    some = pf_ledger_items(l, &f);
+    ck_assert_uint_eq(json_array_size(some), 5);
+    json_decref(some);
+    f.label = "backstage.jok"; /* no label, no plugin */
+    some = pf_ledger_items(l, &f);
+    ck_assert_uint_eq(json_array_size(some), 0);
+    json_decref(some);
     memset(&f, 0, sizeof(f));
     f.author = "AINO";
     f.since_ms = NOW - DAY - 1;

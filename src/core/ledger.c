@@ -169,9 +169,13 @@ passes(json_t *it, const struct pf_ledger_filter *f)
         size_t i;
         json_t *v;
         int found = 0;
-        json_array_foreach (json_object_get(it, "labels"), i, v)
-            found |= !strcmp(json_string_value(v) ? json_string_value(v) : "",
-                             f->label);
+        size_t n = strlen(f->label);
+        json_array_foreach (json_object_get(it, "labels"), i, v) {
+            const char *l = json_string_value(v) ? json_string_value(v) : "";
+            /* a label, or every label of a plugin ("backstage") */
+            found |= !strcmp(l, f->label) ||
+                     (!strncmp(l, f->label, n) && l[n] == '.');
+        }
         if (!found)
             return 0;
     }

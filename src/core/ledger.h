@@ -27,7 +27,8 @@ struct pf_ledger;
 struct pf_ledger_filter {
     int64_t since_ms;    /* held at or after this (0: any time) */
     const char *author;  /* in the author's id or name, any case; NULL */
-    const char *label;   /* one of its labels, exactly; NULL: any */
+    const char *label;   /* one of its labels ("backstage.joke"), or of
+                            its plugin's ("backstage"); NULL: any */
     const char *outcome; /* exactly; NULL: any */
     size_t max;          /* at most this many, newest first (0: 1000) */
 };
