@@ -887,9 +887,223 @@ emit(struct prep *p, struct pf_arena *a, struct pf_text *out)
     }
 }
 
-int
-pf_text_prepare(struct pf_text *t, struct pf_arena *a, const char *text,
-                size_t len, char *err, size_t errlen)
+/*
+ * The fast path: a message written only in letters (ASCII, and ä, ö, å
+ * with their capitals), spaces, line breaks, the punctuation , . ? ; : - (
+ * ) and !, and apostrophes inside words (don't) is tokenized, flagged and
+ * emitted in one pass over its bytes, without a unit per character. What
+ * the stages above would do with such text is simple: every word is plain
+ * (letters only, nothing folded), every other token a run of one
+ * punctuation character, and no rule about URLs, e-mail addresses,
+ * mentions, numbers, quotes, masks, leetspeak or emoji applies. The few
+ * cases where one would are left to the stages: a word starting www.
+ * (a URL), an apostrophe not between two letters (a quote), a ! before a
+ * letter (leetspeak: sh!t) and three one-letter words (spaced letters).
+ * tests/check_text.c compares the two paths.
+ */
+enum fast_class {
+    FC_NO = 0, /* not taken: the stages do it */
+    FC_LETTER, /* an ASCII letter */
+    FC_C3,     /* 0xC3, which starts ä, ö, å, Ä, Ö or Å */
+    FC_SPACE,
+    FC_NEWLINE,
+    FC_PUNCT, /* , . ? ; : - ( ) */
+    FC_BANG,  /* !, which leetspeak reads as i before a letter */
+    FC_APOS
+};
+static uint8_t fast_class[256];
+/* for the second byte of ä, ö, å, Ä, Ö and Å: their folded second byte,
+   or 0 for a character the fast path leaves to the stages */
+static unsigned char fast_c3[256];
+static uint8_t fast_c3_upper[256];
+
+static void
+fast_init(void)
+{
+    static const char punct[] = ",.?;:-()";
+    for (int c = 0; c < 128; c++) {
+        const struct pf_fold_ascii *fa = &pf_fold_ascii_table[c];
+        uint8_t k = FC_NO;
+        if (fa->cls == PF_U_LETTER && !fa->leet)
+            k = FC_LETTER;
+        else if (c == ' ' && fa->cls == PF_U_SPACE && fa->lower == ' ')
+            k = FC_SPACE;
+        else if (c == '\n' && fa->cls == PF_U_NEWLINE && fa->lower == '\n')
+            k = FC_NEWLINE;
+        else if (c && strchr(punct, c) && fa->cls == PF_U_PUNCT && !fa->leet &&
+                 fa->lower == c)
+            k = FC_PUNCT;
+        else if (c == '!' && fa->cls == PF_U_PUNCT && fa->lower == '!')
+            k = FC_BANG;
+        else if (c == '\'' && fa->cls == PF_U_APOS && fa->lower == '\'')
+            k = FC_APOS;
+        fast_class[c] = k;
+    }
+    /* ä, å, ö, Ä, Å, Ö, as the folding tables have them */
+    static const unsigned char second[] = {0xA4, 0xA5, 0xB6, 0x84, 0x85, 0x96};
+    for (size_t i = 0; i < sizeof(second); i++) {
+        char raw[2] = {(char)0xC3, (char)second[i]};
+        struct pf_buf b;
+        struct pf_fold_info fi;
+        pf_buf_init(&b);
+        size_t k = pf_fold_cluster(raw, 2, 0, &b, &fi);
+        if (k == 2 && b.len == 2 && (unsigned char)b.data[0] == 0xC3 &&
+            fi.cls == PF_U_LETTER && !fi.lookalike && !fi.leet &&
+            (unsigned char)b.data[1] >= 0x80) {
+            fast_c3[second[i]] = (unsigned char)b.data[1];
+            fast_c3_upper[second[i]] = (fi.flags & PF_UF_UPPER) != 0;
+        }
+        pf_buf_release(&b);
+    }
+    fast_class[0xC3] = FC_C3;
+}
+
+/* Does a letter the fast path takes start at s[i]? */
+static inline int
+fast_letter_at(const unsigned char *s, size_t len, size_t i)
+{
+    return i < len && (fast_class[s[i]] == FC_LETTER ||
+                       (s[i] == 0xC3 && i + 1 < len && fast_c3[s[i + 1]]));
+}
+
+/* The fast path; 0 when the text is not for it (nothing is set then). */
+static int
+prepare_fast(struct pf_text *out, struct pf_arena *a, const char *text,
+             size_t len)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    /* every byte one the fast path takes (this validates the UTF-8 too) */
+    for (size_t i = 0; i < len; i++) {
+        uint8_t k = fast_class[s[i]];
+        if (k == FC_NO)
+            return 0;
+        if (k == FC_C3) {
+            if (i + 1 >= len || !fast_c3[s[i + 1]])
+                return 0;
+            i++;
+        }
+    }
+    char *norm = pf_arena_alloc(a, len + 1);
+    uint32_t *map = pf_arena_alloc(a, (len + 1) * sizeof(*map));
+    struct pf_token *toks = pf_arena_alloc(a, (len + 1) * sizeof(*toks));
+    size_t n = 0, nt = 0, one_letter = 0, i = 0;
+    int sent_start = 1;
+    int newline_before = 1; /* the unit before the next token */
+    while (i < len) {
+        unsigned char c = s[i];
+        uint8_t k = fast_class[c];
+        if (k == FC_SPACE || k == FC_NEWLINE) {
+            if (n > 0 && (norm[n - 1] == ' ' || norm[n - 1] == '\n')) {
+                if (k == FC_NEWLINE)
+                    norm[n - 1] = '\n';
+            } else if (n > 0) {
+                norm[n] = k == FC_NEWLINE ? '\n' : ' ';
+                map[n++] = (uint32_t)i;
+            }
+            newline_before = k == FC_NEWLINE;
+            i++;
+            continue;
+        }
+        struct pf_token *o = &toks[nt++];
+        size_t i0 = i, n0 = n;
+        uint16_t flags = 0;
+        if (newline_before)
+            sent_start = 1;
+        newline_before = 0;
+        if (k == FC_LETTER || k == FC_C3) {
+            /* www. starts a URL */
+            if ((c | 0x20) == 'w' && i + 3 < len && (s[i + 1] | 0x20) == 'w' &&
+                (s[i + 2] | 0x20) == 'w' && s[i + 3] == '.')
+                return 0;
+            size_t letters = 0, upper = 0;
+            int first_upper = -1;
+            for (;;) {
+                int up;
+                k = i < len ? fast_class[s[i]] : FC_NO;
+                if (k == FC_LETTER) {
+                    const struct pf_fold_ascii *fa = &pf_fold_ascii_table[s[i]];
+                    up = (fa->flags & PF_UF_UPPER) != 0;
+                    norm[n] = fa->lower;
+                    map[n++] = (uint32_t)i0 + (uint32_t)(i - i0);
+                    i++;
+                } else if (k == FC_C3) {
+                    up = fast_c3_upper[s[i + 1]];
+                    norm[n] = (char)0xC3;
+                    norm[n + 1] = (char)fast_c3[s[i + 1]];
+                    map[n] = map[n + 1] = (uint32_t)i;
+                    n += 2;
+                    i += 2;
+                } else if (k == FC_APOS) {
+                    /* inside the word only when a letter follows */
+                    if (!fast_letter_at(s, len, i + 1))
+                        return 0;
+                    norm[n] = '\'';
+                    map[n++] = (uint32_t)i;
+                    i++;
+                    continue;
+                } else {
+                    break;
+                }
+                if (first_upper < 0)
+                    first_upper = up;
+                letters++;
+                upper += (size_t)up;
+            }
+            if (letters == 1 && ++one_letter >= 3)
+                return 0; /* spaced letters may be joined: i d i o t */
+            if (first_upper > 0)
+                flags |= PF_TOKF_CAPITALIZED;
+            if (letters >= 2 && upper == letters)
+                flags |= PF_TOKF_ALLCAPS;
+            if (sent_start)
+                flags |= PF_TOKF_SENT_START;
+            sent_start = 0;
+            o->kind = PF_TOK_WORD;
+        } else if (k == FC_APOS) {
+            return 0; /* a quotation mark, perhaps */
+        } else {
+            /* a run of one punctuation character */
+            while (i < len && s[i] == c) {
+                if (c == '!' && fast_letter_at(s, len, i + 1))
+                    return 0; /* sh!t */
+                norm[n] = (char)c;
+                map[n++] = (uint32_t)i;
+                i++;
+            }
+            if (c == '?')
+                flags |= PF_TOKF_QUESTION;
+            if (c == '.' || c == '!' || c == '?')
+                sent_start = 1;
+            o->kind = PF_TOK_PUNCT;
+        }
+        o->raw.off = (uint32_t)i0;
+        o->raw.len = (uint32_t)(i - i0);
+        o->norm_off = (uint32_t)n0;
+        o->norm_len = (uint32_t)(n - n0);
+        o->flags = flags;
+    }
+    /* no trailing white space */
+    while (n > 0 && (norm[n - 1] == ' ' || norm[n - 1] == '\n'))
+        n--;
+    norm[n] = '\0';
+    map[n] = (uint32_t)len;
+    uint32_t *th = pf_arena_alloc(a, (nt ? nt : 1) * sizeof(*th));
+    for (size_t j = 0; j < nt; j++)
+        th[j] = pf_word_hash(norm + toks[j].norm_off, toks[j].norm_len);
+    out->norm = norm;
+    out->norm_len = n;
+    out->norm_map = map;
+    out->tokens = toks;
+    out->n_tokens = nt;
+    out->token_hash = th;
+    return 1;
+}
+
+static pthread_once_t fast_once = PTHREAD_ONCE_INIT;
+
+static int
+prepare(struct pf_text *t, struct pf_arena *a, const char *text, size_t len,
+        char *err, size_t errlen, int fast)
 {
     struct prep p;
     size_t bad;
@@ -901,6 +1115,11 @@ pf_text_prepare(struct pf_text *t, struct pf_arena *a, const char *text,
         if (err)
             snprintf(err, errlen, "text too large (%zu bytes)", len);
         return PF_ETOOBIG;
+    }
+    pthread_once(&fast_once, fast_init);
+    if (fast && prepare_fast(t, a, text, len)) {
+        t->bidi_off = len; /* it has none of the controls */
+        goto lang;
     }
     if (!pf_utf8_valid(text, len, &bad)) {
         char where[64];
@@ -944,9 +1163,24 @@ pf_text_prepare(struct pf_text *t, struct pf_arena *a, const char *text,
     flag_tokens(&p);
     emit(&p, a, t);
     pf_buf_release(&p.nb);
+lang:
     t->wclass = pf_arena_alloc(a, (t->n_tokens + 1) * sizeof(*t->wclass));
     t->lang = pf_text_lang(t, t->wclass);
     return PF_OK;
+}
+
+int
+pf_text_prepare(struct pf_text *t, struct pf_arena *a, const char *text,
+                size_t len, char *err, size_t errlen)
+{
+    return prepare(t, a, text, len, err, errlen, 1);
+}
+
+int
+pf_text_prepare_stages(struct pf_text *t, struct pf_arena *a, const char *text,
+                       size_t len, char *err, size_t errlen)
+{
+    return prepare(t, a, text, len, err, errlen, 0);
 }
 
 const char *
