@@ -888,30 +888,35 @@ emit(struct prep *p, struct pf_arena *a, struct pf_text *out)
 }
 
 /*
- * The fast path: a message written only in letters (ASCII, and ä, ö, å
- * with their capitals), spaces, line breaks, the punctuation , . ? ; : - (
- * ) and !, and apostrophes inside words (don't) is tokenized, flagged and
- * emitted in one pass over its bytes, without a unit per character. What
- * the stages above would do with such text is simple: every word is plain
- * (letters only, nothing folded), every other token a run of one
- * punctuation character, and no rule about URLs, e-mail addresses,
- * mentions, numbers, quotes, masks, leetspeak or emoji applies. The few
- * cases where one would are left to the stages: a word starting www.
- * (a URL), an apostrophe not between two letters (a quote), a ! before a
- * letter (leetspeak: sh!t) and three one-letter words (spaced letters).
- * tests/check_text.c compares the two paths.
+ * The fast path: a message written only in ASCII letters and digits, ä,
+ * ö, å and their capitals, spaces, line breaks, ASCII punctuation and
+ * symbols (but * and the leetspeak symbols $ @ |, which ! is too) and
+ * straight quotes is tokenized, flagged and emitted in one pass over its
+ * bytes, without a unit per character. What the stages above do with
+ * such text is simple: a word is letters, with apostrophes between them
+ * (don't), and nothing in it is folded; a number is digits, with . , :
+ * between them; every other token is a run of one character, quotes
+ * paired as flag_tokens() pairs them. Where a rule of the stages would do
+ * more, the text is left to them: a word mixing letters and digits
+ * (leetspeak, or a code such as mp3), a word starting www. or http:// (a
+ * URL), a ! before a letter or digit (sh!t), three one-letter words
+ * (spaced letters: i d i o t). tests/check_text.c compares the two paths.
  */
 enum fast_class {
     FC_NO = 0, /* not taken: the stages do it */
     FC_LETTER, /* an ASCII letter */
     FC_C3,     /* 0xC3, which starts ä, ö, å, Ä, Ö or Å */
+    FC_DIGIT,
     FC_SPACE,
     FC_NEWLINE,
-    FC_PUNCT, /* , . ? ; : - ( ) */
-    FC_BANG,  /* !, which leetspeak reads as i before a letter */
-    FC_APOS
+    FC_PUNCT, /* punctuation and symbols */
+    FC_BANG,  /* !, a leetspeak i before a letter or digit */
+    FC_APOS,
+    FC_QUOTE
 };
 static uint8_t fast_class[256];
+/* the class (PF_U_*) of the character a byte belongs to */
+static uint8_t fast_ucls[256];
 /* for the second byte of ä, ö, å, Ä, Ö and Å: their folded second byte,
    or 0 for a character the fast path leaves to the stages */
 static unsigned char fast_c3[256];
@@ -920,24 +925,28 @@ static uint8_t fast_c3_upper[256];
 static void
 fast_init(void)
 {
-    static const char punct[] = ",.?;:-()";
     for (int c = 0; c < 128; c++) {
         const struct pf_fold_ascii *fa = &pf_fold_ascii_table[c];
         uint8_t k = FC_NO;
         if (fa->cls == PF_U_LETTER && !fa->leet)
             k = FC_LETTER;
+        else if (fa->cls == PF_U_DIGIT && fa->lower == c)
+            k = FC_DIGIT;
         else if (c == ' ' && fa->cls == PF_U_SPACE && fa->lower == ' ')
             k = FC_SPACE;
         else if (c == '\n' && fa->cls == PF_U_NEWLINE && fa->lower == '\n')
             k = FC_NEWLINE;
-        else if (c && strchr(punct, c) && fa->cls == PF_U_PUNCT && !fa->leet &&
-                 fa->lower == c)
-            k = FC_PUNCT;
         else if (c == '!' && fa->cls == PF_U_PUNCT && fa->lower == '!')
             k = FC_BANG;
-        else if (c == '\'' && fa->cls == PF_U_APOS && fa->lower == '\'')
+        else if ((fa->cls == PF_U_PUNCT || fa->cls == PF_U_SYMBOL) &&
+                 !fa->leet && c != '*' && fa->lower == c)
+            k = FC_PUNCT;
+        else if (c == '\'' && fa->cls == PF_U_APOS && fa->lower == c)
             k = FC_APOS;
+        else if (c == '"' && fa->cls == PF_U_QUOTE && fa->lower == c)
+            k = FC_QUOTE;
         fast_class[c] = k;
+        fast_ucls[c] = fa->cls;
     }
     /* ä, å, ö, Ä, Å, Ö, as the folding tables have them */
     static const unsigned char second[] = {0xA4, 0xA5, 0xB6, 0x84, 0x85, 0x96};
@@ -956,6 +965,9 @@ fast_init(void)
         pf_buf_release(&b);
     }
     fast_class[0xC3] = FC_C3;
+    /* bytes of ä and the like, before and after an ASCII character */
+    for (int c = 0x80; c < 0x100; c++)
+        fast_ucls[c] = PF_U_LETTER;
 }
 
 /* Does a letter the fast path takes start at s[i]? */
@@ -964,6 +976,23 @@ fast_letter_at(const unsigned char *s, size_t len, size_t i)
 {
     return i < len && (fast_class[s[i]] == FC_LETTER ||
                        (s[i] == 0xC3 && i + 1 < len && fast_c3[s[i + 1]]));
+}
+
+/* Does s[i..) start with p (ASCII, lower case), ASCII case aside? */
+static int
+fast_starts(const unsigned char *s, size_t len, size_t i, const char *p)
+{
+    for (; *p; p++, i++)
+        if (i >= len || (fast_class[s[i]] == FC_LETTER ? s[i] | 0x20 : s[i]) !=
+                            (unsigned char)*p)
+            return 0;
+    return 1;
+}
+
+static inline int
+fast_space(uint8_t ucls)
+{
+    return ucls == PF_U_SPACE || ucls == PF_U_NEWLINE;
 }
 
 /* The fast path; 0 when the text is not for it (nothing is set then). */
@@ -987,6 +1016,8 @@ prepare_fast(struct pf_text *out, struct pf_arena *a, const char *text,
     uint32_t *map = pf_arena_alloc(a, (len + 1) * sizeof(*map));
     struct pf_token *toks = pf_arena_alloc(a, (len + 1) * sizeof(*toks));
     size_t n = 0, nt = 0, one_letter = 0, i = 0;
+    size_t open = SIZE_MAX; /* the token that opened a quote */
+    uint8_t open_fam = 0;
     int sent_start = 1;
     int newline_before = 1; /* the unit before the next token */
     while (i < len) {
@@ -1004,17 +1035,19 @@ prepare_fast(struct pf_text *out, struct pf_arena *a, const char *text,
             i++;
             continue;
         }
-        struct pf_token *o = &toks[nt++];
-        size_t i0 = i, n0 = n;
+        size_t ti = nt++, i0 = i, n0 = n;
+        struct pf_token *o = &toks[ti];
         uint16_t flags = 0;
-        if (newline_before)
+        if (newline_before) {
             sent_start = 1;
+            open = SIZE_MAX;
+        }
         newline_before = 0;
         if (k == FC_LETTER || k == FC_C3) {
-            /* www. starts a URL */
-            if ((c | 0x20) == 'w' && i + 3 < len && (s[i + 1] | 0x20) == 'w' &&
-                (s[i + 2] | 0x20) == 'w' && s[i + 3] == '.')
-                return 0;
+            if (fast_starts(s, len, i, "www.") ||
+                fast_starts(s, len, i, "http://") ||
+                fast_starts(s, len, i, "https://"))
+                return 0; /* a URL */
             size_t letters = 0, upper = 0;
             int first_upper = -1;
             for (;;) {
@@ -1024,7 +1057,7 @@ prepare_fast(struct pf_text *out, struct pf_arena *a, const char *text,
                     const struct pf_fold_ascii *fa = &pf_fold_ascii_table[s[i]];
                     up = (fa->flags & PF_UF_UPPER) != 0;
                     norm[n] = fa->lower;
-                    map[n++] = (uint32_t)i0 + (uint32_t)(i - i0);
+                    map[n++] = (uint32_t)i;
                     i++;
                 } else if (k == FC_C3) {
                     up = fast_c3_upper[s[i + 1]];
@@ -1033,14 +1066,13 @@ prepare_fast(struct pf_text *out, struct pf_arena *a, const char *text,
                     map[n] = map[n + 1] = (uint32_t)i;
                     n += 2;
                     i += 2;
-                } else if (k == FC_APOS) {
-                    /* inside the word only when a letter follows */
-                    if (!fast_letter_at(s, len, i + 1))
-                        return 0;
+                } else if (k == FC_APOS && fast_letter_at(s, len, i + 1)) {
                     norm[n] = '\'';
                     map[n++] = (uint32_t)i;
                     i++;
                     continue;
+                } else if (k == FC_DIGIT) {
+                    return 0; /* leetspeak or a code */
                 } else {
                     break;
                 }
@@ -1059,22 +1091,63 @@ prepare_fast(struct pf_text *out, struct pf_arena *a, const char *text,
                 flags |= PF_TOKF_SENT_START;
             sent_start = 0;
             o->kind = PF_TOK_WORD;
-        } else if (k == FC_APOS) {
-            return 0; /* a quotation mark, perhaps */
+        } else if (k == FC_DIGIT) {
+            /* digits, and . , : between two of them */
+            for (;;) {
+                k = i < len ? fast_class[s[i]] : FC_NO;
+                if (k == FC_LETTER || k == FC_C3)
+                    return 0; /* leetspeak or a code */
+                if (k != FC_DIGIT &&
+                    !((s[i] == '.' || s[i] == ',' || s[i] == ':') &&
+                      i + 1 < len && fast_class[s[i + 1]] == FC_DIGIT))
+                    break;
+                norm[n] = (char)s[i];
+                map[n++] = (uint32_t)i;
+                i++;
+            }
+            if (sent_start)
+                flags |= PF_TOKF_SENT_START;
+            sent_start = 0;
+            o->kind = PF_TOK_NUMBER;
         } else {
-            /* a run of one punctuation character */
+            /* a run of one character */
             while (i < len && s[i] == c) {
-                if (c == '!' && fast_letter_at(s, len, i + 1))
+                if (k == FC_BANG && i + 1 < len &&
+                    (fast_letter_at(s, len, i + 1) ||
+                     fast_class[s[i + 1]] == FC_DIGIT))
                     return 0; /* sh!t */
                 norm[n] = (char)c;
                 map[n++] = (uint32_t)i;
                 i++;
             }
-            if (c == '?')
-                flags |= PF_TOKF_QUESTION;
-            if (c == '.' || c == '!' || c == '?')
-                sent_start = 1;
             o->kind = PF_TOK_PUNCT;
+            if (k == FC_APOS || k == FC_QUOTE) {
+                /* quotes pair as in flag_tokens() */
+                uint8_t fam = k == FC_QUOTE ? 2 : 1;
+                int pu = i0 > 0 ? fast_ucls[s[i0 - 1]] : -1;
+                int nu = i < len ? fast_ucls[s[i]] : -1;
+                int can_open = (pu < 0 || fast_space((uint8_t)pu) ||
+                                pu == PF_U_PUNCT || pu == PF_U_QUOTE) &&
+                               nu >= 0 && !fast_space((uint8_t)nu);
+                int can_close =
+                    pu >= 0 && !fast_space((uint8_t)pu) &&
+                    (nu < 0 || fast_space((uint8_t)nu) || nu == PF_U_PUNCT ||
+                     nu == PF_U_QUOTE || nu == PF_U_APOS || nu == PF_U_EMOJI);
+                if (open != SIZE_MAX && fam == open_fam && can_close &&
+                    ti - open <= 80) {
+                    for (size_t q = open + 1; q < ti; q++)
+                        toks[q].flags |= PF_TOKF_QUOTED;
+                    open = SIZE_MAX;
+                } else if (can_open && open == SIZE_MAX) {
+                    open = ti;
+                    open_fam = fam;
+                }
+            } else {
+                if (c == '?')
+                    flags |= PF_TOKF_QUESTION;
+                if (c == '.' || c == '!' || c == '?')
+                    sent_start = 1;
+            }
         }
         o->raw.off = (uint32_t)i0;
         o->raw.len = (uint32_t)(i - i0);
