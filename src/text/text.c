@@ -912,7 +912,8 @@ enum fast_class {
     FC_PUNCT, /* punctuation and symbols */
     FC_BANG,  /* !, a leetspeak i before a letter or digit */
     FC_APOS,
-    FC_QUOTE
+    FC_QUOTE,
+    FC_F0 /* 0xF0, which starts an emoji (folded as the stages fold it) */
 };
 static uint8_t fast_class[256];
 /* the class (PF_U_*) of the character a byte belongs to */
@@ -965,9 +966,11 @@ fast_init(void)
         pf_buf_release(&b);
     }
     fast_class[0xC3] = FC_C3;
+    fast_class[0xF0] = FC_F0;
     /* bytes of ä and the like, before and after an ASCII character */
     for (int c = 0x80; c < 0x100; c++)
         fast_ucls[c] = PF_U_LETTER;
+    fast_ucls[0xF0] = PF_U_EMOJI;
 }
 
 /* Does a letter the fast path takes start at s[i]? */
@@ -998,31 +1001,33 @@ fast_space(uint8_t ucls)
 /* The fast path; 0 when the text is not for it (nothing is set then). */
 static int
 prepare_fast(struct pf_text *out, struct pf_arena *a, const char *text,
-             size_t len)
+             size_t len, struct pf_buf *fb)
 {
     const unsigned char *s = (const unsigned char *)text;
-    /* every byte one the fast path takes (this validates the UTF-8 too) */
-    for (size_t i = 0; i < len; i++) {
-        uint8_t k = fast_class[s[i]];
-        if (k == FC_NO)
-            return 0;
-        if (k == FC_C3) {
-            if (i + 1 >= len || !fast_c3[s[i + 1]])
-                return 0;
-            i++;
-        }
-    }
-    char *norm = pf_arena_alloc(a, len + 1);
-    uint32_t *map = pf_arena_alloc(a, (len + 1) * sizeof(*map));
+    /* norm: the text's bytes (an emoji folds to no more than it has), and
+       at most two spaces around each emoji, of four bytes or more */
+    size_t cap = len + len / 2 + 1;
+    char *norm = pf_arena_alloc(a, cap);
+    uint32_t *map = pf_arena_alloc(a, cap * sizeof(*map));
     struct pf_token *toks = pf_arena_alloc(a, (len + 1) * sizeof(*toks));
     size_t n = 0, nt = 0, one_letter = 0, i = 0;
     size_t open = SIZE_MAX; /* the token that opened a quote */
     uint8_t open_fam = 0;
     int sent_start = 1;
     int newline_before = 1; /* the unit before the next token */
+    int before = -1;        /* its class (PF_U_*), -1 at the start */
+    /* as in emit(): 0 after a word's character, 1 after an emoji, 2 after
+       anything else, -1 after white space; a space goes between a word
+       and an emoji */
+    int last = -1;
+    int checked = 0; /* the rest of the text is known to be UTF-8 */
     while (i < len) {
         unsigned char c = s[i];
         uint8_t k = fast_class[c];
+        /* every byte is one the fast path takes (which validates the
+           UTF-8 too), or the stages do it all */
+        if (k == FC_NO)
+            return 0;
         if (k == FC_SPACE || k == FC_NEWLINE) {
             if (n > 0 && (norm[n - 1] == ' ' || norm[n - 1] == '\n')) {
                 if (k == FC_NEWLINE)
@@ -1032,8 +1037,14 @@ prepare_fast(struct pf_text *out, struct pf_arena *a, const char *text,
                 map[n++] = (uint32_t)i;
             }
             newline_before = k == FC_NEWLINE;
+            before = k == FC_NEWLINE ? PF_U_NEWLINE : PF_U_SPACE;
+            last = -1;
             i++;
             continue;
+        }
+        if ((k == FC_LETTER || k == FC_C3 || k == FC_DIGIT) && last == 1) {
+            norm[n] = ' ';
+            map[n++] = (uint32_t)i;
         }
         size_t ti = nt++, i0 = i, n0 = n;
         struct pf_token *o = &toks[ti];
@@ -1044,9 +1055,10 @@ prepare_fast(struct pf_text *out, struct pf_arena *a, const char *text,
         }
         newline_before = 0;
         if (k == FC_LETTER || k == FC_C3) {
-            if (fast_starts(s, len, i, "www.") ||
-                fast_starts(s, len, i, "http://") ||
-                fast_starts(s, len, i, "https://"))
+            if ((c | 0x20) == 'w'   ? fast_starts(s, len, i, "www.")
+                : (c | 0x20) == 'h' ? fast_starts(s, len, i, "http://") ||
+                                          fast_starts(s, len, i, "https://")
+                                    : 0)
                 return 0; /* a URL */
             size_t letters = 0, upper = 0;
             int first_upper = -1;
@@ -1060,6 +1072,8 @@ prepare_fast(struct pf_text *out, struct pf_arena *a, const char *text,
                     map[n++] = (uint32_t)i;
                     i++;
                 } else if (k == FC_C3) {
+                    if (i + 1 >= len || !fast_c3[s[i + 1]])
+                        return 0;
                     up = fast_c3_upper[s[i + 1]];
                     norm[n] = (char)0xC3;
                     norm[n + 1] = (char)fast_c3[s[i + 1]];
@@ -1067,6 +1081,7 @@ prepare_fast(struct pf_text *out, struct pf_arena *a, const char *text,
                     n += 2;
                     i += 2;
                 } else if (k == FC_APOS && fast_letter_at(s, len, i + 1)) {
+                    /* (before is set after the word: a letter ends it) */
                     norm[n] = '\'';
                     map[n++] = (uint32_t)i;
                     i++;
@@ -1087,10 +1102,13 @@ prepare_fast(struct pf_text *out, struct pf_arena *a, const char *text,
                 flags |= PF_TOKF_CAPITALIZED;
             if (letters >= 2 && upper == letters)
                 flags |= PF_TOKF_ALLCAPS;
-            if (sent_start)
+            if (sent_start || (ti > 0 && toks[ti - 1].kind == PF_TOK_EMOJI &&
+                               (flags & PF_TOKF_CAPITALIZED)))
                 flags |= PF_TOKF_SENT_START;
             sent_start = 0;
             o->kind = PF_TOK_WORD;
+            before = PF_U_LETTER;
+            last = 0;
         } else if (k == FC_DIGIT) {
             /* digits, and . , : between two of them */
             for (;;) {
@@ -1109,6 +1127,37 @@ prepare_fast(struct pf_text *out, struct pf_arena *a, const char *text,
                 flags |= PF_TOKF_SENT_START;
             sent_start = 0;
             o->kind = PF_TOK_NUMBER;
+            before = PF_U_DIGIT;
+            last = 0;
+        } else if (k == FC_F0) {
+            /* one emoji, a grapheme cluster folded by pf_fold_cluster() as
+               the stages fold it. Not an emoji modifier, which would join
+               the character before it */
+            if (i + 3 >= len || s[i + 1] != 0x9F ||
+                (s[i + 2] == 0x8F && s[i + 3] >= 0xBB && s[i + 3] <= 0xBF))
+                return 0;
+            size_t bad;
+            if (!checked && !pf_utf8_valid(text + i, len - i, &bad))
+                return 0;
+            checked = 1;
+            struct pf_fold_info fi;
+            pf_buf_reset(fb);
+            size_t kb = pf_fold_cluster(text, len, i, fb, &fi);
+            if (fi.cls != PF_U_EMOJI || fb->len == 0 || fb->len > kb)
+                return 0;
+            if (last == 0) {
+                norm[n] = ' ';
+                map[n++] = (uint32_t)i;
+            }
+            n0 = n;
+            for (size_t q = 0; q < fb->len; q++) {
+                norm[n] = fb->data[q];
+                map[n++] = (uint32_t)i;
+            }
+            i += kb;
+            o->kind = PF_TOK_EMOJI;
+            before = PF_U_EMOJI;
+            last = 1;
         } else {
             /* a run of one character */
             while (i < len && s[i] == c) {
@@ -1121,10 +1170,12 @@ prepare_fast(struct pf_text *out, struct pf_arena *a, const char *text,
                 i++;
             }
             o->kind = PF_TOK_PUNCT;
+            int pu = before;
+            before = fast_ucls[c];
+            last = 2;
             if (k == FC_APOS || k == FC_QUOTE) {
                 /* quotes pair as in flag_tokens() */
                 uint8_t fam = k == FC_QUOTE ? 2 : 1;
-                int pu = i0 > 0 ? fast_ucls[s[i0 - 1]] : -1;
                 int nu = i < len ? fast_ucls[s[i]] : -1;
                 int can_open = (pu < 0 || fast_space((uint8_t)pu) ||
                                 pu == PF_U_PUNCT || pu == PF_U_QUOTE) &&
@@ -1190,9 +1241,15 @@ prepare(struct pf_text *t, struct pf_arena *a, const char *text, size_t len,
         return PF_ETOOBIG;
     }
     pthread_once(&fast_once, fast_init);
-    if (fast && prepare_fast(t, a, text, len)) {
-        t->bidi_off = len; /* it has none of the controls */
-        goto lang;
+    if (fast) {
+        struct pf_buf fb;
+        pf_buf_init(&fb);
+        int done = prepare_fast(t, a, text, len, &fb);
+        pf_buf_release(&fb);
+        if (done) {
+            t->bidi_off = len; /* it has none of the controls */
+            goto lang;
+        }
     }
     if (!pf_utf8_valid(text, len, &bad)) {
         char where[64];
