@@ -1224,6 +1224,7 @@ prepare_fast(struct pf_text *out, struct pf_arena *a, const char *text,
 }
 
 static pthread_once_t fast_once = PTHREAD_ONCE_INIT;
+#define FAST_MAX 16384 /* bytes of text the fast path takes at most */
 
 static int
 prepare(struct pf_text *t, struct pf_arena *a, const char *text, size_t len,
@@ -1241,7 +1242,9 @@ prepare(struct pf_text *t, struct pf_arena *a, const char *text, size_t len,
         return PF_ETOOBIG;
     }
     pthread_once(&fast_once, fast_init);
-    if (fast) {
+    /* what the fast path allocates stays in the arena when it gives up
+       half way: only for chat-sized text, where that is little */
+    if (fast && len <= FAST_MAX) {
         struct pf_buf fb;
         pf_buf_init(&fb);
         int done = prepare_fast(t, a, text, len, &fb);
