@@ -890,17 +890,19 @@ emit(struct prep *p, struct pf_arena *a, struct pf_text *out)
 /*
  * The fast path: a message written only in ASCII letters and digits, ä,
  * ö, å and their capitals, spaces, line breaks, ASCII punctuation and
- * symbols (but * and the leetspeak symbols $ @ |, which ! is too) and
- * straight quotes is tokenized, flagged and emitted in one pass over its
- * bytes, without a unit per character. What the stages above do with
- * such text is simple: a word is letters, with apostrophes between them
- * (don't), and nothing in it is folded; a number is digits, with . , :
- * between them; every other token is a run of one character, quotes
- * paired as flag_tokens() pairs them. Where a rule of the stages would do
- * more, the text is left to them: a word mixing letters and digits
- * (leetspeak, or a code such as mp3), a word starting www. or http:// (a
- * URL), a ! before a letter or digit (sh!t), three one-letter words
- * (spaced letters: i d i o t). tests/check_text.c compares the two paths.
+ * symbols (but * and the leetspeak symbols $ @ |, which ! is too),
+ * straight quotes and emoji is tokenized, flagged and emitted in one pass
+ * over its bytes, without a unit per character. What the stages above do
+ * with such text is simple: a word is letters, with apostrophes between
+ * them (don't), and nothing in it is folded; a number is digits, with . ,
+ * : between them; an emoji is a token of its own, folded by
+ * pf_fold_cluster() as make_units() folds it; every other token is a run
+ * of one character, quotes paired as flag_tokens() pairs them. Where a
+ * rule of the stages would do more, the text is left to them: a word
+ * mixing letters and digits (leetspeak, or a code such as mp3), a word
+ * starting www. or http:// (a URL), a ! before a letter or digit (sh!t),
+ * three one-letter words (spaced letters: i d i o t), any other
+ * character. tests/check_text.c compares the two paths.
  */
 enum fast_class {
     FC_NO = 0, /* not taken: the stages do it */
@@ -916,7 +918,7 @@ enum fast_class {
     FC_F0 /* 0xF0, which starts an emoji (folded as the stages fold it) */
 };
 static uint8_t fast_class[256];
-/* the class (PF_U_*) of the character a byte belongs to */
+/* the class (PF_U_*) of the character a byte starts */
 static uint8_t fast_ucls[256];
 /* for the second byte of ä, ö, å, Ä, Ö and Å: their folded second byte,
    or 0 for a character the fast path leaves to the stages */
@@ -967,7 +969,9 @@ fast_init(void)
     }
     fast_class[0xC3] = FC_C3;
     fast_class[0xF0] = FC_F0;
-    /* bytes of ä and the like, before and after an ASCII character */
+    /* what the byte after a quote starts, when it is not ASCII: one of
+       ä, ö, å and their capitals, or an emoji (anything else, the fast
+       path gives up on when it gets there) */
     for (int c = 0x80; c < 0x100; c++)
         fast_ucls[c] = PF_U_LETTER;
     fast_ucls[0xF0] = PF_U_EMOJI;
