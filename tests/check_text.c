@@ -448,6 +448,109 @@ START_TEST(token_hash_is_the_word_hash)
 }
 END_TEST
 
+/* everything pf_text_prepare() gives, the same with and without the fast
+   path for text in plain letters */
+static void
+assert_same_as_stages(const char *s, size_t n)
+{
+    struct pf_text f, g;
+    char ef[128] = "", eg[128] = "";
+    int rf = pf_text_prepare(&f, &arena, s, n, ef, sizeof(ef));
+    int rg = pf_text_prepare_stages(&g, &arena, s, n, eg, sizeof(eg));
+    ck_assert_int_eq(rf, rg);
+    ck_assert_str_eq(ef, eg);
+    if (rf)
+        return;
+    ck_assert_msg(f.norm_len == g.norm_len &&
+                      memcmp(f.norm, g.norm, f.norm_len + 1) == 0,
+                  "norm '%s' vs '%s' for '%s'", f.norm, g.norm, s);
+    ck_assert_msg(memcmp(f.norm_map, g.norm_map,
+                         (f.norm_len + 1) * sizeof(*f.norm_map)) == 0,
+                  "norm_map differs for '%s'", s);
+    ck_assert_msg(f.n_tokens == g.n_tokens, "%zu vs %zu tokens for '%s'",
+                  f.n_tokens, g.n_tokens, s);
+    for (size_t i = 0; i < f.n_tokens; i++) {
+        const struct pf_token *a = &f.tokens[i], *b = &g.tokens[i];
+        ck_assert_msg(a->raw.off == b->raw.off && a->raw.len == b->raw.len &&
+                          a->norm_off == b->norm_off &&
+                          a->norm_len == b->norm_len && a->kind == b->kind &&
+                          a->flags == b->flags,
+                      "token %zu differs for '%s': kind %u/%u flags %x/%x", i,
+                      s, a->kind, b->kind, a->flags, b->flags);
+        ck_assert_uint_eq(f.token_hash[i], g.token_hash[i]);
+        ck_assert_uint_eq(f.wclass[i], g.wclass[i]);
+    }
+    ck_assert_str_eq(f.lang, g.lang);
+    ck_assert_uint_eq(f.bidi_off, g.bidi_off);
+}
+
+START_TEST(fast_path_is_the_stages)
+{
+    static const char *const fixed[] = {
+        "",
+        "Hello world",
+        "Thanks! We'll fix it today.",
+        "  leading and trailing  \n",
+        "a \n b\n\n c",
+        "Hyvää päivää, ÄITI! Öljyä?",
+        "don't 'quote' it",
+        "rock'n'roll isn't",
+        "he said \"no\" and 'yes' (twice), 'then'",
+        "www.example.com is down",
+        "Www. no",
+        "see http://x or https://y",
+        "sh!t and wow!nice",
+        "hi!!there 5!5",
+        "i d i o t",
+        "I said a word",
+        "e.g. this",
+        "so... what?! (really) - yes; no: maybe",
+        "ÅÄÖ åäö",
+        "it's'",
+        "'tis",
+        "pizzas' worth",
+        "6,90 e 14:02 15.3.2024 1.2. 5..6 12a mp3 cl0wn 3'",
+        "100% & more + less <- [x] {y} a/b c_d #tag ^ ~ = > \\",
+        "Thanks😄 Great👍🏽 ok 😂😂",
+        "'😄' \"a\"😊 5😄 !😄",
+        "A\n😄 🇫🇮 👨‍👩‍👧",
+        "😄Hi 😄 hi 😄. 😄I",
+        "🏽 a🏽 ☀️ ❤️ 😄️",
+    };
+    for (size_t i = 0; i < PF_ARRAY_LEN(fixed); i++)
+        assert_same_as_stages(fixed[i], strlen(fixed[i]));
+    static const char *const pieces[] = {
+        "a",     "b",       "w",   "W",  "x",  "Q",        "ä",     "ö",
+        "å",     "Ä",       "Ö",   "Å",  " ",  " ",        " ",     "\n",
+        ",",     ".",       "?",   ";",  ":",  "-",        "(",     ")",
+        "!",     "'",       "\"",  "i ", "I ", "OK",       "hello", "1",
+        "2",     "0",       "/",   "%",  "<",  "+",        "_",     "www.",
+        "Don't", "http://", "...", "!!", "😄",  "👍🏽", "🇫🇮",    "😊",
+        "@",     "é",       "\t",  "*",  "$",  "`",        "😂",     "a\xcc\x88",
+    };
+    unsigned seed = 4242;
+    for (int round = 0; round < 20000; round++) {
+        char buf[256];
+        size_t n = 0;
+        int parts = (int)(rand_r(&seed) % 30);
+        /* mostly the fast path's own characters */
+        size_t np =
+            rand_r(&seed) % 4 ? PF_ARRAY_LEN(pieces) - 8 : PF_ARRAY_LEN(pieces);
+        for (int i = 0; i < parts; i++) {
+            const char *p = pieces[rand_r(&seed) % np];
+            size_t l = strlen(p);
+            if (n + l >= sizeof(buf))
+                break;
+            memcpy(buf + n, p, l);
+            n += l;
+        }
+        buf[n] = '\0';
+        assert_same_as_stages(buf, n);
+        pf_arena_reset(&arena);
+    }
+}
+END_TEST
+
 START_TEST(large_input)
 {
     size_t n = 1000000;
@@ -492,6 +595,7 @@ suite_text(void)
     tcase_add_test(tc, language_guess);
     tcase_add_test(tc, invariants_on_random_text);
     tcase_add_test(tc, token_hash_is_the_word_hash);
+    tcase_add_test(tc, fast_path_is_the_stages);
     tcase_add_test(tc, large_input);
     tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);

@@ -84,8 +84,11 @@ struct bs {
        otherwise needs no evasion lookup */
     uint64_t evade3[64];
     /* the words of the finding families grouped by their first byte, for
-       masked words (k*sipää): by_first[by_start[c] .. by_start[c + 1]) */
+       masked words (k*sipää): by_first[by_start[c] .. by_start[c + 1]),
+       and by_chars[i] the characters of word by_first[i] (255 for 255 or
+       more), since a star stands for one or two of them */
     uint32_t *by_first;
+    uint8_t *by_chars;
     uint32_t by_start[257];
     /* the finding labels, "backstage.NAME", made once */
     char labels[FAM_N_FINDING][PF_LABEL_MAX];
@@ -231,14 +234,22 @@ by_first_init(struct bs *b)
     for (int c = 0; c < 256; c++)
         b->by_start[c + 1] += b->by_start[c];
     b->by_first = malloc((b->by_start[256] + 1) * sizeof(*b->by_first));
-    if (!b->by_first)
+    b->by_chars = malloc(b->by_start[256] + 1);
+    if (!b->by_first || !b->by_chars)
         return PF_ENOMEM;
     uint32_t fill[256];
     memcpy(fill, b->by_start, sizeof(fill));
     for (size_t i = 0; i < lx->words.n; i++) {
         const struct wentry *we = &lx->words.entries[i];
-        if (lx->cues[we->cue].family < FAM_N_FINDING)
-            b->by_first[fill[(unsigned char)lx->keys[we->key]]++] = (uint32_t)i;
+        if (lx->cues[we->cue].family < FAM_N_FINDING) {
+            const char *key = lx->keys + we->key;
+            uint32_t at = fill[(unsigned char)key[0]]++;
+            size_t chars = 0;
+            for (const char *k = key; *k; k++)
+                chars += ((unsigned char)*k & 0xC0) != 0x80;
+            b->by_first[at] = (uint32_t)i;
+            b->by_chars[at] = (uint8_t)(chars < 255 ? chars : 255);
+        }
     }
     return PF_OK;
 }
@@ -344,6 +355,7 @@ bs_create(const struct pf_host *h, struct pf_hctx *hctx, void **inst, char *err,
     return PF_OK;
 fail:
     free(b->by_first);
+    free(b->by_chars);
     lex_release(&b->lx);
     free(b);
     return rc;
@@ -354,6 +366,7 @@ bs_destroy(void *inst)
 {
     struct bs *b = inst;
     free(b->by_first);
+    free(b->by_chars);
     lex_release(&b->lx);
     free(b);
 }
@@ -675,7 +688,18 @@ token_cues(struct scan *s)
             unsigned fc = (unsigned char)w[0];
             uint32_t i0 = fc == '*' ? 0 : bs->by_start[fc];
             uint32_t i1 = fc == '*' ? bs->by_start[256] : bs->by_start[fc + 1];
+            /* a word it can match has as many characters as it has but
+               its stars, and one or two for each star */
+            size_t stars = 0, chars = 0;
+            for (size_t k = 0; k < wl; k++) {
+                stars += w[k] == '*';
+                chars += w[k] != '*' && ((unsigned char)w[k] & 0xC0) != 0x80;
+            }
+            size_t lo = chars + stars, hi = chars + 2 * stars;
             for (uint32_t i = i0; i < i1; i++) {
+                if (bs->by_chars[i] < lo ||
+                    (bs->by_chars[i] > hi && bs->by_chars[i] < 255))
+                    continue;
                 const struct wentry *we = &lx->words.entries[bs->by_first[i]];
                 const struct cue *c = &lx->cues[we->cue];
                 const char *key = lx->keys + we->key;
@@ -690,7 +714,14 @@ token_cues(struct scan *s)
         uint32_t lens = lx->prefix_lens, hs[32];
         if (wl < 34)
             lens &= (1u << (wl - 1)) - 1u;
-        lex_hash_lens(w, wl, lens, 0, hs);
+        /* and the compound modifiers' lengths, 4 to wl - 4 (below 32):
+           every prefix hashed in the one pass */
+        uint32_t mods = 0;
+        if (wl >= 8 && lx->modifiers.n) {
+            size_t top = wl - 4 < 31 ? wl - 4 : 31;
+            mods = lx->modifier_lens & ((2u << top) - 1u) & ~15u;
+        }
+        lex_hash_lens(w, wl, lens | mods, 0, hs);
         while (lens) {
             size_t pl = (size_t)__builtin_ctz(lens);
             lens &= lens - 1;
@@ -706,27 +737,25 @@ token_cues(struct scan *s)
             }
         }
         /* compounds: an insult followed by a person word (idioottiasiakas) */
-        if (wl >= 8 && lx->modifiers.n) {
-            for (size_t k = 4; k + 4 <= wl && k < 32; k++) {
-                if (!(lx->modifier_lens & (1u << k)) ||
-                    ((unsigned char)w[k] & 0xC0) == 0x80)
-                    continue;
-                const struct wentry *mo = wt_find(lx, &lx->modifiers, w, k);
-                if (!mo)
-                    continue;
-                const struct wentry *hd =
-                    wt_find(lx, &lx->words, w + k, wl - k);
-                int person = 0;
-                for (; hd; hd = wt_next(lx, &lx->words, hd))
-                    if (lx->cues[hd->cue].family == FAM_THIRD)
-                        person = 1;
-                if (person) {
-                    const struct cue *c = &lx->cues[mo->cue];
-                    add_hit(s, mo->cue, c->family,
-                            c->weight * lx->weight_scale[c->family], t, t + 1,
-                            tok->norm_off, tok->norm_off + wl);
-                    break;
-                }
+        for (; mods; mods &= mods - 1) {
+            size_t k = (size_t)__builtin_ctz(mods);
+            if (((unsigned char)w[k] & 0xC0) == 0x80)
+                continue;
+            const struct wentry *mo =
+                wt_find_h(lx, &lx->modifiers, w, k, hs[k]);
+            if (!mo)
+                continue;
+            const struct wentry *hd = wt_find(lx, &lx->words, w + k, wl - k);
+            int person = 0;
+            for (; hd; hd = wt_next(lx, &lx->words, hd))
+                if (lx->cues[hd->cue].family == FAM_THIRD)
+                    person = 1;
+            if (person) {
+                const struct cue *c = &lx->cues[mo->cue];
+                add_hit(s, mo->cue, c->family,
+                        c->weight * lx->weight_scale[c->family], t, t + 1,
+                        tok->norm_off, tok->norm_off + wl);
+                break;
             }
         }
     }

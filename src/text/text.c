@@ -887,9 +887,352 @@ emit(struct prep *p, struct pf_arena *a, struct pf_text *out)
     }
 }
 
-int
-pf_text_prepare(struct pf_text *t, struct pf_arena *a, const char *text,
-                size_t len, char *err, size_t errlen)
+/*
+ * The fast path: a message written only in ASCII letters and digits, ä,
+ * ö, å and their capitals, spaces, line breaks, ASCII punctuation and
+ * symbols (but * and the leetspeak symbols $ @ |, which ! is too),
+ * straight quotes and emoji is tokenized, flagged and emitted in one pass
+ * over its bytes, without a unit per character. What the stages above do
+ * with such text is simple: a word is letters, with apostrophes between
+ * them (don't), and nothing in it is folded; a number is digits, with . ,
+ * : between them; an emoji is a token of its own, folded by
+ * pf_fold_cluster() as make_units() folds it; every other token is a run
+ * of one character, quotes paired as flag_tokens() pairs them. Where a
+ * rule of the stages would do more, the text is left to them: a word
+ * mixing letters and digits (leetspeak, or a code such as mp3), a word
+ * starting www. or http:// (a URL), a ! before a letter or digit (sh!t),
+ * three one-letter words (spaced letters: i d i o t), any other
+ * character. tests/check_text.c compares the two paths.
+ */
+enum fast_class {
+    FC_NO = 0, /* not taken: the stages do it */
+    FC_LETTER, /* an ASCII letter */
+    FC_C3,     /* 0xC3, which starts ä, ö, å, Ä, Ö or Å */
+    FC_DIGIT,
+    FC_SPACE,
+    FC_NEWLINE,
+    FC_PUNCT, /* punctuation and symbols */
+    FC_BANG,  /* !, a leetspeak i before a letter or digit */
+    FC_APOS,
+    FC_QUOTE,
+    FC_F0 /* 0xF0, which starts an emoji (folded as the stages fold it) */
+};
+static uint8_t fast_class[256];
+/* the class (PF_U_*) of the character a byte starts */
+static uint8_t fast_ucls[256];
+/* for the second byte of ä, ö, å, Ä, Ö and Å: their folded second byte,
+   or 0 for a character the fast path leaves to the stages */
+static unsigned char fast_c3[256];
+static uint8_t fast_c3_upper[256];
+
+static void
+fast_init(void)
+{
+    for (int c = 0; c < 128; c++) {
+        const struct pf_fold_ascii *fa = &pf_fold_ascii_table[c];
+        uint8_t k = FC_NO;
+        if (fa->cls == PF_U_LETTER && !fa->leet)
+            k = FC_LETTER;
+        else if (fa->cls == PF_U_DIGIT && fa->lower == c)
+            k = FC_DIGIT;
+        else if (c == ' ' && fa->cls == PF_U_SPACE && fa->lower == ' ')
+            k = FC_SPACE;
+        else if (c == '\n' && fa->cls == PF_U_NEWLINE && fa->lower == '\n')
+            k = FC_NEWLINE;
+        else if (c == '!' && fa->cls == PF_U_PUNCT && fa->lower == '!')
+            k = FC_BANG;
+        else if ((fa->cls == PF_U_PUNCT || fa->cls == PF_U_SYMBOL) &&
+                 !fa->leet && c != '*' && fa->lower == c)
+            k = FC_PUNCT;
+        else if (c == '\'' && fa->cls == PF_U_APOS && fa->lower == c)
+            k = FC_APOS;
+        else if (c == '"' && fa->cls == PF_U_QUOTE && fa->lower == c)
+            k = FC_QUOTE;
+        fast_class[c] = k;
+        fast_ucls[c] = fa->cls;
+    }
+    /* ä, å, ö, Ä, Å, Ö, as the folding tables have them */
+    static const unsigned char second[] = {0xA4, 0xA5, 0xB6, 0x84, 0x85, 0x96};
+    for (size_t i = 0; i < sizeof(second); i++) {
+        char raw[2] = {(char)0xC3, (char)second[i]};
+        struct pf_buf b;
+        struct pf_fold_info fi;
+        pf_buf_init(&b);
+        size_t k = pf_fold_cluster(raw, 2, 0, &b, &fi);
+        if (k == 2 && b.len == 2 && (unsigned char)b.data[0] == 0xC3 &&
+            fi.cls == PF_U_LETTER && !fi.lookalike && !fi.leet &&
+            (unsigned char)b.data[1] >= 0x80) {
+            fast_c3[second[i]] = (unsigned char)b.data[1];
+            fast_c3_upper[second[i]] = (fi.flags & PF_UF_UPPER) != 0;
+        }
+        pf_buf_release(&b);
+    }
+    fast_class[0xC3] = FC_C3;
+    fast_class[0xF0] = FC_F0;
+    /* what the byte after a quote starts, when it is not ASCII: one of
+       ä, ö, å and their capitals, or an emoji (anything else, the fast
+       path gives up on when it gets there) */
+    for (int c = 0x80; c < 0x100; c++)
+        fast_ucls[c] = PF_U_LETTER;
+    fast_ucls[0xF0] = PF_U_EMOJI;
+}
+
+/* Does a letter the fast path takes start at s[i]? */
+static inline int
+fast_letter_at(const unsigned char *s, size_t len, size_t i)
+{
+    return i < len && (fast_class[s[i]] == FC_LETTER ||
+                       (s[i] == 0xC3 && i + 1 < len && fast_c3[s[i + 1]]));
+}
+
+/* Does s[i..) start with p (ASCII, lower case), ASCII case aside? */
+static int
+fast_starts(const unsigned char *s, size_t len, size_t i, const char *p)
+{
+    for (; *p; p++, i++)
+        if (i >= len || (fast_class[s[i]] == FC_LETTER ? s[i] | 0x20 : s[i]) !=
+                            (unsigned char)*p)
+            return 0;
+    return 1;
+}
+
+static inline int
+fast_space(uint8_t ucls)
+{
+    return ucls == PF_U_SPACE || ucls == PF_U_NEWLINE;
+}
+
+/* The fast path; 0 when the text is not for it (nothing is set then). */
+static int
+prepare_fast(struct pf_text *out, struct pf_arena *a, const char *text,
+             size_t len, struct pf_buf *fb)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    /* norm: the text's bytes (an emoji folds to no more than it has), and
+       at most two spaces around each emoji, of four bytes or more */
+    size_t cap = len + len / 2 + 1;
+    char *norm = pf_arena_alloc(a, cap);
+    uint32_t *map = pf_arena_alloc(a, cap * sizeof(*map));
+    struct pf_token *toks = pf_arena_alloc(a, (len + 1) * sizeof(*toks));
+    size_t n = 0, nt = 0, one_letter = 0, i = 0;
+    size_t open = SIZE_MAX; /* the token that opened a quote */
+    uint8_t open_fam = 0;
+    int sent_start = 1;
+    int newline_before = 1; /* the unit before the next token */
+    int before = -1;        /* its class (PF_U_*), -1 at the start */
+    /* as in emit(): 0 after a word's character, 1 after an emoji, 2 after
+       anything else, -1 after white space; a space goes between a word
+       and an emoji */
+    int last = -1;
+    int checked = 0; /* the rest of the text is known to be UTF-8 */
+    while (i < len) {
+        unsigned char c = s[i];
+        uint8_t k = fast_class[c];
+        /* every byte is one the fast path takes (which validates the
+           UTF-8 too), or the stages do it all */
+        if (k == FC_NO)
+            return 0;
+        if (k == FC_SPACE || k == FC_NEWLINE) {
+            if (n > 0 && (norm[n - 1] == ' ' || norm[n - 1] == '\n')) {
+                if (k == FC_NEWLINE)
+                    norm[n - 1] = '\n';
+            } else if (n > 0) {
+                norm[n] = k == FC_NEWLINE ? '\n' : ' ';
+                map[n++] = (uint32_t)i;
+            }
+            newline_before = k == FC_NEWLINE;
+            before = k == FC_NEWLINE ? PF_U_NEWLINE : PF_U_SPACE;
+            last = -1;
+            i++;
+            continue;
+        }
+        if ((k == FC_LETTER || k == FC_C3 || k == FC_DIGIT) && last == 1) {
+            norm[n] = ' ';
+            map[n++] = (uint32_t)i;
+        }
+        size_t ti = nt++, i0 = i, n0 = n;
+        struct pf_token *o = &toks[ti];
+        uint16_t flags = 0;
+        if (newline_before) {
+            sent_start = 1;
+            open = SIZE_MAX;
+        }
+        newline_before = 0;
+        if (k == FC_LETTER || k == FC_C3) {
+            if ((c | 0x20) == 'w'   ? fast_starts(s, len, i, "www.")
+                : (c | 0x20) == 'h' ? fast_starts(s, len, i, "http://") ||
+                                          fast_starts(s, len, i, "https://")
+                                    : 0)
+                return 0; /* a URL */
+            size_t letters = 0, upper = 0;
+            int first_upper = -1;
+            for (;;) {
+                int up;
+                k = i < len ? fast_class[s[i]] : FC_NO;
+                if (k == FC_LETTER) {
+                    const struct pf_fold_ascii *fa = &pf_fold_ascii_table[s[i]];
+                    up = (fa->flags & PF_UF_UPPER) != 0;
+                    norm[n] = fa->lower;
+                    map[n++] = (uint32_t)i;
+                    i++;
+                } else if (k == FC_C3) {
+                    if (i + 1 >= len || !fast_c3[s[i + 1]])
+                        return 0;
+                    up = fast_c3_upper[s[i + 1]];
+                    norm[n] = (char)0xC3;
+                    norm[n + 1] = (char)fast_c3[s[i + 1]];
+                    map[n] = map[n + 1] = (uint32_t)i;
+                    n += 2;
+                    i += 2;
+                } else if (k == FC_APOS && fast_letter_at(s, len, i + 1)) {
+                    /* (before is set after the word: a letter ends it) */
+                    norm[n] = '\'';
+                    map[n++] = (uint32_t)i;
+                    i++;
+                    continue;
+                } else if (k == FC_DIGIT) {
+                    return 0; /* leetspeak or a code */
+                } else {
+                    break;
+                }
+                if (first_upper < 0)
+                    first_upper = up;
+                letters++;
+                upper += (size_t)up;
+            }
+            if (letters == 1 && ++one_letter >= 3)
+                return 0; /* spaced letters may be joined: i d i o t */
+            if (first_upper > 0)
+                flags |= PF_TOKF_CAPITALIZED;
+            if (letters >= 2 && upper == letters)
+                flags |= PF_TOKF_ALLCAPS;
+            if (sent_start || (ti > 0 && toks[ti - 1].kind == PF_TOK_EMOJI &&
+                               (flags & PF_TOKF_CAPITALIZED)))
+                flags |= PF_TOKF_SENT_START;
+            sent_start = 0;
+            o->kind = PF_TOK_WORD;
+            before = PF_U_LETTER;
+            last = 0;
+        } else if (k == FC_DIGIT) {
+            /* digits, and . , : between two of them */
+            for (;;) {
+                k = i < len ? fast_class[s[i]] : FC_NO;
+                if (k == FC_LETTER || k == FC_C3)
+                    return 0; /* leetspeak or a code */
+                if (k != FC_DIGIT &&
+                    !((s[i] == '.' || s[i] == ',' || s[i] == ':') &&
+                      i + 1 < len && fast_class[s[i + 1]] == FC_DIGIT))
+                    break;
+                norm[n] = (char)s[i];
+                map[n++] = (uint32_t)i;
+                i++;
+            }
+            if (sent_start)
+                flags |= PF_TOKF_SENT_START;
+            sent_start = 0;
+            o->kind = PF_TOK_NUMBER;
+            before = PF_U_DIGIT;
+            last = 0;
+        } else if (k == FC_F0) {
+            /* one emoji, a grapheme cluster folded by pf_fold_cluster() as
+               the stages fold it. Not an emoji modifier, which would join
+               the character before it */
+            if (i + 3 >= len || s[i + 1] != 0x9F ||
+                (s[i + 2] == 0x8F && s[i + 3] >= 0xBB && s[i + 3] <= 0xBF))
+                return 0;
+            size_t bad;
+            if (!checked && !pf_utf8_valid(text + i, len - i, &bad))
+                return 0;
+            checked = 1;
+            struct pf_fold_info fi;
+            pf_buf_reset(fb);
+            size_t kb = pf_fold_cluster(text, len, i, fb, &fi);
+            if (fi.cls != PF_U_EMOJI || fb->len == 0 || fb->len > kb)
+                return 0;
+            if (last == 0) {
+                norm[n] = ' ';
+                map[n++] = (uint32_t)i;
+            }
+            n0 = n;
+            for (size_t q = 0; q < fb->len; q++) {
+                norm[n] = fb->data[q];
+                map[n++] = (uint32_t)i;
+            }
+            i += kb;
+            o->kind = PF_TOK_EMOJI;
+            before = PF_U_EMOJI;
+            last = 1;
+        } else {
+            /* a run of one character */
+            while (i < len && s[i] == c) {
+                if (k == FC_BANG && i + 1 < len &&
+                    (fast_letter_at(s, len, i + 1) ||
+                     fast_class[s[i + 1]] == FC_DIGIT))
+                    return 0; /* sh!t */
+                norm[n] = (char)c;
+                map[n++] = (uint32_t)i;
+                i++;
+            }
+            o->kind = PF_TOK_PUNCT;
+            int pu = before;
+            before = fast_ucls[c];
+            last = 2;
+            if (k == FC_APOS || k == FC_QUOTE) {
+                /* quotes pair as in flag_tokens() */
+                uint8_t fam = k == FC_QUOTE ? 2 : 1;
+                int nu = i < len ? fast_ucls[s[i]] : -1;
+                int can_open = (pu < 0 || fast_space((uint8_t)pu) ||
+                                pu == PF_U_PUNCT || pu == PF_U_QUOTE) &&
+                               nu >= 0 && !fast_space((uint8_t)nu);
+                int can_close =
+                    pu >= 0 && !fast_space((uint8_t)pu) &&
+                    (nu < 0 || fast_space((uint8_t)nu) || nu == PF_U_PUNCT ||
+                     nu == PF_U_QUOTE || nu == PF_U_APOS || nu == PF_U_EMOJI);
+                if (open != SIZE_MAX && fam == open_fam && can_close &&
+                    ti - open <= 80) {
+                    for (size_t q = open + 1; q < ti; q++)
+                        toks[q].flags |= PF_TOKF_QUOTED;
+                    open = SIZE_MAX;
+                } else if (can_open && open == SIZE_MAX) {
+                    open = ti;
+                    open_fam = fam;
+                }
+            } else {
+                if (c == '?')
+                    flags |= PF_TOKF_QUESTION;
+                if (c == '.' || c == '!' || c == '?')
+                    sent_start = 1;
+            }
+        }
+        o->raw.off = (uint32_t)i0;
+        o->raw.len = (uint32_t)(i - i0);
+        o->norm_off = (uint32_t)n0;
+        o->norm_len = (uint32_t)(n - n0);
+        o->flags = flags;
+    }
+    /* no trailing white space */
+    while (n > 0 && (norm[n - 1] == ' ' || norm[n - 1] == '\n'))
+        n--;
+    norm[n] = '\0';
+    map[n] = (uint32_t)len;
+    uint32_t *th = pf_arena_alloc(a, (nt ? nt : 1) * sizeof(*th));
+    for (size_t j = 0; j < nt; j++)
+        th[j] = pf_word_hash(norm + toks[j].norm_off, toks[j].norm_len);
+    out->norm = norm;
+    out->norm_len = n;
+    out->norm_map = map;
+    out->tokens = toks;
+    out->n_tokens = nt;
+    out->token_hash = th;
+    return 1;
+}
+
+static pthread_once_t fast_once = PTHREAD_ONCE_INIT;
+#define FAST_MAX 16384 /* bytes of text the fast path takes at most */
+
+static int
+prepare(struct pf_text *t, struct pf_arena *a, const char *text, size_t len,
+        char *err, size_t errlen, int fast)
 {
     struct prep p;
     size_t bad;
@@ -901,6 +1244,19 @@ pf_text_prepare(struct pf_text *t, struct pf_arena *a, const char *text,
         if (err)
             snprintf(err, errlen, "text too large (%zu bytes)", len);
         return PF_ETOOBIG;
+    }
+    pthread_once(&fast_once, fast_init);
+    /* what the fast path allocates stays in the arena when it gives up
+       half way: only for chat-sized text, where that is little */
+    if (fast && len <= FAST_MAX) {
+        struct pf_buf fb;
+        pf_buf_init(&fb);
+        int done = prepare_fast(t, a, text, len, &fb);
+        pf_buf_release(&fb);
+        if (done) {
+            t->bidi_off = len; /* it has none of the controls */
+            goto lang;
+        }
     }
     if (!pf_utf8_valid(text, len, &bad)) {
         char where[64];
@@ -944,9 +1300,24 @@ pf_text_prepare(struct pf_text *t, struct pf_arena *a, const char *text,
     flag_tokens(&p);
     emit(&p, a, t);
     pf_buf_release(&p.nb);
+lang:
     t->wclass = pf_arena_alloc(a, (t->n_tokens + 1) * sizeof(*t->wclass));
     t->lang = pf_text_lang(t, t->wclass);
     return PF_OK;
+}
+
+int
+pf_text_prepare(struct pf_text *t, struct pf_arena *a, const char *text,
+                size_t len, char *err, size_t errlen)
+{
+    return prepare(t, a, text, len, err, errlen, 1);
+}
+
+int
+pf_text_prepare_stages(struct pf_text *t, struct pf_arena *a, const char *text,
+                       size_t len, char *err, size_t errlen)
+{
+    return prepare(t, a, text, len, err, errlen, 0);
 }
 
 const char *

@@ -64,6 +64,12 @@ struct pf_text {
 int pf_text_prepare(struct pf_text *t, struct pf_arena *a, const char *text,
                     size_t len, char *err, size_t errlen);
 
+/* pf_text_prepare() without its fast path for text in plain letters:
+   the same result, for tests that compare the two. */
+int pf_text_prepare_stages(struct pf_text *t, struct pf_arena *a,
+                           const char *text, size_t len, char *err,
+                           size_t errlen);
+
 /* The language guess on its own (used by pf_text_prepare); fills
    wclass (n_tokens entries) when it is not NULL. */
 const char *pf_text_lang(const struct pf_text *t, uint16_t *wclass);
