@@ -108,7 +108,7 @@ FIXTURE_NAMES := $(basename $(notdir $(wildcard tests/fixtures/plugins/*.c)))
 FIXTURES := $(FIXTURE_NAMES:%=$(BUILD)/tests/plugins/%.so) \
 	$(BUILD)/tests/plugins/frozen_v1_0.so
 
-FUZZ_TARGETS := stanza journal history mattermost slack worker session text jsonl
+FUZZ_TARGETS := stanza journal history mattermost slack worker session text jsonl web
 FUZZ_SECONDS ?= 60
 FUZZ_BUILD := build-fuzz
 

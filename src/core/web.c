@@ -554,6 +554,37 @@ pf_web_start(struct pf_web **out, struct lws_context *ctx,
     return PF_OK;
 }
 
+/* the value of name in "name=value" pairs separated by sep (and the
+   spaces after it), or NULL */
+static const char *
+pair_value(const char *s, char sep, const char *name, size_t *len)
+{
+    size_t n = strlen(name);
+    while (s && *s) {
+        while (*s == sep || *s == ' ')
+            s++;
+        size_t pair = strcspn(s, sep == ';' ? ";" : "&");
+        if (pair > n && !strncmp(s, name, n) && s[n] == '=') {
+            *len = pair - n - 1;
+            return s + n + 1;
+        }
+        s += pair;
+    }
+    return NULL;
+}
+
+const char *
+pf_web_cookie(const char *header, const char *name, size_t *len)
+{
+    return pair_value(header, ';', name, len);
+}
+
+const char *
+pf_web_form(const char *body, const char *name, size_t *len)
+{
+    return pair_value(body, '&', name, len);
+}
+
 const char *
 pf_web_arg(const struct pf_web_req *req, const char *name)
 {

@@ -112,6 +112,18 @@ size_t pf_web_streams(const struct pf_web *w, const void *key);
 /* Close the streams of key (a session that ended). */
 void pf_web_close_streams(struct pf_web *w, const void *key);
 #define PF_WEB_MAX_BACKLOG (256u << 10)
+/*
+ * The value of cookie name in a Cookie header ("a=1; b=2"), the first
+ * when there are several, or NULL; *len is its length (it is not
+ * NUL-terminated).
+ */
+const char *pf_web_cookie(const char *header, const char *name, size_t *len);
+/*
+ * The value of name in an application/x-www-form-urlencoded body
+ * ("a=1&b=2"), as sent (not decoded), the first when there are several,
+ * or NULL; *len is its length.
+ */
+const char *pf_web_form(const char *body, const char *name, size_t *len);
 /* The value of the query's argument name (decoded), or NULL. */
 const char *pf_web_arg(const struct pf_web_req *req, const char *name);
 /* The port it listens on (the one picked, for port 0). */

@@ -178,17 +178,8 @@ session_of(void *ud, const char *cookie)
 {
     struct pf_webapp *a = ud;
     int64_t now = pf_wall_us() / 1000;
-    const char *p = cookie;
-    const char *t = NULL;
     size_t n = 0;
-    while (p && *p) {
-        while (*p == ' ' || *p == ';')
-            p++;
-        size_t len = strcspn(p, ";");
-        if (!strncmp(p, COOKIE "=", sizeof(COOKIE)))
-            t = p + sizeof(COOKIE), n = len - sizeof(COOKIE);
-        p += len;
-    }
+    const char *t = pf_web_cookie(cookie, COOKIE, &n);
     unsigned char h[crypto_generichash_BYTES];
     if (!t || !token_hash(t, n, h))
         return NULL;
@@ -378,14 +369,8 @@ login_post_cb(void *ud, const struct pf_web_req *req, struct pf_web_resp *resp)
 {
     struct pf_webapp *a = ud;
     int fi = finnish(req);
-    const char *t = NULL;
     size_t n = 0;
-    for (const char *p = req->body; *p;) {
-        size_t len = strcspn(p, "&");
-        if (!strncmp(p, "t=", 2))
-            t = p + 2, n = len - 2;
-        p += len + (p[len] == '&');
-    }
+    const char *t = pf_web_form(req->body, "t", &n);
     struct wlink *l = t ? link_find(a, t, n) : NULL;
     if (!l) {
         pf_info("web: a sign-in with a link that was used, expired or never "
