@@ -14,8 +14,10 @@
 #                   the configuration (and the user and its state)
 #   make fuzz       libFuzzer on XMPP stanzas, the XMPP connector's whole
 #                   session, Mattermost events, Slack envelopes, journal
-#                   replay and the JSON lines of check --jsonl (clang),
-#                   FUZZ_SECONDS each
+#                   and history replay (and the review page's view of
+#                   it), the plugin worker's answers, the text layer,
+#                   the JSON lines of check --jsonl and what the web
+#                   listener reads of a request (clang), FUZZ_SECONDS each
 #   make fmt        clang-format the sources; make fmt-check only checks
 #   make clean
 
