@@ -149,6 +149,115 @@ START_TEST(a_hung_or_crashed_check_holds_and_the_next_is_checked)
 }
 END_TEST
 
+/* has process pid ended (a zombie, not reaped yet), within two seconds? */
+static int
+ends(pid_t pid)
+{
+    char path[64], st[512];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    for (int i = 0; i < 200; i++) {
+        FILE *f = fopen(path, "r");
+        size_t n = f ? fread(st, 1, sizeof(st) - 1, f) : 0;
+        if (f)
+            fclose(f);
+        st[n] = '\0';
+        const char *p = strrchr(st, ')');
+        if (!p || (p[1] == ' ' && p[2] == 'Z'))
+            return 1;
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    return 0;
+}
+
+static void
+input_of(struct pf_input *in, const char *text)
+{
+    memset(in, 0, sizeof(*in));
+    in->text = text;
+    in->len = strlen(text);
+}
+
+/*
+ * Checks sent ahead (pf_engine_check_ahead: a reply and the line around
+ * it) are answered together, each check taking its own answer; a check
+ * that crashes the worker loses the one sent after it with it, which
+ * then holds for the same reason and is not taken for the next answer;
+ * an answer nobody takes is never given to another message.
+ */
+START_TEST(checks_sent_ahead_each_take_their_own_answer)
+{
+    struct iso t;
+    struct pf_result r;
+    struct pf_input a, b;
+    const struct pf_input *both[2] = {&a, &b};
+    char err[512];
+    ck_assert_msg(iso_open(&t, HAZARD("{\"crash_on\": \"CRASHME\"}"), err,
+                           sizeof(err)) == PF_OK,
+                  "%s", err);
+    const struct pf_worker_stats *st = pf_engine_worker_stats(&t.e);
+
+    /* the line first, then the reply, as the relay sends them: each gets
+       its own verdict and its own spans */
+    char line[] = "aino: taas pebkac", reply[] = "all good";
+    input_of(&a, line);
+    input_of(&b, reply);
+    for (int round = 0; round < 3; round++) {
+        pf_engine_check_ahead(&t.e, both, 2);
+        ck_assert_int_eq(pf_engine_check(&t.e, &a, &r, err, sizeof(err)),
+                         PF_OK);
+        ck_assert_int_eq(r.action, PF_ACT_HOLD);
+        ck_assert(tu_span_is(&r, line, "pebkac"));
+        ck_assert_str_eq(r.msg->text, line);
+        ck_assert_int_eq(pf_engine_check(&t.e, &b, &r, err, sizeof(err)),
+                         PF_OK);
+        ck_assert_int_eq(r.action, PF_ACT_PASS);
+        ck_assert_str_eq(r.msg->text, reply);
+    }
+    ck_assert_int_eq(st->starts, 1);
+
+    /* the first crashes the worker, which it does before it is asked
+       for (the checks run meanwhile): the second is lost with it */
+    char crash[] = "aino: CRASHME";
+    input_of(&a, crash);
+    input_of(&b, reply);
+    pid_t first = st->pid;
+    pf_engine_check_ahead(&t.e, both, 2);
+    ck_assert_msg(ends(first), "the checks were not sent ahead");
+    ck_assert_int_eq(pf_engine_check(&t.e, &a, &r, err, sizeof(err)), PF_OK);
+    held_for(&r, "pokerface.plugin_crash", "hazard",
+             "plugin 'hazard' crashed in check() (");
+    ck_assert_int_eq(pf_engine_check(&t.e, &b, &r, err, sizeof(err)), PF_OK);
+    held_for(&r, "pokerface.plugin_crash", "hazard",
+             "plugin 'hazard' crashed in check() (");
+    ck_assert_str_eq(r.msg->text, reply);
+    ck_assert_int_eq(st->crashes, 1);
+    /* and the new worker answers the next message, once */
+    ck_assert_int_eq(check(&t, "taas pebkac", &r), PF_ACT_HOLD);
+    ck_assert_int_eq(st->crashes, 1);
+    ck_assert_int_eq(st->starts, 2);
+
+    /* sent ahead but never asked for (the line failed, say): dropped,
+       never the answer to the next message */
+    input_of(&a, line);
+    input_of(&b, reply);
+    pf_engine_check_ahead(&t.e, both, 2);
+    ck_assert_int_eq(check(&t, "one more pebkac", &r), PF_ACT_HOLD);
+    ck_assert_str_eq(r.msg->text, "one more pebkac");
+    ck_assert(tu_span_is(&r, "one more pebkac", "pebkac"));
+    ck_assert_int_eq(check(&t, "fine", &r), PF_ACT_PASS);
+    /* one taken, the other not */
+    pf_engine_check_ahead(&t.e, both, 2);
+    ck_assert_int_eq(pf_engine_check(&t.e, &a, &r, err, sizeof(err)), PF_OK);
+    ck_assert_int_eq(r.action, PF_ACT_HOLD);
+    ck_assert_int_eq(check(&t, "fine again", &r), PF_ACT_PASS);
+    ck_assert_str_eq(r.msg->text, "fine again");
+    ck_assert_int_eq(st->starts, 2);
+    ck_assert_int_eq(st->crashes, 1);
+    iso_close(&t);
+}
+END_TEST
+
 /* a plugin that crashes on every message: no message ever passes */
 START_TEST(a_plugin_that_always_fails_holds_everything_and_pauses)
 {
@@ -313,6 +422,7 @@ suite_worker(void)
     tcase_add_test(tc, a_plugin_that_always_fails_holds_everything_and_pauses);
     tcase_add_test(tc, a_create_that_fails_is_an_error_at_the_start);
     tcase_add_test(tc, a_worker_answer_is_checked_before_it_is_believed);
+    tcase_add_test(tc, checks_sent_ahead_each_take_their_own_answer);
     suite_add_tcase(s, tc);
     return s;
 }

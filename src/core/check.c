@@ -36,28 +36,67 @@ customer_names(struct pf_relay *r, struct pf_route *rt, size_t *n)
     return names;
 }
 
+/* text as ev's author's reply on rt, for the engine (the names are
+   static: valid until the next call) */
+static void
+reply_input(struct pf_relay *r, struct pf_route *rt, const struct pf_event *ev,
+            const char *text, struct pf_input *in)
+{
+    size_t nt;
+    memset(in, 0, sizeof(*in));
+    in->text = text;
+    in->len = strlen(text);
+    in->context = (const char *const *)rt->ctx;
+    in->n_context = rt->n_ctx;
+    in->author_id = ev->author_id;
+    in->author_name = ev->author_name;
+    in->route = rt->conf->name;
+    in->platform = r->conn->ops->name;
+    in->msg_id = ev->msg_id;
+    in->ts_ms = ev->ts_ms;
+    in->team = team_names(rt, &nt);
+    in->n_team = nt;
+    in->customers = customer_names(r, rt, &nt);
+    in->n_customers = nt;
+}
+
+void
+pf_check_begin(struct pf_relay *r, struct pf_route *rt,
+               const struct pf_event *ev, const char *name, const char *text,
+               struct pf_reply_check *c)
+{
+    struct pf_input in[2];
+    const struct pf_input *p[2] = {&in[0], &in[1]};
+    size_t covered = 0, n = 0;
+    memset(c, 0, sizeof(*c));
+    c->line = pf_display_format(rt->conf->relay_format, name, text, c->sp, 8,
+                                &c->n_sp);
+    for (size_t i = 0; i < c->n_sp; i++)
+        covered += c->sp[i].len;
+    if (covered >= strlen(c->line)) {
+        free(c->line); /* "{text}": nothing but the reply */
+        c->line = NULL;
+    } else {
+        reply_input(r, rt, ev, c->line, &in[n++]);
+    }
+    reply_input(r, rt, ev, text, &in[n++]);
+    pf_engine_check_ahead(r->engine, p, n);
+}
+
+void
+pf_check_end(struct pf_reply_check *c)
+{
+    free(c->line);
+    c->line = NULL;
+}
+
 int
 pf_check_text(struct pf_relay *r, struct pf_route *rt,
               const struct pf_event *ev, const char *text,
               struct pf_result *res, char *err, size_t errlen)
 {
     struct pf_input in;
-    memset(&in, 0, sizeof(in));
-    in.text = text;
-    in.len = strlen(text);
-    in.context = (const char *const *)rt->ctx;
-    in.n_context = rt->n_ctx;
-    in.author_id = ev->author_id;
-    in.author_name = ev->author_name;
-    in.route = rt->conf->name;
-    in.platform = r->conn->ops->name;
-    in.msg_id = ev->msg_id;
-    in.ts_ms = ev->ts_ms;
-    size_t nt;
-    in.team = team_names(rt, &nt);
-    in.n_team = nt;
-    in.customers = customer_names(r, rt, &nt);
-    in.n_customers = nt;
+    reply_input(r, rt, ev, text, &in);
     int rc = pf_engine_check(r->engine, &in, res, err, errlen);
     if (rc == PF_OK)
         pf_relay_metrics_plugins(r, res);
@@ -150,29 +189,23 @@ in_frame(size_t off, size_t len, const struct pf_display_span *sp, size_t n)
    check (an engine result lives only until the next check) */
 void
 pf_check_frame(struct pf_relay *r, struct pf_route *rt,
-               const struct pf_event *ev, const char *name, const char *text,
+               const struct pf_event *ev, const struct pf_reply_check *c,
                struct pf_frame_verdict *fv)
 {
-    struct pf_display_span sp[8];
-    size_t n_sp, covered = 0;
+    const struct pf_display_span *sp = c->sp;
+    size_t n_sp = c->n_sp;
+    const char *line = c->line;
     struct pf_result res;
     char err[256];
     memset(fv, 0, sizeof(*fv));
     fv->action = PF_ACT_PASS;
-    char *line =
-        pf_display_format(rt->conf->relay_format, name, text, sp, 8, &n_sp);
-    for (size_t i = 0; i < n_sp; i++)
-        covered += sp[i].len;
-    if (covered >= strlen(line)) {
-        free(line); /* "{text}": nothing but the reply */
+    if (!line)
         return;
-    }
     if (pf_check_text(r, rt, ev, line, &res, err, sizeof(err)) != PF_OK) {
         fv->action = PF_ACT_HOLD; /* not checked, so not sent */
         fv->failed = 1;
         pf_buf_addstr(&fv->why, err);
         pf_buf_addstr(&fv->details, err);
-        free(line);
         return;
     }
     for (size_t i = 0; i < res.n_found; i++) {
@@ -202,7 +235,6 @@ pf_check_frame(struct pf_relay *r, struct pf_route *rt,
                     fv->details.len ? "\n" : "", pf_action_name(f->action),
                     f->f.score, f->f.label, f->plugin, line, f->f.reason);
     }
-    free(line);
 }
 
 /* a hold's reasons, with what was found around the reply added */

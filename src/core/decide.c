@@ -260,12 +260,15 @@ pf_decide_edit(struct pf_relay *r, struct pf_route *rt, struct pf_hold *h,
     struct pf_event as_author = *ev;
     as_author.author_id = h->author_id;
     as_author.author_name = h->author_name;
-    pf_check_frame(r, rt, &as_author, h->author_name, text, &fv);
+    struct pf_reply_check c;
+    pf_check_begin(r, rt, &as_author, h->author_name, text, &c);
+    pf_check_frame(r, rt, &as_author, &c, &fv);
     int rc = PF_EINVAL;
     if (fv.failed)
         pf_snprintf(err, sizeof(err), "%s", fv.why.data);
     else
         rc = pf_check_text(r, rt, &as_author, text, &res, err, sizeof(err));
+    pf_check_end(&c);
     json_t *verdict =
         rc == PF_OK
             ? verdict_json(res.action > fv.action ? res.action : fv.action,

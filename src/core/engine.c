@@ -245,6 +245,22 @@ settled(void *ud, struct pf_found *found, size_t n)
     return pf_policy_decide(&e->cfg->policy, found, n, NULL) >= e->max_action;
 }
 
+void
+pf_engine_check_ahead(struct pf_engine *e, const struct pf_input *const *in,
+                      size_t n)
+{
+    struct pf_input local[PF_WORKER_AHEAD];
+    const struct pf_input *p[PF_WORKER_AHEAD];
+    if (!e->worker || n > PF_WORKER_AHEAD)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        local[i] = *in[i];
+        local[i].flags |= PF_MSG_OUTGOING; /* as pf_engine_check() sends it */
+        p[i] = &local[i];
+    }
+    pf_worker_ahead(e->worker, p, n);
+}
+
 int
 pf_engine_check(struct pf_engine *e, const struct pf_input *in,
                 struct pf_result *r, char *err, size_t errlen)

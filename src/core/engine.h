@@ -95,6 +95,17 @@ int pf_engine_isolate(struct pf_engine *e, char *err, size_t errlen);
 void pf_engine_close(struct pf_engine *e);
 
 /*
+ * Isolated, start the checks of in[0..n) (n at most 2) in the worker now
+ * and let it answer them together: the caller does other work meanwhile,
+ * and one round trip serves them all. pf_engine_check() of each input
+ * (the same text bytes), in the same order, then takes its answer; an
+ * answer nobody takes is dropped at the next check. Not isolated, this
+ * does nothing, and pf_engine_check() checks as always.
+ */
+void pf_engine_check_ahead(struct pf_engine *e,
+                           const struct pf_input *const *in, size_t n);
+
+/*
  * Check one outgoing message. The result lives until the next call.
  * Returns PF_OK, PF_EINVAL (invalid UTF-8) or PF_ETOOBIG (over
  * max_message_bytes) with err set; the message was then not checked and

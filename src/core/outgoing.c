@@ -180,8 +180,14 @@ pf_outgoing_handle(struct pf_relay *r, struct pf_route *rt,
         pf_outgoing_too_long(r, rt, ev, strlen(text), 0);
         return;
     }
+    /* the checks run while the message is journaled */
+    struct pf_reply_check c;
+    memset(&c, 0, sizeof(c));
+    if (tries < 3)
+        pf_check_begin(r, rt, ev, ev->author_name, text, &c);
     if (pf_recovery_received(r, rt, ev, text, tries) != PF_OK) {
         pf_recovery_failed(r, rt, ev->author_id, ev->author_name, "en");
+        pf_check_end(&c);
         return;
     }
     memset(&fv, 0, sizeof(fv));
@@ -190,7 +196,7 @@ pf_outgoing_handle(struct pf_relay *r, struct pf_route *rt,
                     tries);
         rc = PF_EINVAL;
     } else {
-        pf_check_frame(r, rt, ev, ev->author_name, text, &fv);
+        pf_check_frame(r, rt, ev, &c, &fv);
         if (fv.failed) {
             pf_snprintf(err, sizeof(err), "%s", fv.why.data);
             rc = PF_EINVAL;
@@ -198,6 +204,7 @@ pf_outgoing_handle(struct pf_relay *r, struct pf_route *rt,
             rc = pf_check_text(r, rt, ev, text, &res, err, sizeof(err));
         }
     }
+    pf_check_end(&c);
     if (rc != PF_OK) {
         /* not checked, so not sent: hold it with the reason */
         struct pf_hold *h = pf_holds_add(&r->holds);

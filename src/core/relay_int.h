@@ -41,6 +41,7 @@
 
 #include "base/idset.h"
 #include "base/util.h"
+#include "core/display.h"
 #include "core/holds.h"
 #include "core/jrec.h"
 #include "core/metrics.h"
@@ -232,16 +233,33 @@ void pf_outgoing_too_long(struct pf_relay *r, struct pf_route *rt,
 
 /* ---- check.c ---- */
 
+/* a reply's checks, started together (pf_check_begin): the line the
+   customer would read around it, and the reply itself */
+struct pf_reply_check {
+    char *line;                   /* NULL: the line is nothing but the reply */
+    struct pf_display_span sp[8]; /* where the reply is in it */
+    size_t n_sp;
+};
+
+/* start the checks of text as ev's author's reply on rt (name: as the
+   customer would see it): the line around it (pf_check_frame) and the
+   reply (pf_check_text, with the same text). They run while the caller
+   does other work, and are answered in one round trip. pf_check_end()
+   after. */
+void pf_check_begin(struct pf_relay *r, struct pf_route *rt,
+                    const struct pf_event *ev, const char *name,
+                    const char *text, struct pf_reply_check *c);
+void pf_check_end(struct pf_reply_check *c);
 /* check text as ev's author's reply on rt; the result lives until the
    engine's next check */
 int pf_check_text(struct pf_relay *r, struct pf_route *rt,
                   const struct pf_event *ev, const char *text,
                   struct pf_result *res, char *err, size_t errlen);
-/* the line the customer would read around text (name, relay_format);
-   run before the reply's own check. Release fv after. */
+/* the line the customer would read around the reply (c, from
+   pf_check_begin); run before the reply's own check. Release fv after. */
 void pf_check_frame(struct pf_relay *r, struct pf_route *rt,
-                    const struct pf_event *ev, const char *name,
-                    const char *text, struct pf_frame_verdict *fv);
+                    const struct pf_event *ev, const struct pf_reply_check *c,
+                    struct pf_frame_verdict *fv);
 void pf_check_frame_release(struct pf_frame_verdict *fv);
 /* what the findings say, for the notice, and every detail for !why */
 void pf_check_describe(const struct pf_result *res, struct pf_hold *h);

@@ -64,6 +64,14 @@ enum { W_DOWN = 0, W_STARTING, W_READY };
 #define WAIT_MAX_NS (2 * START_NS)
 #define SLICE_MS 5 /* how often the watchdog looks */
 
+/* why the worker did not answer */
+struct failure {
+    const char *label;          /* PF_LABEL_PLUGIN_* */
+    int inst;                   /* the instance to blame, or -1 */
+    char reason[PF_REASON_MAX]; /* for the hold */
+    char detail[1024];          /* create() failed: the whole message */
+};
+
 struct pf_worker {
     struct pf_engine *e;
     struct pf_stage *stage; /* shared with the worker */
@@ -72,6 +80,20 @@ struct pf_worker {
     int state;
     uint64_t seq;
     struct pf_buf out, in;
+    size_t in_used; /* bytes of in that the last frame read took */
+    /* checks sent ahead (pf_worker_ahead), oldest first, whose answers
+       pf_worker_check() takes */
+    struct ahead {
+        uint64_t seq;
+        const char *text; /* which input: the caller's bytes */
+        size_t len;
+        unsigned gen; /* the worker it went to: lost if it is gone */
+    } ahead[PF_WORKER_AHEAD];
+    size_t n_ahead;
+    unsigned gen; /* workers started: which one an ahead went to */
+    struct failure lost;
+        /* why the worker of those went away */ /* why the worker of those went
+                                                   away */
     int64_t waiting_since; /* when the bot sent what it waits for */
     int64_t retry_at;      /* W_DOWN: no new worker before */
     size_t max_frame;
@@ -333,6 +355,19 @@ next_frame(int fd, struct inbox *ib, size_t max, const char **p, size_t *n)
     }
 }
 
+/* is the next request, already read whole, another check? */
+static int
+check_waits(const struct inbox *ib)
+{
+    size_t have = ib->b.len - ib->start;
+    uint32_t len, type;
+    if (have < 8)
+        return 0;
+    memcpy(&len, ib->b.data + ib->start, 4);
+    memcpy(&type, ib->b.data + ib->start + 4, 4);
+    return have >= 4 + (size_t)len && type == M_CHECK;
+}
+
 /* close what the bot has open (its sockets, the journal): the worker
    needs only its end of the pair and the log */
 static void
@@ -415,7 +450,7 @@ child_main(struct pf_worker *w, int fd)
 {
     struct pf_engine *e = w->e;
     struct pf_pipeline *pl = e->pl;
-    struct pf_buf out = PF_BUF_INIT;
+    struct pf_buf out = PF_BUF_INIT, one = PF_BUF_INIT;
     struct inbox ib = {PF_BUF_INIT, 0};
     struct pf_arena a;
     char err[1024];
@@ -443,6 +478,7 @@ child_main(struct pf_worker *w, int fd)
     end_frame(&out);
     if (write_all(fd, out.data, out.len) != 0 || failed)
         _exit(0);
+    pf_buf_reset(&out);
 
     for (;;) {
         const char *frame;
@@ -473,9 +509,15 @@ child_main(struct pf_worker *w, int fd)
             e->precise = (int)precise;
             e->complete = (int)complete;
             int rc = pf_engine_check(e, &in, &res, err, sizeof(err));
-            child_result(&out, seq, rc, err, &res, pl);
-            if (write_all(fd, out.data, out.len) != 0)
-                break;
+            child_result(&one, seq, rc, err, &res, pl);
+            pf_buf_add(&out, one.data, one.len);
+            /* checks sent together are answered together: one wake-up
+               of the bot for all of them */
+            if (!check_waits(&ib)) {
+                if (write_all(fd, out.data, out.len) != 0)
+                    break;
+                pf_buf_reset(&out);
+            }
         } else if (type == M_OBSERVE) {
             pf_engine_observe(e, &in);
         } else if (type == M_LEARN) {
@@ -530,14 +572,6 @@ allowance(const struct pf_worker *w, int inst, int what)
     }
 }
 
-/* why the worker did not answer */
-struct failure {
-    const char *label;          /* PF_LABEL_PLUGIN_* */
-    int inst;                   /* the instance to blame, or -1 */
-    char reason[PF_REASON_MAX]; /* for the hold */
-    char detail[1024];          /* create() failed: the whole message */
-};
-
 static const char *
 inst_name(const struct pf_worker *w, int inst)
 {
@@ -570,6 +604,8 @@ reap(struct pf_worker *w, char *how, size_t cap)
     w->pid = 0;
     w->st.pid = 0;
     w->state = W_DOWN;
+    pf_buf_reset(&w->in); /* its answers: gone with it */
+    w->in_used = 0;
 }
 
 /* a callback ran too long: 1 (and f filled) to stop the worker */
@@ -708,34 +744,40 @@ nonsense(struct pf_worker *w, struct failure *f, size_t n)
 }
 
 /*
- * One whole frame into w->in: 0, or -1 with f. wait_first: the answer
- * cannot be there yet (it was just asked for), so wait before reading.
- * The worker sends nothing it was not asked for, so whatever is there
- * belongs to this frame; a first read takes its length and, usually, all
+ * One whole frame at the start of w->in (w->in_used bytes): 0, or -1
+ * with f. wait_first: the answer cannot be there yet (it was just asked
+ * for), so wait before reading. The worker sends nothing it was not
+ * asked for, so whatever is there belongs to this frame, or to the
+ * answers of checks sent ahead after it; a first read usually takes all
  * of it.
  */
 static int
 read_frame(struct pf_worker *w, struct failure *f, int wait_first)
 {
     size_t want = 0; /* 0: not known yet */
-    pf_buf_reset(&w->in);
-    if (wait_first && wait_fd(w, POLLIN, f) != 0)
+    /* what came after the last frame: the next answers */
+    size_t left = w->in.len - w->in_used;
+    if (left && w->in_used)
+        memmove(w->in.data, w->in.data + w->in_used, left);
+    w->in.len = left;
+    w->in_used = 0;
+    if (wait_first && !left && wait_fd(w, POLLIN, f) != 0)
         return -1;
-    while (!want || w->in.len < want) {
+    for (;;) {
+        if (!want && w->in.len >= 4) {
+            uint32_t n;
+            memcpy(&n, w->in.data, 4);
+            if (n < 4 || n > w->max_frame)
+                return nonsense(w, f, n);
+            want = 4 + (size_t)n;
+        }
+        if (want && w->in.len >= want)
+            break;
         size_t room = want ? want - w->in.len : 4096;
         pf_buf_grow(&w->in, room);
         ssize_t k = read(w->fd, w->in.data + w->in.len, room);
         if (k > 0) {
             w->in.len += (size_t)k;
-            if (!want && w->in.len >= 4) {
-                uint32_t n;
-                memcpy(&n, w->in.data, 4);
-                if (n < 4 || n > w->max_frame)
-                    return nonsense(w, f, n);
-                want = 4 + (size_t)n;
-                if (w->in.len > want)
-                    return nonsense(w, f, w->in.len);
-            }
         } else if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
             if (wait_fd(w, POLLIN, f) != 0)
                 return -1;
@@ -746,6 +788,10 @@ read_frame(struct pf_worker *w, struct failure *f, int wait_first)
             return -1;
         }
     }
+    /* more than this frame: only answers to checks still ahead */
+    if (w->in.len > want && !w->n_ahead)
+        return nonsense(w, f, w->in.len);
+    w->in_used = want;
     return 0;
 }
 
@@ -782,6 +828,7 @@ spawn(struct pf_worker *w, char *err, size_t errlen)
     w->pid = pid;
     w->st.pid = pid;
     w->st.starts++;
+    w->gen++;
     w->state = W_STARTING;
     w->waiting_since = pf_coarse_ns();
     return PF_OK;
@@ -795,7 +842,7 @@ ready(struct pf_worker *w, struct failure *f)
         return 0;
     if (read_frame(w, f, 0) != 0)
         return -1;
-    struct rd r = {w->in.data + 4, w->in.len - 4, 0};
+    struct rd r = {w->in.data + 4, w->in_used - 4, 0};
     uint32_t type = get_u32(&r);
     if (type == M_READY && !r.bad) {
         w->state = W_READY;
@@ -824,6 +871,7 @@ failed(struct pf_worker *w, const struct failure *f)
         char how[128];
         reap(w, how, sizeof(how));
     }
+    w->lost = *f; /* for the checks sent ahead to it */
     if (!strcmp(f->label, PF_LABEL_PLUGIN_TIMEOUT))
         w->st.timeouts++;
     else
@@ -874,6 +922,8 @@ ended_meanwhile(struct pf_worker *w)
     w->pid = 0;
     w->st.pid = 0;
     w->state = W_DOWN;
+    pf_buf_reset(&w->in);
+    w->in_used = 0;
     failed(w, &f);
 }
 
@@ -1022,34 +1072,35 @@ pf_worker_parse_result(const struct pf_engine *e, uint64_t want_seq,
     return PF_OK;
 }
 
-int
-pf_worker_check(struct pf_worker *w, const struct pf_input *in,
-                struct pf_result *r, struct pf_arena *a, char *err,
-                size_t errlen)
+/* a CHECK frame for in, numbered seq, after what b has */
+static void
+add_check(struct pf_buf *b, uint64_t seq, int precise, int complete,
+          const struct pf_input *in)
 {
-    struct failure f;
-    memset(&f, 0, sizeof(f));
-    if (usable(w, &f) != 0) {
-        held(w, in, r, a, &f);
-        return PF_OK;
-    }
-    begin_frame(&w->out, M_CHECK);
-    w->seq++;
-    pf_buf_add(&w->out, &w->seq, sizeof(w->seq));
-    put_u32(&w->out, (uint32_t)(w->e->precise || (in->flags & PF_MSG_EXPLAIN)));
-    put_u32(&w->out, (uint32_t)w->e->complete);
-    put_input(&w->out, in);
-    end_frame(&w->out);
-    w->waiting_since = pf_coarse_ns();
-    if (send_frame(w, &w->out, &f) != 0 || read_frame(w, &f, 1) != 0) {
-        failed(w, &f);
-        held(w, in, r, a, &f);
-        return PF_OK;
-    }
-    int rc = pf_worker_parse_result(w->e, w->seq, w->in.data + 4, w->in.len - 4,
+    size_t at = b->len;
+    uint32_t n;
+    put_u32(b, 0);
+    put_u32(b, M_CHECK);
+    pf_buf_add(b, &seq, sizeof(seq));
+    put_u32(b, (uint32_t)(precise || (in->flags & PF_MSG_EXPLAIN)));
+    put_u32(b, (uint32_t)complete);
+    put_input(b, in);
+    n = (uint32_t)(b->len - at - 4);
+    memcpy(b->data + at, &n, 4);
+}
+
+/* the answer to the check numbered seq, in w->in, as r: the engine's
+   code; a worker that answered nonsense is stopped (r then holds) */
+static int
+take_answer(struct pf_worker *w, uint64_t seq, const struct pf_input *in,
+            struct pf_result *r, struct pf_arena *a, char *err, size_t errlen)
+{
+    int rc = pf_worker_parse_result(w->e, seq, w->in.data + 4, w->in_used - 4,
                                     in, r, a, err, errlen);
     if (rc == 1) {
+        struct failure f;
         char how[128];
+        memset(&f, 0, sizeof(f));
         reap(w, how, sizeof(how));
         f.label = PF_LABEL_PLUGIN_ERROR;
         f.inst = -1;
@@ -1062,6 +1113,94 @@ pf_worker_check(struct pf_worker *w, const struct pf_input *in,
     }
     w->st.failures = 0;
     return rc;
+}
+
+/* answers to checks sent ahead that nobody took: read and dropped */
+static void
+drop_ahead(struct pf_worker *w)
+{
+    while (w->n_ahead) {
+        struct ahead x = w->ahead[0];
+        struct failure f;
+        memset(&f, 0, sizeof(f));
+        memmove(w->ahead, w->ahead + 1, --w->n_ahead * sizeof(*w->ahead));
+        if (x.gen != w->gen || w->state != W_READY)
+            continue; /* gone with its worker */
+        w->waiting_since = pf_coarse_ns();
+        if (read_frame(w, &f, 0) != 0)
+            failed(w, &f);
+    }
+}
+
+void
+pf_worker_ahead(struct pf_worker *w, const struct pf_input *const *in, size_t n)
+{
+    struct failure f;
+    memset(&f, 0, sizeof(f));
+    drop_ahead(w);
+    ended_meanwhile(w);
+    /* a worker that is not ready is not waited for here: the checks
+       themselves start or wait for it, or hold */
+    if (n > PF_WORKER_AHEAD || w->state != W_READY)
+        return;
+    pf_buf_reset(&w->out);
+    for (size_t i = 0; i < n; i++)
+        add_check(&w->out, w->seq + 1 + i, w->e->precise, w->e->complete,
+                  in[i]);
+    w->waiting_since = pf_coarse_ns();
+    if (send_frame(w, &w->out, &f) != 0) {
+        failed(w, &f); /* the checks go to the next worker */
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        w->ahead[i].seq = ++w->seq;
+        w->ahead[i].text = in[i]->text;
+        w->ahead[i].len = in[i]->len;
+        w->ahead[i].gen = w->gen;
+    }
+    w->n_ahead = n;
+}
+
+int
+pf_worker_check(struct pf_worker *w, const struct pf_input *in,
+                struct pf_result *r, struct pf_arena *a, char *err,
+                size_t errlen)
+{
+    struct failure f;
+    memset(&f, 0, sizeof(f));
+    if (w->n_ahead && w->ahead[0].text == in->text &&
+        w->ahead[0].len == in->len) {
+        struct ahead x = w->ahead[0];
+        memmove(w->ahead, w->ahead + 1, --w->n_ahead * sizeof(*w->ahead));
+        if (x.gen != w->gen || w->state != W_READY) {
+            /* its worker failed on an earlier check: this one is lost
+               with it, for the same reason */
+            held(w, in, r, a, &w->lost);
+            return PF_OK;
+        }
+        if (read_frame(w, &f, 0) != 0) {
+            failed(w, &f);
+            held(w, in, r, a, &f);
+            return PF_OK;
+        }
+        /* the next one ahead is waited for from now */
+        w->waiting_since = pf_coarse_ns();
+        return take_answer(w, x.seq, in, r, a, err, errlen);
+    }
+    drop_ahead(w);
+    if (usable(w, &f) != 0) {
+        held(w, in, r, a, &f);
+        return PF_OK;
+    }
+    pf_buf_reset(&w->out);
+    add_check(&w->out, ++w->seq, w->e->precise, w->e->complete, in);
+    w->waiting_since = pf_coarse_ns();
+    if (send_frame(w, &w->out, &f) != 0 || read_frame(w, &f, 1) != 0) {
+        failed(w, &f);
+        held(w, in, r, a, &f);
+        return PF_OK;
+    }
+    return take_answer(w, w->seq, in, r, a, err, errlen);
 }
 
 /* a request nobody waits for */

@@ -65,6 +65,18 @@ int pf_worker_check(struct pf_worker *w, const struct pf_input *in,
                     struct pf_result *r, struct pf_arena *a, char *err,
                     size_t errlen);
 
+/*
+ * Send the checks of in[0..n) to the worker at once, n at most
+ * PF_WORKER_AHEAD, so that the bot does other work while they run, and
+ * the worker answers them together. pf_worker_check() of the same input
+ * (the same text bytes), in the same order, then takes each answer; an
+ * answer nobody takes is dropped at the next check. A worker that is
+ * not ready is not waited for here.
+ */
+#define PF_WORKER_AHEAD 2
+void pf_worker_ahead(struct pf_worker *w, const struct pf_input *const *in,
+                     size_t n);
+
 /* Show the worker's plugins backstage talk or a decision; not waited
    for (dropped, with a debug line, while no worker runs). */
 void pf_worker_observe(struct pf_worker *w, const struct pf_input *in);
