@@ -5,8 +5,15 @@
  * elements in one frame), XML escaping, and SASL PLAIN and SCRAM-SHA-256
  * against the RFC 7677 test vector.
  */
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "connectors/sasl.h"
 #include "connectors/xml.h"
@@ -57,6 +64,57 @@ START_TEST(parses_a_groupchat_message)
     ck_assert_str_eq(pf_xml_attr(sid, "id"), "S-1");
     ck_assert_ptr_null(pf_xml_child(r, "jabber:client", "origin-id"));
     ck_assert_ptr_nonnull(pf_xml_child(r, NULL, "origin-id"));
+}
+END_TEST
+
+/*
+ * Parsing a stanza asks the kernel for no random bytes: expat's hash
+ * salt is drawn once per process, not once per parser (a system call on
+ * the path of every reply). A child parses once, then is killed by the
+ * kernel should it call getrandom again, and parses some more.
+ */
+START_TEST(a_stanza_costs_no_random_bytes)
+{
+    static const char xml[] =
+        "<message xmlns='jabber:client' type='groupchat' "
+        "from='tiimi@conference.localhost/aino' id='m1'><body>hei</body>"
+        "</message>";
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        struct pf_arena a;
+        struct pf_xnode *root;
+        char err[256];
+        pf_arena_init(&a, 4096);
+        if (pf_xml_parse(&a, xml, sizeof(xml) - 1, NULL, &root, err,
+                         sizeof(err)) != PF_OK)
+            _exit(3);
+        struct sock_filter f[] = {
+            BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+                     offsetof(struct seccomp_data, nr)),
+            BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getrandom, 0, 1),
+            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        };
+        struct sock_fprog prog = {sizeof(f) / sizeof(f[0]), f};
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+            prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
+            _exit(4);
+        for (int i = 0; i < 3; i++) {
+            pf_arena_reset(&a);
+            if (pf_xml_parse(&a, xml, sizeof(xml) - 1, NULL, &root, err,
+                             sizeof(err)) != PF_OK ||
+                strcmp(pf_xml_child(root, NULL, "body")->text, "hei") != 0)
+                _exit(5);
+        }
+        _exit(0);
+    }
+    int st = 0;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+                  "the parser child %s %d",
+                  WIFSIGNALED(st) ? "was killed by signal" : "exited with",
+                  WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
 }
 END_TEST
 
@@ -265,6 +323,7 @@ suite_xmpp_wire(void)
     tcase_add_test(tc, reads_the_start_of_a_stanza);
     tcase_add_test(tc, random_bytes_never_crash);
     tcase_add_test(tc, escaping);
+    tcase_add_test(tc, a_stanza_costs_no_random_bytes);
     tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);
     tc = tcase_create("sasl");

@@ -10,6 +10,7 @@
 #include "connectors/xml.h"
 
 #include <expat.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -170,6 +171,21 @@ on_entity(void *ud, const XML_Char *name, int is_param, const XML_Char *value,
     refuse(ud, PF_EINVAL, "an entity declaration ('%s')", name);
 }
 
+/*
+ * The salt of expat's hash tables (against hash flooding). Unless it is
+ * given one, expat asks the kernel for a new salt for every parser, that
+ * is for every stanza: a system call on the path of every reply. One
+ * drawn once per process protects the same.
+ */
+static unsigned long
+hash_salt(void)
+{
+    static unsigned long salt;
+    while (!salt)
+        randombytes_buf(&salt, sizeof(salt));
+    return salt;
+}
+
 /* whole: a whole frame; else the start of one (pf_xml_parse_head) */
 static int
 parse(struct pf_arena *a, const char *buf, size_t len,
@@ -199,6 +215,7 @@ parse(struct pf_arena *a, const char *buf, size_t len,
     s.p = XML_ParserCreateNS("UTF-8", NS_SEP);
     if (!s.p)
         pf_die("out of memory creating an XML parser");
+    XML_SetHashSalt(s.p, hash_salt());
     XML_SetUserData(s.p, &s);
     XML_SetElementHandler(s.p, on_start, on_end);
     XML_SetCharacterDataHandler(s.p, on_chars);
