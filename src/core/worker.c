@@ -90,10 +90,8 @@ struct pf_worker {
         unsigned gen; /* the worker it went to: lost if it is gone */
     } ahead[PF_WORKER_AHEAD];
     size_t n_ahead;
-    unsigned gen; /* workers started: which one an ahead went to */
-    struct failure lost;
-        /* why the worker of those went away */ /* why the worker of those went
-                                                   away */
+    unsigned gen;          /* workers started: which one an ahead went to */
+    struct failure lost;   /* why the worker of those went away */
     int64_t waiting_since; /* when the bot sent what it waits for */
     int64_t retry_at;      /* W_DOWN: no new worker before */
     size_t max_frame;
