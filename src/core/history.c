@@ -158,16 +158,27 @@ struct read_ctx {
     struct pf_history_report *rep;
 };
 
+/* a record of history name that opened: its JSON, or NULL with a
+   warning and why (a record that is no history record is skipped) */
+static json_t *
+record_json(const char *name, int type, uint64_t seq, const void *payload,
+            size_t len, char *why, size_t cap)
+{
+    json_t *o = pf_history_parse(type, payload, len, why, cap);
+    if (!o)
+        pf_warn("history %s: record %llu opens but is no history record "
+                "(%s); skipped",
+                name, (unsigned long long)seq, why);
+    return o;
+}
+
 static int
 read_one(void *ud, int type, uint64_t seq, const void *payload, size_t len)
 {
     struct read_ctx *c = ud;
     char why[128];
-    json_t *o = pf_history_parse(type, payload, len, why, sizeof(why));
+    json_t *o = record_json(c->name, type, seq, payload, len, why, sizeof(why));
     if (!o) {
-        pf_warn("history %s: record %llu opens but is no history record "
-                "(%s); skipped",
-                c->name, (unsigned long long)seq, why);
         if (!c->rep->first_bad_seq) {
             c->rep->first_bad_seq = seq;
             pf_snprintf(c->rep->first_bad_why, sizeof(c->rep->first_bad_why),
@@ -274,11 +285,8 @@ open_one(void *ud, int type, uint64_t seq, const void *payload, size_t len)
 {
     struct pf_history *h = ud;
     char why[128];
-    json_t *o = pf_history_parse(type, payload, len, why, sizeof(why));
+    json_t *o = record_json(h->path, type, seq, payload, len, why, sizeof(why));
     if (!o) {
-        pf_warn("history %s: record %llu opens but is no history record "
-                "(%s)",
-                h->path, (unsigned long long)seq, why);
         h->damaged++;
         return 0;
     }
