@@ -2510,6 +2510,29 @@ START_TEST(metrics_and_history_end_to_end)
     ck_assert(MOVED("pokerface_held_by_label_total",
                     "label=\"backstage.derogatory\"") >= 3);
     ck_assert(MOVED("pokerface_relay_latency_seconds_count", "") >= 1);
+    /* and by stage: each relayed reply in each, the stages adding up to
+       the whole; its checks and its journal write take time */
+    {
+        static const char *const stages[] = {"reading", "checking", "journal",
+                                             "posting"};
+        double parts = 0;
+        for (size_t i = 0; i < 4; i++) {
+            char *lab = pf_xasprintf("stage=\"%s\"", stages[i]);
+            ck_assert_msg(
+                MOVED("pokerface_relay_stage_seconds_count", lab) ==
+                    MOVED("pokerface_relay_latency_seconds_count", ""),
+                "%s", lab);
+            parts += MOVED("pokerface_relay_stage_seconds_sum", lab);
+            if (i == 1 || i == 2)
+                ck_assert_msg(MOVED("pokerface_relay_stage_seconds_sum", lab) >
+                                  0,
+                              "%s", lab);
+            free(lab);
+        }
+        double whole = MOVED("pokerface_relay_latency_seconds_sum", "");
+        ck_assert_msg(fabs(parts - whole) < 1e-6, "stages %g, whole %g", parts,
+                      whole);
+    }
     ck_assert(MOVED("pokerface_plugin_check_seconds_count",
                     "plugin=\"backstage\"") >= 5);
     /* timed to the nanosecond, not with the coarse clock (which mostly

@@ -451,10 +451,20 @@ pf_cmd_run(int argc, char **argv)
     if (n_lat) {
         pf_relay_latency(relay, 0.99, &p99);
         pf_relay_latency(relay, 1.0, &pmax);
+        int64_t s50[PF_LAT_STAGES], s99[PF_LAT_STAGES];
+        for (int i = 0; i < PF_LAT_STAGES; i++) {
+            pf_relay_latency_of(relay, (enum pf_relay_stage)i, 0.5, &s50[i]);
+            pf_relay_latency_of(relay, (enum pf_relay_stage)i, 0.99, &s99[i]);
+        }
         pf_info("relay latency (frame in -> relayed post queued) over %zu "
-                "messages: p50 %.1f us, p99 %.1f us, max %.1f us",
-                n_lat, (double)p50 / 1e3, (double)p99 / 1e3,
-                (double)pmax / 1e3);
+                "messages: p50 %.1f us, p99 %.1f us, max %.1f us; by stage, "
+                "p50/p99: reading %.1f/%.1f us, checking %.1f/%.1f us, "
+                "journal %.1f/%.1f us, posting %.1f/%.1f us",
+                n_lat, (double)p50 / 1e3, (double)p99 / 1e3, (double)pmax / 1e3,
+                (double)s50[0] / 1e3, (double)s99[0] / 1e3,
+                (double)s50[1] / 1e3, (double)s99[1] / 1e3,
+                (double)s50[2] / 1e3, (double)s99[2] / 1e3,
+                (double)s50[3] / 1e3, (double)s99[3] / 1e3);
     }
     struct pf_journal_stats js;
     pf_relay_journal_stats(relay, &js);

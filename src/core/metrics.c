@@ -262,6 +262,15 @@ pf_relay_metrics(struct pf_relay *r, struct pf_buf *b)
                    "Time the bot adds to a reply relayed as it came: from "
                    "its frame's arrival to the relayed post being queued.");
     pf_prom_histogram(b, "pokerface_relay_latency_seconds", NULL, &m->latency);
+    pf_prom_family(b, "pokerface_relay_stage_seconds", "histogram",
+                   "The same, by stage: reading (the frame parsed and "
+                   "dispatched), checking (the checks, while the reply is "
+                   "journaled), journal (the verdict written and synced to "
+                   "disk), posting (the post queued).");
+    for (int i = 0; i < PF_LAT_STAGES; i++) {
+        const char *lv[] = {"stage", pf_relay_stage_names[i], NULL};
+        pf_prom_histogram(b, "pokerface_relay_stage_seconds", lv, &m->stage[i]);
+    }
     pf_prom_family(b, "pokerface_plugin_check_seconds", "histogram",
                    "Time of one plugin's check of one message.");
     for (size_t i = 0; i < m->n_plugin; i++) {

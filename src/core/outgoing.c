@@ -171,6 +171,8 @@ pf_outgoing_handle(struct pf_relay *r, struct pf_route *rt,
     struct pf_frame_verdict fv;
     char err[256];
     int rc;
+    /* when the frame came, and when each stage of relaying it ended */
+    int64_t at[1 + PF_LAT_STAGES] = {ev->rx_ns, pf_now_ns()};
     /* one the server would refuse is not checked, held or sent: its
        author is told at once */
     char *whole = pf_post_format(rt->conf->relay_format, ev->author_name, text);
@@ -205,6 +207,7 @@ pf_outgoing_handle(struct pf_relay *r, struct pf_route *rt,
         }
     }
     pf_check_end(&c);
+    at[1 + PF_LAT_CHECKING] = pf_now_ns();
     if (rc != PF_OK) {
         /* not checked, so not sent: hold it with the reason */
         struct pf_hold *h = pf_holds_add(&r->holds);
@@ -251,7 +254,9 @@ pf_outgoing_handle(struct pf_relay *r, struct pf_route *rt,
         if (observed) /* what it would have been, for whoever reads it */
             json_object_set_new(v, "observed",
                                 json_string(pf_action_name(observed)));
-        if (pf_recovery_write(r, PF_JREC_VERDICT, v, 1, &seq) != PF_OK) {
+        int wrc = pf_recovery_write(r, PF_JREC_VERDICT, v, 1, &seq);
+        at[1 + PF_LAT_JOURNAL] = pf_now_ns();
+        if (wrc != PF_OK) {
             pf_recovery_failed(r, rt, ev->author_id, ev->author_name,
                                res.msg->ui_lang);
             free(line);
@@ -265,8 +270,9 @@ pf_outgoing_handle(struct pf_relay *r, struct pf_route *rt,
                          ev->alt_id, in, ct, res.msg->ui_lang, line, key);
         free(line);
         free(key);
+        at[1 + PF_LAT_POSTING] = pf_now_ns();
         if (ev->rx_ns && !ev->catchup)
-            pf_relay_note_latency(r, pf_now_ns() - ev->rx_ns);
+            pf_relay_note_latency(r, at);
         r->stats.relayed++;
         pf_info("relayed on %s from %s (%zu bytes%s%s)", rt->conf->name,
                 ev->author_id, strlen(text),

@@ -40,18 +40,28 @@ pf_relay_route_by_name(struct pf_relay *r, const char *name)
     return NULL;
 }
 
-void
-pf_relay_note_latency(struct pf_relay *r, int64_t ns)
+const char *const pf_relay_stage_names[PF_LAT_STAGES] = {"reading", "checking",
+                                                         "journal", "posting"};
+
+static uint32_t
+lat_ns(int64_t ns)
 {
-    uint32_t v = ns < 0 ? 0 : ns > UINT32_MAX ? UINT32_MAX : (uint32_t)ns;
+    return ns < 0 ? 0 : ns > UINT32_MAX ? UINT32_MAX : (uint32_t)ns;
+}
+
+void
+pf_relay_note_latency(struct pf_relay *r, const int64_t at[1 + PF_LAT_STAGES])
+{
     if (!r->lat)
         r->lat = pf_xmalloc(LAT_MAX * sizeof(*r->lat));
-    if (r->n_lat < LAT_MAX)
-        r->lat[r->n_lat++] = v;
-    else
-        r->lat[r->lat_pos] = v;
+    uint32_t *v = r->lat[r->n_lat < LAT_MAX ? r->n_lat++ : r->lat_pos];
     r->lat_pos = (r->lat_pos + 1) % LAT_MAX;
-    pf_histogram_observe(&r->metrics.latency, (double)v / 1e9);
+    v[0] = lat_ns(at[PF_LAT_STAGES] - at[0]);
+    pf_histogram_observe(&r->metrics.latency, (double)v[0] / 1e9);
+    for (int i = 0; i < PF_LAT_STAGES; i++) {
+        v[1 + i] = lat_ns(at[i + 1] - at[i]);
+        pf_histogram_observe(&r->metrics.stage[i], (double)v[1 + i] / 1e9);
+    }
 }
 
 static int
@@ -61,19 +71,34 @@ cmp_u32(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-size_t
-pf_relay_latency(const struct pf_relay *r, double q, int64_t *ns)
+/* quantile q of column k of the ring */
+static size_t
+quantile(const struct pf_relay *r, int k, double q, int64_t *ns)
 {
     *ns = 0;
     if (!r->n_lat)
         return 0;
     uint32_t *v = pf_xmalloc(r->n_lat * sizeof(*v));
-    memcpy(v, r->lat, r->n_lat * sizeof(*v));
+    for (size_t i = 0; i < r->n_lat; i++)
+        v[i] = r->lat[i][k];
     qsort(v, r->n_lat, sizeof(*v), cmp_u32);
     size_t i = (size_t)(q * (double)(r->n_lat - 1) + 0.5);
     *ns = v[i < r->n_lat ? i : r->n_lat - 1];
     free(v);
     return r->n_lat;
+}
+
+size_t
+pf_relay_latency(const struct pf_relay *r, double q, int64_t *ns)
+{
+    return quantile(r, 0, q, ns);
+}
+
+size_t
+pf_relay_latency_of(const struct pf_relay *r, enum pf_relay_stage st, double q,
+                    int64_t *ns)
+{
+    return quantile(r, 1 + (int)st, q, ns);
 }
 
 struct pf_relay *
@@ -99,6 +124,9 @@ pf_relay_new(const struct pf_config *cfg, struct pf_engine *engine,
     pf_holds_init(&r->holds);
     pf_histogram_init(&r->metrics.latency, pf_metrics_latency_bounds,
                       pf_metrics_latency_n);
+    for (int i = 0; i < PF_LAT_STAGES; i++)
+        pf_histogram_init(&r->metrics.stage[i], pf_metrics_latency_bounds,
+                          pf_metrics_latency_n);
     r->metrics.n_plugin = engine ? pf_engine_n_plugins(engine) : 0;
     r->metrics.plugin =
         pf_xcalloc(r->metrics.n_plugin + 1, sizeof(*r->metrics.plugin));

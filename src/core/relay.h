@@ -100,6 +100,20 @@ const struct pf_relay_stats *pf_relay_stats(const struct pf_relay *r);
  * many there are; q in [0, 1] (0.5: the median), in nanoseconds.
  */
 size_t pf_relay_latency(const struct pf_relay *r, double q, int64_t *ns);
+/* The same, of one stage of it: reading (the frame parsed and the
+   message dispatched), checking (the checks in the worker, while the
+   message is journaled), journal (the verdict written and fdatasync'd)
+   and posting (the post queued). */
+enum pf_relay_stage {
+    PF_LAT_READING,
+    PF_LAT_CHECKING,
+    PF_LAT_JOURNAL,
+    PF_LAT_POSTING,
+    PF_LAT_STAGES
+};
+extern const char *const pf_relay_stage_names[PF_LAT_STAGES];
+size_t pf_relay_latency_of(const struct pf_relay *r, enum pf_relay_stage st,
+                           double q, int64_t *ns);
 /* what its journal wrote since it was opened (zeros without one) */
 struct pf_journal_stats;
 void pf_relay_journal_stats(const struct pf_relay *r,

@@ -109,11 +109,12 @@ struct pf_unchecked {
 
 /* what /metrics shows besides pf_relay_stats (metrics.c) */
 struct pf_relay_metrics {
-    struct pf_counter held_by_label; /* label */
-    struct pf_counter decisions;     /* kind, by (author, supervisor,
-                                        terminal) */
-    struct pf_histogram latency;     /* pf_relay_note_latency */
-    struct pf_histogram *plugin;     /* per instance, by index */
+    struct pf_counter held_by_label;          /* label */
+    struct pf_counter decisions;              /* kind, by (author, supervisor,
+                                                 terminal) */
+    struct pf_histogram latency;              /* pf_relay_note_latency */
+    struct pf_histogram stage[PF_LAT_STAGES]; /* and its stages */
+    struct pf_histogram *plugin;              /* per instance, by index */
     size_t n_plugin;
 };
 
@@ -133,7 +134,9 @@ struct pf_relay {
     unsigned seq;
     int running;
     struct pf_relay_stats stats;
-    uint32_t *lat; /* ring of latencies in ns (capped at 4 s) */
+    /* ring of latencies in ns (capped at 4 s): the whole, then each
+       stage */
+    uint32_t (*lat)[1 + PF_LAT_STAGES];
     size_t n_lat, lat_pos;
     struct pf_relayed *relayed; /* ring of the last RELAYED_MAX */
     size_t n_relayed, relayed_pos;
@@ -204,8 +207,10 @@ pf_event_id(const struct pf_event *ev)
 struct pf_route *pf_relay_route_by_room(struct pf_relay *r, const char *room,
                                         int *internal);
 struct pf_route *pf_relay_route_by_name(struct pf_relay *r, const char *name);
-/* a reply relayed as it came took ns from its frame to its post */
-void pf_relay_note_latency(struct pf_relay *r, int64_t ns);
+/* a reply relayed as it came: when its frame arrived (at[0]), and when
+   each stage (pf_relay_stage) of it ended (at[1..]) */
+void pf_relay_note_latency(struct pf_relay *r,
+                           const int64_t at[1 + PF_LAT_STAGES]);
 
 /* ---- dispatch.c: pf_relay_event() (relay.h) ---- */
 

@@ -7,7 +7,8 @@
 # same byte for byte), engine instructions per check (callgrind, when
 # valgrind is installed) and `pokerface bench` relay-mode throughput;
 # the relay delay also once more with this tree's journal on tmpfs, to
-# show how much of it is the disk's fdatasync.
+# show how much of it is the disk's fdatasync, and this tree's delay by
+# stage (reading, checking, journal, posting; from the bot's log).
 #
 #   tests/bench/all.sh BASELINE_BUILD_DIR [RUNS]
 #
@@ -55,13 +56,17 @@ relay_once() { # BUILD_DIR WHO RUN [DIR]: "p50 p99" of the bot's added delay,
         asiakas:pw-asiakas >/dev/null
     if "$NEW/tests/bench_relay" "$(cat "$T/prosody/ws_url")" "$1" "$d" \
         "$RELAY_N" >"$d/out" 2>&1; then
-        awk '/added/ { for (i = 1; i <= NF; i++) { if ($i == "p50" && a == "") a = $(i + 1); if ($i == "p99" && b == "") b = $(i + 1) } }
+        awk 'BEGIN { r = k = j = p = "nan" }
+             /added/ { for (i = 1; i <= NF; i++) { if ($i == "p50" && a == "") a = $(i + 1); if ($i == "p99" && b == "") b = $(i + 1) } }
              /ratio/ { for (i = 1; i <= NF; i++) { if ($i == "p50" && c == "") c = $(i + 1); if ($i == "p99" && e == "") e = $(i + 1) } }
-             END { print a, b, c, e }' "$d/out"
+             /stages/ { for (i = 1; i <= NF; i++) { split($(i + 1), v, "/")
+                            if ($i == "reading") r = v[1]; if ($i == "checking") k = v[1]
+                            if ($i == "(fdatasync)") j = v[1]; if ($i == "posting") p = v[1] } }
+             END { print a, b, c, e, r, k, j, p }' "$d/out"
         sed -n 's/.*journal: \([0-9]*\) records in \([0-9]*\) writes, \([0-9]*\) fdatasyncs.*/\1 \2 \3/p' \
             "$d/bot.log" >"$d/journal"
     else
-        echo "nan nan nan nan"
+        echo "nan nan nan nan nan nan nan nan"
         sed 's/^/    /' "$d/out" >&2
     fi
     bash "$SRC/tests/prosody.sh" stop "$T/prosody" >/dev/null 2>&1 || true
@@ -150,6 +155,13 @@ printf '%-44s %14s %14s %8s\n' "bot-added relay delay p99 (us)" "$b99" "$n99" "$
 if [ -n "$SHM" ]; then
     printf '%-44s %14s %14s\n' "  same, this tree's journal on tmpfs, p50/p99" "" \
         "$(cut -d' ' -f1 "$T/shm.relay" | median)/$(cut -d' ' -f2 "$T/shm.relay" | median)"
+fi
+stage() { cut -d' ' -f"$2" "$T/$1.relay" | grep -v nan | median; }
+printf '%-44s %14s %14s\n' "  this tree's p50 by stage (us)" "" \
+    "reading $(stage new 5), checking $(stage new 6), journal (fdatasync) $(stage new 7), posting $(stage new 8)"
+if [ -n "$SHM" ]; then
+    printf '%-44s %14s %14s\n' "  the same on tmpfs" "" \
+        "reading $(stage shm 5), checking $(stage shm 6), journal $(stage shm 7), posting $(stage shm 8)"
 fi
 printf '%-44s %14s %14s %8s\n' "relayed / direct end to end, p50" "$be50" "$ne50" "$(ratio "$ne50" "$be50")"
 printf '%-44s %14s %14s %8s\n' "relayed / direct end to end, p99" "$be99" "$ne99" "$(ratio "$ne99" "$be99")"

@@ -19,8 +19,9 @@
  * one machine. The relayed path has one more hop through the server (bot
  * in, bot out) besides the bot's own work; the bot's own share (frame in
  * -> relayed post queued for the socket) is what pokerface reports in its
- * log when it stops, and is printed here as "added". Target: added p99
- * <= 1 ms.
+ * log when it stops, and is printed here as "added", with its stages
+ * (reading, checking, journal, posting) when the bot says them. Target:
+ * added p99 <= 1 ms.
  */
 #include <signal.h>
 #include <sodium.h>
@@ -76,12 +77,15 @@ one(struct tc_user *aino, struct tc_user *cust, const char *room,
     return m ? m->at_ns - t0 : -1;
 }
 
-/* "p50 12.3 us" from the bot's last latency line */
+/* "p50 12.3 us" from the bot's last latency line, and its stages'
+   p50/p99 (st[8]; -1 when the bot does not say them) */
 static int
-bot_latency(const char *log, double *p50, double *p99, size_t *n)
+bot_latency(const char *log, double *p50, double *p99, size_t *n, double *st)
 {
     struct pf_buf b = PF_BUF_INIT;
     int ok = 0;
+    for (int i = 0; i < 8; i++)
+        st[i] = -1;
     if (pf_read_file(log, 64u << 20, &b) == 0) {
         const char *l = strstr(b.data, "relay latency");
         if (l && sscanf(strstr(l, "over "),
@@ -89,6 +93,14 @@ bot_latency(const char *log, double *p50, double *p99, size_t *n)
                         "p99 %lf us",
                         n, p50, p99) == 3)
             ok = 1;
+        const char *s = l ? strstr(l, "by stage, p50/p99: ") : NULL;
+        if (s && sscanf(s,
+                        "by stage, p50/p99: reading %lf/%lf us, checking "
+                        "%lf/%lf us, journal %lf/%lf us, posting %lf/%lf us",
+                        &st[0], &st[1], &st[2], &st[3], &st[4], &st[5], &st[6],
+                        &st[7]) != 8)
+            for (int i = 0; i < 8; i++)
+                st[i] = -1;
     }
     pf_buf_release(&b);
     return ok;
@@ -193,9 +205,9 @@ main(int argc, char **argv)
     double d50 = pct(direct, (size_t)n, 0.5), d99 = pct(direct, (size_t)n, .99);
     double v50 = pct(relayed, (size_t)n, 0.5),
            v99 = pct(relayed, (size_t)n, .99);
-    double a50, a99;
+    double a50, a99, sg[8];
     size_t an;
-    if (!bot_latency(log, &a50, &a99, &an)) {
+    if (!bot_latency(log, &a50, &a99, &an, sg)) {
         fprintf(stderr, "bench_relay: no latency line in %s\n", log);
         return 1;
     }
@@ -211,6 +223,10 @@ main(int argc, char **argv)
     printf("  added    by pokerface itself (%zu)  p50 %8.1f us  p99 %8.1f "
            "us  (target p99 <= 1000 us: %s)\n",
            an, a50, a99, a99 <= 1000.0 ? "met" : "MISSED");
+    if (sg[0] >= 0)
+        printf("  stages   p50/p99 us: reading %.1f/%.1f, checking %.1f/%.1f, "
+               "journal (fdatasync) %.1f/%.1f, posting %.1f/%.1f\n",
+               sg[0], sg[1], sg[2], sg[3], sg[4], sg[5], sg[6], sg[7]);
     free(direct);
     free(relayed);
     free(cfg);
