@@ -118,6 +118,20 @@ expect_exit 1 "--jsonl from a file, one held" -- "$PF" check --jsonl "$T/good.js
 head -n 1 "$T/in.jsonl" >"$T/clean.jsonl"
 expect_exit 0 "--jsonl all clean" -- "$PF" check --jsonl "$T/clean.jsonl"
 
+# a pipe is answered line by line, while it stays open
+mkfifo "$T/in.fifo"
+"$PF" check --jsonl <"$T/in.fifo" >"$T/stream.out" 2>"$T/stream.err" &
+stream_pid=$!
+exec 3>"$T/in.fifo"
+echo '{"id":"first","text":"fine"}' >&3
+i=0
+while [ $i -lt 100 ] && ! grep -q '"first"' "$T/stream.out"; do sleep 0.1; i=$((i + 1)); done
+expect_in "$T/stream.out" '{"id":"first","action":"pass"' "a pipe is answered before it ends"
+echo '{"id":"second","text":"fine"}' >&3
+exec 3>&-
+wait "$stream_pid"
+expect_in "$T/stream.out" '{"id":"second","action":"pass"' "a pipe: the second line"
+
 # --- eval ---
 cat >"$T/corpus.jsonl" <<'JSONL'
 {"id": "e1", "label": "hold", "category": "slang", "text": "layer 8 problem, closing"}

@@ -4,11 +4,13 @@
  * stream of JSON lines (--jsonl) and print one JSON object per line.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/log.h"
 #include "base/util.h"
@@ -244,129 +246,217 @@ check_one(struct pf_cli_env *env, const char *text, size_t len,
     return r.action >= PF_ACT_HOLD ? PF_EXIT_HELD : PF_EXIT_OK;
 }
 
+/* check --jsonl: what every line needs */
+struct jsonl {
+    struct pf_cli_env *env;
+    const char *name; /* the file's, in error lines */
+    struct jw w;      /* output not yet written */
+    struct jl_line jl;
+};
+
+enum { JSONL_HELD, JSONL_ERRORS, JSONL_COUNTS }; /* the counters */
+
 static int
-jsonl_stream(struct pf_cli_env *env, FILE *in, const char *name, int *held,
-             int *errors)
+write_all(int fd, const char *p, size_t n)
 {
-    char *line = NULL;
-    size_t cap = 0, lineno = 0;
-    ssize_t n;
-    struct jw w;
-    struct jl_line jl = {NULL, 0};
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static int
+jsonl_flush(struct jsonl *j, int fd)
+{
+    int rc = write_all(fd, j->w.buf, j->w.len);
+    j->w.len = 0;
+    return rc;
+}
+
+/* one input line (without its newline), number lineno: its output line
+   goes to j->w */
+static void
+jsonl_line(struct jsonl *j, const char *line, size_t n, size_t lineno,
+           long *counts)
+{
     static const char *const keys[3] = {"id", "text", "customer"};
     struct jl_value vals[3];
-    jw_init(&w);
-    while ((n = getline(&line, &cap, in)) >= 0) {
-        json_error_t je;
-        json_t *o;
-        char err[512];
-        lineno++;
-        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-            line[--n] = '\0';
-        if (n == 0)
-            continue;
-        /* id, text and customer: read in place when the line is a flat
-           object (jsonl.h), else by Jansson, which then also says what
-           is wrong with it */
-        const char *text = NULL, *cust = NULL;
-        size_t text_len = 0;
-        int text_bad = 0, cust_bad = 0;
-        o = NULL;
-        if (jl_read(&jl, line, (size_t)n, keys, vals, 3)) {
-            jw_lit(&w, "{\"id\":");
-            jl_write(&w, &vals[0]);
-            text = vals[1].type == JL_STRING ? vals[1].s : NULL;
-            text_len = vals[1].len;
-            text_bad = vals[1].type != JL_ABSENT && !text;
-            cust = vals[2].type == JL_STRING ? vals[2].s : NULL;
-            cust_bad =
-                vals[2].type != JL_ABSENT && vals[2].type != JL_NULL && !cust;
-        } else {
-            o = json_loadb(line, (size_t)n, JSON_REJECT_DUPLICATES, &je);
-            if (!o || !json_is_object(o)) {
-                if (!o)
-                    pf_snprintf(err, sizeof(err), "%s:%zu: invalid JSON: %s",
-                                name, lineno, je.text);
-                else
-                    pf_snprintf(err, sizeof(err),
-                                "%s:%zu: expected a JSON object", name, lineno);
-                jw_lit(&w, "{\"id\":null,\"error\":");
-                jw_cstr(&w, err);
-                jw_raw(&w, "}", 1);
-                put_line(&w);
-                if (o)
-                    json_decref(o);
-                (*errors)++;
-                continue;
-            }
-            json_t *id = json_object_get(o, "id");
-            json_t *jt = json_object_get(o, "text");
-            json_t *jc = json_object_get(o, "customer");
-            jw_lit(&w, "{\"id\":");
-            if (id)
-                jw_value(&w, id);
+    struct jw *w = &j->w;
+    const char *name = j->name;
+    json_error_t je;
+    json_t *o;
+    char err[512];
+    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        n--;
+    if (n == 0)
+        return;
+    /* id, text and customer: read in place when the line is a flat
+       object (jsonl.h), else by Jansson, which then also says what
+       is wrong with it */
+    const char *text = NULL, *cust = NULL;
+    size_t text_len = 0;
+    int text_bad = 0, cust_bad = 0;
+    o = NULL;
+    if (jl_read(&j->jl, line, n, keys, vals, 3)) {
+        jw_lit(w, "{\"id\":");
+        jl_write(w, &vals[0]);
+        text = vals[1].type == JL_STRING ? vals[1].s : NULL;
+        text_len = vals[1].len;
+        text_bad = vals[1].type != JL_ABSENT && !text;
+        cust = vals[2].type == JL_STRING ? vals[2].s : NULL;
+        cust_bad =
+            vals[2].type != JL_ABSENT && vals[2].type != JL_NULL && !cust;
+    } else {
+        o = json_loadb(line, n, JSON_REJECT_DUPLICATES, &je);
+        if (!o || !json_is_object(o)) {
+            if (!o)
+                pf_snprintf(err, sizeof(err), "%s:%zu: invalid JSON: %s", name,
+                            lineno, je.text);
             else
-                jw_lit(&w, "null");
-            text = json_string_value(jt);
-            text_len = text ? json_string_length(jt) : 0;
-            text_bad = jt && !text;
-            cust = json_string_value(jc);
-            cust_bad = jc && !cust && !json_is_null(jc);
+                pf_snprintf(err, sizeof(err), "%s:%zu: expected a JSON object",
+                            name, lineno);
+            jw_lit(w, "{\"id\":null,\"error\":");
+            jw_cstr(w, err);
+            jw_raw(w, "}\n", 2);
+            if (o)
+                json_decref(o);
+            counts[JSONL_ERRORS]++;
+            return;
         }
-        if (!text) {
-            pf_snprintf(err, sizeof(err), "%s:%zu: %s", name, lineno,
-                        text_bad ? "\"text\" is not a string"
-                                 : "missing \"text\"");
-            goto line_error;
-        }
-        if (cust_bad) {
-            pf_snprintf(err, sizeof(err),
-                        "%s:%zu: \"customer\" is not a "
-                        "string",
-                        name, lineno);
-            goto line_error;
-        }
-        {
-            struct pf_input inp;
-            struct pf_result r;
-            const char *ctx[1];
-            char cerr[256];
-            memset(&inp, 0, sizeof(inp));
-            inp.text = text;
-            inp.len = text_len;
-            if (cust) {
-                ctx[0] = cust;
-                inp.context = ctx;
-                inp.n_context = 1;
-            }
-            if (pf_engine_check(&env->engine, &inp, &r, cerr, sizeof(cerr))) {
-                pf_snprintf(err, sizeof(err), "%s:%zu: %s", name, lineno, cerr);
-                goto line_error;
-            }
-            jw_raw(&w, ",", 1);
-            write_result(&w, &r);
-            jw_raw(&w, "}", 1);
-            put_line(&w);
-            if (r.action >= PF_ACT_HOLD)
-                (*held)++;
-        }
-        if (o)
-            json_decref(o);
-        continue;
-    line_error:
-        jw_lit(&w, ",\"error\":");
-        jw_cstr(&w, err);
-        jw_raw(&w, "}", 1);
-        put_line(&w);
-        if (o)
-            json_decref(o);
-        (*errors)++;
+        json_t *id = json_object_get(o, "id");
+        json_t *jt = json_object_get(o, "text");
+        json_t *jc = json_object_get(o, "customer");
+        jw_lit(w, "{\"id\":");
+        if (id)
+            jw_value(w, id);
+        else
+            jw_lit(w, "null");
+        text = json_string_value(jt);
+        text_len = text ? json_string_length(jt) : 0;
+        text_bad = jt && !text;
+        cust = json_string_value(jc);
+        cust_bad = jc && !cust && !json_is_null(jc);
     }
-    jw_free(&w);
-    jl_free(&jl);
-    free(line);
-    fflush(stdout);
-    return 0;
+    if (!text) {
+        pf_snprintf(err, sizeof(err), "%s:%zu: %s", name, lineno,
+                    text_bad ? "\"text\" is not a string" : "missing \"text\"");
+        goto line_error;
+    }
+    if (cust_bad) {
+        pf_snprintf(err, sizeof(err), "%s:%zu: \"customer\" is not a string",
+                    name, lineno);
+        goto line_error;
+    }
+    {
+        struct pf_input inp;
+        struct pf_result r;
+        const char *ctx[1];
+        char cerr[256];
+        memset(&inp, 0, sizeof(inp));
+        inp.text = text;
+        inp.len = text_len;
+        if (cust) {
+            ctx[0] = cust;
+            inp.context = ctx;
+            inp.n_context = 1;
+        }
+        if (pf_engine_check(&j->env->engine, &inp, &r, cerr, sizeof(cerr))) {
+            pf_snprintf(err, sizeof(err), "%s:%zu: %s", name, lineno, cerr);
+            goto line_error;
+        }
+        jw_raw(w, ",", 1);
+        write_result(w, &r);
+        jw_raw(w, "}\n", 2);
+        if (r.action >= PF_ACT_HOLD)
+            counts[JSONL_HELD]++;
+    }
+    if (o)
+        json_decref(o);
+    return;
+line_error:
+    jw_lit(w, ",\"error\":");
+    jw_cstr(w, err);
+    jw_raw(w, "}\n", 2);
+    if (o)
+        json_decref(o);
+    counts[JSONL_ERRORS]++;
+}
+
+/* fd read as a stream, as it comes: what its lines give is written out
+   before each read that may wait, so that a pipe gets its answers line
+   by line; 0, or -1 when standard output failed (said) */
+static int
+jsonl_stream(struct jsonl *j, int fd, long *counts)
+{
+    size_t cap = 65536, have = 0, lineno = 1;
+    char *buf = pf_xmalloc(cap);
+    int rc = 0;
+    for (;;) {
+        /* the whole lines read so far */
+        char *p = buf, *end = buf + have, *nl;
+        while (p < end && (nl = memchr(p, '\n', (size_t)(end - p)))) {
+            jsonl_line(j, p, (size_t)(nl - p), lineno++, counts);
+            p = nl + 1;
+        }
+        have = (size_t)(end - p);
+        memmove(buf, p, have);
+        if (jsonl_flush(j, STDOUT_FILENO)) {
+            fprintf(stderr, "pokerface check: standard output: %s\n",
+                    strerror(errno));
+            rc = -1;
+            break;
+        }
+        if (have == cap)
+            buf = pf_xrealloc(buf, cap *= 2);
+        ssize_t r = read(fd, buf + have, cap - have);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            fprintf(stderr, "pokerface check: %s: %s\n", j->name,
+                    strerror(errno));
+            counts[JSONL_ERRORS]++;
+        }
+        if (r <= 0) {
+            /* the last line, without a newline */
+            if (have)
+                jsonl_line(j, buf, have, lineno, counts);
+            if (jsonl_flush(j, STDOUT_FILENO)) {
+                fprintf(stderr, "pokerface check: standard output: %s\n",
+                        strerror(errno));
+                rc = -1;
+            }
+            break;
+        }
+        have += (size_t)r;
+    }
+    free(buf);
+    return rc;
+}
+
+/* fd (name in messages) checked line by line; 0, or -1 when stopped
+   because standard output failed */
+static int
+jsonl_file(struct pf_cli_env *env, int fd, const char *name, long *counts)
+{
+    struct jsonl j;
+    int rc;
+    memset(&j, 0, sizeof(j));
+    j.env = env;
+    j.name = name;
+    jw_init(&j.w);
+    rc = jsonl_stream(&j, fd, counts);
+    if (rc < 0)
+        counts[JSONL_ERRORS]++;
+    jw_free(&j.w);
+    jl_free(&j.jl);
+    return rc;
 }
 
 int
@@ -378,7 +468,7 @@ pf_cmd_check(int argc, char **argv)
         {"customer-name", required_argument, NULL, 'N'},
         {"team", required_argument, NULL, 'T'},
         {"explain", no_argument, NULL, 'e'},
-        {"json", no_argument, NULL, 'j'},
+        {"json", no_argument, NULL, 'J'},
         {"jsonl", no_argument, NULL, 'l'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -402,7 +492,7 @@ pf_cmd_check(int argc, char **argv)
         case 'N': nm.cust[nm.n_cust++] = optarg; break;
         case 'T': nm.team[nm.n_team++] = optarg; break;
         case 'e': want_explain = 1; break;
-        case 'j': want_json = 1; break;
+        case 'J': want_json = 1; break;
         case 'l': want_jsonl = 1; break;
         case 'h':
             fputs(usage, stdout);
@@ -434,27 +524,32 @@ pf_cmd_check(int argc, char **argv)
     env.engine.complete = 1; /* every plugin: all findings shown */
 
     if (want_jsonl) {
-        int held = 0, errors = 0;
+        long counts[JSONL_COUNTS] = {0, 0};
+        fflush(stdout);
         if (optind >= argc) {
-            jsonl_stream(&env, stdin, "stdin", &held, &errors);
+            jsonl_file(&env, STDIN_FILENO, "stdin", counts);
         } else {
             for (int i = optind; i < argc; i++) {
-                FILE *f = fopen(argv[i], "r");
-                if (!f) {
+                int fd = open(argv[i], O_RDONLY | O_CLOEXEC);
+                if (fd < 0) {
                     fprintf(stderr, "pokerface check: %s: %s\n", argv[i],
                             strerror(errno));
-                    errors++;
+                    counts[JSONL_ERRORS]++;
                     continue;
                 }
-                jsonl_stream(&env, f, argv[i], &held, &errors);
-                fclose(f);
+                rc = jsonl_file(&env, fd, argv[i], counts);
+                close(fd);
+                if (rc < 0)
+                    break; /* standard output failed */
             }
         }
         pf_cli_close(&env);
         free(customer);
         free(nm.cust);
         free(nm.team);
-        return errors ? PF_EXIT_ERROR : held ? PF_EXIT_HELD : PF_EXIT_OK;
+        return counts[JSONL_ERRORS] ? PF_EXIT_ERROR
+               : counts[JSONL_HELD] ? PF_EXIT_HELD
+                                    : PF_EXIT_OK;
     }
 
     struct pf_buf text = PF_BUF_INIT;
