@@ -15,13 +15,14 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "cli/cli.h"
+#include "cli/jobs.h"
 #include "cli/jsonl.h"
 #include "cli/jsonw.h"
 #include "text/text.h"
 
 static const char usage[] =
     "usage: pokerface check [-c CONFIG] [--explain] [--json] [TEXT...]\n"
-    "       pokerface check [-c CONFIG] --jsonl [FILE...]\n"
+    "       pokerface check [-c CONFIG] --jsonl [-j N] [FILE...]\n"
     "\n"
     "Check an outgoing message the way the bot would before sending it.\n"
     "TEXT is the message (several words are joined with spaces); without\n"
@@ -42,11 +43,20 @@ static const char usage[] =
     "      --jsonl        read JSON lines {\"id\":..., \"text\":...,\n"
     "                     \"customer\":...} from FILEs or standard input and\n"
     "                     write one result line per input line\n"
+    "  -j, --jobs N       with --jsonl: check a regular file (a FILE, or\n"
+    "                     standard input redirected from one) in N\n"
+    "                     processes at once, the output the same and in\n"
+    "                     the same order (default: the number of CPUs\n"
+    "                     online; 1: one process); a pipe is always read\n"
+    "                     line by line as it comes\n"
     "  -h, --help         show this help\n"
     "\n"
     "Exit status: 0 pass or note, 1 hold or block, 2 usage, configuration\n"
     "or input error (the message was not checked). With --jsonl: 2 if any\n"
     "line had an error, else 1 if any message was held, else 0.\n";
+
+/* --jobs at most */
+#define PF_JOBS_MAX 256
 
 /* a score as the JSON prints it: three decimals */
 static void
@@ -246,7 +256,7 @@ check_one(struct pf_cli_env *env, const char *text, size_t len,
     return r.action >= PF_ACT_HOLD ? PF_EXIT_HELD : PF_EXIT_OK;
 }
 
-/* check --jsonl: what every line needs */
+/* check --jsonl: what every line needs, one per process */
 struct jsonl {
     struct pf_cli_env *env;
     const char *name; /* the file's, in error lines */
@@ -254,7 +264,11 @@ struct jsonl {
     struct jl_line jl;
 };
 
-enum { JSONL_HELD, JSONL_ERRORS, JSONL_COUNTS }; /* the counters */
+enum { JSONL_HELD, JSONL_ERRORS }; /* the counters, PF_JOBS_COUNTS */
+
+/* output is written in pieces of about this much, and whenever the input
+   would make us wait */
+#define JSONL_OUT_CHUNK 65536
 
 static int
 write_all(int fd, const char *p, size_t n)
@@ -389,6 +403,25 @@ line_error:
     counts[JSONL_ERRORS]++;
 }
 
+/* the lines of p[0..n), the first numbered first_line (pf_jobs_cb) */
+static int
+jsonl_lines_cb(void *arg, const char *p, size_t n, size_t first_line, int fd,
+               long *counts)
+{
+    struct jsonl *j = arg;
+    const char *end = p + n;
+    size_t lineno = first_line;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        jsonl_line(j, p, len, lineno++, counts);
+        p += len + (nl != NULL);
+        if (j->w.len >= JSONL_OUT_CHUNK && jsonl_flush(j, fd))
+            return -1;
+    }
+    return jsonl_flush(j, fd);
+}
+
 /* fd read as a stream, as it comes: what its lines give is written out
    before each read that may wait, so that a pipe gets its answers line
    by line; 0, or -1 when standard output failed (said) */
@@ -440,18 +473,30 @@ jsonl_stream(struct jsonl *j, int fd, long *counts)
     return rc;
 }
 
-/* fd (name in messages) checked line by line; 0, or -1 when stopped
-   because standard output failed */
+/* fd (name in messages) checked line by line: by jobs processes when it
+   is a regular file, else as a stream; 0, or -1 when stopped because
+   standard output failed */
 static int
-jsonl_file(struct pf_cli_env *env, int fd, const char *name, long *counts)
+jsonl_file(struct pf_cli_env *env, int fd, const char *name, int jobs,
+           long *counts)
 {
     struct jsonl j;
-    int rc;
+    int rc = 1;
     memset(&j, 0, sizeof(j));
     j.env = env;
     j.name = name;
     jw_init(&j.w);
-    rc = jsonl_stream(&j, fd, counts);
+    if (jobs > 1) {
+        struct pf_jobs pj = {"pokerface check", jobs, STDOUT_FILENO,
+                             jsonl_lines_cb, &j};
+        rc = pf_jobs_file(&pj, fd, name, counts);
+        if (rc == -1) {
+            counts[JSONL_ERRORS]++;
+            rc = 0;
+        }
+    }
+    if (rc == 1)
+        rc = jsonl_stream(&j, fd, counts);
     if (rc < 0)
         counts[JSONL_ERRORS]++;
     jw_free(&j.w);
@@ -470,6 +515,7 @@ pf_cmd_check(int argc, char **argv)
         {"explain", no_argument, NULL, 'e'},
         {"json", no_argument, NULL, 'J'},
         {"jsonl", no_argument, NULL, 'l'},
+        {"jobs", required_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -477,6 +523,7 @@ pf_cmd_check(int argc, char **argv)
     const char **customer = NULL;
     size_t n_customer = 0;
     int want_explain = 0, want_json = 0, want_jsonl = 0, c, rc;
+    long jobs = 0; /* 0: not given */
     struct pf_cli_env env;
 
     struct names nm;
@@ -485,7 +532,7 @@ pf_cmd_check(int argc, char **argv)
     nm.cust = calloc((size_t)argc + 1, sizeof(*nm.cust));
     nm.team = calloc((size_t)argc + 1, sizeof(*nm.team));
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+c:C:N:T:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+c:C:N:T:j:h", opts, NULL)) != -1) {
         switch (c) {
         case 'c': config = optarg; break;
         case 'C': customer[n_customer++] = optarg; break;
@@ -493,6 +540,23 @@ pf_cmd_check(int argc, char **argv)
         case 'T': nm.team[nm.n_team++] = optarg; break;
         case 'e': want_explain = 1; break;
         case 'J': want_json = 1; break;
+        case 'j': {
+            char *end;
+            errno = 0;
+            jobs = strtol(optarg, &end, 10);
+            if (errno || end == optarg || *end || jobs < 1 ||
+                jobs > PF_JOBS_MAX) {
+                free(customer);
+                free(nm.cust);
+                free(nm.team);
+                return pf_cli_usage_error(
+                    "check",
+                    "--jobs wants a number of processes from 1 to %d, "
+                    "not '%s'",
+                    PF_JOBS_MAX, optarg);
+            }
+            break;
+        }
         case 'l': want_jsonl = 1; break;
         case 'h':
             fputs(usage, stdout);
@@ -515,6 +579,19 @@ pf_cmd_check(int argc, char **argv)
             "check", "--jsonl cannot be combined with --explain, --json or "
                      "--customer");
     }
+    if (jobs && !want_jsonl) {
+        free(customer);
+        free(nm.cust);
+        free(nm.team);
+        return pf_cli_usage_error("check", "--jobs goes with --jsonl only");
+    }
+    if (!jobs) {
+        jobs = sysconf(_SC_NPROCESSORS_ONLN);
+        if (jobs < 1)
+            jobs = 1;
+        if (jobs > PF_JOBS_MAX)
+            jobs = PF_JOBS_MAX;
+    }
     if ((rc = pf_cli_open(&env, config))) {
         free(customer);
         free(nm.cust);
@@ -524,10 +601,10 @@ pf_cmd_check(int argc, char **argv)
     env.engine.complete = 1; /* every plugin: all findings shown */
 
     if (want_jsonl) {
-        long counts[JSONL_COUNTS] = {0, 0};
+        long counts[PF_JOBS_COUNTS] = {0, 0};
         fflush(stdout);
         if (optind >= argc) {
-            jsonl_file(&env, STDIN_FILENO, "stdin", counts);
+            jsonl_file(&env, STDIN_FILENO, "stdin", (int)jobs, counts);
         } else {
             for (int i = optind; i < argc; i++) {
                 int fd = open(argv[i], O_RDONLY | O_CLOEXEC);
@@ -537,7 +614,7 @@ pf_cmd_check(int argc, char **argv)
                     counts[JSONL_ERRORS]++;
                     continue;
                 }
-                rc = jsonl_file(&env, fd, argv[i], counts);
+                rc = jsonl_file(&env, fd, argv[i], (int)jobs, counts);
                 close(fd);
                 if (rc < 0)
                     break; /* standard output failed */
