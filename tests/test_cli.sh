@@ -173,7 +173,7 @@ stream_pid=$!
 exec 3>"$T/in.fifo"
 echo '{"id":"first","text":"fine"}' >&3
 i=0
-while [ $i -lt 100 ] && ! grep -q '"first"' "$T/stream.out"; do sleep 0.1; i=$((i + 1)); done
+while [ $i -lt 100 ] && ! grep -qs '"first"' "$T/stream.out"; do sleep 0.1; i=$((i + 1)); done
 expect_in "$T/stream.out" '{"id":"first","action":"pass"' "a pipe is answered before it ends"
 echo '{"id":"second","text":"fine"}' >&3
 exec 3>&-
@@ -207,6 +207,32 @@ if [ "$(grep -c 'were not checked' "$T/err")" -eq 3 ] && [ "$(cat "$T/crash.n")"
     cmp -s "$T/crash.want" "$T/out"; then ok; else
     fail "a crash: the output is not every line but the ranges '$ranges'"; head -c 300 "$T/out"; cat "$T/err"
 fi
+
+# a worker killed from outside while it checks (one that never returns):
+# the same, with the signal named
+printf '{"plugin_dir": "%s", "plugins": [{"name": "hazard", "config": {"loop_on": "LOOPME"}}]}\n' \
+    "$FIXDIR" >"$T/loop.json"
+sed 's/CRASHME/message/; 2000s/message/LOOPME/' "$T/crash.jsonl" >"$T/loop.jsonl"
+"$PF" check -c "$T/loop.json" --jsonl -j 2 "$T/loop.jsonl" >"$T/out" 2>"$T/err" &
+pf_pid=$!
+# the worker that loops is the one left, the same for a while
+hung=
+i=0
+while [ $i -lt 300 ]; do
+    kids=$(cat "/proc/$pf_pid/task/$pf_pid/children" 2>/dev/null)
+    if [ "$(echo $kids | wc -w)" -eq 1 ] && [ "$kids" = "$hung" ]; then break; fi
+    hung=
+    [ "$(echo $kids | wc -w)" -eq 1 ] && hung=$kids
+    sleep 0.2
+    i=$((i + 1))
+done
+[ -n "$hung" ] && kill -KILL $hung
+wait "$pf_pid"
+rc=$?
+if [ "$rc" = 2 ]; then ok; else fail "--jsonl -j 2, a worker killed: exit $rc, want 2"; fi
+expect_in "$T/err" "were not checked: the worker process was killed by signal 9" "a worker killed: why"
+if grep -q '"id":1,' "$T/out" && grep -q '"id":4000,' "$T/out" && ! grep -q '"id":2000,' "$T/out"; then ok
+else fail "a worker killed: the lines before and after it are not all there"; fi
 
 # --- eval ---
 cat >"$T/corpus.jsonl" <<'JSONL'

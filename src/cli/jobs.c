@@ -8,7 +8,9 @@
  * write(), so never torn), and a temporary file, opened by the parent
  * before the fork, that it appends its output to. The parent polls the
  * pipes; a pipe at its end is a worker gone, which is then reaped, and
- * the chunk it had started (if any) is marked as failed with the reason.
+ * the chunk it had started (if any) is marked as failed with the reason;
+ * a new worker takes its place while chunks are left (so a plugin that
+ * crashes on a few lines costs those chunks, not the parallelism).
  * Chunks not taken when every worker is gone are failed too. The parent
  * copies each chunk from its worker's file with pread() when it and all
  * before it are settled, and punches the copied bytes out of the file.

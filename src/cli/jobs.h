@@ -18,7 +18,8 @@
  * Never fail open: a chunk whose worker died (a crash, a signal, an exit
  * with an error) or whose output is short is not printed at all; the
  * parent says on stderr which lines of which file were not done and why,
- * goes on with the other chunks, and answers -1. A worker is killed when
+ * goes on with the other chunks (with a new worker in the dead one's
+ * place), and answers -1. A worker is killed when
  * the parent dies (a SIGPIPE on the output, say): nothing keeps running
  * for nobody.
  */
