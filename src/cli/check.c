@@ -1,7 +1,9 @@
 /*
  * check.c - `pokerface check`: run the rule pipeline on one message (the
  * words of the command line, or stdin) and print the decision, or on a
- * stream of JSON lines (--jsonl) and print one JSON object per line.
+ * stream of JSON lines (--jsonl) and print one JSON object per line:
+ * as the lines come from a pipe, or a regular file in several processes
+ * at once (-j, cli/jobs.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -56,7 +58,7 @@ static const char usage[] =
     "line had an error, else 1 if any message was held, else 0.\n";
 
 /* --jobs at most */
-#define PF_JOBS_MAX 256
+#define JOBS_MAX 256
 
 /* a score as the JSON prints it: three decimals */
 static void
@@ -271,25 +273,9 @@ enum { JSONL_HELD, JSONL_ERRORS }; /* the counters, PF_JOBS_COUNTS */
 #define JSONL_OUT_CHUNK 65536
 
 static int
-write_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-static int
 jsonl_flush(struct jsonl *j, int fd)
 {
-    int rc = write_all(fd, j->w.buf, j->w.len);
+    int rc = pf_jobs_write(fd, j->w.buf, j->w.len);
     j->w.len = 0;
     return rc;
 }
@@ -544,8 +530,7 @@ pf_cmd_check(int argc, char **argv)
             char *end;
             errno = 0;
             jobs = strtol(optarg, &end, 10);
-            if (errno || end == optarg || *end || jobs < 1 ||
-                jobs > PF_JOBS_MAX) {
+            if (errno || end == optarg || *end || jobs < 1 || jobs > JOBS_MAX) {
                 free(customer);
                 free(nm.cust);
                 free(nm.team);
@@ -553,7 +538,7 @@ pf_cmd_check(int argc, char **argv)
                     "check",
                     "--jobs wants a number of processes from 1 to %d, "
                     "not '%s'",
-                    PF_JOBS_MAX, optarg);
+                    JOBS_MAX, optarg);
             }
             break;
         }
@@ -589,8 +574,8 @@ pf_cmd_check(int argc, char **argv)
         jobs = sysconf(_SC_NPROCESSORS_ONLN);
         if (jobs < 1)
             jobs = 1;
-        if (jobs > PF_JOBS_MAX)
-            jobs = PF_JOBS_MAX;
+        if (jobs > JOBS_MAX)
+            jobs = JOBS_MAX;
     }
     if ((rc = pf_cli_open(&env, config))) {
         free(customer);

@@ -67,8 +67,8 @@ struct worker {
     char why[128]; /* how it ended, when that was not well */
 };
 
-static int
-write_all(int fd, const char *p, size_t n)
+int
+pf_jobs_write(int fd, const char *p, size_t n)
 {
     while (n) {
         ssize_t w = write(fd, p, n);
@@ -152,7 +152,7 @@ cut(const char *base, size_t len, int jobs, struct chunk **out)
 static void
 send_msg(int fd, const struct msg *m)
 {
-    if (write_all(fd, (const char *)m, sizeof(*m)))
+    if (pf_jobs_write(fd, (const char *)m, sizeof(*m)))
         _exit(1); /* the parent is gone */
 }
 
@@ -269,7 +269,7 @@ copy_out(const struct pf_jobs *j, const char *name, const struct chunk *c,
             report(j, name, c, "its output is short");
             return -1;
         }
-        if (write_all(j->out, buf, (size_t)r))
+        if (pf_jobs_write(j->out, buf, (size_t)r))
             return -2;
         off += (uint64_t)r;
         left -= (uint64_t)r;
