@@ -159,6 +159,11 @@ for j in 1 2; do
     expect_exit 1 "--jsonl -j $j, some held" -- "$PF" check --jsonl -j "$j" "$T/held.jsonl"
     expect_exit 0 "--jsonl -j $j, all pass" -- "$PF" check --jsonl -j "$j" "$T/pass.jsonl" "$T/clean.jsonl"
 done
+mkdir "$T/adir"
+for j in 1 2; do
+    expect_exit 2 "--jsonl -j $j on a directory" -- "$PF" check --jsonl -j "$j" "$T/adir"
+    expect_in "$T/err" "$T/adir: Is a directory" "--jsonl -j $j: a directory is named"
+done
 expect_exit 2 "--jobs 0" -- "$PF" check --jsonl -j 0 "$T/pass.jsonl"
 expect_in "$T/err" "--jobs wants a number of processes from 1 to" "--jobs 0 refused"
 expect_exit 2 "--jobs without --jsonl" -- "$PF" check -j 2 hello
