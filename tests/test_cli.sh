@@ -118,6 +118,127 @@ expect_exit 1 "--jsonl from a file, one held" -- "$PF" check --jsonl "$T/good.js
 head -n 1 "$T/in.jsonl" >"$T/clean.jsonl"
 expect_exit 0 "--jsonl all clean" -- "$PF" check --jsonl "$T/clean.jsonl"
 
+# --- check --jsonl -j: a regular file in several processes ---
+# 6,000 lines (about 180 KB: several chunks of at least 16 KB each) of
+# every kind: clean, held, not JSON, no text, empty, CRLF with a bad
+# customer, and a last line without its newline
+awk 'BEGIN { for (i = 1; i <= 1000; i++) {
+    printf "{\"id\":%d,\"text\":\"Your order ships today, thanks!\"}\n", i
+    printf "{\"id\":\"h%d\",\"text\":\"tell the idiot the refund went out\"}\n", i
+    print "{not json"
+    printf "{\"id\":%d}\n", i
+    print ""
+    printf "{\"id\":[%d],\"text\":\"Hi there\",\"customer\":7}\r\n", i }
+  printf "{\"id\":\"last\",\"text\":\"fine\"}" }' >"$T/mix.jsonl"
+for j in 1 2 3; do
+    expect_exit 2 "--jsonl -j $j with bad lines" -- "$PF" check --jsonl -j "$j" "$T/mix.jsonl"
+    cp "$T/out" "$T/mix.$j"
+done
+if [ "$(wc -l <"$T/mix.1")" -eq 5001 ]; then ok; else fail "jsonl -j 1: one line per input"; fi
+for j in 2 3; do
+    if cmp -s "$T/mix.1" "$T/mix.$j"; then ok; else
+        fail "--jsonl -j $j differs from -j 1"; diff "$T/mix.1" "$T/mix.$j" | head -n 5
+    fi
+done
+# error lines carry their line number in the whole file
+expect_in "$T/mix.3" '{"id":null,"error":"'"$T"'/mix.jsonl:5997: invalid JSON' "-j 3: global line numbers"
+expect_in "$T/mix.3" '{"id":1000,"error":"'"$T"'/mix.jsonl:5998: missing \"text\""}' "-j 3: global line numbers (2)"
+expect_in "$T/mix.3" '{"id":[1000],"error":"'"$T"'/mix.jsonl:6000: \"customer\" is not a string"}' "-j 3: CRLF line"
+expect_in "$T/mix.3" '{"id":"last","action":"pass"' "-j 3: the last line without a newline"
+# standard input redirected from the file is split the same way
+expect_exit 2 "--jsonl -j 1 on stdin" -- sh -c "\"$PF\" check --jsonl -j 1 <\"$T/mix.jsonl\""
+cp "$T/out" "$T/mix.stdin1"
+expect_exit 2 "--jsonl -j 2 on stdin" -- sh -c "\"$PF\" check --jsonl -j 2 <\"$T/mix.jsonl\""
+if cmp -s "$T/mix.stdin1" "$T/out"; then ok; else fail "--jsonl -j 2 on stdin differs from -j 1"; fi
+expect_in "$T/out" '{"id":1000,"error":"stdin:5998: missing \"text\""}' "-j 2 on stdin: global line numbers"
+# the exit status: 1 when something was held and nothing was wrong, 0
+# when all passed
+grep -v -e '^{not' -e '"id":[0-9]*}' -e 'customer' "$T/mix.jsonl" >"$T/held.jsonl"
+grep -e '"id":[0-9]*,' "$T/mix.jsonl" >"$T/pass.jsonl"
+for j in 1 2; do
+    expect_exit 1 "--jsonl -j $j, some held" -- "$PF" check --jsonl -j "$j" "$T/held.jsonl"
+    expect_exit 0 "--jsonl -j $j, all pass" -- "$PF" check --jsonl -j "$j" "$T/pass.jsonl" "$T/clean.jsonl"
+done
+mkdir "$T/adir"
+for j in 1 2; do
+    expect_exit 2 "--jsonl -j $j on a directory" -- "$PF" check --jsonl -j "$j" "$T/adir"
+    expect_in "$T/err" "$T/adir: Is a directory" "--jsonl -j $j: a directory is named"
+done
+expect_exit 2 "--jobs 0" -- "$PF" check --jsonl -j 0 "$T/pass.jsonl"
+expect_in "$T/err" "--jobs wants a number of processes from 1 to" "--jobs 0 refused"
+expect_exit 2 "--jobs without --jsonl" -- "$PF" check -j 2 hello
+expect_in "$T/err" "--jobs goes with --jsonl only" "--jobs needs --jsonl"
+expect_exit 0 "check --help" -- "$PF" check --help
+expect_in "$T/out" "-j, --jobs N" "--jobs in check --help"
+
+# a pipe is answered line by line, while it stays open
+mkfifo "$T/in.fifo"
+"$PF" check --jsonl -j 2 <"$T/in.fifo" >"$T/stream.out" 2>"$T/stream.err" &
+stream_pid=$!
+exec 3>"$T/in.fifo"
+echo '{"id":"first","text":"fine"}' >&3
+i=0
+while [ $i -lt 100 ] && ! grep -qs '"first"' "$T/stream.out"; do sleep 0.1; i=$((i + 1)); done
+expect_in "$T/stream.out" '{"id":"first","action":"pass"' "a pipe is answered before it ends"
+echo '{"id":"second","text":"fine"}' >&3
+exec 3>&-
+wait "$stream_pid"
+expect_in "$T/stream.out" '{"id":"second","action":"pass"' "a pipe: the second line"
+
+# workers that die: their lines are named and not printed, all the
+# others are (a worker is replaced while lines are left), and the exit
+# status is 2; each line's id is its number here, three lines crash
+FIXDIR=$(cd "$BUILD/tests/plugins" && pwd)
+printf '{"plugin_dir": "%s", "plugins": [{"name": "hazard", "config": {"crash_on": "CRASHME"}}]}\n' \
+    "$FIXDIR" >"$T/hazard.json"
+awk 'BEGIN { for (i = 1; i <= 4000; i++)
+    printf "{\"id\":%d,\"text\":\"%s number %d\"}\n", i, i % 1500 == 500 ? "CRASHME" : "message", i }' >"$T/crash.jsonl"
+expect_exit 2 "--jsonl -j 2, workers crash" -- "$PF" check -c "$T/hazard.json" --jsonl -j 2 "$T/crash.jsonl"
+expect_in "$T/err" "$T/crash.jsonl: lines " "a crash: the file and its lines named"
+expect_in "$T/err" "were not checked: the worker process was killed by signal 11" "a crash: why"
+expect_not_in "$T/err" "no worker process was left" "a crash: the worker is replaced"
+ranges=$(sed -n 's/.*crash\.jsonl: lines \([0-9]*\)-\([0-9]*\) were not checked.*/\1 \2/p' "$T/err" | tr '\n' ' ')
+# every line outside the ranges, in order, none inside them, and each
+# range holds a line that crashes
+awk -v r="$ranges" 'BEGIN { k = split(r, b, " ")
+    for (i = 1; i <= 4000; i++) {
+        out = 1
+        for (m = 1; m < k; m += 2) if (i >= b[m] && i <= b[m + 1]) out = 0
+        if (out) printf "{\"id\":%d,\"action\":\"pass\",\"score\":0.0,\"lang\":\"und\",\"findings\":[]}\n", i
+        else if (i % 1500 == 500) crashed++
+    }
+    print crashed >"/dev/stderr" }' >"$T/crash.want" 2>"$T/crash.n"
+if [ "$(grep -c 'were not checked' "$T/err")" -eq 3 ] && [ "$(cat "$T/crash.n")" = 3 ] &&
+    cmp -s "$T/crash.want" "$T/out"; then ok; else
+    fail "a crash: the output is not every line but the ranges '$ranges'"; head -c 300 "$T/out"; cat "$T/err"
+fi
+
+# a worker killed from outside while it checks (one that never returns):
+# the same, with the signal named
+printf '{"plugin_dir": "%s", "plugins": [{"name": "hazard", "config": {"loop_on": "LOOPME"}}]}\n' \
+    "$FIXDIR" >"$T/loop.json"
+sed 's/CRASHME/message/; 2000s/message/LOOPME/' "$T/crash.jsonl" >"$T/loop.jsonl"
+"$PF" check -c "$T/loop.json" --jsonl -j 2 "$T/loop.jsonl" >"$T/out" 2>"$T/err" &
+pf_pid=$!
+# the worker that loops is the one left, the same for a while
+hung=
+i=0
+while [ $i -lt 300 ]; do
+    kids=$(cat "/proc/$pf_pid/task/$pf_pid/children" 2>/dev/null)
+    if [ "$(echo $kids | wc -w)" -eq 1 ] && [ "$kids" = "$hung" ]; then break; fi
+    hung=
+    [ "$(echo $kids | wc -w)" -eq 1 ] && hung=$kids
+    sleep 0.2
+    i=$((i + 1))
+done
+[ -n "$hung" ] && kill -KILL $hung
+wait "$pf_pid"
+rc=$?
+if [ "$rc" = 2 ]; then ok; else fail "--jsonl -j 2, a worker killed: exit $rc, want 2"; fi
+expect_in "$T/err" "were not checked: the worker process was killed by signal 9" "a worker killed: why"
+if grep -q '"id":1,' "$T/out" && grep -q '"id":4000,' "$T/out" && ! grep -q '"id":2000,' "$T/out"; then ok
+else fail "a worker killed: the lines before and after it are not all there"; fi
+
 # --- eval ---
 cat >"$T/corpus.jsonl" <<'JSONL'
 {"id": "e1", "label": "hold", "category": "slang", "text": "layer 8 problem, closing"}

@@ -3,6 +3,7 @@
  */
 #include "cli/jsonw.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,6 +123,29 @@ void
 jw_real(struct jw *w, double v)
 {
     char b[64];
+    /* the usual one, a score in thousandths from 0 to 1: as "%.6g"
+       prints it (the double nearest i / 1000 has the digits of i),
+       without printf */
+    if (v >= 0 && v <= 1 && !signbit(v)) {
+        double k = v * 1000;
+        int i = (int)k;
+        if (k == i && i / 1000.0 == v) {
+            if (i == 0 || i == 1000) {
+                jw_lit(w, i ? "1.0" : "0.0");
+                return;
+            }
+            int n = 5;
+            b[0] = '0';
+            b[1] = '.';
+            b[2] = (char)('0' + i / 100);
+            b[3] = (char)('0' + i / 10 % 10);
+            b[4] = (char)('0' + i % 10);
+            while (b[n - 1] == '0')
+                n--;
+            jw_raw(w, b, (size_t)n);
+            return;
+        }
+    }
     int n = snprintf(b, sizeof(b) - 3, "%.6g", v);
     if (n < 0 || (size_t)n >= sizeof(b) - 3)
         n = 0;
@@ -153,9 +177,16 @@ jw_real(struct jw *w, double v)
 void
 jw_int(struct jw *w, long long v)
 {
-    char b[32];
-    int n = snprintf(b, sizeof(b), "%lld", v);
-    jw_raw(w, b, (size_t)n);
+    char b[24], *p = b + sizeof(b);
+    unsigned long long u =
+        v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
+    jw_raw(w, p, (size_t)(b + sizeof(b) - p));
 }
 
 void

@@ -18,6 +18,7 @@
  *   build/tests/fuzz_jsonl FILES  replays inputs (make check does)
  */
 #include <jansson.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,9 +44,45 @@ same_dump(const json_t *v)
     free(want);
 }
 
+/* the reals and integers the writer prints without printf, all of them
+   once: scores in thousandths (and their neighbours), integer limits */
+static void
+same_numbers(void)
+{
+    static const long long ints[] = {0,
+                                     1,
+                                     -1,
+                                     9,
+                                     10,
+                                     -10,
+                                     1234567890123LL,
+                                     9223372036854775807LL,
+                                     -9223372036854775807LL - 1};
+    for (int i = -1; i <= 1001; i++) {
+        double v = i / 1000.0;
+        double near[] = {v, nextafter(v, 2), nextafter(v, -2), -v};
+        for (size_t k = 0; k < sizeof(near) / sizeof(near[0]); k++) {
+            json_t *r = json_real(near[k]);
+            same_dump(r);
+            json_decref(r);
+        }
+        json_t *r = json_real((float)v);
+        same_dump(r);
+        json_decref(r);
+    }
+    for (size_t k = 0; k < sizeof(ints) / sizeof(ints[0]); k++) {
+        json_t *n = json_integer(ints[k]);
+        same_dump(n);
+        json_decref(n);
+    }
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    static int numbers_done;
+    if (!numbers_done++)
+        same_numbers();
     static const char *const keys[4] = {"id", "text", "customer", "\xc3\xa4"};
     struct jl_value vals[4];
     struct jl_line jl = {NULL, 0};
