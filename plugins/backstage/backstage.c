@@ -714,10 +714,12 @@ token_cues(struct scan *s)
         uint32_t lens = lx->prefix_lens, hs[32];
         if (wl < 34)
             lens &= (1u << (wl - 1)) - 1u;
+        if (!wt_may_lead(&lx->prefixes, w, wl))
+            lens = 0;
         /* and the compound modifiers' lengths, 4 to wl - 4 (below 32):
            every prefix hashed in the one pass */
         uint32_t mods = 0;
-        if (wl >= 8 && lx->modifiers.n) {
+        if (wl >= 8 && lx->modifiers.n && wt_may_lead(&lx->modifiers, w, wl)) {
             size_t top = wl - 4 < 31 ? wl - 4 : 31;
             mods = lx->modifier_lens & ((2u << top) - 1u) & ~15u;
         }

@@ -192,6 +192,13 @@ wt_add(struct lexicon *lx, struct wtable *t, const char *s, size_t n,
         for (size_t i = 0; i < t->n; i++)
             bloom_add(t, t->entries[i].hash);
     }
+    if (n < 2) {
+        t->short_form = 1;
+    } else {
+        unsigned lb = t->reverse ? wt_lead_bit(s[n - 1], s[n - 2])
+                                 : wt_lead_bit(s[0], s[1]);
+        t->lead[lb >> 6] |= 1ULL << (lb & 63);
+    }
     const struct wentry *found = wt_find(lx, t, s, n);
     if (found) {
         /* same form, same cue: nothing to add */
@@ -1736,6 +1743,8 @@ lex_scan(struct lexicon *lx, const struct pf_msg *m, lex_hit_fn fn, void *ud)
         uint32_t lens = lx->prefix_lens, hs[32];
         if (wl < 33)
             lens &= (1u << (wl - 1)) - 1u; /* shorter than the word */
+        if (!wt_may_lead(&lx->prefixes, w, wl))
+            continue;
         lex_hash_lens(w, wl, lens, 0, hs);
         while (lens) {
             size_t pl = (size_t)__builtin_ctz(lens);
@@ -1800,7 +1809,8 @@ lex_phrases_rest(struct lexicon *lx, const struct pf_msg *m, lex_hit_fn fn,
         if (tok->kind != PF_TOK_WORD)
             continue;
         uint32_t hs[32];
-        if (has_byte(lx->ph_prefix_first, w[0])) {
+        if (has_byte(lx->ph_prefix_first, w[0]) &&
+            wt_may_lead(&lx->ph_prefix, w, n)) {
             lex_hash_lens(w, n, lx->ph_prefix_lens, 0, hs);
             for (uint32_t lens = lx->ph_prefix_lens; lens; lens &= lens - 1) {
                 size_t pl = (size_t)__builtin_ctz(lens);
@@ -1811,7 +1821,8 @@ lex_phrases_rest(struct lexicon *lx, const struct pf_msg *m, lex_hit_fn fn,
                     lex_phrase_at(lx, e->cue, m, t, fn, ud);
             }
         }
-        if (has_byte(lx->ph_suffix_last, w[n - 1])) {
+        if (has_byte(lx->ph_suffix_last, w[n - 1]) &&
+            wt_may_lead(&lx->ph_suffix, w, n)) {
             lex_hash_lens(w, n, lx->ph_suffix_lens, 1, hs);
             for (uint32_t lens = lx->ph_suffix_lens; lens; lens &= lens - 1) {
                 size_t sl = (size_t)__builtin_ctz(lens);

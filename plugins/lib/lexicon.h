@@ -87,6 +87,13 @@ struct wtable {
     struct wentry *entries;
     size_t n, cap;
     int reverse; /* keys hashed backwards (lex_hash_rev): suffixes */
+    /* bit wt_lead_bit() of the first two bytes of every form (the last
+       two, backwards, when reverse): a word whose own first two bytes
+       have no bit set begins with no form of the table, and its prefixes
+       need no hashing and no lookup. A one-byte form sets short_form,
+       and then every word may begin with one */
+    uint64_t lead[16];
+    int short_form;
 };
 
 /* A unit of a phrase alternative: one token. */
@@ -319,6 +326,27 @@ static inline uint64_t
 wt_bloom_bits(uint32_t h)
 {
     return 1ULL << (h & 63) | 1ULL << (h >> 6 & 63);
+}
+
+/* The lead filter's bit for a form or word beginning with bytes a, b:
+   letters (a-z, and the second byte of ä, ö, å) each keep a bit pair */
+static inline unsigned
+wt_lead_bit(char a, char b)
+{
+    return ((unsigned char)a & 31u) << 5 | ((unsigned char)b & 31u);
+}
+
+/* May some form of t be a prefix of w (a suffix when t->reverse)? 0 when
+   none can be: the table's lead filter has no bit for w's first two
+   bytes (last two). */
+static inline int
+wt_may_lead(const struct wtable *t, const char *w, size_t n)
+{
+    if (n < 2 || t->short_form)
+        return 1;
+    unsigned i =
+        t->reverse ? wt_lead_bit(w[n - 1], w[n - 2]) : wt_lead_bit(w[0], w[1]);
+    return t->lead[i >> 6] >> (i & 63) & 1;
 }
 
 /* wt_find with the form's lex_hash() already known. Inline: most lookups
