@@ -141,6 +141,17 @@ wt_find(const struct lexicon *lx, const struct wtable *t, const char *s,
     return t->n_slots ? wt_find_h(lx, t, s, n, wt_hash(t, s, n)) : NULL;
 }
 
+/* is key (NUL-terminated) the n bytes of s? Words are short, and the
+   hashes matched already: a loop costs less than a call */
+static int
+key_is(const char *key, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (key[i] != s[i])
+            return 0;
+    return key[n] == '\0';
+}
+
 const struct wentry *
 wt_probe(const struct lexicon *lx, const struct wtable *t, const char *s,
          size_t n, uint32_t h)
@@ -148,9 +159,7 @@ wt_probe(const struct lexicon *lx, const struct wtable *t, const char *s,
     size_t j = h & (t->n_slots - 1);
     while (t->slots[j]) {
         const struct wentry *e = &t->entries[t->slots[j] - 1];
-        const char *k = lx->keys + e->key;
-        if (e->hash == h && k[0] == s[0] && strncmp(k, s, n) == 0 &&
-            k[n] == '\0')
+        if (e->hash == h && key_is(lx->keys + e->key, s, n))
             return e;
         j = (j + 1) & (t->n_slots - 1);
     }
