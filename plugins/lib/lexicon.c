@@ -141,15 +141,22 @@ wt_find(const struct lexicon *lx, const struct wtable *t, const char *s,
     return t->n_slots ? wt_find_h(lx, t, s, n, wt_hash(t, s, n)) : NULL;
 }
 
-/* is key (NUL-terminated) the n bytes of s? Words are short, and the
-   hashes matched already: a loop costs less than a call */
+/* memcmp(a, b, n) == 0 for the few bytes of a word or an ending, where
+   a loop costs less than the library call */
+static int
+same_bytes(const char *a, const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return 0;
+    return 1;
+}
+
+/* is key (NUL-terminated) the n bytes of s? (the hashes matched already) */
 static int
 key_is(const char *key, const char *s, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        if (key[i] != s[i])
-            return 0;
-    return key[n] == '\0';
+    return same_bytes(key, s, n) && key[n] == '\0';
 }
 
 const struct wentry *
@@ -571,7 +578,7 @@ strip_clitic(const struct lexicon *lx, const char *s, size_t n)
     for (size_t k = lx->clitic_at[last]; k < lx->clitic_at[last + 1]; k++) {
         size_t i = lx->clitic_by_last[k];
         size_t cl = lx->clitic_len[i];
-        if (n > cl + 2 && memcmp(s + n - cl, lx->clitic_forms[i], cl) == 0)
+        if (n > cl + 2 && same_bytes(s + n - cl, lx->clitic_forms[i], cl))
             return n - cl;
     }
     return n;
@@ -925,12 +932,13 @@ unit_match(const struct lexicon *lx, const struct ph_unit *u,
     const char *w = m->norm + tok->norm_off, *k = lx->keys + u->str;
     size_t n = tok->norm_len;
     switch (u->kind) {
-    case PH_WORD: return tok_wordish(tok) && n == u->len && !memcmp(w, k, n);
+    case PH_WORD: return tok_wordish(tok) && n == u->len && same_bytes(w, k, n);
     case PH_PREFIX:
-        return tok->kind == PF_TOK_WORD && n >= u->len && !memcmp(w, k, u->len);
+        return tok->kind == PF_TOK_WORD && n >= u->len &&
+               same_bytes(w, k, u->len);
     case PH_SUFFIX:
         return tok->kind == PF_TOK_WORD && n >= (size_t)u->len + 3 &&
-               !memcmp(w + n - u->len, k, u->len);
+               same_bytes(w + n - u->len, k, u->len);
     case PH_NUM:
         if (tok->kind == PF_TOK_NUMBER)
             return 1;
@@ -940,7 +948,7 @@ unit_match(const struct lexicon *lx, const struct ph_unit *u,
         return tok->kind == PF_TOK_WORD && n > 0;
     case PH_PUNCT:
         return tok->kind == PF_TOK_PUNCT && n >= u->len &&
-               !memcmp(w, k, u->len);
+               same_bytes(w, k, u->len);
     }
     return 0;
 }
