@@ -146,14 +146,18 @@ struct scan {
     int to_customer; /* opens with a customer's name: "Kalle, voisitko" */
 };
 
-/* set the family bits of every token; call again after guards change */
+/* set the family bits of every token from hits [from, n): from 0 starts
+   afresh, a later from adds the hits found since (none of the earlier
+   ones may have changed) */
 static void
-index_hits(struct scan *s)
+index_hits(struct scan *s, size_t from)
 {
     size_t nt = s->m->n_tokens;
-    memset(s->fam_any, 0, nt * sizeof(*s->fam_any));
-    memset(s->fam_live, 0, nt * sizeof(*s->fam_live));
-    for (size_t i = 0; i < s->n; i++) {
+    if (from == 0) {
+        memset(s->fam_any, 0, nt * sizeof(*s->fam_any));
+        memset(s->fam_live, 0, nt * sizeof(*s->fam_live));
+    }
+    for (size_t i = from; i < s->n; i++) {
         const struct hit *h = &s->hits[i];
         for (size_t t = h->t0; t < h->t1 && t < nt; t++) {
             s->fam_any[t] |= 1u << h->family;
@@ -1353,10 +1357,12 @@ score(struct bs *b, const struct pf_msg *m, struct pf_verdict *v, uint32_t *fam)
     token_cues(&s);
     phrase_cues(&s);
     particles(&s);
-    index_hits(&s);
+    index_hits(&s, 0);
+    /* these only add hits */
+    size_t indexed = s.n;
     vocative(&s);
     scare_quotes(&s);
-    index_hits(&s);
+    index_hits(&s, indexed);
     apply_guards(&s);
 
     /* each cue counts once, at its strongest, in its segment */
