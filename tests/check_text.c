@@ -516,17 +516,95 @@ START_TEST(fast_path_is_the_stages)
         "A\n😄 🇫🇮 👨‍👩‍👧",
         "😄Hi 😄 hi 😄. 😄I",
         "🏽 a🏽 ☀️ ❤️ 😄️",
+        "5€ – 10 € → ok—fine •x ☀ ✨Hi ❄️❄️ a☀b '☀' '–' "
+        "\"€\"",
+        "x… ’q’ “y” ™ ‰ ′ a\xe2\x83\x9d x\xe2\x80\x8dy \xe2\x80\xae"
+        "ab ––",
     };
     for (size_t i = 0; i < PF_ARRAY_LEN(fixed); i++)
         assert_same_as_stages(fixed[i], strlen(fixed[i]));
     static const char *const pieces[] = {
-        "a",     "b",       "w",   "W",  "x",  "Q",        "ä",     "ö",
-        "å",     "Ä",       "Ö",   "Å",  " ",  " ",        " ",     "\n",
-        ",",     ".",       "?",   ";",  ":",  "-",        "(",     ")",
-        "!",     "'",       "\"",  "i ", "I ", "OK",       "hello", "1",
-        "2",     "0",       "/",   "%",  "<",  "+",        "_",     "www.",
-        "Don't", "http://", "...", "!!", "😄",  "👍🏽", "🇫🇮",    "😊",
-        "@",     "é",       "\t",  "*",  "$",  "`",        "😂",     "a\xcc\x88",
+        "a",
+        "b",
+        "w",
+        "W",
+        "x",
+        "Q",
+        "ä",
+        "ö",
+        "å",
+        "Ä",
+        "Ö",
+        "Å",
+        " ",
+        " ",
+        " ",
+        "\n",
+        ",",
+        ".",
+        "?",
+        ";",
+        ":",
+        "-",
+        "(",
+        ")",
+        "!",
+        "'",
+        "\"",
+        "i ",
+        "I ",
+        "OK",
+        "hello",
+        "1",
+        "2",
+        "0",
+        "/",
+        "%",
+        "<",
+        "+",
+        "_",
+        "www.",
+        "Don't",
+        "http://",
+        "...",
+        "!!",
+        "😄",
+        "👍🏽",
+        "🇫🇮",
+        "😊",
+        "€",
+        "–",
+        "—",
+        "→",
+        "☀",
+        "✨",
+        "❄",
+        "•",
+        "‰",
+        "†",
+        "↑",
+        "☕",
+        "✅",
+        "⚠",
+        "★",
+        "⌘",
+        /* and (the last 16) characters the fast path leaves to the stages */
+        "@",
+        "é",
+        "\t",
+        "*",
+        "$",
+        "`",
+        "😂",
+        "a\xcc\x88",
+        "…",
+        "’",
+        "“",
+        "™",
+        "\xe2\x83\x9d",
+        "\xe2\x80\x8d",
+        "\xe2\x80\xae",
+        "\xef\xb8\x8f",
     };
     unsigned seed = 4242;
     for (int round = 0; round < 20000; round++) {
@@ -534,8 +612,8 @@ START_TEST(fast_path_is_the_stages)
         size_t n = 0;
         int parts = (int)(rand_r(&seed) % 30);
         /* mostly the fast path's own characters */
-        size_t np =
-            rand_r(&seed) % 4 ? PF_ARRAY_LEN(pieces) - 8 : PF_ARRAY_LEN(pieces);
+        size_t np = rand_r(&seed) % 4 ? PF_ARRAY_LEN(pieces) - 16
+                                      : PF_ARRAY_LEN(pieces);
         for (int i = 0; i < parts; i++) {
             const char *p = pieces[rand_r(&seed) % np];
             size_t l = strlen(p);
