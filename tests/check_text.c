@@ -516,7 +516,8 @@ START_TEST(fast_path_is_the_stages)
         "A\n😄 🇫🇮 👨‍👩‍👧",
         "😄Hi 😄 hi 😄. 😄I",
         "🏽 a🏽 ☀️ ❤️ 😄️",
-        "5€ – 10 € → ok—fine •x ☀ ✨Hi ❄️❄️ a☀b '☀' '–' "
+        "5€ – 10 € → ok—fine •x ☀ ✨Hi ❄️❄️ a☀b '☀' "
+        "'–' "
         "\"€\"",
         "x… ’q’ “y” ™ ‰ ′ a\xe2\x83\x9d x\xe2\x80\x8dy \xe2\x80\xae"
         "ab ––",
