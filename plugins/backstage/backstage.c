@@ -643,6 +643,7 @@ token_cues(struct scan *s)
     char sq[256];
     /* Finnish clitics (-kin, -han, ...) are not tried on English text */
     int finnish = strcmp(m->lang, "en") != 0;
+    const uint32_t *th = lex_token_hashes(m);
     for (size_t t = 0; t < m->n_tokens; t++) {
         const struct pf_token *tok = &m->tokens[t];
         const char *w = m->norm + tok->norm_off;
@@ -661,7 +662,7 @@ token_cues(struct scan *s)
             continue;
         if (wl == 0 || wl >= sizeof(sq))
             continue;
-        uint32_t hw = pf_msg_token_hash(m, t);
+        uint32_t hw = lex_token_hash(th, m, t);
         /* phrases that begin with this word */
         for (const struct wentry *ps = wt_find_h(lx, &lx->ph_starts, w, wl, hw);
              ps; ps = wt_next(lx, &lx->ph_starts, ps))

@@ -1730,6 +1730,7 @@ void
 lex_scan(struct lexicon *lx, const struct pf_msg *m, lex_hit_fn fn, void *ud)
 {
     int finnish = strcmp(m->lang, "en") != 0;
+    const uint32_t *th = lex_token_hashes(m);
     for (size_t t = 0; t < m->n_tokens; t++) {
         const struct pf_token *tok = &m->tokens[t];
         const char *w = m->norm + tok->norm_off;
@@ -1738,7 +1739,7 @@ lex_scan(struct lexicon *lx, const struct pf_msg *m, lex_hit_fn fn, void *ud)
              tok->kind != PF_TOK_PUNCT) ||
             wl == 0)
             continue;
-        uint32_t h = pf_msg_token_hash(m, t);
+        uint32_t h = lex_token_hash(th, m, t);
         const struct wentry *e = wt_find_h(lx, &lx->words, w, wl, h);
         if (!e && tok->kind == PF_TOK_WORD && finnish) {
             size_t sl = strip_clitic(lx, w, wl);

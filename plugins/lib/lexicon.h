@@ -273,6 +273,23 @@ lex_hash(const char *s, size_t n)
 {
     return pf_word_hash(s, n);
 }
+/* m's token hashes (ABI 1.3), or NULL from an older host: taken once
+   before a loop over the tokens, for lex_token_hash() */
+static inline const uint32_t *
+lex_token_hashes(const struct pf_msg *m)
+{
+    return PF_MSG_HAS(m, token_hash) ? m->token_hash : NULL;
+}
+
+/* pf_msg_token_hash() with th = lex_token_hashes(m) */
+static inline uint32_t
+lex_token_hash(const uint32_t *th, const struct pf_msg *m, size_t t)
+{
+    return th ? th[t]
+              : pf_word_hash(m->norm + m->tokens[t].norm_off,
+                             m->tokens[t].norm_len);
+}
+
 /* Try phrase id (a ph_starts entry's cue) beginning at token t. Inline,
    since most phrases tried fail the first tests: one only at the start
    of the message, or one whose second word is not the next word (between
