@@ -1195,24 +1195,83 @@ prepare_fast(struct pf_text *out, struct pf_arena *a, const char *text,
             last = 0;
         } else if (k == FC_DIGIT) {
             /* digits, and . , : between two of them */
+            size_t units = 0;
+            int sep = 0;
             for (;;) {
                 k = i < len ? fast_class[s[i]] : FC_NO;
                 if (k == FC_LETTER || k == FC_C3)
-                    return 0; /* leetspeak or a code */
+                    break;
                 if (k != FC_DIGIT &&
                     !((s[i] == '.' || s[i] == ',' || s[i] == ':') &&
                       i + 1 < len && fast_class[s[i + 1]] == FC_DIGIT))
                     break;
+                sep |= k != FC_DIGIT;
                 norm[n] = (char)s[i];
                 map[n++] = (uint32_t)i;
                 i++;
+                units++;
             }
-            if (sent_start)
-                flags |= PF_TOKF_SENT_START;
-            sent_start = 0;
-            o->kind = PF_TOK_NUMBER;
-            before = PF_U_DIGIT;
-            last = 0;
+            if (k == FC_LETTER || k == FC_C3) {
+                /* digits and then one or two letters to the end of the
+                   word, a count or an ordinal (90s, 3rd, 2FA), are a word
+                   the stages leave as it is: leading leetspeak is read
+                   only before three letters or more (1diot) */
+                size_t letters = 0, upper = 0;
+                int first_upper = -1;
+                if (sep)
+                    return 0;
+                for (;; letters++) {
+                    int up;
+                    k = i < len ? fast_class[s[i]] : FC_NO;
+                    if (k == FC_LETTER) {
+                        const struct pf_fold_ascii *fa =
+                            &pf_fold_ascii_table[s[i]];
+                        up = (fa->flags & PF_UF_UPPER) != 0;
+                        norm[n] = fa->lower;
+                        map[n++] = (uint32_t)i;
+                        i++;
+                    } else if (k == FC_C3) {
+                        if (i + 1 >= len || !fast_c3[s[i + 1]])
+                            return 0;
+                        up = fast_c3_upper[s[i + 1]];
+                        norm[n] = (char)0xC3;
+                        norm[n + 1] = (char)fast_c3[s[i + 1]];
+                        map[n] = map[n + 1] = (uint32_t)i;
+                        n += 2;
+                        i += 2;
+                    } else {
+                        break;
+                    }
+                    if (first_upper < 0)
+                        first_upper = up;
+                    upper += (size_t)up;
+                }
+                /* more letters, digits again or an apostrophe: the
+                   stages */
+                if (letters > 2 || k == FC_DIGIT || k == FC_APOS)
+                    return 0;
+                if (letters == 1 && units + 1 <= 4 && ++one_letter >= 3)
+                    return 0; /* spaced letters may be joined */
+                if (first_upper > 0)
+                    flags |= PF_TOKF_CAPITALIZED;
+                if (letters >= 2 && upper == letters)
+                    flags |= PF_TOKF_ALLCAPS;
+                if (sent_start ||
+                    (ti > 0 && toks[ti - 1].kind == PF_TOK_EMOJI &&
+                     (flags & PF_TOKF_CAPITALIZED)))
+                    flags |= PF_TOKF_SENT_START;
+                sent_start = 0;
+                o->kind = PF_TOK_WORD;
+                before = PF_U_LETTER;
+                last = 0;
+            } else {
+                if (sent_start)
+                    flags |= PF_TOKF_SENT_START;
+                sent_start = 0;
+                o->kind = PF_TOK_NUMBER;
+                before = PF_U_DIGIT;
+                last = 0;
+            }
         } else if (k == FC_F0 || k == FC_E2_EMOJI) {
             /* one emoji, a grapheme cluster folded by pf_fold_cluster() as
                the stages fold it. Not an emoji modifier, which would join
