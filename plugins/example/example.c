@@ -182,6 +182,7 @@ ex_check(void *inst, const struct pf_msg *msg, struct pf_verdict *v)
             continue;
         for (size_t m = 0; m < ex->n_markers; m++) {
             if (ex->marker_len[m] != tok->raw.len ||
+                ex->markers[m][0] != msg->text[tok->raw.off] ||
                 memcmp(ex->markers[m], msg->text + tok->raw.off,
                        tok->raw.len) != 0)
                 continue;
