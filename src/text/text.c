@@ -900,14 +900,15 @@ emit(struct prep *p, struct pf_arena *a, struct pf_text *out)
  * pf_fold_cluster() as make_units() folds it; every other token is a run
  * of one character, quotes paired as flag_tokens() pairs them. Where a
  * rule of the stages would do more, the text is left to them: a word
- * mixing letters and digits (leetspeak, or a code such as mp3), a word
+ * mixing letters and digits (leetspeak, or a code such as mp3; digits
+ * and then one or two letters, 90s or 3rd, it takes), a word
  * starting www. or http:// (a URL), a ! before a letter or digit (sh!t),
  * three one-letter words (spaced letters: i d i o t), any other
- * character. Three-byte characters from U+2000 to U+2FFF (dashes, the
- * euro sign, arrows, sun and snowflake) are taken too when the stages
+ * character. Three-byte characters from U+2000 to U+2FFF (the euro
+ * sign, arrows, bullets, sun and snowflake) are taken too when the stages
  * would see them as above: punctuation or a symbol that folds to itself
- * and joins nothing, or an emoji. tests/check_text.c compares the two
- * paths.
+ * and joins nothing, or an emoji (a dash, which folds to a hyphen, is
+ * not). tests/check_text.c compares the two paths.
  */
 enum fast_class {
     FC_NO = 0, /* not taken: the stages do it */
@@ -1046,7 +1047,7 @@ fast_e2_at(const unsigned char *s, size_t len, size_t i)
 }
 
 /* The class (PF_U_*) of the character at s[i], as the fast path sees it
-   (one it does not take, it gives up at before this matters) */
+   (at a character it does not take, it gives up before this matters) */
 static int
 fast_ucls_at(const unsigned char *s, size_t len, size_t i)
 {
