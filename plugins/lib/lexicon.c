@@ -573,7 +573,12 @@ expand_noun(struct lexicon *lx, const char *w, uint32_t cue)
 size_t
 strip_clitic(const struct lexicon *lx, const char *s, size_t n)
 {
-    unsigned char last = n ? (unsigned char)s[n - 1] : 0;
+    if (n < 2)
+        return n;
+    unsigned lb = wt_lead_bit(s[n - 1], s[n - 2]);
+    if (!(lx->clitic_tail[lb >> 6] >> (lb & 63) & 1))
+        return n;
+    unsigned char last = (unsigned char)s[n - 1];
     /* only the forms that end like the word (most words: none) */
     for (size_t k = lx->clitic_at[last]; k < lx->clitic_at[last + 1]; k++) {
         size_t i = lx->clitic_by_last[k];
@@ -604,6 +609,18 @@ make_clitic_forms(struct lexicon *lx)
                 continue;
             lx->clitic_len[lx->n_clitic_forms] = strlen(c);
             lx->clitic_forms[lx->n_clitic_forms++] = xstrdup(c);
+        }
+    }
+    memset(lx->clitic_tail, 0, sizeof(lx->clitic_tail));
+    for (size_t i = 0; i < lx->n_clitic_forms; i++) {
+        const char *f = lx->clitic_forms[i];
+        size_t cl = lx->clitic_len[i];
+        for (unsigned x = 0; cl && x < 32; x++) {
+            unsigned lb = cl >= 2 ? wt_lead_bit(f[cl - 1], f[cl - 2])
+                                  : wt_lead_bit(f[0], (char)x);
+            lx->clitic_tail[lb >> 6] |= 1ULL << (lb & 63);
+            if (cl >= 2)
+                break;
         }
     }
     /* grouped by the last byte (a counting sort, stable) */

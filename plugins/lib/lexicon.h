@@ -198,6 +198,10 @@ struct lexicon {
        clitic_at[b + 1]), in the order they were listed */
     uint16_t clitic_at[257];
     uint16_t *clitic_by_last;
+    /* bit wt_lead_bit(last byte, the byte before it) of every form (a
+       one-byte form: with any byte before it), so that most words are
+       passed over with one test */
+    uint64_t clitic_tail[16];
     float weight_scale[LEX_MAX_FAMILIES];
     struct lex_spec spec;
 };
