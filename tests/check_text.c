@@ -516,9 +516,17 @@ START_TEST(fast_path_is_the_stages)
         "A\n😄 🇫🇮 👨‍👩‍👧",
         "😄Hi 😄 hi 😄. 😄I",
         "🏽 a🏽 ☀️ ❤️ 😄️",
+        "5€ – 10 € → ok—fine •x ☀ ✨Hi ❄️❄️ a☀b '☀' "
+        "'–' "
+        "\"€\"",
+        "3rd 90s 2FA 4G 21ST 5ä 1diot 12.3rd 3rd's 3rd2 5t 6 5 4k 1:n 3rd!x",
+        "x… ’q’ “y” ™ ‰ ′ a\xe2\x83\x9d x\xe2\x80\x8dy \xe2\x80\xae"
+        "ab ––",
     };
     for (size_t i = 0; i < PF_ARRAY_LEN(fixed); i++)
         assert_same_as_stages(fixed[i], strlen(fixed[i]));
+    /* the last 16: characters the fast path leaves to the stages */
+    /* clang-format off */
     static const char *const pieces[] = {
         "a",     "b",       "w",   "W",  "x",  "Q",        "ä",     "ö",
         "å",     "Ä",       "Ö",   "Å",  " ",  " ",        " ",     "\n",
@@ -526,16 +534,22 @@ START_TEST(fast_path_is_the_stages)
         "!",     "'",       "\"",  "i ", "I ", "OK",       "hello", "1",
         "2",     "0",       "/",   "%",  "<",  "+",        "_",     "www.",
         "Don't", "http://", "...", "!!", "😄",  "👍🏽", "🇫🇮",    "😊",
+        "3rd",   "90s",     "2FA", "4G", "5ä", "21st",     "1d",    "7",
+        "€",     "–",       "—",   "→",  "☀",  "✨",        "❄",     "•",
+        "‰",     "†",       "↑",   "☕",  "✅",  "⚠",        "★",     "⌘",
         "@",     "é",       "\t",  "*",  "$",  "`",        "😂",     "a\xcc\x88",
+        "…",     "’",       "“",   "™",  "\xe2\x83\x9d", "\xe2\x80\x8d",
+        "\xe2\x80\xae", "\xef\xb8\x8f",
     };
+    /* clang-format on */
     unsigned seed = 4242;
     for (int round = 0; round < 20000; round++) {
         char buf[256];
         size_t n = 0;
         int parts = (int)(rand_r(&seed) % 30);
         /* mostly the fast path's own characters */
-        size_t np =
-            rand_r(&seed) % 4 ? PF_ARRAY_LEN(pieces) - 8 : PF_ARRAY_LEN(pieces);
+        size_t np = rand_r(&seed) % 4 ? PF_ARRAY_LEN(pieces) - 16
+                                      : PF_ARRAY_LEN(pieces);
         for (int i = 0; i < parts; i++) {
             const char *p = pieces[rand_r(&seed) % np];
             size_t l = strlen(p);

@@ -146,14 +146,18 @@ struct scan {
     int to_customer; /* opens with a customer's name: "Kalle, voisitko" */
 };
 
-/* set the family bits of every token; call again after guards change */
+/* set the family bits of every token from hits [from, n): from 0 starts
+   afresh, a later from adds the hits found since (none of the earlier
+   ones may have changed) */
 static void
-index_hits(struct scan *s)
+index_hits(struct scan *s, size_t from)
 {
     size_t nt = s->m->n_tokens;
-    memset(s->fam_any, 0, nt * sizeof(*s->fam_any));
-    memset(s->fam_live, 0, nt * sizeof(*s->fam_live));
-    for (size_t i = 0; i < s->n; i++) {
+    if (from == 0) {
+        memset(s->fam_any, 0, nt * sizeof(*s->fam_any));
+        memset(s->fam_live, 0, nt * sizeof(*s->fam_live));
+    }
+    for (size_t i = from; i < s->n; i++) {
         const struct hit *h = &s->hits[i];
         for (size_t t = h->t0; t < h->t1 && t < nt; t++) {
             s->fam_any[t] |= 1u << h->family;
@@ -639,6 +643,7 @@ token_cues(struct scan *s)
     char sq[256];
     /* Finnish clitics (-kin, -han, ...) are not tried on English text */
     int finnish = strcmp(m->lang, "en") != 0;
+    const uint32_t *th = lex_token_hashes(m);
     for (size_t t = 0; t < m->n_tokens; t++) {
         const struct pf_token *tok = &m->tokens[t];
         const char *w = m->norm + tok->norm_off;
@@ -657,7 +662,7 @@ token_cues(struct scan *s)
             continue;
         if (wl == 0 || wl >= sizeof(sq))
             continue;
-        uint32_t hw = pf_msg_token_hash(m, t);
+        uint32_t hw = lex_token_hash(th, m, t);
         /* phrases that begin with this word */
         for (const struct wentry *ps = wt_find_h(lx, &lx->ph_starts, w, wl, hw);
              ps; ps = wt_next(lx, &lx->ph_starts, ps))
@@ -714,10 +719,12 @@ token_cues(struct scan *s)
         uint32_t lens = lx->prefix_lens, hs[32];
         if (wl < 34)
             lens &= (1u << (wl - 1)) - 1u;
+        if (!wt_may_lead(&lx->prefixes, w, wl))
+            lens = 0;
         /* and the compound modifiers' lengths, 4 to wl - 4 (below 32):
            every prefix hashed in the one pass */
         uint32_t mods = 0;
-        if (wl >= 8 && lx->modifiers.n) {
+        if (wl >= 8 && lx->modifiers.n && wt_may_lead(&lx->modifiers, w, wl)) {
             size_t top = wl - 4 < 31 ? wl - 4 : 31;
             mods = lx->modifier_lens & ((2u << top) - 1u) & ~15u;
         }
@@ -1351,10 +1358,12 @@ score(struct bs *b, const struct pf_msg *m, struct pf_verdict *v, uint32_t *fam)
     token_cues(&s);
     phrase_cues(&s);
     particles(&s);
-    index_hits(&s);
+    index_hits(&s, 0);
+    /* these only add hits */
+    size_t indexed = s.n;
     vocative(&s);
     scare_quotes(&s);
-    index_hits(&s);
+    index_hits(&s, indexed);
     apply_guards(&s);
 
     /* each cue counts once, at its strongest, in its segment */

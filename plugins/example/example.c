@@ -43,6 +43,7 @@ struct example {
     size_t n_markers;
     char markers[MAX_MARKERS][MARKER_LEN]; /* e.g. "XXX", matched as typed */
     size_t marker_len[MAX_MARKERS];
+    uint32_t marker_lens; /* bit n: some marker is n bytes long */
 };
 
 static int
@@ -91,8 +92,10 @@ ex_create(const struct pf_host *h, struct pf_hctx *hctx, void **inst, char *err,
         pf_strlcpy(ex->markers[ex->n_markers++], "XXX", MARKER_LEN);
         pf_strlcpy(ex->markers[ex->n_markers++], "TODO", MARKER_LEN);
     }
-    for (size_t i = 0; i < ex->n_markers; i++)
+    for (size_t i = 0; i < ex->n_markers; i++) {
         ex->marker_len[i] = strlen(ex->markers[i]);
+        ex->marker_lens |= 1u << ex->marker_len[i];
+    }
     *inst = ex;
     return PF_OK;
 }
@@ -173,10 +176,13 @@ ex_check(void *inst, const struct pf_msg *msg, struct pf_verdict *v)
     /* marker words, as whole tokens matched on what was typed */
     for (size_t t = 0; t < msg->n_tokens; t++) {
         const struct pf_token *tok = &msg->tokens[t];
-        if (tok->kind != PF_TOK_WORD)
+        /* most words have no marker's length: no need to compare */
+        if (tok->kind != PF_TOK_WORD || tok->raw.len >= MARKER_LEN ||
+            !(ex->marker_lens >> tok->raw.len & 1u))
             continue;
         for (size_t m = 0; m < ex->n_markers; m++) {
             if (ex->marker_len[m] != tok->raw.len ||
+                ex->markers[m][0] != msg->text[tok->raw.off] ||
                 memcmp(ex->markers[m], msg->text + tok->raw.off,
                        tok->raw.len) != 0)
                 continue;

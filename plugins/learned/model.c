@@ -316,7 +316,9 @@ lm_score(const struct lm_model *md, const float *delta, const struct pf_msg *m,
          long *seg, struct lm_feats *f)
 {
     struct lm_ctx c;
-    struct lm_feats tmp, *best_f = f, *cur = &tmp;
+    /* the first segment's features go to f: with one segment (most
+       messages) nothing is copied */
+    struct lm_feats tmp, *best_f = f, *cur = f;
     float best = 0;
     size_t n = lm_n_segments(m);
     lm_context(m, &c);
@@ -328,7 +330,7 @@ lm_score(const struct lm_model *md, const float *delta, const struct pf_msg *m,
         lm_featurize(m, i, &c, md->mask, cur);
         float z = lm_margin(md, delta, cur);
         if (*seg < 0 || z > best) {
-            struct lm_feats *x = best_f;
+            struct lm_feats *x = cur == best_f ? &tmp : best_f;
             best = z;
             *seg = (long)i;
             best_f = cur;

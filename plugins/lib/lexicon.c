@@ -141,6 +141,24 @@ wt_find(const struct lexicon *lx, const struct wtable *t, const char *s,
     return t->n_slots ? wt_find_h(lx, t, s, n, wt_hash(t, s, n)) : NULL;
 }
 
+/* memcmp(a, b, n) == 0 for the few bytes of a word or an ending, where
+   a loop costs less than the library call */
+static int
+same_bytes(const char *a, const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return 0;
+    return 1;
+}
+
+/* is key (NUL-terminated) the n bytes of s? (the hashes matched already) */
+static int
+key_is(const char *key, const char *s, size_t n)
+{
+    return same_bytes(key, s, n) && key[n] == '\0';
+}
+
 const struct wentry *
 wt_probe(const struct lexicon *lx, const struct wtable *t, const char *s,
          size_t n, uint32_t h)
@@ -148,9 +166,7 @@ wt_probe(const struct lexicon *lx, const struct wtable *t, const char *s,
     size_t j = h & (t->n_slots - 1);
     while (t->slots[j]) {
         const struct wentry *e = &t->entries[t->slots[j] - 1];
-        const char *k = lx->keys + e->key;
-        if (e->hash == h && k[0] == s[0] && strncmp(k, s, n) == 0 &&
-            k[n] == '\0')
+        if (e->hash == h && key_is(lx->keys + e->key, s, n))
             return e;
         j = (j + 1) & (t->n_slots - 1);
     }
@@ -191,6 +207,13 @@ wt_add(struct lexicon *lx, struct wtable *t, const char *s, size_t n,
         t->bloom_mask = nw - 1;
         for (size_t i = 0; i < t->n; i++)
             bloom_add(t, t->entries[i].hash);
+    }
+    if (n < 2) {
+        t->short_form = 1;
+    } else {
+        unsigned lb = t->reverse ? wt_lead_bit(s[n - 1], s[n - 2])
+                                 : wt_lead_bit(s[0], s[1]);
+        t->lead[lb >> 6] |= 1ULL << (lb & 63);
     }
     const struct wentry *found = wt_find(lx, t, s, n);
     if (found) {
@@ -550,12 +573,17 @@ expand_noun(struct lexicon *lx, const char *w, uint32_t cue)
 size_t
 strip_clitic(const struct lexicon *lx, const char *s, size_t n)
 {
-    unsigned char last = n ? (unsigned char)s[n - 1] : 0;
+    if (n < 2)
+        return n;
+    unsigned lb = wt_lead_bit(s[n - 1], s[n - 2]);
+    if (!(lx->clitic_tail[lb >> 6] >> (lb & 63) & 1))
+        return n;
+    unsigned char last = (unsigned char)s[n - 1];
     /* only the forms that end like the word (most words: none) */
     for (size_t k = lx->clitic_at[last]; k < lx->clitic_at[last + 1]; k++) {
         size_t i = lx->clitic_by_last[k];
         size_t cl = lx->clitic_len[i];
-        if (n > cl + 2 && memcmp(s + n - cl, lx->clitic_forms[i], cl) == 0)
+        if (n > cl + 2 && same_bytes(s + n - cl, lx->clitic_forms[i], cl))
             return n - cl;
     }
     return n;
@@ -581,6 +609,18 @@ make_clitic_forms(struct lexicon *lx)
                 continue;
             lx->clitic_len[lx->n_clitic_forms] = strlen(c);
             lx->clitic_forms[lx->n_clitic_forms++] = xstrdup(c);
+        }
+    }
+    memset(lx->clitic_tail, 0, sizeof(lx->clitic_tail));
+    for (size_t i = 0; i < lx->n_clitic_forms; i++) {
+        const char *f = lx->clitic_forms[i];
+        size_t cl = lx->clitic_len[i];
+        for (unsigned x = 0; cl && x < 32; x++) {
+            unsigned lb = cl >= 2 ? wt_lead_bit(f[cl - 1], f[cl - 2])
+                                  : wt_lead_bit(f[0], (char)x);
+            lx->clitic_tail[lb >> 6] |= 1ULL << (lb & 63);
+            if (cl >= 2)
+                break;
         }
     }
     /* grouped by the last byte (a counting sort, stable) */
@@ -909,12 +949,13 @@ unit_match(const struct lexicon *lx, const struct ph_unit *u,
     const char *w = m->norm + tok->norm_off, *k = lx->keys + u->str;
     size_t n = tok->norm_len;
     switch (u->kind) {
-    case PH_WORD: return tok_wordish(tok) && n == u->len && !memcmp(w, k, n);
+    case PH_WORD: return tok_wordish(tok) && n == u->len && same_bytes(w, k, n);
     case PH_PREFIX:
-        return tok->kind == PF_TOK_WORD && n >= u->len && !memcmp(w, k, u->len);
+        return tok->kind == PF_TOK_WORD && n >= u->len &&
+               same_bytes(w, k, u->len);
     case PH_SUFFIX:
         return tok->kind == PF_TOK_WORD && n >= (size_t)u->len + 3 &&
-               !memcmp(w + n - u->len, k, u->len);
+               same_bytes(w + n - u->len, k, u->len);
     case PH_NUM:
         if (tok->kind == PF_TOK_NUMBER)
             return 1;
@@ -924,7 +965,7 @@ unit_match(const struct lexicon *lx, const struct ph_unit *u,
         return tok->kind == PF_TOK_WORD && n > 0;
     case PH_PUNCT:
         return tok->kind == PF_TOK_PUNCT && n >= u->len &&
-               !memcmp(w, k, u->len);
+               same_bytes(w, k, u->len);
     }
     return 0;
 }
@@ -1706,6 +1747,7 @@ void
 lex_scan(struct lexicon *lx, const struct pf_msg *m, lex_hit_fn fn, void *ud)
 {
     int finnish = strcmp(m->lang, "en") != 0;
+    const uint32_t *th = lex_token_hashes(m);
     for (size_t t = 0; t < m->n_tokens; t++) {
         const struct pf_token *tok = &m->tokens[t];
         const char *w = m->norm + tok->norm_off;
@@ -1714,7 +1756,7 @@ lex_scan(struct lexicon *lx, const struct pf_msg *m, lex_hit_fn fn, void *ud)
              tok->kind != PF_TOK_PUNCT) ||
             wl == 0)
             continue;
-        uint32_t h = pf_msg_token_hash(m, t);
+        uint32_t h = lex_token_hash(th, m, t);
         const struct wentry *e = wt_find_h(lx, &lx->words, w, wl, h);
         if (!e && tok->kind == PF_TOK_WORD && finnish) {
             size_t sl = strip_clitic(lx, w, wl);
@@ -1736,6 +1778,8 @@ lex_scan(struct lexicon *lx, const struct pf_msg *m, lex_hit_fn fn, void *ud)
         uint32_t lens = lx->prefix_lens, hs[32];
         if (wl < 33)
             lens &= (1u << (wl - 1)) - 1u; /* shorter than the word */
+        if (!wt_may_lead(&lx->prefixes, w, wl))
+            continue;
         lex_hash_lens(w, wl, lens, 0, hs);
         while (lens) {
             size_t pl = (size_t)__builtin_ctz(lens);
@@ -1800,7 +1844,8 @@ lex_phrases_rest(struct lexicon *lx, const struct pf_msg *m, lex_hit_fn fn,
         if (tok->kind != PF_TOK_WORD)
             continue;
         uint32_t hs[32];
-        if (has_byte(lx->ph_prefix_first, w[0])) {
+        if (has_byte(lx->ph_prefix_first, w[0]) &&
+            wt_may_lead(&lx->ph_prefix, w, n)) {
             lex_hash_lens(w, n, lx->ph_prefix_lens, 0, hs);
             for (uint32_t lens = lx->ph_prefix_lens; lens; lens &= lens - 1) {
                 size_t pl = (size_t)__builtin_ctz(lens);
@@ -1811,7 +1856,8 @@ lex_phrases_rest(struct lexicon *lx, const struct pf_msg *m, lex_hit_fn fn,
                     lex_phrase_at(lx, e->cue, m, t, fn, ud);
             }
         }
-        if (has_byte(lx->ph_suffix_last, w[n - 1])) {
+        if (has_byte(lx->ph_suffix_last, w[n - 1]) &&
+            wt_may_lead(&lx->ph_suffix, w, n)) {
             lex_hash_lens(w, n, lx->ph_suffix_lens, 1, hs);
             for (uint32_t lens = lx->ph_suffix_lens; lens; lens &= lens - 1) {
                 size_t sl = (size_t)__builtin_ctz(lens);

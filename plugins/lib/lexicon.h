@@ -87,6 +87,13 @@ struct wtable {
     struct wentry *entries;
     size_t n, cap;
     int reverse; /* keys hashed backwards (lex_hash_rev): suffixes */
+    /* bit wt_lead_bit() of the first two bytes of every form (the last
+       two, backwards, when reverse): a word whose own first two bytes
+       have no bit set begins with no form of the table, and its prefixes
+       need no hashing and no lookup. A one-byte form sets short_form,
+       and then every word may begin with one */
+    uint64_t lead[16];
+    int short_form;
 };
 
 /* A unit of a phrase alternative: one token. */
@@ -191,6 +198,10 @@ struct lexicon {
        clitic_at[b + 1]), in the order they were listed */
     uint16_t clitic_at[257];
     uint16_t *clitic_by_last;
+    /* bit wt_lead_bit(last byte, the byte before it) of every form (a
+       one-byte form: with any byte before it), so that most words are
+       passed over with one test */
+    uint64_t clitic_tail[16];
     float weight_scale[LEX_MAX_FAMILIES];
     struct lex_spec spec;
 };
@@ -266,6 +277,23 @@ lex_hash(const char *s, size_t n)
 {
     return pf_word_hash(s, n);
 }
+/* m's token hashes (ABI 1.3), or NULL from an older host: taken once
+   before a loop over the tokens, for lex_token_hash() */
+static inline const uint32_t *
+lex_token_hashes(const struct pf_msg *m)
+{
+    return PF_MSG_HAS(m, token_hash) ? m->token_hash : NULL;
+}
+
+/* pf_msg_token_hash() with th = lex_token_hashes(m) */
+static inline uint32_t
+lex_token_hash(const uint32_t *th, const struct pf_msg *m, size_t t)
+{
+    return th ? th[t]
+              : pf_word_hash(m->norm + m->tokens[t].norm_off,
+                             m->tokens[t].norm_len);
+}
+
 /* Try phrase id (a ph_starts entry's cue) beginning at token t. Inline,
    since most phrases tried fail the first tests: one only at the start
    of the message, or one whose second word is not the next word (between
@@ -319,6 +347,27 @@ static inline uint64_t
 wt_bloom_bits(uint32_t h)
 {
     return 1ULL << (h & 63) | 1ULL << (h >> 6 & 63);
+}
+
+/* The lead filter's bit for a form or word beginning with bytes a, b:
+   letters (a-z, and the second byte of ä, ö, å) each keep a bit pair */
+static inline unsigned
+wt_lead_bit(char a, char b)
+{
+    return ((unsigned char)a & 31u) << 5 | ((unsigned char)b & 31u);
+}
+
+/* May some form of t be a prefix of w (a suffix when t->reverse)? 0 when
+   none can be: the table's lead filter has no bit for w's first two
+   bytes (last two). */
+static inline int
+wt_may_lead(const struct wtable *t, const char *w, size_t n)
+{
+    if (n < 2 || t->short_form)
+        return 1;
+    unsigned i =
+        t->reverse ? wt_lead_bit(w[n - 1], w[n - 2]) : wt_lead_bit(w[0], w[1]);
+    return t->lead[i >> 6] >> (i & 63) & 1;
 }
 
 /* wt_find with the form's lex_hash() already known. Inline: most lookups

@@ -200,9 +200,10 @@ pf_pipeline_free(struct pf_pipeline *pl)
     free(pl);
 }
 
+/* a new entry of run->found: a copy of src, or (NULL) an empty finding */
 static struct pf_found *
 add_found(struct pf_run *run, size_t *cap, struct pf_arena *a,
-          const char *plugin)
+          const char *plugin, const struct pf_finding *src)
 {
     if (run->n_found == *cap) {
         size_t nc = *cap ? *cap * 2 : 8;
@@ -213,7 +214,10 @@ add_found(struct pf_run *run, size_t *cap, struct pf_arena *a,
         *cap = nc;
     }
     struct pf_found *f = &run->found[run->n_found++];
-    memset(f, 0, sizeof(*f));
+    if (src)
+        f->f = *src;
+    else
+        memset(&f->f, 0, sizeof(f->f));
     f->plugin = plugin;
     f->action = PF_ACT_UNSET;
     return f;
@@ -240,7 +244,7 @@ pf_pipeline_check(struct pf_pipeline *pl, const struct pf_msg *msg,
             /* never created (or destroyed): it cannot check, so the
                message is not checked */
             run->plugin_ns[i] = -1;
-            struct pf_found *f = add_found(run, &cap, a, in->name);
+            struct pf_found *f = add_found(run, &cap, a, in->name, NULL);
             pf_strlcpy(f->f.label, PF_LABEL_PLUGIN_ERROR, sizeof(f->f.label));
             f->f.score = 1;
             pf_snprintf(f->f.reason, sizeof(f->f.reason),
@@ -286,12 +290,11 @@ pf_pipeline_check(struct pf_pipeline *pl, const struct pf_msg *msg,
                 bad = 1;
             if (src->score <= 0 && !bad)
                 continue;
-            struct pf_found *f = add_found(run, &cap, a, in->name);
-            f->f = *src;
+            add_found(run, &cap, a, in->name, src);
         }
         if (rc != PF_OK || bad) {
             in->n_errors++;
-            struct pf_found *f = add_found(run, &cap, a, in->name);
+            struct pf_found *f = add_found(run, &cap, a, in->name, NULL);
             pf_strlcpy(f->f.label, PF_LABEL_PLUGIN_ERROR, sizeof(f->f.label));
             f->f.score = 1;
             if (bad)
@@ -309,7 +312,7 @@ pf_pipeline_check(struct pf_pipeline *pl, const struct pf_msg *msg,
         }
         if (dt > in->budget_ns) {
             in->n_overruns++;
-            struct pf_found *f = add_found(run, &cap, a, in->name);
+            struct pf_found *f = add_found(run, &cap, a, in->name, NULL);
             pf_strlcpy(f->f.label, PF_LABEL_PLUGIN_TIMEOUT, sizeof(f->f.label));
             f->f.score = 1;
             pf_snprintf(f->f.reason, sizeof(f->f.reason),

@@ -25,6 +25,7 @@
 #include "text/text.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -899,10 +900,15 @@ emit(struct prep *p, struct pf_arena *a, struct pf_text *out)
  * pf_fold_cluster() as make_units() folds it; every other token is a run
  * of one character, quotes paired as flag_tokens() pairs them. Where a
  * rule of the stages would do more, the text is left to them: a word
- * mixing letters and digits (leetspeak, or a code such as mp3), a word
+ * mixing letters and digits (leetspeak, or a code such as mp3; digits
+ * and then one or two letters, 90s or 3rd, it takes), a word
  * starting www. or http:// (a URL), a ! before a letter or digit (sh!t),
  * three one-letter words (spaced letters: i d i o t), any other
- * character. tests/check_text.c compares the two paths.
+ * character. Three-byte characters from U+2000 to U+2FFF (the euro
+ * sign, arrows, bullets, sun and snowflake) are taken too when the stages
+ * would see them as above: punctuation or a symbol that folds to itself
+ * and joins nothing, or an emoji (a dash, which folds to a hyphen, is
+ * not). tests/check_text.c compares the two paths.
  */
 enum fast_class {
     FC_NO = 0, /* not taken: the stages do it */
@@ -915,7 +921,10 @@ enum fast_class {
     FC_BANG,  /* !, a leetspeak i before a letter or digit */
     FC_APOS,
     FC_QUOTE,
-    FC_F0 /* 0xF0, which starts an emoji (folded as the stages fold it) */
+    FC_F0, /* 0xF0, which starts an emoji (folded as the stages fold it) */
+    FC_E2, /* 0xE2, which starts one of the characters below or another */
+    FC_E2_PUNCT, /* E2 xx xx: punctuation or a symbol, as it is */
+    FC_E2_EMOJI  /* E2 xx xx: an emoji (folded as the stages fold it) */
 };
 static uint8_t fast_class[256];
 /* the class (PF_U_*) of the character a byte starts */
@@ -924,6 +933,13 @@ static uint8_t fast_ucls[256];
    or 0 for a character the fast path leaves to the stages */
 static unsigned char fast_c3[256];
 static uint8_t fast_c3_upper[256];
+/* E2 b1 b2, at [b1 & 63][b2 & 63]: FC_E2_PUNCT, FC_E2_EMOJI or FC_NO, and
+   the character's class. A row (one b1) is made when the fast path first
+   meets it (a few pf_fold_cluster() calls for each of its 64 characters);
+   most rows never are */
+static uint8_t fast_e2[64][64], fast_e2_ucls[64][64];
+static atomic_uchar fast_e2_made[64];
+static pthread_mutex_t fast_e2_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void
 fast_init(void)
@@ -969,12 +985,75 @@ fast_init(void)
     }
     fast_class[0xC3] = FC_C3;
     fast_class[0xF0] = FC_F0;
+    fast_class[0xE2] = FC_E2;
     /* what the byte after a quote starts, when it is not ASCII: one of
        ä, ö, å and their capitals, or an emoji (anything else, the fast
        path gives up on when it gets there) */
     for (int c = 0x80; c < 0x100; c++)
         fast_ucls[c] = PF_U_LETTER;
     fast_ucls[0xF0] = PF_U_EMOJI;
+}
+
+/* What the fast path does with E2 b1 b2 (see fast_e2): the stages make it
+   a unit of its own, next to a letter on either side, and then either an
+   emoji, or punctuation or a symbol that folds to itself */
+static uint8_t
+e2_class(unsigned char b1, unsigned char b2, uint8_t *ucls)
+{
+    const char c[3] = {(char)0xE2, (char)b1, (char)b2};
+    const char before[4] = {'a', c[0], c[1], c[2]};
+    const char after[4] = {c[0], c[1], c[2], 'a'};
+    struct pf_fold_info fi = {0}, other;
+    struct pf_buf b;
+    uint8_t k = FC_NO;
+    pf_buf_init(&b);
+    if (pf_fold_cluster(before, 4, 0, &b, &other) == 1 &&
+        pf_fold_cluster(after, 4, 0, &b, &other) == 3) {
+        pf_buf_reset(&b);
+        if (pf_fold_cluster(c, 3, 0, &b, &fi) == 3) {
+            if (fi.cls == PF_U_EMOJI)
+                k = FC_E2_EMOJI;
+            else if ((fi.cls == PF_U_PUNCT || fi.cls == PF_U_SYMBOL) &&
+                     !fi.leet && !fi.lookalike && b.len == 3 &&
+                     memcmp(b.data, c, 3) == 0)
+                k = FC_E2_PUNCT;
+        }
+    }
+    pf_buf_release(&b);
+    *ucls = fi.cls;
+    return k;
+}
+
+/* fast_e2's entry for the character at s[i] (0xE2), FC_NO for one cut
+   short */
+static uint8_t
+fast_e2_at(const unsigned char *s, size_t len, size_t i)
+{
+    if (i + 2 >= len || (s[i + 1] & 0xC0) != 0x80 || (s[i + 2] & 0xC0) != 0x80)
+        return FC_NO;
+    unsigned r = s[i + 1] & 63u;
+    if (!atomic_load_explicit(&fast_e2_made[r], memory_order_acquire)) {
+        pthread_mutex_lock(&fast_e2_lock);
+        if (!atomic_load_explicit(&fast_e2_made[r], memory_order_relaxed)) {
+            for (unsigned c = 0; c < 64; c++)
+                fast_e2[r][c] =
+                    e2_class((unsigned char)(0x80 + r),
+                             (unsigned char)(0x80 + c), &fast_e2_ucls[r][c]);
+            atomic_store_explicit(&fast_e2_made[r], 1, memory_order_release);
+        }
+        pthread_mutex_unlock(&fast_e2_lock);
+    }
+    return fast_e2[r][s[i + 2] & 63u];
+}
+
+/* The class (PF_U_*) of the character at s[i], as the fast path sees it
+   (at a character it does not take, it gives up before this matters) */
+static int
+fast_ucls_at(const unsigned char *s, size_t len, size_t i)
+{
+    if (s[i] == 0xE2 && fast_e2_at(s, len, i) != FC_NO)
+        return fast_e2_ucls[s[i + 1] & 63u][s[i + 2] & 63u];
+    return fast_ucls[s[i]];
 }
 
 /* Does a letter the fast path takes start at s[i]? */
@@ -1030,6 +1109,8 @@ prepare_fast(struct pf_text *out, struct pf_arena *a, const char *text,
         uint8_t k = fast_class[c];
         /* every byte is one the fast path takes (which validates the
            UTF-8 too), or the stages do it all */
+        if (k == FC_E2)
+            k = fast_e2_at(s, len, i);
         if (k == FC_NO)
             return 0;
         if (k == FC_SPACE || k == FC_NEWLINE) {
@@ -1115,30 +1196,90 @@ prepare_fast(struct pf_text *out, struct pf_arena *a, const char *text,
             last = 0;
         } else if (k == FC_DIGIT) {
             /* digits, and . , : between two of them */
+            size_t units = 0;
+            int sep = 0;
             for (;;) {
                 k = i < len ? fast_class[s[i]] : FC_NO;
                 if (k == FC_LETTER || k == FC_C3)
-                    return 0; /* leetspeak or a code */
+                    break;
                 if (k != FC_DIGIT &&
                     !((s[i] == '.' || s[i] == ',' || s[i] == ':') &&
                       i + 1 < len && fast_class[s[i + 1]] == FC_DIGIT))
                     break;
+                sep |= k != FC_DIGIT;
                 norm[n] = (char)s[i];
                 map[n++] = (uint32_t)i;
                 i++;
+                units++;
             }
-            if (sent_start)
-                flags |= PF_TOKF_SENT_START;
-            sent_start = 0;
-            o->kind = PF_TOK_NUMBER;
-            before = PF_U_DIGIT;
-            last = 0;
-        } else if (k == FC_F0) {
+            if (k == FC_LETTER || k == FC_C3) {
+                /* digits and then one or two letters to the end of the
+                   word, a count or an ordinal (90s, 3rd, 2FA), are a word
+                   the stages leave as it is: leading leetspeak is read
+                   only before three letters or more (1diot) */
+                size_t letters = 0, upper = 0;
+                int first_upper = -1;
+                if (sep)
+                    return 0;
+                for (;; letters++) {
+                    int up;
+                    k = i < len ? fast_class[s[i]] : FC_NO;
+                    if (k == FC_LETTER) {
+                        const struct pf_fold_ascii *fa =
+                            &pf_fold_ascii_table[s[i]];
+                        up = (fa->flags & PF_UF_UPPER) != 0;
+                        norm[n] = fa->lower;
+                        map[n++] = (uint32_t)i;
+                        i++;
+                    } else if (k == FC_C3) {
+                        if (i + 1 >= len || !fast_c3[s[i + 1]])
+                            return 0;
+                        up = fast_c3_upper[s[i + 1]];
+                        norm[n] = (char)0xC3;
+                        norm[n + 1] = (char)fast_c3[s[i + 1]];
+                        map[n] = map[n + 1] = (uint32_t)i;
+                        n += 2;
+                        i += 2;
+                    } else {
+                        break;
+                    }
+                    if (first_upper < 0)
+                        first_upper = up;
+                    upper += (size_t)up;
+                }
+                /* more letters, digits again or an apostrophe: the
+                   stages */
+                if (letters > 2 || k == FC_DIGIT || k == FC_APOS)
+                    return 0;
+                if (letters == 1 && units + 1 <= 4 && ++one_letter >= 3)
+                    return 0; /* spaced letters may be joined */
+                if (first_upper > 0)
+                    flags |= PF_TOKF_CAPITALIZED;
+                if (letters >= 2 && upper == letters)
+                    flags |= PF_TOKF_ALLCAPS;
+                if (sent_start ||
+                    (ti > 0 && toks[ti - 1].kind == PF_TOK_EMOJI &&
+                     (flags & PF_TOKF_CAPITALIZED)))
+                    flags |= PF_TOKF_SENT_START;
+                sent_start = 0;
+                o->kind = PF_TOK_WORD;
+                before = PF_U_LETTER;
+                last = 0;
+            } else {
+                if (sent_start)
+                    flags |= PF_TOKF_SENT_START;
+                sent_start = 0;
+                o->kind = PF_TOK_NUMBER;
+                before = PF_U_DIGIT;
+                last = 0;
+            }
+        } else if (k == FC_F0 || k == FC_E2_EMOJI) {
             /* one emoji, a grapheme cluster folded by pf_fold_cluster() as
                the stages fold it. Not an emoji modifier, which would join
                the character before it */
-            if (i + 3 >= len || s[i + 1] != 0x9F ||
-                (s[i + 2] == 0x8F && s[i + 3] >= 0xBB && s[i + 3] <= 0xBF))
+            if (k == FC_F0 &&
+                (i + 3 >= len || s[i + 1] != 0x9F ||
+                 (s[i + 2] == 0x8F && s[i + 3] >= 0xBB && s[i + 3] <= 0xBF)))
                 return 0;
             size_t bad;
             if (!checked && !pf_utf8_valid(text + i, len - i, &bad))
@@ -1162,6 +1303,20 @@ prepare_fast(struct pf_text *out, struct pf_arena *a, const char *text,
             o->kind = PF_TOK_EMOJI;
             before = PF_U_EMOJI;
             last = 1;
+        } else if (k == FC_E2_PUNCT) {
+            /* a run of one three-byte character, as it is */
+            unsigned char b1 = s[i + 1], b2 = s[i + 2];
+            while (i + 2 < len && s[i] == 0xE2 && s[i + 1] == b1 &&
+                   s[i + 2] == b2) {
+                for (size_t q = 0; q < 3; q++) {
+                    norm[n] = (char)s[i + q];
+                    map[n++] = (uint32_t)i;
+                }
+                i += 3;
+            }
+            o->kind = PF_TOK_PUNCT;
+            before = fast_e2_ucls[b1 & 63u][b2 & 63u];
+            last = 2;
         } else {
             /* a run of one character */
             while (i < len && s[i] == c) {
@@ -1180,7 +1335,7 @@ prepare_fast(struct pf_text *out, struct pf_arena *a, const char *text,
             if (k == FC_APOS || k == FC_QUOTE) {
                 /* quotes pair as in flag_tokens() */
                 uint8_t fam = k == FC_QUOTE ? 2 : 1;
-                int nu = i < len ? fast_ucls[s[i]] : -1;
+                int nu = i < len ? fast_ucls_at(s, len, i) : -1;
                 int can_open = (pu < 0 || fast_space((uint8_t)pu) ||
                                 pu == PF_U_PUNCT || pu == PF_U_QUOTE) &&
                                nu >= 0 && !fast_space((uint8_t)nu);

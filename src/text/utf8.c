@@ -44,7 +44,11 @@ pf_utf8_valid(const char *str, size_t len, size_t *bad_off)
             i++;
             continue;
         } else if (c >= 0xC2 && c <= 0xDF) {
-            n = 2, cp = c & 0x1F, min = 0x80;
+            /* two bytes (ä, ö): never overlong, never a surrogate */
+            if (i + 1 >= len || (s[i + 1] & 0xC0) != 0x80)
+                goto bad;
+            i += 2;
+            continue;
         } else if (c >= 0xE0 && c <= 0xEF) {
             n = 3, cp = c & 0x0F, min = 0x800;
         } else if (c >= 0xF0 && c <= 0xF4) {
