@@ -216,6 +216,23 @@ pf_read_file(const char *path, size_t max, struct pf_buf *b)
     return PF_OK;
 }
 
+int
+pf_write_all(int fd, const void *p, size_t n)
+{
+    const char *c = p;
+    while (n) {
+        ssize_t w = write(fd, c, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        c += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
 void
 pf_snprintf(char *dst, size_t cap, const char *fmt, ...)
 {

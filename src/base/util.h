@@ -64,6 +64,10 @@ char *pf_buf_detach(struct pf_buf *b, size_t *len);
  */
 int pf_read_file(const char *path, size_t max, struct pf_buf *b);
 
+/* All of p[0..n) to fd, through short writes and EINTR: 0, or -1 with
+   errno. */
+int pf_write_all(int fd, const void *p, size_t n);
+
 /* snprintf into a fixed buffer, truncating at a UTF-8 boundary. */
 void pf_snprintf(char *dst, size_t cap, const char *fmt, ...)
     PF_ATTR_PRINTF(3, 4);

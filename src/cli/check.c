@@ -275,7 +275,7 @@ enum { JSONL_HELD, JSONL_ERRORS }; /* the counters, PF_JOBS_COUNTS */
 static int
 jsonl_flush(struct jsonl *j, int fd)
 {
-    int rc = pf_jobs_write(fd, j->w.buf, j->w.len);
+    int rc = pf_write_all(fd, j->w.buf, j->w.len);
     j->w.len = 0;
     return rc;
 }

@@ -67,22 +67,6 @@ struct worker {
     char why[128]; /* how it ended, when that was not well */
 };
 
-int
-pf_jobs_write(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 /* a file nobody else sees, removed when closed */
 static int
 tmp_fd(void)
@@ -152,7 +136,7 @@ cut(const char *base, size_t len, int jobs, struct chunk **out)
 static void
 send_msg(int fd, const struct msg *m)
 {
-    if (pf_jobs_write(fd, (const char *)m, sizeof(*m)))
+    if (pf_write_all(fd, m, sizeof(*m)))
         _exit(1); /* the parent is gone */
 }
 
@@ -269,7 +253,7 @@ copy_out(const struct pf_jobs *j, const char *name, const struct chunk *c,
             report(j, name, c, "its output is short");
             return -1;
         }
-        if (pf_jobs_write(j->out, buf, (size_t)r))
+        if (pf_write_all(j->out, buf, (size_t)r))
             return -2;
         off += (uint64_t)r;
         left -= (uint64_t)r;

@@ -61,8 +61,4 @@ struct pf_jobs {
 int pf_jobs_file(const struct pf_jobs *j, int fd, const char *name,
                  long *counts);
 
-/* all of p[0..n) to fd, through short writes and EINTR: 0, or -1 with
-   errno */
-int pf_jobs_write(int fd, const char *p, size_t n);
-
 #endif

@@ -259,22 +259,6 @@ seal(struct pf_journal *j, int type, uint64_t seq, const void *payload,
     j->pend_len += FRAME + sealed;
 }
 
-static int
-write_all(int fd, const unsigned char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 /* the next marker at or after from, or size */
 static size_t
 next_marker(const unsigned char *d, size_t size, size_t from)
@@ -438,7 +422,7 @@ write_header(int fd)
     unsigned char h[HEADER_LEN] = {0};
     memcpy(h, HEADER, 8);
     put32(h + 8, 1);
-    return write_all(fd, h, sizeof(h));
+    return pf_write_all(fd, h, sizeof(h));
 }
 
 int
@@ -672,7 +656,7 @@ pf_journal_compact(struct pf_journal *j, pf_journal_fn keep, void *ud,
        anything that appears there meanwhile */
     unlink(tmp);
     fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0 || write_all(fd, out, out_len) != 0 || fsync(fd) != 0) {
+    if (fd < 0 || pf_write_all(fd, out, out_len) != 0 || fsync(fd) != 0) {
         snprintf(err, errlen, "journal %s: cannot compact: %s", tmp,
                  strerror(errno));
         goto out;
