@@ -354,6 +354,26 @@ START_TEST(language_guess)
 }
 END_TEST
 
+/* up to max_parts pieces drawn from pieces[0..np) joined into buf (cap
+   bytes, NUL-terminated); returns the length */
+static size_t
+join_pieces(unsigned *seed, const char *const *pieces, size_t np, int max_parts,
+            char *buf, size_t cap)
+{
+    size_t n = 0;
+    int parts = (int)(rand_r(seed) % (unsigned)max_parts);
+    for (int i = 0; i < parts; i++) {
+        const char *p = pieces[rand_r(seed) % np];
+        size_t l = strlen(p);
+        if (n + l >= cap)
+            break;
+        memcpy(buf + n, p, l);
+        n += l;
+    }
+    buf[n] = '\0';
+    return n;
+}
+
 /* Random input: the invariants every plugin relies on. */
 START_TEST(invariants_on_random_text)
 {
@@ -366,17 +386,8 @@ START_TEST(invariants_on_random_text)
     unsigned seed = 12345;
     for (int round = 0; round < 3000; round++) {
         char buf[512];
-        size_t n = 0;
-        int parts = (int)(rand_r(&seed) % 40);
-        for (int i = 0; i < parts; i++) {
-            const char *p = pieces[rand_r(&seed) % PF_ARRAY_LEN(pieces)];
-            size_t l = strlen(p);
-            if (n + l >= sizeof(buf))
-                break;
-            memcpy(buf + n, p, l);
-            n += l;
-        }
-        buf[n] = '\0';
+        size_t n = join_pieces(&seed, pieces, PF_ARRAY_LEN(pieces), 40, buf,
+                               sizeof(buf));
         struct pf_text t;
         char err[128];
         ck_assert_int_eq(pf_text_prepare(&t, &arena, buf, n, err, sizeof(err)),
@@ -545,20 +556,10 @@ START_TEST(fast_path_is_the_stages)
     unsigned seed = 4242;
     for (int round = 0; round < 20000; round++) {
         char buf[256];
-        size_t n = 0;
-        int parts = (int)(rand_r(&seed) % 30);
         /* mostly the fast path's own characters */
         size_t np = rand_r(&seed) % 4 ? PF_ARRAY_LEN(pieces) - 16
                                       : PF_ARRAY_LEN(pieces);
-        for (int i = 0; i < parts; i++) {
-            const char *p = pieces[rand_r(&seed) % np];
-            size_t l = strlen(p);
-            if (n + l >= sizeof(buf))
-                break;
-            memcpy(buf + n, p, l);
-            n += l;
-        }
-        buf[n] = '\0';
+        size_t n = join_pieces(&seed, pieces, np, 30, buf, sizeof(buf));
         assert_same_as_stages(buf, n);
         pf_arena_reset(&arena);
     }

@@ -322,13 +322,8 @@ jsonl_line(struct jsonl *j, const char *line, size_t n, size_t lineno,
             else
                 pf_snprintf(err, sizeof(err), "%s:%zu: expected a JSON object",
                             name, lineno);
-            jw_lit(w, "{\"id\":null,\"error\":");
-            jw_cstr(w, err);
-            jw_raw(w, "}\n", 2);
-            if (o)
-                json_decref(o);
-            counts[JSONL_ERRORS]++;
-            return;
+            jw_lit(w, "{\"id\":null");
+            goto line_error;
         }
         json_t *id = json_object_get(o, "id");
         json_t *jt = json_object_get(o, "text");
