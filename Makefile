@@ -64,7 +64,7 @@ HS_LIBS := $(shell $(PKG_CONFIG) --libs libhs 2>/dev/null)
 ALL_CPPFLAGS := -D_POSIX_C_SOURCE=200809L -DPF_VERSION='"$(VERSION)"' \
 	-Isrc -Iinclude $(CPPFLAGS)
 HOST_CFLAGS := -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS) $(PKG_CFLAGS) -MMD -MP
-HOST_LIBS := $(PKG_LIBS) -lstemmer -ldl -lm
+HOST_LIBS := $(PKG_LIBS) -lstemmer -ldl -lm -pthread
 PLUGIN_CFLAGS := -std=c99 $(WARN) -Wpedantic $(CFLAGS) $(SANFLAGS) -fPIC \
 	-fvisibility=hidden
 PLUGIN_LDFLAGS := -shared $(SANFLAGS) -Wl,--no-undefined -Wl,--as-needed

@@ -4,10 +4,18 @@
  * and the wrong key are each reported, and nothing good is lost;
  * compaction keeps exactly the live records; key files are strict.
  */
+#include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/json.h"
@@ -423,6 +431,112 @@ START_TEST(one_write_and_one_sync_per_decision)
 }
 END_TEST
 
+/* wait (up to 10 s) until the journal's thread has made n syncs */
+static int
+wait_syncs(struct pf_journal *j, uint64_t n)
+{
+    struct pf_journal_stats st;
+    for (int i = 0; i < 10000; i++) {
+        pf_journal_stats(j, &st);
+        if (st.syncs >= n)
+            return 1;
+        nanosleep(&(struct timespec){0, 1000000}, NULL);
+    }
+    return 0;
+}
+
+/*
+ * PF_JOURNAL_SOON: the record and those waiting before it are in the file
+ * when append returns, in one write, and fdatasync'd by the journal's
+ * thread, not by the caller.
+ */
+START_TEST(soon_writes_at_once_and_syncs_on_its_thread)
+{
+    struct pf_journal *j;
+    struct pf_journal_stats st;
+    struct seen s;
+    struct stat sb;
+    char err[256];
+    ck_assert_int_eq(
+        pf_journal_open(&j, path, key, NULL, NULL, NULL, err, sizeof(err)),
+        PF_OK);
+    ck_assert_int_eq(pf_journal_append(j, PF_JREC_RECEIVED, "r", 1,
+                                       PF_JOURNAL_LATER, NULL, err,
+                                       sizeof(err)),
+                     PF_OK);
+    ck_assert_int_eq(pf_journal_append(j, PF_JREC_VERDICT, "v", 1,
+                                       PF_JOURNAL_SOON, NULL, err, sizeof(err)),
+                     PF_OK);
+    pf_journal_stats(j, &st);
+    ck_assert_uint_eq(st.writes, 1);
+    ck_assert_int_eq(stat(path, &sb), 0);
+    ck_assert_uint_eq((uint64_t)sb.st_size, pf_journal_size(j));
+    ck_assert_msg(wait_syncs(j, 1), "the journal's thread never synced");
+    /* again: the thread is still there */
+    ck_assert_int_eq(pf_journal_append(j, PF_JREC_SENT, "s", 1, PF_JOURNAL_SOON,
+                                       NULL, err, sizeof(err)),
+                     PF_OK);
+    ck_assert_msg(wait_syncs(j, 2), "the journal's thread synced only once");
+    pf_journal_close(j);
+    ck_assert_int_eq(reopen(&s, NULL, err, sizeof(err)), PF_OK);
+    ck_assert_int_eq(s.n, 3);
+    ck_assert_str_eq(s.text[1], "v");
+    ck_assert_str_eq(s.text[2], "s");
+}
+END_TEST
+
+/*
+ * The journal's thread cannot sync (the disk failed): what comes after
+ * is refused, with the cause, never counted on. The child's fdatasync
+ * fails with EIO by a seccomp filter.
+ */
+START_TEST(a_sync_that_fails_on_the_thread_refuses_what_follows)
+{
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        struct pf_journal *j;
+        char err[256];
+        if (pf_journal_open(&j, path, key, NULL, NULL, NULL, err,
+                            sizeof(err)) != PF_OK)
+            _exit(3);
+        struct sock_filter f[] = {
+            BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+                     offsetof(struct seccomp_data, nr)),
+            BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_fdatasync, 0, 1),
+            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EIO),
+            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        };
+        struct sock_fprog prog = {sizeof(f) / sizeof(f[0]), f};
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+            prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
+            _exit(4);
+        if (pf_journal_append(j, PF_JREC_VERDICT, "v", 1, PF_JOURNAL_SOON, NULL,
+                              err, sizeof(err)) != PF_OK)
+            _exit(5); /* written: the sync comes after */
+        if (!wait_syncs(j, 1))
+            _exit(6);
+        if (pf_journal_flush(j, 0, err, sizeof(err)) == PF_OK)
+            _exit(7);
+        if (!strstr(err, "cannot make what was written durable") ||
+            !strstr(err, strerror(EIO)))
+            _exit(8);
+        err[0] = 0;
+        if (pf_journal_append(j, PF_JREC_SENT, "s", 1, PF_JOURNAL_SOON, NULL,
+                              err, sizeof(err)) == PF_OK ||
+            !strstr(err, "durable"))
+            _exit(9);
+        _exit(0);
+    }
+    int st = 0;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+                  "the child %s %d (see the test for what each means)",
+                  WIFSIGNALED(st) ? "was killed by signal" : "exited with",
+                  WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+}
+END_TEST
+
 /*
  * A batch written in one write and cut at any byte by a crash: the
  * records before the cut come back whole, the one cut is a torn tail,
@@ -658,6 +772,8 @@ suite_journal(void)
     tcase_add_test(tc, wrong_key_and_not_a_journal);
     tcase_add_test(tc, compaction_keeps_the_live_records);
     tcase_add_test(tc, one_write_and_one_sync_per_decision);
+    tcase_add_test(tc, soon_writes_at_once_and_syncs_on_its_thread);
+    tcase_add_test(tc, a_sync_that_fails_on_the_thread_refuses_what_follows);
     tcase_add_test(tc, a_batch_cut_anywhere_keeps_its_whole_records);
     tcase_add_test(tc, nonces_never_repeat);
     tcase_add_test(tc, an_older_journal_is_read_and_goes_on);

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +50,15 @@ struct pf_journal {
     size_t n_idx, cap_idx;
     int want_idx; /* 0: replay_buf, which never compacts */
     struct pf_journal_stats stats;
+    /* the thread that makes PF_JOURNAL_SOON writes durable, started with
+       the first of them; mu guards what it shares: fd while it syncs,
+       the counters below and stats.syncs */
+    pthread_t syncer;
+    int has_syncer, stopping;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    uint64_t sync_want, sync_done; /* writes asked to be durable; made so */
+    int sync_errno;                /* the thread's fdatasync failed so */
 };
 
 /* ---- the key ---- */
@@ -540,20 +550,122 @@ pend_drop(struct pf_journal *j)
     j->pend_len = 0;
 }
 
+/* ---- the syncer: fdatasync off the caller's path ---- */
+
+static void
+lock(struct pf_journal *j)
+{
+    if (j->has_syncer)
+        pthread_mutex_lock(&j->mu);
+}
+
+static void
+unlock(struct pf_journal *j)
+{
+    if (j->has_syncer)
+        pthread_mutex_unlock(&j->mu);
+}
+
+static void *
+syncer_main(void *arg)
+{
+    struct pf_journal *j = arg;
+    pthread_mutex_lock(&j->mu);
+    for (;;) {
+        while (j->sync_done == j->sync_want && !j->stopping)
+            pthread_cond_wait(&j->cv, &j->mu);
+        if (j->sync_done == j->sync_want)
+            break; /* stopping, and nothing is left to sync */
+        /* everything written up to now, in one fdatasync */
+        uint64_t want = j->sync_want;
+        int fd = j->fd;
+        pthread_mutex_unlock(&j->mu);
+        int e = fdatasync(fd) != 0 ? errno : 0;
+        pthread_mutex_lock(&j->mu);
+        j->stats.syncs++;
+        if (e && !j->sync_errno)
+            j->sync_errno = e;
+        j->sync_done = want;
+        pthread_cond_broadcast(&j->cv);
+    }
+    pthread_mutex_unlock(&j->mu);
+    return NULL;
+}
+
+/* what was written is to be made durable by the syncer; 0 if it cannot
+   start (then the caller syncs itself) */
+static int
+sync_soon(struct pf_journal *j)
+{
+    if (!j->has_syncer) {
+        if (pthread_mutex_init(&j->mu, NULL) != 0)
+            return 0;
+        if (pthread_cond_init(&j->cv, NULL) != 0) {
+            pthread_mutex_destroy(&j->mu);
+            return 0;
+        }
+        if (pthread_create(&j->syncer, NULL, syncer_main, j) != 0) {
+            pthread_cond_destroy(&j->cv);
+            pthread_mutex_destroy(&j->mu);
+            return 0;
+        }
+        j->has_syncer = 1;
+    }
+    pthread_mutex_lock(&j->mu);
+    j->sync_want++;
+    pthread_cond_signal(&j->cv);
+    pthread_mutex_unlock(&j->mu);
+    return 1;
+}
+
+/* wait until the syncer has synced all it was asked to */
+static void
+sync_drain(struct pf_journal *j)
+{
+    if (!j->has_syncer)
+        return;
+    pthread_mutex_lock(&j->mu);
+    while (j->sync_done != j->sync_want)
+        pthread_cond_wait(&j->cv, &j->mu);
+    pthread_mutex_unlock(&j->mu);
+}
+
+/* the syncer failed once: nothing is counted on after that */
+static int
+sync_failed(struct pf_journal *j, char *err, size_t errlen)
+{
+    lock(j);
+    int e = j->sync_errno;
+    unlock(j);
+    if (e)
+        snprintf(err, errlen,
+                 "journal %s: cannot make what was written durable: %s",
+                 j->path, strerror(e));
+    return e != 0;
+}
+
 /* write pend at the end of the file in one write; with sync, fdatasync */
 static int
 flush(struct pf_journal *j, int sync, char *err, size_t errlen)
 {
     int bad = 0;
+    if (sync_failed(j, err, errlen)) {
+        pend_drop(j);
+        return PF_EINVAL;
+    }
     errno = 0;
     if (j->pend_len) {
         bad = pwrite(j->fd, j->pend, j->pend_len, (off_t)j->size) !=
               (ssize_t)j->pend_len;
         j->stats.writes++;
     }
-    if (!bad && sync) {
+    if (!bad && sync == PF_JOURNAL_SOON && !sync_soon(j))
+        sync = PF_JOURNAL_SYNC;
+    if (!bad && sync == PF_JOURNAL_SYNC) {
         bad = fdatasync(j->fd) != 0;
+        lock(j);
         j->stats.syncs++;
+        unlock(j);
     }
     if (bad) {
         snprintf(err, errlen, "journal %s: cannot write: %s", j->path,
@@ -600,14 +712,16 @@ int
 pf_journal_flush(struct pf_journal *j, int sync, char *err, size_t errlen)
 {
     if (!j->pend_len && !sync)
-        return PF_OK;
-    return flush(j, sync, err, errlen);
+        return sync_failed(j, err, errlen) ? PF_EINVAL : PF_OK;
+    return flush(j, sync ? PF_JOURNAL_SYNC : PF_JOURNAL_LATER, err, errlen);
 }
 
 void
 pf_journal_stats(const struct pf_journal *j, struct pf_journal_stats *st)
 {
+    lock((struct pf_journal *)j);
     *st = j->stats;
+    unlock((struct pf_journal *)j);
 }
 
 int
@@ -667,8 +781,12 @@ pf_journal_compact(struct pf_journal *j, pf_journal_fn keep, void *ud,
         goto out;
     }
     /* from now on, append to the new file */
+    /* the syncer is done with the old file before it is closed */
+    sync_drain(j);
+    lock(j);
     close(j->fd);
     j->fd = fd;
+    unlock(j);
     fd = -1;
     j->size = out_len;
     memcpy(j->idx, kept, n_kept * sizeof(*kept));
@@ -726,8 +844,22 @@ pf_journal_close(struct pf_journal *j)
         char err[256];
         if (j->pend_len && flush(j, 1, err, sizeof(err)) != PF_OK)
             pf_err("%s", err);
-        close(j->fd);
     }
+    if (j->has_syncer) {
+        char err[256];
+        pthread_mutex_lock(&j->mu);
+        j->stopping = 1;
+        pthread_cond_signal(&j->cv);
+        pthread_mutex_unlock(&j->mu);
+        pthread_join(j->syncer, NULL);
+        if (sync_failed(j, err, sizeof(err)))
+            pf_err("%s", err);
+        pthread_cond_destroy(&j->cv);
+        pthread_mutex_destroy(&j->mu);
+        j->has_syncer = 0;
+    }
+    if (j->fd >= 0)
+        close(j->fd);
     free(j->pend);
     free(j->idx);
     sodium_munlock(j->key, sizeof(j->key));

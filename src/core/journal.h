@@ -16,7 +16,11 @@
  * Writes: a record appended with sync goes out at once, together with
  * the records appended before it without sync, in one write and one
  * fdatasync (a group commit); records without sync wait for that or for
- * pf_journal_flush(). A crash in the middle of such a write leaves whole
+ * pf_journal_flush(). A record appended with PF_JOURNAL_SOON goes out
+ * at once in the same way, and the fdatasync is left to the journal's
+ * own thread: the caller may go on while the disk catches up, and what
+ * it wrote survives the process being killed, though not yet the
+ * machine going down. A crash in the middle of such a write leaves whole
  * records and then at most one torn one, which is read as below: the
  * format is the same whether records were written one by one or in a
  * batch.
@@ -98,20 +102,33 @@ int pf_journal_open(struct pf_journal **out, const char *path,
                     void *ud, struct pf_journal_report *rep, char *err,
                     size_t errlen);
 
+/* How durable a record must be when pf_journal_append() returns. */
+enum {
+    PF_JOURNAL_LATER = 0, /* in memory: written with the next one, or flush */
+    PF_JOURNAL_SYNC = 1,  /* written and fdatasync'd */
+    PF_JOURNAL_SOON = 2   /* written; fdatasync'd by the journal's thread */
+};
+
 /*
- * Append a record. With sync, it and every record appended before it
- * are written in one write and fdatasync'd before this returns, so the
- * caller may act on it; an error means none of them may be counted on.
- * Without sync it waits in memory for the next record with sync, for
- * pf_journal_flush() or close (or 64 KiB of such records): a record
- * without sync is one that may be lost in a crash. Returns the record's
- * sequence number in *seq (may be NULL).
+ * Append a record. With PF_JOURNAL_SYNC, it and every record appended
+ * before it are written in one write and fdatasync'd before this returns,
+ * so the caller may act on it; an error means none of them may be counted
+ * on. With PF_JOURNAL_SOON they are written in one write before this
+ * returns (a killed process loses none of them) and fdatasync'd by the
+ * journal's thread right after: for an act that can be found out again
+ * after the machine went down (a post under its key, looked for before
+ * it is made again). A failed fdatasync there is logged, and every later
+ * append and flush fails with it. With PF_JOURNAL_LATER (0) the record
+ * waits in memory for the next record written, for pf_journal_flush() or
+ * close (or 64 KiB of such records): one that may be lost in a crash.
+ * Returns the record's sequence number in *seq (may be NULL).
  */
 int pf_journal_append(struct pf_journal *j, int type, const void *payload,
                       size_t len, int sync, uint64_t *seq, char *err,
                       size_t errlen);
 
-/* Write the records waiting in memory (with sync: and fdatasync). */
+/* Write the records waiting in memory (with sync: and fdatasync them and
+   all written before, waiting for the journal's thread's too). */
 int pf_journal_flush(struct pf_journal *j, int sync, char *err, size_t errlen);
 
 void pf_journal_stats(const struct pf_journal *j, struct pf_journal_stats *st);
