@@ -2784,6 +2784,108 @@ START_TEST(a_reply_never_checked_is_checked_after_a_restart)
 }
 END_TEST
 
+/* the payload of the last RECEIVED record that holds needle */
+struct last_received {
+    const char *needle;
+    char *payload;
+};
+
+static int
+find_received(void *ud, int type, uint64_t seq, const void *p, size_t n)
+{
+    struct last_received *l = ud;
+    (void)seq;
+    if (type == PF_JREC_RECEIVED && tu_has_bytes(p, n, l->needle)) {
+        free(l->payload);
+        l->payload = pf_xstrndup(p, n);
+    }
+    return 0;
+}
+
+/*
+ * A reply is written to the journal before it is posted, and made
+ * durable while it goes out. The machine goes down right after the post
+ * and the disk never had the records: after the restart the journal is
+ * what it was before the reply. The reply is read back from the internal
+ * room, checked again, and its post found in the customer room under its
+ * key: the customer has it once. The same when the disk kept the reply's
+ * RECEIVED record but lost its VERDICT: it is checked again, and found.
+ */
+START_TEST(a_reply_the_disk_lost_is_not_posted_twice)
+{
+    struct scene s;
+    char err[256];
+    scene_open(&s, "lostsync", NULL, 500);
+    char *jp = pf_xasprintf("%s/state/journal", s.tmp);
+    char *kp = pf_xasprintf("%s/state/journal.key", s.tmp);
+    /* something relayed first, so that each room has a resume point */
+    tc_say(s.aino, s.iroom, ">> Hello, I will look into this.");
+    ck_assert_ptr_nonnull(
+        tc_wait_msg(s.cust, s.croom, "aino: Hello, I will look", NULL, WAIT));
+    tc_pump(&s.w, QUIET);
+    static const char *const said[2] = {
+        ">> Your parcel left our warehouse today.",
+        ">> The tracking code is ABC123, it works from tomorrow."};
+    static const char *const seen[2] = {"Your parcel left", "ABC123"};
+    for (int run = 1; run <= 2; run++) {
+        size_t n;
+        char *before = tu_read(jp, &n);
+        tc_say(s.aino, s.iroom, said[run - 1]);
+        ck_assert_ptr_nonnull(
+            tc_wait_msg(s.cust, s.croom, seen[run - 1], NULL, WAIT));
+        bot_kill(&s);
+        struct last_received l = {seen[run - 1], NULL};
+        unsigned char key[PF_KEY_BYTES];
+        struct pf_journal *j;
+        ck_assert_int_eq(pf_key_load(kp, key, err, sizeof(err)), PF_OK);
+        ck_assert_int_eq(pf_journal_open(&j, jp, key, find_received, &l, NULL,
+                                         err, sizeof(err)),
+                         PF_OK);
+        pf_journal_close(j);
+        ck_assert_msg(l.payload, "the reply was never journaled");
+        /* the disk lost what was written since */
+        tu_write(jp, before, n);
+        if (run == 2) { /* ... but for the reply's RECEIVED */
+            ck_assert_int_eq(pf_journal_open(&j, jp, key, ignore_record, NULL,
+                                             NULL, err, sizeof(err)),
+                             PF_OK);
+            ck_assert_int_eq(pf_journal_append(j, PF_JREC_RECEIVED, l.payload,
+                                               strlen(l.payload), 1, NULL, err,
+                                               sizeof(err)),
+                             PF_OK);
+            pf_journal_close(j);
+        }
+        free(l.payload);
+        free(before);
+        bot_restart(&s, run);
+        ck_assert_msg(pump_until_logged(&s, "chat ready", WAIT) == 0,
+                      "start %d did not get ready; see %s", run, s.bot.log);
+        ck_assert_msg(pump_until_logged(&s,
+                                        run == 1 ? "caught up after a reconnect"
+                                                 : "checking again a message",
+                                        WAIT) == 0,
+                      "start %d: the reply was not handled again, so the "
+                      "test tested nothing; see %s",
+                      run, s.bot.log);
+        ck_assert_msg(pump_until_logged(&s, "had arrived", WAIT) == 0,
+                      "start %d: the post was not looked for; see %s", run,
+                      s.bot.log);
+        tc_pump(&s.w, 3 * QUIET);
+        ck_assert_msg(tc_count(s.cust, s.croom, seen[run - 1]) == 1,
+                      "start %d: the customer has the reply %zu times; see %s",
+                      run, tc_count(s.cust, s.croom, seen[run - 1]), s.bot.log);
+    }
+    /* and the bot still relays */
+    tc_say(s.aino, s.iroom, ">> Anything else I can help with?");
+    ck_assert_ptr_nonnull(
+        tc_wait_msg(s.cust, s.croom, "aino: Anything else", NULL, WAIT));
+    ck_assert_uint_eq(tc_count(s.cust, s.croom, "Hello, I will look"), 1);
+    free(jp);
+    free(kp);
+    scene_close(&s);
+}
+END_TEST
+
 /* ---- kill and restart ---- */
 
 /* the marker [Mnnn] in a text, or -1 */
@@ -4804,6 +4906,7 @@ add_shared_scenarios(TCase *tc)
     tcase_add_test(tc, what_was_read_back_is_handled_once_across_restarts);
     tcase_add_test(tc, decisions_taken_while_the_bot_is_down_apply_once);
     tcase_add_test(tc, a_long_read_back_with_live_replies_loses_nothing);
+    tcase_add_test(tc, a_reply_the_disk_lost_is_not_posted_twice);
     tcase_add_test(tc, restart_mid_conversation_relays_once);
 }
 

@@ -30,7 +30,9 @@
  *  - archive results count only from the room's own address, as answers
  *    to a query in flight;
  *  - a post stays pending until its reflection arrives; after a reconnect
- *    the room's archive is searched for its key before it is sent again;
+ *    the room's archive is searched for its key before it is sent again,
+ *    and so is one made with post_again at any time (a reply the bot may
+ *    have posted before a restart);
  *  - an answer (iq result or error) is taken only for a request of ours
  *    still in flight on this connection, and only from where it was sent
  *    (the server, or the room asked): any account can send the bot an iq;
@@ -100,6 +102,7 @@
 
 #define MAM_PAGE 50
 #define LOOKBACK 100
+#define OWN_SEEN 64 /* keys of our posts read back, per room */
 
 enum state { S_DOWN, S_OPEN, S_AUTH, S_BIND, S_JOIN, S_READY };
 
@@ -126,6 +129,11 @@ struct room {
     int shows_jids; /* the room shows everyone's real JID (status 100), so
                        its archive keeps who wrote what */
     int warned_anonymous, warned_archive;
+    /* our posts seen read back with their keys (origin-id), the last
+       OWN_SEEN of them: a post that may have gone out before is looked
+       for here too, in case it was read back before it was asked for */
+    char *own_key[OWN_SEEN], *own_id[OWN_SEEN];
+    unsigned own_pos;
 };
 
 /* a request (iq get or set) in flight on this connection */
@@ -504,12 +512,49 @@ maybe_ready(struct xmpp *x)
     emit_state(x, "ready");
 }
 
-/* A room with nothing in flight: its queued posts go out. */
+/* a post of ours, read back with its key and stanza-id */
+static void
+own_seen(struct room *r, const char *key, const char *msg_id)
+{
+    unsigned i = r->own_pos++ % OWN_SEEN;
+    free(r->own_key[i]);
+    free(r->own_id[i]);
+    r->own_key[i] = pf_xstrdup(key);
+    r->own_id[i] = pf_xstrdup(msg_id ? msg_id : "");
+}
+
+static const char *
+own_seen_id(const struct room *r, const char *key)
+{
+    for (unsigned i = 0; i < OWN_SEEN; i++)
+        if (r->own_key[i] && strcmp(r->own_key[i], key) == 0)
+            return r->own_id[i];
+    return NULL;
+}
+
+static void confirm_post(struct xmpp *x, struct room *r, const char *key,
+                         const char *msg_id, int in_order);
+
+/*
+ * A room with nothing in flight: its queued posts go out, but for those
+ * that may have gone out before and were seen read back.
+ */
 static void
 room_settled(struct xmpp *x, struct room *r)
 {
     if (room_busy(r))
         return;
+    for (struct post *p = x->posts, *next; p; p = next) {
+        next = p->next;
+        const char *id = p->gen == UINT_MAX && strcmp(p->room, r->jid) == 0
+                             ? own_seen_id(r, p->key)
+                             : NULL;
+        if (id) {
+            pf_info("xmpp: %s: post %s had arrived; not sending it again",
+                    r->jid, p->key);
+            confirm_post(x, r, p->key, id, 0);
+        }
+    }
     flush_posts(x, r);
     maybe_ready(x);
 }
@@ -693,9 +738,13 @@ groupchat(struct xmpp *x, struct room *r, const struct pf_xnode *m,
     int own = real && archive_id ? same_account(real, x->jid)
                                  : strcmp(nick, r->nick) == 0;
     if (own) {
-        if (origin_id && is_pending_key(x, origin_id))
+        if (origin_id && is_pending_key(x, origin_id)) {
             confirm_post(x, r, origin_id, msg_id, in_order);
-        else if (in_order)
+            return;
+        }
+        if (origin_id && archive_id)
+            own_seen(r, origin_id, msg_id);
+        if (in_order)
             emit_cursor(x, r, msg_id);
         return;
     }
@@ -836,6 +885,8 @@ mam_result(struct xmpp *x, const struct pf_xnode *m,
             pf_info("xmpp: %s: post %s had arrived; not sending it again",
                     r->jid, key);
             confirm_post(x, r, key, pf_xml_attr(result, "id"), 0);
+        } else if (key && own) {
+            own_seen(r, key, pf_xml_attr(result, "id"));
         }
     }
 }
@@ -1527,6 +1578,11 @@ add_post(struct xmpp *x, const char *room, const char *text, const char *key,
     *pp = p;
     if (!again && (x->state == S_READY || (r->joined && !room_busy(r))))
         send_post(x, p);
+    /* one that may have gone out before: the room's last page is read
+       first (a room still busy reads back what it missed, and is looked
+       at when it settles: room_settled) */
+    if (again && r->joined && !room_busy(r))
+        r->look_q = send_mam(x, r, NULL, LOOKBACK);
     return PF_OK;
 }
 
@@ -1542,11 +1598,8 @@ static int
 op_post_again(struct pf_connector *c, const char *room, const char *thread,
               const char *text, const char *key)
 {
-    struct xmpp *x = (struct xmpp *)c;
     (void)thread;
-    if (x->state != S_DOWN)
-        return PF_EINVAL; /* only before start: the join looks for it */
-    return add_post(x, room, text, key, 1);
+    return add_post((struct xmpp *)c, room, text, key, 1);
 }
 
 static int
@@ -1646,6 +1699,10 @@ op_destroy(struct pf_connector *c)
         free(r->last_id);
         free(r->catch_q);
         free(r->look_q);
+        for (unsigned k = 0; k < OWN_SEEN; k++) {
+            free(r->own_key[k]);
+            free(r->own_id[k]);
+        }
     }
     free(x->rooms);
     while (x->posts) {

@@ -206,7 +206,7 @@ decide_post(struct pf_relay *r, struct pf_route *rt, struct pf_hold *h,
         pf_recovery_pend_add(r, key, rt->conf->customer_room, ct, in, line,
                              seq);
     pf_post_customer(r, rt, h->author_id, h->author_name, h->source_id,
-                     h->source_alt_id, in, ct, lang, line, key);
+                     h->source_alt_id, in, ct, lang, line, key, 0);
     free(line);
     return 1;
 }

@@ -254,7 +254,12 @@ pf_outgoing_handle(struct pf_relay *r, struct pf_route *rt,
         if (observed) /* what it would have been, for whoever reads it */
             json_object_set_new(v, "observed",
                                 json_string(pf_action_name(observed)));
-        int wrc = pf_recovery_write(r, PF_JREC_VERDICT, v, 1, &seq);
+        /* written before it is posted, made durable while it is: if
+           the machine goes down before the disk has it, the reply is
+           read back (or checked again) after the restart and its post
+           looked for under its key before it is made again */
+        int wrc =
+            pf_recovery_write(r, PF_JREC_VERDICT, v, PF_JOURNAL_SOON, &seq);
         at[1 + PF_LAT_JOURNAL] = pf_now_ns();
         if (wrc != PF_OK) {
             pf_recovery_failed(r, rt, ev->author_id, ev->author_name,
@@ -267,7 +272,8 @@ pf_outgoing_handle(struct pf_relay *r, struct pf_route *rt,
             pf_recovery_pend_add(r, key, rt->conf->customer_room, ct, in, line,
                                  seq);
         pf_post_customer(r, rt, ev->author_id, ev->author_name, ev->msg_id,
-                         ev->alt_id, in, ct, res.msg->ui_lang, line, key);
+                         ev->alt_id, in, ct, res.msg->ui_lang, line, key,
+                         ev->catchup);
         free(line);
         free(key);
         at[1 + PF_LAT_POSTING] = pf_now_ns();

@@ -187,15 +187,20 @@ pf_post_relayed_by_source(struct pf_relay *r, const char *id)
  * Post the author's text in the customer room, in thread (the partner of
  * internal thread in; "" when it has none yet, and then this post starts
  * it), and remember where it came from: if its author deletes it, the
- * relayed copy goes too.
+ * relayed copy goes too. again: it may have gone out before, so the
+ * connector looks for its key in the room before it posts.
  */
 void
 pf_post_customer(struct pf_relay *r, struct pf_route *rt, const char *author_id,
                  const char *author_name, const char *src_id,
                  const char *src_alt, const char *in, const char *thread,
-                 const char *lang, const char *line, const char *key)
+                 const char *lang, const char *line, const char *key, int again)
 {
-    r->conn->ops->post(r->conn, rt->conf->customer_room, thread, line, key);
+    if (again)
+        r->conn->ops->post_again(r->conn, rt->conf->customer_room, thread, line,
+                                 key);
+    else
+        r->conn->ops->post(r->conn, rt->conf->customer_room, thread, line, key);
     if (!*thread && *in)
         pf_threads_await(r, key, in, NULL);
     struct pf_relayed *x;

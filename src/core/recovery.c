@@ -24,11 +24,18 @@
  * (posts, tells the author); RECEIVED, SENT and CURSOR are not, because
  * losing them only means reading a message back or looking for a post
  * before sending it again. Those wait in the journal's memory until the
- * next record that is fsync'd, which takes them along in its one write
- * (a reply's RECEIVED and VERDICT: one write, one fdatasync), or until
- * this turn of the event loop is over (flush_cb): never longer than
- * that, so a process that is killed loses at most what it wrote while
- * handling its last event.
+ * next record that is written, which takes them along in its one write,
+ * or until this turn of the event loop is over (flush_cb): never longer
+ * than that, so a process that is killed loses at most what it wrote
+ * while handling its last event.
+ *
+ * A reply's VERDICT is the exception: it and its RECEIVED are written in
+ * one write before the post, and fdatasync'd by the journal's thread
+ * while the post goes out (PF_JOURNAL_SOON). Losing both to a machine
+ * that went down only means the reply is read back (or checked again,
+ * if its RECEIVED survived) after the restart; such a reply's post is
+ * looked for under its key before it is made (ev->catchup: post_again),
+ * so it still arrives once.
  */
 #include <stdlib.h>
 #include <string.h>

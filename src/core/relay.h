@@ -102,8 +102,9 @@ const struct pf_relay_stats *pf_relay_stats(const struct pf_relay *r);
 size_t pf_relay_latency(const struct pf_relay *r, double q, int64_t *ns);
 /* The same, of one stage of it: reading (the frame parsed and the
    message dispatched), checking (the checks in the worker, while the
-   message is journaled), journal (the verdict written and fdatasync'd)
-   and posting (the post queued). */
+   message is journaled), journal (the verdict written; the journal's
+   thread fdatasyncs it while the post goes out) and posting (the post
+   queued). */
 enum pf_relay_stage {
     PF_LAT_READING,
     PF_LAT_CHECKING,

@@ -423,12 +423,13 @@ void pf_post_reply_in(struct pf_relay *r, struct pf_route *rt,
                       const char *text);
 void pf_post_reply(struct pf_relay *r, struct pf_route *rt,
                    const struct pf_event *ev, const char *text);
-/* a reply to the customer, remembered with where it came from */
+/* a reply to the customer, remembered with where it came from; again:
+   it may have gone out before (looked for under its key first) */
 void pf_post_customer(struct pf_relay *r, struct pf_route *rt,
                       const char *author_id, const char *author_name,
                       const char *src_id, const char *src_alt, const char *in,
                       const char *thread, const char *lang, const char *line,
-                      const char *key);
+                      const char *key, int again);
 /* the relayed message that came from the author's message id, or NULL */
 struct pf_relayed *pf_post_relayed_by_source(struct pf_relay *r,
                                              const char *id);
