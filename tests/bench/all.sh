@@ -61,7 +61,7 @@ relay_once() { # BUILD_DIR WHO RUN [DIR]: "p50 p99" of the bot's added delay,
              /ratio/ { for (i = 1; i <= NF; i++) { if ($i == "p50" && c == "") c = $(i + 1); if ($i == "p99" && e == "") e = $(i + 1) } }
              /stages/ { for (i = 1; i <= NF; i++) { split($(i + 1), v, "/")
                             if ($i == "reading") r = v[1]; if ($i == "checking") k = v[1]
-                            if ($i == "(fdatasync)") j = v[1]; if ($i == "posting") p = v[1] } }
+                            if ($i == "(written)") j = v[1]; if ($i == "posting") p = v[1] } }
              END { print a, b, c, e, r, k, j, p }' "$d/out"
         sed -n 's/.*journal: \([0-9]*\) records in \([0-9]*\) writes, \([0-9]*\) fdatasyncs.*/\1 \2 \3/p' \
             "$d/bot.log" >"$d/journal"
@@ -158,7 +158,7 @@ if [ -n "$SHM" ]; then
 fi
 stage() { cut -d' ' -f"$2" "$T/$1.relay" | grep -v nan | median; }
 printf '%-44s %14s %14s\n' "  this tree's p50 by stage (us)" "" \
-    "reading $(stage new 5), checking $(stage new 6), journal (fdatasync) $(stage new 7), posting $(stage new 8)"
+    "reading $(stage new 5), checking $(stage new 6), journal (written) $(stage new 7), posting $(stage new 8)"
 if [ -n "$SHM" ]; then
     printf '%-44s %14s %14s\n' "  the same on tmpfs" "" \
         "reading $(stage shm 5), checking $(stage shm 6), journal $(stage shm 7), posting $(stage shm 8)"

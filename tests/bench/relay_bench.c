@@ -225,7 +225,7 @@ main(int argc, char **argv)
            an, a50, a99, a99 <= 1000.0 ? "met" : "MISSED");
     if (sg[0] >= 0)
         printf("  stages   p50/p99 us: reading %.1f/%.1f, checking %.1f/%.1f, "
-               "journal (fdatasync) %.1f/%.1f, posting %.1f/%.1f\n",
+               "journal (written) %.1f/%.1f, posting %.1f/%.1f\n",
                sg[0], sg[1], sg[2], sg[3], sg[4], sg[5], sg[6], sg[7]);
     free(direct);
     free(relayed);
