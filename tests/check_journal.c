@@ -6,15 +6,11 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/filter.h>
 #include <linux/seccomp.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -500,16 +496,7 @@ START_TEST(a_sync_that_fails_on_the_thread_refuses_what_follows)
         if (pf_journal_open(&j, path, key, NULL, NULL, NULL, err,
                             sizeof(err)) != PF_OK)
             _exit(3);
-        struct sock_filter f[] = {
-            BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-                     offsetof(struct seccomp_data, nr)),
-            BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_fdatasync, 0, 1),
-            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EIO),
-            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-        };
-        struct sock_fprog prog = {sizeof(f) / sizeof(f[0]), f};
-        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
-            prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
+        if (tu_seccomp(SYS_fdatasync, SECCOMP_RET_ERRNO | EIO) != 0)
             _exit(4);
         if (pf_journal_append(j, PF_JREC_VERDICT, "v", 1, PF_JOURNAL_SOON, NULL,
                               err, sizeof(err)) != PF_OK)
@@ -528,12 +515,7 @@ START_TEST(a_sync_that_fails_on_the_thread_refuses_what_follows)
             _exit(9);
         _exit(0);
     }
-    int st = 0;
-    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
-                  "the child %s %d (see the test for what each means)",
-                  WIFSIGNALED(st) ? "was killed by signal" : "exited with",
-                  WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+    tu_child_ok(pid, "the journal's child");
 }
 END_TEST
 

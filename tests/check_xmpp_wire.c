@@ -5,14 +5,10 @@
  * elements in one frame), XML escaping, and SASL PLAIN and SCRAM-SHA-256
  * against the RFC 7677 test vector.
  */
-#include <linux/filter.h>
 #include <linux/seccomp.h>
-#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "connectors/sasl.h"
@@ -89,16 +85,7 @@ START_TEST(a_stanza_costs_no_random_bytes)
         if (pf_xml_parse(&a, xml, sizeof(xml) - 1, NULL, &root, err,
                          sizeof(err)) != PF_OK)
             _exit(3);
-        struct sock_filter f[] = {
-            BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-                     offsetof(struct seccomp_data, nr)),
-            BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getrandom, 0, 1),
-            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
-            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-        };
-        struct sock_fprog prog = {sizeof(f) / sizeof(f[0]), f};
-        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
-            prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
+        if (tu_seccomp(SYS_getrandom, SECCOMP_RET_KILL_PROCESS) != 0)
             _exit(4);
         for (int i = 0; i < 3; i++) {
             pf_arena_reset(&a);
@@ -109,12 +96,7 @@ START_TEST(a_stanza_costs_no_random_bytes)
         }
         _exit(0);
     }
-    int st = 0;
-    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
-                  "the parser child %s %d",
-                  WIFSIGNALED(st) ? "was killed by signal" : "exited with",
-                  WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+    tu_child_ok(pid, "the parser child");
 }
 END_TEST
 

@@ -54,6 +54,13 @@ void tu_write(const char *path, const void *data, size_t n);
 int tu_has_bytes(const char *data, size_t n, const char *needle);
 /* copy a file, keeping nothing but the bytes; mode applied after */
 void tu_copy(const char *from, const char *to, unsigned mode);
+/* In a child process: from now on, system call nr gets what (a seccomp
+   return: SECCOMP_RET_KILL_PROCESS, SECCOMP_RET_ERRNO | EIO, ...), in
+   this thread and those it starts. 0 when the filter is on. */
+int tu_seccomp(long nr, unsigned what);
+/* Wait for child pid; fails the test unless it exited 0, naming how it
+   ended (each exit status means what the test says). */
+void tu_child_ok(int pid, const char *who);
 
 Suite *suite_text(void);
 Suite *suite_segment(void);
