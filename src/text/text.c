@@ -1075,6 +1075,15 @@ fast_starts(const unsigned char *s, size_t len, size_t i, const char *p)
     return 1;
 }
 
+/* pf_word_hash() (plugin.h) a byte at a time: 32-bit FNV-1a, whose 0 the
+   caller reads as 1 */
+#define FNV_BASIS 2166136261u
+static inline uint32_t
+fnv_step(uint32_t h, unsigned char b)
+{
+    return (h ^ b) * 16777619u;
+}
+
 static inline int
 fast_space(uint8_t ucls)
 {
@@ -1093,6 +1102,7 @@ prepare_fast(struct pf_text *out, struct pf_arena *a, const char *text,
     char *norm = pf_arena_alloc(a, cap);
     uint32_t *map = pf_arena_alloc(a, cap * sizeof(*map));
     struct pf_token *toks = pf_arena_alloc(a, (len + 1) * sizeof(*toks));
+    uint32_t *th = pf_arena_alloc(a, (len + 1) * sizeof(*th));
     size_t n = 0, nt = 0, one_letter = 0, i = 0;
     size_t open = SIZE_MAX; /* the token that opened a quote */
     uint8_t open_fam = 0;
@@ -1134,6 +1144,7 @@ prepare_fast(struct pf_text *out, struct pf_arena *a, const char *text,
         size_t ti = nt++, i0 = i, n0 = n;
         struct pf_token *o = &toks[ti];
         uint16_t flags = 0;
+        uint32_t wh = 0; /* the token's pf_word_hash(), when made on the way */
         if (newline_before) {
             sent_start = 1;
             open = SIZE_MAX;
@@ -1145,47 +1156,51 @@ prepare_fast(struct pf_text *out, struct pf_arena *a, const char *text,
                                           fast_starts(s, len, i, "https://")
                                     : 0)
                 return 0; /* a URL */
-            size_t letters = 0, upper = 0;
-            int first_upper = -1;
+            /* the word's PF_UF_UPPER when every letter has it, and its
+               hash, on the way */
+            unsigned all_upper = PF_UF_UPPER;
+            uint32_t h = FNV_BASIS;
             for (;;) {
-                int up;
                 k = i < len ? fast_class[s[i]] : FC_NO;
                 if (k == FC_LETTER) {
                     const struct pf_fold_ascii *fa = &pf_fold_ascii_table[s[i]];
-                    up = (fa->flags & PF_UF_UPPER) != 0;
+                    all_upper &= fa->flags;
                     norm[n] = fa->lower;
+                    h = fnv_step(h, (unsigned char)fa->lower);
                     map[n++] = (uint32_t)i;
                     i++;
                 } else if (k == FC_C3) {
                     if (i + 1 >= len || !fast_c3[s[i + 1]])
                         return 0;
-                    up = fast_c3_upper[s[i + 1]];
+                    all_upper &= fast_c3_upper[s[i + 1]];
                     norm[n] = (char)0xC3;
                     norm[n + 1] = (char)fast_c3[s[i + 1]];
+                    h = fnv_step(fnv_step(h, 0xC3), fast_c3[s[i + 1]]);
                     map[n] = map[n + 1] = (uint32_t)i;
                     n += 2;
                     i += 2;
                 } else if (k == FC_APOS && fast_letter_at(s, len, i + 1)) {
                     /* (before is set after the word: a letter ends it) */
                     norm[n] = '\'';
+                    h = fnv_step(h, '\'');
                     map[n++] = (uint32_t)i;
                     i++;
-                    continue;
                 } else if (k == FC_DIGIT) {
                     return 0; /* leetspeak or a code */
                 } else {
                     break;
                 }
-                if (first_upper < 0)
-                    first_upper = up;
-                letters++;
-                upper += (size_t)up;
             }
-            if (letters == 1 && ++one_letter >= 3)
+            wh = h ? h : 1;
+            /* one letter: one byte, or ä, ö, å (an apostrophe stands
+               between two letters only) */
+            int one = i - i0 == 1 || (i - i0 == 2 && c == 0xC3);
+            if (one && ++one_letter >= 3)
                 return 0; /* spaced letters may be joined: i d i o t */
-            if (first_upper > 0)
+            if (c == 0xC3 ? fast_c3_upper[s[i0 + 1]]
+                          : pf_fold_ascii_table[c].flags & PF_UF_UPPER)
                 flags |= PF_TOKF_CAPITALIZED;
-            if (letters >= 2 && upper == letters)
+            if (!one && (all_upper & PF_UF_UPPER))
                 flags |= PF_TOKF_ALLCAPS;
             if (sent_start || (ti > 0 && toks[ti - 1].kind == PF_TOK_EMOJI &&
                                (flags & PF_TOKF_CAPITALIZED)))
@@ -1364,15 +1379,13 @@ prepare_fast(struct pf_text *out, struct pf_arena *a, const char *text,
         o->norm_off = (uint32_t)n0;
         o->norm_len = (uint32_t)(n - n0);
         o->flags = flags;
+        th[ti] = wh ? wh : pf_word_hash(norm + n0, n - n0);
     }
     /* no trailing white space */
     while (n > 0 && (norm[n - 1] == ' ' || norm[n - 1] == '\n'))
         n--;
     norm[n] = '\0';
     map[n] = (uint32_t)len;
-    uint32_t *th = pf_arena_alloc(a, (nt ? nt : 1) * sizeof(*th));
-    for (size_t j = 0; j < nt; j++)
-        th[j] = pf_word_hash(norm + toks[j].norm_off, toks[j].norm_len);
     out->norm = norm;
     out->norm_len = n;
     out->norm_map = map;
