@@ -1151,11 +1151,6 @@ prepare_fast(struct pf_text *out, struct pf_arena *a, const char *text,
         }
         newline_before = 0;
         if (k == FC_LETTER || k == FC_C3) {
-            if ((c | 0x20) == 'w'   ? fast_starts(s, len, i, "www.")
-                : (c | 0x20) == 'h' ? fast_starts(s, len, i, "http://") ||
-                                          fast_starts(s, len, i, "https://")
-                                    : 0)
-                return 0; /* a URL */
             /* the word's PF_UF_UPPER when every letter has it, and its
                hash, on the way */
             unsigned all_upper = PF_UF_UPPER;
@@ -1191,6 +1186,14 @@ prepare_fast(struct pf_text *out, struct pf_arena *a, const char *text,
                     break;
                 }
             }
+            /* a URL: www. or http:// or https:// (its letters are the
+               word's, in lower case, in norm) */
+            if (i < len && (s[i] == '.' || s[i] == ':') &&
+                (s[i] == '.' ? n - n0 == 3 && memcmp(norm + n0, "www", 3) == 0
+                             : fast_starts(s, len, i, "://") &&
+                                   (n - n0 == 4 || n - n0 == 5) &&
+                                   memcmp(norm + n0, "https", n - n0) == 0))
+                return 0;
             wh = h ? h : 1;
             /* one letter: one byte, or ä, ö, å (an apostrophe stands
                between two letters only) */
