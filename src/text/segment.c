@@ -597,10 +597,18 @@ pf_segments_read(struct pf_msg *m, const uint16_t *wc, struct pf_arena *a,
     size_t t0 = 0;
     int line_start = 1;
     int depth = 0; /* inside parentheses: no sentence break */
+    /* the first line break after the token before t (newline_before(),
+       with one memchr() per line) */
+    const char *nl_at = memchr(m->text, '\n', m->text_len);
     for (size_t t = 0; t < nt; t++) {
         int brk = 0, nl = 0;
         unsigned prev = t ? m->tokens[t - 1].kind : PF_TOK_WORD;
-        if (t > t0 && newline_before(&b, t))
+        const struct pf_token *tok = &m->tokens[t];
+        int nl_before = nl_at && nl_at < m->text + tok->raw.off;
+        size_t end = (size_t)tok->raw.off + tok->raw.len;
+        if (nl_at && nl_at < m->text + end)
+            nl_at = memchr(m->text + end, '\n', m->text_len - end);
+        if (t > t0 && nl_before)
             brk = nl = 1;
         /* the common case first: after a word, nothing ends */
         else if (t > t0 && depth == 0 &&
