@@ -214,6 +214,7 @@ static const char *const marker_words[] = {
  */
 struct entry {
     const char *w;
+    uint32_t h; /* hash(w) */
     uint8_t len, lang;
     uint16_t classes;
 };
@@ -238,7 +239,7 @@ find(const char *w, size_t n, uint32_t h)
 {
     for (uint32_t j = h & (SLOTS - 1); slots[j]; j = (j + 1) & (SLOTS - 1)) {
         struct entry *e = &entries[slots[j] - 1u];
-        if (e->len != n)
+        if (e->h != h || e->len != n)
             continue;
         size_t k = 0;
         while (k < n && e->w[k] == w[k])
@@ -261,6 +262,7 @@ enter(const char *const *list, size_t n, uint8_t lang, uint16_t cls)
                 return;
             e = &entries[n_entries++];
             e->w = list[i];
+            e->h = h;
             e->len = (uint8_t)len;
             uint32_t j = h & (SLOTS - 1);
             while (slots[j])
