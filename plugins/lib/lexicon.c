@@ -873,10 +873,13 @@ phrase_compile(struct lexicon *lx, const char *phrase, uint32_t cue, int start,
             if (a->nu &&
                 (u0->kind == PH_WORD || u0->kind == PH_PREFIX ||
                  u0->kind == PH_PUNCT) &&
-                u0->len)
-                el->first |= 1ULL << ((unsigned char)lx->keys[u0->str] & 63);
-            else
+                u0->len) {
+                a->first = (unsigned char)lx->keys[u0->str];
+                el->first |= 1ULL << (a->first & 63);
+            } else {
+                a->first = -1;
                 el->first = ~0ULL;
+            }
         }
     }
     if (lx->n_ph_elems == e0) {
@@ -1031,7 +1034,10 @@ elems_match(const struct lexicon *lx, const struct ph_phrase *ph, size_t i,
         unsigned char b0 =
             at_tok->norm_len ? (unsigned char)m->norm[at_tok->norm_off] : 0;
         for (size_t k = 0; (e->first >> (b0 & 63) & 1) && k < e->na; k++) {
-            size_t end = alt_match(lx, &lx->ph_alts[e->a0 + k], m, at);
+            const struct ph_alt *a = &lx->ph_alts[e->a0 + k];
+            if (a->first >= 0 && a->first != b0)
+                continue;
+            size_t end = alt_match(lx, a, m, at);
             if (!end)
                 continue;
             size_t r = elems_match(lx, ph, i + 1, m, end, 0, depth + 1);

@@ -114,6 +114,9 @@ struct ph_unit {
 struct ph_alt {
     uint32_t u0; /* units [u0, u0 + nu) */
     uint16_t nu;
+    /* the first byte of the token it begins at, or -1 for any byte: an
+       element's other alternatives are passed over without a look */
+    int16_t first;
 };
 
 struct ph_elem {
