@@ -910,9 +910,11 @@ phrase_compile(struct lexicon *lx, const char *phrase, uint32_t cue, int start,
             case PH_PUNCT:
                 wt_add(lx, &lx->ph_starts, k, u->len, id);
                 lx->ph_punct_first[b0 / 64] |= 1ULL << (b0 % 64);
+                lx->ph_rest_first[b0 / 64] |= 1ULL << (b0 % 64);
                 break;
             case PH_PREFIX:
                 lx->ph_prefix_first[b0 / 64] |= 1ULL << (b0 % 64);
+                lx->ph_rest_first[b0 / 64] |= 1ULL << (b0 % 64);
                 wt_add(lx, &lx->ph_prefix, k, u->len, id);
                 if (u->len < 32)
                     lx->ph_prefix_lens |= 1u << u->len;
@@ -926,6 +928,8 @@ phrase_compile(struct lexicon *lx, const char *phrase, uint32_t cue, int start,
             default:
                 GROW(lx->ph_num, lx->n_ph_num, lx->cap_ph_num);
                 lx->ph_num[lx->n_ph_num++] = id;
+                for (unsigned d = '0'; d <= '9'; d++)
+                    lx->ph_rest_first[0] |= 1ULL << d;
             }
         }
         if (!e->optional)
@@ -1834,6 +1838,10 @@ lex_phrases_rest(struct lexicon *lx, const struct pf_msg *m, lex_hit_fn fn,
         size_t n = tok->norm_len;
         const struct wentry *e;
         if (!n)
+            continue;
+        if (!has_byte(lx->ph_rest_first, w[0]) &&
+            !has_byte(lx->ph_suffix_last, w[n - 1]) &&
+            (tok->kind != PF_TOK_NUMBER || !lx->n_ph_num))
             continue;
         if (tok->kind == PF_TOK_PUNCT) {
             /* "<-", "(": by the first character */

@@ -176,6 +176,10 @@ struct lexicon {
        a prefix starting with b, with a suffix ending in b; a token no
        phrase can begin at is passed over without hashing anything */
     uint64_t ph_punct_first[4], ph_prefix_first[4], ph_suffix_last[4];
+    /* the first two together, and the digits when a phrase begins with a
+       number: a token whose first byte is not here, and whose last byte
+       no suffix ends in, begins none of these phrases */
+    uint64_t ph_rest_first[4];
     uint32_t *ph_num;
     size_t n_ph_num, cap_ph_num;
     /* raw regex cues (KIND_REGEX), scanned with Vectorscan */
