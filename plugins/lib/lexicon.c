@@ -1037,9 +1037,11 @@ elems_match(const struct lexicon *lx, const struct ph_phrase *ph, size_t i,
         const struct pf_token *at_tok = &m->tokens[at];
         unsigned char b0 =
             at_tok->norm_len ? (unsigned char)m->norm[at_tok->norm_off] : 0;
-        for (size_t k = 0; (e->first >> (b0 & 63) & 1) && k < e->na; k++) {
-            const struct ph_alt *a = &lx->ph_alts[e->a0 + k];
-            if (a->first >= 0 && a->first != b0)
+        const struct ph_alt *a = &lx->ph_alts[e->a0], *z = a + e->na;
+        if (!(e->first >> (b0 & 63) & 1))
+            z = a; /* none of them begins so */
+        for (; a < z; a++) {
+            if (a->first != b0 && a->first >= 0)
                 continue;
             size_t end = alt_match(lx, a, m, at);
             if (!end)
