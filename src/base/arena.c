@@ -16,17 +16,25 @@
 struct pf_arena_chunk {
     struct pf_arena_chunk *next;
     size_t size;
-    size_t used;
     max_align_t data[];
 };
 
-#define ALIGN (sizeof(max_align_t))
+#define ALIGN PF_ARENA_ALIGN
+
+/* allocate from chunk c (the head) from now on */
+static void
+use_chunk(struct pf_arena *a, struct pf_arena_chunk *c)
+{
+    a->cur = c ? (char *)c->data : NULL;
+    a->end = c ? (char *)c->data + c->size : NULL;
+}
 
 void
 pf_arena_init(struct pf_arena *a, size_t chunk_size)
 {
     a->head = NULL;
     a->chunk_size = chunk_size ? chunk_size : 16384;
+    use_chunk(a, NULL);
 }
 
 void
@@ -39,6 +47,7 @@ pf_arena_release(struct pf_arena *a)
         c = next;
     }
     a->head = NULL;
+    use_chunk(a, NULL);
 }
 
 void
@@ -49,7 +58,6 @@ pf_arena_reset(struct pf_arena *a)
         struct pf_arena_chunk *next = c->next;
         if (!keep && c->size == a->chunk_size) {
             keep = c;
-            keep->used = 0;
             keep->next = NULL;
         } else {
             free(c);
@@ -57,35 +65,30 @@ pf_arena_reset(struct pf_arena *a)
         c = next;
     }
     a->head = keep;
+    use_chunk(a, keep);
 }
 
 void *
-pf_arena_alloc(struct pf_arena *a, size_t n)
+pf_arena_alloc_chunk(struct pf_arena *a, size_t n)
 {
-    struct pf_arena_chunk *c = a->head;
     size_t need = (n + ALIGN - 1) & ~(ALIGN - 1);
     if (need < n)
         pf_die("arena allocation overflow");
-    if (!c || c->size - c->used < need) {
-        size_t size = need > a->chunk_size ? need : a->chunk_size;
-        c = pf_xmalloc(sizeof(*c) + size);
-        c->size = size;
-        c->used = 0;
-        if (size == a->chunk_size || !a->head) {
-            c->next = a->head;
-            a->head = c;
-        } else {
-            /* an oversized chunk goes behind the current one, so the
-               current chunk's free space stays in use */
-            c->next = a->head->next;
-            a->head->next = c;
-            c->used = need;
-            return (char *)c->data;
-        }
+    size_t size = need > a->chunk_size ? need : a->chunk_size;
+    struct pf_arena_chunk *c = pf_xmalloc(sizeof(*c) + size);
+    c->size = size;
+    if (size != a->chunk_size && a->head) {
+        /* an oversized chunk goes behind the current one, so the
+           current chunk's free space stays in use */
+        c->next = a->head->next;
+        a->head->next = c;
+        return (char *)c->data;
     }
-    void *p = (char *)c->data + c->used;
-    c->used += need;
-    return p;
+    c->next = a->head;
+    a->head = c;
+    use_chunk(a, c);
+    a->cur += need;
+    return (char *)c->data;
 }
 
 void *
