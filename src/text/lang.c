@@ -234,7 +234,7 @@ hash(const char *s, size_t n)
     return pf_word_hash(s, n);
 }
 
-static struct entry *
+static inline struct entry *
 find(const char *w, size_t n, uint32_t h)
 {
     for (uint32_t j = h & (SLOTS - 1); slots[j]; j = (j + 1) & (SLOTS - 1)) {
@@ -302,7 +302,7 @@ build(void)
 
 /* 1 Finnish, 2 English, 3 neither but has ä or ö, 0 none of these; the
    word's classes into *cls */
-static int
+static inline int
 lookup(const char *w, size_t n, uint32_t h, uint16_t *cls)
 {
     const struct entry *e = find(w, n, h);
