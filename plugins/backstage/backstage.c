@@ -192,7 +192,7 @@ cfg_float(struct bs *b, const char *path, float *out, float lo, float hi,
  * can meet an insult here (squeezed, without ä/ö, split in two) keeps
  * these letters, so a word whose hash no insult has needs no lookup.
  */
-static unsigned
+static inline unsigned
 sq_prefix3(const char *w, size_t n)
 {
     unsigned h = 0;
