@@ -571,13 +571,8 @@ expand_noun(struct lexicon *lx, const char *w, uint32_t cue)
 }
 
 size_t
-strip_clitic(const struct lexicon *lx, const char *s, size_t n)
+strip_clitic_forms(const struct lexicon *lx, const char *s, size_t n)
 {
-    if (n < 2)
-        return n;
-    unsigned lb = wt_lead_bit(s[n - 1], s[n - 2]);
-    if (!(lx->clitic_tail[lb >> 6] >> (lb & 63) & 1))
-        return n;
     unsigned char last = (unsigned char)s[n - 1];
     /* only the forms that end like the word (most words: none) */
     for (size_t k = lx->clitic_at[last]; k < lx->clitic_at[last + 1]; k++) {

@@ -412,7 +412,20 @@ size_t squeeze(const char *s, size_t n, char *out, size_t cap);
    none of them. */
 size_t deumlaut(const char *s, size_t n, char *out, size_t cap);
 
-/* Strip one Finnish clitic (kin, kaan, ...) from the end; new length or n. */
-size_t strip_clitic(const struct lexicon *lx, const char *s, size_t n);
+/* strip_clitic() past its tail filter. */
+size_t strip_clitic_forms(const struct lexicon *lx, const char *s, size_t n);
+
+/* Strip one Finnish clitic (kin, kaan, ...) from the end; new length or n.
+   Inline: the last two bytes of most words end no clitic. */
+static inline size_t
+strip_clitic(const struct lexicon *lx, const char *s, size_t n)
+{
+    if (n < 2)
+        return n;
+    unsigned lb = wt_lead_bit(s[n - 1], s[n - 2]);
+    if (!(lx->clitic_tail[lb >> 6] >> (lb & 63) & 1))
+        return n;
+    return strip_clitic_forms(lx, s, n);
+}
 
 #endif
