@@ -274,9 +274,12 @@ pf_pipeline_check(struct pf_pipeline *pl, const struct pf_msg *msg,
         int64_t dt = last - t0;
 
         in->hctx->capture = NULL;
-        if (cap_buf.len)
-            run->explain[i] = pf_arena_strndup(a, cap_buf.data, cap_buf.len);
-        pf_buf_release(&cap_buf);
+        if (cap_buf.data) { /* only when a person asked why */
+            if (cap_buf.len)
+                run->explain[i] =
+                    pf_arena_strndup(a, cap_buf.data, cap_buf.len);
+            pf_buf_release(&cap_buf);
+        }
         run->plugin_ns[i] = dt;
         in->n_checks++;
 
