@@ -301,15 +301,16 @@ build(void)
 }
 
 /* 1 Finnish, 2 English, 3 neither but has ä or ö, 0 none of these; the
-   word's classes into *cls */
+   word's classes into *cls. c3: the message has a byte 0xC3 (which ä and
+   ö begin with) somewhere */
 static inline int
-lookup(const char *w, size_t n, uint32_t h, uint16_t *cls)
+lookup(const char *w, size_t n, uint32_t h, int c3, uint16_t *cls)
 {
     const struct entry *e = find(w, n, h);
     *cls = e ? e->classes : 0;
     if (e && e->lang)
         return e->lang;
-    for (size_t i = 0; i + 1 < n; i++)
+    for (size_t i = 0; c3 && i + 1 < n; i++)
         if ((unsigned char)w[i] == 0xC3 && ((unsigned char)w[i + 1] == 0xA4 ||
                                             (unsigned char)w[i + 1] == 0xB6))
             return 3; /* ä ö */
@@ -407,6 +408,8 @@ pf_text_lang(const struct pf_text *t, uint16_t *wclass)
     const char *const norm = t->norm;
     const uint32_t *const th = t->token_hash;
     const size_t nt = t->n_tokens;
+    /* a message without ä and ö (most English ones): no word has them */
+    const int c3 = memchr(norm, 0xC3, t->norm_len) != NULL;
     for (size_t i = 0; i < nt; i++) {
         const struct pf_token *tok = &tokens[i];
         const char *w = norm + tok->norm_off;
@@ -417,8 +420,8 @@ pf_text_lang(const struct pf_text *t, uint16_t *wclass)
             known[i] = 1;
         if (tok->kind != PF_TOK_WORD || tok->norm_len >= 16)
             continue;
-        int l =
-            lookup(w, tok->norm_len, th ? th[i] : hash(w, tok->norm_len), &cls);
+        int l = lookup(w, tok->norm_len, th ? th[i] : hash(w, tok->norm_len),
+                       c3, &cls);
         if (i < sizeof(known))
             known[i] = l != 0;
         if (wclass)
@@ -447,7 +450,7 @@ pf_text_lang(const struct pf_text *t, uint16_t *wclass)
                       lookup(w, tok->norm_len,
                              t->token_hash ? t->token_hash[i]
                                            : hash(w, tok->norm_len),
-                             &cls) != 0)
+                             c3, &cls) != 0)
             continue;
         int sh = shape(w, tok->norm_len);
         fi += sh == 1;
