@@ -728,7 +728,8 @@ token_cues(struct scan *s)
             size_t top = wl - 4 < 31 ? wl - 4 : 31;
             mods = lx->modifier_lens & ((2u << top) - 1u) & ~15u;
         }
-        lex_hash_lens(w, wl, lens | mods, 0, hs);
+        if (lens | mods)
+            lex_hash_lens(w, wl, lens | mods, 0, hs);
         while (lens) {
             size_t pl = (size_t)__builtin_ctz(lens);
             lens &= lens - 1;
