@@ -133,7 +133,7 @@ ends_sentence(const struct seg_builder *b, size_t t)
 }
 
 /* closing punctuation that stays with the sentence it ends: ") ] " ' */
-static int
+static inline int
 closing(const struct seg_builder *b, size_t t)
 {
     const struct pf_msg *m = b->m;

@@ -1420,10 +1420,10 @@ prepare(struct pf_text *t, struct pf_arena *a, const char *text, size_t len,
     /* what the fast path allocates stays in the arena when it gives up
        half way: only for chat-sized text, where that is little */
     if (fast && len <= FAST_MAX) {
-        struct pf_buf fb;
-        pf_buf_init(&fb);
+        struct pf_buf fb = PF_BUF_INIT; /* for emoji */
         int done = prepare_fast(t, a, text, len, &fb);
-        pf_buf_release(&fb);
+        if (fb.data)
+            pf_buf_release(&fb);
         if (done) {
             t->bidi_off = len; /* it has none of the controls */
             goto lang;
