@@ -141,38 +141,6 @@ wt_find(const struct lexicon *lx, const struct wtable *t, const char *s,
     return t->n_slots ? wt_find_h(lx, t, s, n, wt_hash(t, s, n)) : NULL;
 }
 
-/* memcmp(a, b, n) == 0 for the few bytes of a word or an ending, where
-   a loop costs less than the library call */
-static int
-same_bytes(const char *a, const char *b, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (a[i] != b[i])
-            return 0;
-    return 1;
-}
-
-/* is key (NUL-terminated) the n bytes of s? (the hashes matched already) */
-static int
-key_is(const char *key, const char *s, size_t n)
-{
-    return same_bytes(key, s, n) && key[n] == '\0';
-}
-
-const struct wentry *
-wt_probe(const struct lexicon *lx, const struct wtable *t, const char *s,
-         size_t n, uint32_t h)
-{
-    size_t j = h & (t->n_slots - 1);
-    while (t->slots[j]) {
-        const struct wentry *e = &t->entries[t->slots[j] - 1];
-        if (e->hash == h && key_is(lx->keys + e->key, s, n))
-            return e;
-        j = (j + 1) & (t->n_slots - 1);
-    }
-    return NULL;
-}
-
 static void
 wt_add(struct lexicon *lx, struct wtable *t, const char *s, size_t n,
        uint32_t cue)

@@ -337,9 +337,35 @@ void lex_hash_lens(const char *w, size_t wl, uint32_t lens, int rev,
 /* Look a normalized form up; returns the first entry or NULL. */
 const struct wentry *wt_find(const struct lexicon *lx, const struct wtable *t,
                              const char *s, size_t n);
-/* The slots of t for a form its bloom filter may have (wt_find_h). */
-const struct wentry *wt_probe(const struct lexicon *lx, const struct wtable *t,
-                              const char *s, size_t n, uint32_t h);
+/* memcmp(a, b, n) == 0 for the few bytes of a word or an ending, where
+   a loop costs less than the library call */
+static inline int
+same_bytes(const char *a, const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return 0;
+    return 1;
+}
+
+/* The slots of t for a form its bloom filter may have (wt_find_h).
+   Inline, as the bloom filter: a word of the lists is looked up at every
+   message that has it. */
+static inline const struct wentry *
+wt_probe(const struct lexicon *lx, const struct wtable *t, const char *s,
+         size_t n, uint32_t h)
+{
+    size_t j = h & (t->n_slots - 1);
+    while (t->slots[j]) {
+        const struct wentry *e = &t->entries[t->slots[j] - 1];
+        /* the form (NUL-terminated in keys) is the n bytes of s */
+        if (e->hash == h && same_bytes(lx->keys + e->key, s, n) &&
+            lx->keys[e->key + n] == '\0')
+            return e;
+        j = (j + 1) & (t->n_slots - 1);
+    }
+    return NULL;
+}
 /* The next entry with the same form, or NULL. */
 static inline const struct wentry *
 wt_next(const struct lexicon *lx, const struct wtable *t,
