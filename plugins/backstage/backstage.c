@@ -552,7 +552,8 @@ trailing_leet(struct scan *s, size_t t)
 static int
 little_word(const struct pf_msg *m, size_t t)
 {
-    static const char *const little[] = {
+    /* each NUL-padded to four bytes */
+    static const char little[][4] = {
         "a",   "an",  "as",  "at",  "be",  "by",  "do",  "go",  "he",
         "if",  "in",  "is",  "it",  "me",  "my",  "no",  "of",  "on",
         "or",  "so",  "to",  "up",  "us",  "we",  "ja",  "ei",  "se",
@@ -565,8 +566,8 @@ little_word(const struct pf_msg *m, size_t t)
     if (n > 3)
         return 0;
     for (size_t i = 0; i < sizeof(little) / sizeof(*little); i++)
-        if (little[i][0] == w[0] && strlen(little[i]) == n &&
-            memcmp(little[i], w, n) == 0)
+        if (little[i][0] == w[0] && same_bytes(little[i], w, n) &&
+            little[i][n] == '\0')
             return 1;
     return 0;
 }
