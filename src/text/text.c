@@ -1383,6 +1383,18 @@ prepare_fast(struct pf_text *out, struct pf_arena *a, const char *text,
         o->norm_len = (uint32_t)(n - n0);
         o->flags = flags;
         th[ti] = wh ? wh : pf_word_hash(norm + n0, n - n0);
+        /* one space after a token and no more white space, the most
+           common case of the white space branch above, taken here (FC_SPACE
+           and FC_NEWLINE are ' ' and '\n' alone) */
+        if (i + 1 < len && s[i] == ' ' && s[i + 1] != ' ' && s[i + 1] != '\n' &&
+            norm[n - 1] != ' ' && norm[n - 1] != '\n') {
+            norm[n] = ' ';
+            map[n++] = (uint32_t)i;
+            newline_before = 0;
+            before = PF_U_SPACE;
+            last = -1;
+            i++;
+        }
     }
     /* no trailing white space */
     while (n > 0 && (norm[n - 1] == ' ' || norm[n - 1] == '\n'))
