@@ -553,6 +553,7 @@ START_TEST(phrase_syntax)
     static const char *const hit[][2] = {
         {"so alpha omega then", "alpha omega"},
         {"so alpha one two omega then", "alpha one two omega"},
+        {"alpha, one: omega", "alpha, one: omega"},
         {"kilo mike", "kilo mike"},
         {"kilo lima mike", "kilo lima mike"},
         {"the xrayish yankee", "xrayish yankee"},
@@ -582,6 +583,7 @@ START_TEST(phrase_syntax)
     }
     static const char *const miss[] = {
         "alpha one two three omega", /* a gap of three */
+        "alpha un, do. tr omega",    /* punctuation is no word */
         "kilo foo mike",             /* only lima may stand between */
         "zulu quebec",               /* a suffix needs letters before it */
         "sierra tango",              /* whiskey or foxtrot echo must follow */

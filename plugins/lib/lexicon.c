@@ -742,6 +742,7 @@ next_words(const struct lexicon *lx, struct ph_phrase *ph)
 {
     memset(ph->next, 0, sizeof(ph->next));
     ph->has_next = 0;
+    ph->next_span = 1;
     const struct ph_elem *e0 = &lx->ph_elems[ph->e0];
     if (e0->optional || !e0->word)
         return;
@@ -758,8 +759,9 @@ next_words(const struct lexicon *lx, struct ph_phrase *ph)
         if (i == ph->ne)
             return; /* the phrase may end after its first word */
         const struct ph_elem *e = e0 + i;
-        if (e->gap || !e->word)
+        if (!e->word || (e->gap && (i > 1 || e->optional)))
             return;
+        ph->next_span = (uint8_t)(1 + e->gap);
         for (size_t a = e->a0; a < e->a0 + e->na; a++)
             if (lx->ph_alts[a].nu == 0 ||
                 next_add(lx, ph, &lx->ph_units[lx->ph_alts[a].u0]) != 0)

@@ -139,8 +139,12 @@ struct ph_phrase {
        after it while those are optional), with no gap and no prefix,
        suffix or number among them. Bit (lex_hash(word) & 255) of each;
        has_next is 0 when any of that does not hold. Most phrases tried
-       fail right there, and lex_phrase_at says so before matching */
+       fail right there, and lex_phrase_at says so before matching.
+       The second element alone may have a gap ("on ~2 selvästi"): then
+       the word is one of the next_span (1 + the gap) tokens after the
+       first that are not punctuation */
     uint8_t has_next;
+    uint8_t next_span;
     uint64_t next[4];
 };
 
@@ -314,13 +318,17 @@ lex_phrase_at(struct lexicon *lx, uint32_t id, const struct pf_msg *m, size_t t,
         return;
     if (ph->has_next) {
         size_t at = t + 1;
-        while (at < m->n_tokens && m->tokens[at].kind == PF_TOK_PUNCT)
-            at++;
-        if (at >= m->n_tokens)
-            return;
-        uint32_t h = pf_msg_token_hash(m, at) & 255;
-        if (!(ph->next[h >> 6] >> (h & 63) & 1))
-            return;
+        for (unsigned k = 0;; k++, at++) {
+            if (k == ph->next_span)
+                return;
+            while (at < m->n_tokens && m->tokens[at].kind == PF_TOK_PUNCT)
+                at++;
+            if (at >= m->n_tokens)
+                return;
+            uint32_t h = pf_msg_token_hash(m, at) & 255;
+            if (ph->next[h >> 6] >> (h & 63) & 1)
+                break;
+        }
     }
     lex_phrase_match(lx, id, m, t, fn, ud);
 }
