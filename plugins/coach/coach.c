@@ -254,8 +254,6 @@ emoji_overuse(const struct coach *c, const struct pf_msg *m,
     const struct pf_token *prev = NULL;
     for (size_t t = 0; t < m->n_tokens; t++) {
         const struct pf_token *tok = &m->tokens[t];
-        if (tok->kind == PF_TOK_WORD)
-            words++;
         if (tok->kind != PF_TOK_EMOJI) {
             prev = NULL;
             run = 0;
@@ -284,6 +282,8 @@ emoji_overuse(const struct coach *c, const struct pf_msg *m,
     struct pf_finding *f = coach_finding(c, v, "emoji_overuse", score);
     if (!f)
         return;
+    for (size_t t = 0; t < m->n_tokens; t++)
+        words += m->tokens[t].kind == PF_TOK_WORD;
     int fi = coach_fi(m);
     snprintf(f->reason, sizeof(f->reason),
              fi ? "%zu emojia %zu sanan viestissä"
