@@ -361,11 +361,13 @@ lm_margin(const struct lm_model *md, const float *delta,
           const struct lm_feats *f)
 {
     float z = md->bias;
-    for (size_t i = 0; i < f->n; i++) {
-        float w = md->w[f->idx[i]];
-        if (delta)
-            w += delta[f->idx[i]];
-        z += w * f->val[i];
+    /* two loops, so that the one per feature has no test of delta */
+    if (delta) {
+        for (size_t i = 0; i < f->n; i++)
+            z += (md->w[f->idx[i]] + delta[f->idx[i]]) * f->val[i];
+    } else {
+        for (size_t i = 0; i < f->n; i++)
+            z += md->w[f->idx[i]] * f->val[i];
     }
     return z;
 }
