@@ -85,7 +85,7 @@ space_after(const struct seg_builder *b, size_t t)
 static int
 has(const struct seg_builder *b, size_t t, uint16_t cls)
 {
-    return b->wc && t < b->m->n_tokens && (b->wc[t] & cls);
+    return t < b->m->n_tokens && (b->wc[t] & cls);
 }
 
 /* words after which a full stop does not end a sentence (PF_WC_ABBR), and
@@ -335,7 +335,7 @@ count(struct seg_builder *b, uint32_t si)
     size_t quoted = 0;
     for (size_t t = s->tok0; t < s->tok1; t++) {
         const struct pf_token *tok = &m->tokens[t];
-        uint16_t c = b->wc ? b->wc[t] : 0;
+        uint16_t c = b->wc[t];
         if (b->tok_seg[t] != si)
             continue;
         if (tok->flags & PF_TOKF_QUESTION)

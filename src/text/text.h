@@ -85,9 +85,9 @@ int pf_text_names(const struct pf_msg *m, size_t t, const char *name);
 /*
  * Split m into segments (struct pf_segment, plugin.h) and count each one's
  * cues; m's tokens, team and customers must be set, wclass is the
- * pf_text's. Sets m->segments, n_segments, segment_size and token_segment,
- * allocated from a, and fills ad with whom the whole message talks to (the
- * same as pf_addressee_read, counted on the way).
+ * pf_text's (never NULL). Sets m->segments, n_segments, segment_size and
+ * token_segment, allocated from a, and fills ad with whom the whole message
+ * talks to (the same as pf_addressee_read, counted on the way).
  */
 void pf_segments_read(struct pf_msg *m, const uint16_t *wclass,
                       struct pf_arena *a, struct pf_addressee *ad);
