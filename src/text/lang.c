@@ -414,18 +414,15 @@ pf_text_lang(const struct pf_text *t, uint16_t *wclass)
         const struct pf_token *tok = &tokens[i];
         const char *w = norm + tok->norm_off;
         uint16_t cls = 0;
-        if (wclass)
-            wclass[i] = 0;
+        wclass[i] = 0;
         if (i < sizeof(known))
             known[i] = 1;
         if (tok->kind != PF_TOK_WORD || tok->norm_len >= 16)
             continue;
-        int l = lookup(w, tok->norm_len, th ? th[i] : hash(w, tok->norm_len),
-                       c3, &cls);
+        int l = lookup(w, tok->norm_len, th[i], c3, &cls);
         if (i < sizeof(known))
             known[i] = l != 0;
-        if (wclass)
-            wclass[i] = cls;
+        wclass[i] = cls;
         if (l == 1)
             fi += 2;
         else if (l == 2)
@@ -447,10 +444,7 @@ pf_text_lang(const struct pf_text *t, uint16_t *wclass)
         if (i < sizeof(known)
                 ? known[i]
                 : tok->kind != PF_TOK_WORD || tok->norm_len >= 16 ||
-                      lookup(w, tok->norm_len,
-                             t->token_hash ? t->token_hash[i]
-                                           : hash(w, tok->norm_len),
-                             c3, &cls) != 0)
+                      lookup(w, tok->norm_len, t->token_hash[i], c3, &cls) != 0)
             continue;
         int sh = shape(w, tok->norm_len);
         fi += sh == 1;

@@ -70,8 +70,8 @@ int pf_text_prepare_stages(struct pf_text *t, struct pf_arena *a,
                            const char *text, size_t len, char *err,
                            size_t errlen);
 
-/* The language guess on its own (used by pf_text_prepare); fills
-   wclass (n_tokens entries) when it is not NULL. */
+/* The language guess on its own (used by pf_text_prepare): t's tokens
+   and token_hash must be set; fills wclass (n_tokens entries). */
 const char *pf_text_lang(const struct pf_text *t, uint16_t *wclass);
 
 /* Whom m talks to (m's tokens, team and customers must be set; wclass is
