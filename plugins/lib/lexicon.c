@@ -1799,7 +1799,11 @@ void
 lex_phrases_rest(struct lexicon *lx, const struct pf_msg *m, lex_hit_fn fn,
                  void *ud)
 {
-    for (size_t t = 0; lx->n_phrases && t < m->n_tokens; t++) {
+    /* a lexicon whose phrases all begin with a word has none of these */
+    int rest = 0;
+    for (int i = 0; i < 4; i++)
+        rest |= (lx->ph_rest_first[i] | lx->ph_suffix_last[i]) != 0;
+    for (size_t t = 0; rest && t < m->n_tokens; t++) {
         const struct pf_token *tok = &m->tokens[t];
         const char *w = m->norm + tok->norm_off;
         size_t n = tok->norm_len;
