@@ -613,8 +613,9 @@ sync_soon(struct pf_journal *j)
     }
     pthread_mutex_lock(&j->mu);
     j->sync_want++;
-    pthread_cond_signal(&j->cv);
     pthread_mutex_unlock(&j->mu);
+    /* after the unlock: the thread wakes to a free mutex */
+    pthread_cond_signal(&j->cv);
     return 1;
 }
 
