@@ -1090,6 +1090,21 @@ fast_space(uint8_t ucls)
     return ucls == PF_U_SPACE || ucls == PF_U_NEWLINE;
 }
 
+/* the flags of word ti, which the fast path has read: its case, and
+   whether a sentence starts at it (one was due, or it is capitalized
+   after an emoji: as stage 3c says for the stages) */
+static inline uint16_t
+fast_word_flags(int capitalized, int allcaps, int sent_start,
+                const struct pf_token *toks, size_t ti)
+{
+    uint16_t flags = (capitalized ? PF_TOKF_CAPITALIZED : 0) |
+                     (allcaps ? PF_TOKF_ALLCAPS : 0);
+    if (sent_start ||
+        (capitalized && ti > 0 && toks[ti - 1].kind == PF_TOK_EMOJI))
+        flags |= PF_TOKF_SENT_START;
+    return flags;
+}
+
 /* The fast path; 0 when the text is not for it (nothing is set then). */
 static int
 prepare_fast(struct pf_text *out, struct pf_arena *a, const char *text,
@@ -1200,14 +1215,10 @@ prepare_fast(struct pf_text *out, struct pf_arena *a, const char *text,
             int one = i - i0 == 1 || (i - i0 == 2 && c == 0xC3);
             if (one && ++one_letter >= 3)
                 return 0; /* spaced letters may be joined: i d i o t */
-            if (c == 0xC3 ? fast_c3_upper[s[i0 + 1]]
-                          : pf_fold_ascii_table[c].flags & PF_UF_UPPER)
-                flags |= PF_TOKF_CAPITALIZED;
-            if (!one && (all_upper & PF_UF_UPPER))
-                flags |= PF_TOKF_ALLCAPS;
-            if (sent_start || (ti > 0 && toks[ti - 1].kind == PF_TOK_EMOJI &&
-                               (flags & PF_TOKF_CAPITALIZED)))
-                flags |= PF_TOKF_SENT_START;
+            flags |= fast_word_flags(
+                c == 0xC3 ? fast_c3_upper[s[i0 + 1]]
+                          : pf_fold_ascii_table[c].flags & PF_UF_UPPER,
+                !one && (all_upper & PF_UF_UPPER), sent_start, toks, ti);
             sent_start = 0;
             o->kind = PF_TOK_WORD;
             before = PF_U_LETTER;
@@ -1271,14 +1282,9 @@ prepare_fast(struct pf_text *out, struct pf_arena *a, const char *text,
                     return 0;
                 if (letters == 1 && units + 1 <= 4 && ++one_letter >= 3)
                     return 0; /* spaced letters may be joined */
-                if (first_upper > 0)
-                    flags |= PF_TOKF_CAPITALIZED;
-                if (letters >= 2 && upper == letters)
-                    flags |= PF_TOKF_ALLCAPS;
-                if (sent_start ||
-                    (ti > 0 && toks[ti - 1].kind == PF_TOK_EMOJI &&
-                     (flags & PF_TOKF_CAPITALIZED)))
-                    flags |= PF_TOKF_SENT_START;
+                flags |= fast_word_flags(first_upper > 0,
+                                         letters >= 2 && upper == letters,
+                                         sent_start, toks, ti);
                 sent_start = 0;
                 o->kind = PF_TOK_WORD;
                 before = PF_U_LETTER;
