@@ -2784,22 +2784,41 @@ START_TEST(a_reply_never_checked_is_checked_after_a_restart)
 }
 END_TEST
 
-/* the payload of the last RECEIVED record that holds needle */
+/* the payload of the last RECEIVED record that holds needle, and of
+   the last VERDICT */
 struct last_received {
     const char *needle;
-    char *payload;
+    char *payload, *verdict;
 };
 
 static int
 find_received(void *ud, int type, uint64_t seq, const void *p, size_t n)
 {
     struct last_received *l = ud;
+    char **to = type == PF_JREC_RECEIVED  ? &l->payload
+                : type == PF_JREC_VERDICT ? &l->verdict
+                                          : NULL;
     (void)seq;
-    if (type == PF_JREC_RECEIVED && tu_has_bytes(p, n, l->needle)) {
-        free(l->payload);
-        l->payload = pf_xstrndup(p, n);
+    if (to && tu_has_bytes(p, n, l->needle)) {
+        free(*to);
+        *to = pf_xstrndup(p, n);
     }
     return 0;
+}
+
+/* a record's JSON is what Jansson prints for it, escapes and all (the
+   reply's records are written without a tree, and must read as the
+   others do) */
+static void
+as_jansson_prints(const char *rec)
+{
+    json_error_t je;
+    json_t *o = json_loads(rec, 0, &je);
+    ck_assert_msg(o, "a record that is no JSON (%s): %s", je.text, rec);
+    char *again = json_dumps(o, JSON_COMPACT);
+    ck_assert_str_eq(rec, again);
+    free(again);
+    json_decref(o);
 }
 
 /*
@@ -2825,7 +2844,8 @@ START_TEST(a_reply_the_disk_lost_is_not_posted_twice)
     tc_pump(&s.w, QUIET);
     static const char *const said[2] = {
         ">> Your parcel left our warehouse today.",
-        ">> The tracking code is ABC123, it works from tomorrow."};
+        ">> The tracking code is \"ABC123\" \\ ä 📦, it works from "
+        "tomorrow."};
     static const char *const seen[2] = {"Your parcel left", "ABC123"};
     for (int run = 1; run <= 2; run++) {
         size_t n;
@@ -2834,7 +2854,7 @@ START_TEST(a_reply_the_disk_lost_is_not_posted_twice)
         ck_assert_ptr_nonnull(
             tc_wait_msg(s.cust, s.croom, seen[run - 1], NULL, WAIT));
         bot_kill(&s);
-        struct last_received l = {seen[run - 1], NULL};
+        struct last_received l = {seen[run - 1], NULL, NULL};
         unsigned char key[PF_KEY_BYTES];
         struct pf_journal *j;
         ck_assert_int_eq(pf_key_load(kp, key, err, sizeof(err)), PF_OK);
@@ -2842,7 +2862,11 @@ START_TEST(a_reply_the_disk_lost_is_not_posted_twice)
                                          err, sizeof(err)),
                          PF_OK);
         pf_journal_close(j);
-        ck_assert_msg(l.payload, "the reply was never journaled");
+        ck_assert_msg(l.payload && l.verdict, "the reply was never journaled");
+        as_jansson_prints(l.payload);
+        as_jansson_prints(l.verdict);
+        ck_assert_msg(strstr(l.payload, "\\\"ABC123\\\" \\\\ ä 📦") || run == 1,
+                      "the text in %s", l.payload);
         /* the disk lost what was written since */
         tu_write(jp, before, n);
         if (run == 2) { /* ... but for the reply's RECEIVED */
@@ -2856,6 +2880,7 @@ START_TEST(a_reply_the_disk_lost_is_not_posted_twice)
             pf_journal_close(j);
         }
         free(l.payload);
+        free(l.verdict);
         free(before);
         bot_restart(&s, run);
         ck_assert_msg(pump_until_logged(&s, "chat ready", WAIT) == 0,

@@ -19,7 +19,7 @@
 #include "cli/cli.h"
 #include "cli/jobs.h"
 #include "cli/jsonl.h"
-#include "cli/jsonw.h"
+#include "core/jsonw.h"
 #include "text/text.h"
 
 static const char usage[] =

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/jsonw.h"
+#include "core/jsonw.h"
 #include "base/util.h"
 #include "text/utf8.h"
 

@@ -247,19 +247,14 @@ pf_outgoing_handle(struct pf_relay *r, struct pf_route *rt,
             pf_post_format(rt->conf->relay_format, ev->author_name, text);
         const char *ct = pf_threads_cust(r, in);
         uint64_t seq;
-        json_t *v = json_pack(
-            "{s:s, s:s, s:o}", "id", pf_event_id(ev), "action",
-            res.action == PF_ACT_NOTE ? "note" : "pass", "post",
-            pf_recovery_post_json(rt->conf->customer_room, ct, in, line, key));
-        if (observed) /* what it would have been, for whoever reads it */
-            json_object_set_new(v, "observed",
-                                json_string(pf_action_name(observed)));
         /* written before it is posted, made durable while it is: if
            the machine goes down before the disk has it, the reply is
            read back (or checked again) after the restart and its post
            looked for under its key before it is made again */
-        int wrc =
-            pf_recovery_write(r, PF_JREC_VERDICT, v, PF_JOURNAL_SOON, &seq);
+        int wrc = pf_recovery_verdict(
+            r, pf_event_id(ev), res.action == PF_ACT_NOTE ? "note" : "pass",
+            observed ? pf_action_name(observed) : NULL, rt->conf->customer_room,
+            ct, in, line, key, &seq);
         at[1 + PF_LAT_JOURNAL] = pf_now_ns();
         if (wrc != PF_OK) {
             pf_recovery_failed(r, rt, ev->author_id, ev->author_name,

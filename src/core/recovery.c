@@ -43,6 +43,7 @@
 #include "base/json.h"
 #include "base/log.h"
 #include "core/jrec.h"
+#include "core/jsonw.h"
 #include "core/journal.h"
 #include "core/relay_int.h"
 
@@ -69,11 +70,30 @@ flush_cb(lws_sorted_usec_list_t *sul)
         pf_err("%s", err);
 }
 
+/* a record's JSON text appended (sync as pf_journal_append()); a record
+   that is not synced waits for the end of this turn of the loop */
+static int
+append(struct pf_relay *r, int type, const char *s, size_t n, int sync,
+       uint64_t *seq)
+{
+    char err[512];
+    int rc =
+        pf_journal_append(r->journal, type, s, n, sync, seq, err, sizeof(err));
+    if (rc != PF_OK)
+        pf_err("%s", err);
+    else if (!sync) {
+        if (r->ctx)
+            lws_sul_schedule(r->ctx, 0, &r->jflush, flush_cb, 0);
+        else
+            flush_cb(&r->jflush);
+    }
+    return rc;
+}
+
 int
 pf_recovery_write(struct pf_relay *r, int type, json_t *o, int sync,
                   uint64_t *seq)
 {
-    char err[512];
     int rc = PF_OK;
     if (seq)
         *seq = 0;
@@ -81,21 +101,70 @@ pf_recovery_write(struct pf_relay *r, int type, json_t *o, int sync,
         return PF_ENOMEM;
     if (r->journal) {
         char *s = json_dumps(o, JSON_COMPACT);
-        rc = s ? pf_journal_append(r->journal, type, s, strlen(s), sync, seq,
-                                   err, sizeof(err))
-               : PF_ENOMEM;
-        if (rc != PF_OK)
-            pf_err("%s", s ? err : "journal: out of memory");
-        free(s);
-        if (rc == PF_OK && !sync) {
-            if (r->ctx)
-                lws_sul_schedule(r->ctx, 0, &r->jflush, flush_cb, 0);
-            else
-                flush_cb(&r->jflush);
+        if (s)
+            rc = append(r, type, s, strlen(s), sync, seq);
+        else {
+            pf_err("journal: out of memory");
+            rc = PF_ENOMEM;
         }
+        free(s);
     }
     json_decref(o);
     return rc;
+}
+
+/*
+ * The same for a record written straight as JSON (struct jw), the bytes
+ * json_dumps() would print for its tree: the records on every reply's
+ * path, where building and dumping a tree cost more than the rest of
+ * the journal's work. What Jansson refuses (a string that is not UTF-8,
+ * or none) is refused here too, as pf_recovery_write() refuses a NULL
+ * tree. w is emptied.
+ */
+static int
+write_jw(struct pf_relay *r, int type, struct jw *w, int sync, uint64_t *seq)
+{
+    int rc = PF_OK;
+    if (seq)
+        *seq = 0;
+    if (w->bad)
+        rc = PF_ENOMEM;
+    else if (r->journal)
+        rc = append(r, type, w->buf, w->len, sync, seq);
+    jw_free(w);
+    return rc;
+}
+
+/* ,"post":{...}: a post as a record holds it (pf_recovery_post_json()) */
+static void
+jw_post(struct jw *w, const char *room, const char *thread, const char *in,
+        const char *text, const char *key)
+{
+    jw_lit(w, ",\"post\":{");
+    jw_key_str(w, 1, "room", room);
+    jw_key_str(w, 0, "thread", thread);
+    jw_key_str(w, 0, "in", in);
+    jw_key_str(w, 0, "text", text);
+    jw_key_str(w, 0, "key", key);
+    jw_lit(w, "}");
+}
+
+int
+pf_recovery_verdict(struct pf_relay *r, const char *id, const char *action,
+                    const char *observed, const char *room, const char *thread,
+                    const char *in, const char *text, const char *key,
+                    uint64_t *seq)
+{
+    struct jw w;
+    jw_init(&w);
+    jw_lit(&w, "{");
+    jw_key_str(&w, 1, "id", id);
+    jw_key_str(&w, 0, "action", action);
+    jw_post(&w, room, thread, in, text, key);
+    if (observed)
+        jw_key_str(&w, 0, "observed", observed);
+    jw_lit(&w, "}");
+    return write_jw(r, PF_JREC_VERDICT, &w, PF_JOURNAL_SOON, seq);
 }
 
 /* a post to a customer: where, what, under which key, in which thread */
@@ -237,9 +306,13 @@ pf_recovery_note_cursor(struct pf_relay *r, const struct pf_event *ev)
         (rt->cursor[internal] && strcmp(rt->cursor[internal], ev->msg_id) == 0))
         return;
     set_cursor(r, ev->room, ev->msg_id);
-    pf_recovery_write(
-        r, PF_JREC_CURSOR,
-        json_pack("{s:s, s:s}", "room", ev->room, "msg", ev->msg_id), 0, NULL);
+    struct jw w;
+    jw_init(&w);
+    jw_lit(&w, "{");
+    jw_key_str(&w, 1, "room", ev->room);
+    jw_key_str(&w, 0, "msg", ev->msg_id);
+    jw_lit(&w, "}");
+    write_jw(r, PF_JREC_CURSOR, &w, 0, NULL);
 }
 
 /* a post a record decided (the text of its "post" member, if any):
@@ -538,16 +611,21 @@ pf_recovery_received(struct pf_relay *r, struct pf_route *rt,
                      const struct pf_event *ev, const char *text,
                      unsigned tries)
 {
-    return pf_recovery_write(
-        r, PF_JREC_RECEIVED,
-        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, "
-                  "s:I}",
-                  "route", rt->conf->name, "id", pf_event_id(ev), "msg",
-                  ev->msg_id, "alt", ev->alt_id, "author", ev->author_id,
-                  "name", ev->author_name, "text", text, "thread",
-                  ev->thread ? ev->thread : "", "ts", (json_int_t)ev->ts_ms,
-                  "tries", (json_int_t)tries),
-        tries > 0, NULL);
+    struct jw w;
+    jw_init(&w);
+    jw_lit(&w, "{");
+    jw_key_str(&w, 1, "route", rt->conf->name);
+    jw_key_str(&w, 0, "id", pf_event_id(ev));
+    jw_key_str(&w, 0, "msg", ev->msg_id);
+    jw_key_str(&w, 0, "alt", ev->alt_id);
+    jw_key_str(&w, 0, "author", ev->author_id);
+    jw_key_str(&w, 0, "name", ev->author_name);
+    jw_key_str(&w, 0, "text", text);
+    jw_key_str(&w, 0, "thread", ev->thread ? ev->thread : "");
+    jw_key_int(&w, 0, "ts", (long long)ev->ts_ms);
+    jw_key_int(&w, 0, "tries", (long long)tries);
+    jw_lit(&w, "}");
+    return write_jw(r, PF_JREC_RECEIVED, &w, tries > 0, NULL);
 }
 
 int

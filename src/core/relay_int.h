@@ -345,6 +345,13 @@ int pf_recovery_write(struct pf_relay *r, int type, json_t *o, int sync,
 int pf_recovery_received(struct pf_relay *r, struct pf_route *rt,
                          const struct pf_event *ev, const char *text,
                          unsigned tries);
+/* a reply that passed, with the post it makes (observed: the action it
+   would have had in a trial, or NULL); written at once and made durable
+   while the post goes out (PF_JOURNAL_SOON) */
+int pf_recovery_verdict(struct pf_relay *r, const char *id, const char *action,
+                        const char *observed, const char *room,
+                        const char *thread, const char *in, const char *text,
+                        const char *key, uint64_t *seq);
 int pf_recovery_held(struct pf_relay *r, struct pf_hold *h, const char *msg_id);
 /* a decision; post (may be NULL) is stolen */
 int pf_recovery_decision(struct pf_relay *r, const struct pf_hold *h,

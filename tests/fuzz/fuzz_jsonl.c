@@ -1,7 +1,7 @@
 /*
  * fuzz_jsonl.c - libFuzzer target for the JSON lines of check --jsonl:
  * the in-place reader (src/cli/jsonl.h) and the direct writer
- * (src/cli/jsonw.h) against Jansson, byte for byte. Aborts when
+ * (src/core/jsonw.h) against Jansson, byte for byte. Aborts when
  *
  *  - jl_read accepts a line Jansson refuses (with JSON_REJECT_DUPLICATES,
  *    as check reads it), or that is not an object;
@@ -24,7 +24,7 @@
 #include <string.h>
 
 #include "cli/jsonl.h"
-#include "cli/jsonw.h"
+#include "core/jsonw.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,7 +1,7 @@
 /*
  * jsonw.c - see jsonw.h.
  */
-#include "cli/jsonw.h"
+#include "core/jsonw.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -93,6 +93,7 @@ jw_str(struct jw *w, const char *s, size_t n)
                 memcpy(o, "\xef\xbf\xbd", 3);
                 o += 3;
                 p++;
+                w->bad = 1;
             }
             continue;
         }
@@ -117,6 +118,40 @@ void
 jw_cstr(struct jw *w, const char *s)
 {
     jw_str(w, s, strlen(s));
+}
+
+/* a key no escaping touches, quoted, with its colon (and the comma
+   before it, unless first) */
+static void
+key(struct jw *w, int first, const char *k)
+{
+    size_t n = strlen(k);
+    reserve(w, n + 4);
+    char *o = w->buf + w->len;
+    if (!first)
+        *o++ = ',';
+    *o++ = '"';
+    memcpy(o, k, n);
+    o += n;
+    *o++ = '"';
+    *o++ = ':';
+    w->len = (size_t)(o - w->buf);
+}
+
+void
+jw_key_str(struct jw *w, int first, const char *k, const char *s)
+{
+    key(w, first, k);
+    if (!s)
+        w->bad = 1;
+    jw_cstr(w, s ? s : "");
+}
+
+void
+jw_key_int(struct jw *w, int first, const char *k, long long v)
+{
+    key(w, first, k);
+    jw_int(w, v);
 }
 
 void

@@ -1,6 +1,7 @@
 /*
  * jsonw.h - a JSON text written straight into a growing buffer, for the
- * commands that print a line per message (check --jsonl, eval --json).
+ * commands that print a line per message (check --jsonl, eval --json)
+ * and for the journal records on a reply's path.
  *
  * Building a Jansson tree for every line and dumping it cost more than
  * the rules themselves (about 70 allocations a line). The writer prints
@@ -10,10 +11,11 @@
  * included, as it is), reals as "%.6g" with ".0" added to a whole number
  * and the exponent without '+' or leading zeros, integers as "%lld".
  * Where Jansson would refuse a string (invalid UTF-8, so the key was
- * lost), the writer puts U+FFFD for each bad byte instead.
+ * lost), the writer puts U+FFFD for each bad byte instead, and says so
+ * in bad: a writer that must refuse what Jansson refuses looks there.
  */
-#ifndef PF_CLI_JSONW_H
-#define PF_CLI_JSONW_H
+#ifndef PF_CORE_JSONW_H
+#define PF_CORE_JSONW_H
 
 #include <jansson.h>
 #include <stddef.h>
@@ -21,6 +23,7 @@
 struct jw {
     char *buf;
     size_t len, cap;
+    int bad; /* a string had invalid UTF-8 (or was NULL: jw_key_str) */
 };
 
 void jw_init(struct jw *w);
@@ -33,6 +36,11 @@ void jw_lit(struct jw *w, const char *s);
 /* a JSON string: quotes and escapes added */
 void jw_str(struct jw *w, const char *s, size_t n);
 void jw_cstr(struct jw *w, const char *s);
+
+/* ,"key":"s" after an object's first member, or "key":"s" (first);
+   a NULL s is written as "" and sets bad, as json_pack() refuses it */
+void jw_key_str(struct jw *w, int first, const char *key, const char *s);
+void jw_key_int(struct jw *w, int first, const char *key, long long v);
 
 /* a real, as json_dumps prints it with JSON_REAL_PRECISION(6) */
 void jw_real(struct jw *w, double v);
