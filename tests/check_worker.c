@@ -5,10 +5,13 @@
  * with a label and a reason naming the plugin; a plugin that fails on
  * every message holds every message, never passes one, and after three
  * failures in a row the checks pause and hold without trying; a create()
- * that fails is an error at the start; and the worker process ends with
- * the engine. (check_relay.c has the same end to end, with status.)
+ * that fails is an error at the start; the checks run on the CPU the
+ * bot runs on; and the worker process ends with the engine. (check_relay.c
+ * has the same end to end, with status.)
  */
+#define _GNU_SOURCE /* sched_setaffinity */
 #include <math.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -412,6 +415,81 @@ START_TEST(a_worker_answer_is_checked_before_it_is_believed)
 }
 END_TEST
 
+/* the one CPU pid may run on, or -1 when it may run on more */
+static int
+only_cpu(pid_t pid)
+{
+    cpu_set_t set;
+    ck_assert_int_eq(sched_getaffinity(pid, sizeof(set), &set), 0);
+    if (CPU_COUNT(&set) != 1)
+        return -1;
+    for (int c = 0; c < CPU_SETSIZE; c++)
+        if (CPU_ISSET(c, &set))
+            return c;
+    return -1;
+}
+
+static void
+run_on(int cpu)
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    ck_assert_int_eq(sched_setaffinity(0, sizeof(set), &set), 0);
+}
+
+/*
+ * The checks run on the CPU the bot runs on (the bot waits for them:
+ * two switches on one CPU are cheaper than waking an idle one twice),
+ * and follow the bot when it moves, for checks sent ahead too. The
+ * worker is started while the bot may run anywhere, so it does not
+ * just inherit the bot's CPU.
+ */
+START_TEST(the_checks_run_beside_the_bot)
+{
+    struct iso t;
+    struct pf_result r;
+    char err[512];
+    cpu_set_t all;
+    ck_assert_int_eq(sched_getaffinity(0, sizeof(all), &all), 0);
+    int cpus[2] = {-1, -1}, n = 0;
+    for (int c = 0; c < CPU_SETSIZE && n < 2; c++)
+        if (CPU_ISSET(c, &all))
+            cpus[n++] = c;
+    if (n < 2) {
+        fprintf(stderr, "the_checks_run_beside_the_bot: one CPU here, "
+                        "nothing to follow\n");
+        return;
+    }
+    ck_assert_msg(iso_open(&t,
+                           "{\"plugins\": [{\"name\": \"probe\", "
+                           "\"config\": {\"word\": \"pebkac\"}}]}",
+                           err, sizeof(err)) == PF_OK,
+                  "%s", err);
+    const struct pf_worker_stats *st = pf_engine_worker_stats(&t.e);
+    ck_assert_int_eq(only_cpu(st->pid), -1);
+
+    run_on(cpus[1]);
+    ck_assert_int_eq(check(&t, "taas pebkac", &r), PF_ACT_HOLD);
+    ck_assert_int_eq(only_cpu(st->pid), cpus[1]);
+
+    run_on(cpus[0]);
+    char line[] = "aino: all good", reply[] = "all good";
+    struct pf_input a, b;
+    const struct pf_input *both[2] = {&a, &b};
+    input_of(&a, line);
+    input_of(&b, reply);
+    pf_engine_check_ahead(&t.e, both, 2);
+    ck_assert_int_eq(only_cpu(st->pid), cpus[0]);
+    ck_assert_int_eq(pf_engine_check(&t.e, &a, &r, err, sizeof(err)), PF_OK);
+    ck_assert_int_eq(pf_engine_check(&t.e, &b, &r, err, sizeof(err)), PF_OK);
+    ck_assert_int_eq(r.action, PF_ACT_PASS);
+    ck_assert_int_eq(st->starts, 1);
+    ck_assert_int_eq(sched_setaffinity(0, sizeof(all), &all), 0);
+    iso_close(&t);
+}
+END_TEST
+
 Suite *
 suite_worker(void)
 {
@@ -423,6 +501,7 @@ suite_worker(void)
     tcase_add_test(tc, a_create_that_fails_is_an_error_at_the_start);
     tcase_add_test(tc, a_worker_answer_is_checked_before_it_is_believed);
     tcase_add_test(tc, checks_sent_ahead_each_take_their_own_answer);
+    tcase_add_test(tc, the_checks_run_beside_the_bot);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -25,13 +25,14 @@
  * so that each frame's writer and its reader, and each limit the bot
  * checks against what the worker may send, are read side by side.
  */
-#define _GNU_SOURCE /* prctl */
+#define _GNU_SOURCE /* prctl, sched_getcpu */
 #include "core/worker.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -95,6 +96,7 @@ struct pf_worker {
     int64_t waiting_since; /* when the bot sent what it waits for */
     int64_t retry_at;      /* W_DOWN: no new worker before */
     size_t max_frame;
+    int cpu; /* the CPU it was kept on (beside_bot()), -1 none yet, -2 never */
     struct pf_worker_stats st;
 };
 
@@ -704,6 +706,35 @@ died(struct pf_worker *w, struct failure *f)
                     how);
 }
 
+/*
+ * Keep the worker on the CPU the bot runs on, before sending it a check.
+ * The bot waits for every check it sends, and the worker runs nothing
+ * else meanwhile, so the two never need two CPUs at once; on one, a
+ * check costs two switches. Left to the scheduler, the worker wakes on
+ * whichever CPU is idle, and waking an idle CPU (on a virtual machine,
+ * a halted vCPU that the host must run again) took about 100 us each
+ * way, half the bot's whole added delay (tests/bench/relay.sh). Asked
+ * again only when the bot has moved; should the kernel refuse (a
+ * cpuset without that CPU), the worker is left where it is.
+ */
+static void
+beside_bot(struct pf_worker *w)
+{
+    int c = w->cpu == -2 || w->pid <= 0 ? -1 : sched_getcpu();
+    if (c < 0 || c == w->cpu)
+        return;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(c, &set);
+    if (sched_setaffinity(w->pid, sizeof(set), &set) != 0) {
+        pf_debug("worker: cannot keep the checks on CPU %d: %s", c,
+                 strerror(errno));
+        w->cpu = -2;
+        return;
+    }
+    w->cpu = c;
+}
+
 static int
 send_frame(struct pf_worker *w, const struct pf_buf *b, struct failure *f)
 {
@@ -824,6 +855,7 @@ spawn(struct pf_worker *w, char *err, size_t errlen)
     w->fd = sv[0];
     fcntl(w->fd, F_SETFL, fcntl(w->fd, F_GETFL) | O_NONBLOCK);
     w->pid = pid;
+    w->cpu = w->cpu == -2 ? -2 : -1;
     w->st.pid = pid;
     w->st.starts++;
     w->gen++;
@@ -1146,6 +1178,7 @@ pf_worker_ahead(struct pf_worker *w, const struct pf_input *const *in, size_t n)
         add_check(&w->out, w->seq + 1 + i, w->e->precise, w->e->complete,
                   in[i]);
     w->waiting_since = pf_coarse_ns();
+    beside_bot(w);
     if (send_frame(w, &w->out, &f) != 0) {
         failed(w, &f); /* the checks go to the next worker */
         return;
@@ -1193,6 +1226,7 @@ pf_worker_check(struct pf_worker *w, const struct pf_input *in,
     pf_buf_reset(&w->out);
     add_check(&w->out, ++w->seq, w->e->precise, w->e->complete, in);
     w->waiting_since = pf_coarse_ns();
+    beside_bot(w);
     if (send_frame(w, &w->out, &f) != 0 || read_frame(w, &f, 1) != 0) {
         failed(w, &f);
         held(w, in, r, a, &f);
