@@ -100,6 +100,41 @@ START_TEST(a_stanza_costs_no_random_bytes)
 }
 END_TEST
 
+/*
+ * The parser is kept from one stanza to the next (reset, not created
+ * again): nothing of one stanza is left for the next, a namespace
+ * prefix it declared, a refusal, or an error.
+ */
+START_TEST(each_stanza_starts_from_nothing)
+{
+    struct pf_xnode *r;
+    char err[256];
+    ck_assert_int_eq(
+        parse("<a xmlns='x' xmlns:p='urn:p'><p:b/></a>", &r, err, sizeof(err)),
+        PF_OK);
+    ck_assert_ptr_nonnull(pf_xml_child(r, "urn:p", "b"));
+    /* p is not declared here */
+    ck_assert_int_eq(parse("<p:c xmlns='x'/>", &r, err, sizeof(err)),
+                     PF_EINVAL);
+    ck_assert_msg(strstr(err, "unbound prefix"), "%s", err);
+    ck_assert_int_eq(parse("<a xmlns='x'><b>cut", &r, err, sizeof(err)),
+                     PF_EINVAL);
+    ck_assert_int_eq(
+        parse("<a xmlns='x'><b>whole</b></a>", &r, err, sizeof(err)), PF_OK);
+    ck_assert_str_eq(pf_xml_child(r, "x", "b")->text, "whole");
+    for (int i = 0; i < 2; i++) {
+        ck_assert_int_eq(parse("<!DOCTYPE m [<!ENTITY e 'x'>]><m>&e;</m>", &r,
+                               err, sizeof(err)),
+                         PF_EINVAL);
+        ck_assert_msg(strstr(err, "DOCTYPE"), "%s", err);
+        ck_assert_int_eq(parse("<m xmlns='y'>fine</m>", &r, err, sizeof(err)),
+                         PF_OK);
+        ck_assert_str_eq(r->text, "fine");
+        ck_assert_str_eq(r->ns, "y");
+    }
+}
+END_TEST
+
 START_TEST(refuses_hostile_input)
 {
     static const char *const bad[][2] = {
@@ -306,6 +341,7 @@ suite_xmpp_wire(void)
     tcase_add_test(tc, random_bytes_never_crash);
     tcase_add_test(tc, escaping);
     tcase_add_test(tc, a_stanza_costs_no_random_bytes);
+    tcase_add_test(tc, each_stanza_starts_from_nothing);
     tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);
     tc = tcase_create("sasl");
