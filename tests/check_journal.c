@@ -444,7 +444,8 @@ wait_syncs(struct pf_journal *j, uint64_t n)
 /*
  * PF_JOURNAL_SOON: the record and those waiting before it are in the file
  * when append returns, in one write, and fdatasync'd by the journal's
- * thread, not by the caller.
+ * thread, not by the caller, once the caller wakes it
+ * (pf_journal_sync_start(): after its post), and not before.
  */
 START_TEST(soon_writes_at_once_and_syncs_on_its_thread)
 {
@@ -467,17 +468,29 @@ START_TEST(soon_writes_at_once_and_syncs_on_its_thread)
     ck_assert_uint_eq(st.writes, 1);
     ck_assert_int_eq(stat(path, &sb), 0);
     ck_assert_uint_eq((uint64_t)sb.st_size, pf_journal_size(j));
+    /* the thread waits to be woken: the caller's post goes first */
+    struct timespec pause = {0, 50 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+    pf_journal_stats(j, &st);
+    ck_assert_uint_eq(st.syncs, 0);
+    pf_journal_sync_start(j);
     ck_assert_msg(wait_syncs(j, 1), "the journal's thread never synced");
     /* again: the thread is still there */
     ck_assert_int_eq(pf_journal_append(j, PF_JREC_SENT, "s", 1, PF_JOURNAL_SOON,
                                        NULL, err, sizeof(err)),
                      PF_OK);
+    pf_journal_sync_start(j);
     ck_assert_msg(wait_syncs(j, 2), "the journal's thread synced only once");
+    /* one never woken for: the close syncs it */
+    ck_assert_int_eq(pf_journal_append(j, PF_JREC_SENT, "t", 1, PF_JOURNAL_SOON,
+                                       NULL, err, sizeof(err)),
+                     PF_OK);
     pf_journal_close(j);
     ck_assert_int_eq(reopen(&s, NULL, err, sizeof(err)), PF_OK);
-    ck_assert_int_eq(s.n, 3);
+    ck_assert_int_eq(s.n, 4);
     ck_assert_str_eq(s.text[1], "v");
     ck_assert_str_eq(s.text[2], "s");
+    ck_assert_str_eq(s.text[3], "t");
 }
 END_TEST
 
@@ -501,6 +514,7 @@ START_TEST(a_sync_that_fails_on_the_thread_refuses_what_follows)
         if (pf_journal_append(j, PF_JREC_VERDICT, "v", 1, PF_JOURNAL_SOON, NULL,
                               err, sizeof(err)) != PF_OK)
             _exit(5); /* written: the sync comes after */
+        pf_journal_sync_start(j);
         if (!wait_syncs(j, 1))
             _exit(6);
         if (pf_journal_flush(j, 0, err, sizeof(err)) == PF_OK)

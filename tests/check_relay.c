@@ -2449,6 +2449,18 @@ START_TEST(metrics_and_history_end_to_end)
     tc_say(s.aino, s.iroom, ">> Your parcel left today, thanks!");
     ck_assert_ptr_nonnull(tc_wait_msg(
         s.cust, s.croom, "aino: Your parcel left today", NULL, WAIT));
+    /* the relayed reply's records are made durable after its post, with
+       nothing else happening (a hold would sync the journal itself) */
+    double synced = 0;
+    for (int i = 0; i < 50 && synced < 1; i++) {
+        struct prom m;
+        tc_pump(&s.w, 20);
+        scrape(port, &m);
+        synced = PROM(&m, "pokerface_journal_fdatasyncs_total", "") -
+                 PROM(&m0, "pokerface_journal_fdatasyncs_total", "");
+        prom_free(&m);
+    }
+    ck_assert_msg(synced >= 1, "the reply's records were never synced");
     size_t from = s.aino->n;
     unsigned a = say_held(&s, "lol this guy is a total idiot", "idiot");
     say_cmd(s.aino, s.iroom, "!send", a, NULL);

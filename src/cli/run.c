@@ -398,6 +398,7 @@ pf_cmd_run(int argc, char **argv)
     pf_info("pokerface %s starting: %zu route(s), %zu plugin(s), as %s on %s",
             PF_VERSION, env.cfg.n_routes, pf_engine_n_plugins(&env.engine),
             k->jid ? k->jid : "the bot's token", k->url);
+    pf_loop_on_wrote(&loop, pf_relay_wrote, relay);
     if ((rc = pf_relay_start(relay)) != PF_OK) {
         fprintf(stderr, "pokerface run: cannot start (a route's room is not "
                         "a room address?)\n");
@@ -474,6 +475,7 @@ pf_cmd_run(int argc, char **argv)
                 (unsigned long long)js.syncs);
     pf_webapp_stop(web);
     pf_control_stop(control);
+    pf_loop_on_wrote(&loop, NULL, NULL);
     pf_relay_free(relay);
     conn->ops->destroy(conn);
     pf_loop_release(&loop);

@@ -59,6 +59,7 @@ struct pf_journal {
     pthread_cond_t cv;
     uint64_t sync_want, sync_done; /* writes asked to be durable; made so */
     int sync_errno;                /* the thread's fdatasync failed so */
+    int sync_asked; /* written SOON since pf_journal_sync_start() */
 };
 
 /* ---- the key ---- */
@@ -611,12 +612,21 @@ sync_soon(struct pf_journal *j)
         }
         j->has_syncer = 1;
     }
+    j->sync_asked = 1; /* pf_journal_sync_start() wakes the thread */
+    return 1;
+}
+
+void
+pf_journal_sync_start(struct pf_journal *j)
+{
+    if (!j || !j->sync_asked)
+        return;
+    j->sync_asked = 0;
     pthread_mutex_lock(&j->mu);
     j->sync_want++;
     pthread_mutex_unlock(&j->mu);
     /* after the unlock: the thread wakes to a free mutex */
     pthread_cond_signal(&j->cv);
-    return 1;
 }
 
 /* wait until the syncer has synced all it was asked to */
@@ -625,6 +635,7 @@ sync_drain(struct pf_journal *j)
 {
     if (!j->has_syncer)
         return;
+    pf_journal_sync_start(j);
     pthread_mutex_lock(&j->mu);
     while (j->sync_done != j->sync_want)
         pthread_cond_wait(&j->cv, &j->mu);
@@ -848,6 +859,7 @@ pf_journal_close(struct pf_journal *j)
     }
     if (j->has_syncer) {
         char err[256];
+        pf_journal_sync_start(j); /* what it was not woken for yet */
         pthread_mutex_lock(&j->mu);
         j->stopping = 1;
         pthread_cond_signal(&j->cv);

@@ -18,10 +18,11 @@
  * fdatasync (a group commit); records without sync wait for that or for
  * pf_journal_flush(). A record appended with PF_JOURNAL_SOON goes out
  * at once in the same way, and the fdatasync is left to the journal's
- * own thread: the caller may go on while the disk catches up, and what
- * it wrote survives the process being killed, though not yet the
- * machine going down. A crash in the middle of such a write leaves whole
- * records and then at most one torn one, which is read as below: the
+ * own thread, which the caller starts when it is ready to
+ * (pf_journal_sync_start()): the caller may go on while the disk catches
+ * up, and what it wrote survives the process being killed, though not
+ * yet the machine going down. A crash in the middle of such a write leaves
+ * whole records and then at most one torn one, which is read as below: the
  * format is the same whether records were written one by one or in a
  * batch.
  *
@@ -115,17 +116,27 @@ enum {
  * so the caller may act on it; an error means none of them may be counted
  * on. With PF_JOURNAL_SOON they are written in one write before this
  * returns (a killed process loses none of them) and fdatasync'd by the
- * journal's thread right after: for an act that can be found out again
- * after the machine went down (a post under its key, looked for before
- * it is made again). A failed fdatasync there is logged, and every later
- * append and flush fails with it. With PF_JOURNAL_LATER (0) the record
- * waits in memory for the next record written, for pf_journal_flush() or
- * close (or 64 KiB of such records): one that may be lost in a crash.
- * Returns the record's sequence number in *seq (may be NULL).
+ * journal's thread once pf_journal_sync_start() wakes it: for an act that
+ * can be found out again after the machine went down (a post under its
+ * key, looked for before it is made again). A failed fdatasync there
+ * makes every later append and flush fail with it. With PF_JOURNAL_LATER (0)
+ * the record waits in memory for the next record written, for
+ * pf_journal_flush() or close (or 64 KiB of such records): one that may be lost
+ * in a crash. Returns the record's sequence number in *seq (may be NULL).
  */
 int pf_journal_append(struct pf_journal *j, int type, const void *payload,
                       size_t len, int sync, uint64_t *seq, char *err,
                       size_t errlen);
+
+/*
+ * Wake the journal's thread to fdatasync what PF_JOURNAL_SOON wrote
+ * (nothing when there is nothing). Waking a thread costs its waker an
+ * interrupt to another CPU, 20-30 us on a virtual machine whose other
+ * vCPU is halted: the relay calls this once the post the records are
+ * for is on its way, not before. Compaction and close wake it too,
+ * and wait for it.
+ */
+void pf_journal_sync_start(struct pf_journal *j);
 
 /* Write the records waiting in memory (with sync: and fdatasync them and
    all written before, waiting for the journal's thread's too). */

@@ -20,11 +20,37 @@
 #include "core/web.h"
 #include "pokerface/plugin.h"
 
+/* the chat connections' callbacks, and after a write, pf_loop_on_wrote()'s */
+static int
+wrote(struct lws *wsi, int rc)
+{
+    struct pf_loop *l = lws_context_user(lws_get_context(wsi));
+    if (l && l->wrote)
+        l->wrote(l->wrote_ud);
+    return rc;
+}
+
+static int
+ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+      size_t len)
+{
+    int rc = pf_ws_lws_callback(wsi, reason, user, in, len);
+    return reason == LWS_CALLBACK_CLIENT_WRITEABLE ? wrote(wsi, rc) : rc;
+}
+
+static int
+http_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+        size_t len)
+{
+    int rc = pf_http_lws_callback(wsi, reason, user, in, len);
+    return reason == LWS_CALLBACK_CLIENT_HTTP_WRITEABLE ? wrote(wsi, rc) : rc;
+}
+
 static const struct lws_protocols protocols[] = {
     {"http-only", lws_callback_http_dummy, 0, 0, 0, NULL, 0},
-    {"pf-ws", pf_ws_lws_callback, 0, 16384, 0, NULL, 0},
+    {"pf-ws", ws_cb, 0, 16384, 0, NULL, 0},
     {"pf-control", pf_control_lws_callback, 0, 0, 0, NULL, 0},
-    {"pf-http", pf_http_lws_callback, 0, 4096, 0, NULL, 0},
+    {"pf-http", http_cb, 0, 4096, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
@@ -64,6 +90,7 @@ pf_loop_init(struct pf_loop *l, char *err, size_t errlen)
     info.fd_limit_per_thread = 1 + 64 + 1 + PF_WEB_MAX_CONN;
     info.gid = (gid_t)-1;
     info.uid = (uid_t)-1;
+    info.user = l;
     l->ctx = lws_create_context(&info);
     if (!l->ctx) {
         pf_snprintf(err, errlen, "cannot create the libwebsockets context");
@@ -119,6 +146,13 @@ void
 pf_loop_once(struct pf_loop *l, int timeout_ms)
 {
     lws_service(l->ctx, timeout_ms);
+}
+
+void
+pf_loop_on_wrote(struct pf_loop *l, void (*fn)(void *ud), void *ud)
+{
+    l->wrote = fn;
+    l->wrote_ud = ud;
 }
 
 void

@@ -265,8 +265,9 @@ pf_relay_metrics(struct pf_relay *r, struct pf_buf *b)
     pf_prom_family(b, "pokerface_relay_stage_seconds", "histogram",
                    "The same, by stage: reading (the frame parsed and "
                    "dispatched), checking (the checks, while the reply is "
-                   "journaled), journal (the verdict written and synced to "
-                   "disk), posting (the post queued).");
+                   "journaled), journal (the verdict written; the journal's "
+                   "thread syncs it once the post is out), posting (the "
+                   "post queued).");
     for (int i = 0; i < PF_LAT_STAGES; i++) {
         const char *lv[] = {"stage", pf_relay_stage_names[i], NULL};
         pf_prom_histogram(b, "pokerface_relay_stage_seconds", lv, &m->stage[i]);
@@ -282,6 +283,12 @@ pf_relay_metrics(struct pf_relay *r, struct pf_buf *b)
     one(b, "pokerface_journal_bytes", "gauge",
         "Size of the journal of held messages.",
         (double)(r->journal ? pf_journal_size(r->journal) : 0));
+    struct pf_journal_stats js;
+    pf_relay_journal_stats(r, &js);
+    one(b, "pokerface_journal_fdatasyncs_total", "counter",
+        "fdatasync calls that made the journal durable, by the bot and by "
+        "the journal's thread.",
+        (double)js.syncs);
     one(b, "pokerface_history_bytes", "gauge", "Size of the history file.",
         (double)pf_history_size(r->history));
 }

@@ -31,9 +31,9 @@
  *
  * A reply's VERDICT is the exception: it and its RECEIVED are written in
  * one write before the post, and fdatasync'd by the journal's thread
- * while the post goes out (PF_JOURNAL_SOON). Losing both to a machine
- * that went down only means the reply is read back (or checked again,
- * if its RECEIVED survived) after the restart; such a reply's post is
+ * once the post is on its way (PF_JOURNAL_SOON, pf_relay_wrote()). Losing both
+ * to a machine that went down only means the reply is read back (or checked
+ * again, if its RECEIVED survived) after the restart; such a reply's post is
  * looked for under its key before it is made (ev->catchup: post_again),
  * so it still arrives once.
  */
@@ -135,6 +135,40 @@ write_jw(struct pf_relay *r, int type, struct jw *w, int sync, uint64_t *seq)
     return rc;
 }
 
+void
+pf_relay_wrote(void *relay)
+{
+    struct pf_relay *r = relay;
+    if (!r->sync_due)
+        return;
+    r->sync_due = 0;
+    lws_sul_cancel(&r->jkick);
+    pf_journal_sync_start(r->journal);
+}
+
+static void
+kick_cb(lws_sorted_usec_list_t *sul)
+{
+    pf_relay_wrote(lws_container_of(sul, struct pf_relay, jkick));
+}
+
+/* the journal's thread is to sync a reply's records once its post is on
+   its way: when a connection next writes, a millisecond from now at the
+   latest */
+static void
+sync_after_post(struct pf_relay *r)
+{
+    if (!r->journal)
+        return;
+    if (!r->ctx) {
+        pf_journal_sync_start(r->journal);
+        return;
+    }
+    if (!r->sync_due)
+        lws_sul_schedule(r->ctx, 0, &r->jkick, kick_cb, 1000);
+    r->sync_due = 1;
+}
+
 /* ,"post":{...}: a post as a record holds it (pf_recovery_post_json()) */
 static void
 jw_post(struct jw *w, const char *room, const char *thread, const char *in,
@@ -164,7 +198,10 @@ pf_recovery_verdict(struct pf_relay *r, const char *id, const char *action,
     if (observed)
         jw_key_str(&w, 0, "observed", observed);
     jw_lit(&w, "}");
-    return write_jw(r, PF_JREC_VERDICT, &w, PF_JOURNAL_SOON, seq);
+    int rc = write_jw(r, PF_JREC_VERDICT, &w, PF_JOURNAL_SOON, seq);
+    if (rc == PF_OK)
+        sync_after_post(r);
+    return rc;
 }
 
 /* a post to a customer: where, what, under which key, in which thread */

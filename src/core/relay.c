@@ -239,6 +239,7 @@ pf_relay_free(struct pf_relay *r)
         return;
     lws_sul_cancel(&r->tick);
     lws_sul_cancel(&r->jflush);
+    lws_sul_cancel(&r->jkick);
     for (size_t i = 0; i < r->n_routes; i++) {
         struct pf_route *rt = &r->routes[i];
         pf_people_release(&rt->team);

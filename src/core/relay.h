@@ -91,6 +91,14 @@ json_t *pf_relay_control(struct pf_relay *r, json_t *req, const char *user);
 int pf_relay_start(struct pf_relay *r);
 void pf_relay_stop(struct pf_relay *r);
 void pf_relay_free(struct pf_relay *r);
+/*
+ * A chat connection wrote something (pf_loop_on_wrote(), with the relay
+ * as ud): a relayed reply's post is on its way, so the journal's thread
+ * is woken now to make the reply's records durable. Waking it before
+ * would delay the post (journal.h); at the latest it is woken a
+ * millisecond after the records were written.
+ */
+void pf_relay_wrote(void *relay);
 const struct pf_relay_stats *pf_relay_stats(const struct pf_relay *r);
 
 /*
@@ -103,8 +111,8 @@ size_t pf_relay_latency(const struct pf_relay *r, double q, int64_t *ns);
 /* The same, of one stage of it: reading (the frame parsed and the
    message dispatched), checking (the checks in the worker, while the
    message is journaled), journal (the verdict written; the journal's
-   thread fdatasyncs it while the post goes out) and posting (the post
-   queued). */
+   thread fdatasyncs it once the post is on its way) and posting (the
+   post queued). */
 enum pf_relay_stage {
     PF_LAT_READING,
     PF_LAT_CHECKING,

@@ -144,6 +144,10 @@ struct pf_relay {
     /* records that license nothing wait for the end of this turn of the
        loop (or the next record that does), then go in one write */
     lws_sorted_usec_list_t jflush;
+    /* a reply's records wait for its post to go out before the journal's
+       thread syncs them (pf_relay_wrote(); jkick at the latest) */
+    lws_sorted_usec_list_t jkick;
+    int sync_due;
     struct pf_history *history; /* NULL: decisions are not kept */
     struct pf_relay_metrics metrics;
     int connected; /* the connector said "connected" last, not
@@ -347,7 +351,7 @@ int pf_recovery_received(struct pf_relay *r, struct pf_route *rt,
                          unsigned tries);
 /* a reply that passed, with the post it makes (observed: the action it
    would have had in a trial, or NULL); written at once and made durable
-   while the post goes out (PF_JOURNAL_SOON) */
+   once the post is on its way (PF_JOURNAL_SOON, pf_relay_wrote()) */
 int pf_recovery_verdict(struct pf_relay *r, const char *id, const char *action,
                         const char *observed, const char *room,
                         const char *thread, const char *in, const char *text,
