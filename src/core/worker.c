@@ -708,9 +708,11 @@ died(struct pf_worker *w, struct failure *f)
 
 /*
  * Keep the worker on the CPU the bot runs on, before sending it a check.
- * The bot waits for every check it sends, and the worker runs nothing
- * else meanwhile, so the two never need two CPUs at once; on one, a
- * check costs two switches. Left to the scheduler, the worker wakes on
+ * The bot waits for every check it sends, so the two need no two CPUs
+ * for checks; on one, a check costs two switches. (What the worker does
+ * unwaited for, observe() and learn(), then shares the bot's CPU; should
+ * that keep it busy, the scheduler moves the bot, and the next check
+ * the worker with it.) Left to the scheduler, the worker wakes on
  * whichever CPU is idle, and waking an idle CPU (on a virtual machine,
  * a halted vCPU that the host must run again) took about 100 us each
  * way, half the bot's whole added delay (tests/bench/relay.sh). Asked
