@@ -680,6 +680,46 @@ START_TEST(the_emulator_speaks_the_documented_shapes)
 }
 END_TEST
 
+/*
+ * pf_loop_on_wrote(): called once a chat connection has written (a
+ * WebSocket message, an HTTP request's body), not when it was queued:
+ * the relay wakes the journal's thread there, after a reply's post.
+ */
+static void
+count_wrote(void *ud)
+{
+    (*(int *)ud)++;
+}
+
+START_TEST(the_loop_says_when_a_connection_wrote)
+{
+    struct mmscene s;
+    mm_open(&s);
+    struct raw r;
+    struct pf_ws *w = raw_connect(&s, &r);
+    int n = 0;
+    pf_loop_on_wrote(&s.w.loop, count_wrote, &n);
+    const char *ping = "{\"seq\": 1, \"action\": \"ping\"}";
+    pf_ws_send(w, ping, strlen(ping));
+    ck_assert_int_eq(n, 0); /* queued, not written yet */
+    for (int i = 0; i < WAIT / 20 && !r.n; i++)
+        tc_pump(&s.w, 20);
+    ck_assert_msg(r.n, "no answer to the ping");
+    ck_assert_int_ge(n, 1);
+    int before = n;
+    ck_assert_int_eq(call(&s.w, "bad-token", "POST", "/api/v4/posts",
+                          "{\"channel_id\": \"x\", \"message\": \"hei\"}",
+                          NULL),
+                     401);
+    ck_assert_int_gt(n, before);
+    pf_loop_on_wrote(&s.w.loop, NULL, NULL);
+    pf_ws_stop(w);
+    tc_pump(&s.w, 100);
+    pf_ws_free(w);
+    mm_close(&s);
+}
+END_TEST
+
 START_TEST(a_bad_token_is_refused)
 {
     struct mmscene s;
@@ -917,6 +957,7 @@ suite_mattermost(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, the_emulator_speaks_the_documented_shapes);
     tcase_add_test(tc, a_bad_token_is_refused);
+    tcase_add_test(tc, the_loop_says_when_a_connection_wrote);
     tcase_add_test(tc, rate_limits_and_pending_post_ids);
     tcase_add_test(tc, a_post_from_before_a_restart_is_looked_for_first);
     tcase_add_test(tc, a_peer_that_goes_early_leaves_the_emulator_up);

@@ -169,7 +169,8 @@ sync_after_post(struct pf_relay *r)
     r->sync_due = 1;
 }
 
-/* ,"post":{...}: a post as a record holds it (pf_recovery_post_json()) */
+/* ,"post":{...}: a post as a record holds it, the members of
+   pf_recovery_post_json() in its order */
 static void
 jw_post(struct jw *w, const char *room, const char *thread, const char *in,
         const char *text, const char *key)
@@ -204,7 +205,9 @@ pf_recovery_verdict(struct pf_relay *r, const char *id, const char *action,
     return rc;
 }
 
-/* a post to a customer: where, what, under which key, in which thread */
+/* a post to a customer: where, what, under which key, in which thread
+   (jw_post() writes the same members for a VERDICT without a tree: the
+   two change together) */
 json_t *
 pf_recovery_post_json(const char *room, const char *thread, const char *in,
                       const char *text, const char *key)
